@@ -1,0 +1,110 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// An organization: every endpoint belongs to exactly one, and callers act within theirs only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OrgId(u64);
+
+impl OrgId {
+    pub fn new(id: u64) -> Self {
+        Self(id)
+    }
+
+    /// Reads an org id the authorizer wrote as a decimal string.
+    pub fn parse(raw: &str) -> Option<Self> {
+        raw.trim().parse().ok().map(Self)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for OrgId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling, as the authorizer established it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    pub org: OrgId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("This action requires the owner or admin role.")]
+pub struct Forbidden;
+
+impl Caller {
+    /// Managing webhook endpoints is for owners and admins ("admin+").
+    pub fn require_admin(self) -> Result<Self, Forbidden> {
+        match self.role {
+            Role::Owner | Role::Admin => Ok(self),
+            Role::Member => Err(Forbidden),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_and_admins_manage_endpoints() {
+        let org = OrgId::new(7);
+        assert!(
+            Caller {
+                org,
+                role: Role::Owner
+            }
+            .require_admin()
+            .is_ok()
+        );
+        assert!(
+            Caller {
+                org,
+                role: Role::Admin
+            }
+            .require_admin()
+            .is_ok()
+        );
+        assert_eq!(
+            Caller {
+                org,
+                role: Role::Member
+            }
+            .require_admin(),
+            Err(Forbidden)
+        );
+    }
+
+    #[test]
+    fn org_ids_parse_from_decimal_text() {
+        assert_eq!(OrgId::parse("42"), Some(OrgId::new(42)));
+        assert_eq!(OrgId::parse("-1"), None);
+        assert_eq!(OrgId::parse("4x"), None);
+        assert_eq!(Role::parse("Admin"), None);
+    }
+}

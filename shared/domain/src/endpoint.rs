@@ -1,0 +1,220 @@
+use std::fmt;
+use std::num::NonZeroU64;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId, RequestedStatus, SecretHint,
+    SigningSecret, Timestamp,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EndpointId(Uuid);
+
+impl EndpointId {
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Uuid::try_parse(raw).ok().map(Self)
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for EndpointId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+/// An agent of the organization; an endpoint scoped to one receives only that agent's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AgentId(NonZeroU64);
+
+impl AgentId {
+    pub fn new(id: u64) -> Option<Self> {
+        NonZeroU64::new(id).map(Self)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0.get()
+    }
+}
+
+/// A webhook destination as the organization sees it. The secret is kept apart: only its hint
+/// travels with the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub org_id: OrgId,
+    pub label: Label,
+    pub url: EndpointUrl,
+    pub events: EventSubscription,
+    pub status: EndpointStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
+    pub secret_hint: SecretHint,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A validated create request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEndpoint {
+    pub label: Label,
+    pub url: EndpointUrl,
+    pub events: EventSubscription,
+    pub status: RequestedStatus,
+    pub agent_id: Option<AgentId>,
+}
+
+impl NewEndpoint {
+    pub fn into_endpoint(self, org: OrgId, secret: &SigningSecret, now: Timestamp) -> Endpoint {
+        Endpoint {
+            id: EndpointId::random(),
+            org_id: org,
+            label: self.label,
+            url: self.url,
+            events: self.events,
+            status: self.status.into(),
+            agent_id: self.agent_id,
+            secret_hint: secret.hint(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A validated partial update: `None` leaves a field alone; `agent_id: Some(None)` clears the agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointChanges {
+    pub label: Option<Label>,
+    pub url: Option<EndpointUrl>,
+    pub events: Option<EventSubscription>,
+    pub status: Option<RequestedStatus>,
+    pub agent_id: Option<Option<AgentId>>,
+}
+
+impl EndpointChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Applies the changes; `updated_at` moves only when a value actually changed.
+    /// Returns whether anything changed.
+    pub fn apply(&self, endpoint: &mut Endpoint, now: Timestamp) -> bool {
+        let before = endpoint.clone();
+        if let Some(label) = &self.label {
+            endpoint.label = label.clone();
+        }
+        if let Some(url) = &self.url {
+            endpoint.url = url.clone();
+        }
+        if let Some(events) = &self.events {
+            endpoint.events = events.clone();
+        }
+        if let Some(status) = self.status {
+            endpoint.status = status.into();
+        }
+        if let Some(agent) = self.agent_id {
+            endpoint.agent_id = agent;
+        }
+        let changed = *endpoint != before;
+        if changed {
+            endpoint.updated_at = now;
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EventType;
+
+    fn endpoint(now: Timestamp) -> Endpoint {
+        let secret = SigningSecret::generate().unwrap();
+        NewEndpoint {
+            label: Label::parse("Billing").unwrap(),
+            url: EndpointUrl::parse("https://example.com/hook").unwrap(),
+            events: EventSubscription::all(),
+            status: RequestedStatus::Active,
+            agent_id: None,
+        }
+        .into_endpoint(OrgId::new(1), &secret, now)
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_unix_millis(millis).unwrap()
+    }
+
+    #[test]
+    fn a_new_endpoint_carries_the_secret_hint_and_one_timestamp() {
+        let secret = SigningSecret::generate().unwrap();
+        let e = NewEndpoint {
+            label: Label::parse("x").unwrap(),
+            url: EndpointUrl::parse("https://example.com").unwrap(),
+            events: EventSubscription::all(),
+            status: RequestedStatus::Disabled,
+            agent_id: AgentId::new(9),
+        }
+        .into_endpoint(OrgId::new(1), &secret, at(5));
+        assert_eq!(e.secret_hint, secret.hint());
+        assert_eq!((e.created_at, e.updated_at), (at(5), at(5)));
+        assert_eq!(e.status, EndpointStatus::Disabled);
+    }
+
+    #[test]
+    fn real_changes_move_updated_at_only() {
+        let mut e = endpoint(at(1));
+        let changes = EndpointChanges {
+            events: Some(EventSubscription::from(vec![EventType::CallGraded])),
+            agent_id: Some(AgentId::new(3)),
+            ..Default::default()
+        };
+        assert!(changes.apply(&mut e, at(2)));
+        assert_eq!((e.created_at, e.updated_at), (at(1), at(2)));
+        assert_eq!(e.agent_id, AgentId::new(3));
+
+        assert!(!changes.apply(&mut e, at(3)), "same values are no change");
+        assert_eq!(e.updated_at, at(2));
+
+        let clear = EndpointChanges {
+            agent_id: Some(None),
+            ..Default::default()
+        };
+        assert!(clear.apply(&mut e, at(4)));
+        assert_eq!(e.agent_id, None);
+    }
+
+    #[test]
+    fn asking_for_active_revives_a_failing_endpoint() {
+        let mut e = endpoint(at(1));
+        e.status = EndpointStatus::Failing;
+        let changes = EndpointChanges {
+            status: Some(RequestedStatus::Active),
+            ..Default::default()
+        };
+        assert!(changes.apply(&mut e, at(2)));
+        assert_eq!(e.status, EndpointStatus::Active);
+    }
+
+    #[test]
+    fn empty_changes_are_empty() {
+        assert!(EndpointChanges::default().is_empty());
+        assert!(
+            !EndpointChanges {
+                agent_id: Some(None),
+                ..Default::default()
+            }
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,215 @@
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use url::{Host, Url};
+
+use crate::network::forbidden_reason;
+
+/// Where an endpoint's webhooks go: an absolute `https://` URL, or `http://` on a local
+/// development host. Kept as the caller wrote it (trimmed), so lists show what they entered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EndpointUrl(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointUrlError {
+    #[error(
+        "Ensure this URL has no more than {} characters.",
+        EndpointUrl::MAX_LEN
+    )]
+    TooLong,
+    #[error("Enter a valid absolute URL.")]
+    Invalid,
+    #[error(
+        "The URL must use https:// (http:// is allowed only for localhost, 127.0.0.1 or [::1])."
+    )]
+    Scheme,
+    #[error("The URL must have a host.")]
+    MissingHost,
+    #[error("The URL must not contain credentials (user:password@).")]
+    Credentials,
+    #[error("The URL must not contain a fragment (#...).")]
+    Fragment,
+    #[error("The URL must not point to {0}.")]
+    ForbiddenAddress(&'static str),
+}
+
+impl EndpointUrl {
+    pub const MAX_LEN: usize = 2048;
+
+    pub fn parse(raw: &str) -> Result<Self, EndpointUrlError> {
+        let trimmed = raw.trim();
+        if trimmed.len() > Self::MAX_LEN {
+            return Err(EndpointUrlError::TooLong);
+        }
+        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(EndpointUrlError::Invalid);
+        }
+        let url = Url::parse(trimmed).map_err(|_| EndpointUrlError::Invalid)?;
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(EndpointUrlError::Scheme);
+        }
+        let host = url.host().ok_or(EndpointUrlError::MissingHost)?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(EndpointUrlError::Credentials);
+        }
+        if url.fragment().is_some() {
+            return Err(EndpointUrlError::Fragment);
+        }
+        let local_dev_host = is_local_dev_host(&host);
+        if url.scheme() == "http" && !local_dev_host {
+            return Err(EndpointUrlError::Scheme);
+        }
+        if !local_dev_host {
+            if let Some(reason) = host_ip(&host).and_then(forbidden_reason) {
+                return Err(EndpointUrlError::ForbiddenAddress(reason));
+            }
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The hosts a developer runs a receiver on: the only ones allowed over plain http.
+fn is_local_dev_host(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => *ip == std::net::Ipv4Addr::LOCALHOST,
+        Host::Ipv6(ip) => *ip == std::net::Ipv6Addr::LOCALHOST,
+    }
+}
+
+fn host_ip(host: &Host<&str>) -> Option<IpAddr> {
+    match host {
+        Host::Domain(_) => None,
+        Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
+        Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
+    }
+}
+
+impl TryFrom<String> for EndpointUrl {
+    type Error = EndpointUrlError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<EndpointUrl> for String {
+    fn from(url: EndpointUrl) -> Self {
+        url.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn err(raw: &str) -> EndpointUrlError {
+        EndpointUrl::parse(raw).unwrap_err()
+    }
+
+    #[test]
+    fn accepts_https_and_local_http() {
+        for ok in [
+            "https://example.com/hooks",
+            "https://example.com:8443/a?b=c",
+            "http://localhost:4000/hook",
+            "http://LOCALHOST/hook",
+            "http://127.0.0.1:9000/",
+            "http://[::1]:9000/",
+            "https://localhost/hook",
+            "https://93.184.216.34/hook",
+        ] {
+            assert_eq!(EndpointUrl::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn keeps_what_the_caller_wrote_minus_surrounding_space() {
+        assert_eq!(
+            EndpointUrl::parse("  https://Example.com  ")
+                .unwrap()
+                .as_str(),
+            "https://Example.com"
+        );
+    }
+
+    #[test]
+    fn rejects_other_schemes_and_remote_http() {
+        assert_eq!(err("ftp://example.com/"), EndpointUrlError::Scheme);
+        assert_eq!(err("http://example.com/"), EndpointUrlError::Scheme);
+        assert_eq!(
+            err("http://localhost.example.com/"),
+            EndpointUrlError::Scheme
+        );
+        assert_eq!(err("javascript:alert(1)"), EndpointUrlError::Scheme);
+    }
+
+    #[test]
+    fn rejects_relative_or_hostless_urls() {
+        assert_eq!(err("/hooks"), EndpointUrlError::Invalid);
+        assert_eq!(err("example.com/hooks"), EndpointUrlError::Invalid);
+        assert_eq!(err(""), EndpointUrlError::Invalid);
+        assert_eq!(err("https://exa mple.com/"), EndpointUrlError::Invalid);
+    }
+
+    #[test]
+    fn rejects_credentials_and_fragments() {
+        assert_eq!(
+            err("https://user:pass@example.com/"),
+            EndpointUrlError::Credentials
+        );
+        assert_eq!(
+            err("https://user@example.com/"),
+            EndpointUrlError::Credentials
+        );
+        assert_eq!(err("https://example.com/#frag"), EndpointUrlError::Fragment);
+        assert_eq!(err("https://example.com/#"), EndpointUrlError::Fragment);
+    }
+
+    #[test]
+    fn rejects_long_urls() {
+        let long = format!("https://example.com/{}", "a".repeat(2048));
+        assert_eq!(err(&long), EndpointUrlError::TooLong);
+        let exact = format!("https://example.com/{}", "a".repeat(2048 - 20));
+        assert!(EndpointUrl::parse(&exact).is_ok());
+    }
+
+    #[test]
+    fn rejects_internal_ip_literals_in_any_spelling() {
+        for raw in [
+            "https://169.254.169.254/latest/meta-data",
+            "https://10.0.0.1/",
+            "https://192.168.0.10/",
+            "https://127.0.0.2/",
+            "https://0.0.0.0/",
+            "https://[fe80::1]/",
+            "https://[fd00::1]/",
+            "https://[::]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://0xa9fea9fe/",
+            "https://2852039166/",
+        ] {
+            assert!(
+                matches!(err(raw), EndpointUrlError::ForbiddenAddress(_)),
+                "{raw} should be refused"
+            );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_accepted_url_is_https_or_local_http(s in "(https?|ftp)://[a-z0-9.:@\\[\\]#/-]{0,40}") {
+            if let Ok(url) = EndpointUrl::parse(&s) {
+                let parsed = Url::parse(url.as_str()).unwrap();
+                prop_assert!(parsed.scheme() == "https" || is_local_dev_host(&parsed.host().unwrap()));
+                prop_assert!(parsed.fragment().is_none());
+                prop_assert!(parsed.username().is_empty());
+            }
+        }
+    }
+}

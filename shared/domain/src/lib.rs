@@ -1,0 +1,22 @@
+//! The rules of webhook endpoints, free of AWS and HTTP.
+//!
+//! Every value here is parsed once at the edge; a value of these types is valid by construction.
+
+pub mod caller;
+pub mod endpoint;
+pub mod endpoint_url;
+pub mod event_type;
+pub mod label;
+pub mod network;
+pub mod secret;
+pub mod status;
+pub mod time;
+
+pub use caller::{Caller, Forbidden, OrgId, Role};
+pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
+pub use endpoint_url::{EndpointUrl, EndpointUrlError};
+pub use event_type::{EventSubscription, EventType, UnknownEventType};
+pub use label::{Label, LabelError};
+pub use secret::{SecretHint, SigningSecret};
+pub use status::{EndpointStatus, RequestedStatus, StatusError};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -1,0 +1,103 @@
+//! Addresses a webhook must never be sent to: the server-side request forgery rule, kept in one
+//! place for URL validation now and for the address check at delivery time.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Why an address is refused as a delivery target, or `None` when it is a public address.
+pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => forbidden_v4(v4),
+            None => forbidden_v6(v6),
+        },
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, ..] = ip.octets();
+    if ip.is_unspecified() || a == 0 {
+        Some("an unspecified address")
+    } else if ip.is_loopback() {
+        Some("a loopback address")
+    } else if ip.is_private() {
+        Some("a private address")
+    } else if ip.is_link_local() {
+        Some("a link-local address")
+    } else if a == 100 && (64..128).contains(&b) {
+        Some("a carrier-grade NAT address")
+    } else if ip.is_broadcast() || ip.is_multicast() {
+        Some("a broadcast or multicast address")
+    } else {
+        None
+    }
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
+    let first = ip.segments()[0];
+    if ip.is_unspecified() {
+        Some("an unspecified address")
+    } else if ip.is_loopback() {
+        Some("a loopback address")
+    } else if first & 0xfe00 == 0xfc00 {
+        Some("a unique-local address")
+    } else if first & 0xffc0 == 0xfe80 {
+        Some("a link-local address")
+    } else if ip.is_multicast() {
+        Some("a multicast address")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(ip: &str) -> bool {
+        forbidden_reason(ip.parse().unwrap()).is_some()
+    }
+
+    #[test]
+    fn refuses_internal_ranges() {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "127.8.9.10",
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "100.127.255.254",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::",
+            "::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(refused(ip), "{ip} should be refused");
+        }
+    }
+
+    #[test]
+    fn allows_public_addresses() {
+        for ip in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "169.255.0.1",
+            "2606:4700::1111",
+        ] {
+            assert!(!refused(ip), "{ip} should be allowed");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// A UTC instant with millisecond precision, written `2026-04-20T18:24:10.113Z`. The fixed
+/// width makes the text sort in time order, which storage keys rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(OffsetDateTime);
+
+const FORMAT: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected an ISO 8601 UTC timestamp such as 2026-04-20T18:24:10.113Z")]
+pub struct TimestampError;
+
+impl Timestamp {
+    pub fn from_unix_millis(millis: i64) -> Option<Self> {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
+        (at.year() >= 1 && at.year() <= 9999).then_some(Self(at))
+    }
+
+    pub fn unix_millis(self) -> i64 {
+        // Exact: the value was built from whole milliseconds in the range years 1–9999.
+        (self.0.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, TimestampError> {
+        PrimitiveDateTime::parse(raw, FORMAT)
+            .map(|at| Self(at.assume_utc()))
+            .map_err(|_| TimestampError)
+    }
+
+    pub fn checked_add(self, duration: Duration) -> Option<Self> {
+        let millis = i64::try_from(duration.as_millis()).ok()?;
+        Self::from_unix_millis(self.unix_millis().checked_add(millis)?)
+    }
+
+    fn format(self) -> String {
+        // The format only uses fields every OffsetDateTime has, so formatting cannot fail;
+        // fall back to RFC 3339 anyway rather than panic.
+        self.0
+            .format(FORMAT)
+            .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.format())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.format())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The source of "now", injected so tests move time instead of waiting.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let now = OffsetDateTime::now_utc();
+        let millis = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        Timestamp::from_unix_millis(millis).unwrap_or(Timestamp(now))
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<Timestamp>);
+
+impl ManualClock {
+    pub fn starting_at(start: Timestamp) -> Self {
+        Self(Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now = now.checked_add(by).unwrap_or(*now);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formats_with_milliseconds_and_z() {
+        let t = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        assert_eq!(t.to_string(), "2026-04-20T18:24:10.113Z");
+        assert_eq!(Timestamp::parse("2026-04-20T18:24:10.113Z"), Ok(t));
+    }
+
+    #[test]
+    fn system_clock_has_millisecond_precision() {
+        let now = SystemClock.now();
+        assert_eq!(Timestamp::parse(&now.to_string()), Ok(now));
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let clock = ManualClock::starting_at(Timestamp::from_unix_millis(0).unwrap());
+        assert_eq!(clock.now().unix_millis(), 0);
+        clock.advance(Duration::from_millis(1500));
+        assert_eq!(clock.now().unix_millis(), 1500);
+    }
+
+    proptest! {
+        #[test]
+        fn text_order_is_time_order(a in 0i64..253_402_300_799_000, b in 0i64..253_402_300_799_000) {
+            let (ta, tb) = (Timestamp::from_unix_millis(a).unwrap(), Timestamp::from_unix_millis(b).unwrap());
+            prop_assert_eq!(ta.to_string().cmp(&tb.to_string()), a.cmp(&b));
+            prop_assert_eq!(Timestamp::parse(&ta.to_string()), Ok(ta));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Sorting SDK failures into what the API can say about them.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+
+use super::Item;
+use crate::StoreError;
+
+/// Throttling, capacity and transport trouble are `Unavailable`; everything else is a bug or a
+/// misconfiguration and is `Internal`.
+pub(super) fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ThrottlingException"
+                    | "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionConflictException"
+            )
+        ),
+        _ => false,
+    };
+    let message = aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string();
+    if transient {
+        StoreError::Unavailable(message.into())
+    } else {
+        StoreError::Internal(message.into())
+    }
+}
+
+/// The cancellation reason codes of a cancelled transaction, one per action in order.
+pub(super) fn cancellation_reasons<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<&str>> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().unwrap_or("None"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// For a failed condition: `Some(item)` with the item as it stood (`None` if there was none).
+/// `None` for any other failure.
+pub(super) fn conditional_check_item<R>(
+    error: &SdkError<UpdateItemError, R>,
+) -> Option<Option<Item>> {
+    match error.as_service_error()? {
+        UpdateItemError::ConditionalCheckFailedException(failed) => Some(failed.item().cloned()),
+        _ => None,
+    }
+}

@@ -1,0 +1,180 @@
+//! How domain values map to items: keys, projections and update expressions, via serde.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+
+use super::Item;
+use crate::StoreError;
+
+pub(super) const ENDPOINT_SK_PREFIX: &str = "ENDPOINT#";
+
+/// Every attribute of an endpoint item a reader needs; never keys, never a secret.
+pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at";
+
+pub(super) fn projection_names() -> HashMap<String, String> {
+    [
+        "id",
+        "org_id",
+        "label",
+        "url",
+        "events",
+        "status",
+        "agent_id",
+        "secret_hint",
+        "created_at",
+        "updated_at",
+    ]
+    .into_iter()
+    .map(|name| (format!("#{name}"), name.to_owned()))
+    .collect()
+}
+
+pub(super) struct Keys {
+    pk: String,
+    sk: String,
+}
+
+impl Keys {
+    pub(super) fn org_pk(org: OrgId) -> String {
+        format!("ORG#{org}")
+    }
+
+    pub(super) fn org(org: OrgId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: "ORG".into(),
+        }
+    }
+
+    pub(super) fn endpoint(org: OrgId, id: EndpointId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("{ENDPOINT_SK_PREFIX}{id}"),
+        }
+    }
+
+    pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("SECRET#{id}"),
+        }
+    }
+
+    pub(super) fn into_map(self) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(self.pk)),
+            ("sk".to_owned(), AttributeValue::S(self.sk)),
+        ])
+    }
+}
+
+fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(StoreError::internal)
+}
+
+fn to_value(value: &impl Serialize) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(StoreError::internal)
+}
+
+pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item, StoreError> {
+    let mut item = to_item(endpoint)?;
+    item.extend(Keys::endpoint(endpoint.org_id, endpoint.id).into_map());
+    Ok(item)
+}
+
+pub(super) fn secret_item(endpoint: &Endpoint, secret: &SigningSecret) -> Result<Item, StoreError> {
+    let mut item = Keys::secret(endpoint.org_id, endpoint.id).into_map();
+    item.insert("endpoint_id".into(), to_value(&endpoint.id)?);
+    item.insert(
+        "secret".into(),
+        AttributeValue::S(secret.expose().to_owned()),
+    );
+    Ok(item)
+}
+
+pub(super) fn endpoint_from_item(mut item: Item) -> Result<Endpoint, StoreError> {
+    item.remove("pk");
+    item.remove("sk");
+    serde_dynamo::from_item(item).map_err(StoreError::internal)
+}
+
+/// An UpdateItem request for a set of changes.
+pub(super) struct UpdateExpression {
+    pub update: String,
+    /// The item exists and at least one requested value differs from the stored one.
+    pub condition: String,
+    pub names: HashMap<String, String>,
+    pub values: Item,
+}
+
+impl UpdateExpression {
+    /// `None` when there is nothing to change.
+    pub(super) fn for_changes(
+        changes: &EndpointChanges,
+        now: Timestamp,
+    ) -> Result<Option<Self>, StoreError> {
+        let mut expression = Self {
+            update: String::new(),
+            condition: String::new(),
+            names: HashMap::new(),
+            values: HashMap::new(),
+        };
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut differs = Vec::new();
+        let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
+            expression.names.insert(format!("#{name}"), name.to_owned());
+            expression.values.insert(format!(":{name}"), value);
+            sets.push(format!("#{name} = :{name}"));
+            differs.push(format!(
+                "(attribute_not_exists(#{name}) OR #{name} <> :{name})"
+            ));
+        };
+        if let Some(label) = &changes.label {
+            set(&mut expression, "label", to_value(label)?);
+        }
+        if let Some(url) = &changes.url {
+            set(&mut expression, "url", to_value(url)?);
+        }
+        if let Some(events) = &changes.events {
+            set(&mut expression, "events", to_value(events)?);
+        }
+        if let Some(status) = changes.status {
+            let status = webhook_domain::EndpointStatus::from(status);
+            set(&mut expression, "status", to_value(&status)?);
+        }
+        match changes.agent_id {
+            Some(Some(agent)) => set(&mut expression, "agent_id", to_value(&agent)?),
+            Some(None) => {
+                expression
+                    .names
+                    .insert("#agent_id".into(), "agent_id".into());
+                removes.push("#agent_id".to_owned());
+                differs.push("attribute_exists(#agent_id)".to_owned());
+            }
+            None => {}
+        }
+        if differs.is_empty() {
+            return Ok(None);
+        }
+        expression
+            .names
+            .insert("#updated_at".into(), "updated_at".into());
+        expression
+            .values
+            .insert(":updated_at".into(), to_value(&now)?);
+        sets.push("#updated_at = :updated_at".into());
+
+        expression.update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression
+                .update
+                .push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        expression.condition = format!("attribute_exists(pk) AND ({})", differs.join(" OR "));
+        Ok(Some(expression))
+    }
+}

@@ -1,0 +1,230 @@
+//! The DynamoDB store: one table for the whole product.
+//!
+//! | item            | pk         | sk            | what it holds                           |
+//! |-----------------|------------|---------------|-----------------------------------------|
+//! | endpoint        | `ORG#<id>` | `ENDPOINT#<uuid>` | the endpoint as users see it, no secret |
+//! | signing secret  | `ORG#<id>` | `SECRET#<uuid>`   | the full secret, written once by create |
+//! | org counter     | `ORG#<id>` | `ORG`             | `endpoint_count`, the per-org limit     |
+//!
+//! An organization's endpoints share one partition, so listing them is one Query; secrets sit
+//! in items of their own, so listing, updating (`ALL_NEW`) and deleting never read one.
+//! Per-endpoint delivery records will live under `ENDPOINT#<uuid>` partitions of their own, so
+//! a busy organization's traffic spreads over many partitions.
+
+mod errors;
+mod items;
+pub mod table;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+
+use crate::{EndpointStore, StoreError, sort_oldest_first};
+use errors::{cancellation_reasons, classify};
+use items::{Keys, endpoint_from_item, endpoint_item, secret_item};
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Reads the endpoint item only (the projection leaves out everything else).
+    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .projection_expression(items::ENDPOINT_PROJECTION)
+            .set_expression_attribute_names(Some(items::projection_names()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output
+            .item
+            .map(endpoint_from_item)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+}
+
+impl EndpointStore for DynamoStore {
+    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+        let mut endpoints = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :endpoints)")
+                .expression_attribute_values(":pk", AttributeValue::S(Keys::org_pk(org)))
+                .expression_attribute_values(
+                    ":endpoints",
+                    AttributeValue::S(items::ENDPOINT_SK_PREFIX.into()),
+                )
+                .projection_expression(items::ENDPOINT_PROJECTION)
+                .set_expression_attribute_names(Some(items::projection_names()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                endpoints.push(endpoint_from_item(item)?);
+            }
+            start_key = output.last_evaluated_key;
+            if start_key.is_none() {
+                break;
+            }
+        }
+        sort_oldest_first(&mut endpoints);
+        Ok(endpoints)
+    }
+
+    async fn create(
+        &self,
+        endpoint: &Endpoint,
+        secret: &SigningSecret,
+        max_per_org: u32,
+    ) -> Result<(), StoreError> {
+        // One transaction: the counter enforces the limit, the endpoint and its secret appear
+        // together or not at all.
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::org(endpoint.org_id).into_map()))
+            .update_expression("SET endpoint_count = if_not_exists(endpoint_count, :zero) + :one")
+            .condition_expression("attribute_not_exists(endpoint_count) OR endpoint_count < :limit")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(max_per_org.to_string()))
+            .build()
+            .map_err(StoreError::internal)?;
+        let put_endpoint = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(endpoint_item(endpoint)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let put_secret = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(secret_item(endpoint, secret)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().put(put_endpoint).build())
+            .transact_items(TransactWriteItem::builder().put(put_secret).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(["ConditionalCheckFailed", ..]) => {
+                    Err(StoreError::LimitReached { limit: max_per_org })
+                }
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    async fn update(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        changes: &EndpointChanges,
+        now: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        let Some(expression) = items::UpdateExpression::for_changes(changes, now)? else {
+            return self.get(org, id).await;
+        };
+        // The condition both refuses to resurrect a deleted endpoint and skips writes that would
+        // change nothing; on failure DynamoDB hands back the current item, which tells the two
+        // apart without a second request.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .update_expression(expression.update)
+            .condition_expression(expression.condition)
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => endpoint_from_item(output.attributes.unwrap_or_default()),
+            Err(error) => match errors::conditional_check_item(&error) {
+                Some(Some(current)) => endpoint_from_item(current),
+                Some(None) => Err(StoreError::NotFound),
+                None => Err(classify(error)),
+            },
+        }
+    }
+
+    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
+        let delete_endpoint = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let delete_secret = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::secret(org, id).into_map()))
+            .build()
+            .map_err(StoreError::internal)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::org(org).into_map()))
+            .update_expression("ADD endpoint_count :minus_one")
+            .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete_endpoint).build())
+            .transact_items(TransactWriteItem::builder().delete(delete_secret).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(["ConditionalCheckFailed", ..]) => Err(StoreError::NotFound),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;

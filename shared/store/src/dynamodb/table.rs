@@ -1,0 +1,66 @@
+//! The table's shape, for the local server and the tests; `template.yaml` declares the same.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+};
+
+use super::errors::classify;
+use crate::StoreError;
+
+/// Creates the table unless it exists, then waits until it is active.
+pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), StoreError> {
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(StoreError::internal)
+    };
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+            .map_err(StoreError::internal)
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attribute("pk")?)
+        .attribute_definitions(attribute("sk")?)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await;
+    if let Err(error) = created {
+        if error.code() != Some("ResourceInUseException") {
+            return Err(classify(error));
+        }
+    }
+    wait_until_active(client, table).await
+}
+
+/// Polls DescribeTable; the SDK's own waiter sleeps 20 s between polls.
+async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreError> {
+    for _ in 0..600 {
+        let description = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = description.table.and_then(|t| t.table_status);
+        if status == Some(TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(StoreError::internal(format!(
+        "table {table} did not become active in 60 s"
+    )))
+}
