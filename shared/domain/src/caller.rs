@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct OrgId(u64);
 
 impl OrgId {
-    pub fn new(id: u64) -> Self {
+    pub const fn new(id: u64) -> Self {
         Self(id)
     }
 

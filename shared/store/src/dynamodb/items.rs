@@ -125,13 +125,16 @@ impl UpdateExpression {
         let mut sets = Vec::new();
         let mut removes = Vec::new();
         let mut differs = Vec::new();
+        // Only agent_id may be absent from an item; every other attribute is always there.
         let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
             expression.names.insert(format!("#{name}"), name.to_owned());
             expression.values.insert(format!(":{name}"), value);
             sets.push(format!("#{name} = :{name}"));
-            differs.push(format!(
-                "(attribute_not_exists(#{name}) OR #{name} <> :{name})"
-            ));
+            differs.push(if name == "agent_id" {
+                format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
+            } else {
+                format!("#{name} <> :{name}")
+            });
         };
         if let Some(label) = &changes.label {
             set(&mut expression, "label", to_value(label)?);
@@ -174,7 +177,11 @@ impl UpdateExpression {
                 .update
                 .push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        expression.condition = format!("attribute_exists(pk) AND ({})", differs.join(" OR "));
+        // DynamoDB refuses redundant parentheses, so a single clause goes in bare.
+        expression.condition = match differs.as_slice() {
+            [one] => format!("attribute_exists(pk) AND {one}"),
+            many => format!("attribute_exists(pk) AND ({})", many.join(" OR ")),
+        };
         Ok(Some(expression))
     }
 }

@@ -1,1 +1,306 @@
+//! One suite, two stores: every behaviour the API relies on must hold for the in-memory store
+//! and for DynamoDB (moto_server, started by `scripts/test`).
 
+mod dynamodb_only;
+mod support;
+
+use futures::future::join_all;
+use support::{at, new_endpoint};
+use webhook_domain::{
+    AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
+    OrgId, RequestedStatus,
+};
+use webhook_store::{EndpointStore, StoreError};
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(webhook_store::MemoryStore::new()).await
+            })*
+        }
+        mod dynamodb {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::support::dynamo_store().await).await
+            })*
+        }
+    };
+}
+
+conformance! {
+    lists_oldest_first,
+    lists_only_the_callers_organization,
+    round_trips_every_field,
+    enforces_the_per_org_limit,
+    enforces_the_limit_under_concurrent_creates,
+    updates_only_the_given_fields,
+    same_values_do_not_move_updated_at,
+    empty_changes_return_the_endpoint_unchanged,
+    clears_and_sets_the_agent,
+    revives_a_failing_endpoint_on_request,
+    unknown_or_foreign_endpoints_are_not_found,
+    concurrent_updates_of_different_fields_both_survive,
+    deletes_once,
+    an_update_never_resurrects_a_deleted_endpoint,
+}
+
+const ORG: OrgId = OrgId::new(41);
+const OTHER_ORG: OrgId = OrgId::new(42);
+
+async fn lists_oldest_first(store: impl EndpointStore) {
+    let (second, s2) = new_endpoint(ORG, "second", at(2_000));
+    let (first, s1) = new_endpoint(ORG, "first", at(1_000));
+    let (third, s3) = new_endpoint(ORG, "third", at(3_000));
+    for (endpoint, secret) in [(&second, &s2), (&third, &s3), (&first, &s1)] {
+        store.create(endpoint, secret, 50).await.unwrap();
+    }
+    let listed = store.list(ORG).await.unwrap();
+    assert_eq!(listed, vec![first, second, third]);
+}
+
+async fn lists_only_the_callers_organization(store: impl EndpointStore) {
+    let (mine, s1) = new_endpoint(ORG, "mine", at(1));
+    let (theirs, s2) = new_endpoint(OTHER_ORG, "theirs", at(2));
+    store.create(&mine, &s1, 50).await.unwrap();
+    store.create(&theirs, &s2, 50).await.unwrap();
+    assert_eq!(store.list(ORG).await.unwrap(), vec![mine]);
+    assert_eq!(store.list(OTHER_ORG).await.unwrap(), vec![theirs]);
+    assert_eq!(store.list(OrgId::new(43)).await.unwrap(), vec![]);
+}
+
+async fn round_trips_every_field(store: impl EndpointStore) {
+    let (mut endpoint, secret) = new_endpoint(ORG, "Ünïcode label ✓", at(1_776_709_450_113));
+    endpoint.events = EventSubscription::from(vec![EventType::WebTool, EventType::CallGraded]);
+    endpoint.status = EndpointStatus::Disabled;
+    endpoint.agent_id = AgentId::new(u64::MAX);
+    endpoint.url = EndpointUrl::parse("https://example.com/a?b=c&d=%20").unwrap();
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint]);
+}
+
+async fn enforces_the_per_org_limit(store: impl EndpointStore) {
+    let mut created = Vec::new();
+    for i in 0..3 {
+        let (endpoint, secret) = new_endpoint(ORG, &format!("e{i}"), at(i));
+        store.create(&endpoint, &secret, 3).await.unwrap();
+        created.push(endpoint);
+    }
+    let (extra, secret) = new_endpoint(ORG, "one too many", at(10));
+    let refused = store.create(&extra, &secret, 3).await;
+    assert!(
+        matches!(refused, Err(StoreError::LimitReached { limit: 3 })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.list(ORG).await.unwrap().len(),
+        3,
+        "nothing half-written"
+    );
+
+    let (elsewhere, secret_elsewhere) = new_endpoint(OTHER_ORG, "other org", at(11));
+    store
+        .create(&elsewhere, &secret_elsewhere, 3)
+        .await
+        .unwrap();
+
+    store.delete(ORG, created[0].id).await.unwrap();
+    store.create(&extra, &secret, 3).await.unwrap();
+    assert_eq!(store.list(ORG).await.unwrap().len(), 3);
+}
+
+async fn enforces_the_limit_under_concurrent_creates(store: impl EndpointStore) {
+    let attempts = (0..8).map(|i| new_endpoint(ORG, &format!("racer {i}"), at(i)));
+    let attempts: Vec<_> = attempts.collect();
+    let results = join_all(attempts.iter().map(|(e, s)| store.create(e, s, 5))).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::LimitReached { .. })))
+        .count();
+    // DynamoDB may also cancel a transaction that conflicts with a concurrent one; those are
+    // reported as unavailable (retryable), never as a silent extra endpoint.
+    let conflicted = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Unavailable(_))))
+        .count();
+    assert_eq!(created + refused + conflicted, 8, "{results:?}");
+    assert!(created <= 5);
+    assert_eq!(store.list(ORG).await.unwrap().len(), created);
+}
+
+async fn updates_only_the_given_fields(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "before", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let changes = EndpointChanges {
+        label: Some(Label::parse("after").unwrap()),
+        events: Some(EventSubscription::from(vec![EventType::IssueReported])),
+        ..Default::default()
+    };
+    let updated = store
+        .update(ORG, endpoint.id, &changes, at(5_000))
+        .await
+        .unwrap();
+    let mut expected = endpoint.clone();
+    expected.label = Label::parse("after").unwrap();
+    expected.events = EventSubscription::from(vec![EventType::IssueReported]);
+    expected.updated_at = at(5_000);
+    assert_eq!(updated, expected);
+    assert_eq!(store.list(ORG).await.unwrap(), vec![expected]);
+}
+
+async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "same", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let changes = EndpointChanges {
+        label: Some(endpoint.label.clone()),
+        url: Some(endpoint.url.clone()),
+        events: Some(endpoint.events.clone()),
+        status: Some(RequestedStatus::Active),
+        agent_id: Some(None),
+    };
+    let unchanged = store
+        .update(ORG, endpoint.id, &changes, at(9_000))
+        .await
+        .unwrap();
+    assert_eq!(unchanged, endpoint);
+}
+
+async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "untouched", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let same = store
+        .update(ORG, endpoint.id, &EndpointChanges::default(), at(9_000))
+        .await
+        .unwrap();
+    assert_eq!(same, endpoint);
+}
+
+async fn clears_and_sets_the_agent(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "agent", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let set = EndpointChanges {
+        agent_id: Some(AgentId::new(77)),
+        ..Default::default()
+    };
+    let scoped = store
+        .update(ORG, endpoint.id, &set, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (scoped.agent_id, scoped.updated_at),
+        (AgentId::new(77), at(2_000))
+    );
+
+    let again = store
+        .update(ORG, endpoint.id, &set, at(3_000))
+        .await
+        .unwrap();
+    assert_eq!(again.updated_at, at(2_000), "same agent is no change");
+
+    let clear = EndpointChanges {
+        agent_id: Some(None),
+        ..Default::default()
+    };
+    let cleared = store
+        .update(ORG, endpoint.id, &clear, at(4_000))
+        .await
+        .unwrap();
+    assert_eq!((cleared.agent_id, cleared.updated_at), (None, at(4_000)));
+    assert_eq!(store.list(ORG).await.unwrap(), vec![cleared]);
+}
+
+async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {
+    let (mut endpoint, secret) = new_endpoint(ORG, "failing", at(1_000));
+    endpoint.status = EndpointStatus::Failing;
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let activate = EndpointChanges {
+        status: Some(RequestedStatus::Active),
+        ..Default::default()
+    };
+    let revived = store
+        .update(ORG, endpoint.id, &activate, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(revived.status, EndpointStatus::Active);
+    assert_eq!(revived.updated_at, at(2_000));
+}
+
+async fn unknown_or_foreign_endpoints_are_not_found(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "mine", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let (never_stored, _) = new_endpoint(ORG, "ghost", at(1_000));
+    let rename = EndpointChanges {
+        label: Some(Label::parse("stolen").unwrap()),
+        ..Default::default()
+    };
+    for (org, id) in [(OTHER_ORG, endpoint.id), (ORG, never_stored.id)] {
+        for changes in [&rename, &EndpointChanges::default()] {
+            let result = store.update(org, id, changes, at(2_000)).await;
+            assert!(matches!(result, Err(StoreError::NotFound)), "{result:?}");
+        }
+        assert!(matches!(
+            store.delete(org, id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+    assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint]);
+    assert_eq!(store.list(OTHER_ORG).await.unwrap(), vec![]);
+}
+
+async fn concurrent_updates_of_different_fields_both_survive(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "shared", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let rename = EndpointChanges {
+        label: Some(Label::parse("renamed").unwrap()),
+        ..Default::default()
+    };
+    let pause = EndpointChanges {
+        status: Some(RequestedStatus::Disabled),
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(
+        store.update(ORG, endpoint.id, &rename, at(2_000)),
+        store.update(ORG, endpoint.id, &pause, at(2_000)),
+    );
+    a.unwrap();
+    b.unwrap();
+    let [stored] = store.list(ORG).await.unwrap().try_into().unwrap();
+    assert_eq!(stored.label.as_str(), "renamed");
+    assert_eq!(stored.status, EndpointStatus::Disabled);
+}
+
+async fn deletes_once(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "doomed", at(1_000));
+    let (kept, kept_secret) = new_endpoint(ORG, "kept", at(2_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&kept, &kept_secret, 50).await.unwrap();
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert!(matches!(
+        store.delete(ORG, endpoint.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.list(ORG).await.unwrap(), vec![kept]);
+}
+
+async fn an_update_never_resurrects_a_deleted_endpoint(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "deleted", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let rename = EndpointChanges {
+        label: Some(Label::parse("zombie").unwrap()),
+        ..Default::default()
+    };
+    let (deleted, updated) = tokio::join!(
+        store.delete(ORG, endpoint.id),
+        store.update(ORG, endpoint.id, &rename, at(2_000)),
+    );
+    deleted.unwrap();
+    assert!(
+        matches!(updated, Ok(_) | Err(StoreError::NotFound)),
+        "{updated:?}"
+    );
+    let late = store.update(ORG, endpoint.id, &rename, at(3_000)).await;
+    assert!(matches!(late, Err(StoreError::NotFound)), "{late:?}");
+    assert_eq!(store.list(ORG).await.unwrap(), vec![]);
+}

@@ -1,0 +1,91 @@
+//! What only the DynamoDB layout can show: where the secret lives and what the counter holds.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use webhook_domain::{EndpointChanges, Label, OrgId};
+use webhook_store::dynamodb::table;
+use webhook_store::{DynamoStore, EndpointStore};
+
+use crate::support::{at, dynamo_store, new_endpoint};
+
+async fn raw_item(
+    store: &DynamoStore,
+    pk: &str,
+    sk: &str,
+) -> Option<HashMap<String, AttributeValue>> {
+    store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test]
+async fn the_secret_lives_apart_from_the_endpoint_and_dies_with_it() {
+    let store = dynamo_store().await;
+    let org = OrgId::new(5);
+    let (endpoint, secret) = new_endpoint(org, "secretive", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+
+    let pk = format!("ORG#{org}");
+    let endpoint_item = raw_item(&store, &pk, &format!("ENDPOINT#{}", endpoint.id))
+        .await
+        .unwrap();
+    assert!(!endpoint_item.contains_key("secret"));
+    assert!(
+        !endpoint_item
+            .values()
+            .any(|v| v.as_s().is_ok_and(|s| s == secret.expose())),
+        "no attribute of the endpoint item holds the secret"
+    );
+    let secret_item = raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
+        .await
+        .unwrap();
+    assert_eq!(secret_item["secret"].as_s().unwrap(), secret.expose());
+    let counter = raw_item(&store, &pk, "ORG").await.unwrap();
+    assert_eq!(counter["endpoint_count"].as_n().unwrap(), "1");
+
+    let rename = EndpointChanges {
+        label: Some(Label::parse("renamed").unwrap()),
+        ..Default::default()
+    };
+    store
+        .update(org, endpoint.id, &rename, at(2_000))
+        .await
+        .unwrap();
+    assert!(
+        raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
+            .await
+            .is_some()
+    );
+
+    store.delete(org, endpoint.id).await.unwrap();
+    assert!(
+        raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
+            .await
+            .is_none()
+    );
+    assert!(
+        raw_item(&store, &pk, &format!("ENDPOINT#{}", endpoint.id))
+            .await
+            .is_none()
+    );
+    let counter = raw_item(&store, &pk, "ORG").await.unwrap();
+    assert_eq!(counter["endpoint_count"].as_n().unwrap(), "0");
+}
+
+#[tokio::test]
+async fn creating_the_table_twice_is_harmless() {
+    let store = dynamo_store().await;
+    table::create_if_missing(store.client(), store.table())
+        .await
+        .unwrap();
+    assert_eq!(store.list(OrgId::new(1)).await.unwrap(), vec![]);
+}

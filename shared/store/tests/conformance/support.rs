@@ -1,0 +1,41 @@
+use webhook_domain::{
+    Endpoint, EndpointUrl, EventSubscription, Label, NewEndpoint, OrgId, RequestedStatus,
+    SigningSecret, Timestamp,
+};
+use webhook_store::DynamoStore;
+use webhook_store::dynamodb::{local_config, table};
+
+/// The DynamoDB-protocol server the tests run against. Missing is a failure, never a skip.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("WEBHOOKS_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "WEBHOOKS_TEST_DYNAMODB_ENDPOINT is not set: run scripts/test, which starts \
+             moto_server and points the tests at it"
+        )
+    })
+}
+
+/// A store on a fresh table of its own, so tests can run in parallel.
+pub async fn dynamo_store() -> DynamoStore {
+    let client = aws_sdk_dynamodb::Client::from_conf(local_config(&dynamodb_endpoint()).build());
+    let name = format!("conformance-{}", uuid::Uuid::new_v4());
+    table::create_if_missing(&client, &name).await.unwrap();
+    DynamoStore::new(client, name)
+}
+
+pub fn at(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis).unwrap()
+}
+
+pub fn new_endpoint(org: OrgId, label: &str, created: Timestamp) -> (Endpoint, SigningSecret) {
+    let secret = SigningSecret::generate().unwrap();
+    let endpoint = NewEndpoint {
+        label: Label::parse(label).unwrap(),
+        url: EndpointUrl::parse("https://example.com/hooks").unwrap(),
+        events: EventSubscription::all(),
+        status: RequestedStatus::Active,
+        agent_id: None,
+    }
+    .into_endpoint(org, &secret, created);
+    (endpoint, secret)
+}
