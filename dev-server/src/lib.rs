@@ -1,1 +1,161 @@
+//! The four Lambda handlers on one machine: each HTTP request is shaped into the API Gateway
+//! HTTP API (payload 2.0) event the real gateway would send, authorizer context included, and
+//! handed to the very handler function the Lambda runs.
 
+mod api_keys;
+mod gateway;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use webhook_api::{App, Settings, handlers};
+use webhook_store::dynamodb::{local_client, table};
+use webhook_store::{DynamoStore, EndpointStore, MemoryStore};
+
+pub use api_keys::{ApiKey, ApiKeys};
+use gateway::{Operation, Route};
+
+#[derive(Debug, clap::Parser)]
+#[command(
+    about = "Serves the webhook endpoints API on this machine, as API Gateway and the Lambdas would."
+)]
+pub struct Options {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+    /// A bearer key standing in for the authorizer; repeatable. Without one, an admin key for
+    /// org 1 is made up and printed.
+    #[arg(long = "api-key", value_name = "KEY=ORG_ID:ROLE")]
+    pub api_keys: Vec<ApiKey>,
+    /// A DynamoDB-compatible server to use instead of the embedded in-memory store.
+    #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB", value_name = "URL")]
+    pub dynamodb_endpoint: Option<String>,
+    /// Table to use (created if missing) with --dynamodb-endpoint.
+    #[arg(long, env = "TABLE_NAME", default_value = "webhooks")]
+    pub table: String,
+    /// How many endpoints one organization may hold.
+    #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
+    pub max_endpoints_per_org: u32,
+}
+
+pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
+    let keys = ApiKeys::or_default_admin(options.api_keys);
+    let settings = Settings {
+        max_endpoints_per_org: options.max_endpoints_per_org,
+    };
+    let listener = TcpListener::bind(options.listen).await?;
+    let addr = listener.local_addr()?;
+    match options.dynamodb_endpoint {
+        Some(endpoint) => {
+            let client = local_client(&endpoint);
+            table::create_if_missing(&client, &options.table).await?;
+            println!("using table {} at {endpoint}", options.table);
+            let app = App::new(DynamoStore::new(client, options.table), settings);
+            announce(addr);
+            serve(listener, Arc::new(app), Arc::new(keys)).await
+        }
+        None => {
+            println!("using the embedded in-memory store (nothing is kept after exit)");
+            announce(addr);
+            serve(
+                listener,
+                Arc::new(App::new(MemoryStore::new(), settings)),
+                Arc::new(keys),
+            )
+            .await
+        }
+    }
+}
+
+fn announce(addr: SocketAddr) {
+    println!("listening on http://{addr}");
+}
+
+/// Serves on a loopback port of its own in the background, for tests; returns its address.
+pub async fn spawn<S: EndpointStore>(app: App<S>, keys: ApiKeys) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(serve(listener, Arc::new(app), Arc::new(keys)));
+    Ok(addr)
+}
+
+async fn serve<S: EndpointStore>(
+    listener: TcpListener,
+    app: Arc<App<S>>,
+    keys: Arc<ApiKeys>,
+) -> Result<(), lambda_http::Error> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let (app, keys) = (app.clone(), keys.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let (app, keys) = (app.clone(), keys.clone());
+                async move { Ok::<_, Infallible>(handle(&app, &keys, peer, request).await) }
+            });
+            if let Err(error) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+        });
+    }
+}
+
+/// API Gateway's own payload limit for HTTP APIs; the handlers apply their much smaller one.
+const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
+
+async fn handle<S: EndpointStore>(
+    app: &App<S>,
+    keys: &ApiKeys,
+    peer: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let response = match Route::find(&parts.method, parts.uri.path()) {
+        None => gateway::not_found(),
+        Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
+            Err(_) => gateway::too_large(),
+            Ok(body) => {
+                let identity = keys.identify(&parts.headers);
+                match gateway::lambda_request(&parts, body.to_bytes(), &route, identity, peer) {
+                    Ok(event) => gateway::into_http(dispatch(app, route.operation, event).await),
+                    Err(error) => {
+                        tracing::error!(%error, "could not shape the request as an API Gateway event");
+                        gateway::internal_error()
+                    }
+                }
+            }
+        },
+    };
+    tracing::info!(
+        "{} {} {} {:.1} ms",
+        parts.method,
+        parts.uri.path(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+async fn dispatch<S: EndpointStore>(
+    app: &App<S>,
+    operation: Operation,
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    match operation {
+        Operation::ListEndpoints => handlers::list_endpoints(app, request).await,
+        Operation::CreateEndpoint => handlers::create_endpoint(app, request).await,
+        Operation::UpdateEndpoint => handlers::update_endpoint(app, request).await,
+        Operation::DeleteEndpoint => handlers::delete_endpoint(app, request).await,
+    }
+}

@@ -1,1 +1,14 @@
-fn main() {}
+//! `GET /v1/developer/webhook-endpoints`
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{App, handlers};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env().await?;
+    run(service_fn(|request| {
+        handlers::list_endpoints(&app, request)
+    }))
+    .await
+}

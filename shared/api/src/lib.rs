@@ -1,1 +1,74 @@
+//! The webhook endpoint handlers: an API Gateway HTTP API (payload 2.0) request in, a response
+//! out. The Lambda functions and `dev-server` call the very same functions.
 
+mod error;
+pub mod handlers;
+mod identity;
+mod request_body;
+mod response;
+mod views;
+
+use std::sync::Arc;
+
+use webhook_domain::{Clock, SystemClock};
+use webhook_store::DynamoStore;
+
+pub use error::ApiError;
+
+/// What every handler needs, built once per process (at cold start on Lambda).
+pub struct App<S> {
+    pub store: S,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub max_endpoints_per_org: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_endpoints_per_org: 50,
+        }
+    }
+}
+
+impl Settings {
+    /// `MAX_ENDPOINTS_PER_ORG` (default 50); a value that does not parse stops the cold start.
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let mut settings = Self::default();
+        if let Ok(raw) = std::env::var("MAX_ENDPOINTS_PER_ORG") {
+            settings.max_endpoints_per_org = raw.parse().map_err(|_| {
+                format!("MAX_ENDPOINTS_PER_ORG must be a whole number, got {raw:?}")
+            })?;
+        }
+        Ok(settings)
+    }
+}
+
+impl<S> App<S> {
+    pub fn new(store: S, settings: Settings) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            settings,
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+impl App<DynamoStore> {
+    /// The Lambda configuration: `TABLE_NAME`, `MAX_ENDPOINTS_PER_ORG` and the AWS SDK's own
+    /// environment (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`).
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let settings = Settings::from_env()?;
+        let store = DynamoStore::from_env().await?;
+        Ok(Self::new(store, settings))
+    }
+}

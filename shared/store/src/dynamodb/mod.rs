@@ -241,3 +241,18 @@ pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
         ))
         .endpoint_url(endpoint)
 }
+
+impl DynamoStore {
+    /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
+    pub async fn from_env() -> Result<Self, StoreError> {
+        let table = std::env::var("TABLE_NAME")
+            .map_err(|_| StoreError::internal("TABLE_NAME is not set"))?;
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self::new(Client::new(&config), table))
+    }
+}
+
+/// A client for a DynamoDB-compatible server on this machine; see [`local_config`].
+pub fn local_client(endpoint: &str) -> Client {
+    Client::from_conf(local_config(endpoint).build())
+}

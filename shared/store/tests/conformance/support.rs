@@ -3,7 +3,7 @@ use webhook_domain::{
     SigningSecret, Timestamp,
 };
 use webhook_store::DynamoStore;
-use webhook_store::dynamodb::{local_config, table};
+use webhook_store::dynamodb::{local_client, table};
 
 /// The DynamoDB-protocol server the tests run against. Missing is a failure, never a skip.
 pub fn dynamodb_endpoint() -> String {
@@ -17,7 +17,7 @@ pub fn dynamodb_endpoint() -> String {
 
 /// A store on a fresh table of its own, so tests can run in parallel.
 pub async fn dynamo_store() -> DynamoStore {
-    let client = aws_sdk_dynamodb::Client::from_conf(local_config(&dynamodb_endpoint()).build());
+    let client = local_client(&dynamodb_endpoint());
     let name = format!("conformance-{}", uuid::Uuid::new_v4());
     table::create_if_missing(&client, &name).await.unwrap();
     DynamoStore::new(client, name)

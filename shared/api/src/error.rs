@@ -1,0 +1,107 @@
+use std::collections::BTreeMap;
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+use webhook_domain::Forbidden;
+use webhook_store::StoreError;
+
+/// Everything a request can end in other than success. Client errors say what was wrong;
+/// internal ones are logged where they happen and answered with a bare, generic message.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated,
+    Forbidden(Forbidden),
+    NotFound,
+    PayloadTooLarge {
+        limit: usize,
+    },
+    /// The body as a whole is unusable (not JSON, not an object).
+    BadRequest(String),
+    /// Field-by-field validation failures.
+    Invalid(FieldErrors),
+    LimitReached {
+        limit: u32,
+    },
+    Unavailable,
+    Internal,
+}
+
+/// Messages per field, in field-name order.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Serialize)]
+pub(crate) struct ErrorBody<'a> {
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a FieldErrors>,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) | Self::Invalid(_) | Self::LimitReached { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub(crate) fn body(&self) -> ErrorBody<'_> {
+        let detail = match self {
+            Self::Unauthenticated => "Authentication credentials were not provided.".to_owned(),
+            Self::Forbidden(forbidden) => forbidden.to_string(),
+            Self::NotFound => "Not found.".to_owned(),
+            Self::PayloadTooLarge { limit } => {
+                format!("Request body is larger than {} KiB.", limit / 1024)
+            }
+            Self::BadRequest(detail) => detail.clone(),
+            Self::Invalid(errors) => errors
+                .iter()
+                .flat_map(|(field, messages)| messages.iter().map(move |m| format!("{field}: {m}")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Self::LimitReached { limit } => format!(
+                "This organization already has the maximum of {limit} webhook endpoints; delete one first."
+            ),
+            Self::Unavailable => "The service is temporarily unavailable; please retry.".to_owned(),
+            Self::Internal => "Internal server error.".to_owned(),
+        };
+        let errors = match self {
+            Self::Invalid(errors) => Some(errors),
+            _ => None,
+        };
+        ErrorBody { detail, errors }
+    }
+
+    /// Logs an unexpected failure (inside the request's span, so with its request id) and
+    /// turns it into a response that says nothing about it.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %error, "internal error");
+        Self::Internal
+    }
+}
+
+impl From<Forbidden> for ApiError {
+    fn from(forbidden: Forbidden) -> Self {
+        Self::Forbidden(forbidden)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::LimitReached { limit } => Self::LimitReached { limit },
+            StoreError::Unavailable(source) => {
+                tracing::warn!(error = %source, "storage unavailable");
+                Self::Unavailable
+            }
+            StoreError::Internal(source) => Self::internal(source),
+        }
+    }
+}

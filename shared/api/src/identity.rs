@@ -1,0 +1,48 @@
+//! Who is calling: read from the Lambda authorizer's context, never from the request itself.
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::Value;
+use webhook_domain::{Caller, OrgId, Role};
+
+use crate::ApiError;
+
+/// The caller as the authorizer established it (`requestContext.authorizer.lambda`), required
+/// to be an owner or admin.
+pub(crate) fn admin(request: &Request) -> Result<Caller, ApiError> {
+    Ok(caller(request)?.require_admin()?)
+}
+
+fn caller(request: &Request) -> Result<Caller, ApiError> {
+    let context = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context,
+        _ => return Err(ApiError::Unauthenticated),
+    };
+    let fields = &context
+        .authorizer
+        .as_ref()
+        .ok_or(ApiError::Unauthenticated)?
+        .fields;
+    let org = match fields.get("org_id") {
+        Some(Value::Number(n)) => n.as_u64().map(OrgId::new),
+        Some(Value::String(s)) => OrgId::parse(s),
+        _ => None,
+    }
+    .ok_or(ApiError::Unauthenticated)?;
+    let role = fields
+        .get("role")
+        .and_then(Value::as_str)
+        .ok_or(ApiError::Unauthenticated)?;
+    // A role this service does not know grants nothing.
+    let role = Role::parse(role).ok_or(ApiError::Forbidden(webhook_domain::Forbidden))?;
+    Ok(Caller { org, role })
+}
+
+/// The id of the request as API Gateway (or dev-server) assigned it, for log lines.
+pub(crate) fn request_id(request: &Request) -> String {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| "-".to_owned())
+}

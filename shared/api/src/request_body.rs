@@ -1,0 +1,290 @@
+//! Turning request bodies into domain values, naming every field that is wrong.
+
+use lambda_http::Body;
+use serde_json::{Map, Value};
+use webhook_domain::{
+    AgentId, EndpointChanges, EndpointUrl, EventSubscription, Label, NewEndpoint, RequestedStatus,
+};
+
+use crate::error::{ApiError, FieldErrors};
+
+/// Larger bodies are refused before parsing; a valid one is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const ENDPOINT_FIELDS: [&str; 5] = ["label", "url", "events", "status", "agent_id"];
+
+pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
+    let mut fields = Fields::new(json_object(body)?);
+    let label = fields.required("label", label);
+    let url = fields.required("url", url);
+    let events = fields.optional("events", events);
+    let status = fields.optional("status", status);
+    let agent_id = fields.optional("agent_id", agent_id);
+    fields.finish()?;
+    match (label, url) {
+        (Some(label), Some(url)) => Ok(NewEndpoint {
+            label,
+            url,
+            events: events.unwrap_or_default(),
+            status: status.unwrap_or(RequestedStatus::Active),
+            agent_id: agent_id.flatten(),
+        }),
+        _ => Err(ApiError::internal(
+            "required fields missing after validation",
+        )),
+    }
+}
+
+pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
+    let mut fields = Fields::new(json_object(body)?);
+    let changes = EndpointChanges {
+        label: fields.optional("label", label),
+        url: fields.optional("url", url),
+        events: fields.optional("events", events),
+        status: fields.optional("status", status),
+        agent_id: fields.optional("agent_id", agent_id),
+    };
+    fields.finish()?;
+    Ok(changes)
+}
+
+fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
+    let bytes: &[u8] = match body {
+        Body::Empty => b"",
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "Request body must be a JSON object.".into(),
+        ));
+    }
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::BadRequest(
+            "Request body must be a JSON object.".into(),
+        )),
+        Err(error) => Err(ApiError::BadRequest(format!("Malformed JSON: {error}."))),
+    }
+}
+
+/// The fields of a JSON object, taken one by one; whatever is left over or wrong is an error.
+struct Fields {
+    object: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+type Parse<T> = fn(&Value) -> Result<T, String>;
+
+impl Fields {
+    fn new(object: Map<String, Value>) -> Self {
+        let mut errors = FieldErrors::new();
+        for name in object.keys() {
+            if !ENDPOINT_FIELDS.contains(&name.as_str()) {
+                errors.entry(name.clone()).or_default().push(
+                    "Unknown field; allowed fields are label, url, events, status and agent_id."
+                        .into(),
+                );
+            }
+        }
+        Self { object, errors }
+    }
+
+    fn required<T>(&mut self, name: &str, parse: Parse<T>) -> Option<T> {
+        if !self.object.contains_key(name) {
+            self.fail(name, "This field is required.".into());
+        }
+        self.optional(name, parse)
+    }
+
+    fn optional<T>(&mut self, name: &str, parse: Parse<T>) -> Option<T> {
+        let value = self.object.get(name)?;
+        match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.fail(name, message);
+                None
+            }
+        }
+    }
+
+    fn fail(&mut self, name: &str, message: String) {
+        self.errors
+            .entry(name.to_owned())
+            .or_default()
+            .push(message);
+    }
+
+    fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(self.errors))
+        }
+    }
+}
+
+fn string(value: &Value) -> Result<&str, String> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Null => Err("This field may not be null.".into()),
+        _ => Err("Expected a string.".into()),
+    }
+}
+
+fn label(value: &Value) -> Result<Label, String> {
+    Label::parse(string(value)?).map_err(|e| e.to_string())
+}
+
+fn url(value: &Value) -> Result<EndpointUrl, String> {
+    EndpointUrl::parse(string(value)?).map_err(|e| e.to_string())
+}
+
+fn status(value: &Value) -> Result<RequestedStatus, String> {
+    RequestedStatus::parse(string(value)?).map_err(|e| e.to_string())
+}
+
+fn events(value: &Value) -> Result<EventSubscription, String> {
+    let Value::Array(items) = value else {
+        return Err("Expected a list of event types.".into());
+    };
+    let names = items
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .ok_or_else(|| "Expected a list of event types (strings).".to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    EventSubscription::parse(names).map_err(|e| e.to_string())
+}
+
+/// `null` clears the agent; otherwise a positive integer.
+fn agent_id(value: &Value) -> Result<Option<AgentId>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(n) => n
+            .as_u64()
+            .and_then(AgentId::new)
+            .map(Some)
+            .ok_or_else(|| "Expected a positive integer or null.".into()),
+        _ => Err("Expected a positive integer or null.".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webhook_domain::EventType;
+
+    fn body(json: &str) -> Body {
+        Body::Text(json.to_owned())
+    }
+
+    fn field_errors(result: Result<impl std::fmt::Debug, ApiError>) -> FieldErrors {
+        match result {
+            Err(ApiError::Invalid(errors)) => errors,
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_needs_label_and_url_and_defaults_the_rest() {
+        let new =
+            new_endpoint(&body(r#"{"label":" Ops ","url":"https://example.com/h"}"#)).unwrap();
+        assert_eq!(new.label.as_str(), "Ops");
+        assert!(new.events.is_all());
+        assert_eq!(new.status, RequestedStatus::Active);
+        assert_eq!(new.agent_id, None);
+
+        let errors = field_errors(new_endpoint(&body("{}")));
+        assert_eq!(errors["label"], ["This field is required."]);
+        assert_eq!(errors["url"], ["This field is required."]);
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let errors = field_errors(new_endpoint(&body(
+            r#"{"label":"","url":"http://example.com","events":["web.tool","nope"],"status":"failing","agent_id":0,"secret":"x"}"#,
+        )));
+        let names: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["agent_id", "events", "label", "secret", "status", "url"]
+        );
+        assert!(errors["events"][0].contains("nope"));
+        assert!(errors["status"][0].contains("server"));
+    }
+
+    #[test]
+    fn wrong_types_are_field_errors() {
+        let errors = field_errors(new_endpoint(&body(
+            r#"{"label":5,"url":null,"events":"web.tool","agent_id":"7"}"#,
+        )));
+        assert_eq!(errors["label"], ["Expected a string."]);
+        assert_eq!(errors["url"], ["This field may not be null."]);
+        assert_eq!(errors["events"], ["Expected a list of event types."]);
+        assert_eq!(errors["agent_id"], ["Expected a positive integer or null."]);
+        let errors = field_errors(new_endpoint(&body(
+            r#"{"label":"x","url":"https://e.com","events":[1],"agent_id":-3}"#,
+        )));
+        assert!(errors.contains_key("events") && errors.contains_key("agent_id"));
+        let errors = field_errors(new_endpoint(&body(
+            r#"{"label":"x","url":"https://e.com","agent_id":1.5}"#,
+        )));
+        assert!(errors.contains_key("agent_id"));
+    }
+
+    #[test]
+    fn whole_body_problems_are_bad_requests() {
+        for raw in ["", "  ", "[]", "\"label\"", "null", "{", "{\"label\":}"] {
+            assert!(
+                matches!(new_endpoint(&body(raw)), Err(ApiError::BadRequest(_))),
+                "{raw:?}"
+            );
+        }
+        assert!(matches!(
+            endpoint_changes(&Body::Binary(vec![0xff, 0xfe])),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn oversized_bodies_are_refused_before_parsing() {
+        let big = format!("{{\"label\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
+        assert!(matches!(
+            endpoint_changes(&body(&big)),
+            Err(ApiError::PayloadTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_from_null_agent() {
+        assert_eq!(
+            endpoint_changes(&body("{}")).unwrap(),
+            EndpointChanges::default()
+        );
+        let clear = endpoint_changes(&body(r#"{"agent_id":null}"#)).unwrap();
+        assert_eq!(clear.agent_id, Some(None));
+        let set = endpoint_changes(&body(r#"{"agent_id":12,"events":[]}"#)).unwrap();
+        assert_eq!(set.agent_id, Some(AgentId::new(12)));
+        assert_eq!(set.events, Some(EventSubscription::all()));
+    }
+
+    #[test]
+    fn duplicate_events_collapse() {
+        let changes = endpoint_changes(&body(
+            r#"{"events":["call.graded","web.tool","call.graded"]}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            changes.events.unwrap().types(),
+            &[EventType::CallGraded, EventType::WebTool]
+        );
+    }
+}
