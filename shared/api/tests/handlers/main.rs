@@ -1,1 +1,348 @@
+//! Each handler driven by its sample event from `events/`, as Lambda would deliver it.
 
+use std::sync::Arc;
+
+use base64::Engine;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use webhook_api::{App, Settings, handlers};
+use webhook_domain::{
+    Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label,
+    ManualClock, OrgId, SigningSecret, Timestamp,
+};
+use webhook_store::{EndpointStore, MemoryStore, StoreError};
+
+const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
+const SAMPLE_ORG: OrgId = OrgId::new(42);
+
+fn sample_event(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn request(event: &Value) -> Request {
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+fn at(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis).unwrap()
+}
+
+fn app() -> App<MemoryStore> {
+    App::new(MemoryStore::new(), Settings::default())
+        .with_clock(Arc::new(ManualClock::starting_at(at(1_795_770_904_113))))
+}
+
+/// The endpoint the update and delete events name, stored for the sample org.
+async fn seed(app: &App<MemoryStore>, org: OrgId) -> Endpoint {
+    let secret = SigningSecret::generate().unwrap();
+    let endpoint = Endpoint {
+        id: EndpointId::parse(SAMPLE_ID).unwrap(),
+        org_id: org,
+        label: Label::parse("Billing alerts").unwrap(),
+        url: EndpointUrl::parse("https://hooks.example.com/thunderphone").unwrap(),
+        events: EventSubscription::all(),
+        status: EndpointStatus::Active,
+        agent_id: None,
+        secret_hint: secret.hint(),
+        created_at: at(1_000),
+        updated_at: at(1_000),
+    };
+    app.store.create(&endpoint, &secret, 50).await.unwrap();
+    endpoint
+}
+
+fn body_json(response: &Response<Body>) -> Value {
+    match response.body() {
+        Body::Text(text) => serde_json::from_str(text).unwrap(),
+        other => panic!("expected a JSON text body, got {other:?}"),
+    }
+}
+
+const ENDPOINT_FIELDS: [&str; 10] = [
+    "agent_id",
+    "agent_name",
+    "created_at",
+    "events",
+    "id",
+    "label",
+    "secret_hint",
+    "status",
+    "updated_at",
+    "url",
+];
+
+fn field_names(object: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = object
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+#[tokio::test]
+async fn list_event_returns_the_orgs_endpoints() {
+    let app = app();
+    let endpoint = seed(&app, SAMPLE_ORG).await;
+    let response = handlers::list_endpoints(&app, request(&sample_event("list-endpoints")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let list = body_json(&response);
+    let [only] = list.as_array().unwrap().as_slice() else {
+        panic!("{list}")
+    };
+    assert_eq!(field_names(only), ENDPOINT_FIELDS);
+    assert_eq!(only["id"], SAMPLE_ID);
+    assert_eq!(only["secret_hint"], endpoint.secret_hint.as_str());
+    assert_eq!(only["created_at"], "1970-01-01T00:00:01.000Z");
+    assert_eq!(only["agent_name"], Value::Null);
+}
+
+#[tokio::test]
+async fn create_event_returns_the_secret_once() {
+    let app = app();
+    let response = handlers::create_endpoint(&app, request(&sample_event("create-endpoint")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let created = body_json(&response);
+    let mut expected_fields = ENDPOINT_FIELDS.to_vec();
+    expected_fields.push("secret");
+    expected_fields.sort_unstable();
+    assert_eq!(field_names(&created), expected_fields);
+    assert_eq!(created["label"], "Billing alerts");
+    assert_eq!(
+        created["events"],
+        serde_json::json!(["telephony.complete", "call.graded"])
+    );
+    assert_eq!(created["created_at"], "2026-11-27T09:15:04.113Z");
+    let secret = created["secret"].as_str().unwrap();
+    assert!(
+        created["secret_hint"]
+            .as_str()
+            .unwrap()
+            .ends_with(&secret[secret.len() - 6..])
+    );
+
+    let id = EndpointId::parse(created["id"].as_str().unwrap()).unwrap();
+    assert_eq!(app.store.secret(SAMPLE_ORG, id).unwrap().expose(), secret);
+    let listed = handlers::list_endpoints(&app, request(&sample_event("list-endpoints")))
+        .await
+        .unwrap();
+    assert!(!format!("{:?}", listed.body()).contains(secret));
+}
+
+#[tokio::test]
+async fn create_event_with_a_base64_body_works_too() {
+    let app = app();
+    let mut event = sample_event("create-endpoint");
+    let body = event["body"].as_str().unwrap().to_owned();
+    event["body"] = base64::engine::general_purpose::STANDARD
+        .encode(body)
+        .into();
+    event["isBase64Encoded"] = true.into();
+    let response = handlers::create_endpoint(&app, request(&event))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn update_event_changes_the_endpoint() {
+    let app = app();
+    seed(&app, SAMPLE_ORG).await;
+    let response = handlers::update_endpoint(&app, request(&sample_event("update-endpoint")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated = body_json(&response);
+    assert_eq!(field_names(&updated), ENDPOINT_FIELDS);
+    assert_eq!(updated["label"], "Billing alerts (paused)");
+    assert_eq!(updated["status"], "disabled");
+    assert_eq!(updated["created_at"], "1970-01-01T00:00:01.000Z");
+    assert_eq!(updated["updated_at"], "2026-11-27T09:15:04.113Z");
+}
+
+#[tokio::test]
+async fn delete_event_deletes_once() {
+    let app = app();
+    seed(&app, SAMPLE_ORG).await;
+    let event = sample_event("delete-endpoint");
+    let response = handlers::delete_endpoint(&app, request(&event))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(response.body(), &Body::Empty);
+    assert!(app.store.list(SAMPLE_ORG).await.unwrap().is_empty());
+    let again = handlers::delete_endpoint(&app, request(&event))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+type Handler = fn(
+    &App<MemoryStore>,
+    Request,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + '_>>;
+
+fn every_handler() -> [(&'static str, Handler); 4] {
+    [
+        ("list-endpoints", |app, r| {
+            Box::pin(async move { handlers::list_endpoints(app, r).await.unwrap() })
+        }),
+        ("create-endpoint", |app, r| {
+            Box::pin(async move { handlers::create_endpoint(app, r).await.unwrap() })
+        }),
+        ("update-endpoint", |app, r| {
+            Box::pin(async move { handlers::update_endpoint(app, r).await.unwrap() })
+        }),
+        ("delete-endpoint", |app, r| {
+            Box::pin(async move { handlers::delete_endpoint(app, r).await.unwrap() })
+        }),
+    ]
+}
+
+#[tokio::test]
+async fn every_handler_needs_an_identity_and_admin_role() {
+    for (name, handler) in every_handler() {
+        let app = app();
+        seed(&app, SAMPLE_ORG).await;
+        let cases: [(&str, Option<Value>, StatusCode); 5] = [
+            ("no authorizer", None, StatusCode::UNAUTHORIZED),
+            (
+                "no org",
+                Some(serde_json::json!({"role": "admin"})),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                "member",
+                Some(serde_json::json!({"org_id": 42, "role": "member"})),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "unknown role",
+                Some(serde_json::json!({"org_id": 42, "role": "root"})),
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "owner, org as text",
+                Some(serde_json::json!({"org_id": "42", "role": "owner"})),
+                StatusCode::OK,
+            ),
+        ];
+        for (case, authorizer, expected) in cases {
+            let mut event = sample_event(name);
+            match authorizer {
+                None => {
+                    event["requestContext"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("authorizer");
+                }
+                Some(lambda) => event["requestContext"]["authorizer"]["lambda"] = lambda,
+            }
+            let response = handler(&app, request(&event)).await;
+            if expected == StatusCode::OK {
+                assert!(
+                    response.status().is_success(),
+                    "{name}, {case}: {}",
+                    response.status()
+                );
+            } else {
+                assert_eq!(response.status(), expected, "{name}, {case}");
+                assert!(body_json(&response)["detail"].is_string());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn other_orgs_and_malformed_ids_are_not_found() {
+    let app = app();
+    seed(&app, OrgId::new(7)).await;
+    for name in ["update-endpoint", "delete-endpoint"] {
+        let response = every_handler()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .unwrap()
+            .1(&app, request(&sample_event(name)))
+        .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{name}");
+        for bad_id in ["not-a-uuid", "3f1c2b7e"] {
+            let mut event = sample_event(name);
+            event["pathParameters"]["endpoint_id"] = bad_id.into();
+            let response = every_handler()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1(&app, request(&event))
+            .await;
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{name} {bad_id}");
+        }
+    }
+    assert_eq!(app.store.list(OrgId::new(7)).await.unwrap().len(), 1);
+}
+
+/// A store whose every call fails, to see what leaks.
+struct BrokenStore(fn() -> StoreError);
+
+const LEAKY: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/webhooks AccessDenied";
+
+impl EndpointStore for BrokenStore {
+    async fn list(&self, _: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+        Err((self.0)())
+    }
+    async fn create(&self, _: &Endpoint, _: &SigningSecret, _: u32) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+    async fn update(
+        &self,
+        _: OrgId,
+        _: EndpointId,
+        _: &EndpointChanges,
+        _: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        Err((self.0)())
+    }
+    async fn delete(&self, _: OrgId, _: EndpointId) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+}
+
+#[tokio::test]
+async fn storage_failures_say_nothing_about_themselves() {
+    let cases: [(fn() -> StoreError, StatusCode); 2] = [
+        (
+            || StoreError::Internal(LEAKY.into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+        (
+            || StoreError::Unavailable(LEAKY.into()),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+    ];
+    for (error, status) in cases {
+        let app = App::new(BrokenStore(error), Settings::default());
+        let responses = [
+            handlers::list_endpoints(&app, request(&sample_event("list-endpoints"))).await,
+            handlers::create_endpoint(&app, request(&sample_event("create-endpoint"))).await,
+            handlers::update_endpoint(&app, request(&sample_event("update-endpoint"))).await,
+            handlers::delete_endpoint(&app, request(&sample_event("delete-endpoint"))).await,
+        ];
+        for response in responses {
+            let response = response.unwrap();
+            assert_eq!(response.status(), status);
+            let body = body_json(&response);
+            assert!(!body.to_string().contains("dynamodb"), "{body}");
+            assert!(!body.to_string().contains("whsec_"), "{body}");
+            assert!(body["detail"].is_string());
+        }
+    }
+}
