@@ -1,5 +1,7 @@
 //! Each handler driven by its sample event from `events/`, as Lambda would deliver it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::sync::Arc;
 
 use base64::Engine;

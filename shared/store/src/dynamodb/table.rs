@@ -37,10 +37,10 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;
-    if let Err(error) = created {
-        if error.code() != Some("ResourceInUseException") {
-            return Err(classify(error));
-        }
+    if let Err(error) = created
+        && error.code() != Some("ResourceInUseException")
+    {
+        return Err(classify(error));
     }
     wait_until_active(client, table).await
 }

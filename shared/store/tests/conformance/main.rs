@@ -1,6 +1,8 @@
 //! One suite, two stores: every behaviour the API relies on must hold for the in-memory store
 //! and for DynamoDB (moto_server, started by `scripts/test`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 mod dynamodb_only;
 mod support;
 
