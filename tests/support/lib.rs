@@ -1,1 +1,211 @@
+//! Test support: dev-server on a loopback port, backed by the embedded store or by DynamoDB on
+//! moto_server, and a small client for its API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed unwrap is a failed test
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use dev_server::{ApiKey, ApiKeys};
+use serde_json::Value;
+use webhook_api::{App, Settings};
+use webhook_store::dynamodb::{local_config, table};
+use webhook_store::{DynamoStore, EndpointStore, MemoryStore};
+
+pub const ORG_A_ADMIN: &str = "sk_test_a_admin";
+pub const ORG_A_OWNER: &str = "sk_test_a_owner";
+pub const ORG_A_MEMBER: &str = "sk_test_a_member";
+pub const ORG_B_ADMIN: &str = "sk_test_b_admin";
+
+fn keys() -> ApiKeys {
+    ApiKeys::new(
+        [
+            "sk_test_a_admin=100:admin",
+            "sk_test_a_owner=100:owner",
+            "sk_test_a_member=100:member",
+            "sk_test_b_admin=200:admin",
+        ]
+        .iter()
+        .map(|k| k.parse::<ApiKey>().unwrap())
+        .collect(),
+    )
+}
+
+/// Which store the server under test runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Embedded,
+    Moto,
+}
+
+/// The DynamoDB-protocol server the tests run against. Missing is a failure, never a skip.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("WEBHOOKS_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "WEBHOOKS_TEST_DYNAMODB_ENDPOINT is not set: run scripts/test, which starts \
+             moto_server and points the tests at it"
+        )
+    })
+}
+
+/// Counts the HTTP requests a DynamoDB client sends, retries included.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// A DynamoDB store on moto with a fresh table of its own, and the counter of its requests.
+pub async fn moto_store() -> (DynamoStore, RequestCounter) {
+    let counter = RequestCounter::default();
+    let config = local_config(&dynamodb_endpoint())
+        .interceptor(counter.clone())
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    let name = format!("system-{}", uuid::Uuid::new_v4());
+    table::create_if_missing(&client, &name).await.unwrap();
+    counter.take();
+    (DynamoStore::new(client, name), counter)
+}
+
+pub async fn start(backend: Backend, settings: Settings) -> Api {
+    match backend {
+        Backend::Embedded => start_with(MemoryStore::new(), settings).await,
+        Backend::Moto => start_with(moto_store().await.0, settings).await,
+    }
+}
+
+pub async fn start_with<S: EndpointStore>(store: S, settings: Settings) -> Api {
+    let addr = dev_server::spawn(App::new(store, settings), keys())
+        .await
+        .unwrap();
+    Api {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+    }
+}
+
+pub const COLLECTION: &str = "/v1/developer/webhook-endpoints";
+
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn detail(&self) -> &str {
+        self.body["detail"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no detail in {:?}", self.body))
+    }
+
+    /// The messages for one field of a validation error.
+    pub fn field_errors(&self, field: &str) -> Vec<String> {
+        self.body["errors"][field]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors for {field} in {}", self.body))
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Api {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text:?}"))
+        };
+        Reply {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn list(&self, key: &str) -> Reply {
+        self.send("GET", COLLECTION, Some(key), None).await
+    }
+
+    pub async fn create(&self, key: &str, body: Value) -> Reply {
+        self.send("POST", COLLECTION, Some(key), Some(body.to_string()))
+            .await
+    }
+
+    pub async fn patch(&self, key: &str, id: &str, body: Value) -> Reply {
+        self.send(
+            "PATCH",
+            &format!("{COLLECTION}/{id}"),
+            Some(key),
+            Some(body.to_string()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, key: &str, id: &str) -> Reply {
+        self.send("DELETE", &format!("{COLLECTION}/{id}"), Some(key), None)
+            .await
+    }
+
+    /// Creates a valid endpoint and returns its JSON (secret included).
+    pub async fn create_ok(&self, key: &str, label: &str) -> Value {
+        let reply = self
+            .create(
+                key,
+                serde_json::json!({"label": label, "url": "https://example.com/hook"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.body
+    }
+}

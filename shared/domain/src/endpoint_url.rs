@@ -60,9 +60,7 @@ impl EndpointUrl {
         if url.scheme() == "http" && !local_dev_host {
             return Err(EndpointUrlError::Scheme);
         }
-        if !local_dev_host
-            && let Some(reason) = host_ip(&host).and_then(forbidden_reason)
-        {
+        if !local_dev_host && let Some(reason) = host_ip(&host).and_then(forbidden_reason) {
             return Err(EndpointUrlError::ForbiddenAddress(reason));
         }
         Ok(Self(trimmed.to_owned()))
