@@ -1,1 +1,133 @@
-fn main() {}
+//! Each handler end to end in process on the embedded store: the API Gateway event as JSON
+//! text in (the form Lambda hands it over), the response out.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed benchmark
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use serde_json::Value;
+use webhook_api::{App, Settings, handlers};
+use webhook_domain::{
+    Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId,
+    SigningSecret, SystemClock,
+};
+use webhook_store::{EndpointStore, MemoryStore};
+
+const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
+
+fn event_text(name: &str) -> String {
+    let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event.to_string()
+}
+
+fn endpoint(id: EndpointId, secret: &SigningSecret) -> Endpoint {
+    let now = SystemClock.now();
+    Endpoint {
+        id,
+        org_id: OrgId::new(42),
+        label: Label::parse("Billing alerts").unwrap(),
+        url: EndpointUrl::parse("https://hooks.example.com/thunderphone").unwrap(),
+        events: EventSubscription::all(),
+        status: EndpointStatus::Active,
+        agent_id: None,
+        secret_hint: secret.hint(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let app = App::new(
+        MemoryStore::new(),
+        Settings {
+            max_endpoints_per_org: u32::MAX,
+        },
+    );
+    let sample_id = EndpointId::parse(SAMPLE_ID).unwrap();
+    let secret = SigningSecret::generate().unwrap();
+    runtime.block_on(async {
+        app.store
+            .create(&endpoint(sample_id, &secret), &secret, u32::MAX)
+            .await
+            .unwrap();
+        // A realistic organization: the sample endpoint among ten.
+        for _ in 0..9 {
+            app.store
+                .create(&endpoint(EndpointId::random(), &secret), &secret, u32::MAX)
+                .await
+                .unwrap();
+        }
+    });
+
+    let list = event_text("list-endpoints");
+    c.bench_function("list_endpoints (10 endpoints)", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let request = lambda_http::request::from_str(&list).unwrap();
+            handlers::list_endpoints(&app, request).await.unwrap()
+        })
+    });
+
+    let update = event_text("update-endpoint");
+    c.bench_function("update_endpoint", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let request = lambda_http::request::from_str(&update).unwrap();
+            handlers::update_endpoint(&app, request).await.unwrap()
+        })
+    });
+
+    // Creating grows the store; a fresh one per batch keeps list sizes out of the figure.
+    let create = event_text("create-endpoint");
+    c.bench_function("create_endpoint", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                App::new(
+                    MemoryStore::new(),
+                    Settings {
+                        max_endpoints_per_org: u32::MAX,
+                    },
+                )
+            },
+            |app| {
+                let create = &create;
+                async move {
+                    let request = lambda_http::request::from_str(create).unwrap();
+                    handlers::create_endpoint(&app, request).await.unwrap()
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
+    let delete = event_text("delete-endpoint");
+    c.bench_function("delete_endpoint", |b| {
+        b.to_async(&runtime).iter_batched(
+            || {
+                let app = App::new(MemoryStore::new(), Settings::default());
+                // The memory store never waits, so a plain executor runs it inside the benchmark.
+                futures::executor::block_on(app.store.create(
+                    &endpoint(sample_id, &secret),
+                    &secret,
+                    50,
+                ))
+                .unwrap();
+                app
+            },
+            |app| {
+                let delete = &delete;
+                async move {
+                    let request = lambda_http::request::from_str(delete).unwrap();
+                    let response = handlers::delete_endpoint(&app, request).await.unwrap();
+                    assert_eq!(response.status(), 204);
+                    response
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(handler_benches, benches);
+criterion_main!(handler_benches);
