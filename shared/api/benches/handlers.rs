@@ -33,6 +33,7 @@ fn endpoint(id: EndpointId, secret: &SigningSecret) -> Endpoint {
         secret_hint: secret.hint(),
         created_at: now,
         updated_at: now,
+        streak_reset_at: None,
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Endpoint {
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// When a caller last made the endpoint active again; failures before it no longer count
+    /// toward `failing`. Internal: not part of the endpoint object users see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streak_reset_at: Option<Timestamp>,
 }
 
 /// A validated create request.
@@ -88,6 +92,7 @@ impl NewEndpoint {
             secret_hint: secret.hint(),
             created_at: now,
             updated_at: now,
+            streak_reset_at: None,
         }
     }
 }
@@ -107,7 +112,8 @@ impl EndpointChanges {
         *self == Self::default()
     }
 
-    /// Applies the changes; `updated_at` moves only when a value actually changed.
+    /// Applies the changes; `updated_at` moves only when a value actually changed, and a real
+    /// change that asks for `active` also restarts the failure clock.
     /// Returns whether anything changed.
     pub fn apply(&self, endpoint: &mut Endpoint, now: Timestamp) -> bool {
         let before = endpoint.clone();
@@ -129,6 +135,9 @@ impl EndpointChanges {
         let changed = *endpoint != before;
         if changed {
             endpoint.updated_at = now;
+            if self.status == Some(RequestedStatus::Active) {
+                endpoint.streak_reset_at = Some(now);
+            }
         }
         changed
     }
@@ -204,6 +213,9 @@ mod tests {
         };
         assert!(changes.apply(&mut e, at(2)));
         assert_eq!(e.status, EndpointStatus::Active);
+        assert_eq!(e.streak_reset_at, Some(at(2)), "the failure clock restarts");
+        assert!(!changes.apply(&mut e, at(3)));
+        assert_eq!(e.streak_reset_at, Some(at(2)), "no change, no restart");
     }
 
     #[test]

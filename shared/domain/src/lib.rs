@@ -3,6 +3,7 @@
 //! Every value here is parsed once at the edge; a value of these types is valid by construction.
 
 pub mod caller;
+pub mod delivery;
 pub mod endpoint;
 pub mod endpoint_url;
 pub mod event_type;
@@ -13,6 +14,9 @@ pub mod status;
 pub mod time;
 
 pub use caller::{Caller, Forbidden, OrgId, Role};
+pub use delivery::{
+    Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, streak_counts,
+};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{EventSubscription, EventType, UnknownEventType};

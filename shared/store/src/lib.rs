@@ -1,12 +1,14 @@
-//! Where endpoints live: DynamoDB in production, an in-memory store for local runs and fast
-//! tests. Both pass the same conformance suite (`tests/conformance`).
+//! Where endpoints and their delivery stats live: DynamoDB in production, an in-memory store
+//! for local runs and fast tests. Both pass the same conformance suite (`tests/conformance`).
 
 pub mod dynamodb;
 pub mod memory;
 
 use std::future::Future;
 
-use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{
+    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp,
+};
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
@@ -66,4 +68,65 @@ pub trait EndpointStore: Send + Sync + 'static {
 /// Oldest first; ids break ties between endpoints created in the same millisecond.
 pub(crate) fn sort_oldest_first(endpoints: &mut [Endpoint]) {
     endpoints.sort_by_key(|e| (e.created_at, e.id));
+}
+
+/// An endpoint in a failure streak old enough to be looked at by the sweeper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreakCandidate {
+    pub org_id: OrgId,
+    pub endpoint_id: EndpointId,
+    pub failing_since: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The attempt is counted.
+    Counted,
+    /// The attempt is counted, and its success made a failing endpoint active again.
+    Revived,
+    /// The endpoint no longer exists; nothing was written.
+    EndpointGone,
+}
+
+/// A page of streak candidates and where the next one starts (`None`: that was the last).
+#[derive(Debug)]
+pub struct StreakPage<C> {
+    pub candidates: Vec<StreakCandidate>,
+    pub next: Option<C>,
+}
+
+/// The record of delivery outcomes per endpoint, and what the failing sweep needs of it.
+pub trait DeliveryStatsStore: Send + Sync + 'static {
+    /// Where a page of candidates resumes; opaque to callers.
+    type Cursor: Send + Sync + std::fmt::Debug;
+
+    /// Records one attempt to `endpoint` (as the delivery last read it). A failure starts or
+    /// continues the streak, a success ends it and revives a failing endpoint. Writes nothing
+    /// for an endpoint that no longer exists.
+    fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+
+    fn delivery_stats(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<Option<DeliveryStats>, StoreError>> + Send;
+
+    /// Endpoints whose streak began at or before `cutoff`, a page at a time.
+    fn streak_candidates(
+        &self,
+        cutoff: Timestamp,
+        from: Option<Self::Cursor>,
+    ) -> impl Future<Output = Result<StreakPage<Self::Cursor>, StoreError>> + Send;
+
+    /// Marks the candidate's endpoint failing if it is still active, still in the same streak,
+    /// and was not re-activated after the streak began. Returns whether it did.
+    fn mark_failing(
+        &self,
+        candidate: &StreakCandidate,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -1,25 +1,48 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
-use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{
+    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointStatus, OrgId,
+    SigningSecret, Timestamp, streak_counts,
+};
 
-use crate::{EndpointStore, StoreError, sort_oldest_first};
+use crate::{
+    DeliveryStatsStore, EndpointStore, Recorded, StoreError, StreakCandidate, StreakPage,
+    sort_oldest_first,
+};
 
 /// The embedded default store: everything in one process, gone when it exits.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     orgs: Mutex<HashMap<OrgId, Org>>,
+    streak_page_size: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            orgs: Mutex::default(),
+            streak_page_size: 100,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 struct Org {
     endpoints: HashMap<EndpointId, Endpoint>,
     secrets: HashMap<EndpointId, SigningSecret>,
+    stats: HashMap<EndpointId, DeliveryStats>,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How many streak candidates one page returns (default 100).
+    pub fn with_streak_page_size(mut self, size: u16) -> Self {
+        self.streak_page_size = usize::from(size.max(1));
+        self
     }
 
     fn orgs(&self) -> Result<MutexGuard<'_, HashMap<OrgId, Org>>, StoreError> {
@@ -62,6 +85,10 @@ impl EndpointStore for MemoryStore {
         }
         org.endpoints.insert(endpoint.id, endpoint.clone());
         org.secrets.insert(endpoint.id, secret.clone());
+        org.stats.insert(
+            endpoint.id,
+            DeliveryStats::new(endpoint.org_id, endpoint.id),
+        );
         Ok(())
     }
 
@@ -86,6 +113,111 @@ impl EndpointStore for MemoryStore {
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
         org.endpoints.remove(&id).ok_or(StoreError::NotFound)?;
         org.secrets.remove(&id);
+        org.stats.remove(&id);
         Ok(())
+    }
+}
+
+/// Where the next page starts: after this candidate, in (streak start, id) order.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryCursor(Timestamp, EndpointId);
+
+impl DeliveryStatsStore for MemoryStore {
+    type Cursor = MemoryCursor;
+
+    async fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> Result<Recorded, StoreError> {
+        let mut orgs = self.orgs()?;
+        let Some(org) = orgs.get_mut(&endpoint.org_id) else {
+            return Ok(Recorded::EndpointGone);
+        };
+        let Some(stats) = org.stats.get_mut(&endpoint.id) else {
+            return Ok(Recorded::EndpointGone);
+        };
+        stats.record(attempt, endpoint.streak_reset_at);
+        let revive = attempt.outcome.is_success() && endpoint.status == EndpointStatus::Failing;
+        match org.endpoints.get_mut(&endpoint.id) {
+            Some(current) if revive && current.status == EndpointStatus::Failing => {
+                current.status = EndpointStatus::Active;
+                current.updated_at = attempt.at;
+                Ok(Recorded::Revived)
+            }
+            _ => Ok(Recorded::Counted),
+        }
+    }
+
+    async fn delivery_stats(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<DeliveryStats>, StoreError> {
+        let orgs = self.orgs()?;
+        Ok(orgs.get(&org).and_then(|o| o.stats.get(&id)).cloned())
+    }
+
+    async fn streak_candidates(
+        &self,
+        cutoff: Timestamp,
+        from: Option<MemoryCursor>,
+    ) -> Result<StreakPage<MemoryCursor>, StoreError> {
+        let orgs = self.orgs()?;
+        let mut candidates: Vec<StreakCandidate> = orgs
+            .values()
+            .flat_map(|org| org.stats.values())
+            .filter_map(|stats| {
+                let failing_since = stats.failing_since.filter(|since| *since <= cutoff)?;
+                Some(StreakCandidate {
+                    org_id: stats.org_id,
+                    endpoint_id: stats.endpoint_id,
+                    failing_since,
+                })
+            })
+            .filter(|c| {
+                from.is_none_or(|MemoryCursor(since, id)| {
+                    (c.failing_since, c.endpoint_id) > (since, id)
+                })
+            })
+            .collect();
+        candidates.sort_by_key(|c| (c.failing_since, c.endpoint_id));
+        let next = if candidates.len() > self.streak_page_size {
+            candidates.truncate(self.streak_page_size);
+            candidates
+                .last()
+                .map(|c| MemoryCursor(c.failing_since, c.endpoint_id))
+        } else {
+            None
+        };
+        Ok(StreakPage { candidates, next })
+    }
+
+    async fn mark_failing(
+        &self,
+        candidate: &StreakCandidate,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut orgs = self.orgs()?;
+        let Some(org) = orgs.get_mut(&candidate.org_id) else {
+            return Ok(false);
+        };
+        let same_streak = org
+            .stats
+            .get(&candidate.endpoint_id)
+            .is_some_and(|s| s.failing_since == Some(candidate.failing_since));
+        let Some(endpoint) = org.endpoints.get_mut(&candidate.endpoint_id) else {
+            return Ok(false);
+        };
+        if same_streak
+            && streak_counts(candidate.failing_since, endpoint.streak_reset_at)
+            && endpoint.status == EndpointStatus::Active
+        {
+            endpoint.status = EndpointStatus::Failing;
+            endpoint.updated_at = now;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
     }
 }

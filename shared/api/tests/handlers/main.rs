@@ -50,6 +50,7 @@ async fn seed(app: &App<MemoryStore>, org: OrgId) -> Endpoint {
         secret_hint: secret.hint(),
         created_at: at(1_000),
         updated_at: at(1_000),
+        streak_reset_at: None,
     };
     app.store.create(&endpoint, &secret, 50).await.unwrap();
     endpoint

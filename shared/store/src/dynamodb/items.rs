@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
-use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{
+    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, SigningSecret,
+    Timestamp,
+};
 
 use super::Item;
 use crate::StoreError;
@@ -12,7 +15,7 @@ use crate::StoreError;
 pub(super) const ENDPOINT_SK_PREFIX: &str = "ENDPOINT#";
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
-pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at";
+pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at, #streak_reset_at";
 
 pub(super) fn projection_names() -> HashMap<String, String> {
     [
@@ -26,6 +29,7 @@ pub(super) fn projection_names() -> HashMap<String, String> {
         "secret_hint",
         "created_at",
         "updated_at",
+        "streak_reset_at",
     ]
     .into_iter()
     .map(|name| (format!("#{name}"), name.to_owned()))
@@ -63,6 +67,15 @@ impl Keys {
         }
     }
 
+    /// Delivery stats live in the endpoint's own partition, not the organization's, so a busy
+    /// organization's delivery traffic spreads over many partitions.
+    pub(super) fn stats(id: EndpointId) -> Self {
+        Self {
+            pk: format!("{ENDPOINT_SK_PREFIX}{id}"),
+            sk: "STATS".into(),
+        }
+    }
+
     pub(super) fn into_map(self) -> Item {
         HashMap::from([
             ("pk".to_owned(), AttributeValue::S(self.pk)),
@@ -95,10 +108,32 @@ pub(super) fn secret_item(endpoint: &Endpoint, secret: &SigningSecret) -> Result
     Ok(item)
 }
 
-pub(super) fn endpoint_from_item(mut item: Item) -> Result<Endpoint, StoreError> {
-    item.remove("pk");
-    item.remove("sk");
+pub(super) fn endpoint_from_item(item: Item) -> Result<Endpoint, StoreError> {
     serde_dynamo::from_item(item).map_err(StoreError::internal)
+}
+
+pub(super) fn stats_item(stats: &DeliveryStats) -> Result<Item, StoreError> {
+    let mut item = to_item(stats)?;
+    item.extend(Keys::stats(stats.endpoint_id).into_map());
+    Ok(item)
+}
+
+pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats, StoreError> {
+    serde_dynamo::from_item(item).map_err(StoreError::internal)
+}
+
+/// The sparse index of endpoints in a failure streak: only stats items with a `failing_since`
+/// carry `streak_shard`, so the index holds exactly the streaks, oldest first per shard.
+pub(super) const STREAK_INDEX: &str = "failure-streaks";
+/// Streak starts and ends are spread over this many index partitions.
+pub(super) const STREAK_SHARDS: u8 = 4;
+
+pub(super) fn streak_shard_key(shard: u8) -> String {
+    format!("STREAK#{shard}")
+}
+
+pub(super) fn streak_shard_of(id: EndpointId) -> String {
+    streak_shard_key((id.as_uuid().as_u128() % u128::from(STREAK_SHARDS)) as u8)
 }
 
 /// An UpdateItem request for a set of changes.
@@ -170,6 +205,13 @@ impl UpdateExpression {
             .values
             .insert(":updated_at".into(), to_value(&now)?);
         sets.push("#updated_at = :updated_at".into());
+        // As EndpointChanges::apply: a real change asking for `active` restarts the failure clock.
+        if changes.status == Some(RequestedStatus::Active) {
+            expression
+                .names
+                .insert("#streak_reset_at".into(), "streak_reset_at".into());
+            sets.push("#streak_reset_at = :updated_at".into());
+        }
 
         expression.update = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {

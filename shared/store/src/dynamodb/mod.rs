@@ -5,14 +5,17 @@
 //! | endpoint        | `ORG#<id>` | `ENDPOINT#<uuid>` | the endpoint as users see it, no secret |
 //! | signing secret  | `ORG#<id>` | `SECRET#<uuid>`   | the full secret, written once by create |
 //! | org counter     | `ORG#<id>` | `ORG`             | `endpoint_count`, the per-org limit     |
+//! | delivery stats  | `ENDPOINT#<uuid>` | `STATS`    | outcomes and the current failure streak |
 //!
 //! An organization's endpoints share one partition, so listing them is one Query; secrets sit
 //! in items of their own, so listing, updating (`ALL_NEW`) and deleting never read one.
-//! Per-endpoint delivery records will live under `ENDPOINT#<uuid>` partitions of their own, so
-//! a busy organization's traffic spreads over many partitions.
+//! Delivery stats live under `ENDPOINT#<uuid>` partitions of their own, so a busy
+//! organization's delivery traffic spreads over many partitions; the sparse `failure-streaks`
+//! index holds only the stats of endpoints in a failure streak.
 
 mod errors;
 mod items;
+mod stats;
 pub mod table;
 
 use std::collections::HashMap;
@@ -22,16 +25,20 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
-use webhook_domain::{Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{
+    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp,
+};
 
 use crate::{EndpointStore, StoreError, sort_oldest_first};
 use errors::{cancellation_reasons, classify};
-use items::{Keys, endpoint_from_item, endpoint_item, secret_item};
+use items::{Keys, endpoint_from_item, endpoint_item, secret_item, stats_item};
+pub use stats::StreakCursor;
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    streak_page_size: i32,
 }
 
 impl DynamoStore {
@@ -39,7 +46,14 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            streak_page_size: 100,
         }
+    }
+
+    /// How many streak candidates one Query page returns (default 100).
+    pub fn with_streak_page_size(mut self, size: u16) -> Self {
+        self.streak_page_size = i32::from(size.max(1));
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -135,12 +149,22 @@ impl EndpointStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
+        let put_stats = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(stats_item(&DeliveryStats::new(
+                endpoint.org_id,
+                endpoint.id,
+            ))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(count).build())
             .transact_items(TransactWriteItem::builder().put(put_endpoint).build())
             .transact_items(TransactWriteItem::builder().put(put_secret).build())
+            .transact_items(TransactWriteItem::builder().put(put_stats).build())
             .send()
             .await;
         match result {
@@ -209,12 +233,18 @@ impl EndpointStore for DynamoStore {
             .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
             .build()
             .map_err(StoreError::internal)?;
+        let delete_stats = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(id).into_map()))
+            .build()
+            .map_err(StoreError::internal)?;
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(delete_endpoint).build())
             .transact_items(TransactWriteItem::builder().delete(delete_secret).build())
             .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().delete(delete_stats).build())
             .send()
             .await;
         match result {
@@ -255,4 +285,64 @@ impl DynamoStore {
 /// A client for a DynamoDB-compatible server on this machine; see [`local_config`].
 pub fn local_client(endpoint: &str) -> Client {
     Client::from_conf(local_config(endpoint).build())
+}
+
+impl DynamoStore {
+    /// Writes endpoints with their secrets and fresh delivery stats in batches of 25, then
+    /// sets each organization's counter: for migrations and load tests. Unlike `create` it
+    /// checks no limit and no existing item; run it on endpoints that are not there yet.
+    pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+
+        let mut requests = Vec::with_capacity(endpoints.len() * 3);
+        let mut per_org: HashMap<OrgId, u64> = HashMap::new();
+        for (endpoint, secret) in endpoints {
+            *per_org.entry(endpoint.org_id).or_default() += 1;
+            for item in [
+                endpoint_item(endpoint)?,
+                secret_item(endpoint, secret)?,
+                stats_item(&DeliveryStats::new(endpoint.org_id, endpoint.id))?,
+            ] {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(StoreError::internal)?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+        }
+        for chunk in requests.chunks(25) {
+            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            for retry in 0u32.. {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                pending = output.unprocessed_items.unwrap_or_default();
+                if pending.values().all(Vec::is_empty) {
+                    break;
+                }
+                if retry == 10 {
+                    return Err(StoreError::Unavailable(
+                        "import: items left unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << retry.min(6))).await;
+            }
+        }
+        for (org, count) in per_org {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Keys::org(org).into_map()))
+                .update_expression("ADD endpoint_count :count")
+                .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
 }

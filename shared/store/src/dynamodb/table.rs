@@ -5,10 +5,12 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TableStatus,
 };
 
 use super::errors::classify;
+use super::items::STREAK_INDEX;
 use crate::StoreError;
 
 /// Creates the table unless it exists, then waits until it is active.
@@ -27,13 +29,29 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
             .build()
             .map_err(StoreError::internal)
     };
+    let streaks = GlobalSecondaryIndex::builder()
+        .index_name(STREAK_INDEX)
+        .key_schema(key("streak_shard", KeyType::Hash)?)
+        .key_schema(key("failing_since", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .non_key_attributes("org_id")
+                .non_key_attributes("endpoint_id")
+                .build(),
+        )
+        .build()
+        .map_err(StoreError::internal)?;
     let created = client
         .create_table()
         .table_name(table)
         .attribute_definitions(attribute("pk")?)
         .attribute_definitions(attribute("sk")?)
+        .attribute_definitions(attribute("streak_shard")?)
+        .attribute_definitions(attribute("failing_since")?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
+        .global_secondary_indexes(streaks)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod dynamodb_only;
+mod stats;
 mod support;
 
 use futures::future::join_all;
+use stats::*;
 use support::{at, new_endpoint};
 use webhook_domain::{
     AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
@@ -19,13 +21,13 @@ macro_rules! conformance {
         mod memory {
             $(#[tokio::test]
             async fn $name() {
-                super::$name(webhook_store::MemoryStore::new()).await
+                super::$name(webhook_store::MemoryStore::new().with_streak_page_size(7)).await
             })*
         }
         mod dynamodb {
             $(#[tokio::test]
             async fn $name() {
-                super::$name(super::support::dynamo_store().await).await
+                super::$name(super::support::dynamo_store().await.with_streak_page_size(7)).await
             })*
         }
     };
@@ -46,6 +48,14 @@ conformance! {
     concurrent_updates_of_different_fields_both_survive,
     deletes_once,
     an_update_never_resurrects_a_deleted_endpoint,
+    counts_outcomes_and_tracks_the_streak,
+    a_success_revives_a_failing_endpoint_but_not_a_disabled_one,
+    nothing_is_recorded_for_a_deleted_endpoint,
+    candidates_are_the_streaks_older_than_the_cutoff,
+    marks_only_active_endpoints_still_in_the_same_streak,
+    reactivation_beats_the_sweeper,
+    deletion_beats_the_sweeper,
+    racing_writers_leave_a_consistent_endpoint,
 }
 
 const ORG: OrgId = OrgId::new(41);

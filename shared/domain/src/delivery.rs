@@ -1,0 +1,282 @@
+//! Delivery outcomes and the rule that turns a long failure streak into a `failing` endpoint.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EndpointId, OrgId, Timestamp};
+
+/// Why an attempt failed, in the product's categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCategory {
+    Connection,
+    Dns,
+    /// The receiver answered, but not with a 2xx.
+    HttpError,
+    Timeout,
+    Tls,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// A 2xx answer.
+    Delivered { status: u16 },
+    /// Anything else; `status` when the receiver answered at all.
+    Failed {
+        status: Option<u16>,
+        category: FailureCategory,
+    },
+}
+
+impl AttemptOutcome {
+    /// Success is any 2xx; everything else is a failure.
+    pub fn from_status(status: u16) -> Self {
+        if (200..300).contains(&status) {
+            Self::Delivered { status }
+        } else {
+            Self::Failed {
+                status: Some(status),
+                category: FailureCategory::HttpError,
+            }
+        }
+    }
+
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Delivered { .. })
+    }
+
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Self::Delivered { status } => Some(status),
+            Self::Failed { status, .. } => status,
+        }
+    }
+
+    pub fn failure(self) -> Option<FailureCategory> {
+        match self {
+            Self::Delivered { .. } => None,
+            Self::Failed { category, .. } => Some(category),
+        }
+    }
+}
+
+/// One delivery attempt to one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub at: Timestamp,
+    pub outcome: AttemptOutcome,
+    pub duration: Duration,
+}
+
+/// What the platform remembers of an endpoint's deliveries. Internal: users see `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryStats {
+    pub endpoint_id: EndpointId,
+    pub org_id: OrgId,
+    pub success_count: u64,
+    pub failure_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<FailureCategory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<Timestamp>,
+    /// The first failed attempt since the last success: the start of the current streak.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Timestamp>,
+}
+
+impl DeliveryStats {
+    pub fn new(org_id: OrgId, endpoint_id: EndpointId) -> Self {
+        Self {
+            endpoint_id,
+            org_id,
+            success_count: 0,
+            failure_count: 0,
+            last_attempt_at: None,
+            last_status: None,
+            last_failure: None,
+            last_duration_ms: None,
+            last_success_at: None,
+            failing_since: None,
+        }
+    }
+
+    /// Applies one attempt. A success ends the streak; a failure starts one unless one is
+    /// running. A streak that began before `streak_reset_at` (the endpoint was re-activated
+    /// since) no longer counts, so the failure starts a new one.
+    pub fn record(&mut self, attempt: &Attempt, streak_reset_at: Option<Timestamp>) {
+        self.last_attempt_at = Some(attempt.at);
+        self.last_status = attempt.outcome.status();
+        self.last_failure = attempt.outcome.failure();
+        self.last_duration_ms =
+            Some(u64::try_from(attempt.duration.as_millis()).unwrap_or(u64::MAX));
+        if attempt.outcome.is_success() {
+            self.success_count += 1;
+            self.last_success_at = Some(attempt.at);
+            self.failing_since = None;
+        } else {
+            self.failure_count += 1;
+            let running = self
+                .failing_since
+                .filter(|since| streak_counts(*since, streak_reset_at));
+            self.failing_since = Some(running.unwrap_or(attempt.at));
+        }
+    }
+}
+
+/// When a failure streak makes an endpoint `failing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailingPolicy {
+    pub after: Duration,
+}
+
+impl Default for FailingPolicy {
+    fn default() -> Self {
+        Self {
+            after: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+impl FailingPolicy {
+    /// Streaks that began at or before this instant are old enough.
+    pub fn cutoff(&self, now: Timestamp) -> Timestamp {
+        let millis = i64::try_from(self.after.as_millis()).unwrap_or(i64::MAX);
+        Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis)).unwrap_or(now)
+    }
+
+    /// An active endpoint whose streak began at `failing_since` is due to be marked failing,
+    /// unless it was re-activated after the streak began (that restarted the clock).
+    pub fn is_due(
+        &self,
+        failing_since: Timestamp,
+        streak_reset_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> bool {
+        failing_since <= self.cutoff(now) && streak_counts(failing_since, streak_reset_at)
+    }
+}
+
+/// Whether a streak that began at `failing_since` still counts: it does unless the endpoint
+/// was re-activated after it began.
+pub fn streak_counts(failing_since: Timestamp, streak_reset_at: Option<Timestamp>) -> bool {
+    streak_reset_at.is_none_or(|reset| failing_since >= reset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Clock, ManualClock};
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn clock() -> ManualClock {
+        ManualClock::starting_at(Timestamp::from_unix_millis(1_700_000_000_000).unwrap())
+    }
+
+    fn attempt(clock: &ManualClock, outcome: AttemptOutcome) -> Attempt {
+        Attempt {
+            at: clock.now(),
+            outcome,
+            duration: Duration::from_millis(120),
+        }
+    }
+
+    fn failed() -> AttemptOutcome {
+        AttemptOutcome::from_status(500)
+    }
+
+    fn stats() -> DeliveryStats {
+        DeliveryStats::new(OrgId::new(1), EndpointId::random())
+    }
+
+    #[test]
+    fn success_is_any_2xx() {
+        assert!(AttemptOutcome::from_status(200).is_success());
+        assert!(AttemptOutcome::from_status(299).is_success());
+        for status in [199, 301, 404, 429, 500] {
+            let outcome = AttemptOutcome::from_status(status);
+            assert!(!outcome.is_success());
+            assert_eq!(outcome.failure(), Some(FailureCategory::HttpError));
+        }
+    }
+
+    #[test]
+    fn the_streak_starts_at_the_first_failure_and_a_success_clears_it() {
+        let clock = clock();
+        let mut s = stats();
+        let first_failure = clock.now();
+        s.record(&attempt(&clock, failed()), None);
+        clock.advance(HOUR);
+        s.record(
+            &attempt(
+                &clock,
+                AttemptOutcome::Failed {
+                    status: None,
+                    category: FailureCategory::Timeout,
+                },
+            ),
+            None,
+        );
+        assert_eq!(s.failing_since, Some(first_failure));
+        assert_eq!((s.failure_count, s.success_count), (2, 0));
+        assert_eq!(s.last_failure, Some(FailureCategory::Timeout));
+        assert_eq!(s.last_status, None);
+
+        clock.advance(HOUR);
+        s.record(&attempt(&clock, AttemptOutcome::from_status(204)), None);
+        assert_eq!(s.failing_since, None);
+        assert_eq!(s.last_success_at, Some(clock.now()));
+        assert_eq!((s.last_status, s.last_failure), (Some(204), None));
+
+        clock.advance(HOUR);
+        s.record(&attempt(&clock, failed()), None);
+        assert_eq!(s.failing_since, Some(clock.now()), "a new streak");
+    }
+
+    #[test]
+    fn a_reactivation_restarts_the_streak_at_the_next_failure() {
+        let clock = clock();
+        let mut s = stats();
+        let old_streak = clock.now();
+        s.record(&attempt(&clock, failed()), None);
+        clock.advance(30 * HOUR);
+        let reset = clock.now();
+        clock.advance(HOUR);
+        s.record(&attempt(&clock, failed()), Some(reset));
+        assert_eq!(s.failing_since, Some(clock.now()));
+        assert!(s.failing_since > Some(old_streak));
+    }
+
+    #[test]
+    fn due_after_the_threshold_and_not_before() {
+        let clock = clock();
+        let policy = FailingPolicy::default();
+        let since = clock.now();
+        clock.advance(24 * HOUR - Duration::from_millis(1));
+        assert!(!policy.is_due(since, None, clock.now()));
+        clock.advance(Duration::from_millis(1));
+        assert!(policy.is_due(since, None, clock.now()));
+        assert!(policy.is_due(since, Some(since), clock.now()));
+        let reactivated = since.checked_add(HOUR).unwrap();
+        assert!(!policy.is_due(since, Some(reactivated), clock.now()));
+    }
+
+    #[test]
+    fn the_threshold_is_configurable() {
+        let clock = clock();
+        let policy = FailingPolicy {
+            after: Duration::from_secs(5),
+        };
+        let since = clock.now();
+        clock.advance(Duration::from_secs(5));
+        assert!(policy.is_due(since, None, clock.now()));
+    }
+}

@@ -1,0 +1,320 @@
+//! Delivery stats and the failure-streak index on DynamoDB.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::Deserialize;
+use webhook_domain::{
+    Attempt, DeliveryStats, Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp,
+};
+
+use super::errors::{cancellation_reasons, classify, conditional_check_item};
+use super::items::{
+    Keys, STREAK_INDEX, STREAK_SHARDS, stats_from_item, streak_shard_key, streak_shard_of,
+};
+use super::{DynamoStore, Item};
+use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
+
+/// Which shard of the streak index to read next, and where in it.
+#[derive(Debug)]
+pub struct StreakCursor {
+    shard: u8,
+    start: Option<Item>,
+}
+
+fn string(value: impl ToString) -> AttributeValue {
+    AttributeValue::S(value.to_string())
+}
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The UpdateItem that applies one attempt to a stats item; the same rules as
+/// `DeliveryStats::record`, written as an update expression.
+struct AttemptUpdate {
+    sets: Vec<&'static str>,
+    removes: Vec<&'static str>,
+    adds: &'static str,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl AttemptUpdate {
+    /// `restart_streak`: the running streak began before the endpoint was re-activated, so this
+    /// failure starts a new one instead of continuing it.
+    fn new(endpoint: &Endpoint, attempt: &Attempt, restart_streak: bool) -> Self {
+        let mut update = Self {
+            sets: vec!["last_attempt_at = :at", "last_duration_ms = :duration"],
+            removes: Vec::new(),
+            adds: "",
+            values: HashMap::from([
+                (":at".to_owned(), string(attempt.at)),
+                (":duration".to_owned(), number(attempt.duration.as_millis())),
+                (":one".to_owned(), number(1)),
+            ]),
+        };
+        match attempt.outcome.status() {
+            Some(status) => {
+                update.sets.push("last_status = :status");
+                update.values.insert(":status".into(), number(status));
+            }
+            None => update.removes.push("last_status"),
+        }
+        match attempt.outcome.failure() {
+            None => {
+                update.sets.push("last_success_at = :at");
+                update
+                    .removes
+                    .extend(["last_failure", "failing_since", "streak_shard"]);
+                update.adds = "success_count :one";
+            }
+            Some(category) => {
+                update.sets.push("last_failure = :failure");
+                update.sets.push(if restart_streak {
+                    "failing_since = :at"
+                } else {
+                    "failing_since = if_not_exists(failing_since, :at)"
+                });
+                update.sets.push("streak_shard = :shard");
+                update.adds = "failure_count :one";
+                update.values.insert(
+                    ":failure".into(),
+                    serde_dynamo::to_attribute_value(category).unwrap_or_else(|_| string("other")),
+                );
+                update
+                    .values
+                    .insert(":shard".into(), string(streak_shard_of(endpoint.id)));
+            }
+        }
+        update
+    }
+
+    fn expression(&self) -> String {
+        let mut expression = format!("SET {} ADD {}", self.sets.join(", "), self.adds);
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        expression
+    }
+}
+
+impl DynamoStore {
+    async fn apply_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+        restart_streak: bool,
+    ) -> Result<Option<Option<Item>>, StoreError> {
+        let update = AttemptUpdate::new(endpoint, attempt, restart_streak);
+        let mut condition = "attribute_exists(pk)".to_owned();
+        let mut values = update.values.clone();
+        // A streak older than the endpoint's re-activation must not continue: refuse, and the
+        // caller restarts it.
+        if let (Some(reset), false, false) = (
+            endpoint.streak_reset_at,
+            attempt.outcome.is_success(),
+            restart_streak,
+        ) {
+            condition
+                .push_str(" AND (attribute_not_exists(failing_since) OR failing_since >= :reset)");
+            values.insert(":reset".into(), string(reset));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update_expression(update.expression())
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(error) => match conditional_check_item(&error) {
+                Some(current) => Ok(Some(current)),
+                None => Err(classify(error)),
+            },
+        }
+    }
+
+    /// A success ends the streak; a failing endpoint becomes active again.
+    async fn revive(&self, endpoint: &Endpoint, at: Timestamp) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                Keys::endpoint(endpoint.org_id, endpoint.id).into_map(),
+            ))
+            .update_expression("SET #status = :active, updated_at = :at")
+            .condition_expression("#status = :failing")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))
+            .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
+            .expression_attribute_values(":at", string(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) if conditional_check_item(&error).is_some() => Ok(false),
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IndexedStreak {
+    org_id: OrgId,
+    endpoint_id: EndpointId,
+    failing_since: Timestamp,
+}
+
+impl DeliveryStatsStore for DynamoStore {
+    type Cursor = StreakCursor;
+
+    async fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> Result<Recorded, StoreError> {
+        let refused = match self.apply_attempt(endpoint, attempt, false).await? {
+            // The item is there, so only the stale-streak condition failed: start a new one.
+            Some(Some(_)) => self.apply_attempt(endpoint, attempt, true).await?,
+            other => other,
+        };
+        if refused.is_some() {
+            return Ok(Recorded::EndpointGone);
+        }
+        let revived = attempt.outcome.is_success()
+            && endpoint.status == EndpointStatus::Failing
+            && self.revive(endpoint, attempt.at).await?;
+        Ok(if revived {
+            Recorded::Revived
+        } else {
+            Recorded::Counted
+        })
+    }
+
+    async fn delivery_stats(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<DeliveryStats>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(id).into_map()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let stats = output.item.map(stats_from_item).transpose()?;
+        Ok(stats.filter(|s| s.org_id == org))
+    }
+
+    async fn streak_candidates(
+        &self,
+        cutoff: Timestamp,
+        from: Option<StreakCursor>,
+    ) -> Result<StreakPage<StreakCursor>, StoreError> {
+        let cursor = from.unwrap_or(StreakCursor {
+            shard: 0,
+            start: None,
+        });
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(STREAK_INDEX)
+            .key_condition_expression("streak_shard = :shard AND failing_since <= :cutoff")
+            .expression_attribute_values(":shard", string(streak_shard_key(cursor.shard)))
+            .expression_attribute_values(":cutoff", string(cutoff))
+            .limit(self.streak_page_size)
+            .set_exclusive_start_key(cursor.start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let candidates = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| {
+                let streak: IndexedStreak =
+                    serde_dynamo::from_item(item).map_err(StoreError::internal)?;
+                Ok(StreakCandidate {
+                    org_id: streak.org_id,
+                    endpoint_id: streak.endpoint_id,
+                    failing_since: streak.failing_since,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let next = match output.last_evaluated_key {
+            Some(start) => Some(StreakCursor {
+                shard: cursor.shard,
+                start: Some(start),
+            }),
+            None if cursor.shard + 1 < STREAK_SHARDS => Some(StreakCursor {
+                shard: cursor.shard + 1,
+                start: None,
+            }),
+            None => None,
+        };
+        Ok(StreakPage { candidates, next })
+    }
+
+    async fn mark_failing(
+        &self,
+        candidate: &StreakCandidate,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // Both conditions hold at one instant or nothing is written: the streak is the one the
+        // sweeper saw, and the endpoint is active and was not re-activated since it began.
+        let same_streak = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
+            .condition_expression("failing_since = :seen")
+            .expression_attribute_values(":seen", string(candidate.failing_since))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mark = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(
+                Keys::endpoint(candidate.org_id, candidate.endpoint_id).into_map(),
+            ))
+            .update_expression("SET #status = :failing, updated_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND #status = :active \
+                 AND (attribute_not_exists(streak_reset_at) OR streak_reset_at <= :seen)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
+            .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))
+            .expression_attribute_values(":now", string(now))
+            .expression_attribute_values(":seen", string(candidate.failing_since))
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(same_streak)
+                    .build(),
+            )
+            .transact_items(TransactWriteItem::builder().update(mark).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match cancellation_reasons(&error) {
+                Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => Ok(false),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+}

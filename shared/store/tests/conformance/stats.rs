@@ -1,0 +1,434 @@
+//! Delivery stats and the failing sweep's store operations, on both stores.
+
+use std::time::Duration;
+
+use webhook_domain::{
+    Attempt, AttemptOutcome, EndpointChanges, EndpointStatus, FailureCategory, OrgId,
+    RequestedStatus, Timestamp,
+};
+use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate};
+
+use crate::support::{at, new_endpoint};
+
+const ORG: OrgId = OrgId::new(77);
+const HOUR: i64 = 3_600_000;
+
+fn failure(at: Timestamp) -> Attempt {
+    Attempt {
+        at,
+        outcome: AttemptOutcome::from_status(503),
+        duration: Duration::from_millis(40),
+    }
+}
+
+fn timeout(at: Timestamp) -> Attempt {
+    Attempt {
+        at,
+        outcome: AttemptOutcome::Failed {
+            status: None,
+            category: FailureCategory::Timeout,
+        },
+        duration: Duration::from_secs(30),
+    }
+}
+
+fn success(at: Timestamp) -> Attempt {
+    Attempt {
+        at,
+        outcome: AttemptOutcome::from_status(200),
+        duration: Duration::from_millis(15),
+    }
+}
+
+pub async fn all_candidates<S: DeliveryStatsStore>(
+    store: &S,
+    cutoff: Timestamp,
+) -> Vec<StreakCandidate> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.streak_candidates(cutoff, cursor).await.unwrap();
+        all.extend(page.candidates);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return all,
+        }
+    }
+}
+
+pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "counted", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let fresh = store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            fresh.success_count,
+            fresh.failure_count,
+            fresh.failing_since
+        ),
+        (0, 0, None)
+    );
+
+    assert_eq!(
+        store
+            .record_attempt(&endpoint, &failure(at(HOUR)))
+            .await
+            .unwrap(),
+        Recorded::Counted
+    );
+    store
+        .record_attempt(&endpoint, &timeout(at(2 * HOUR)))
+        .await
+        .unwrap();
+    let failing = store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failing.failing_since, Some(at(HOUR)));
+    assert_eq!(failing.failure_count, 2);
+    assert_eq!(failing.last_attempt_at, Some(at(2 * HOUR)));
+    assert_eq!(
+        (failing.last_status, failing.last_failure),
+        (None, Some(FailureCategory::Timeout))
+    );
+    assert_eq!(failing.last_duration_ms, Some(30_000));
+
+    store
+        .record_attempt(&endpoint, &success(at(3 * HOUR)))
+        .await
+        .unwrap();
+    let healthy = store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(healthy.failing_since, None);
+    assert_eq!((healthy.success_count, healthy.failure_count), (1, 2));
+    assert_eq!(
+        (healthy.last_status, healthy.last_failure),
+        (Some(200), None)
+    );
+    assert_eq!(healthy.last_success_at, Some(at(3 * HOUR)));
+    assert!(all_candidates(&store, at(10 * HOUR)).await.is_empty());
+    assert_eq!(
+        store
+            .delivery_stats(OrgId::new(1), endpoint.id)
+            .await
+            .unwrap(),
+        None,
+        "other orgs see nothing"
+    );
+}
+
+pub async fn a_success_revives_a_failing_endpoint_but_not_a_disabled_one<
+    S: EndpointStore + DeliveryStatsStore,
+>(
+    store: S,
+) {
+    let (mut failing, secret) = new_endpoint(ORG, "failing", at(0));
+    failing.status = EndpointStatus::Failing;
+    store.create(&failing, &secret, 50).await.unwrap();
+    let (mut disabled, secret2) = new_endpoint(ORG, "disabled", at(1));
+    disabled.status = EndpointStatus::Disabled;
+    store.create(&disabled, &secret2, 50).await.unwrap();
+
+    assert_eq!(
+        store
+            .record_attempt(&failing, &success(at(HOUR)))
+            .await
+            .unwrap(),
+        Recorded::Revived
+    );
+    assert_eq!(
+        store
+            .record_attempt(&disabled, &success(at(HOUR)))
+            .await
+            .unwrap(),
+        Recorded::Counted
+    );
+    let listed = store.list(ORG).await.unwrap();
+    assert_eq!(listed[0].status, EndpointStatus::Active);
+    assert_eq!(listed[0].updated_at, at(HOUR));
+    assert_eq!(listed[1].status, EndpointStatus::Disabled);
+}
+
+pub async fn nothing_is_recorded_for_a_deleted_endpoint<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "gone", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert_eq!(
+        store.delivery_stats(ORG, endpoint.id).await.unwrap(),
+        None,
+        "stats die with the endpoint"
+    );
+    for attempt in [failure(at(2 * HOUR)), success(at(2 * HOUR))] {
+        assert_eq!(
+            store.record_attempt(&endpoint, &attempt).await.unwrap(),
+            Recorded::EndpointGone
+        );
+    }
+    assert_eq!(
+        store.delivery_stats(ORG, endpoint.id).await.unwrap(),
+        None,
+        "no orphan stats"
+    );
+    assert!(all_candidates(&store, at(100 * HOUR)).await.is_empty());
+    assert!(store.list(ORG).await.unwrap().is_empty(), "no resurrection");
+}
+
+pub async fn candidates_are_the_streaks_older_than_the_cutoff<
+    S: EndpointStore + DeliveryStatsStore,
+>(
+    store: S,
+) {
+    let mut old = Vec::new();
+    // More than a few pages of 7.
+    for i in 0..30 {
+        let (endpoint, secret) = new_endpoint(ORG, &format!("old {i}"), at(0));
+        store.create(&endpoint, &secret, 500).await.unwrap();
+        store
+            .record_attempt(&endpoint, &failure(at(HOUR + i)))
+            .await
+            .unwrap();
+        old.push(endpoint.id);
+    }
+    let (recent, secret) = new_endpoint(ORG, "recent", at(0));
+    store.create(&recent, &secret, 500).await.unwrap();
+    store
+        .record_attempt(&recent, &failure(at(5 * HOUR)))
+        .await
+        .unwrap();
+    let (healthy, secret) = new_endpoint(ORG, "healthy", at(0));
+    store.create(&healthy, &secret, 500).await.unwrap();
+    store
+        .record_attempt(&healthy, &success(at(HOUR)))
+        .await
+        .unwrap();
+
+    let candidates = all_candidates(&store, at(2 * HOUR)).await;
+    let mut ids: Vec<_> = candidates.iter().map(|c| c.endpoint_id).collect();
+    ids.sort();
+    old.sort();
+    assert_eq!(ids, old, "every old streak, across pages, and nothing else");
+    assert!(
+        candidates
+            .iter()
+            .all(|c| c.org_id == ORG && c.failing_since <= at(2 * HOUR))
+    );
+}
+
+pub async fn marks_only_active_endpoints_still_in_the_same_streak<
+    S: EndpointStore + DeliveryStatsStore,
+>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "flaky", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(candidate.failing_since, at(HOUR));
+
+    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    let marked = store.list(ORG).await.unwrap().remove(0);
+    assert_eq!(
+        (marked.status, marked.updated_at),
+        (EndpointStatus::Failing, at(25 * HOUR))
+    );
+    assert!(
+        !store.mark_failing(&candidate, at(26 * HOUR)).await.unwrap(),
+        "idempotent"
+    );
+
+    let stale = StreakCandidate {
+        failing_since: at(HOUR - 1),
+        ..candidate
+    };
+    let (other, secret) = new_endpoint(ORG, "other", at(0));
+    store.create(&other, &secret, 50).await.unwrap();
+    let wrong_streak = StreakCandidate {
+        endpoint_id: other.id,
+        ..candidate
+    };
+    assert!(!store.mark_failing(&stale, at(26 * HOUR)).await.unwrap());
+    assert!(
+        !store
+            .mark_failing(&wrong_streak, at(26 * HOUR))
+            .await
+            .unwrap(),
+        "no streak, no mark"
+    );
+
+    let pause = EndpointChanges {
+        status: Some(RequestedStatus::Disabled),
+        ..Default::default()
+    };
+    store
+        .update(ORG, other.id, &pause, at(2 * HOUR))
+        .await
+        .unwrap();
+    store
+        .record_attempt(&other, &failure(at(3 * HOUR)))
+        .await
+        .unwrap();
+    let disabled_candidate = StreakCandidate {
+        endpoint_id: other.id,
+        failing_since: at(3 * HOUR),
+        ..candidate
+    };
+    assert!(
+        !store
+            .mark_failing(&disabled_candidate, at(30 * HOUR))
+            .await
+            .unwrap(),
+        "disabled stays disabled"
+    );
+    let stored = store
+        .list(ORG)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == other.id)
+        .unwrap();
+    assert_eq!(stored.status, EndpointStatus::Disabled);
+}
+
+/// The sweeper saw the streak; then the user re-activated the endpoint.
+pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(store: S) {
+    let (endpoint, secret) = new_endpoint(ORG, "revived by hand", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+
+    let activate = EndpointChanges {
+        status: Some(RequestedStatus::Active),
+        ..Default::default()
+    };
+    let revived = store
+        .update(ORG, endpoint.id, &activate, at(26 * HOUR))
+        .await
+        .unwrap();
+    assert_eq!(revived.status, EndpointStatus::Active);
+    assert!(
+        !store.mark_failing(&candidate, at(27 * HOUR)).await.unwrap(),
+        "the old streak no longer counts"
+    );
+    assert_eq!(
+        store.list(ORG).await.unwrap()[0].status,
+        EndpointStatus::Active
+    );
+
+    // Failures after the re-activation start a new streak, which counts in full.
+    let current = store.list(ORG).await.unwrap().remove(0);
+    store
+        .record_attempt(&current, &failure(at(28 * HOUR)))
+        .await
+        .unwrap();
+    let stats = store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stats.failing_since, Some(at(28 * HOUR)));
+    assert!(
+        all_candidates(&store, at(28 * HOUR - 1)).await.is_empty(),
+        "the old streak is gone"
+    );
+    let [fresh] = all_candidates(&store, at(28 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert!(store.mark_failing(&fresh, at(52 * HOUR)).await.unwrap());
+}
+
+/// The sweeper saw the streak; then the endpoint was deleted.
+pub async fn deletion_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(store: S) {
+    let (endpoint, secret) = new_endpoint(ORG, "deleted", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(store.list(ORG).await.unwrap().is_empty(), "no resurrection");
+    assert_eq!(store.delivery_stats(ORG, endpoint.id).await.unwrap(), None);
+}
+
+/// Sweeper, PATCH, DELETE and outcomes racing on one endpoint: whatever the order, the end
+/// state is one a sequential order could produce.
+pub async fn racing_writers_leave_a_consistent_endpoint<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "raced", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    let activate = EndpointChanges {
+        label: Some(webhook_domain::Label::parse("renamed").unwrap()),
+        status: Some(RequestedStatus::Active),
+        ..Default::default()
+    };
+    let late_failure = failure(at(25 * HOUR));
+    let (marked, updated, recorded) = tokio::join!(
+        store.mark_failing(&candidate, at(25 * HOUR)),
+        store.update(ORG, endpoint.id, &activate, at(25 * HOUR)),
+        store.record_attempt(&endpoint, &late_failure),
+    );
+    marked.unwrap();
+    updated.unwrap();
+    recorded.unwrap();
+    let stored = store.list(ORG).await.unwrap().remove(0);
+    assert_eq!(stored.label.as_str(), "renamed");
+
+    let last_failure = failure(at(26 * HOUR));
+    let (deleted, recorded, marked) = tokio::join!(
+        store.delete(ORG, endpoint.id),
+        store.record_attempt(&endpoint, &last_failure),
+        store.mark_failing(&candidate, at(26 * HOUR)),
+    );
+    deleted.unwrap();
+    recorded.unwrap();
+    marked.unwrap();
+    assert!(store.list(ORG).await.unwrap().is_empty());
+    assert_eq!(
+        store.delivery_stats(ORG, endpoint.id).await.unwrap(),
+        None,
+        "no orphan stats"
+    );
+}

@@ -1,0 +1,259 @@
+//! The sweep's rules on the in-memory store, with a clock the tests move.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use lambda_runtime::{Context, LambdaEvent};
+use webhook_domain::{
+    Attempt, AttemptOutcome, Clock, Endpoint, EndpointChanges, EndpointStatus, EndpointUrl,
+    EventSubscription, FailingPolicy, Label, ManualClock, NewEndpoint, OrgId, RequestedStatus,
+    SigningSecret, Timestamp,
+};
+use webhook_store::{DeliveryStatsStore, EndpointStore, MemoryStore};
+use webhook_sweeper::{ScheduledSweep, SweepReport, sweep};
+
+const HOUR: Duration = Duration::from_secs(3600);
+const ORG: OrgId = OrgId::new(3);
+
+fn start() -> Arc<ManualClock> {
+    Arc::new(ManualClock::starting_at(
+        Timestamp::from_unix_millis(1_790_000_000_000).unwrap(),
+    ))
+}
+
+async fn endpoint(store: &MemoryStore, clock: &ManualClock, status: RequestedStatus) -> Endpoint {
+    let secret = SigningSecret::generate().unwrap();
+    let endpoint = NewEndpoint {
+        label: Label::parse("receiver").unwrap(),
+        url: EndpointUrl::parse("https://example.com/hook").unwrap(),
+        events: EventSubscription::all(),
+        status,
+        agent_id: None,
+    }
+    .into_endpoint(ORG, &secret, clock.now());
+    store.create(&endpoint, &secret, 1000).await.unwrap();
+    endpoint
+}
+
+async fn fail(store: &MemoryStore, clock: &ManualClock, endpoint: &Endpoint) {
+    let attempt = Attempt {
+        at: clock.now(),
+        outcome: AttemptOutcome::from_status(500),
+        duration: Duration::ZERO,
+    };
+    store.record_attempt(endpoint, &attempt).await.unwrap();
+}
+
+async fn status_of(store: &MemoryStore, endpoint: &Endpoint) -> EndpointStatus {
+    store
+        .list(ORG)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == endpoint.id)
+        .unwrap()
+        .status
+}
+
+async fn run(store: &MemoryStore, clock: &ManualClock) -> SweepReport {
+    sweep(store, clock, FailingPolicy::default(), || true)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn marks_streaks_older_than_the_threshold_once() {
+    let clock = start();
+    let store = MemoryStore::new();
+    let old = endpoint(&store, &clock, RequestedStatus::Active).await;
+    let young = endpoint(&store, &clock, RequestedStatus::Active).await;
+    let healthy = endpoint(&store, &clock, RequestedStatus::Active).await;
+    let paused = endpoint(&store, &clock, RequestedStatus::Active).await;
+    fail(&store, &clock, &old).await;
+    fail(&store, &clock, &paused).await;
+    store
+        .update(
+            ORG,
+            paused.id,
+            &EndpointChanges {
+                status: Some(RequestedStatus::Disabled),
+                ..Default::default()
+            },
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    clock.advance(2 * HOUR);
+    fail(&store, &clock, &young).await;
+
+    clock.advance(22 * HOUR - Duration::from_millis(1));
+    let early = run(&store, &clock).await;
+    assert_eq!(
+        (early.candidates, early.marked),
+        (0, 0),
+        "23:59:59.999 is not 24 h"
+    );
+
+    clock.advance(Duration::from_millis(1));
+    let report = run(&store, &clock).await;
+    assert_eq!(
+        (report.candidates, report.marked, report.skipped),
+        (2, 1, 1)
+    );
+    assert!(report.finished);
+    assert_eq!(status_of(&store, &old).await, EndpointStatus::Failing);
+    assert_eq!(status_of(&store, &young).await, EndpointStatus::Active);
+    assert_eq!(status_of(&store, &healthy).await, EndpointStatus::Active);
+    assert_eq!(
+        status_of(&store, &paused).await,
+        EndpointStatus::Disabled,
+        "disabled is never touched"
+    );
+
+    let again = run(&store, &clock).await;
+    assert_eq!(again.marked, 0, "idempotent");
+
+    clock.advance(2 * HOUR);
+    let later = run(&store, &clock).await;
+    assert_eq!(later.marked, 1, "the younger streak's turn");
+    assert_eq!(status_of(&store, &young).await, EndpointStatus::Failing);
+}
+
+#[tokio::test]
+async fn the_threshold_is_configurable() {
+    let clock = start();
+    let store = MemoryStore::new();
+    let e = endpoint(&store, &clock, RequestedStatus::Active).await;
+    fail(&store, &clock, &e).await;
+    clock.advance(Duration::from_secs(5));
+    let policy = FailingPolicy {
+        after: Duration::from_secs(5),
+    };
+    let report = sweep(&store, clock.as_ref(), policy, || true)
+        .await
+        .unwrap();
+    assert_eq!(report.marked, 1);
+}
+
+#[tokio::test]
+async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
+    let clock = start();
+    let store = MemoryStore::new();
+    let recovered = endpoint(&store, &clock, RequestedStatus::Active).await;
+    let reactivated = endpoint(&store, &clock, RequestedStatus::Active).await;
+    fail(&store, &clock, &recovered).await;
+    fail(&store, &clock, &reactivated).await;
+    clock.advance(25 * HOUR);
+    run(&store, &clock).await;
+    assert_eq!(status_of(&store, &recovered).await, EndpointStatus::Failing);
+
+    let failing = store
+        .list(ORG)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == recovered.id)
+        .unwrap();
+    let ok = Attempt {
+        at: clock.now(),
+        outcome: AttemptOutcome::from_status(204),
+        duration: Duration::ZERO,
+    };
+    store.record_attempt(&failing, &ok).await.unwrap();
+    assert_eq!(
+        status_of(&store, &recovered).await,
+        EndpointStatus::Active,
+        "a 2xx revives"
+    );
+
+    store
+        .update(
+            ORG,
+            reactivated.id,
+            &EndpointChanges {
+                status: Some(RequestedStatus::Active),
+                ..Default::default()
+            },
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    clock.advance(HOUR);
+    let report = run(&store, &clock).await;
+    assert_eq!(report.marked, 0);
+    assert_eq!(status_of(&store, &recovered).await, EndpointStatus::Active);
+    assert_eq!(
+        status_of(&store, &reactivated).await,
+        EndpointStatus::Active,
+        "PATCH active cleared the streak"
+    );
+}
+
+#[tokio::test]
+async fn stops_when_time_runs_out_and_the_next_run_finishes() {
+    let clock = start();
+    let store = MemoryStore::new().with_streak_page_size(10);
+    for _ in 0..25 {
+        let e = endpoint(&store, &clock, RequestedStatus::Active).await;
+        fail(&store, &clock, &e).await;
+    }
+    clock.advance(25 * HOUR);
+    let mut pages_allowed = 2;
+    let cut_short = sweep(&store, clock.as_ref(), FailingPolicy::default(), || {
+        pages_allowed -= 1;
+        pages_allowed >= 0
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        (cut_short.pages, cut_short.marked, cut_short.finished),
+        (2, 20, false)
+    );
+    let rest = run(&store, &clock).await;
+    assert_eq!(rest.marked, 5);
+    assert!(rest.finished);
+}
+
+#[tokio::test]
+async fn the_lambda_handles_the_sample_scheduled_event() {
+    let clock = start();
+    let store = MemoryStore::new();
+    let e = endpoint(&store, &clock, RequestedStatus::Active).await;
+    fail(&store, &clock, &e).await;
+    clock.advance(25 * HOUR);
+
+    let path = format!(
+        "{}/../../events/sweeper-scheduled.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let payload = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut context = Context::default();
+    let in_a_minute = SystemTime::now() + Duration::from_secs(60);
+    context.deadline = in_a_minute.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    let sweep = ScheduledSweep {
+        store,
+        clock: clock.clone(),
+        policy: FailingPolicy::default(),
+    };
+    let report = sweep
+        .handle(LambdaEvent::new(payload, context.clone()))
+        .await
+        .unwrap();
+    assert_eq!((report.marked, report.finished), (1, true));
+
+    context.deadline = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let late = sweep
+        .handle(LambdaEvent::new(serde_json::json!({}), context))
+        .await
+        .unwrap();
+    assert_eq!(
+        (late.pages, late.finished),
+        (0, false),
+        "no time left: no page taken"
+    );
+}

@@ -1,0 +1,23 @@
+"""moto_server, answering one request at a time.
+
+DynamoDB applies each request (a conditional write, a transaction) atomically. moto_server's
+threaded mode does not: two concurrent transactions can both pass a condition. Serving one
+request at a time restores the atomicity the concurrency tests rely on.
+
+Usage: python tests/moto_serial.py HOST PORT
+"""
+
+import sys
+
+from moto.moto_server.threaded_moto_server import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import run_simple
+
+host, port = sys.argv[1], int(sys.argv[2])
+run_simple(
+    host,
+    port,
+    DomainDispatcherApplication(create_backend_app),
+    threaded=False,
+    request_handler=MotoRequestHandler,
+)
