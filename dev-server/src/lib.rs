@@ -8,7 +8,7 @@ mod gateway;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -17,8 +17,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use webhook_api::{App, Settings, handlers};
+use webhook_domain::FailingPolicy;
 use webhook_store::dynamodb::{local_client, table};
-use webhook_store::{DynamoStore, EndpointStore, MemoryStore};
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, MemoryStore};
+use webhook_sweeper::sweep;
 
 pub use api_keys::{ApiKey, ApiKeys};
 use gateway::{Operation, Route};
@@ -44,39 +46,63 @@ pub struct Options {
     /// How many endpoints one organization may hold.
     #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
     pub max_endpoints_per_org: u32,
+    /// How often the failing sweep runs.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    pub sweep_every: Duration,
+    /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
+    #[arg(long, env = "FAILING_AFTER", value_parser = humantime::parse_duration, default_value = "24h")]
+    pub failing_after: Duration,
 }
 
 pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
-    let keys = ApiKeys::or_default_admin(options.api_keys);
-    let settings = Settings {
-        max_endpoints_per_org: options.max_endpoints_per_org,
-    };
-    let listener = TcpListener::bind(options.listen).await?;
-    let addr = listener.local_addr()?;
-    match options.dynamodb_endpoint {
+    match &options.dynamodb_endpoint {
         Some(endpoint) => {
-            let client = local_client(&endpoint);
+            let client = local_client(endpoint);
             table::create_if_missing(&client, &options.table).await?;
             println!("using table {} at {endpoint}", options.table);
-            let app = App::new(DynamoStore::new(client, options.table), settings);
-            announce(addr);
-            serve(listener, Arc::new(app), Arc::new(keys)).await
+            let store = DynamoStore::new(client, options.table.clone());
+            run_on(store, options).await
         }
         None => {
             println!("using the embedded in-memory store (nothing is kept after exit)");
-            announce(addr);
-            serve(
-                listener,
-                Arc::new(App::new(MemoryStore::new(), settings)),
-                Arc::new(keys),
-            )
-            .await
+            run_on(MemoryStore::new(), options).await
         }
     }
 }
 
-fn announce(addr: SocketAddr) {
-    println!("listening on http://{addr}");
+async fn run_on<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+    options: Options,
+) -> Result<(), lambda_http::Error> {
+    let keys = ApiKeys::or_default_admin(options.api_keys);
+    let settings = Settings {
+        max_endpoints_per_org: options.max_endpoints_per_org,
+    };
+    let app = Arc::new(App::new(store, settings));
+    let policy = FailingPolicy {
+        after: options.failing_after,
+    };
+    tokio::spawn(sweep_periodically(app.clone(), options.sweep_every, policy));
+    let listener = TcpListener::bind(options.listen).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    serve(listener, app, Arc::new(keys)).await
+}
+
+/// The scheduled sweeper's stand-in: the same sweep, on a timer.
+async fn sweep_periodically<S: DeliveryStatsStore>(
+    app: Arc<App<S>>,
+    every: Duration,
+    policy: FailingPolicy,
+) {
+    let mut timer = tokio::time::interval(every);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    timer.tick().await;
+    loop {
+        timer.tick().await;
+        if let Err(error) = sweep(&app.store, app.clock.as_ref(), policy, || true).await {
+            tracing::error!(%error, "failing sweep failed");
+        }
+    }
 }
 
 /// Serves on a loopback port of its own in the background, for tests; returns its address.

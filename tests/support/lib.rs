@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failed unwrap is a failed test
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -51,13 +51,24 @@ pub fn dynamodb_endpoint() -> String {
     })
 }
 
-/// Counts the HTTP requests a DynamoDB client sends, retries included.
+/// Counts the HTTP requests a DynamoDB client sends, retries included, by operation.
 #[derive(Debug, Clone, Default)]
-pub struct RequestCounter(Arc<AtomicUsize>);
+pub struct RequestCounter(Arc<Mutex<Vec<String>>>);
 
 impl RequestCounter {
+    /// How many requests were sent since the last take.
     pub fn take(&self) -> usize {
-        self.0.swap(0, Ordering::SeqCst)
+        self.take_by_operation().values().sum()
+    }
+
+    /// Requests sent since the last take, per operation (`Query`, `TransactWriteItems`, ...).
+    pub fn take_by_operation(&self) -> BTreeMap<String, usize> {
+        let mut sent = self.0.lock().unwrap();
+        let mut counts = BTreeMap::new();
+        for operation in sent.drain(..) {
+            *counts.entry(operation).or_default() += 1;
+        }
+        counts
     }
 }
 
@@ -68,11 +79,18 @@ impl Intercept for RequestCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        // DynamoDB names the operation in this header: "DynamoDB_20120810.Query".
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("unknown");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.lock().unwrap().push(operation);
         Ok(())
     }
 }

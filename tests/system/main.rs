@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod request_counts;
+mod sweeper;
 
 use base64::Engine;
 use serde_json::{Value, json};

@@ -90,6 +90,9 @@ pub struct DeliveryStats {
     /// The first failed attempt since the last success: the start of the current streak.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
+    /// When the current streak made the endpoint `failing`; such a streak needs no more sweeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked_failing_at: Option<Timestamp>,
 }
 
 impl DeliveryStats {
@@ -105,6 +108,7 @@ impl DeliveryStats {
             last_duration_ms: None,
             last_success_at: None,
             failing_since: None,
+            marked_failing_at: None,
         }
     }
 
@@ -121,12 +125,16 @@ impl DeliveryStats {
             self.success_count += 1;
             self.last_success_at = Some(attempt.at);
             self.failing_since = None;
+            self.marked_failing_at = None;
         } else {
             self.failure_count += 1;
             let running = self
                 .failing_since
                 .filter(|since| streak_counts(*since, streak_reset_at));
-            self.failing_since = Some(running.unwrap_or(attempt.at));
+            if running.is_none() {
+                self.failing_since = Some(attempt.at);
+                self.marked_failing_at = None;
+            }
         }
     }
 }

@@ -167,6 +167,7 @@ impl DeliveryStatsStore for MemoryStore {
         let mut candidates: Vec<StreakCandidate> = orgs
             .values()
             .flat_map(|org| org.stats.values())
+            .filter(|stats| stats.marked_failing_at.is_none())
             .filter_map(|stats| {
                 let failing_since = stats.failing_since.filter(|since| *since <= cutoff)?;
                 Some(StreakCandidate {
@@ -202,19 +203,19 @@ impl DeliveryStatsStore for MemoryStore {
         let Some(org) = orgs.get_mut(&candidate.org_id) else {
             return Ok(false);
         };
-        let same_streak = org
-            .stats
-            .get(&candidate.endpoint_id)
-            .is_some_and(|s| s.failing_since == Some(candidate.failing_since));
-        let Some(endpoint) = org.endpoints.get_mut(&candidate.endpoint_id) else {
+        let (Some(stats), Some(endpoint)) = (
+            org.stats.get_mut(&candidate.endpoint_id),
+            org.endpoints.get_mut(&candidate.endpoint_id),
+        ) else {
             return Ok(false);
         };
-        if same_streak
+        if stats.failing_since == Some(candidate.failing_since)
             && streak_counts(candidate.failing_since, endpoint.streak_reset_at)
             && endpoint.status == EndpointStatus::Active
         {
             endpoint.status = EndpointStatus::Failing;
             endpoint.updated_at = now;
+            stats.marked_failing_at = Some(now);
             Ok(true)
         } else {
             Ok(false)

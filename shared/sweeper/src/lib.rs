@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::{StreamExt, stream};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -33,6 +34,19 @@ pub struct SweepReport {
     pub duration_ms: u64,
 }
 
+impl SweepReport {
+    fn count(&mut self, outcome: Result<bool, StoreError>) {
+        match outcome {
+            Ok(true) => self.marked += 1,
+            Ok(false) => self.skipped += 1,
+            Err(error) => {
+                tracing::warn!(%error, "could not mark an endpoint failing");
+                self.errors += 1;
+            }
+        }
+    }
+}
+
 /// One run. `time_left` is asked before each page; once it says no, the run ends cleanly.
 pub async fn sweep<S: DeliveryStatsStore>(
     store: &S,
@@ -52,20 +66,19 @@ pub async fn sweep<S: DeliveryStatsStore>(
         let page = store.streak_candidates(cutoff, cursor).await?;
         report.pages += 1;
         report.candidates += page.candidates.len();
-        let outcomes: Vec<_> = stream::iter(&page.candidates)
-            .map(|candidate| store.mark_failing(candidate, now))
-            .buffer_unordered(CONCURRENT_MARKS)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome {
-                Ok(true) => report.marked += 1,
-                Ok(false) => report.skipped += 1,
-                Err(error) => {
-                    tracing::warn!(%error, "could not mark an endpoint failing");
-                    report.errors += 1;
-                }
+        // Pushed in a loop rather than through a stream closure: the future stays `Send` for
+        // any store, so a caller can spawn the sweep.
+        let mut in_flight = FuturesUnordered::new();
+        for candidate in &page.candidates {
+            in_flight.push(store.mark_failing(candidate, now));
+            if in_flight.len() == CONCURRENT_MARKS
+                && let Some(outcome) = in_flight.next().await
+            {
+                report.count(outcome);
             }
+        }
+        while let Some(outcome) = in_flight.next().await {
+            report.count(outcome);
         }
         match page.next {
             Some(next) => cursor = Some(next),

@@ -132,8 +132,17 @@ pub(super) fn streak_shard_key(shard: u8) -> String {
     format!("STREAK#{shard}")
 }
 
+fn shard_of(id: EndpointId) -> u8 {
+    (id.as_uuid().as_u128() % u128::from(STREAK_SHARDS)) as u8
+}
+
 pub(super) fn streak_shard_of(id: EndpointId) -> String {
-    streak_shard_key((id.as_uuid().as_u128() % u128::from(STREAK_SHARDS)) as u8)
+    streak_shard_key(shard_of(id))
+}
+
+/// Where a streak goes once it has made its endpoint failing: outside every sweep's Query.
+pub(super) fn marked_shard_of(id: EndpointId) -> String {
+    format!("MARKED#{}", shard_of(id))
 }
 
 /// An UpdateItem request for a set of changes.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::Deserialize;
 use webhook_domain::{
@@ -12,7 +12,8 @@ use webhook_domain::{
 
 use super::errors::{cancellation_reasons, classify, conditional_check_item};
 use super::items::{
-    Keys, STREAK_INDEX, STREAK_SHARDS, stats_from_item, streak_shard_key, streak_shard_of,
+    Keys, STREAK_INDEX, STREAK_SHARDS, marked_shard_of, stats_from_item, streak_shard_key,
+    streak_shard_of,
 };
 use super::{DynamoStore, Item};
 use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
@@ -65,19 +66,29 @@ impl AttemptUpdate {
         match attempt.outcome.failure() {
             None => {
                 update.sets.push("last_success_at = :at");
-                update
-                    .removes
-                    .extend(["last_failure", "failing_since", "streak_shard"]);
+                update.removes.extend([
+                    "last_failure",
+                    "failing_since",
+                    "streak_shard",
+                    "marked_failing_at",
+                ]);
                 update.adds = "success_count :one";
             }
             Some(category) => {
                 update.sets.push("last_failure = :failure");
-                update.sets.push(if restart_streak {
-                    "failing_since = :at"
+                if restart_streak {
+                    update.sets.push("failing_since = :at");
+                    update.sets.push("streak_shard = :shard");
+                    update.removes.push("marked_failing_at");
                 } else {
-                    "failing_since = if_not_exists(failing_since, :at)"
-                });
-                update.sets.push("streak_shard = :shard");
+                    // A streak already marked keeps its marked shard, out of the sweeper's way.
+                    update
+                        .sets
+                        .push("failing_since = if_not_exists(failing_since, :at)");
+                    update
+                        .sets
+                        .push("streak_shard = if_not_exists(streak_shard, :shard)");
+                }
                 update.adds = "failure_count :one";
                 update.values.insert(
                     ":failure".into(),
@@ -274,11 +285,15 @@ impl DeliveryStatsStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         // Both conditions hold at one instant or nothing is written: the streak is the one the
         // sweeper saw, and the endpoint is active and was not re-activated since it began.
-        let same_streak = ConditionCheck::builder()
+        // The marked streak moves to its shard's MARKED partition: later sweeps skip it.
+        let same_streak = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
+            .update_expression("SET streak_shard = :marked, marked_failing_at = :now")
             .condition_expression("failing_since = :seen")
             .expression_attribute_values(":seen", string(candidate.failing_since))
+            .expression_attribute_values(":marked", string(marked_shard_of(candidate.endpoint_id)))
+            .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;
         let mark = Update::builder()
@@ -301,11 +316,7 @@ impl DeliveryStatsStore for DynamoStore {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(same_streak)
-                    .build(),
-            )
+            .transact_items(TransactWriteItem::builder().update(same_streak).build())
             .transact_items(TransactWriteItem::builder().update(mark).build())
             .send()
             .await;

@@ -257,6 +257,18 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
         !store.mark_failing(&candidate, at(26 * HOUR)).await.unwrap(),
         "idempotent"
     );
+    assert!(
+        all_candidates(&store, at(26 * HOUR)).await.is_empty(),
+        "a marked streak is swept no more"
+    );
+    store
+        .record_attempt(&marked, &failure(at(26 * HOUR)))
+        .await
+        .unwrap();
+    assert!(
+        all_candidates(&store, at(27 * HOUR)).await.is_empty(),
+        "nor when it goes on"
+    );
 
     let stale = StreakCandidate {
         failing_since: at(HOUR - 1),
