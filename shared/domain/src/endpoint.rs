@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId, RequestedStatus, SecretHint,
-    SigningSecret, Timestamp,
+    EndpointStatus, EndpointUrl, EventSubscription, EventType, Label, OrgId, RequestedStatus,
+    SecretHint, SigningSecret, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,6 +67,17 @@ pub struct Endpoint {
     /// toward `failing`. Internal: not part of the endpoint object users see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streak_reset_at: Option<Timestamp>,
+}
+
+impl Endpoint {
+    /// Whether an event of this type, about this agent, goes to this endpoint: it must not be
+    /// paused, must subscribe to the type (or to all), and must be unscoped or scoped to the
+    /// event's agent.
+    pub fn receives(&self, event_type: EventType, agent: Option<AgentId>) -> bool {
+        self.status != EndpointStatus::Disabled
+            && self.events.includes(event_type)
+            && self.agent_id.is_none_or(|scope| agent == Some(scope))
+    }
 }
 
 /// A validated create request.
@@ -216,6 +227,27 @@ mod tests {
         assert_eq!(e.streak_reset_at, Some(at(2)), "the failure clock restarts");
         assert!(!changes.apply(&mut e, at(3)));
         assert_eq!(e.streak_reset_at, Some(at(2)), "no change, no restart");
+    }
+
+    #[test]
+    fn receives_matching_events_from_the_scoped_agent_unless_paused() {
+        let mut e = endpoint(at(1));
+        assert!(e.receives(EventType::WebTool, None));
+        assert!(e.receives(EventType::WebTool, AgentId::new(4)));
+        e.events = EventSubscription::from(vec![EventType::CallGraded]);
+        assert!(!e.receives(EventType::WebTool, None));
+        assert!(e.receives(EventType::CallGraded, None));
+        e.agent_id = AgentId::new(4);
+        assert!(e.receives(EventType::CallGraded, AgentId::new(4)));
+        assert!(!e.receives(EventType::CallGraded, AgentId::new(5)));
+        assert!(!e.receives(EventType::CallGraded, None));
+        e.status = EndpointStatus::Failing;
+        assert!(
+            e.receives(EventType::CallGraded, AgentId::new(4)),
+            "failing endpoints still get new events"
+        );
+        e.status = EndpointStatus::Disabled;
+        assert!(!e.receives(EventType::CallGraded, AgentId::new(4)));
     }
 
     #[test]

@@ -57,6 +57,13 @@ pub trait EndpointStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
 
+    /// The endpoint and its signing secret, read together, for delivering to it.
+    fn signing_target(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<Option<(Endpoint, SigningSecret)>, StoreError>> + Send;
+
     /// Deletes the organization's endpoint and its secret.
     fn delete(
         &self,

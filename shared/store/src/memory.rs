@@ -108,6 +108,22 @@ impl EndpointStore for MemoryStore {
         Ok(endpoint.clone())
     }
 
+    async fn signing_target(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+        let orgs = self.orgs()?;
+        let Some(org) = orgs.get(&org) else {
+            return Ok(None);
+        };
+        Ok(org
+            .endpoints
+            .get(&id)
+            .cloned()
+            .zip(org.secrets.get(&id).cloned()))
+    }
+
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
         let mut orgs = self.orgs()?;
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;

@@ -314,6 +314,13 @@ impl EndpointStore for BrokenStore {
     ) -> Result<Endpoint, StoreError> {
         Err((self.0)())
     }
+    async fn signing_target(
+        &self,
+        _: OrgId,
+        _: EndpointId,
+    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+        Err((self.0)())
+    }
     async fn delete(&self, _: OrgId, _: EndpointId) -> Result<(), StoreError> {
         Err((self.0)())
     }

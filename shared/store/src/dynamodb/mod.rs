@@ -22,8 +22,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, Delete, Get, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactGetItem, TransactWriteItem, Update,
 };
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp,
@@ -212,6 +212,64 @@ impl EndpointStore for DynamoStore {
                 None => Err(classify(error)),
             },
         }
+    }
+
+    async fn signing_target(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+        // One consistent read of both items; the only read of a secret anywhere.
+        let get = |keys: Keys, projection: &str, names: HashMap<String, String>| {
+            Get::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys.into_map()))
+                .projection_expression(projection)
+                .set_expression_attribute_names(Some(names))
+                .build()
+                .map_err(StoreError::internal)
+        };
+        let output = self
+            .client
+            .transact_get_items()
+            .transact_items(
+                TransactGetItem::builder()
+                    .get(get(
+                        Keys::endpoint(org, id),
+                        items::ENDPOINT_PROJECTION,
+                        items::projection_names(),
+                    )?)
+                    .build(),
+            )
+            .transact_items(
+                TransactGetItem::builder()
+                    .get(get(
+                        Keys::secret(org, id),
+                        "#secret",
+                        HashMap::from([("#secret".to_owned(), "secret".to_owned())]),
+                    )?)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut responses = output
+            .responses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.item);
+        let (Some(Some(endpoint)), Some(Some(secret))) = (responses.next(), responses.next())
+        else {
+            return Ok(None);
+        };
+        let secret = secret
+            .get("secret")
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| StoreError::internal("secret item without a secret"))?;
+        Ok(Some((
+            endpoint_from_item(endpoint)?,
+            SigningSecret::from_stored(secret.clone()),
+        )))
     }
 
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {

@@ -47,7 +47,8 @@ conformance! {
     unknown_or_foreign_endpoints_are_not_found,
     concurrent_updates_of_different_fields_both_survive,
     deletes_once,
-    an_update_never_resurrects_a_deleted_endpoint,
+        an_update_never_resurrects_a_deleted_endpoint,
+    the_signing_target_is_the_endpoint_and_its_secret,
     counts_outcomes_and_tracks_the_streak,
     a_success_revives_a_failing_endpoint_but_not_a_disabled_one,
     nothing_is_recorded_for_a_deleted_endpoint,
@@ -315,4 +316,31 @@ async fn an_update_never_resurrects_a_deleted_endpoint(store: impl EndpointStore
     let late = store.update(ORG, endpoint.id, &rename, at(3_000)).await;
     assert!(matches!(late, Err(StoreError::NotFound)), "{late:?}");
     assert_eq!(store.list(ORG).await.unwrap(), vec![]);
+}
+
+async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointStore) {
+    let (endpoint, secret) = new_endpoint(ORG, "signed", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let (read, read_secret) = store
+        .signing_target(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, endpoint);
+    assert_eq!(read_secret.expose(), secret.expose());
+    assert!(
+        store
+            .signing_target(OTHER_ORG, endpoint.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert!(
+        store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -1,0 +1,7 @@
+//! Webhook delivery: what a receiver gets (payload and signatures), when it gets it again
+//! (the retry schedule), and how it is sent (without following redirects or reaching private
+//! addresses).
+
+pub mod payload;
+pub mod schedule;
+pub mod signature;

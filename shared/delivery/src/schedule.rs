@@ -1,0 +1,218 @@
+//! When a failed delivery is tried again.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use rand::TryRngCore;
+use rand::rngs::OsRng;
+
+/// Delays between consecutive attempts, after the first. The default ends with the last attempt
+/// 24 h after the first: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, then the rest of 24 h.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule(Vec<Duration>);
+
+/// Each delay is moved by up to this fraction either way, so retries of many deliveries
+/// failing together do not arrive together.
+const JITTER: f64 = 0.2;
+
+/// Why no further attempt is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The receiver said the endpoint is gone (410).
+    Gone,
+    /// Every attempt of the schedule was made.
+    Exhausted,
+}
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        let minute = 60;
+        let hour = 60 * minute;
+        let delays: Vec<u64> = vec![
+            5,
+            minute,
+            5 * minute,
+            30 * minute,
+            2 * hour,
+            5 * hour,
+            10 * hour,
+        ];
+        let last = 24 * hour - delays.iter().sum::<u64>();
+        Self(
+            delays
+                .into_iter()
+                .chain([last])
+                .map(Duration::from_secs)
+                .collect(),
+        )
+    }
+}
+
+impl RetrySchedule {
+    pub fn new(delays: Vec<Duration>) -> Self {
+        Self(delays)
+    }
+
+    /// The number of attempts in all, the first included.
+    pub fn attempts(&self) -> u32 {
+        u32::try_from(self.0.len()).map_or(u32::MAX, |n| n.saturating_add(1))
+    }
+
+    /// The latest an attempt may be made, counted from the first attempt.
+    pub fn span(&self) -> Duration {
+        self.0.iter().sum()
+    }
+
+    /// The delay before the next attempt after `attempts_made` attempts, with jitter, or why
+    /// there is none. `retry_after` (from a 429 or 503) is honoured: the retry is not sooner,
+    /// but never later than the schedule's last attempt (`elapsed` is the time since the first).
+    pub fn next_delay(
+        &self,
+        attempts_made: u32,
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        elapsed: Duration,
+    ) -> Result<Duration, Stop> {
+        if status == Some(410) {
+            return Err(Stop::Gone);
+        }
+        let index =
+            usize::try_from(attempts_made.saturating_sub(1)).map_err(|_| Stop::Exhausted)?;
+        let scheduled = *self.0.get(index).ok_or(Stop::Exhausted)?;
+        let mut delay = jittered(scheduled);
+        if matches!(status, Some(429 | 503))
+            && let Some(asked) = retry_after
+        {
+            delay = delay.max(asked);
+        }
+        let latest = self.span().saturating_sub(elapsed);
+        Ok(delay.min(latest.max(Duration::from_secs(1))))
+    }
+}
+
+fn jittered(delay: Duration) -> Duration {
+    let mut bytes = [0u8; 4];
+    // Without randomness the delay stays as scheduled; that is still a valid schedule.
+    if OsRng.try_fill_bytes(&mut bytes).is_err() {
+        return delay;
+    }
+    let unit = f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX); // 0..=1
+    delay.mul_f64(1.0 - JITTER + 2.0 * JITTER * unit)
+}
+
+impl FromStr for RetrySchedule {
+    type Err = String;
+
+    /// A comma-separated list of delays, e.g. `1s,2s,4s`.
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        raw.split(',')
+            .map(|part| parse_duration(part.trim()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+}
+
+/// `500ms`, `5s`, `10m`, `2h`, `1d`.
+fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration such as 5s"))?;
+    let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(number)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("{raw:?} is not a duration such as 5s")),
+    };
+    Ok(Duration::from_secs(number.saturating_mul(seconds)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn the_default_schedule_ends_24_hours_after_the_first_attempt() {
+        let schedule = RetrySchedule::default();
+        assert_eq!(schedule.attempts(), 9);
+        assert_eq!(schedule.span(), 24 * HOUR);
+        assert_eq!(
+            schedule.0[..3],
+            [
+                Duration::from_secs(5),
+                Duration::from_secs(60),
+                Duration::from_secs(300)
+            ]
+        );
+    }
+
+    #[test]
+    fn delays_are_jittered_within_20_percent() {
+        let schedule = RetrySchedule::default();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..200 {
+            let delay = schedule
+                .next_delay(2, Some(500), None, Duration::from_secs(5))
+                .unwrap();
+            assert!(
+                delay >= Duration::from_secs(48) && delay <= Duration::from_secs(72),
+                "{delay:?}"
+            );
+            seen.insert(delay);
+        }
+        assert!(seen.len() > 50, "jitter spreads retries");
+    }
+
+    #[test]
+    fn stops_after_the_last_attempt_or_on_410() {
+        let schedule = RetrySchedule::default();
+        assert_eq!(
+            schedule.next_delay(9, Some(500), None, 24 * HOUR),
+            Err(Stop::Exhausted)
+        );
+        assert_eq!(
+            schedule.next_delay(1, Some(410), None, Duration::ZERO),
+            Err(Stop::Gone)
+        );
+        assert!(schedule.next_delay(8, None, None, 17 * HOUR).is_ok());
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_the_schedule() {
+        let schedule = RetrySchedule::default();
+        let asked = Duration::from_secs(600);
+        let delay = schedule
+            .next_delay(1, Some(429), Some(asked), Duration::ZERO)
+            .unwrap();
+        assert_eq!(delay, asked, "not sooner than asked");
+        let ignored = schedule
+            .next_delay(1, Some(500), Some(asked), Duration::ZERO)
+            .unwrap();
+        assert!(
+            ignored < Duration::from_secs(7),
+            "only 429 and 503 carry Retry-After"
+        );
+        let capped = schedule
+            .next_delay(1, Some(503), Some(48 * HOUR), 23 * HOUR)
+            .unwrap();
+        assert_eq!(capped, HOUR, "never past the last attempt");
+    }
+
+    #[test]
+    fn parses_a_short_demo_schedule() {
+        let schedule: RetrySchedule = "1s, 2s,4s".parse().unwrap();
+        assert_eq!(schedule.attempts(), 4);
+        assert_eq!(schedule.span(), Duration::from_secs(7));
+        assert!("1x".parse::<RetrySchedule>().is_err());
+        assert!("".parse::<RetrySchedule>().is_err());
+        assert_eq!(
+            "250ms".parse::<RetrySchedule>().unwrap().span(),
+            Duration::from_millis(250)
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! The signatures on every request: the platform's `X-ThunderPhone-Signature` and the Standard
+//! Webhooks headers.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use webhook_domain::SigningSecret;
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub const PLATFORM_HEADER: &str = "x-thunderphone-signature";
+pub const ID_HEADER: &str = "webhook-id";
+pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+pub const SIGNATURE_HEADER: &str = "webhook-signature";
+
+fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC takes keys of any length, so this never fails.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Lowercase hex HMAC-SHA256 of the body, keyed with the secret string's UTF-8 bytes.
+pub fn platform_signature(secret: &SigningSecret, body: &[u8]) -> String {
+    hex::encode(hmac(secret.expose().as_bytes(), &[body]))
+}
+
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the base64-decoded part of the
+/// secret after `whsec_`.
+pub fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let encoded = secret
+        .expose()
+        .strip_prefix(SigningSecret::PREFIX)
+        .unwrap_or(secret.expose());
+    // Our secrets always decode; a foreign one is used as raw bytes rather than not signing.
+    let key = STANDARD
+        .decode(encoded)
+        .unwrap_or_else(|_| encoded.as_bytes().to_vec());
+    let timestamp = timestamp.to_string();
+    let mac = hmac(
+        &key,
+        &[id.as_bytes(), b".", timestamp.as_bytes(), b".", body],
+    );
+    format!("v1,{}", STANDARD.encode(mac))
+}
+
+/// The signature headers of one attempt.
+pub fn headers(
+    secret: &SigningSecret,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> [(&'static str, String); 4] {
+    [
+        (PLATFORM_HEADER, platform_signature(secret, body)),
+        (ID_HEADER, id.to_owned()),
+        (TIMESTAMP_HEADER, timestamp.to_string()),
+        (
+            SIGNATURE_HEADER,
+            standard_signature(secret, id, timestamp, body),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_signature_is_hex_hmac_of_the_body() {
+        // Known answer: HMAC-SHA256(key = "whsec_test", msg = "{}").
+        let secret = SigningSecret::from_stored("whsec_test".into());
+        let signature = platform_signature(&secret, b"{}");
+        assert_eq!(signature.len(), 64);
+        assert!(
+            signature
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        );
+        assert_eq!(signature, hex::encode(hmac(b"whsec_test", &[b"{}"])));
+        assert_ne!(signature, platform_signature(&secret, b"{} "));
+    }
+
+    #[test]
+    fn standard_webhooks_libraries_verify_our_signatures() {
+        let secret = SigningSecret::generate().unwrap();
+        let body = br#"{"data":{"call_id":"c_1"},"type":"call.graded"}"#;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let mut headers_map = http::HeaderMap::new();
+        for (name, value) in headers(&secret, "evt_123", now, body) {
+            headers_map.insert(name, value.parse().unwrap());
+        }
+        let webhook = standardwebhooks::Webhook::new(secret.expose()).unwrap();
+        webhook.verify(body, &headers_map).unwrap();
+
+        let mut tampered = headers_map.clone();
+        tampered.insert(ID_HEADER, "evt_other".parse().unwrap());
+        assert!(webhook.verify(body, &tampered).is_err());
+        assert!(webhook.verify(b"{}", &headers_map).is_err());
+    }
+}
