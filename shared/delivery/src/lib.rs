@@ -2,6 +2,11 @@
 //! (the retry schedule), and how it is sent (without following redirects or reaching private
 //! addresses).
 
+pub mod event;
+pub mod local;
 pub mod payload;
+pub mod pipeline;
+pub mod queue;
 pub mod schedule;
+pub mod sender;
 pub mod signature;

@@ -137,3 +137,82 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
+
+/// A shared store is a store: the API, the sweeper and the delivery pipeline of one process
+/// (dev-server) use the same one.
+impl<T: EndpointStore> EndpointStore for std::sync::Arc<T> {
+    fn list(&self, org: OrgId) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send {
+        (**self).list(org)
+    }
+
+    fn create(
+        &self,
+        endpoint: &Endpoint,
+        secret: &SigningSecret,
+        max_per_org: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).create(endpoint, secret, max_per_org)
+    }
+
+    fn update(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        changes: &EndpointChanges,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send {
+        (**self).update(org, id, changes, now)
+    }
+
+    fn signing_target(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<Option<(Endpoint, SigningSecret)>, StoreError>> + Send {
+        (**self).signing_target(org, id)
+    }
+
+    fn delete(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).delete(org, id)
+    }
+}
+
+impl<T: DeliveryStatsStore> DeliveryStatsStore for std::sync::Arc<T> {
+    type Cursor = T::Cursor;
+
+    fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
+        (**self).record_attempt(endpoint, attempt)
+    }
+
+    fn delivery_stats(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<Option<DeliveryStats>, StoreError>> + Send {
+        (**self).delivery_stats(org, id)
+    }
+
+    fn streak_candidates(
+        &self,
+        cutoff: Timestamp,
+        from: Option<Self::Cursor>,
+    ) -> impl Future<Output = Result<StreakPage<Self::Cursor>, StoreError>> + Send {
+        (**self).streak_candidates(cutoff, from)
+    }
+
+    fn mark_failing(
+        &self,
+        candidate: &StreakCandidate,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).mark_failing(candidate, now)
+    }
+}

@@ -1,0 +1,100 @@
+//! What the platform publishes, and what travels between fan-out and delivery.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+use webhook_domain::{AgentId, EndpointId, EventType, OrgId, Timestamp};
+
+/// An event published by the platform:
+/// `{"id", "org_id", "agent_id", "type", "data", "occurred_at"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformEvent {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    #[serde(default)]
+    pub agent_id: Option<AgentId>,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub data: serde_json::Map<String, Value>,
+    pub occurred_at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("malformed event: {0}")]
+pub struct MalformedEvent(String);
+
+impl PlatformEvent {
+    pub fn parse(message: &str) -> Result<Self, MalformedEvent> {
+        serde_json::from_str(message).map_err(|e| MalformedEvent(e.to_string()))
+    }
+}
+
+/// One event to one endpoint, with its progress through the retry schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub event_id: Uuid,
+    pub org_id: OrgId,
+    pub endpoint_id: EndpointId,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub data: serde_json::Map<String, Value>,
+    /// Attempts made so far.
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_attempt_at: Option<Timestamp>,
+    /// Not to be attempted before this: set when a delay is longer than the queue can hold,
+    /// so the job is passed along until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<Timestamp>,
+}
+
+impl DeliveryJob {
+    pub fn first(event: &PlatformEvent, endpoint_id: EndpointId) -> Self {
+        Self {
+            event_id: event.id,
+            org_id: event.org_id,
+            endpoint_id,
+            event_type: event.event_type,
+            data: event.data.clone(),
+            attempts: 0,
+            first_attempt_at: None,
+            not_before: None,
+        }
+    }
+
+    /// The Standard Webhooks message id: the same for every attempt of this event to this
+    /// endpoint, so receivers can drop duplicates.
+    pub fn message_id(&self) -> String {
+        format!("msg_{}", self.event_id.simple())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_published_contract() {
+        let event = PlatformEvent::parse(
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"agent_id":null,
+               "type":"call.graded","data":{"call_id":"c_1"},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.event_type, EventType::CallGraded);
+        assert_eq!(event.agent_id, None);
+        assert_eq!(event.org_id, OrgId::new(42));
+    }
+
+    #[test]
+    fn refuses_what_does_not_match_it() {
+        for bad in [
+            "not json",
+            r#"{"id":"x","org_id":42,"type":"call.graded","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.unknown","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded","data":[],"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded","data":{}}"#,
+        ] {
+            assert!(PlatformEvent::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

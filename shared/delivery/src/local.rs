@@ -1,0 +1,73 @@
+//! The in-process queue and worker `dev-server` runs: the same fan-out and delivery code as the
+//! Lambdas, with tokio timers standing in for SQS delays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use webhook_store::{DeliveryStatsStore, EndpointStore};
+
+use crate::event::DeliveryJob;
+use crate::pipeline::Pipeline;
+use crate::queue::{Delayed, JobQueue, QueueError};
+
+/// Jobs wait on timers, then go to the worker.
+#[derive(Clone)]
+pub struct LocalQueue {
+    ready: mpsc::UnboundedSender<DeliveryJob>,
+    max_delay: Duration,
+}
+
+pub type Jobs = mpsc::UnboundedReceiver<DeliveryJob>;
+
+impl LocalQueue {
+    /// A queue holding delays of up to `max_delay` (SQS holds 15 minutes), and its jobs.
+    pub fn new(max_delay: Duration) -> (Self, Jobs) {
+        let (ready, jobs) = mpsc::unbounded_channel();
+        (Self { ready, max_delay }, jobs)
+    }
+}
+
+impl JobQueue for LocalQueue {
+    fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
+        for Delayed { job, delay } in jobs {
+            let ready = self.ready.clone();
+            if delay.is_zero() {
+                ready
+                    .send(job)
+                    .map_err(|_| QueueError("the worker has stopped".into()))?;
+            } else {
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    // The worker is gone only when the process is shutting down.
+                    let _ = ready.send(job);
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Delivers every job that becomes ready, each in a task of its own.
+pub async fn run_worker<S>(pipeline: Arc<Pipeline<S, LocalQueue>>, mut jobs: Jobs)
+where
+    S: EndpointStore + DeliveryStatsStore,
+{
+    while let Some(job) = jobs.recv().await {
+        let pipeline = pipeline.clone();
+        tokio::spawn(async move {
+            let (event_id, endpoint_id, attempt) =
+                (job.event_id, job.endpoint_id, job.attempts + 1);
+            match pipeline.deliver(job).await {
+                Ok(delivery) => {
+                    tracing::info!(%event_id, %endpoint_id, attempt, ?delivery, "delivery")
+                }
+                Err(error) => tracing::error!(%event_id, %endpoint_id, %error, "delivery failed"),
+            }
+        });
+    }
+}

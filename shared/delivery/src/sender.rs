@@ -1,0 +1,215 @@
+//! One HTTP attempt: POST the signed body, classify what happened. It never follows a
+//! redirect and never connects to a private address (unless told to, for local development):
+//! names are resolved once, checked, and the checked address is the one connected to.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use webhook_domain::network::forbidden_reason;
+use webhook_domain::{AttemptOutcome, FailureCategory};
+
+/// The most of a response body read; the rest is dropped unread.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+pub const USER_AGENT: &str = concat!("ThunderPhone-Webhooks/", env!("CARGO_PKG_VERSION"));
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub outcome: AttemptOutcome,
+    pub duration: Duration,
+    /// From a 429 or 503, in seconds.
+    pub retry_after: Option<Duration>,
+    /// Why it failed, for logs; never a secret.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not build the HTTP client: {0}")]
+pub struct SenderError(#[from] reqwest::Error);
+
+#[derive(Clone)]
+pub struct Sender {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+/// Why a name gave no address to connect to.
+#[derive(Debug, thiserror::Error)]
+enum ResolveError {
+    #[error("DNS lookup failed: {0}")]
+    Lookup(String),
+    #[error("refused: the host resolves only to {0}")]
+    Refused(&'static str),
+}
+
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await
+                .map_err(|e| ResolveError::Lookup(e.to_string()))?
+                .collect();
+            let first_reason = found.first().and_then(|a| forbidden_reason(a.ip()));
+            let allowed: Vec<SocketAddr> = found
+                .into_iter()
+                .filter(|addr| allow_private || forbidden_reason(addr.ip()).is_none())
+                .collect();
+            if allowed.is_empty() {
+                return Err(match first_reason {
+                    Some(reason) => ResolveError::Refused(reason).into(),
+                    None => ResolveError::Lookup("no addresses".into()).into(),
+                });
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+impl Sender {
+    /// `allow_private`: deliver to loopback and private addresses too. Only for a local server.
+    pub fn new(allow_private: bool) -> Result<Self, SenderError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the address check.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self {
+            client,
+            allow_private,
+        })
+    }
+
+    pub async fn send(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(&'static str, String)],
+        timeout: Duration,
+    ) -> Sent {
+        let started = Instant::now();
+        let failed = |category, error: String| Sent {
+            outcome: AttemptOutcome::Failed {
+                status: None,
+                category,
+            },
+            duration: started.elapsed(),
+            retry_after: None,
+            error: Some(error),
+        };
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(parsed) => parsed,
+            Err(error) => return failed(FailureCategory::Other, format!("invalid URL: {error}")),
+        };
+        // An IP literal is connected to directly, without the resolver: check it here.
+        if !self.allow_private
+            && let Some(reason) = literal_ip(&parsed).and_then(forbidden_reason)
+        {
+            return failed(
+                FailureCategory::Other,
+                format!("refused: the URL points to {reason}"),
+            );
+        }
+        let mut header_map = HeaderMap::new();
+        header_map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        for (name, value) in headers {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                header_map.insert(HeaderName::from_static(name), value);
+            }
+        }
+        let request = self
+            .client
+            .post(parsed)
+            .headers(header_map)
+            .body(body)
+            .timeout(timeout);
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => {
+                let (category, message) = classify(&error);
+                return failed(category, message);
+            }
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let mut read = 0usize;
+        while read < MAX_RESPONSE_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read += chunk.len(),
+                Ok(None) => break,
+                Err(error) => {
+                    let (category, message) = classify(&error);
+                    let mut sent = failed(category, message);
+                    sent.outcome = AttemptOutcome::Failed {
+                        status: Some(status),
+                        category,
+                    };
+                    return sent;
+                }
+            }
+        }
+        let outcome = AttemptOutcome::from_status(status);
+        Sent {
+            outcome,
+            duration: started.elapsed(),
+            retry_after,
+            error: (!outcome.is_success()).then(|| format!("the receiver answered {status}")),
+        }
+    }
+}
+
+fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Sorts a transport error into the product's failure categories.
+fn classify(error: &reqwest::Error) -> (FailureCategory, String) {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    let mut chain = Vec::new();
+    while let Some(current) = source {
+        if let Some(resolve) = current.downcast_ref::<ResolveError>() {
+            let category = match resolve {
+                ResolveError::Lookup(_) => FailureCategory::Dns,
+                ResolveError::Refused(_) => FailureCategory::Other,
+            };
+            return (category, resolve.to_string());
+        }
+        chain.push(current.to_string());
+        source = current.source();
+    }
+    let text = chain.join(": ");
+    let lower = text.to_ascii_lowercase();
+    let category = if error.is_timeout() {
+        FailureCategory::Timeout
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        FailureCategory::Tls
+    } else if error.is_connect() || error.is_request() || error.is_body() {
+        FailureCategory::Connection
+    } else {
+        FailureCategory::Other
+    };
+    (category, text)
+}

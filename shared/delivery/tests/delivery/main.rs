@@ -1,0 +1,546 @@
+//! Delivery end to end in process: real HTTP to loopback receivers, the in-memory store, a
+//! queue that keeps what it is given, and a clock the tests move.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod receiver;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use receiver::{Receiver, Reply};
+use serde_json::json;
+use sha2::Sha256;
+use webhook_delivery::event::{DeliveryJob, PlatformEvent};
+use webhook_delivery::pipeline::{Delivery, GiveUp, Pipeline};
+use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
+use webhook_delivery::schedule::RetrySchedule;
+use webhook_delivery::sender::Sender;
+use webhook_domain::{
+    AgentId, Clock, Endpoint, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription,
+    EventType, FailureCategory, Label, ManualClock, NewEndpoint, OrgId, RequestedStatus,
+    SigningSecret, SystemClock,
+};
+use webhook_store::{DeliveryStatsStore, EndpointStore, MemoryStore};
+
+const ORG: OrgId = OrgId::new(9);
+
+/// Keeps every job it is given; the test decides when each one runs.
+#[derive(Clone, Default)]
+struct RecordingQueue {
+    jobs: Arc<Mutex<Vec<Delayed>>>,
+    calls: Arc<Mutex<usize>>,
+}
+
+impl RecordingQueue {
+    fn take(&self) -> Vec<Delayed> {
+        std::mem::take(&mut *self.jobs.lock().unwrap())
+    }
+}
+
+impl JobQueue for RecordingQueue {
+    fn max_delay(&self) -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+
+    async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
+        *self.calls.lock().unwrap() += 1;
+        self.jobs.lock().unwrap().extend(jobs);
+        Ok(())
+    }
+}
+
+struct Harness {
+    pipeline: Pipeline<Arc<MemoryStore>, RecordingQueue>,
+    store: Arc<MemoryStore>,
+    queue: RecordingQueue,
+    clock: Arc<ManualClock>,
+}
+
+fn harness(allow_private: bool) -> Harness {
+    let store = Arc::new(MemoryStore::new());
+    let queue = RecordingQueue::default();
+    // Real time to start from: receivers check that signatures are recent.
+    let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
+    let pipeline = Pipeline {
+        store: store.clone(),
+        queue: queue.clone(),
+        sender: Sender::new(allow_private).unwrap(),
+        clock: clock.clone(),
+        schedule: RetrySchedule::default(),
+    };
+    Harness {
+        pipeline,
+        store,
+        queue,
+        clock,
+    }
+}
+
+impl Harness {
+    async fn endpoint(
+        &self,
+        url: &str,
+        configure: impl FnOnce(&mut Endpoint),
+    ) -> (Endpoint, SigningSecret) {
+        let secret = SigningSecret::generate().unwrap();
+        let mut endpoint = NewEndpoint {
+            label: Label::parse("receiver").unwrap(),
+            url: EndpointUrl::parse(url).unwrap(),
+            events: EventSubscription::all(),
+            status: RequestedStatus::Active,
+            agent_id: None,
+        }
+        .into_endpoint(ORG, &secret, self.clock.now());
+        configure(&mut endpoint);
+        self.store.create(&endpoint, &secret, 500).await.unwrap();
+        (endpoint, secret)
+    }
+
+    fn event(&self, event_type: EventType, agent: Option<AgentId>) -> PlatformEvent {
+        PlatformEvent {
+            id: uuid::Uuid::new_v4(),
+            org_id: ORG,
+            agent_id: agent,
+            event_type,
+            data:
+                json!({"call_id": "call_123", "to": "+15550100", "nested": {"b": 1, "a": [2, 1]}})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            occurred_at: self.clock.now(),
+        }
+    }
+
+    fn job(&self, endpoint: &Endpoint, event_type: EventType) -> DeliveryJob {
+        DeliveryJob::first(&self.event(event_type, None), endpoint.id)
+    }
+
+    /// The one job the last step queued, and its delay.
+    fn next(&self) -> Delayed {
+        let mut jobs = self.queue.take();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        jobs.remove(0)
+    }
+
+    async fn status(&self, endpoint: &Endpoint) -> EndpointStatus {
+        self.store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .status
+    }
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://127.0.0.1:{}/hook", addr.port())
+}
+
+fn hex_hmac(key: &[u8], body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![]).await;
+    let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
+    let job = h.job(&endpoint, EventType::CallGraded);
+    assert_eq!(
+        h.pipeline.deliver(job.clone()).await.unwrap(),
+        Delivery::Delivered
+    );
+
+    let got = receiver.last();
+    assert_eq!(
+        String::from_utf8(got.body.clone()).unwrap(),
+        r#"{"data":{"call_id":"call_123","nested":{"a":[2,1],"b":1},"to":"+15550100"},"type":"call.graded"}"#
+    );
+    assert_eq!(got.headers["content-type"], "application/json");
+    assert!(
+        got.headers["user-agent"]
+            .to_str()
+            .unwrap()
+            .starts_with("ThunderPhone-Webhooks/")
+    );
+    assert_eq!(
+        got.headers["x-thunderphone-signature"].to_str().unwrap(),
+        hex_hmac(secret.expose().as_bytes(), &got.body),
+        "hex HMAC-SHA256 of the raw body, keyed with the secret string"
+    );
+    standardwebhooks::Webhook::new(secret.expose())
+        .unwrap()
+        .verify(&got.body, &got.headers)
+        .unwrap();
+    assert_eq!(got.headers["webhook-id"], job.message_id().as_str());
+
+    let stats = h
+        .store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stats.success_count, stats.last_status), (1, Some(200)));
+}
+
+#[tokio::test]
+async fn failures_are_retried_on_schedule_with_the_same_message_id() {
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(502)]).await;
+    let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
+    let first = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    let Delivery::Retrying(delay) = first else {
+        panic!("{first:?}")
+    };
+    assert!(
+        delay >= Duration::from_secs(4) && delay <= Duration::from_secs(6),
+        "{delay:?}"
+    );
+
+    let retry = h.next();
+    assert_eq!(retry.job.attempts, 1);
+    h.clock.advance(retry.delay);
+    let second = h.pipeline.deliver(retry.job).await.unwrap();
+    let Delivery::Retrying(delay) = second else {
+        panic!("{second:?}")
+    };
+    assert!(
+        delay >= Duration::from_secs(48) && delay <= Duration::from_secs(72),
+        "{delay:?}"
+    );
+    let retry = h.next();
+    h.clock.advance(retry.delay);
+    assert_eq!(
+        h.pipeline.deliver(retry.job).await.unwrap(),
+        Delivery::Delivered
+    );
+
+    let received = receiver.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 3);
+    assert!(
+        received
+            .iter()
+            .all(|r| r.headers["webhook-id"] == received[0].headers["webhook-id"])
+    );
+    assert_ne!(
+        received[0].headers["webhook-timestamp"],
+        received[2].headers["webhook-timestamp"]
+    );
+    for r in &received {
+        standardwebhooks::Webhook::new(secret.expose())
+            .unwrap()
+            .verify(&r.body, &r.headers)
+            .unwrap();
+    }
+    let stats = h
+        .store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stats.failure_count,
+            stats.success_count,
+            stats.failing_since
+        ),
+        (2, 1, None)
+    );
+}
+
+#[tokio::test]
+async fn the_schedule_ends_after_24_hours() {
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![Reply::Status(500); 20]).await;
+    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let started = h.clock.now();
+    let mut outcome = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    while let Delivery::Retrying(_) | Delivery::Deferred(_) = outcome {
+        let next = h.next();
+        h.clock.advance(next.delay);
+        outcome = h.pipeline.deliver(next.job).await.unwrap();
+    }
+    assert_eq!(outcome, Delivery::GaveUp(GiveUp::Exhausted));
+    assert_eq!(receiver.count(), 9, "the first attempt and eight retries");
+    let span = h.clock.now().unix_millis() - started.unix_millis();
+    assert!(
+        (23 * 3_600_000..=24 * 3_600_000).contains(&span),
+        "last attempt about 24 h after the first: {span}"
+    );
+    assert!(h.queue.take().is_empty(), "dropped after the last attempt");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_410_ends_retries() {
+    let h = harness(true);
+    let (_receiver, addr) = Receiver::start(vec![
+        Reply::StatusWithHeader(429, "retry-after", "120"),
+        Reply::StatusWithHeader(503, "retry-after", "600"),
+        Reply::Status(410),
+    ])
+    .await;
+    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let first = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    assert_eq!(first, Delivery::Retrying(Duration::from_secs(120)));
+    let next = h.next();
+    h.clock.advance(next.delay);
+    assert_eq!(
+        h.pipeline.deliver(next.job).await.unwrap(),
+        Delivery::Retrying(Duration::from_secs(600))
+    );
+    let next = h.next();
+    h.clock.advance(next.delay);
+    assert_eq!(
+        h.pipeline.deliver(next.job).await.unwrap(),
+        Delivery::GaveUp(GiveUp::Gone)
+    );
+    assert!(h.queue.take().is_empty());
+}
+
+#[tokio::test]
+async fn redirects_slow_answers_and_dropped_connections_are_failures() {
+    let h = harness(true);
+    let (target, target_addr) = Receiver::start(vec![]).await;
+    let location: &'static str = Box::leak(url(target_addr).into_boxed_str());
+    let (_receiver, addr) = Receiver::start(vec![
+        Reply::StatusWithHeader(302, "location", location),
+        Reply::Slow(Duration::from_secs(4)),
+        Reply::Drop,
+    ])
+    .await;
+    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+
+    let redirected = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    assert!(matches!(redirected, Delivery::Retrying(_)));
+    assert_eq!(target.count(), 0, "redirects are not followed");
+    let stats = h
+        .store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stats.last_status, stats.last_failure),
+        (Some(302), Some(FailureCategory::HttpError))
+    );
+
+    // Blocking types get 2 s.
+    let slow = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::TelephonyIncoming))
+        .await
+        .unwrap();
+    assert!(matches!(slow, Delivery::Retrying(_)));
+    let stats = h
+        .store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stats.last_status, stats.last_failure),
+        (None, Some(FailureCategory::Timeout))
+    );
+    assert!(stats.last_duration_ms.unwrap() < 3_000);
+
+    let dropped = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    assert!(matches!(dropped, Delivery::Retrying(_)));
+    let stats = h
+        .store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stats.last_failure, Some(FailureCategory::Connection));
+}
+
+#[tokio::test]
+async fn deleting_or_disabling_stops_retries() {
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let (deleted, _) = h.endpoint(&url(addr), |_| {}).await;
+    let (paused, _) = h.endpoint(&url(addr), |_| {}).await;
+    h.pipeline
+        .deliver(h.job(&deleted, EventType::WebTool))
+        .await
+        .unwrap();
+    h.pipeline
+        .deliver(h.job(&paused, EventType::WebTool))
+        .await
+        .unwrap();
+    let retries = h.queue.take();
+    assert_eq!(retries.len(), 2);
+
+    h.store.delete(ORG, deleted.id).await.unwrap();
+    let pause = EndpointChanges {
+        status: Some(RequestedStatus::Disabled),
+        ..Default::default()
+    };
+    h.store
+        .update(ORG, paused.id, &pause, h.clock.now())
+        .await
+        .unwrap();
+    for retry in retries {
+        assert!(matches!(
+            h.pipeline.deliver(retry.job).await.unwrap(),
+            Delivery::Abandoned(_)
+        ));
+    }
+    assert_eq!(receiver.count(), 2, "no further attempt");
+    assert!(h.queue.take().is_empty());
+}
+
+#[tokio::test]
+async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![Reply::Status(500)]).await;
+    let (endpoint, _) = h
+        .endpoint(&url(addr), |e| e.status = EndpointStatus::Failing)
+        .await;
+    let failed = h
+        .pipeline
+        .deliver(h.job(&endpoint, EventType::WebTool))
+        .await
+        .unwrap();
+    assert_eq!(failed, Delivery::GaveUp(GiveUp::FailingEndpoint));
+    assert!(
+        h.queue.take().is_empty(),
+        "no retries for a failing endpoint"
+    );
+    assert_eq!(h.status(&endpoint).await, EndpointStatus::Failing);
+
+    assert_eq!(
+        h.pipeline
+            .deliver(h.job(&endpoint, EventType::WebTool))
+            .await
+            .unwrap(),
+        Delivery::Delivered
+    );
+    assert_eq!(
+        h.status(&endpoint).await,
+        EndpointStatus::Active,
+        "a repaired receiver recovers by itself"
+    );
+    assert_eq!(receiver.count(), 2);
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_unless_allowed() {
+    let h = harness(false);
+    let (receiver, addr) = Receiver::start(vec![]).await;
+    for target in [url(addr), format!("http://localhost:{}/hook", addr.port())] {
+        let (endpoint, _) = h.endpoint(&target, |_| {}).await;
+        let outcome = h
+            .pipeline
+            .deliver(h.job(&endpoint, EventType::WebTool))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, Delivery::Retrying(_)),
+            "{target}: {outcome:?}"
+        );
+        let stats = h
+            .store
+            .delivery_stats(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (stats.failure_count, stats.last_failure),
+            (1, Some(FailureCategory::Other)),
+            "{target}"
+        );
+    }
+    assert_eq!(receiver.count(), 0, "nothing reached the private address");
+}
+
+#[tokio::test]
+async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
+    let h = harness(true);
+    let agent = AgentId::new(7);
+    let mut expected = Vec::new();
+    for i in 0..50 {
+        let (endpoint, _) = h
+            .endpoint("https://example.com/hook", |e| match i % 5 {
+                0 => e.events = EventSubscription::from(vec![EventType::CallGraded]),
+                1 => e.events = EventSubscription::from(vec![EventType::WebTool]),
+                2 => e.agent_id = agent,
+                3 => e.agent_id = AgentId::new(8),
+                _ => e.status = EndpointStatus::Disabled,
+            })
+            .await;
+        if matches!(i % 5, 0 | 2) {
+            expected.push(endpoint.id);
+        }
+    }
+    let event = h.event(EventType::CallGraded, agent);
+    *h.queue.calls.lock().unwrap() = 0;
+    let queued = h.pipeline.fan_out(&event).await.unwrap();
+    assert_eq!(queued, 20);
+    assert_eq!(*h.queue.calls.lock().unwrap(), 1);
+    let mut ids: Vec<_> = h
+        .queue
+        .take()
+        .into_iter()
+        .map(|d| d.job.endpoint_id)
+        .collect();
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn long_delays_are_chained_through_the_queue() {
+    let h = harness(true);
+    let (_receiver, addr) = Receiver::start(vec![]).await;
+    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let mut job = h.job(&endpoint, EventType::WebTool);
+    job.not_before = h.clock.now().checked_add(Duration::from_secs(2 * 3600));
+    let deferred = h.pipeline.deliver(job).await.unwrap();
+    assert_eq!(deferred, Delivery::Deferred(Duration::from_secs(2 * 3600)));
+    let hop = h.next();
+    assert_eq!(
+        hop.delay,
+        Duration::from_secs(15 * 60),
+        "no more than the queue holds"
+    );
+    h.clock.advance(hop.delay);
+    assert_eq!(
+        h.pipeline.deliver(hop.job).await.unwrap(),
+        Delivery::Deferred(Duration::from_secs(6300))
+    );
+    h.clock.advance(Duration::from_secs(6300 - 900));
+    let hops = h.queue.take();
+    let last = hops.into_iter().next().unwrap();
+    h.clock.advance(Duration::from_secs(900));
+    assert_eq!(
+        h.pipeline.deliver(last.job).await.unwrap(),
+        Delivery::Delivered
+    );
+}
