@@ -165,7 +165,7 @@ pub(crate) fn into_http(
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
-fn detail(status: StatusCode, detail: &str) -> hyper::Response<Full<Bytes>> {
+pub(crate) fn detail(status: StatusCode, detail: &str) -> hyper::Response<Full<Bytes>> {
     let body = json!({ "detail": detail }).to_string();
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;

@@ -3,6 +3,7 @@
 //! handed to the very handler function the Lambda runs.
 
 mod api_keys;
+mod dev_events;
 mod gateway;
 
 use std::convert::Infallible;
@@ -17,7 +18,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use webhook_api::{App, Settings, handlers};
-use webhook_domain::FailingPolicy;
+use webhook_delivery::local::{self, LocalQueue};
+use webhook_delivery::pipeline::Pipeline;
+use webhook_delivery::schedule::RetrySchedule;
+use webhook_delivery::sender::Sender;
+use webhook_domain::{Clock, FailingPolicy};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, MemoryStore};
 use webhook_sweeper::sweep;
@@ -49,6 +54,14 @@ pub struct Options {
     /// How often the failing sweep runs.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
     pub sweep_every: Duration,
+    /// Delays between delivery attempts, e.g. `1s,2s,4s` for a demo (default: 5s, 1m, 5m, 30m,
+    /// 2h, 5h, 10h, and a last attempt 24 h after the first).
+    #[arg(long, value_name = "DELAYS")]
+    pub retry_schedule: Option<RetrySchedule>,
+    /// Deliver to loopback and private addresses (local receivers). `--allow-private-targets=false`
+    /// applies the production rule.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
     #[arg(long, env = "FAILING_AFTER", value_parser = humantime::parse_duration, default_value = "24h")]
     pub failing_after: Duration,
@@ -70,27 +83,44 @@ pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
     }
 }
 
-async fn run_on<S: EndpointStore + DeliveryStatsStore>(
-    store: S,
-    options: Options,
-) -> Result<(), lambda_http::Error> {
+async fn run_on<S>(store: S, options: Options) -> Result<(), lambda_http::Error>
+where
+    S: EndpointStore + DeliveryStatsStore,
+{
+    let store = Arc::new(store);
     let keys = ApiKeys::or_default_admin(options.api_keys);
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
     };
-    let app = Arc::new(App::new(store, settings));
+    let app = App::new(store.clone(), settings);
+    let (queue, jobs) = LocalQueue::new(Duration::from_secs(15 * 60));
+    let pipeline = Arc::new(Pipeline {
+        store: store.clone(),
+        queue,
+        sender: Sender::new(options.allow_private_targets)?,
+        clock: app.clock.clone(),
+        schedule: options.retry_schedule.unwrap_or_default(),
+    });
+    tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = FailingPolicy {
         after: options.failing_after,
     };
-    tokio::spawn(sweep_periodically(app.clone(), options.sweep_every, policy));
+    tokio::spawn(sweep_periodically(
+        store,
+        app.clock.clone(),
+        options.sweep_every,
+        policy,
+    ));
     let listener = TcpListener::bind(options.listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
-    serve(listener, app, Arc::new(keys)).await
+    let server = Server::new(app, keys).with_delivery(pipeline);
+    serve(listener, Arc::new(server)).await
 }
 
 /// The scheduled sweeper's stand-in: the same sweep, on a timer.
 async fn sweep_periodically<S: DeliveryStatsStore>(
-    app: Arc<App<S>>,
+    store: S,
+    clock: Arc<dyn Clock>,
     every: Duration,
     policy: FailingPolicy,
 ) {
@@ -99,32 +129,57 @@ async fn sweep_periodically<S: DeliveryStatsStore>(
     timer.tick().await;
     loop {
         timer.tick().await;
-        if let Err(error) = sweep(&app.store, app.clock.as_ref(), policy, || true).await {
+        if let Err(error) = sweep(&store, clock.as_ref(), policy, || true).await {
             tracing::error!(%error, "failing sweep failed");
         }
     }
 }
 
+/// What dev-server serves: the API's handlers, the keys standing in for the authorizer and,
+/// when it delivers, the pipeline behind `POST /_dev/events`.
+pub struct Server<S> {
+    app: App<S>,
+    keys: ApiKeys,
+    delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
+}
+
+impl<S> Server<S> {
+    pub fn new(app: App<S>, keys: ApiKeys) -> Self {
+        Self {
+            app,
+            keys,
+            delivery: None,
+        }
+    }
+
+    pub fn with_delivery(mut self, pipeline: Arc<Pipeline<S, LocalQueue>>) -> Self {
+        self.delivery = Some(pipeline);
+        self
+    }
+}
+
 /// Serves on a loopback port of its own in the background, for tests; returns its address.
-pub async fn spawn<S: EndpointStore>(app: App<S>, keys: ApiKeys) -> std::io::Result<SocketAddr> {
+pub async fn spawn<S>(server: Server<S>) -> std::io::Result<SocketAddr>
+where
+    S: EndpointStore + DeliveryStatsStore,
+{
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
-    tokio::spawn(serve(listener, Arc::new(app), Arc::new(keys)));
+    tokio::spawn(serve(listener, Arc::new(server)));
     Ok(addr)
 }
 
-async fn serve<S: EndpointStore>(
-    listener: TcpListener,
-    app: Arc<App<S>>,
-    keys: Arc<ApiKeys>,
-) -> Result<(), lambda_http::Error> {
+async fn serve<S>(listener: TcpListener, server: Arc<Server<S>>) -> Result<(), lambda_http::Error>
+where
+    S: EndpointStore + DeliveryStatsStore,
+{
     loop {
         let (stream, peer) = listener.accept().await?;
-        let (app, keys) = (app.clone(), keys.clone());
+        let server = server.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let (app, keys) = (app.clone(), keys.clone());
-                async move { Ok::<_, Infallible>(handle(&app, &keys, peer, request).await) }
+                let server = server.clone();
+                async move { Ok::<_, Infallible>(handle(&server, peer, request).await) }
             });
             if let Err(error) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -139,15 +194,31 @@ async fn serve<S: EndpointStore>(
 /// API Gateway's own payload limit for HTTP APIs; the handlers apply their much smaller one.
 const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
-async fn handle<S: EndpointStore>(
-    app: &App<S>,
-    keys: &ApiKeys,
+async fn handle<S>(
+    server: &Server<S>,
     peer: SocketAddr,
     request: hyper::Request<Incoming>,
-) -> hyper::Response<Full<Bytes>> {
+) -> hyper::Response<Full<Bytes>>
+where
+    S: EndpointStore + DeliveryStatsStore,
+{
+    let (app, keys) = (&server.app, &server.keys);
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let response = match Route::find(&parts.method, parts.uri.path()) {
+        None if parts.method == hyper::Method::POST && parts.uri.path() == dev_events::PATH => {
+            match (
+                &server.delivery,
+                Limited::new(body, GATEWAY_MAX_BODY).collect().await,
+            ) {
+                (Some(pipeline), Ok(body)) => {
+                    dev_events::publish(pipeline, keys.identify(&parts.headers), &body.to_bytes())
+                        .await
+                }
+                (None, _) => gateway::not_found(),
+                (_, Err(_)) => gateway::too_large(),
+            }
+        }
         None => gateway::not_found(),
         Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
             Err(_) => gateway::too_large(),

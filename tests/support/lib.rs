@@ -13,7 +13,7 @@ use dev_server::{ApiKey, ApiKeys};
 use serde_json::Value;
 use webhook_api::{App, Settings};
 use webhook_store::dynamodb::{local_config, table};
-use webhook_store::{DynamoStore, EndpointStore, MemoryStore};
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, MemoryStore};
 
 pub const ORG_A_ADMIN: &str = "sk_test_a_admin";
 pub const ORG_A_OWNER: &str = "sk_test_a_owner";
@@ -115,7 +115,10 @@ pub async fn start(backend: Backend, settings: Settings) -> Api {
     }
 }
 
-pub async fn start_with<S: EndpointStore>(store: S, settings: Settings) -> Api {
+pub async fn start_with<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+    settings: Settings,
+) -> Api {
     let addr = dev_server::spawn(App::new(store, settings), keys())
         .await
         .unwrap();
