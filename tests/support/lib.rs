@@ -119,9 +119,8 @@ pub async fn start_with<S: EndpointStore + DeliveryStatsStore>(
     store: S,
     settings: Settings,
 ) -> Api {
-    let addr = dev_server::spawn(App::new(store, settings), keys())
-        .await
-        .unwrap();
+    let server = dev_server::Server::new(App::new(store, settings), keys());
+    let addr = dev_server::spawn(server).await.unwrap();
     Api {
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
