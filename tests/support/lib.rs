@@ -229,3 +229,29 @@ impl Api {
         reply.body
     }
 }
+
+/// An SQS client on moto (the same server as DynamoDB), counting its requests, and a fresh
+/// queue's URL.
+pub async fn moto_queue(counter: &RequestCounter) -> (aws_sdk_sqs::Client, String) {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .endpoint_url(dynamodb_endpoint())
+        .interceptor(counter.clone())
+        .build();
+    let client = aws_sdk_sqs::Client::from_conf(config);
+    let name = format!("jobs-{}", uuid::Uuid::new_v4().simple());
+    let url = client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    counter.take();
+    (client, url)
+}

@@ -3,6 +3,7 @@
 //! addresses).
 
 pub mod event;
+pub mod lambda;
 pub mod local;
 pub mod payload;
 pub mod pipeline;
@@ -10,3 +11,4 @@ pub mod queue;
 pub mod schedule;
 pub mod sender;
 pub mod signature;
+pub mod sqs;

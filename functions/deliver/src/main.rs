@@ -1,0 +1,11 @@
+//! SQS-triggered: one signed delivery attempt per job, and the next one scheduled on failure.
+
+use lambda_runtime::{Error, run, service_fn};
+use webhook_delivery::lambda::Worker;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let worker = Worker::from_env().await?;
+    run(service_fn(|event| worker.deliver(event))).await
+}

@@ -1,0 +1,129 @@
+//! The two SQS-triggered Lambdas: fan-out (platform events in, delivery jobs out) and delivery
+//! (one attempt per job). Both report partial batch failures: only the messages that hit a
+//! passing problem (storage, queue) come back; a malformed message goes to the dead-letter
+//! queue with its reason and never blocks the others.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::LambdaEvent;
+use webhook_domain::SystemClock;
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
+
+use crate::event::{DeliveryJob, PlatformEvent};
+use crate::pipeline::{Pipeline, PipelineError};
+use crate::schedule::RetrySchedule;
+use crate::sender::Sender;
+use crate::sqs::{DeadLetters, SqsQueue};
+
+/// What both functions hold from cold start on.
+pub struct Worker<S> {
+    pub pipeline: Pipeline<S, SqsQueue>,
+    pub dead_letters: DeadLetters,
+}
+
+fn required(name: &str) -> Result<String, lambda_runtime::Error> {
+    std::env::var(name).map_err(|_| format!("{name} is not set").into())
+}
+
+impl Worker<DynamoStore> {
+    /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, optional `RETRY_SCHEDULE`
+    /// (e.g. `5s,1m,5m`), and the AWS SDK's own environment.
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let schedule = match std::env::var("RETRY_SCHEDULE") {
+            Ok(raw) => raw.parse::<RetrySchedule>()?,
+            Err(_) => RetrySchedule::default(),
+        };
+        Ok(Self {
+            pipeline: Pipeline {
+                store: DynamoStore::from_env().await?,
+                queue: SqsQueue::new(sqs.clone(), required("DELIVERY_QUEUE_URL")?),
+                sender: Sender::new(false)?,
+                clock: Arc::new(SystemClock),
+                schedule,
+            },
+            dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
+        })
+    }
+}
+
+impl<S: EndpointStore + DeliveryStatsStore> Worker<S> {
+    /// Fan-out: each message is one platform event.
+    pub async fn fan_out(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        self.each_message(event, |body| async move {
+            let event =
+                PlatformEvent::parse(&body).map_err(|e| Failure::Malformed(e.to_string()))?;
+            let queued = self.pipeline.fan_out(&event).await?;
+            tracing::info!(event_id = %event.id, org_id = %event.org_id, queued, "fanned out");
+            Ok(())
+        })
+        .await
+    }
+
+    /// Delivery: each message is one job.
+    pub async fn deliver(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
+        self.each_message(event, |body| async move {
+            let job: DeliveryJob = serde_json::from_str(&body)
+                .map_err(|e| Failure::Malformed(format!("malformed job: {e}")))?;
+            let (event_id, endpoint_id) = (job.event_id, job.endpoint_id);
+            let delivery = self.pipeline.deliver(job).await?;
+            tracing::info!(%event_id, %endpoint_id, ?delivery, "delivery");
+            Ok(())
+        })
+        .await
+    }
+
+    async fn each_message<'a, F, Fut>(
+        &'a self,
+        event: LambdaEvent<SqsEvent>,
+        handle: F,
+    ) -> Result<SqsBatchResponse, lambda_runtime::Error>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<(), Failure>> + 'a,
+    {
+        let mut response = SqsBatchResponse::default();
+        // Messages are handled one after another within a batch; SQS runs batches in parallel.
+        for record in event.payload.records {
+            let id = record.message_id.unwrap_or_default();
+            let body = record.body.unwrap_or_default();
+            match handle(body.clone()).await {
+                Ok(()) => {}
+                Err(Failure::Malformed(reason)) => {
+                    tracing::warn!(message_id = %id, %reason, "to the dead-letter queue");
+                    if let Err(error) = self.dead_letters.send(&body, &reason).await {
+                        tracing::error!(message_id = %id, %error, "could not dead-letter; will retry");
+                        response.add_failure(id);
+                    }
+                }
+                Err(Failure::Passing(error)) => {
+                    tracing::error!(message_id = %id, %error, "will retry");
+                    response.add_failure(id);
+                }
+            }
+        }
+        Ok(response)
+    }
+}
+
+enum Failure {
+    /// No retry can fix it.
+    Malformed(String),
+    /// Storage or queue trouble: retry the message.
+    Passing(PipelineError),
+}
+
+impl From<PipelineError> for Failure {
+    fn from(error: PipelineError) -> Self {
+        Self::Passing(error)
+    }
+}

@@ -1,0 +1,227 @@
+//! The AWS side of delivery against moto: the SQS adapters, and both Lambda handlers driven by
+//! the sample SQS events in `events/`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::json;
+use system_tests::{RequestCounter, moto_queue, moto_store};
+use webhook_delivery::event::{DeliveryJob, PlatformEvent};
+use webhook_delivery::lambda::Worker;
+use webhook_delivery::pipeline::Pipeline;
+use webhook_delivery::queue::{Delayed, JobQueue};
+use webhook_delivery::schedule::RetrySchedule;
+use webhook_delivery::sender::Sender;
+use webhook_delivery::sqs::{DeadLetters, SqsQueue};
+use webhook_domain::{
+    Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId,
+    SigningSecret, SystemClock,
+};
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
+
+fn sample(name: &str) -> SqsEvent {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn job(n: u32) -> DeliveryJob {
+    serde_json::from_value(json!({
+        "event_id": uuid::Uuid::new_v4(), "org_id": 1, "endpoint_id": uuid::Uuid::new_v4(),
+        "type": "web.tool", "data": {"n": n}, "attempts": 0
+    }))
+    .unwrap()
+}
+
+async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let batch = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+#[tokio::test]
+async fn the_sqs_queue_sends_batches_of_ten_and_holds_delays() {
+    let counter = RequestCounter::default();
+    let (client, url) = moto_queue(&counter).await;
+    let queue = SqsQueue::new(client.clone(), &url);
+    let jobs: Vec<Delayed> = (0..50)
+        .map(|n| Delayed {
+            job: job(n),
+            delay: Duration::ZERO,
+        })
+        .collect();
+    queue.enqueue(jobs.clone()).await.unwrap();
+    assert_eq!(
+        counter.take_by_operation().get("SendMessageBatch"),
+        Some(&5),
+        "50 jobs, 5 batches"
+    );
+
+    let received = receive_all(&client, &url).await;
+    let mut got: Vec<DeliveryJob> = received
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    got.sort_by_key(|j| j.data["n"].as_u64());
+    assert_eq!(got, jobs.into_iter().map(|d| d.job).collect::<Vec<_>>());
+
+    queue
+        .enqueue(vec![Delayed {
+            job: job(99),
+            delay: Duration::from_millis(1_500),
+        }])
+        .await
+        .unwrap();
+    assert!(
+        receive_all(&client, &url).await.is_empty(),
+        "not visible before its delay"
+    );
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    assert_eq!(receive_all(&client, &url).await.len(), 1);
+    assert_eq!(queue.max_delay(), Duration::from_secs(900));
+}
+
+async fn worker(
+    store: DynamoStore,
+    counter: &RequestCounter,
+) -> (Worker<DynamoStore>, aws_sdk_sqs::Client, String, String) {
+    let (client, jobs_url) = moto_queue(counter).await;
+    let (_, dead_url) = moto_queue(counter).await;
+    let worker = Worker {
+        pipeline: Pipeline {
+            store,
+            queue: SqsQueue::new(client.clone(), &jobs_url),
+            sender: Sender::new(true).unwrap(),
+            clock: Arc::new(SystemClock),
+            schedule: RetrySchedule::default(),
+        },
+        dead_letters: DeadLetters::new(client.clone(), &dead_url),
+    };
+    (worker, client, jobs_url, dead_url)
+}
+
+async fn sample_endpoint(store: &DynamoStore, url: &str) -> Endpoint {
+    let secret = SigningSecret::generate().unwrap();
+    let endpoint = Endpoint {
+        id: EndpointId::parse("3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f").unwrap(),
+        org_id: OrgId::new(42),
+        label: Label::parse("sample").unwrap(),
+        url: EndpointUrl::parse(url).unwrap(),
+        events: EventSubscription::all(),
+        status: EndpointStatus::Active,
+        agent_id: None,
+        secret_hint: secret.hint(),
+        created_at: SystemClock.now(),
+        updated_at: SystemClock.now(),
+        streak_reset_at: None,
+    };
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    endpoint
+}
+
+#[tokio::test]
+async fn the_fan_out_lambda_queues_jobs_and_dead_letters_malformed_events() {
+    let counter = RequestCounter::default();
+    let (store, _) = moto_store().await;
+    let endpoint = sample_endpoint(&store, "https://hooks.example.com/tp").await;
+    let (worker, client, jobs_url, dead_url) = worker(store, &counter).await;
+
+    let mut event = sample("fan-out-sqs");
+    let mut malformed = event.records[0].clone();
+    malformed.message_id = Some("bad-1".into());
+    malformed.body = Some(r#"{"type":"call.graded"}"#.into());
+    event.records.push(malformed);
+    let response = worker
+        .fan_out(LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a malformed message never comes back"
+    );
+
+    let jobs = receive_all(&client, &jobs_url).await;
+    assert_eq!(jobs.len(), 1);
+    let job: DeliveryJob = serde_json::from_str(jobs[0].body().unwrap()).unwrap();
+    assert_eq!(job.endpoint_id, endpoint.id);
+    let published =
+        PlatformEvent::parse(sample("fan-out-sqs").records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        (job.event_id, job.data.clone()),
+        (published.id, published.data)
+    );
+
+    let dead = receive_all(&client, &dead_url).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body(), Some(r#"{"type":"call.graded"}"#));
+    let reason = dead[0].message_attributes().unwrap()["reason"]
+        .string_value()
+        .unwrap()
+        .to_owned();
+    assert!(reason.contains("malformed"), "{reason}");
+}
+
+#[tokio::test]
+async fn the_delivery_lambda_delivers_the_sample_job() {
+    let counter = RequestCounter::default();
+    let (store, _) = moto_store().await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = got.clone();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut buffer = vec![0u8; 65536];
+        let n = stream.read(&mut buffer).await.unwrap();
+        seen.lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&buffer[..n]).to_string());
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .unwrap();
+    });
+    let endpoint = sample_endpoint(&store, &format!("http://127.0.0.1:{port}/hook")).await;
+    let (worker, client, jobs_url, _) = worker(store, &counter).await;
+
+    let response = worker
+        .deliver(LambdaEvent::new(sample("deliver-sqs"), Context::default()))
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    let request = got.lock().unwrap().remove(0);
+    assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
+    assert!(request.ends_with(
+        r#"{"data":{"call_id":"call_8Hd2kQ","grade":"pass","score":0.93},"type":"call.graded"}"#
+    ));
+    let stats = worker
+        .pipeline
+        .store
+        .delivery_stats(endpoint.org_id, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((stats.success_count, stats.last_status), (1, Some(204)));
+    assert!(
+        receive_all(&client, &jobs_url).await.is_empty(),
+        "nothing to retry"
+    );
+}
