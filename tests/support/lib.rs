@@ -255,3 +255,28 @@ pub async fn moto_queue(counter: &RequestCounter) -> (aws_sdk_sqs::Client, Strin
     counter.take();
     (client, url)
 }
+
+/// dev-server on the embedded store with the in-process delivery pipeline, as `cargo run -p
+/// dev-server` starts it.
+pub async fn start_delivering(schedule: webhook_delivery::schedule::RetrySchedule) -> Api {
+    use webhook_delivery::local::{LocalQueue, run_worker};
+    use webhook_delivery::pipeline::Pipeline;
+
+    let store = Arc::new(MemoryStore::new());
+    let app = App::new(store.clone(), Settings::default());
+    let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
+    let pipeline = Arc::new(Pipeline {
+        store,
+        queue,
+        sender: webhook_delivery::sender::Sender::new(true).unwrap(),
+        clock: app.clock.clone(),
+        schedule,
+    });
+    tokio::spawn(run_worker(pipeline.clone(), jobs));
+    let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);
+    let addr = dev_server::spawn(server).await.unwrap();
+    Api {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+    }
+}

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod delivery_aws;
+mod dev_events;
 mod request_counts;
 mod sweeper;
 

@@ -1,5 +1,6 @@
 //! The two SQS-triggered Lambdas: fan-out (platform events in, delivery jobs out) and delivery
-//! (one attempt per job). Both report partial batch failures: only the messages that hit a
+//! (one attempt per job). Both handle a batch's messages concurrently and report partial
+//! batch failures: only the messages that hit a
 //! passing problem (storage, queue) come back; a malformed message goes to the dead-letter
 //! queue with its reason and never blocks the others.
 
@@ -34,8 +35,8 @@ impl Worker<DynamoStore> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
         let schedule = match std::env::var("RETRY_SCHEDULE") {
-            Ok(raw) => raw.parse::<RetrySchedule>()?,
-            Err(_) => RetrySchedule::default(),
+            Ok(raw) if !raw.trim().is_empty() => raw.parse::<RetrySchedule>()?,
+            _ => RetrySchedule::default(),
         };
         Ok(Self {
             pipeline: Pipeline {
@@ -91,12 +92,20 @@ impl<S: EndpointStore + DeliveryStatsStore> Worker<S> {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<(), Failure>> + 'a,
     {
+        // The messages of a batch are handled concurrently: one slow receiver does not hold up
+        // the others.
+        let handle = &handle;
+        let handled =
+            futures::future::join_all(event.payload.records.into_iter().map(|record| async move {
+                let id = record.message_id.unwrap_or_default();
+                let body = record.body.unwrap_or_default();
+                let result = handle(body.clone()).await;
+                (id, body, result)
+            }))
+            .await;
         let mut response = SqsBatchResponse::default();
-        // Messages are handled one after another within a batch; SQS runs batches in parallel.
-        for record in event.payload.records {
-            let id = record.message_id.unwrap_or_default();
-            let body = record.body.unwrap_or_default();
-            match handle(body.clone()).await {
+        for (id, body, result) in handled {
+            match result {
                 Ok(()) => {}
                 Err(Failure::Malformed(reason)) => {
                     tracing::warn!(message_id = %id, %reason, "to the dead-letter queue");
