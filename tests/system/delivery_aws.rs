@@ -225,3 +225,44 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         "nothing to retry"
     );
 }
+
+#[tokio::test]
+async fn fanning_out_to_50_endpoints_is_one_query_and_five_batches() {
+    let sqs_counter = RequestCounter::default();
+    let (store, dynamodb_counter) = moto_store().await;
+    let org = OrgId::new(77);
+    let endpoints: Vec<_> = (0..50)
+        .map(|i| {
+            let secret = SigningSecret::generate().unwrap();
+            let endpoint = webhook_domain::NewEndpoint {
+                label: Label::parse(&format!("e{i}")).unwrap(),
+                url: EndpointUrl::parse("https://hooks.example.com/tp").unwrap(),
+                events: EventSubscription::all(),
+                status: webhook_domain::RequestedStatus::Active,
+                agent_id: None,
+            }
+            .into_endpoint(org, &secret, SystemClock.now());
+            (endpoint, secret)
+        })
+        .collect();
+    store.import(&endpoints).await.unwrap();
+    let (worker, client, jobs_url, _) = worker(store, &sqs_counter).await;
+    dynamodb_counter.take();
+    sqs_counter.take();
+
+    let event: PlatformEvent = serde_json::from_value(json!({
+        "id": uuid::Uuid::new_v4(), "org_id": 77, "agent_id": null, "type": "web.complete",
+        "data": {"call_id": "c"}, "occurred_at": "2026-11-27T09:15:04.113Z"
+    }))
+    .unwrap();
+    assert_eq!(worker.pipeline.fan_out(&event).await.unwrap(), 50);
+    assert_eq!(
+        dynamodb_counter.take_by_operation(),
+        [("Query".to_owned(), 1)].into()
+    );
+    assert_eq!(
+        sqs_counter.take_by_operation(),
+        [("SendMessageBatch".to_owned(), 5)].into()
+    );
+    assert_eq!(receive_all(&client, &jobs_url).await.len(), 50);
+}
