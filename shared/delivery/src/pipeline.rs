@@ -141,6 +141,7 @@ where
             "delivery attempt failed"
         );
         if endpoint.status == EndpointStatus::Failing {
+            self.store.record_give_up(&endpoint, now).await?;
             return Ok(Delivery::GaveUp(GiveUp::FailingEndpoint));
         }
         job.attempts += 1;
@@ -158,6 +159,7 @@ where
             }
             Err(stop) => {
                 tracing::warn!(event_id = %job.event_id, endpoint_id = %job.endpoint_id, ?stop, "delivery given up");
+                self.store.record_give_up(&endpoint, now).await?;
                 Ok(Delivery::GaveUp(match stop {
                     Stop::Gone => GiveUp::Gone,
                     Stop::Exhausted => GiveUp::Exhausted,

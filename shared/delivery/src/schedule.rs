@@ -79,14 +79,20 @@ impl RetrySchedule {
         let index =
             usize::try_from(attempts_made.saturating_sub(1)).map_err(|_| Stop::Exhausted)?;
         let scheduled = *self.0.get(index).ok_or(Stop::Exhausted)?;
-        let mut delay = jittered(scheduled);
+        let latest = self.span().saturating_sub(elapsed);
+        // The last attempt keeps its place at the end of the schedule (24 h after the first by
+        // default); the ones before it are jittered.
+        let mut delay = if index + 1 == self.0.len() {
+            latest
+        } else {
+            jittered(scheduled)
+        };
         if matches!(status, Some(429 | 503))
             && let Some(asked) = retry_after
         {
             delay = delay.max(asked);
         }
-        let latest = self.span().saturating_sub(elapsed);
-        Ok(delay.min(latest.max(Duration::from_secs(1))))
+        Ok(delay.min(latest).max(Duration::from_secs(1)))
     }
 }
 
@@ -179,7 +185,11 @@ mod tests {
             schedule.next_delay(1, Some(410), None, Duration::ZERO),
             Err(Stop::Gone)
         );
-        assert!(schedule.next_delay(8, None, None, 17 * HOUR).is_ok());
+        assert_eq!(
+            schedule.next_delay(8, None, None, 17 * HOUR),
+            Ok(7 * HOUR),
+            "the last lands at 24 h"
+        );
     }
 
     #[test]

@@ -93,6 +93,11 @@ pub struct DeliveryStats {
     /// When the current streak made the endpoint `failing`; such a streak needs no more sweeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marked_failing_at: Option<Timestamp>,
+    /// Deliveries dropped after their last attempt (or a 410), and the latest such time.
+    #[serde(default)]
+    pub given_up_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_given_up_at: Option<Timestamp>,
 }
 
 impl DeliveryStats {
@@ -109,6 +114,8 @@ impl DeliveryStats {
             last_success_at: None,
             failing_since: None,
             marked_failing_at: None,
+            given_up_count: 0,
+            last_given_up_at: None,
         }
     }
 

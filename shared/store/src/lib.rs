@@ -116,6 +116,14 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         attempt: &Attempt,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
 
+    /// Records that a delivery to the endpoint was dropped without success. Writes nothing for
+    /// an endpoint that no longer exists.
+    fn record_give_up(
+        &self,
+        endpoint: &Endpoint,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     fn delivery_stats(
         &self,
         org: OrgId,
@@ -190,6 +198,14 @@ impl<T: DeliveryStatsStore> DeliveryStatsStore for std::sync::Arc<T> {
         attempt: &Attempt,
     ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
         (**self).record_attempt(endpoint, attempt)
+    }
+
+    fn record_give_up(
+        &self,
+        endpoint: &Endpoint,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).record_give_up(endpoint, at)
     }
 
     fn delivery_stats(

@@ -165,6 +165,18 @@ impl DeliveryStatsStore for MemoryStore {
         }
     }
 
+    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
+        let mut orgs = self.orgs()?;
+        if let Some(stats) = orgs
+            .get_mut(&endpoint.org_id)
+            .and_then(|org| org.stats.get_mut(&endpoint.id))
+        {
+            stats.given_up_count += 1;
+            stats.last_given_up_at = Some(at);
+        }
+        Ok(())
+    }
+
     async fn delivery_stats(
         &self,
         org: OrgId,

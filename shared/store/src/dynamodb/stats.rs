@@ -210,6 +210,25 @@ impl DeliveryStatsStore for DynamoStore {
         })
     }
 
+    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update_expression("SET last_given_up_at = :at ADD given_up_count :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", string(at))
+            .expression_attribute_values(":one", number(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if conditional_check_item(&error).is_some() => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
     async fn delivery_stats(
         &self,
         org: OrgId,

@@ -116,6 +116,16 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
         (Some(200), None)
     );
     assert_eq!(healthy.last_success_at, Some(at(3 * HOUR)));
+    store.record_give_up(&endpoint, at(4 * HOUR)).await.unwrap();
+    let given_up = store
+        .delivery_stats(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (given_up.given_up_count, given_up.last_given_up_at),
+        (1, Some(at(4 * HOUR)))
+    );
     assert!(all_candidates(&store, at(10 * HOUR)).await.is_empty());
     assert_eq!(
         store
@@ -180,6 +190,7 @@ pub async fn nothing_is_recorded_for_a_deleted_endpoint<S: EndpointStore + Deliv
             Recorded::EndpointGone
         );
     }
+    store.record_give_up(&endpoint, at(3 * HOUR)).await.unwrap();
     assert_eq!(
         store.delivery_stats(ORG, endpoint.id).await.unwrap(),
         None,
