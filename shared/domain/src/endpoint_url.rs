@@ -56,11 +56,12 @@ impl EndpointUrl {
         if url.fragment().is_some() {
             return Err(EndpointUrlError::Fragment);
         }
-        let local_dev_host = is_local_dev_host(&host);
-        if url.scheme() == "http" && !local_dev_host {
+        // Loopback is allowed only as the plain-http local development case.
+        let local_dev = url.scheme() == "http" && is_local_dev_host(&host);
+        if url.scheme() == "http" && !local_dev {
             return Err(EndpointUrlError::Scheme);
         }
-        if !local_dev_host && let Some(reason) = host_ip(&host).and_then(forbidden_reason) {
+        if !local_dev && let Some(reason) = host_ip(&host).and_then(forbidden_reason) {
             return Err(EndpointUrlError::ForbiddenAddress(reason));
         }
         Ok(Self(trimmed.to_owned()))
@@ -189,6 +190,8 @@ mod tests {
             "https://[fd00::1]/",
             "https://[::]/",
             "https://[::ffff:10.0.0.1]/",
+            "https://127.0.0.1/hook",
+            "https://[::1]:8443/hook",
             "https://0xa9fea9fe/",
             "https://2852039166/",
         ] {

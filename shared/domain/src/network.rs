@@ -34,7 +34,27 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
+    let embedded = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    // Forms that carry an IPv4 address: judged by that address.
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return forbidden_v4(embedded(segments[6], segments[7])); // NAT64
+    }
+    if first == 0x2002 {
+        return forbidden_v4(embedded(segments[1], segments[2])); // 6to4
+    }
+    if segments[..6] == [0; 6] && !ip.is_unspecified() && !ip.is_loopback() {
+        return Some("an IPv4-compatible address"); // deprecated ::a.b.c.d
+    }
+    if (first == 0x64 && segments[1] == 0xff9b && segments[2] == 1)
+        || (first == 0x2001 && segments[1] == 0)
+    {
+        return Some("a translated or tunnelled address"); // local-use NAT64, Teredo
+    }
+    if segments[..4] == [0; 4] && segments[4] == 0xffff && segments[5] == 0 {
+        return forbidden_v4(embedded(segments[6], segments[7])); // ::ffff:0:a.b.c.d
+    }
     if ip.is_unspecified() {
         Some("an unspecified address")
     } else if ip.is_loopback() {
@@ -82,6 +102,14 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "64:ff9b::a00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "2002:a00:1::1",
+            "2002:7f00:1::",
+            "::10.0.0.1",
+            "::ffff:0:a00:1",
+            "2001:0:4136:e378::1",
         ] {
             assert!(refused(ip), "{ip} should be refused");
         }
@@ -96,6 +124,8 @@ mod tests {
             "100.128.0.1",
             "169.255.0.1",
             "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(!refused(ip), "{ip} should be allowed");
         }

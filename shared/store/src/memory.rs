@@ -153,8 +153,11 @@ impl DeliveryStatsStore for MemoryStore {
         let Some(stats) = org.stats.get_mut(&endpoint.id) else {
             return Ok(Recorded::EndpointGone);
         };
+        // The sweeper may have marked the endpoint after the delivery read it: the stats say so.
+        let maybe_failing =
+            endpoint.status == EndpointStatus::Failing || stats.marked_failing_at.is_some();
         stats.record(attempt, endpoint.streak_reset_at);
-        let revive = attempt.outcome.is_success() && endpoint.status == EndpointStatus::Failing;
+        let revive = attempt.outcome.is_success() && maybe_failing;
         match org.endpoints.get_mut(&endpoint.id) {
             Some(current) if revive && current.status == EndpointStatus::Failing => {
                 current.status = EndpointStatus::Active;

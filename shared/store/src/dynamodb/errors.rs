@@ -24,7 +24,10 @@ where
                     | "RequestLimitExceeded"
                     | "InternalServerError"
                     | "ServiceUnavailable"
-                    | "TransactionConflictException"
+                                        | "TransactionConflictException"
+                    // Reached only when no condition failed: the transaction met a concurrent
+                    // one, or throttling. A condition failure is sorted out before this.
+                    | "TransactionCanceledException"
             )
         ),
         _ => false,

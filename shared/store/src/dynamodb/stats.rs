@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::Deserialize;
 use webhook_domain::{
@@ -117,7 +117,7 @@ impl DynamoStore {
         endpoint: &Endpoint,
         attempt: &Attempt,
         restart_streak: bool,
-    ) -> Result<Option<Option<Item>>, StoreError> {
+    ) -> Result<Result<Item, Option<Item>>, StoreError> {
         let update = AttemptUpdate::new(endpoint, attempt, restart_streak);
         let mut condition = "attribute_exists(pk)".to_owned();
         let mut values = update.values.clone();
@@ -140,13 +140,15 @@ impl DynamoStore {
             .update_expression(update.expression())
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
+        // Ok: the stats as they were; Err: refused, with the current item if there is one.
         match result {
-            Ok(_) => Ok(None),
+            Ok(output) => Ok(Ok(output.attributes.unwrap_or_default())),
             Err(error) => match conditional_check_item(&error) {
-                Some(current) => Ok(Some(current)),
+                Some(current) => Ok(Err(current)),
                 None => Err(classify(error)),
             },
         }
@@ -192,16 +194,20 @@ impl DeliveryStatsStore for DynamoStore {
         endpoint: &Endpoint,
         attempt: &Attempt,
     ) -> Result<Recorded, StoreError> {
-        let refused = match self.apply_attempt(endpoint, attempt, false).await? {
+        let before = match self.apply_attempt(endpoint, attempt, false).await? {
+            Ok(before) => before,
             // The item is there, so only the stale-streak condition failed: start a new one.
-            Some(Some(_)) => self.apply_attempt(endpoint, attempt, true).await?,
-            other => other,
+            Err(Some(_)) => match self.apply_attempt(endpoint, attempt, true).await? {
+                Ok(before) => before,
+                Err(_) => return Ok(Recorded::EndpointGone),
+            },
+            Err(None) => return Ok(Recorded::EndpointGone),
         };
-        if refused.is_some() {
-            return Ok(Recorded::EndpointGone);
-        }
+        // The sweeper may have marked the endpoint after the delivery read it: the stats say so.
+        let maybe_failing =
+            endpoint.status == EndpointStatus::Failing || before.contains_key("marked_failing_at");
         let revived = attempt.outcome.is_success()
-            && endpoint.status == EndpointStatus::Failing
+            && maybe_failing
             && self.revive(endpoint, attempt.at).await?;
         Ok(if revived {
             Recorded::Revived

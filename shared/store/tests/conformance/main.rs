@@ -57,6 +57,7 @@ conformance! {
     reactivation_beats_the_sweeper,
     deletion_beats_the_sweeper,
     racing_writers_leave_a_consistent_endpoint,
+    a_success_revives_an_endpoint_marked_after_the_delivery_read_it,
 }
 
 const ORG: OrgId = OrgId::new(41);

@@ -455,3 +455,34 @@ pub async fn racing_writers_leave_a_consistent_endpoint<S: EndpointStore + Deliv
         "no orphan stats"
     );
 }
+
+/// The delivery read the endpoint while active; the sweeper marked it before the 2xx arrived.
+pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
+    S: EndpointStore + DeliveryStatsStore,
+>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "raced revive", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    let read_before_the_mark = endpoint;
+    assert_eq!(
+        store
+            .record_attempt(&read_before_the_mark, &success(at(26 * HOUR)))
+            .await
+            .unwrap(),
+        Recorded::Revived
+    );
+    assert_eq!(
+        store.list(ORG).await.unwrap()[0].status,
+        EndpointStatus::Active
+    );
+}
