@@ -80,6 +80,24 @@ async fn the_sqs_queue_sends_batches_of_ten_and_holds_delays() {
     got.sort_by_key(|j| j.data["n"].as_u64());
     assert_eq!(got, jobs.into_iter().map(|d| d.job).collect::<Vec<_>>());
 
+    // Big payloads: ten of 60 KB would pass 256 KiB, so they go four at a time.
+    let big: Vec<Delayed> = (0..10)
+        .map(|n| {
+            let mut big = job(100 + n);
+            big.data.insert("blob".into(), json!("x".repeat(60_000)));
+            Delayed {
+                job: big,
+                delay: Duration::ZERO,
+            }
+        })
+        .collect();
+    queue.enqueue(big).await.unwrap();
+    assert_eq!(
+        counter.take_by_operation().get("SendMessageBatch"),
+        Some(&3)
+    );
+    assert_eq!(receive_all(&client, &url).await.len(), 10);
+
     queue
         .enqueue(vec![Delayed {
             job: job(99),

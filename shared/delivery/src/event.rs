@@ -35,6 +35,9 @@ pub struct DeliveryJob {
     pub event_id: Uuid,
     pub org_id: OrgId,
     pub endpoint_id: EndpointId,
+    /// The agent the event is about, so a retry can see whether the endpoint still wants it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<AgentId>,
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub data: serde_json::Map<String, Value>,
@@ -54,6 +57,7 @@ impl DeliveryJob {
             event_id: event.id,
             org_id: event.org_id,
             endpoint_id,
+            agent_id: event.agent_id,
             event_type: event.event_type,
             data: event.data.clone(),
             attempts: 0,

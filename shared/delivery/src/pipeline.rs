@@ -107,6 +107,11 @@ where
         if endpoint.status == EndpointStatus::Disabled {
             return Ok(Delivery::Abandoned("the endpoint is disabled"));
         }
+        if !endpoint.receives(job.event_type, job.agent_id) {
+            return Ok(Delivery::Abandoned(
+                "the endpoint no longer subscribes to this event",
+            ));
+        }
         let body = payload::body(
             job.event_type.as_str(),
             &serde_json::Value::Object(job.data.clone()),

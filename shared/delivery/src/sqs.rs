@@ -8,8 +8,9 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
 use crate::queue::{Delayed, JobQueue, QueueError};
 
-/// SQS's limits: ten messages per batch, fifteen minutes of delay.
+/// SQS's limits: ten messages and 256 KiB per batch, fifteen minutes of delay.
 const BATCH: usize = 10;
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Clone)]
@@ -33,40 +34,54 @@ impl JobQueue for SqsQueue {
     }
 
     async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
-        for chunk in jobs.chunks(BATCH) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, Delayed { job, delay })| {
-                    let body = serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))?;
-                    // Whole seconds, rounded up: a retry is never early.
-                    let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(body)
-                        .delay_seconds(seconds.min(MAX_DELAY.as_secs()) as i32)
-                        .build()
-                        .map_err(|e| QueueError(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let output = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
-            if let Some(failed) = output.failed.first() {
-                return Err(QueueError(format!(
-                    "{} of {} messages refused, e.g. {}",
-                    output.failed.len(),
-                    chunk.len(),
-                    failed.message.as_deref().unwrap_or(&failed.code)
-                )));
+        let mut batch: Vec<SendMessageBatchRequestEntry> = Vec::with_capacity(BATCH);
+        let mut batch_bytes = 0;
+        for Delayed { job, delay } in &jobs {
+            let body = serde_json::to_string(job).map_err(|e| QueueError(e.to_string()))?;
+            // A batch is capped in bytes as well as in messages: big payloads go fewer at a time.
+            if !batch.is_empty()
+                && (batch.len() == BATCH || batch_bytes + body.len() > MAX_BATCH_BYTES)
+            {
+                self.send(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
             }
+            batch_bytes += body.len();
+            // Whole seconds, rounded up: a retry is never early.
+            let seconds = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(batch.len().to_string())
+                .message_body(body)
+                .delay_seconds(seconds.min(MAX_DELAY.as_secs()) as i32)
+                .build()
+                .map_err(|e| QueueError(e.to_string()))?;
+            batch.push(entry);
+        }
+        if !batch.is_empty() {
+            self.send(batch).await?;
         }
         Ok(())
+    }
+}
+
+impl SqsQueue {
+    async fn send(&self, entries: Vec<SendMessageBatchRequestEntry>) -> Result<(), QueueError> {
+        let count = entries.len();
+        let output = self
+            .client
+            .send_message_batch()
+            .queue_url(&self.url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        match output.failed.first() {
+            None => Ok(()),
+            Some(failed) => Err(QueueError(format!(
+                "{} of {count} messages refused, e.g. {}",
+                output.failed.len(),
+                failed.message.as_deref().unwrap_or(&failed.code)
+            ))),
+        }
     }
 }
 

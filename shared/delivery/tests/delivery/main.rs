@@ -398,6 +398,21 @@ async fn deleting_or_disabling_stops_retries() {
     let retries = h.queue.take();
     assert_eq!(retries.len(), 2);
 
+    let (resubscribed, _) = h.endpoint(&url(addr), |_| {}).await;
+    let job = h.job(&resubscribed, EventType::WebTool);
+    let only_graded = EndpointChanges {
+        events: Some(EventSubscription::from(vec![EventType::CallGraded])),
+        ..Default::default()
+    };
+    h.store
+        .update(ORG, resubscribed.id, &only_graded, h.clock.now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.pipeline.deliver(job).await.unwrap(),
+        Delivery::Abandoned(_)
+    ));
+
     h.store.delete(ORG, deleted.id).await.unwrap();
     let pause = EndpointChanges {
         status: Some(RequestedStatus::Disabled),
