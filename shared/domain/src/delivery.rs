@@ -93,6 +93,10 @@ pub struct DeliveryStats {
     /// When the current streak made the endpoint `failing`; such a streak needs no more sweeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marked_failing_at: Option<Timestamp>,
+    /// When a sweep set the current streak aside because its endpoint was paused or re-activated
+    /// after the streak began; such a streak needs no more sweeps either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parked_at: Option<Timestamp>,
     /// Deliveries dropped after their last attempt (or a 410), and the latest such time.
     #[serde(default)]
     pub given_up_count: u64,
@@ -114,6 +118,7 @@ impl DeliveryStats {
             last_success_at: None,
             failing_since: None,
             marked_failing_at: None,
+            parked_at: None,
             given_up_count: 0,
             last_given_up_at: None,
         }
@@ -133,6 +138,7 @@ impl DeliveryStats {
             self.last_success_at = Some(attempt.at);
             self.failing_since = None;
             self.marked_failing_at = None;
+            self.parked_at = None;
         } else {
             self.failure_count += 1;
             let running = self
@@ -141,6 +147,7 @@ impl DeliveryStats {
             if running.is_none() {
                 self.failing_since = Some(attempt.at);
                 self.marked_failing_at = None;
+                self.parked_at = None;
             }
         }
     }

@@ -198,7 +198,7 @@ impl DeliveryStatsStore for MemoryStore {
         let mut candidates: Vec<StreakCandidate> = orgs
             .values()
             .flat_map(|org| org.stats.values())
-            .filter(|stats| stats.marked_failing_at.is_none())
+            .filter(|stats| stats.marked_failing_at.is_none() && stats.parked_at.is_none())
             .filter_map(|stats| {
                 let failing_since = stats.failing_since.filter(|since| *since <= cutoff)?;
                 Some(StreakCandidate {
@@ -249,6 +249,10 @@ impl DeliveryStatsStore for MemoryStore {
             stats.marked_failing_at = Some(now);
             Ok(true)
         } else {
+            if stats.failing_since == Some(candidate.failing_since) {
+                // Paused, re-activated since, or already failing: no later sweep needs it.
+                stats.parked_at = Some(now);
+            }
             Ok(false)
         }
     }

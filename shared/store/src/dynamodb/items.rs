@@ -145,6 +145,11 @@ pub(super) fn marked_shard_of(id: EndpointId) -> String {
     format!("MARKED#{}", shard_of(id))
 }
 
+/// Where a streak goes when its endpoint is paused or was re-activated after it began.
+pub(super) fn parked_shard_of(id: EndpointId) -> String {
+    format!("PARKED#{}", shard_of(id))
+}
+
 /// An UpdateItem request for a set of changes.
 pub(super) struct UpdateExpression {
     pub update: String,

@@ -12,8 +12,8 @@ use webhook_domain::{
 
 use super::errors::{cancellation_reasons, classify, conditional_check_item};
 use super::items::{
-    Keys, STREAK_INDEX, STREAK_SHARDS, marked_shard_of, stats_from_item, streak_shard_key,
-    streak_shard_of,
+    Keys, STREAK_INDEX, STREAK_SHARDS, marked_shard_of, parked_shard_of, stats_from_item,
+    streak_shard_key, streak_shard_of,
 };
 use super::{DynamoStore, Item};
 use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
@@ -71,6 +71,7 @@ impl AttemptUpdate {
                     "failing_since",
                     "streak_shard",
                     "marked_failing_at",
+                    "parked_at",
                 ]);
                 update.adds = "success_count :one";
             }
@@ -79,7 +80,7 @@ impl AttemptUpdate {
                 if restart_streak {
                     update.sets.push("failing_since = :at");
                     update.sets.push("streak_shard = :shard");
-                    update.removes.push("marked_failing_at");
+                    update.removes.extend(["marked_failing_at", "parked_at"]);
                 } else {
                     // A streak already marked keeps its marked shard, out of the sweeper's way.
                     update
@@ -151,6 +152,26 @@ impl DynamoStore {
                 Some(current) => Ok(Err(current)),
                 None => Err(classify(error)),
             },
+        }
+    }
+
+    /// Moves a streak no sweep can act on out of the sweeper's way, unless it changed meanwhile.
+    async fn park(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
+            .update_expression("SET streak_shard = :parked, parked_at = :now")
+            .condition_expression("failing_since = :seen")
+            .expression_attribute_values(":parked", string(parked_shard_of(candidate.endpoint_id)))
+            .expression_attribute_values(":now", string(now))
+            .expression_attribute_values(":seen", string(candidate.failing_since))
+            .send()
+            .await;
+        match result {
+            Err(error) if conditional_check_item(&error).is_none() => Err(classify(error)),
+            _ => Ok(()),
         }
     }
 
@@ -347,7 +368,12 @@ impl DeliveryStatsStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) => match cancellation_reasons(&error) {
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                // Same streak, but the endpoint is paused, re-activated since, or failing.
+                Some([_, "ConditionalCheckFailed"]) => {
+                    self.park(candidate, now).await?;
+                    Ok(false)
+                }
                 Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => Ok(false),
                 _ => Err(classify(error)),
             },

@@ -58,6 +58,7 @@ conformance! {
     deletion_beats_the_sweeper,
     racing_writers_leave_a_consistent_endpoint,
     a_success_revives_an_endpoint_marked_after_the_delivery_read_it,
+    a_paused_endpoints_streak_is_swept_once,
 }
 
 const ORG: OrgId = OrgId::new(41);

@@ -486,3 +486,56 @@ pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
         EndpointStatus::Active
     );
 }
+
+/// A streak no sweep can act on is looked at once, then set aside until a new streak begins.
+pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + DeliveryStatsStore>(
+    store: S,
+) {
+    let (endpoint, secret) = new_endpoint(ORG, "paused", at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    let pause = EndpointChanges {
+        status: Some(RequestedStatus::Disabled),
+        ..Default::default()
+    };
+    store
+        .update(ORG, endpoint.id, &pause, at(2 * HOUR))
+        .await
+        .unwrap();
+
+    let [candidate] = all_candidates(&store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(
+        all_candidates(&store, at(50 * HOUR)).await.is_empty(),
+        "set aside"
+    );
+
+    let resume = EndpointChanges {
+        status: Some(RequestedStatus::Active),
+        ..Default::default()
+    };
+    let resumed = store
+        .update(ORG, endpoint.id, &resume, at(51 * HOUR))
+        .await
+        .unwrap();
+    store
+        .record_attempt(&resumed, &failure(at(52 * HOUR)))
+        .await
+        .unwrap();
+    let [fresh] = all_candidates(&store, at(52 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        fresh.failing_since,
+        at(52 * HOUR),
+        "a new streak is swept again"
+    );
+    assert!(store.mark_failing(&fresh, at(76 * HOUR)).await.unwrap());
+}
