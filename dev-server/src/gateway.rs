@@ -20,9 +20,12 @@ pub(crate) enum Operation {
     CreateEndpoint,
     UpdateEndpoint,
     DeleteEndpoint,
+    GetLegacyWebhook,
+    SetLegacyWebhook,
 }
 
 const COLLECTION: &str = "/v1/developer/webhook-endpoints";
+const LEGACY: &str = "/v1/webhook";
 
 /// A matched route: which handler, the route key as `template.yaml` declares it, and the
 /// path parameter.
@@ -42,6 +45,14 @@ impl Route {
                 endpoint_id,
             })
         };
+        if path == LEGACY {
+            return match *method {
+                Method::GET => route(Operation::GetLegacyWebhook, "GET /v1/webhook", None),
+                Method::PUT => route(Operation::SetLegacyWebhook, "PUT /v1/webhook", None),
+                Method::PATCH => route(Operation::SetLegacyWebhook, "PATCH /v1/webhook", None),
+                _ => None,
+            };
+        }
         if path == COLLECTION {
             return match *method {
                 Method::GET => route(
@@ -212,6 +223,19 @@ mod tests {
             Some((Operation::DeleteEndpoint, Some("abc".into())))
         );
         assert_eq!(find(Method::PUT, COLLECTION), None);
+        assert_eq!(
+            find(Method::GET, LEGACY),
+            Some((Operation::GetLegacyWebhook, None))
+        );
+        assert_eq!(
+            find(Method::PUT, LEGACY),
+            Some((Operation::SetLegacyWebhook, None))
+        );
+        assert_eq!(
+            find(Method::PATCH, LEGACY),
+            Some((Operation::SetLegacyWebhook, None))
+        );
+        assert_eq!(find(Method::DELETE, LEGACY), None);
         assert_eq!(
             find(Method::GET, "/v1/developer/webhook-endpoints/abc"),
             None

@@ -24,7 +24,9 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{Clock, FailingPolicy};
 use webhook_store::dynamodb::{local_client, table};
-use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, MemoryStore};
+use webhook_store::{
+    DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore, MemoryStore,
+};
 use webhook_sweeper::sweep;
 
 pub use api_keys::{ApiKey, ApiKeys};
@@ -85,7 +87,7 @@ pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
 
 async fn run_on<S>(store: S, options: Options) -> Result<(), lambda_http::Error>
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
 {
     let store = Arc::new(store);
     let keys = ApiKeys::or_default_admin(options.api_keys);
@@ -161,7 +163,7 @@ impl<S> Server<S> {
 /// Serves on a loopback port of its own in the background, for tests; returns its address.
 pub async fn spawn<S>(server: Server<S>) -> std::io::Result<SocketAddr>
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
@@ -171,7 +173,7 @@ where
 
 async fn serve<S>(listener: TcpListener, server: Arc<Server<S>>) -> Result<(), lambda_http::Error>
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
 {
     loop {
         let (stream, peer) = listener.accept().await?;
@@ -200,7 +202,7 @@ async fn handle<S>(
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>>
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
 {
     let (app, keys) = (&server.app, &server.keys);
     let started = Instant::now();
@@ -244,7 +246,7 @@ where
     response
 }
 
-async fn dispatch<S: EndpointStore>(
+async fn dispatch<S: EndpointStore + LegacyWebhookStore>(
     app: &App<S>,
     operation: Operation,
     request: lambda_http::Request,
@@ -254,5 +256,7 @@ async fn dispatch<S: EndpointStore>(
         Operation::CreateEndpoint => handlers::create_endpoint(app, request).await,
         Operation::UpdateEndpoint => handlers::update_endpoint(app, request).await,
         Operation::DeleteEndpoint => handlers::delete_endpoint(app, request).await,
+        Operation::GetLegacyWebhook => handlers::get_legacy_webhook(app, request).await,
+        Operation::SetLegacyWebhook => handlers::set_legacy_webhook(app, request).await,
     }
 }

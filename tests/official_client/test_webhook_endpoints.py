@@ -109,3 +109,21 @@ def test_errors_reach_the_client_as_statuses():
     stranger = AuthenticatedClient(base_url=BASE_URL, token="sk_wrong")
     assert list_endpoints.sync_detailed(client=stranger).status_code == 401
     assert delete.sync_detailed(uuid.uuid4(), client=admin).status_code == 404
+
+
+def test_the_legacy_webhook_routes():
+    from thunderphone.generated.api.webhook import webhook_bulk_update, webhook_list, webhook_update
+    from thunderphone.generated.models.organization_webhook_request import OrganizationWebhookRequest
+    from thunderphone.generated.models.patched_organization_webhook_request import (
+        PatchedOrganizationWebhookRequest,
+    )
+
+    admin = client()
+    created = webhook_update.sync(client=admin, body=OrganizationWebhookRequest(url="https://legacy.example.com/a"))
+    assert created.url == "https://legacy.example.com/a" and created.secret.startswith("whsec_")
+    patched = webhook_bulk_update.sync(
+        client=admin, body=PatchedOrganizationWebhookRequest(url="https://legacy.example.com/b")
+    )
+    assert patched.url == "https://legacy.example.com/b" and patched.secret == created.secret
+    read = webhook_list.sync(client=admin)
+    assert read.url == patched.url and read.secret == created.secret and read.created_at == created.created_at

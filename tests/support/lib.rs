@@ -115,7 +115,9 @@ pub async fn start(backend: Backend, settings: Settings) -> Api {
     }
 }
 
-pub async fn start_with<S: EndpointStore + DeliveryStatsStore>(
+pub async fn start_with<
+    S: EndpointStore + DeliveryStatsStore + webhook_store::LegacyWebhookStore,
+>(
     store: S,
     settings: Settings,
 ) -> Api {

@@ -5,6 +5,7 @@
 
 mod delivery_aws;
 mod dev_events;
+mod legacy;
 mod request_counts;
 mod sweeper;
 

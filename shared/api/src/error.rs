@@ -12,6 +12,7 @@ pub enum ApiError {
     Unauthenticated,
     Forbidden(Forbidden),
     NotFound,
+    NoLegacyWebhook,
     PayloadTooLarge {
         limit: usize,
     },
@@ -41,7 +42,7 @@ impl ApiError {
         match self {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::NotFound | Self::NoLegacyWebhook => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) | Self::Invalid(_) | Self::LimitReached { .. } => {
                 StatusCode::BAD_REQUEST
@@ -56,6 +57,7 @@ impl ApiError {
             Self::Unauthenticated => "Authentication credentials were not provided.".to_owned(),
             Self::Forbidden(forbidden) => forbidden.to_string(),
             Self::NotFound => "Not found.".to_owned(),
+            Self::NoLegacyWebhook => "No webhook URL is set for this organization.".to_owned(),
             Self::PayloadTooLarge { limit } => {
                 format!("Request body is larger than {} KiB.", limit / 1024)
             }

@@ -3,15 +3,15 @@
 
 use std::future::Future;
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{EndpointId, SigningSecret};
-use webhook_store::EndpointStore;
+use webhook_store::{EndpointStore, LegacyWebhookStore};
 
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, no_content, uncacheable};
-use crate::views::{CreatedEndpointView, EndpointView};
+use crate::views::{CreatedEndpointView, EndpointView, LegacyWebhookView};
 use crate::{ApiError, App, request_body};
 
 /// `GET /v1/developer/webhook-endpoints`
@@ -75,6 +75,56 @@ pub async fn delete_endpoint<S: EndpointStore>(
         let id = endpoint_id(&request)?;
         app.store.delete(caller.org, id).await?;
         Ok(no_content())
+    })
+    .await
+}
+
+/// `GET /v1/webhook`: the legacy single-URL webhook, secret included.
+pub async fn get_legacy_webhook<S: LegacyWebhookStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let legacy = app
+            .store
+            .legacy_webhook(caller.org)
+            .await?
+            .ok_or(ApiError::NoLegacyWebhook)?;
+        Ok(uncacheable(json(
+            StatusCode::OK,
+            &LegacyWebhookView::from(&legacy),
+        )))
+    })
+    .await
+}
+
+/// `PUT` (URL required) and `PATCH /v1/webhook`: the first call creates the webhook with a new
+/// secret; later ones change the URL and keep the secret.
+pub async fn set_legacy_webhook<S: LegacyWebhookStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let url = request_body::legacy_url(request.body(), request.method() == Method::PUT)?;
+        let legacy = match url {
+            Some(url) => {
+                let secret = SigningSecret::generate().map_err(ApiError::internal)?;
+                app.store
+                    .set_legacy_webhook(caller.org, &url, &secret, app.clock.now())
+                    .await?
+            }
+            None => app
+                .store
+                .legacy_webhook(caller.org)
+                .await?
+                .ok_or(ApiError::NoLegacyWebhook)?,
+        };
+        Ok(uncacheable(json(
+            StatusCode::OK,
+            &LegacyWebhookView::from(&legacy),
+        )))
     })
     .await
 }

@@ -11,10 +11,11 @@ use crate::error::{ApiError, FieldErrors};
 /// Larger bodies are refused before parsing; a valid one is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-const ENDPOINT_FIELDS: [&str; 5] = ["label", "url", "events", "status", "agent_id"];
+const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
+const LEGACY_FIELDS: &[&str] = &["url"];
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
-    let mut fields = Fields::new(json_object(body)?);
+    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS);
     let label = fields.required("label", label);
     let url = fields.required("url", url);
     let events = fields.optional("events", events);
@@ -36,7 +37,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
 }
 
 pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
-    let mut fields = Fields::new(json_object(body)?);
+    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS);
     let changes = EndpointChanges {
         label: fields.optional("label", label),
         url: fields.optional("url", url),
@@ -46,6 +47,18 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
     };
     fields.finish()?;
     Ok(changes)
+}
+
+/// The legacy webhook's `{"url": ...}`: required to set it (PUT), optional to update (PATCH).
+pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointUrl>, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, LEGACY_FIELDS);
+    let url = if required {
+        fields.required("url", url)
+    } else {
+        fields.optional("url", url)
+    };
+    fields.finish()?;
+    Ok(url)
 }
 
 fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
@@ -83,14 +96,14 @@ struct Fields {
 type Parse<T> = fn(&Value) -> Result<T, String>;
 
 impl Fields {
-    fn new(object: Map<String, Value>) -> Self {
+    fn new(object: Map<String, Value>, allowed: &[&str]) -> Self {
         let mut errors = FieldErrors::new();
         for name in object.keys() {
-            if !ENDPOINT_FIELDS.contains(&name.as_str()) {
-                errors.entry(name.clone()).or_default().push(
-                    "Unknown field; allowed fields are label, url, events, status and agent_id."
-                        .into(),
-                );
+            if !allowed.contains(&name.as_str()) {
+                errors.entry(name.clone()).or_default().push(format!(
+                    "Unknown field; allowed fields are {}.",
+                    allowed.join(", ")
+                ));
             }
         }
         Self { object, errors }

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, Endpoint, EndpointId, EndpointStatus, EventSubscription, SecretHint, SigningSecret,
-    Timestamp,
+    AgentId, Endpoint, EndpointId, EndpointStatus, EventSubscription, LegacyWebhook, SecretHint,
+    SigningSecret, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -51,6 +51,26 @@ impl<'a> CreatedEndpointView<'a> {
         Self {
             endpoint: endpoint.into(),
             secret: secret.expose(),
+        }
+    }
+}
+
+/// The legacy webhook, secret included: unlike endpoint secrets it can be read back.
+#[derive(Serialize)]
+pub(crate) struct LegacyWebhookView<'a> {
+    url: &'a str,
+    secret: &'a str,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a LegacyWebhook> for LegacyWebhookView<'a> {
+    fn from(legacy: &'a LegacyWebhook) -> Self {
+        Self {
+            url: legacy.url.as_str(),
+            secret: legacy.secret.expose(),
+            created_at: legacy.created_at,
+            updated_at: legacy.updated_at,
         }
     }
 }

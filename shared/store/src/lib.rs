@@ -7,7 +7,8 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp,
+    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook,
+    OrgId, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -230,5 +231,42 @@ impl<T: DeliveryStatsStore> DeliveryStatsStore for std::sync::Arc<T> {
         now: Timestamp,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).mark_failing(candidate, now)
+    }
+}
+
+/// The legacy single-URL webhook of each organization.
+pub trait LegacyWebhookStore: Send + Sync + 'static {
+    fn legacy_webhook(
+        &self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send;
+
+    /// Sets the organization's URL: the first call creates the webhook with `new_secret`, later
+    /// ones change the URL and keep the secret they find. One conditional write.
+    fn set_legacy_webhook(
+        &self,
+        org: OrgId,
+        url: &EndpointUrl,
+        new_secret: &SigningSecret,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send;
+}
+
+impl<T: LegacyWebhookStore> LegacyWebhookStore for std::sync::Arc<T> {
+    fn legacy_webhook(
+        &self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send {
+        (**self).legacy_webhook(org)
+    }
+
+    fn set_legacy_webhook(
+        &self,
+        org: OrgId,
+        url: &EndpointUrl,
+        new_secret: &SigningSecret,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send {
+        (**self).set_legacy_webhook(org, url, new_secret, now)
     }
 }

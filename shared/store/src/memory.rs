@@ -2,13 +2,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointStatus, OrgId,
-    SigningSecret, Timestamp, streak_counts,
+    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl,
+    LegacyWebhook, OrgId, SigningSecret, Timestamp, streak_counts,
 };
 
 use crate::{
-    DeliveryStatsStore, EndpointStore, Recorded, StoreError, StreakCandidate, StreakPage,
-    sort_oldest_first,
+    DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate,
+    StreakPage, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits.
@@ -32,6 +32,7 @@ struct Org {
     endpoints: HashMap<EndpointId, Endpoint>,
     secrets: HashMap<EndpointId, SigningSecret>,
     stats: HashMap<EndpointId, DeliveryStats>,
+    legacy: Option<LegacyWebhook>,
 }
 
 impl MemoryStore {
@@ -255,5 +256,35 @@ impl DeliveryStatsStore for MemoryStore {
             }
             Ok(false)
         }
+    }
+}
+
+impl LegacyWebhookStore for MemoryStore {
+    async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
+        Ok(self.orgs()?.get(&org).and_then(|o| o.legacy.clone()))
+    }
+
+    async fn set_legacy_webhook(
+        &self,
+        org: OrgId,
+        url: &EndpointUrl,
+        new_secret: &SigningSecret,
+        now: Timestamp,
+    ) -> Result<LegacyWebhook, StoreError> {
+        let mut orgs = self.orgs()?;
+        let legacy = orgs
+            .entry(org)
+            .or_default()
+            .legacy
+            .get_or_insert_with(|| LegacyWebhook {
+                org_id: org,
+                url: url.clone(),
+                secret: new_secret.clone(),
+                created_at: now,
+                updated_at: now,
+            });
+        legacy.url = url.clone();
+        legacy.updated_at = now;
+        Ok(legacy.clone())
     }
 }

@@ -356,3 +356,37 @@ async fn storage_failures_say_nothing_about_themselves() {
         }
     }
 }
+
+#[tokio::test]
+async fn legacy_webhook_events_set_then_read_it_back() {
+    let app = app();
+    let missing = handlers::get_legacy_webhook(&app, request(&sample_event("get-legacy-webhook")))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let set = handlers::set_legacy_webhook(&app, request(&sample_event("set-legacy-webhook")))
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(set.headers()["cache-control"], "no-store");
+    let set = body_json(&set);
+    assert_eq!(set["url"], "https://hooks.example.com/legacy");
+    let read = handlers::get_legacy_webhook(&app, request(&sample_event("get-legacy-webhook")))
+        .await
+        .unwrap();
+    assert_eq!(body_json(&read), set);
+
+    let mut patch = sample_event("set-legacy-webhook");
+    patch["requestContext"]["http"]["method"] = "PATCH".into();
+    patch["body"] = "{}".into();
+    let unchanged = handlers::set_legacy_webhook(&app, request(&patch))
+        .await
+        .unwrap();
+    assert_eq!(body_json(&unchanged), set);
+    let mut put_without_url = sample_event("set-legacy-webhook");
+    put_without_url["body"] = "{}".into();
+    let refused = handlers::set_legacy_webhook(&app, request(&put_without_url))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}

@@ -60,6 +60,13 @@ impl Keys {
         }
     }
 
+    pub(super) fn legacy(org: OrgId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: "LEGACY".into(),
+        }
+    }
+
     pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
         Self {
             pk: Self::org_pk(org),

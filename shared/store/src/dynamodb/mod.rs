@@ -6,6 +6,7 @@
 //! | signing secret  | `ORG#<id>` | `SECRET#<uuid>`   | the full secret, written once by create |
 //! | org counter     | `ORG#<id>` | `ORG`             | `endpoint_count`, the per-org limit     |
 //! | delivery stats  | `ENDPOINT#<uuid>` | `STATS`    | outcomes and the current failure streak |
+//! | legacy webhook  | `ORG#<id>` | `LEGACY`          | the single URL and its readable org secret |
 //!
 //! An organization's endpoints share one partition, so listing them is one Query; secrets sit
 //! in items of their own, so listing, updating (`ALL_NEW`) and deleting never read one.
@@ -15,6 +16,7 @@
 
 mod errors;
 mod items;
+mod legacy;
 mod stats;
 pub mod table;
 

@@ -59,6 +59,7 @@ conformance! {
     racing_writers_leave_a_consistent_endpoint,
     a_success_revives_an_endpoint_marked_after_the_delivery_read_it,
     a_paused_endpoints_streak_is_swept_once,
+    the_legacy_webhook_keeps_its_first_secret,
 }
 
 const ORG: OrgId = OrgId::new(41);
@@ -345,4 +346,39 @@ async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointS
             .unwrap()
             .is_none()
     );
+}
+
+async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebhookStore>(store: S) {
+    use webhook_domain::SigningSecret;
+    assert!(store.legacy_webhook(ORG).await.unwrap().is_none());
+    let first_url = EndpointUrl::parse("https://legacy.example.com/a").unwrap();
+    let first_secret = SigningSecret::generate().unwrap();
+    let created = store
+        .set_legacy_webhook(ORG, &first_url, &first_secret, at(1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.url.clone(), created.created_at, created.updated_at),
+        (first_url, at(1_000), at(1_000))
+    );
+    assert_eq!(created.secret.expose(), first_secret.expose());
+
+    let second_url = EndpointUrl::parse("https://legacy.example.com/b").unwrap();
+    let unused = SigningSecret::generate().unwrap();
+    let changed = store
+        .set_legacy_webhook(ORG, &second_url, &unused, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(changed.url, second_url);
+    assert_eq!(
+        changed.secret.expose(),
+        first_secret.expose(),
+        "the secret stays"
+    );
+    assert_eq!(
+        (changed.created_at, changed.updated_at),
+        (at(1_000), at(2_000))
+    );
+    assert_eq!(store.legacy_webhook(ORG).await.unwrap(), Some(changed));
+    assert!(store.legacy_webhook(OTHER_ORG).await.unwrap().is_none());
 }
