@@ -176,7 +176,7 @@ async fn the_fan_out_lambda_queues_jobs_and_dead_letters_malformed_events() {
     let jobs = receive_all(&client, &jobs_url).await;
     assert_eq!(jobs.len(), 1);
     let job: DeliveryJob = serde_json::from_str(jobs[0].body().unwrap()).unwrap();
-    assert_eq!(job.endpoint_id, endpoint.id);
+    assert_eq!(job.endpoint_id, Some(endpoint.id));
     let published =
         PlatformEvent::parse(sample("fan-out-sqs").records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(
@@ -276,7 +276,8 @@ async fn fanning_out_to_50_endpoints_is_one_query_and_five_batches() {
     assert_eq!(worker.pipeline.fan_out(&event).await.unwrap(), 50);
     assert_eq!(
         dynamodb_counter.take_by_operation(),
-        [("Query".to_owned(), 1)].into()
+        [("GetItem".to_owned(), 1), ("Query".to_owned(), 1)].into(),
+        "the endpoints, and the legacy URL"
     );
     assert_eq!(
         sqs_counter.take_by_operation(),

@@ -102,7 +102,7 @@ fn benches(c: &mut Criterion) {
             .clone(),
         occurred_at: SystemClock.now(),
     };
-    let job = DeliveryJob::first(&event, endpoints[0].id);
+    let job = DeliveryJob::first(&event, Some(endpoints[0].id));
 
     let mut group = c.benchmark_group("delivery");
     group.throughput(Throughput::Elements(1));

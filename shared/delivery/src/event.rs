@@ -34,7 +34,9 @@ impl PlatformEvent {
 pub struct DeliveryJob {
     pub event_id: Uuid,
     pub org_id: OrgId,
-    pub endpoint_id: EndpointId,
+    /// The endpoint, or `None` for the organization's legacy URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<EndpointId>,
     /// The agent the event is about, so a retry can see whether the endpoint still wants it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
@@ -52,7 +54,7 @@ pub struct DeliveryJob {
 }
 
 impl DeliveryJob {
-    pub fn first(event: &PlatformEvent, endpoint_id: EndpointId) -> Self {
+    pub fn first(event: &PlatformEvent, endpoint_id: Option<EndpointId>) -> Self {
         Self {
             event_id: event.id,
             org_id: event.org_id,

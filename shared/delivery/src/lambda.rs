@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_domain::SystemClock;
-use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore};
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Pipeline, PipelineError};
@@ -51,7 +51,7 @@ impl Worker<DynamoStore> {
     }
 }
 
-impl<S: EndpointStore + DeliveryStatsStore> Worker<S> {
+impl<S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore> Worker<S> {
     /// Fan-out: each message is one platform event.
     pub async fn fan_out(
         &self,
@@ -77,7 +77,7 @@ impl<S: EndpointStore + DeliveryStatsStore> Worker<S> {
                 .map_err(|e| Failure::Malformed(format!("malformed job: {e}")))?;
             let (event_id, endpoint_id) = (job.event_id, job.endpoint_id);
             let delivery = self.pipeline.deliver(job).await?;
-            tracing::info!(%event_id, %endpoint_id, ?delivery, "delivery");
+            tracing::info!(%event_id, ?endpoint_id, ?delivery, "delivery");
             Ok(())
         })
         .await

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use webhook_store::{DeliveryStatsStore, EndpointStore};
+use webhook_store::{DeliveryStatsStore, EndpointStore, LegacyWebhookStore};
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;
@@ -55,7 +55,7 @@ impl JobQueue for LocalQueue {
 /// Delivers every job that becomes ready, each in a task of its own.
 pub async fn run_worker<S>(pipeline: Arc<Pipeline<S, LocalQueue>>, mut jobs: Jobs)
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
 {
     while let Some(job) = jobs.recv().await {
         let pipeline = pipeline.clone();
@@ -64,9 +64,9 @@ where
                 (job.event_id, job.endpoint_id, job.attempts + 1);
             match pipeline.deliver(job).await {
                 Ok(delivery) => {
-                    tracing::info!(%event_id, %endpoint_id, attempt, ?delivery, "delivery")
+                    tracing::info!(%event_id, ?endpoint_id, attempt, ?delivery, "delivery")
                 }
-                Err(error) => tracing::error!(%event_id, %endpoint_id, %error, "delivery failed"),
+                Err(error) => tracing::error!(%event_id, ?endpoint_id, %error, "delivery failed"),
             }
         });
     }

@@ -4,8 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_domain::{Attempt, Clock, EndpointStatus, EventType, Timestamp};
-use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StoreError};
+use webhook_domain::{
+    Attempt, Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventType, SigningSecret,
+    Timestamp,
+};
+use webhook_store::{DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError};
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::payload;
@@ -54,6 +57,15 @@ pub enum GiveUp {
     FailingEndpoint,
 }
 
+/// Where one attempt goes and how it is signed.
+struct Target {
+    url: EndpointUrl,
+    secret: SigningSecret,
+    event_name: &'static str,
+    /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
+    endpoint: Option<Endpoint>,
+}
+
 /// Everything delivery needs, built once per process.
 pub struct Pipeline<S, Q> {
     pub store: S,
@@ -65,21 +77,28 @@ pub struct Pipeline<S, Q> {
 
 impl<S, Q> Pipeline<S, Q>
 where
-    S: EndpointStore + DeliveryStatsStore,
+    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
     Q: JobQueue,
 {
-    /// Queues one job per endpoint of the event's organization that receives it: one Query,
-    /// then the queue's batches.
+    /// Queues one job per endpoint of the event's organization that receives it, and one for
+    /// the legacy URL if set: one Query and one read, then the queue's batches.
     pub async fn fan_out(&self, event: &PlatformEvent) -> Result<usize, PipelineError> {
         let endpoints = self.store.list(event.org_id).await?;
-        let jobs: Vec<Delayed> = endpoints
+        let mut jobs: Vec<Delayed> = endpoints
             .iter()
             .filter(|endpoint| endpoint.receives(event.event_type, event.agent_id))
             .map(|endpoint| Delayed {
-                job: DeliveryJob::first(event, endpoint.id),
+                job: DeliveryJob::first(event, Some(endpoint.id)),
                 delay: Duration::ZERO,
             })
             .collect();
+        // The legacy URL, when set, gets every event type.
+        if self.store.legacy_webhook(event.org_id).await?.is_some() {
+            jobs.push(Delayed {
+                job: DeliveryJob::first(event, None),
+                delay: Duration::ZERO,
+            });
+        }
         let count = jobs.len();
         if count > 0 {
             self.queue.enqueue(jobs).await?;
@@ -96,32 +115,36 @@ where
                 .await
                 .map(|()| Delivery::Deferred(wait));
         }
-        // Re-read first: a deleted or paused endpoint gets nothing more.
-        let Some((endpoint, secret)) = self
-            .store
-            .signing_target(job.org_id, job.endpoint_id)
-            .await?
-        else {
-            return Ok(Delivery::Abandoned("the endpoint was deleted"));
+        let target = match job.endpoint_id {
+            Some(id) => match self.endpoint_target(&job, id).await? {
+                Ok(target) => target,
+                Err(reason) => return Ok(Delivery::Abandoned(reason)),
+            },
+            None => match self.store.legacy_webhook(job.org_id).await? {
+                Some(legacy) => Target {
+                    url: legacy.url,
+                    secret: legacy.secret,
+                    // The legacy URL keeps the names its receivers were written for.
+                    event_name: job.event_type.legacy_name(),
+                    endpoint: None,
+                },
+                None => return Ok(Delivery::Abandoned("no legacy webhook URL is set")),
+            },
         };
-        if endpoint.status == EndpointStatus::Disabled {
-            return Ok(Delivery::Abandoned("the endpoint is disabled"));
-        }
-        if !endpoint.receives(job.event_type, job.agent_id) {
-            return Ok(Delivery::Abandoned(
-                "the endpoint no longer subscribes to this event",
-            ));
-        }
         let body = payload::body(
-            job.event_type.as_str(),
+            target.event_name,
             &serde_json::Value::Object(job.data.clone()),
         );
-        let headers =
-            signature::headers(&secret, &job.message_id(), now.unix_millis() / 1000, &body);
+        let headers = signature::headers(
+            &target.secret,
+            &job.message_id(),
+            now.unix_millis() / 1000,
+            &body,
+        );
         let sent = self
             .sender
             .send(
-                endpoint.url.as_str(),
+                target.url.as_str(),
                 body,
                 &headers,
                 timeout_for(job.event_type),
@@ -132,7 +155,9 @@ where
             outcome: sent.outcome,
             duration: sent.duration,
         };
-        if self.store.record_attempt(&endpoint, &attempt).await? == Recorded::EndpointGone {
+        if let Some(endpoint) = &target.endpoint
+            && self.store.record_attempt(endpoint, &attempt).await? == Recorded::EndpointGone
+        {
             return Ok(Delivery::Abandoned("the endpoint was deleted"));
         }
         if sent.outcome.is_success() {
@@ -140,13 +165,15 @@ where
         }
         tracing::info!(
             event_id = %job.event_id,
-            endpoint_id = %job.endpoint_id,
+            endpoint_id = ?job.endpoint_id,
             attempt = job.attempts + 1,
             error = sent.error.as_deref().unwrap_or("failed"),
             "delivery attempt failed"
         );
-        if endpoint.status == EndpointStatus::Failing {
-            self.store.record_give_up(&endpoint, now).await?;
+        if let Some(endpoint) = &target.endpoint
+            && endpoint.status == EndpointStatus::Failing
+        {
+            self.store.record_give_up(endpoint, now).await?;
             return Ok(Delivery::GaveUp(GiveUp::FailingEndpoint));
         }
         job.attempts += 1;
@@ -163,14 +190,39 @@ where
                 Ok(Delivery::Retrying(delay))
             }
             Err(stop) => {
-                tracing::warn!(event_id = %job.event_id, endpoint_id = %job.endpoint_id, ?stop, "delivery given up");
-                self.store.record_give_up(&endpoint, now).await?;
+                tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
+                if let Some(endpoint) = &target.endpoint {
+                    self.store.record_give_up(endpoint, now).await?;
+                }
                 Ok(Delivery::GaveUp(match stop {
                     Stop::Gone => GiveUp::Gone,
                     Stop::Exhausted => GiveUp::Exhausted,
                 }))
             }
         }
+    }
+
+    /// Re-reads the endpoint: a deleted, paused or unsubscribed one gets nothing more.
+    async fn endpoint_target(
+        &self,
+        job: &DeliveryJob,
+        id: EndpointId,
+    ) -> Result<Result<Target, &'static str>, PipelineError> {
+        let Some((endpoint, secret)) = self.store.signing_target(job.org_id, id).await? else {
+            return Ok(Err("the endpoint was deleted"));
+        };
+        if endpoint.status == EndpointStatus::Disabled {
+            return Ok(Err("the endpoint is disabled"));
+        }
+        if !endpoint.receives(job.event_type, job.agent_id) {
+            return Ok(Err("the endpoint no longer subscribes to this event"));
+        }
+        Ok(Ok(Target {
+            url: endpoint.url.clone(),
+            secret,
+            event_name: job.event_type.as_str(),
+            endpoint: Some(endpoint),
+        }))
     }
 
     /// Queues the job to come back after `wait`, in steps the queue can hold.

@@ -54,6 +54,17 @@ impl EventType {
     }
 }
 
+impl EventType {
+    /// The name the legacy single-URL webhook uses: it predates the telephony/web split.
+    pub fn legacy_name(self) -> &'static str {
+        match self {
+            Self::TelephonyIncoming | Self::WebIncoming => "call.incoming",
+            Self::TelephonyComplete | Self::WebComplete => "call.complete",
+            other => other.as_str(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("\"{0}\" is not a valid event type.")]
 pub struct UnknownEventType(pub String);
@@ -143,6 +154,16 @@ mod tests {
         assert_eq!(err, UnknownEventType("call.incoming".into()));
         assert!(err.to_string().contains("call.incoming"));
         assert!("Telephony.Incoming".parse::<EventType>().is_err());
+    }
+
+    #[test]
+    fn legacy_names_merge_telephony_and_web() {
+        assert_eq!(EventType::TelephonyIncoming.legacy_name(), "call.incoming");
+        assert_eq!(EventType::WebIncoming.legacy_name(), "call.incoming");
+        assert_eq!(EventType::TelephonyComplete.legacy_name(), "call.complete");
+        assert_eq!(EventType::WebComplete.legacy_name(), "call.complete");
+        assert_eq!(EventType::WebTool.legacy_name(), "web.tool");
+        assert_eq!(EventType::CallGraded.legacy_name(), "call.graded");
     }
 
     #[test]

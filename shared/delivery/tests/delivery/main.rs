@@ -115,7 +115,7 @@ impl Harness {
     }
 
     fn job(&self, endpoint: &Endpoint, event_type: EventType) -> DeliveryJob {
-        DeliveryJob::first(&self.event(event_type, None), endpoint.id)
+        DeliveryJob::first(&self.event(event_type, None), Some(endpoint.id))
     }
 
     /// The one job the last step queued, and its delay.
@@ -524,7 +524,7 @@ async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
         .queue
         .take()
         .into_iter()
-        .map(|d| d.job.endpoint_id)
+        .filter_map(|d| d.job.endpoint_id)
         .collect();
     ids.sort();
     expected.sort();
@@ -559,4 +559,65 @@ async fn long_delays_are_chained_through_the_queue() {
         h.pipeline.deliver(last.job).await.unwrap(),
         Delivery::Delivered
     );
+}
+
+#[tokio::test]
+async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_secret() {
+    use webhook_store::LegacyWebhookStore;
+    let h = harness(true);
+    let (receiver, addr) = Receiver::start(vec![Reply::Status(500)]).await;
+    let org_secret = SigningSecret::generate().unwrap();
+    let legacy = h
+        .store
+        .set_legacy_webhook(
+            ORG,
+            &EndpointUrl::parse(&url(addr)).unwrap(),
+            &org_secret,
+            h.clock.now(),
+        )
+        .await
+        .unwrap();
+    let (_endpoint, _) = h
+        .endpoint("https://example.com/hook", |e| {
+            e.events = EventSubscription::from(vec![EventType::CallGraded])
+        })
+        .await;
+
+    let queued = h
+        .pipeline
+        .fan_out(&h.event(EventType::TelephonyIncoming, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        queued, 1,
+        "the endpoint does not subscribe; the legacy URL gets everything"
+    );
+    let job = h.next().job;
+    assert_eq!(job.endpoint_id, None);
+
+    assert!(
+        matches!(
+            h.pipeline.deliver(job).await.unwrap(),
+            Delivery::Retrying(_)
+        ),
+        "same retry schedule"
+    );
+    let retry = h.next();
+    h.clock.advance(retry.delay);
+    assert_eq!(
+        h.pipeline.deliver(retry.job).await.unwrap(),
+        Delivery::Delivered
+    );
+
+    let got = receiver.last();
+    let body: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(body["type"], "call.incoming");
+    assert_eq!(
+        got.headers["x-thunderphone-signature"].to_str().unwrap(),
+        hex_hmac(legacy.secret.expose().as_bytes(), &got.body)
+    );
+    standardwebhooks::Webhook::new(org_secret.expose())
+        .unwrap()
+        .verify(&got.body, &got.headers)
+        .unwrap();
 }
