@@ -5,18 +5,33 @@ use serde::Serialize;
 
 use crate::ApiError;
 
+/// The last resort when even an error body cannot be written.
+const INTERNAL_ERROR_BODY: &str = r#"{"detail":"Internal server error."}"#;
+
 pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     match serde_json::to_string(value) {
-        Ok(text) => {
-            let mut response = Response::new(Body::Text(text));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
+        Ok(text) => json_text(status, text),
         Err(error) => error_response(&ApiError::internal(error)),
     }
+}
+
+pub(crate) fn error_response(error: &ApiError) -> Response<Body> {
+    match serde_json::to_string(&error.body()) {
+        Ok(text) => json_text(error.status(), text),
+        Err(_) => json_text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            INTERNAL_ERROR_BODY.into(),
+        ),
+    }
+}
+
+fn json_text(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// A response carrying a secret must not be kept by any cache on the way.
@@ -31,24 +46,4 @@ pub(crate) fn no_content() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
-}
-
-pub(crate) fn error_response(error: &ApiError) -> Response<Body> {
-    let body = error.body();
-    match serde_json::to_string(&body) {
-        Ok(text) => {
-            let mut response = Response::new(Body::Text(text));
-            *response.status_mut() = error.status();
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            response
-        }
-        Err(_) => {
-            let mut response =
-                Response::new(Body::Text(r#"{"detail":"Internal server error."}"#.into()));
-            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            response
-        }
-    }
 }
