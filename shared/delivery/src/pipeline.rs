@@ -131,10 +131,7 @@ where
                 None => return Ok(Delivery::Abandoned("no legacy webhook URL is set")),
             },
         };
-        let body = payload::body(
-            target.event_name,
-            &serde_json::Value::Object(job.data.clone()),
-        );
+        let body = payload::body(target.event_name, &job.data);
         let headers = signature::headers(
             &target.secret,
             &job.message_id(),

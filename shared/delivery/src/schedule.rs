@@ -49,10 +49,6 @@ impl Default for RetrySchedule {
 }
 
 impl RetrySchedule {
-    pub fn new(delays: Vec<Duration>) -> Self {
-        Self(delays)
-    }
-
     /// The number of attempts in all, the first included.
     pub fn attempts(&self) -> u32 {
         u32::try_from(self.0.len()).map_or(u32::MAX, |n| n.saturating_add(1))
