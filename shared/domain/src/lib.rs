@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod delivery;
+pub mod delivery_log;
 pub mod endpoint;
 pub mod endpoint_url;
 pub mod event_type;
@@ -17,6 +18,9 @@ pub mod time;
 pub use caller::{Caller, Forbidden, OrgId, Role};
 pub use delivery::{
     Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, streak_counts,
+};
+pub use delivery_log::{
+    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,
 };
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};

@@ -7,8 +7,9 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook,
-    OrgId, SigningSecret, Timestamp,
+    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, OrgId, SigningSecret,
+    Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -268,5 +269,66 @@ impl<T: LegacyWebhookStore> LegacyWebhookStore for std::sync::Arc<T> {
         now: Timestamp,
     ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send {
         (**self).set_legacy_webhook(org, url, new_secret, now)
+    }
+}
+
+/// The delivery log: one record per event per destination.
+pub trait DeliveryLogStore: Send + Sync + 'static {
+    /// Writes the record as it stands after an attempt, to be kept until `expires_at`, unless
+    /// the stored record has seen more attempts (this write is a late duplicate). One write.
+    fn record_delivery(
+        &self,
+        record: &DeliveryRecord,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Marks a record `failed` whose delivery was dropped between attempts (its endpoint was
+    /// deleted or disabled): no next retry. Nothing if there is no such record or it has moved
+    /// past `attempts`.
+    fn end_delivery(
+        &self,
+        record: &DeliveryRef,
+        attempts: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` records of the organization matching `filter`, newest first, starting after
+    /// `after` (the last key of the previous page). Never a short page while more match;
+    /// expired records are not returned even before storage removes them.
+    fn deliveries(
+        &self,
+        org: OrgId,
+        filter: &DeliveryFilter,
+        after: Option<&LogKey>,
+        limit: usize,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
+}
+
+impl<T: DeliveryLogStore> DeliveryLogStore for std::sync::Arc<T> {
+    fn record_delivery(
+        &self,
+        record: &DeliveryRecord,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).record_delivery(record, expires_at)
+    }
+
+    fn end_delivery(
+        &self,
+        record: &DeliveryRef,
+        attempts: u32,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).end_delivery(record, attempts)
+    }
+
+    fn deliveries(
+        &self,
+        org: OrgId,
+        filter: &DeliveryFilter,
+        after: Option<&LogKey>,
+        limit: usize,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send {
+        (**self).deliveries(org, filter, after, limit, now)
     }
 }

@@ -1,14 +1,15 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl,
-    LegacyWebhook, OrgId, SigningSecret, Timestamp, streak_counts,
+    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
+    DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl,
+    LegacyWebhook, LogKey, OrgId, SigningSecret, Timestamp, streak_counts,
 };
 
 use crate::{
-    DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate,
-    StreakPage, sort_oldest_first,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError,
+    StreakCandidate, StreakPage, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits.
@@ -33,6 +34,8 @@ struct Org {
     secrets: HashMap<EndpointId, SigningSecret>,
     stats: HashMap<EndpointId, DeliveryStats>,
     legacy: Option<LegacyWebhook>,
+    /// The delivery log in key order, each record with its expiry.
+    deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
 }
 
 impl MemoryStore {
@@ -286,5 +289,64 @@ impl LegacyWebhookStore for MemoryStore {
         legacy.url = url.clone();
         legacy.updated_at = now;
         Ok(legacy.clone())
+    }
+}
+
+impl DeliveryLogStore for MemoryStore {
+    async fn record_delivery(
+        &self,
+        record: &DeliveryRecord,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut orgs = self.orgs()?;
+        let log = &mut orgs.entry(record.org_id).or_default().deliveries;
+        let key = record.log_key();
+        if log
+            .get(&key)
+            .is_none_or(|(stored, _)| stored.attempt_count <= record.attempt_count)
+        {
+            log.insert(key, (record.clone(), expires_at));
+        }
+        Ok(())
+    }
+
+    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
+        let mut orgs = self.orgs()?;
+        if let Some((stored, _)) = orgs
+            .get_mut(&record.org_id)
+            .and_then(|org| org.deliveries.get_mut(&record.log_key()))
+            && stored.attempt_count <= attempts
+        {
+            stored.status = DeliveryStatus::Failed;
+            stored.next_retry_at = None;
+        }
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        org: OrgId,
+        filter: &DeliveryFilter,
+        after: Option<&LogKey>,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<DeliveryPage, StoreError> {
+        let orgs = self.orgs()?;
+        let Some(org) = orgs.get(&org) else {
+            return Ok(DeliveryPage {
+                records: Vec::new(),
+                has_more: false,
+            });
+        };
+        let mut matching = org
+            .deliveries
+            .iter()
+            .rev()
+            .filter(|(key, _)| after.is_none_or(|after| *key < after))
+            .filter(|(_, (record, expires_at))| *expires_at > now && filter.matches(record))
+            .map(|(_, (record, _))| record.clone());
+        let records: Vec<DeliveryRecord> = matching.by_ref().take(limit).collect();
+        let has_more = matching.next().is_some();
+        Ok(DeliveryPage { records, has_more })
     }
 }

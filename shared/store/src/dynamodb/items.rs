@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use webhook_domain::{
-    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, SigningSecret,
-    Timestamp,
+    DeliveryRef, DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus,
+    SigningSecret, Timestamp,
 };
 
 use super::Item;
@@ -83,6 +83,18 @@ impl Keys {
         }
     }
 
+    /// One shard of an organization's delivery log.
+    pub(super) fn log_pk(org: OrgId, shard: u8) -> String {
+        format!("LOG#{org}#{shard}")
+    }
+
+    pub(super) fn delivery(record: &DeliveryRef) -> Self {
+        Self {
+            pk: Self::log_pk(record.org_id, record.shard()),
+            sk: record.log_key().as_str().to_owned(),
+        }
+    }
+
     pub(super) fn into_map(self) -> Item {
         HashMap::from([
             ("pk".to_owned(), AttributeValue::S(self.pk)),
@@ -91,7 +103,7 @@ impl Keys {
     }
 }
 
-fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
+pub(super) fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(StoreError::internal)
 }
 

@@ -6,11 +6,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
 };
 
 use super::errors::classify;
 use super::items::STREAK_INDEX;
+use super::log::EXPIRES_AT;
 use crate::StoreError;
 
 /// Creates the table unless it exists, then waits until it is active.
@@ -55,12 +56,33 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;
-    if let Err(error) = created
-        && error.code() != Some("ResourceInUseException")
-    {
-        return Err(classify(error));
+    match created {
+        Ok(_) => {
+            wait_until_active(client, table).await?;
+            enable_expiry(client, table).await
+        }
+        Err(error) if error.code() == Some("ResourceInUseException") => {
+            wait_until_active(client, table).await
+        }
+        Err(error) => Err(classify(error)),
     }
-    wait_until_active(client, table).await
+}
+
+/// Delivery records carry their expiry; DynamoDB removes them after it passes.
+async fn enable_expiry(client: &Client, table: &str) -> Result<(), StoreError> {
+    let specification = TimeToLiveSpecification::builder()
+        .attribute_name(EXPIRES_AT)
+        .enabled(true)
+        .build()
+        .map_err(StoreError::internal)?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(specification)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
 }
 
 /// Polls DescribeTable; the SDK's own waiter sleeps 20 s between polls.

@@ -89,3 +89,63 @@ async fn creating_the_table_twice_is_harmless() {
         .unwrap();
     assert_eq!(store.list(OrgId::new(1)).await.unwrap(), vec![]);
 }
+
+#[tokio::test]
+async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
+    use webhook_domain::{DeliveryRecord, EndpointId};
+    use webhook_store::DeliveryLogStore;
+
+    let store = dynamo_store().await;
+    let ttl = store
+        .client()
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    let ttl = ttl.time_to_live_description.unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expires_at"));
+    assert_eq!(
+        ttl.time_to_live_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+
+    let record: DeliveryRecord =
+        crate::log::record(OrgId::new(5), Some(EndpointId::random()), 1_000);
+    store
+        .record_delivery(&record, at(2_592_001_000))
+        .await
+        .unwrap();
+    let reference = record.reference();
+    let item = raw_item(
+        &store,
+        &format!("LOG#5#{}", reference.shard()),
+        reference.log_key().as_str(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(item["expires_at"], AttributeValue::N("2592001".into()));
+    let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "attempt_count",
+            "call_id",
+            "endpoint_id",
+            "endpoint_label",
+            "event_id",
+            "event_type",
+            "expires_at",
+            "http_status",
+            "last_attempt_at",
+            "org_id",
+            "pk",
+            "sk",
+            "started_at",
+            "status",
+            "test",
+            "url",
+        ]
+    );
+}

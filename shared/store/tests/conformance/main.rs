@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod dynamodb_only;
+mod log;
 mod stats;
 mod support;
 
 use futures::future::join_all;
+use log::*;
 use stats::*;
 use support::{at, new_endpoint};
 use webhook_domain::{
@@ -60,6 +62,10 @@ conformance! {
     a_success_revives_an_endpoint_marked_after_the_delivery_read_it,
     a_paused_endpoints_streak_is_swept_once,
     the_legacy_webhook_keeps_its_first_secret,
+    the_log_pages_newest_first_under_every_filter,
+    a_late_duplicate_does_not_overwrite_a_later_attempt,
+    ending_a_retrying_record_marks_it_failed,
+    expired_records_are_not_listed,
 }
 
 const ORG: OrgId = OrgId::new(41);

@@ -1,0 +1,218 @@
+//! The delivery log: records under `LOG#<org>#<shard>`, sorted by their log key, expired by TTL.
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::future::try_join_all;
+use webhook_domain::{
+    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,
+    OrgId, Timestamp,
+};
+
+use super::errors::classify;
+use super::items::{Keys, to_item};
+use super::{DynamoStore, Item};
+use crate::{DeliveryLogStore, StoreError};
+
+/// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
+pub const EXPIRES_AT: &str = "expires_at";
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn epoch_seconds(at: Timestamp) -> AttributeValue {
+    number(at.unix_millis().div_euclid(1000))
+}
+
+impl DeliveryLogStore for DynamoStore {
+    async fn record_delivery(
+        &self,
+        record: &DeliveryRecord,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut item = to_item(record)?;
+        item.extend(Keys::delivery(&record.reference()).into_map());
+        item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR attempt_count <= :attempts")
+            .expression_attribute_values(":attempts", number(record.attempt_count))
+            .send()
+            .await;
+        match written {
+            // The stored record has seen a later attempt: this write is a late duplicate.
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(classify(error)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::delivery(record).into_map()))
+            .update_expression("SET #status = :failed REMOVE next_retry_at")
+            .condition_expression("attribute_exists(pk) AND attempt_count <= :attempts")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":failed",
+                AttributeValue::S(DeliveryStatus::Failed.as_str().into()),
+            )
+            .expression_attribute_values(":attempts", number(attempts))
+            .send()
+            .await;
+        match updated {
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(classify(error)),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    async fn deliveries(
+        &self,
+        org: OrgId,
+        filter: &DeliveryFilter,
+        after: Option<&LogKey>,
+        limit: usize,
+        now: Timestamp,
+    ) -> Result<DeliveryPage, StoreError> {
+        // Each shard gives its newest `limit + 1` matches; the page is the newest `limit` of
+        // them all, and one more anywhere means there is more.
+        let shards = (0..LOG_SHARDS).map(|shard| {
+            self.newest_in_shard(Keys::log_pk(org, shard), filter, after, limit + 1, now)
+        });
+        let mut records: Vec<DeliveryRecord> =
+            try_join_all(shards).await?.into_iter().flatten().collect();
+        records.sort_by_cached_key(|record| std::cmp::Reverse(record.log_key()));
+        let has_more = records.len() > limit;
+        records.truncate(limit);
+        Ok(DeliveryPage { records, has_more })
+    }
+}
+
+impl DynamoStore {
+    /// Up to `wanted` matching records of one shard, newest first. Reads on past pages whose
+    /// items the filter dropped, so a narrow filter never makes the answer short.
+    async fn newest_in_shard(
+        &self,
+        pk: String,
+        filter: &DeliveryFilter,
+        after: Option<&LogKey>,
+        wanted: usize,
+        now: Timestamp,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":now", epoch_seconds(now));
+        let since = filter.since.map(LogKey::at);
+        let key_condition = match (&since, after) {
+            (Some(since), Some(after)) => {
+                // BETWEEN is inclusive: the `after` record itself is dropped below.
+                query = query
+                    .expression_attribute_values(":since", AttributeValue::S(since.as_str().into()))
+                    .expression_attribute_values(
+                        ":after",
+                        AttributeValue::S(after.as_str().into()),
+                    );
+                "pk = :pk AND sk BETWEEN :since AND :after"
+            }
+            (None, Some(after)) => {
+                query = query.expression_attribute_values(
+                    ":after",
+                    AttributeValue::S(after.as_str().into()),
+                );
+                "pk = :pk AND sk < :after"
+            }
+            (Some(since), None) => {
+                query = query.expression_attribute_values(
+                    ":since",
+                    AttributeValue::S(since.as_str().into()),
+                );
+                "pk = :pk AND sk >= :since"
+            }
+            (None, None) => "pk = :pk",
+        };
+        let mut conditions = vec![format!("{EXPIRES_AT} > :now")];
+        if let Some(id) = filter.endpoint_id {
+            conditions.push("endpoint_id = :endpoint_id".into());
+            query = query
+                .expression_attribute_values(":endpoint_id", AttributeValue::S(id.to_string()));
+        }
+        if let Some(agent) = filter.agent_id {
+            conditions.push("agent_id = :agent_id".into());
+            query = query.expression_attribute_values(":agent_id", number(agent.get()));
+        }
+        if let Some(event_type) = filter.event_type {
+            conditions.push("event_type = :event_type".into());
+            query = query.expression_attribute_values(
+                ":event_type",
+                AttributeValue::S(event_type.as_str().into()),
+            );
+        }
+        if let Some(status) = filter.status {
+            conditions.push("#status = :status".into());
+            query = query
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()));
+        }
+        // Unfiltered, the first page of items is the answer; filtered, read in 1 MB pages.
+        let page_size =
+            (!filter.narrows_by_content()).then(|| i32::try_from(wanted).unwrap_or(i32::MAX));
+        let query = query
+            .key_condition_expression(key_condition)
+            .filter_expression(conditions.join(" AND "))
+            .set_limit(page_size);
+
+        let mut records = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = query
+                .clone()
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items.unwrap_or_default() {
+                let record = record_from_item(item)?;
+                if after.is_none_or(|after| record.log_key() < *after) {
+                    records.push(record);
+                }
+            }
+            start_key = output.last_evaluated_key;
+            if records.len() >= wanted || start_key.is_none() {
+                break;
+            }
+        }
+        records.truncate(wanted);
+        Ok(records)
+    }
+}
+
+fn record_from_item(item: Item) -> Result<DeliveryRecord, StoreError> {
+    serde_dynamo::from_item(item).map_err(StoreError::internal)
+}

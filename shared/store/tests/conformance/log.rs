@@ -1,0 +1,208 @@
+//! The delivery log's store operations, on both stores.
+
+use uuid::Uuid;
+use webhook_domain::{
+    AgentId, DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointId, EventType,
+    FailureCategory, LogKey, OrgId, Timestamp,
+};
+use webhook_store::DeliveryLogStore;
+
+use crate::support::at;
+
+const ORG: OrgId = OrgId::new(88);
+const OTHER_ORG: OrgId = OrgId::new(89);
+const FAR_FUTURE: i64 = 4_000_000_000_000;
+
+pub fn record(org: OrgId, endpoint: Option<EndpointId>, started: i64) -> DeliveryRecord {
+    DeliveryRecord {
+        org_id: org,
+        event_id: Uuid::new_v4(),
+        endpoint_id: endpoint,
+        endpoint_label: endpoint.map_or_else(String::new, |_| "Orders".to_owned()),
+        url: "https://example.com/hooks".into(),
+        event_type: EventType::CallGraded,
+        agent_id: None,
+        call_id: Some(4711),
+        started_at: at(started),
+        status: DeliveryStatus::Delivered,
+        attempt_count: 1,
+        http_status: Some(200),
+        failure_category: None,
+        last_attempt_at: at(started),
+        next_retry_at: None,
+        test: false,
+    }
+}
+
+/// Every page of the log under `filter`, `limit` at a time, checking each page as it goes.
+async fn read_all(
+    store: &impl DeliveryLogStore,
+    org: OrgId,
+    filter: &DeliveryFilter,
+    limit: usize,
+) -> Vec<DeliveryRecord> {
+    let mut all = Vec::new();
+    let mut after: Option<LogKey> = None;
+    loop {
+        let page = store
+            .deliveries(org, filter, after.as_ref(), limit, at(10_000_000))
+            .await
+            .unwrap();
+        if page.has_more {
+            assert_eq!(page.records.len(), limit, "a short page while more match");
+        }
+        all.extend(page.records.iter().cloned());
+        if !page.has_more {
+            return all;
+        }
+        after = page.records.last().map(DeliveryRecord::log_key);
+    }
+}
+
+pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryLogStore) {
+    let endpoints = [EndpointId::random(), EndpointId::random()];
+    let agent = AgentId::new(7).unwrap();
+    let mut written = Vec::new();
+    for i in 0..45_i64 {
+        let endpoint = match i % 5 {
+            0 => None,
+            1 | 2 => Some(endpoints[0]),
+            _ => Some(endpoints[1]),
+        };
+        // Some records share a millisecond: the key still orders them.
+        let mut record = record(ORG, endpoint, 1_000 + (i / 2) * 1_000);
+        record.event_type = [
+            EventType::CallGraded,
+            EventType::TelephonyComplete,
+            EventType::WebTool,
+        ][(i % 3) as usize];
+        record.agent_id = (i % 4 == 0).then_some(agent);
+        if i % 6 == 0 {
+            record.status = DeliveryStatus::Retrying;
+            record.http_status = Some(503);
+            record.failure_category = Some(FailureCategory::HttpError);
+            record.next_retry_at = Some(at(99_000));
+        }
+        store
+            .record_delivery(&record, at(FAR_FUTURE))
+            .await
+            .unwrap();
+        written.push(record);
+    }
+    store
+        .record_delivery(&record(OTHER_ORG, None, 5_000), at(FAR_FUTURE))
+        .await
+        .unwrap();
+    written.sort_by_key(|r| std::cmp::Reverse(r.log_key()));
+
+    let filters = [
+        DeliveryFilter::default(),
+        DeliveryFilter {
+            endpoint_id: Some(endpoints[0]),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            agent_id: Some(agent),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            event_type: Some(EventType::WebTool),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            status: Some(DeliveryStatus::Retrying),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            since: Some(at(15_000)),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            endpoint_id: Some(endpoints[1]),
+            event_type: Some(EventType::CallGraded),
+            since: Some(at(4_000)),
+            ..Default::default()
+        },
+        DeliveryFilter {
+            endpoint_id: Some(EndpointId::random()),
+            ..Default::default()
+        },
+    ];
+    for filter in &filters {
+        let expected: Vec<DeliveryRecord> = written
+            .iter()
+            .filter(|r| filter.matches(r))
+            .cloned()
+            .collect();
+        for limit in [1, 4, 50] {
+            let read = read_all(&store, ORG, filter, limit).await;
+            assert_eq!(read, expected, "{filter:?} limit {limit}");
+        }
+    }
+    assert!(
+        !read_all(&store, ORG, &filters[3], 4).await.is_empty(),
+        "the filters above do select something"
+    );
+}
+
+pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl DeliveryLogStore) {
+    let mut second = record(ORG, Some(EndpointId::random()), 1_000);
+    second.attempt_count = 2;
+    second.status = DeliveryStatus::Delivered;
+    let mut first = second.clone();
+    first.attempt_count = 1;
+    first.status = DeliveryStatus::Retrying;
+    first.next_retry_at = Some(at(6_000));
+    store
+        .record_delivery(&second, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    store.record_delivery(&first, at(FAR_FUTURE)).await.unwrap();
+    let page = store
+        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(page.records, vec![second]);
+}
+
+pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogStore) {
+    let mut retrying = record(ORG, Some(EndpointId::random()), 1_000);
+    retrying.status = DeliveryStatus::Retrying;
+    retrying.next_retry_at = Some(at(60_000));
+    store
+        .record_delivery(&retrying, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    store.end_delivery(&retrying.reference(), 1).await.unwrap();
+    // A record never written stays unwritten.
+    let never = record(ORG, None, 2_000);
+    store.end_delivery(&never.reference(), 1).await.unwrap();
+
+    let page = store
+        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
+        .await
+        .unwrap();
+    let mut ended = retrying;
+    ended.status = DeliveryStatus::Failed;
+    ended.next_retry_at = None;
+    assert_eq!(page.records, vec![ended]);
+}
+
+pub async fn expired_records_are_not_listed(store: impl DeliveryLogStore) {
+    let old = record(ORG, None, 1_000);
+    let young = record(ORG, None, 2_000);
+    store.record_delivery(&old, at(50_000)).await.unwrap();
+    store.record_delivery(&young, at(FAR_FUTURE)).await.unwrap();
+    let read = |now: Timestamp| {
+        let store = &store;
+        async move {
+            store
+                .deliveries(ORG, &DeliveryFilter::default(), None, 10, now)
+                .await
+                .unwrap()
+                .records
+        }
+    };
+    assert_eq!(read(at(49_000)).await, vec![young.clone(), old]);
+    assert_eq!(read(at(51_000)).await, vec![young]);
+}
