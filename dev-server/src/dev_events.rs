@@ -9,7 +9,6 @@ use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::local::LocalQueue;
 use webhook_delivery::pipeline::Pipeline;
 use webhook_domain::{AgentId, Caller, Clock, EventType, SystemClock};
-use webhook_store::{DeliveryStatsStore, EndpointStore, LegacyWebhookStore};
 
 use crate::ApiKey;
 use crate::gateway::detail;
@@ -22,7 +21,7 @@ pub(crate) async fn publish<S>(
     body: &[u8],
 ) -> hyper::Response<Full<Bytes>>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     let Some(key) = identity else {
         return detail(

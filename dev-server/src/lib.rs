@@ -87,7 +87,7 @@ pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
 
 async fn run_on<S>(store: S, options: Options) -> Result<(), lambda_http::Error>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     let store = Arc::new(store);
     let keys = ApiKeys::or_default_admin(options.api_keys);
@@ -102,6 +102,7 @@ where
         sender: Sender::new(options.allow_private_targets)?,
         clock: app.clock.clone(),
         schedule: options.retry_schedule.unwrap_or_default(),
+        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = FailingPolicy {
@@ -163,7 +164,7 @@ impl<S> Server<S> {
 /// Serves on a loopback port of its own in the background, for tests; returns its address.
 pub async fn spawn<S>(server: Server<S>) -> std::io::Result<SocketAddr>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
@@ -173,7 +174,7 @@ where
 
 async fn serve<S>(listener: TcpListener, server: Arc<Server<S>>) -> Result<(), lambda_http::Error>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     loop {
         let (stream, peer) = listener.accept().await?;
@@ -202,7 +203,7 @@ async fn handle<S>(
     request: hyper::Request<Incoming>,
 ) -> hyper::Response<Full<Bytes>>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     let (app, keys) = (&server.app, &server.keys);
     let started = Instant::now();

@@ -13,7 +13,7 @@ use dev_server::{ApiKey, ApiKeys};
 use serde_json::Value;
 use webhook_api::{App, Settings};
 use webhook_store::dynamodb::{local_config, table};
-use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, MemoryStore};
+use webhook_store::{DynamoStore, MemoryStore};
 
 pub const ORG_A_ADMIN: &str = "sk_test_a_admin";
 pub const ORG_A_OWNER: &str = "sk_test_a_owner";
@@ -115,12 +115,7 @@ pub async fn start(backend: Backend, settings: Settings) -> Api {
     }
 }
 
-pub async fn start_with<
-    S: EndpointStore + DeliveryStatsStore + webhook_store::LegacyWebhookStore,
->(
-    store: S,
-    settings: Settings,
-) -> Api {
+pub async fn start_with<S: webhook_store::Store>(store: S, settings: Settings) -> Api {
     let server = dev_server::Server::new(App::new(store, settings), keys());
     let addr = dev_server::spawn(server).await.unwrap();
     Api {
@@ -273,6 +268,7 @@ pub async fn start_delivering(schedule: webhook_delivery::schedule::RetrySchedul
         sender: webhook_delivery::sender::Sender::new(true).unwrap(),
         clock: app.clock.clone(),
         schedule,
+        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use webhook_domain::{AgentId, EndpointId, EventType, OrgId, Timestamp};
+use webhook_domain::{AgentId, DeliveryRef, EndpointId, EventType, OrgId, Timestamp};
 
 /// An event published by the platform:
 /// `{"id", "org_id", "agent_id", "type", "data", "occurred_at"}`.
@@ -68,6 +68,25 @@ impl DeliveryJob {
         }
     }
 
+    /// The call the event is about, when its data names one by number.
+    pub fn call_id(&self) -> Option<i64> {
+        match self.data.get("call_id")? {
+            Value::Number(number) => number.as_i64(),
+            Value::String(text) => text.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// What names this job's record in the delivery log.
+    pub fn record_ref(&self, started_at: Timestamp) -> DeliveryRef {
+        DeliveryRef {
+            org_id: self.org_id,
+            event_id: self.event_id,
+            endpoint_id: self.endpoint_id,
+            started_at,
+        }
+    }
+
     /// The Standard Webhooks message id: the same for every attempt of this event to this
     /// endpoint, so receivers can drop duplicates.
     pub fn message_id(&self) -> String {
@@ -89,6 +108,30 @@ mod tests {
         assert_eq!(event.event_type, EventType::CallGraded);
         assert_eq!(event.agent_id, None);
         assert_eq!(event.org_id, OrgId::new(42));
+    }
+
+    #[test]
+    fn the_call_id_is_read_when_the_data_names_one_by_number() {
+        let job = |data: Value| {
+            let mut event = PlatformEvent::parse(
+                r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded",
+                   "data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            )
+            .unwrap();
+            event.data = data.as_object().unwrap().clone();
+            DeliveryJob::first(&event, None)
+        };
+        assert_eq!(
+            job(serde_json::json!({"call_id": 4711})).call_id(),
+            Some(4711)
+        );
+        assert_eq!(
+            job(serde_json::json!({"call_id": "4711"})).call_id(),
+            Some(4711)
+        );
+        assert_eq!(job(serde_json::json!({"call_id": "c_1"})).call_id(), None);
+        assert_eq!(job(serde_json::json!({"call_id": null})).call_id(), None);
+        assert_eq!(job(serde_json::json!({})).call_id(), None);
     }
 
     #[test]

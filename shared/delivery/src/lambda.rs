@@ -10,7 +10,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_domain::SystemClock;
-use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore};
+use webhook_store::DynamoStore;
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Pipeline, PipelineError};
@@ -45,13 +45,14 @@ impl Worker<DynamoStore> {
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),
                 schedule,
+                log_retention: crate::pipeline::DEFAULT_LOG_RETENTION,
             },
             dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
         })
     }
 }
 
-impl<S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore> Worker<S> {
+impl<S: webhook_store::Store> Worker<S> {
     /// Fan-out: each message is one platform event.
     pub async fn fan_out(
         &self,

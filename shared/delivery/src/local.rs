@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use webhook_store::{DeliveryStatsStore, EndpointStore, LegacyWebhookStore};
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;
@@ -55,7 +54,7 @@ impl JobQueue for LocalQueue {
 /// Delivers every job that becomes ready, each in a task of its own.
 pub async fn run_worker<S>(pipeline: Arc<Pipeline<S, LocalQueue>>, mut jobs: Jobs)
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: webhook_store::Store,
 {
     while let Some(job) = jobs.recv().await {
         let pipeline = pipeline.clone();

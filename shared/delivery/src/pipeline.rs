@@ -5,16 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventType, SigningSecret,
-    Timestamp,
+    Attempt, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
+    EndpointUrl, EventType, SigningSecret, Timestamp,
 };
-use webhook_store::{DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError};
+use webhook_store::{Recorded, Store, StoreError};
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::payload;
 use crate::queue::{Delayed, JobQueue, QueueError};
 use crate::schedule::{RetrySchedule, Stop};
-use crate::sender::Sender;
+use crate::sender::{Sender, Sent};
 use crate::signature;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,12 +58,83 @@ pub enum GiveUp {
 }
 
 /// Where one attempt goes and how it is signed.
-struct Target {
+pub(crate) struct Target {
     url: EndpointUrl,
     secret: SigningSecret,
     event_name: &'static str,
     /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
     endpoint: Option<Endpoint>,
+}
+
+impl Target {
+    pub(crate) fn endpoint(endpoint: Endpoint, secret: SigningSecret, event: EventType) -> Self {
+        Self {
+            url: endpoint.url.clone(),
+            secret,
+            event_name: event.as_str(),
+            endpoint: Some(endpoint),
+        }
+    }
+
+    /// The log record of an attempt to this target, as delivered once; callers adjust status
+    /// and counts.
+    pub(crate) fn record(
+        &self,
+        job: &DeliveryJob,
+        started_at: Timestamp,
+        attempt: &Attempt,
+    ) -> DeliveryRecord {
+        DeliveryRecord {
+            org_id: job.org_id,
+            event_id: job.event_id,
+            endpoint_id: job.endpoint_id,
+            endpoint_label: self
+                .endpoint
+                .as_ref()
+                .map(|e| e.label.as_str().to_owned())
+                .unwrap_or_default(),
+            url: self.url.as_str().to_owned(),
+            event_type: job.event_type,
+            agent_id: job.agent_id,
+            call_id: job.call_id(),
+            started_at,
+            status: if attempt.outcome.is_success() {
+                DeliveryStatus::Delivered
+            } else {
+                DeliveryStatus::Failed
+            },
+            attempt_count: 1,
+            http_status: attempt.outcome.status(),
+            failure_category: attempt.outcome.failure(),
+            last_attempt_at: attempt.at,
+            next_retry_at: None,
+            test: false,
+        }
+    }
+}
+
+/// Signs the job's data for the target and sends it, within the event type's timeout.
+pub(crate) async fn send_signed(
+    sender: &Sender,
+    target: &Target,
+    job: &DeliveryJob,
+    now: Timestamp,
+) -> Sent {
+    let body = payload::body(target.event_name, &job.data);
+    let headers = signature::headers(
+        &target.secret,
+        &job.message_id(),
+        now.unix_millis() / 1000,
+        &body,
+    );
+    sender
+        .send(
+            target.url.as_str(),
+            body,
+            &headers,
+            timeout_for(job.event_type),
+        )
+        .await
 }
 
 /// Everything delivery needs, built once per process.
@@ -73,11 +144,16 @@ pub struct Pipeline<S, Q> {
     pub sender: Sender,
     pub clock: Arc<dyn Clock>,
     pub schedule: RetrySchedule,
+    /// How long delivery log records are kept after their last attempt.
+    pub log_retention: Duration,
 }
+
+/// The delivery log's default retention.
+pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl<S, Q> Pipeline<S, Q>
 where
-    S: EndpointStore + DeliveryStatsStore + LegacyWebhookStore,
+    S: Store,
     Q: JobQueue,
 {
     /// Queues one job per endpoint of the event's organization that receives it, and one for
@@ -106,7 +182,8 @@ where
         Ok(count)
     }
 
-    /// Makes one attempt of the job, records it, and queues the next one if there is to be one.
+    /// Makes one attempt of the job, records it (stats and log), and queues the next one if
+    /// there is to be one.
     pub async fn deliver(&self, mut job: DeliveryJob) -> Result<Delivery, PipelineError> {
         let now = self.clock.now();
         if let Some(wait) = job.not_before.and_then(|at| millis_between(now, at)) {
@@ -115,45 +192,56 @@ where
                 .await
                 .map(|()| Delivery::Deferred(wait));
         }
-        let target = match job.endpoint_id {
-            Some(id) => match self.endpoint_target(&job, id).await? {
-                Ok(target) => target,
-                Err(reason) => return Ok(Delivery::Abandoned(reason)),
-            },
-            None => match self.store.legacy_webhook(job.org_id).await? {
-                Some(legacy) => Target {
-                    url: legacy.url,
-                    secret: legacy.secret,
-                    // The legacy URL keeps the names its receivers were written for.
-                    event_name: job.event_type.legacy_name(),
-                    endpoint: None,
-                },
-                None => return Ok(Delivery::Abandoned("no legacy webhook URL is set")),
-            },
+        let target = match self.target(&job).await? {
+            Ok(target) => target,
+            Err(reason) => {
+                if let Some(started_at) = job.first_attempt_at {
+                    let record = job.record_ref(started_at);
+                    self.store.end_delivery(&record, job.attempts).await?;
+                }
+                return Ok(Delivery::Abandoned(reason));
+            }
         };
-        let body = payload::body(target.event_name, &job.data);
-        let headers = signature::headers(
-            &target.secret,
-            &job.message_id(),
-            now.unix_millis() / 1000,
-            &body,
-        );
-        let sent = self
-            .sender
-            .send(
-                target.url.as_str(),
-                body,
-                &headers,
-                timeout_for(job.event_type),
-            )
-            .await;
+        let started_at = *job.first_attempt_at.get_or_insert(now);
+        let sent = send_signed(&self.sender, &target, &job, now).await;
+        job.attempts += 1;
         let attempt = Attempt {
             at: now,
             outcome: sent.outcome,
             duration: sent.duration,
         };
+        let delivery = self.next_step(&job, &target, &sent, &attempt).await?;
+        let next_retry_at = match delivery {
+            Delivery::Retrying(delay) => now.checked_add(delay),
+            _ => None,
+        };
+        let record = DeliveryRecord {
+            status: match delivery {
+                Delivery::Delivered => DeliveryStatus::Delivered,
+                Delivery::Retrying(_) => DeliveryStatus::Retrying,
+                _ => DeliveryStatus::Failed,
+            },
+            attempt_count: job.attempts,
+            next_retry_at,
+            ..target.record(&job, started_at, &attempt)
+        };
+        self.log(&record).await?;
+        if let Delivery::Retrying(delay) = delivery {
+            self.requeue(job, delay, now).await?;
+        }
+        Ok(delivery)
+    }
+
+    /// Records the attempt in the endpoint's stats and decides what comes after it.
+    async fn next_step(
+        &self,
+        job: &DeliveryJob,
+        target: &Target,
+        sent: &Sent,
+        attempt: &Attempt,
+    ) -> Result<Delivery, PipelineError> {
         if let Some(endpoint) = &target.endpoint
-            && self.store.record_attempt(endpoint, &attempt).await? == Recorded::EndpointGone
+            && self.store.record_attempt(endpoint, attempt).await? == Recorded::EndpointGone
         {
             return Ok(Delivery::Abandoned("the endpoint was deleted"));
         }
@@ -163,39 +251,65 @@ where
         tracing::info!(
             event_id = %job.event_id,
             endpoint_id = ?job.endpoint_id,
-            attempt = job.attempts + 1,
+            attempt = job.attempts,
             error = sent.error.as_deref().unwrap_or("failed"),
             "delivery attempt failed"
         );
         if let Some(endpoint) = &target.endpoint
             && endpoint.status == EndpointStatus::Failing
         {
-            self.store.record_give_up(endpoint, now).await?;
+            self.store.record_give_up(endpoint, attempt.at).await?;
             return Ok(Delivery::GaveUp(GiveUp::FailingEndpoint));
         }
-        job.attempts += 1;
-        let first = *job.first_attempt_at.get_or_insert(now);
-        let elapsed = millis_between(first, now).unwrap_or_default();
+        let first = job.first_attempt_at.unwrap_or(attempt.at);
+        let elapsed = millis_between(first, attempt.at).unwrap_or_default();
         match self.schedule.next_delay(
             job.attempts,
             sent.outcome.status(),
             sent.retry_after,
             elapsed,
         ) {
-            Ok(delay) => {
-                self.requeue(job, delay, now).await?;
-                Ok(Delivery::Retrying(delay))
-            }
+            Ok(delay) => Ok(Delivery::Retrying(delay)),
             Err(stop) => {
                 tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
                 if let Some(endpoint) = &target.endpoint {
-                    self.store.record_give_up(endpoint, now).await?;
+                    self.store.record_give_up(endpoint, attempt.at).await?;
                 }
                 Ok(Delivery::GaveUp(match stop {
                     Stop::Gone => GiveUp::Gone,
                     Stop::Exhausted => GiveUp::Exhausted,
                 }))
             }
+        }
+    }
+
+    /// Writes the record to the delivery log, kept for the log's retention.
+    async fn log(&self, record: &DeliveryRecord) -> Result<(), PipelineError> {
+        let expires_at = record
+            .last_attempt_at
+            .checked_add(self.log_retention)
+            .unwrap_or(record.last_attempt_at);
+        self.store.record_delivery(record, expires_at).await?;
+        Ok(())
+    }
+
+    /// Where the job goes now: its endpoint as just read, or the legacy URL.
+    async fn target(
+        &self,
+        job: &DeliveryJob,
+    ) -> Result<Result<Target, &'static str>, PipelineError> {
+        match job.endpoint_id {
+            Some(id) => self.endpoint_target(job, id).await,
+            None => Ok(match self.store.legacy_webhook(job.org_id).await? {
+                Some(legacy) => Ok(Target {
+                    url: legacy.url,
+                    secret: legacy.secret,
+                    // The legacy URL keeps the names its receivers were written for.
+                    event_name: job.event_type.legacy_name(),
+                    endpoint: None,
+                }),
+                None => Err("no legacy webhook URL is set"),
+            }),
         }
     }
 
@@ -214,12 +328,7 @@ where
         if !endpoint.receives(job.event_type, job.agent_id) {
             return Ok(Err("the endpoint no longer subscribes to this event"));
         }
-        Ok(Ok(Target {
-            url: endpoint.url.clone(),
-            secret,
-            event_name: job.event_type.as_str(),
-            endpoint: Some(endpoint),
-        }))
+        Ok(Ok(Target::endpoint(endpoint, secret, job.event_type)))
     }
 
     /// Queues the job to come back after `wait`, in steps the queue can hold.

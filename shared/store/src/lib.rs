@@ -332,3 +332,14 @@ impl<T: DeliveryLogStore> DeliveryLogStore for std::sync::Arc<T> {
         (**self).deliveries(org, filter, after, limit, now)
     }
 }
+
+/// Everything the product keeps: what the delivery pipeline and the local server need.
+pub trait Store:
+    EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore
+{
+}
+
+impl<T> Store for T where
+    T: EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore
+{
+}

@@ -19,11 +19,11 @@ use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
-    AgentId, Clock, Endpoint, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription,
-    EventType, FailureCategory, Label, ManualClock, NewEndpoint, OrgId, RequestedStatus,
-    SigningSecret, SystemClock,
+    AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
+    EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, ManualClock,
+    NewEndpoint, OrgId, RequestedStatus, SigningSecret, SystemClock,
 };
-use webhook_store::{DeliveryStatsStore, EndpointStore, MemoryStore};
+use webhook_store::{DeliveryLogStore, DeliveryStatsStore, EndpointStore, MemoryStore};
 
 const ORG: OrgId = OrgId::new(9);
 
@@ -70,6 +70,7 @@ fn harness(allow_private: bool) -> Harness {
         sender: Sender::new(allow_private).unwrap(),
         clock: clock.clone(),
         schedule: RetrySchedule::default(),
+        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
     };
     Harness {
         pipeline,
@@ -123,6 +124,15 @@ impl Harness {
         let mut jobs = self.queue.take();
         assert_eq!(jobs.len(), 1, "{jobs:?}");
         jobs.remove(0)
+    }
+
+    /// The organization's delivery log, newest first.
+    async fn log(&self) -> Vec<DeliveryRecord> {
+        self.store
+            .deliveries(ORG, &DeliveryFilter::default(), None, 200, self.clock.now())
+            .await
+            .unwrap()
+            .records
     }
 
     async fn status(&self, endpoint: &Endpoint) -> EndpointStatus {
@@ -209,6 +219,34 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
 
     let retry = h.next();
     assert_eq!(retry.job.attempts, 1);
+    let started_at = h.clock.now();
+    let [record] = &h.log().await[..] else {
+        panic!("one record per event per endpoint")
+    };
+    assert_eq!(
+        (
+            record.status,
+            record.attempt_count,
+            record.http_status,
+            record.failure_category,
+            record.next_retry_at,
+            record.endpoint_id,
+            record.started_at,
+            record.endpoint_label.as_str(),
+            record.call_id,
+        ),
+        (
+            DeliveryStatus::Retrying,
+            1,
+            Some(500),
+            Some(FailureCategory::HttpError),
+            started_at.checked_add(delay),
+            Some(endpoint.id),
+            started_at,
+            "receiver",
+            None,
+        )
+    );
     h.clock.advance(retry.delay);
     let second = h.pipeline.deliver(retry.job).await.unwrap();
     let Delivery::Retrying(delay) = second else {
@@ -223,6 +261,29 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     assert_eq!(
         h.pipeline.deliver(retry.job).await.unwrap(),
         Delivery::Delivered
+    );
+    let [record] = &h.log().await[..] else {
+        panic!("still one record")
+    };
+    assert_eq!(
+        (
+            record.status,
+            record.attempt_count,
+            record.http_status,
+            record.failure_category,
+            record.next_retry_at,
+            record.started_at,
+            record.last_attempt_at,
+        ),
+        (
+            DeliveryStatus::Delivered,
+            3,
+            Some(200),
+            None,
+            None,
+            started_at,
+            h.clock.now(),
+        )
     );
 
     let received = receiver.received.lock().unwrap().clone();
@@ -430,6 +491,16 @@ async fn deleting_or_disabling_stops_retries() {
     }
     assert_eq!(receiver.count(), 2, "no further attempt");
     assert!(h.queue.take().is_empty());
+    // Both records end as failed, the deleted endpoint's one still readable.
+    let log = h.log().await;
+    assert_eq!(log.len(), 2, "the unsubscribed job was never attempted");
+    for record in &log {
+        assert_eq!(
+            (record.status, record.next_retry_at, record.attempt_count),
+            (DeliveryStatus::Failed, None, 1)
+        );
+    }
+    assert!(log.iter().any(|r| r.endpoint_id == Some(deleted.id)));
 }
 
 #[tokio::test]
@@ -607,6 +678,27 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
     assert_eq!(
         h.pipeline.deliver(retry.job).await.unwrap(),
         Delivery::Delivered
+    );
+    let [record] = &h.log().await[..] else {
+        panic!("one record for the legacy URL")
+    };
+    assert_eq!(
+        (
+            record.endpoint_id,
+            record.endpoint_label.as_str(),
+            record.url.as_str(),
+            record.event_type,
+            record.status,
+            record.attempt_count,
+        ),
+        (
+            None,
+            "",
+            legacy.url.as_str(),
+            EventType::TelephonyIncoming,
+            DeliveryStatus::Delivered,
+            2,
+        )
     );
 
     let got = receiver.last();
