@@ -22,9 +22,12 @@ pub(crate) enum Operation {
     DeleteEndpoint,
     GetLegacyWebhook,
     SetLegacyWebhook,
+    ListDeliveries,
+    SendTestDelivery,
 }
 
 const COLLECTION: &str = "/v1/developer/webhook-endpoints";
+const DELIVERIES: &str = "/v1/developer/webhook-deliveries";
 const LEGACY: &str = "/v1/webhook";
 
 /// A matched route: which handler, the route key as `template.yaml` declares it, and the
@@ -53,6 +56,13 @@ impl Route {
                 _ => None,
             };
         }
+        if path == DELIVERIES {
+            return (*method == Method::GET).then(|| Self {
+                operation: Operation::ListDeliveries,
+                route_key: "GET /v1/developer/webhook-deliveries",
+                endpoint_id: None,
+            });
+        }
         if path == COLLECTION {
             return match *method {
                 Method::GET => route(
@@ -69,6 +79,16 @@ impl Route {
             };
         }
         let id = path.strip_prefix(COLLECTION)?.strip_prefix('/')?;
+        if let Some(id) = id.strip_suffix("/test")
+            && !id.is_empty()
+            && !id.contains('/')
+        {
+            return (*method == Method::POST).then(|| Self {
+                operation: Operation::SendTestDelivery,
+                route_key: "POST /v1/developer/webhook-endpoints/{endpoint_id}/test",
+                endpoint_id: Some(id.to_owned()),
+            });
+        }
         if id.is_empty() || id.contains('/') {
             return None;
         }
@@ -191,6 +211,19 @@ pub(crate) fn not_found() -> hyper::Response<Full<Bytes>> {
     detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
+/// A route this server was started without, answered as API Gateway answers unknown ones.
+pub(crate) fn not_served() -> lambda_http::Response<lambda_http::Body> {
+    let mut response = lambda_http::Response::new(lambda_http::Body::Text(
+        json!({ "detail": "Not found." }).to_string(),
+    ));
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 pub(crate) fn too_large() -> hyper::Response<Full<Bytes>> {
     detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
 }
@@ -204,7 +237,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_the_four_routes_only() {
+    fn matches_the_api_routes_only() {
         let find = |m: Method, p: &str| Route::find(&m, p).map(|r| (r.operation, r.endpoint_id));
         assert_eq!(
             find(Method::GET, COLLECTION),
@@ -249,5 +282,22 @@ mod tests {
             None
         );
         assert_eq!(find(Method::GET, "/v1/developer/webhook-endpointsx"), None);
+        assert_eq!(
+            find(Method::GET, DELIVERIES),
+            Some((Operation::ListDeliveries, None))
+        );
+        assert_eq!(find(Method::POST, DELIVERIES), None);
+        assert_eq!(
+            find(Method::POST, "/v1/developer/webhook-endpoints/abc/test"),
+            Some((Operation::SendTestDelivery, Some("abc".into())))
+        );
+        assert_eq!(
+            find(Method::GET, "/v1/developer/webhook-endpoints/abc/test"),
+            None
+        );
+        assert_eq!(
+            find(Method::POST, "/v1/developer/webhook-endpoints//test"),
+            None
+        );
     }
 }

@@ -22,11 +22,10 @@ use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
+use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_domain::{Clock, FailingPolicy};
 use webhook_store::dynamodb::{local_client, table};
-use webhook_store::{
-    DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore, MemoryStore,
-};
+use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
 
 pub use api_keys::{ApiKey, ApiKeys};
@@ -67,6 +66,9 @@ pub struct Options {
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
     #[arg(long, env = "FAILING_AFTER", value_parser = humantime::parse_duration, default_value = "24h")]
     pub failing_after: Duration,
+    /// How long delivery log records are kept after their last attempt.
+    #[arg(long, env = "DELIVERY_LOG_RETENTION", value_parser = humantime::parse_duration, default_value = "30d")]
+    pub delivery_log_retention: Duration,
 }
 
 pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
@@ -94,7 +96,7 @@ where
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
     };
-    let app = App::new(store.clone(), settings);
+    let app = App::new(store.clone(), settings)?;
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(15 * 60));
     let pipeline = Arc::new(Pipeline {
         store: store.clone(),
@@ -102,7 +104,7 @@ where
         sender: Sender::new(options.allow_private_targets)?,
         clock: app.clock.clone(),
         schedule: options.retry_schedule.unwrap_or_default(),
-        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
+        log_retention: options.delivery_log_retention,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = FailingPolicy {
@@ -144,6 +146,7 @@ pub struct Server<S> {
     app: App<S>,
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
+    tests: Option<TestDeliveries<S>>,
 }
 
 impl<S> Server<S> {
@@ -152,10 +155,15 @@ impl<S> Server<S> {
             app,
             keys,
             delivery: None,
+            tests: None,
         }
     }
+}
 
+impl<S: Clone> Server<S> {
+    /// Delivers: `POST /_dev/events` and the test route use this pipeline's sender and rules.
     pub fn with_delivery(mut self, pipeline: Arc<Pipeline<S, LocalQueue>>) -> Self {
+        self.tests = Some(TestDeliveries::from(pipeline.as_ref()));
         self.delivery = Some(pipeline);
         self
     }
@@ -205,7 +213,7 @@ async fn handle<S>(
 where
     S: webhook_store::Store,
 {
-    let (app, keys) = (&server.app, &server.keys);
+    let keys = &server.keys;
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let response = match Route::find(&parts.method, parts.uri.path()) {
@@ -228,7 +236,7 @@ where
             Ok(body) => {
                 let identity = keys.identify(&parts.headers);
                 match gateway::lambda_request(&parts, body.to_bytes(), &route, identity, peer) {
-                    Ok(event) => gateway::into_http(dispatch(app, route.operation, event).await),
+                    Ok(event) => gateway::into_http(dispatch(server, route.operation, event).await),
                     Err(error) => {
                         tracing::error!(%error, "could not shape the request as an API Gateway event");
                         gateway::internal_error()
@@ -247,11 +255,12 @@ where
     response
 }
 
-async fn dispatch<S: EndpointStore + LegacyWebhookStore>(
-    app: &App<S>,
+async fn dispatch<S: webhook_store::Store>(
+    server: &Server<S>,
     operation: Operation,
     request: lambda_http::Request,
 ) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let app = &server.app;
     match operation {
         Operation::ListEndpoints => handlers::list_endpoints(app, request).await,
         Operation::CreateEndpoint => handlers::create_endpoint(app, request).await,
@@ -259,5 +268,16 @@ async fn dispatch<S: EndpointStore + LegacyWebhookStore>(
         Operation::DeleteEndpoint => handlers::delete_endpoint(app, request).await,
         Operation::GetLegacyWebhook => handlers::get_legacy_webhook(app, request).await,
         Operation::SetLegacyWebhook => handlers::set_legacy_webhook(app, request).await,
+        Operation::ListDeliveries => handlers::list_deliveries(app, request).await,
+        Operation::SendTestDelivery => match &server.tests {
+            Some(tests) => {
+                handlers::send_test_delivery(app, request, |endpoint, secret, event_type| {
+                    tests.send(endpoint, secret, event_type)
+                })
+                .await
+            }
+            // Without delivery there is nothing to send with; the route is not served.
+            None => Ok(gateway::not_served()),
+        },
     }
 }

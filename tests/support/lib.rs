@@ -116,7 +116,7 @@ pub async fn start(backend: Backend, settings: Settings) -> Api {
 }
 
 pub async fn start_with<S: webhook_store::Store>(store: S, settings: Settings) -> Api {
-    let server = dev_server::Server::new(App::new(store, settings), keys());
+    let server = dev_server::Server::new(App::new(store, settings).unwrap(), keys());
     let addr = dev_server::spawn(server).await.unwrap();
     Api {
         base: format!("http://{addr}"),
@@ -260,7 +260,7 @@ pub async fn start_delivering(schedule: webhook_delivery::schedule::RetrySchedul
     use webhook_delivery::pipeline::Pipeline;
 
     let store = Arc::new(MemoryStore::new());
-    let app = App::new(store.clone(), Settings::default());
+    let app = App::new(store.clone(), Settings::default()).unwrap();
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
         store,

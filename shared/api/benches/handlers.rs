@@ -46,7 +46,8 @@ fn benches(c: &mut Criterion) {
         Settings {
             max_endpoints_per_org: u32::MAX,
         },
-    );
+    )
+    .unwrap();
     let sample_id = EndpointId::parse(SAMPLE_ID).unwrap();
     let secret = SigningSecret::generate().unwrap();
     runtime.block_on(async {
@@ -90,6 +91,7 @@ fn benches(c: &mut Criterion) {
                         max_endpoints_per_org: u32::MAX,
                     },
                 )
+                .unwrap()
             },
             |app| {
                 let create = &create;
@@ -106,7 +108,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("delete_endpoint", |b| {
         b.to_async(&runtime).iter_batched(
             || {
-                let app = App::new(MemoryStore::new(), Settings::default());
+                let app = App::new(MemoryStore::new(), Settings::default()).unwrap();
                 // The memory store never waits, so a plain executor runs it inside the benchmark.
                 futures::executor::block_on(app.store.create(
                     &endpoint(sample_id, &secret),

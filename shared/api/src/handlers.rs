@@ -6,13 +6,16 @@ use std::future::Future;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
-use webhook_domain::{EndpointId, SigningSecret};
-use webhook_store::{EndpointStore, LegacyWebhookStore};
+use webhook_domain::{Endpoint, EndpointId, EventType, SigningSecret, TestDelivery};
+use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
 
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, no_content, uncacheable};
-use crate::views::{CreatedEndpointView, EndpointView, LegacyWebhookView};
-use crate::{ApiError, App, request_body};
+use crate::views::{
+    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, LegacyWebhookView,
+    TestDeliveryView,
+};
+use crate::{ApiError, App, request_body, request_query};
 
 /// `GET /v1/developer/webhook-endpoints`
 pub async fn list_endpoints<S: EndpointStore>(
@@ -125,6 +128,78 @@ pub async fn set_legacy_webhook<S: LegacyWebhookStore>(
             StatusCode::OK,
             &LegacyWebhookView::from(&legacy),
         )))
+    })
+    .await
+}
+
+/// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
+pub async fn list_deliveries<S: DeliveryLogStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let query = request_query::delivery_query(request.query_string_parameters_ref())?;
+        let after = match &query.cursor {
+            Some(cursor) => Some(
+                app.cursors
+                    .open(cursor, caller.org, &query.filter)
+                    .ok_or_else(request_query::foreign_cursor)?,
+            ),
+            None => None,
+        };
+        let page = app
+            .store
+            .deliveries(
+                caller.org,
+                &query.filter,
+                after.as_ref(),
+                query.limit,
+                app.clock.now(),
+            )
+            .await?;
+        let next_cursor = page
+            .records
+            .last()
+            .filter(|_| page.has_more)
+            .map(|last| app.cursors.seal(caller.org, &query.filter, &last.log_key()));
+        Ok(json(
+            StatusCode::OK,
+            &DeliveryListView {
+                results: page.records.iter().map(DeliveryView::from).collect(),
+                has_more: page.has_more,
+                next_cursor,
+                limit: query.limit,
+            },
+        ))
+    })
+    .await
+}
+
+/// `POST /v1/developer/webhook-endpoints/{endpoint_id}/test`: one signed sample delivery, sent
+/// by `send` (the delivery crate's, so this crate links no HTTP client), answered whatever its
+/// outcome.
+pub async fn send_test_delivery<S, Send, Sending>(
+    app: &App<S>,
+    request: Request,
+    send: Send,
+) -> Result<Response<Body>, Error>
+where
+    S: EndpointStore,
+    Send: FnOnce(Endpoint, SigningSecret, EventType) -> Sending,
+    Sending: Future<Output = Result<TestDelivery, StoreError>>,
+{
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let id = endpoint_id(&request)?;
+        let event_type = request_body::test_event_type(request.body())?;
+        let (endpoint, secret) = app
+            .store
+            .signing_target(caller.org, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let delivery = send(endpoint, secret, event_type).await?;
+        Ok(json(StatusCode::OK, &TestDeliveryView::from(&delivery)))
     })
     .await
 }

@@ -1,10 +1,13 @@
 //! The webhook endpoint handlers: an API Gateway HTTP API (payload 2.0) request in, a response
 //! out. The Lambda functions and `dev-server` call the very same functions.
 
+mod cursor;
 mod error;
+mod fields;
 pub mod handlers;
 mod identity;
 mod request_body;
+mod request_query;
 mod response;
 mod views;
 
@@ -13,6 +16,7 @@ use std::sync::Arc;
 use webhook_domain::{Clock, SystemClock};
 use webhook_store::DynamoStore;
 
+pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
 pub use error::ApiError;
 
 /// What every handler needs, built once per process (at cold start on Lambda).
@@ -20,6 +24,8 @@ pub struct App<S> {
     pub store: S,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// Seals delivery log cursors.
+    pub cursors: CursorKey,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +55,19 @@ impl Settings {
 }
 
 impl<S> App<S> {
-    pub fn new(store: S, settings: Settings) -> Self {
-        Self {
+    /// An app whose cursor key is this process's own; [`App::with_cursor_key`] shares one.
+    pub fn new(store: S, settings: Settings) -> Result<Self, CursorKeyError> {
+        Ok(Self {
             store,
             clock: Arc::new(SystemClock),
             settings,
-        }
+            cursors: CursorKey::random()?,
+        })
+    }
+
+    pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
+        self.cursors = key;
+        self
     }
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
@@ -69,6 +82,6 @@ impl App<DynamoStore> {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let settings = Settings::from_env()?;
         let store = DynamoStore::from_env().await?;
-        Ok(Self::new(store, settings))
+        Ok(Self::new(store, settings)?)
     }
 }

@@ -3,19 +3,22 @@
 use lambda_http::Body;
 use serde_json::{Map, Value};
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointUrl, EventSubscription, Label, NewEndpoint, RequestedStatus,
+    AgentId, EndpointChanges, EndpointUrl, EventSubscription, EventType, Label, NewEndpoint,
+    RequestedStatus,
 };
 
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
+use crate::fields::Fields;
 
 /// Larger bodies are refused before parsing; a valid one is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
 const LEGACY_FIELDS: &[&str] = &["url"];
+const TEST_FIELDS: &[&str] = &["event_type"];
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
-    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS);
+    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
     let label = fields.required("label", label);
     let url = fields.required("url", url);
     let events = fields.optional("events", events);
@@ -37,7 +40,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
 }
 
 pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
-    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS);
+    let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
     let changes = EndpointChanges {
         label: fields.optional("label", label),
         url: fields.optional("url", url),
@@ -51,7 +54,7 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
 
 /// The legacy webhook's `{"url": ...}`: required to set it (PUT), optional to update (PATCH).
 pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointUrl>, ApiError> {
-    let mut fields = Fields::new(json_object(body)?, LEGACY_FIELDS);
+    let mut fields = Fields::new(json_object(body)?, LEGACY_FIELDS, "field");
     let url = if required {
         fields.required("url", url)
     } else {
@@ -61,13 +64,32 @@ pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointU
     Ok(url)
 }
 
-fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
-    let bytes: &[u8] = match body {
+/// The test route's optional `{"event_type": ...}`; no body at all means the default type.
+pub(crate) fn test_event_type(body: &Body) -> Result<EventType, ApiError> {
+    if body_bytes(body).iter().all(u8::is_ascii_whitespace) {
+        return Ok(EventType::TestCallCompleted);
+    }
+    let mut fields = Fields::new(json_object(body)?, TEST_FIELDS, "field");
+    let event_type = fields.optional("event_type", |value| {
+        string(value)?
+            .parse()
+            .map_err(|e: webhook_domain::UnknownEventType| e.to_string())
+    });
+    fields.finish()?;
+    Ok(event_type.unwrap_or(EventType::TestCallCompleted))
+}
+
+fn body_bytes(body: &Body) -> &[u8] {
+    match body {
         Body::Empty => b"",
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
         _ => b"",
-    };
+    }
+}
+
+fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
+    let bytes = body_bytes(body);
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,
@@ -87,63 +109,7 @@ fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-/// The fields of a JSON object, taken one by one; whatever is left over or wrong is an error.
-struct Fields {
-    object: Map<String, Value>,
-    errors: FieldErrors,
-}
-
-type Parse<T> = fn(&Value) -> Result<T, String>;
-
-impl Fields {
-    fn new(object: Map<String, Value>, allowed: &[&str]) -> Self {
-        let mut errors = FieldErrors::new();
-        for name in object.keys() {
-            if !allowed.contains(&name.as_str()) {
-                errors.entry(name.clone()).or_default().push(format!(
-                    "Unknown field; allowed fields are {}.",
-                    allowed.join(", ")
-                ));
-            }
-        }
-        Self { object, errors }
-    }
-
-    fn required<T>(&mut self, name: &str, parse: Parse<T>) -> Option<T> {
-        if !self.object.contains_key(name) {
-            self.fail(name, "This field is required.".into());
-        }
-        self.optional(name, parse)
-    }
-
-    fn optional<T>(&mut self, name: &str, parse: Parse<T>) -> Option<T> {
-        let value = self.object.get(name)?;
-        match parse(value) {
-            Ok(parsed) => Some(parsed),
-            Err(message) => {
-                self.fail(name, message);
-                None
-            }
-        }
-    }
-
-    fn fail(&mut self, name: &str, message: String) {
-        self.errors
-            .entry(name.to_owned())
-            .or_default()
-            .push(message);
-    }
-
-    fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Invalid(self.errors))
-        }
-    }
-}
-
-fn string(value: &Value) -> Result<&str, String> {
+pub(crate) fn string(value: &Value) -> Result<&str, String> {
     match value {
         Value::String(s) => Ok(s),
         Value::Null => Err("This field may not be null.".into()),
@@ -193,7 +159,7 @@ fn agent_id(value: &Value) -> Result<Option<AgentId>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webhook_domain::EventType;
+    use crate::error::FieldErrors;
 
     fn body(json: &str) -> Body {
         Body::Text(json.to_owned())
@@ -287,6 +253,32 @@ mod tests {
         let set = endpoint_changes(&body(r#"{"agent_id":12,"events":[]}"#)).unwrap();
         assert_eq!(set.agent_id, Some(AgentId::new(12)));
         assert_eq!(set.events, Some(EventSubscription::all()));
+    }
+
+    #[test]
+    fn the_test_event_type_defaults_and_must_be_one_of_the_nine() {
+        for empty in [Body::Empty, body(""), body("  "), body("{}")] {
+            assert_eq!(
+                test_event_type(&empty).unwrap(),
+                EventType::TestCallCompleted
+            );
+        }
+        assert_eq!(
+            test_event_type(&body(r#"{"event_type": "web.tool"}"#)).unwrap(),
+            EventType::WebTool
+        );
+        for bad in [
+            r#"{"event_type": "call.incoming"}"#,
+            r#"{"event_type": null}"#,
+            r#"{"event_type": 3}"#,
+            r#"{"type": "web.tool"}"#,
+        ] {
+            assert_eq!(field_errors(test_event_type(&body(bad))).len(), 1, "{bad}");
+        }
+        assert!(matches!(
+            test_event_type(&body("[]")),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, Endpoint, EndpointId, EndpointStatus, EventSubscription, LegacyWebhook, SecretHint,
-    SigningSecret, Timestamp,
+    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
+    EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
+    TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -71,6 +72,98 @@ impl<'a> From<&'a LegacyWebhook> for LegacyWebhookView<'a> {
             secret: legacy.secret.expose(),
             created_at: legacy.created_at,
             updated_at: legacy.updated_at,
+        }
+    }
+}
+
+/// One delivery log record: payload-free, secret-free.
+#[derive(Serialize)]
+pub(crate) struct DeliveryView<'a> {
+    event_id: uuid::Uuid,
+    /// Empty for the legacy URL, which is no endpoint.
+    endpoint_id: String,
+    endpoint_label: &'a str,
+    url: &'a str,
+    event_type: EventType,
+    call_id: Option<i64>,
+    source: &'static str,
+    status: DeliveryStatus,
+    attempt_count: u32,
+    http_status: Option<u16>,
+    failure_category: Option<FailureCategory>,
+    last_attempt_at: Timestamp,
+    next_retry_at: Option<Timestamp>,
+    /// Sent by the test route with a sample payload.
+    test: bool,
+}
+
+impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
+    fn from(record: &'a DeliveryRecord) -> Self {
+        Self {
+            event_id: record.event_id,
+            endpoint_id: record
+                .endpoint_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            endpoint_label: &record.endpoint_label,
+            url: &record.url,
+            event_type: record.event_type,
+            call_id: record.call_id,
+            source: if record.endpoint_id.is_some() {
+                "endpoint"
+            } else {
+                "legacy"
+            },
+            status: record.status,
+            attempt_count: record.attempt_count,
+            http_status: record.http_status,
+            failure_category: record.failure_category,
+            last_attempt_at: record.last_attempt_at,
+            next_retry_at: record.next_retry_at,
+            test: record.test,
+        }
+    }
+}
+
+/// A page of the delivery log.
+#[derive(Serialize)]
+pub(crate) struct DeliveryListView<'a> {
+    pub results: Vec<DeliveryView<'a>>,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+    pub limit: usize,
+}
+
+/// The test route's answer: what the receiver did with one sample delivery.
+#[derive(Serialize)]
+pub(crate) struct TestDeliveryView<'a> {
+    success: bool,
+    status: DeliveryStatus,
+    response_code: Option<u16>,
+    /// Empty on success.
+    error: &'a str,
+    event_id: uuid::Uuid,
+    event_type: EventType,
+}
+
+impl<'a> From<&'a TestDelivery> for TestDeliveryView<'a> {
+    fn from(delivery: &'a TestDelivery) -> Self {
+        let success = delivery.outcome.is_success();
+        Self {
+            success,
+            status: if success {
+                DeliveryStatus::Delivered
+            } else {
+                DeliveryStatus::Failed
+            },
+            response_code: delivery.outcome.status(),
+            error: match (&delivery.error, success) {
+                (Some(error), false) => error,
+                (None, false) => "The delivery failed.",
+                (_, true) => "",
+            },
+            event_id: delivery.event_id,
+            event_type: delivery.event_type,
         }
     }
 }

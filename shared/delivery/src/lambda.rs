@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
@@ -13,10 +14,11 @@ use webhook_domain::SystemClock;
 use webhook_store::DynamoStore;
 
 use crate::event::{DeliveryJob, PlatformEvent};
-use crate::pipeline::{Pipeline, PipelineError};
+use crate::pipeline::{DEFAULT_LOG_RETENTION, Pipeline, PipelineError};
 use crate::schedule::RetrySchedule;
 use crate::sender::Sender;
 use crate::sqs::{DeadLetters, SqsQueue};
+use crate::test_delivery::TestDeliveries;
 
 /// What both functions hold from cold start on.
 pub struct Worker<S> {
@@ -28,9 +30,31 @@ fn required(name: &str) -> Result<String, lambda_runtime::Error> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
 }
 
+/// `DELIVERY_LOG_RETENTION` (e.g. `30d`, the default): how long delivery log records are kept.
+pub fn log_retention_from_env() -> Result<Duration, lambda_runtime::Error> {
+    match std::env::var("DELIVERY_LOG_RETENTION") {
+        Ok(raw) if !raw.trim().is_empty() => humantime::parse_duration(raw.trim())
+            .map_err(|e| format!("DELIVERY_LOG_RETENTION {raw:?}: {e}").into()),
+        _ => Ok(DEFAULT_LOG_RETENTION),
+    }
+}
+
+impl TestDeliveries<DynamoStore> {
+    /// The test route's sender: production rules (no private addresses), the table from
+    /// `TABLE_NAME`, the log retention from `DELIVERY_LOG_RETENTION`.
+    pub fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
+        Ok(Self {
+            store,
+            sender: Sender::new(false)?,
+            clock: Arc::new(SystemClock),
+            log_retention: log_retention_from_env()?,
+        })
+    }
+}
+
 impl Worker<DynamoStore> {
     /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, optional `RETRY_SCHEDULE`
-    /// (e.g. `5s,1m,5m`), and the AWS SDK's own environment.
+    /// (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -45,7 +69,7 @@ impl Worker<DynamoStore> {
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),
                 schedule,
-                log_retention: crate::pipeline::DEFAULT_LOG_RETENTION,
+                log_retention: log_retention_from_env()?,
             },
             dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
         })

@@ -8,7 +8,7 @@ use webhook_domain::{
     Attempt, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
     EndpointUrl, EventType, SigningSecret, Timestamp,
 };
-use webhook_store::{Recorded, Store, StoreError};
+use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::payload;
@@ -111,6 +111,19 @@ impl Target {
             test: false,
         }
     }
+}
+
+/// Writes the record to the delivery log, to be kept for `retention` after its last attempt.
+pub(crate) async fn log_delivery(
+    store: &impl DeliveryLogStore,
+    record: &DeliveryRecord,
+    retention: Duration,
+) -> Result<(), StoreError> {
+    let expires_at = record
+        .last_attempt_at
+        .checked_add(retention)
+        .unwrap_or(record.last_attempt_at);
+    store.record_delivery(record, expires_at).await
 }
 
 /// Signs the job's data for the target and sends it, within the event type's timeout.
@@ -225,7 +238,7 @@ where
             next_retry_at,
             ..target.record(&job, started_at, &attempt)
         };
-        self.log(&record).await?;
+        log_delivery(&self.store, &record, self.log_retention).await?;
         if let Delivery::Retrying(delay) = delivery {
             self.requeue(job, delay, now).await?;
         }
@@ -281,16 +294,6 @@ where
                 }))
             }
         }
-    }
-
-    /// Writes the record to the delivery log, kept for the log's retention.
-    async fn log(&self, record: &DeliveryRecord) -> Result<(), PipelineError> {
-        let expires_at = record
-            .last_attempt_at
-            .checked_add(self.log_retention)
-            .unwrap_or(record.last_attempt_at);
-        self.store.record_delivery(record, expires_at).await?;
-        Ok(())
     }
 
     /// Where the job goes now: its endpoint as just read, or the legacy URL.

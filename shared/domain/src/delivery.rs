@@ -70,6 +70,16 @@ pub struct Attempt {
     pub duration: Duration,
 }
 
+/// What one test delivery came to, as the test route reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestDelivery {
+    pub event_id: uuid::Uuid,
+    pub event_type: crate::EventType,
+    pub outcome: AttemptOutcome,
+    /// Why it failed, in words; `None` on success.
+    pub error: Option<String>,
+}
+
 /// What the platform remembers of an endpoint's deliveries. Internal: users see `status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryStats {

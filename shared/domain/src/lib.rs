@@ -17,7 +17,8 @@ pub mod time;
 
 pub use caller::{Caller, Forbidden, OrgId, Role};
 pub use delivery::{
-    Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, streak_counts,
+    Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, TestDelivery,
+    streak_counts,
 };
 pub use delivery_log::{
     DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,

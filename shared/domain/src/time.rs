@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::format_description::FormatItem;
+use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 /// A UTC instant with millisecond precision, written `2026-04-20T18:24:10.113Z`. The fixed
 /// width makes the text sort in time order, which storage keys rely on.
@@ -34,6 +35,30 @@ impl Timestamp {
         PrimitiveDateTime::parse(raw, FORMAT)
             .map(|at| Self(at.assume_utc()))
             .map_err(|_| TimestampError)
+    }
+
+    /// Reads any ISO 8601 date-time a client may send: an offset or `Z` (without one, UTC),
+    /// any number of fractional digits (kept to the millisecond), or a date alone (midnight
+    /// UTC). A space before the offset is read as `+`, the form a query string's unencoded
+    /// `+` arrives in.
+    pub fn parse_iso8601(raw: &str) -> Result<Self, TimestampError> {
+        let raw = raw.trim();
+        let text = match raw.rsplit_once(' ') {
+            Some((date_time, offset)) if offset.len() == 5 || offset.len() == 4 => {
+                format!("{date_time}+{offset}")
+            }
+            _ => raw.to_owned(),
+        };
+        let at = OffsetDateTime::parse(&text, &Rfc3339)
+            .or_else(|_| OffsetDateTime::parse(&text, &Iso8601::DEFAULT))
+            .or_else(|_| PrimitiveDateTime::parse(&text, &Iso8601::DEFAULT).map(|t| t.assume_utc()))
+            .or_else(|_| Date::parse(&text, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
+            .map_err(|_| TimestampError)?;
+        let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
+        i64::try_from(millis)
+            .ok()
+            .and_then(Self::from_unix_millis)
+            .ok_or(TimestampError)
     }
 
     pub fn checked_add(self, duration: Duration) -> Option<Self> {
@@ -122,6 +147,39 @@ mod tests {
         let t = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
         assert_eq!(t.to_string(), "2026-04-20T18:24:10.113Z");
         assert_eq!(Timestamp::parse("2026-04-20T18:24:10.113Z"), Ok(t));
+    }
+
+    #[test]
+    fn reads_the_iso_8601_forms_clients_send() {
+        let t = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        for raw in [
+            "2026-04-20T18:24:10.113Z",
+            "2026-04-20T18:24:10.113+00:00",
+            "2026-04-20T18:24:10.113999",
+            "2026-04-20T18:24:10.113456+00:00",
+            "2026-04-20T20:24:10.113+02:00",
+            "2026-04-20T20:24:10.113 02:00",
+            "2026-04-20T18:24:10.113",
+        ] {
+            assert_eq!(Timestamp::parse_iso8601(raw), Ok(t), "{raw}");
+        }
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20").map(|t| t.to_string()),
+            Ok("2026-04-20T00:00:00.000Z".to_owned())
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20T18:24:10").map(|t| t.to_string()),
+            Ok("2026-04-20T18:24:10.000Z".to_owned())
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-04-20T25:00:00Z",
+            "1776709450",
+        ] {
+            assert!(Timestamp::parse_iso8601(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

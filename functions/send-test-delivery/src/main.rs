@@ -1,0 +1,19 @@
+//! `POST /v1/developer/webhook-endpoints/{endpoint_id}/test`: the one API route that sends HTTP,
+//! so the only API function that links the delivery crate.
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{App, handlers};
+use webhook_delivery::test_delivery::TestDeliveries;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env().await?;
+    let tests = TestDeliveries::from_env(app.store.clone())?;
+    run(service_fn(|request| {
+        handlers::send_test_delivery(&app, request, |endpoint, secret, event_type| {
+            tests.send(endpoint, secret, event_type)
+        })
+    }))
+    .await
+}

@@ -1,0 +1,204 @@
+//! Turning query strings into domain values, naming every parameter that is wrong.
+
+use lambda_http::aws_lambda_events::query_map::QueryMap;
+use serde_json::{Map, Value};
+use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, EndpointId, EventType, Timestamp};
+
+use crate::error::ApiError;
+use crate::fields::Fields;
+use crate::request_body::string;
+
+const DELIVERY_PARAMETERS: &[&str] = &[
+    "endpoint_id",
+    "agent_id",
+    "event_type",
+    "status",
+    "since",
+    "limit",
+    "cursor",
+];
+
+pub const DEFAULT_PAGE_SIZE: usize = 50;
+pub const MAX_PAGE_SIZE: usize = 200;
+
+/// `GET /v1/developer/webhook-deliveries`: which records, how many, from where.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct DeliveryQuery {
+    pub filter: DeliveryFilter,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, ApiError> {
+    let mut fields = Fields::new(single_values(query)?, DELIVERY_PARAMETERS, "parameter");
+    let filter = DeliveryFilter {
+        endpoint_id: fields.optional("endpoint_id", endpoint_id),
+        agent_id: fields.optional("agent_id", agent_id),
+        event_type: fields.optional("event_type", event_type),
+        status: fields.optional("status", status),
+        since: fields.optional("since", since),
+    };
+    let limit = fields.optional("limit", limit);
+    let cursor = fields.optional("cursor", |v| string(v).map(str::to_owned));
+    fields.finish()?;
+    Ok(DeliveryQuery {
+        filter,
+        limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+        cursor,
+    })
+}
+
+/// A cursor this service did not issue for this organization and these filters.
+pub(crate) fn foreign_cursor() -> ApiError {
+    ApiError::Invalid(
+        [(
+            "cursor".to_owned(),
+            vec![
+                "Invalid cursor: pass a next_cursor from an earlier page, with the same filters."
+                    .to_owned(),
+            ],
+        )]
+        .into(),
+    )
+}
+
+/// Each parameter once: a repeated one is ambiguous, so it is refused rather than guessed at.
+fn single_values(query: Option<&QueryMap>) -> Result<Map<String, Value>, ApiError> {
+    let mut values = Map::new();
+    let mut repeated = Vec::new();
+    for (name, value) in query.into_iter().flat_map(QueryMap::iter) {
+        if values
+            .insert(name.to_owned(), Value::String(value.to_owned()))
+            .is_some()
+        {
+            repeated.push(name.to_owned());
+        }
+    }
+    if let Some(name) = repeated.first() {
+        return Err(ApiError::Invalid(
+            [(
+                name.clone(),
+                vec!["Give this parameter at most once.".to_owned()],
+            )]
+            .into(),
+        ));
+    }
+    Ok(values)
+}
+
+fn endpoint_id(value: &Value) -> Result<EndpointId, String> {
+    EndpointId::parse(string(value)?).ok_or_else(|| "Expected an endpoint id (a UUID).".into())
+}
+
+fn agent_id(value: &Value) -> Result<AgentId, String> {
+    string(value)?
+        .parse()
+        .ok()
+        .and_then(AgentId::new)
+        .ok_or_else(|| "Expected an agent id (a positive whole number).".into())
+}
+
+fn event_type(value: &Value) -> Result<EventType, String> {
+    string(value)?
+        .parse()
+        .map_err(|e: webhook_domain::UnknownEventType| e.to_string())
+}
+
+fn status(value: &Value) -> Result<DeliveryStatus, String> {
+    string(value)?
+        .parse()
+        .map_err(|_| "Expected one of delivered, retrying, failed.".into())
+}
+
+fn since(value: &Value) -> Result<Timestamp, String> {
+    Timestamp::parse_iso8601(string(value)?)
+        .map_err(|_| "Expected an ISO 8601 date-time such as 2026-04-20T18:24:10.113Z.".into())
+}
+
+fn limit(value: &Value) -> Result<usize, String> {
+    string(value)?
+        .parse()
+        .ok()
+        .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+        .ok_or_else(|| format!("Expected a whole number from 1 to {MAX_PAGE_SIZE}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FieldErrors;
+
+    fn parse(query: &str) -> Result<DeliveryQuery, ApiError> {
+        let map: QueryMap = query.parse().unwrap();
+        delivery_query(Some(&map))
+    }
+
+    fn errors(query: &str) -> FieldErrors {
+        match parse(query) {
+            Err(ApiError::Invalid(errors)) => errors,
+            other => panic!("expected parameter errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nothing_given_is_the_first_page_of_everything() {
+        assert_eq!(
+            delivery_query(None).unwrap(),
+            DeliveryQuery {
+                filter: DeliveryFilter::default(),
+                limit: 50,
+                cursor: None
+            }
+        );
+    }
+
+    #[test]
+    fn every_parameter_is_read() {
+        let id = EndpointId::random();
+        let query = parse(&format!(
+            "endpoint_id={id}&agent_id=12&event_type=call.graded&status=retrying\
+             &since=2026-04-20T18:24:10%2B00:00&limit=200&cursor=abc.def"
+        ))
+        .unwrap();
+        assert_eq!(
+            query,
+            DeliveryQuery {
+                filter: DeliveryFilter {
+                    endpoint_id: Some(id),
+                    agent_id: AgentId::new(12),
+                    event_type: Some(EventType::CallGraded),
+                    status: Some(DeliveryStatus::Retrying),
+                    since: Timestamp::parse("2026-04-20T18:24:10.000Z").ok(),
+                },
+                limit: 200,
+                cursor: Some("abc.def".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn every_bad_parameter_is_named() {
+        let all = errors(
+            "endpoint_id=nope&agent_id=0&event_type=call.unknown&status=done&since=yesterday\
+             &limit=201&page=2",
+        );
+        assert_eq!(
+            all.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "agent_id",
+                "endpoint_id",
+                "event_type",
+                "limit",
+                "page",
+                "since",
+                "status"
+            ]
+        );
+        assert_eq!(errors("limit=0")["limit"].len(), 1);
+        assert_eq!(errors("limit=ten")["limit"].len(), 1);
+        assert_eq!(
+            errors("status=failed&status=delivered")["status"],
+            ["Give this parameter at most once."]
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! Realistic sample data for each event type, for test deliveries. Every sample says it is a
+//! test (`"test": true`), so a receiver can tell it from a real call.
+
+use serde_json::{Map, Value, json};
+use webhook_domain::{AgentId, EventType, Timestamp};
+
+/// The sample `data` for `event_type`, stamped with `now` and the endpoint's agent if it has one.
+pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
+    let agent_id = agent.map_or(Value::Null, |id| json!(id.get()));
+    let call = |channel: &str| {
+        json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "channel": channel,
+            "direction": "inbound",
+            "from_number": if channel == "telephony" { json!("+15555550100") } else { Value::Null },
+            "to_number": if channel == "telephony" { json!("+15555550199") } else { Value::Null },
+            "started_at": now.to_string(),
+        })
+    };
+    let mut data = match event_type {
+        EventType::TelephonyIncoming => call("telephony"),
+        EventType::WebIncoming => call("web"),
+        EventType::TelephonyComplete | EventType::WebComplete => {
+            let channel = if event_type == EventType::TelephonyComplete {
+                "telephony"
+            } else {
+                "web"
+            };
+            let mut complete = call(channel);
+            complete["ended_at"] = json!(now.to_string());
+            complete["duration_seconds"] = json!(142);
+            complete["end_reason"] = json!("caller_hung_up");
+            complete["transcript"] = json!([
+                {"role": "agent", "text": "Thanks for calling Acme Dental, how can I help?"},
+                {"role": "caller", "text": "I'd like to move my appointment to Friday."},
+                {"role": "agent", "text": "Done: Friday at 10:30. Anything else?"}
+            ]);
+            complete["summary"] = json!("Caller moved their appointment to Friday 10:30.");
+            complete
+        }
+        EventType::TelephonyTool | EventType::WebTool => {
+            let channel = if event_type == EventType::TelephonyTool {
+                "telephony"
+            } else {
+                "web"
+            };
+            let mut tool = call(channel);
+            tool["tool_call_id"] = json!("tc_sample_0001");
+            tool["tool_name"] = json!("book_appointment");
+            tool["arguments"] = json!({"date": "2026-12-04", "time": "10:30"});
+            tool
+        }
+        EventType::CallGraded => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "score": 92,
+            "passed": true,
+            "criteria": [
+                {"name": "Greeted the caller", "passed": true},
+                {"name": "Confirmed the booking", "passed": true}
+            ],
+        }),
+        EventType::IssueReported => json!({
+            "issue_id": 5_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "category": "wrong_information",
+            "description": "The agent quoted last year's opening hours.",
+            "reported_at": now.to_string(),
+        }),
+        EventType::TestCallCompleted => json!({
+            "test_call_id": 7_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "scenario": "Reschedule an appointment",
+            "passed": true,
+            "duration_seconds": 64,
+            "completed_at": now.to_string(),
+        }),
+    };
+    data["test"] = Value::Bool(true);
+    match data {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_sample_marked_as_a_test() {
+        let now = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        for event_type in EventType::ALL {
+            let data = data(event_type, AgentId::new(3), now);
+            assert_eq!(data["test"], true, "{event_type:?}");
+            assert!(data.len() > 3, "{event_type:?} is more than a stub");
+            assert_eq!(data["call_id"], 100_000_001, "{event_type:?}");
+            assert_eq!(data["agent_id"], 3, "{event_type:?}");
+        }
+    }
+}
