@@ -57,11 +57,14 @@ impl Route {
             };
         }
         if path == DELIVERIES {
-            return (*method == Method::GET).then(|| Self {
-                operation: Operation::ListDeliveries,
-                route_key: "GET /v1/developer/webhook-deliveries",
-                endpoint_id: None,
-            });
+            return match *method {
+                Method::GET => route(
+                    Operation::ListDeliveries,
+                    "GET /v1/developer/webhook-deliveries",
+                    None,
+                ),
+                _ => None,
+            };
         }
         if path == COLLECTION {
             return match *method {
@@ -83,11 +86,14 @@ impl Route {
             && !id.is_empty()
             && !id.contains('/')
         {
-            return (*method == Method::POST).then(|| Self {
-                operation: Operation::SendTestDelivery,
-                route_key: "POST /v1/developer/webhook-endpoints/{endpoint_id}/test",
-                endpoint_id: Some(id.to_owned()),
-            });
+            return match *method {
+                Method::POST => route(
+                    Operation::SendTestDelivery,
+                    "POST /v1/developer/webhook-endpoints/{endpoint_id}/test",
+                    Some(id.to_owned()),
+                ),
+                _ => None,
+            };
         }
         if id.is_empty() || id.contains('/') {
             return None;

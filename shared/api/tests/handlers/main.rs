@@ -10,10 +10,12 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
-    Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label,
-    ManualClock, OrgId, SigningSecret, Timestamp,
+    AttemptOutcome, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
+    Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl, EventSubscription,
+    EventType, FailureCategory, Label, LogKey, ManualClock, OrgId, SigningSecret, TestDelivery,
+    Timestamp,
 };
-use webhook_store::{EndpointStore, MemoryStore, StoreError};
+use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore, StoreError};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 const SAMPLE_ORG: OrgId = OrgId::new(42);
@@ -196,7 +198,22 @@ type Handler = fn(
     Request,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + '_>>;
 
-fn every_handler() -> [(&'static str, Handler); 4] {
+/// The test route's sender, for handler tests: answers 204 without sending anything (the real
+/// one is driven against loopback receivers in the system tests).
+async fn answered_204(
+    _: Endpoint,
+    _: SigningSecret,
+    event_type: EventType,
+) -> Result<TestDelivery, StoreError> {
+    Ok(TestDelivery {
+        event_id: uuid::Uuid::from_u128(7),
+        event_type,
+        outcome: AttemptOutcome::from_status(204),
+        error: None,
+    })
+}
+
+fn every_handler() -> [(&'static str, Handler); 6] {
     [
         ("list-endpoints", |app, r| {
             Box::pin(async move { handlers::list_endpoints(app, r).await.unwrap() })
@@ -209,6 +226,16 @@ fn every_handler() -> [(&'static str, Handler); 4] {
         }),
         ("delete-endpoint", |app, r| {
             Box::pin(async move { handlers::delete_endpoint(app, r).await.unwrap() })
+        }),
+        ("list-deliveries", |app, r| {
+            Box::pin(async move { handlers::list_deliveries(app, r).await.unwrap() })
+        }),
+        ("send-test-delivery", |app, r| {
+            Box::pin(async move {
+                handlers::send_test_delivery(app, r, answered_204)
+                    .await
+                    .unwrap()
+            })
         }),
     ]
 }
@@ -271,7 +298,7 @@ async fn every_handler_needs_an_identity_and_admin_role() {
 async fn other_orgs_and_malformed_ids_are_not_found() {
     let app = app();
     seed(&app, OrgId::new(7)).await;
-    for name in ["update-endpoint", "delete-endpoint"] {
+    for name in ["update-endpoint", "delete-endpoint", "send-test-delivery"] {
         let response = every_handler()
             .into_iter()
             .find(|(n, _)| *n == name)
@@ -327,6 +354,25 @@ impl EndpointStore for BrokenStore {
     }
 }
 
+impl DeliveryLogStore for BrokenStore {
+    async fn record_delivery(&self, _: &DeliveryRecord, _: Timestamp) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+    async fn end_delivery(&self, _: &DeliveryRef, _: u32) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+    async fn deliveries(
+        &self,
+        _: OrgId,
+        _: &DeliveryFilter,
+        _: Option<&LogKey>,
+        _: usize,
+        _: Timestamp,
+    ) -> Result<DeliveryPage, StoreError> {
+        Err((self.0)())
+    }
+}
+
 #[tokio::test]
 async fn storage_failures_say_nothing_about_themselves() {
     let cases: [(fn() -> StoreError, StatusCode); 2] = [
@@ -346,6 +392,13 @@ async fn storage_failures_say_nothing_about_themselves() {
             handlers::create_endpoint(&app, request(&sample_event("create-endpoint"))).await,
             handlers::update_endpoint(&app, request(&sample_event("update-endpoint"))).await,
             handlers::delete_endpoint(&app, request(&sample_event("delete-endpoint"))).await,
+            handlers::list_deliveries(&app, request(&sample_event("list-deliveries"))).await,
+            handlers::send_test_delivery(
+                &app,
+                request(&sample_event("send-test-delivery")),
+                answered_204,
+            )
+            .await,
         ];
         for response in responses {
             let response = response.unwrap();
@@ -390,4 +443,284 @@ async fn legacy_webhook_events_set_then_read_it_back() {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A failed delivery record of the sample org, `n` seconds into November 2026.
+fn failed_record(org: OrgId, n: i64) -> DeliveryRecord {
+    let started = Timestamp::parse("2026-11-02T00:00:00.000Z")
+        .unwrap()
+        .unix_millis()
+        + n * 1_000;
+    DeliveryRecord {
+        org_id: org,
+        event_id: uuid::Uuid::new_v4(),
+        endpoint_id: EndpointId::parse(SAMPLE_ID),
+        endpoint_label: "Billing alerts".into(),
+        url: "https://hooks.example.com/thunderphone".into(),
+        event_type: EventType::CallGraded,
+        agent_id: None,
+        call_id: Some(n),
+        started_at: at(started),
+        status: DeliveryStatus::Failed,
+        attempt_count: 3,
+        http_status: Some(500),
+        failure_category: Some(FailureCategory::HttpError),
+        last_attempt_at: at(started + 60_000),
+        next_retry_at: None,
+        test: false,
+    }
+}
+
+#[tokio::test]
+async fn list_deliveries_event_pages_with_sealed_cursors() {
+    let app = app();
+    let forever = at(4_000_000_000_000);
+    for n in 0..5 {
+        app.store
+            .record_delivery(&failed_record(SAMPLE_ORG, n), forever)
+            .await
+            .unwrap();
+        app.store
+            .record_delivery(&failed_record(OrgId::new(7), n), forever)
+            .await
+            .unwrap();
+        let delivered = DeliveryRecord {
+            status: DeliveryStatus::Delivered,
+            ..failed_record(SAMPLE_ORG, n)
+        };
+        app.store
+            .record_delivery(&delivered, forever)
+            .await
+            .unwrap();
+    }
+    let mut event = sample_event("list-deliveries");
+    event["rawQueryString"] = "status=failed&since=2026-11-01T00%3A00%3A00Z&limit=2".into();
+    let first = handlers::list_deliveries(&app, request(&event))
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first = body_json(&first);
+    assert_eq!(
+        (first["has_more"].as_bool(), first["limit"].as_u64()),
+        (Some(true), Some(2))
+    );
+    let record = &first["results"][0];
+    assert_eq!(
+        field_names(record),
+        [
+            "attempt_count",
+            "call_id",
+            "endpoint_id",
+            "endpoint_label",
+            "event_id",
+            "event_type",
+            "failure_category",
+            "http_status",
+            "last_attempt_at",
+            "next_retry_at",
+            "source",
+            "status",
+            "test",
+            "url",
+        ]
+    );
+    assert_eq!(
+        (
+            &record["call_id"],
+            &record["source"],
+            &record["status"],
+            &record["endpoint_id"],
+            &record["failure_category"],
+            &record["last_attempt_at"],
+        ),
+        (
+            &Value::from(4),
+            &Value::from("endpoint"),
+            &Value::from("failed"),
+            &Value::from(SAMPLE_ID),
+            &Value::from("http_error"),
+            &Value::from("2026-11-02T00:01:04.000Z"),
+        )
+    );
+
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let mut next = event.clone();
+    next["rawQueryString"] = format!(
+        "{}&cursor={cursor}",
+        event["rawQueryString"].as_str().unwrap()
+    )
+    .into();
+    let mut seen = vec![
+        first["results"][0]["call_id"].clone(),
+        first["results"][1]["call_id"].clone(),
+    ];
+    loop {
+        let page = body_json(
+            &handlers::list_deliveries(&app, request(&next))
+                .await
+                .unwrap(),
+        );
+        seen.extend(
+            page["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["call_id"].clone()),
+        );
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            assert_eq!(page["has_more"], false);
+            break;
+        };
+        next["rawQueryString"] = format!(
+            "{}&cursor={cursor}",
+            event["rawQueryString"].as_str().unwrap()
+        )
+        .into();
+    }
+    assert_eq!(
+        seen,
+        [4, 3, 2, 1, 0].map(Value::from),
+        "newest first, each once, failed only"
+    );
+
+    // The cursor is bound to its org and filters, and any change to it is refused.
+    let refused = |query: String, org: Value| {
+        let mut event = event.clone();
+        event["rawQueryString"] = query.into();
+        event["requestContext"]["authorizer"]["lambda"]["org_id"] = org;
+        let app = &app;
+        async move {
+            let response = handlers::list_deliveries(app, request(&event))
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+            let body = body_json(&response);
+            assert!(body["errors"]["cursor"].is_array(), "{body}");
+        }
+    };
+    let filtered = "status=failed&since=2026-11-01T00%3A00%3A00Z&limit=2";
+    refused(
+        format!("status=delivered&since=2026-11-01T00%3A00%3A00Z&cursor={cursor}"),
+        42.into(),
+    )
+    .await;
+    refused(format!("{filtered}&cursor={cursor}"), 7.into()).await;
+    let mut tampered = cursor.clone().into_bytes();
+    tampered[3] ^= 1;
+    refused(
+        format!("{filtered}&cursor={}", String::from_utf8(tampered).unwrap()),
+        42.into(),
+    )
+    .await;
+    refused(format!("{filtered}&cursor=bm90LWEtY3Vyc29y"), 42.into()).await;
+    // A new limit with the same filters is fine.
+    let mut wider = event.clone();
+    wider["rawQueryString"] =
+        format!("status=failed&since=2026-11-01T00%3A00%3A00Z&limit=50&cursor={cursor}").into();
+    let wider = body_json(
+        &handlers::list_deliveries(&app, request(&wider))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(wider["results"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn list_deliveries_names_every_bad_parameter() {
+    let app = app();
+    let mut event = sample_event("list-deliveries");
+    event["rawQueryString"] = "limit=500&status=lost&agent_id=-1&color=red".into();
+    let response = handlers::list_deliveries(&app, request(&event))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = body_json(&response);
+    let named: Vec<&String> = body["errors"].as_object().unwrap().keys().collect();
+    assert_eq!(named, ["agent_id", "color", "limit", "status"]);
+    assert!(body["detail"].as_str().unwrap().contains("limit"));
+}
+
+#[tokio::test]
+async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
+    let app = app();
+    let endpoint = seed(&app, SAMPLE_ORG).await;
+    let asked = std::sync::Mutex::new(None);
+    let response = handlers::send_test_delivery(
+        &app,
+        request(&sample_event("send-test-delivery")),
+        |endpoint, _, event_type| {
+            *asked.lock().unwrap() = Some((endpoint.id, event_type));
+            answered_204(endpoint, SigningSecret::generate().unwrap(), event_type)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        body_json(&response),
+        serde_json::json!({
+            "success": true, "status": "delivered", "response_code": 204, "error": "",
+            "event_id": "00000000-0000-0000-0000-000000000007", "event_type": "call.graded",
+        })
+    );
+    assert_eq!(
+        *asked.lock().unwrap(),
+        Some((endpoint.id, EventType::CallGraded))
+    );
+
+    let mut no_body = sample_event("send-test-delivery");
+    no_body.as_object_mut().unwrap().remove("body");
+    let response = handlers::send_test_delivery(&app, request(&no_body), answered_204)
+        .await
+        .unwrap();
+    assert_eq!(body_json(&response)["event_type"], "test-call.completed");
+
+    let mut unknown_type = sample_event("send-test-delivery");
+    unknown_type["body"] = r#"{"event_type": "call.incoming"}"#.into();
+    let response = handlers::send_test_delivery(&app, request(&unknown_type), |_, _, _| async {
+        panic!("nothing is sent for a bad request")
+    })
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(body_json(&response)["errors"]["event_type"].is_array());
+}
+
+#[tokio::test]
+async fn a_failed_test_delivery_is_still_a_200_that_says_why() {
+    let app = app();
+    seed(&app, SAMPLE_ORG).await;
+    let response = handlers::send_test_delivery(
+        &app,
+        request(&sample_event("send-test-delivery")),
+        |_, _, event_type| async move {
+            Ok(TestDelivery {
+                event_id: uuid::Uuid::from_u128(8),
+                event_type,
+                outcome: AttemptOutcome::Failed {
+                    status: None,
+                    category: FailureCategory::Timeout,
+                },
+                error: Some("timed out after 30 s".into()),
+            })
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = body_json(&response);
+    assert_eq!(
+        (
+            &body["success"],
+            &body["status"],
+            &body["response_code"],
+            &body["error"]
+        ),
+        (
+            &Value::from(false),
+            &Value::from("failed"),
+            &Value::Null,
+            &Value::from("timed out after 30 s")
+        )
+    );
 }
