@@ -41,3 +41,10 @@ def test_dev_server_table_matches_the_template():
 
     assert indexes(live) == indexes(declared)
     assert indexes(declared), "the failure-streak index is declared"
+
+    ttl = dynamodb.describe_time_to_live(TableName=os.environ["WEBHOOKS_DEV_SERVER_TABLE"])
+    ttl = ttl["TimeToLiveDescription"]
+    declared_ttl = declared["TimeToLiveSpecification"]
+    assert declared_ttl["Enabled"] is True
+    assert ttl["TimeToLiveStatus"] == "ENABLED"
+    assert ttl["AttributeName"] == declared_ttl["AttributeName"] == "expires_at"

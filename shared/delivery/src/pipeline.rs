@@ -126,12 +126,13 @@ pub(crate) async fn log_delivery(
     store.record_delivery(record, expires_at).await
 }
 
-/// Signs the job's data for the target and sends it, within the event type's timeout.
+/// Signs the job's data for the target and sends it, waiting at most `timeout` for the answer.
 pub(crate) async fn send_signed(
     sender: &Sender,
     target: &Target,
     job: &DeliveryJob,
     now: Timestamp,
+    timeout: Duration,
 ) -> Sent {
     let body = payload::body(target.event_name, &job.data);
     let headers = signature::headers(
@@ -141,12 +142,7 @@ pub(crate) async fn send_signed(
         &body,
     );
     sender
-        .send(
-            target.url.as_str(),
-            body,
-            &headers,
-            timeout_for(job.event_type),
-        )
+        .send(target.url.as_str(), body, &headers, timeout)
         .await
 }
 
@@ -216,7 +212,8 @@ where
             }
         };
         let started_at = *job.first_attempt_at.get_or_insert(now);
-        let sent = send_signed(&self.sender, &target, &job, now).await;
+        let timeout = timeout_for(job.event_type);
+        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
         job.attempts += 1;
         let attempt = Attempt {
             at: now,

@@ -8,9 +8,13 @@ use webhook_domain::{Attempt, Clock, Endpoint, EventType, SigningSecret, TestDel
 use webhook_store::{DeliveryLogStore, StoreError};
 
 use crate::event::DeliveryJob;
-use crate::pipeline::{Pipeline, Target, log_delivery, send_signed};
+use crate::pipeline::{Pipeline, Target, log_delivery, send_signed, timeout_for};
 use crate::samples;
 use crate::sender::Sender;
+
+/// The caller waits for the answer, and API Gateway gives up on an integration after 30 s:
+/// a test waits at most this long for the receiver (blocking types keep their 2 s).
+pub const MAX_TEST_WAIT: Duration = Duration::from_secs(10);
 
 pub struct TestDeliveries<S> {
     pub store: S,
@@ -52,7 +56,8 @@ impl<S: DeliveryLogStore> TestDeliveries<S> {
             not_before: None,
         };
         let target = Target::endpoint(endpoint, secret, event_type);
-        let sent = send_signed(&self.sender, &target, &job, now).await;
+        let timeout = timeout_for(event_type).min(MAX_TEST_WAIT);
+        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
         let attempt = Attempt {
             at: now,
             outcome: sent.outcome,
