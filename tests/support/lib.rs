@@ -256,16 +256,37 @@ pub async fn moto_queue(counter: &RequestCounter) -> (aws_sdk_sqs::Client, Strin
 /// dev-server on the embedded store with the in-process delivery pipeline, as `cargo run -p
 /// dev-server` starts it.
 pub async fn start_delivering(schedule: webhook_delivery::schedule::RetrySchedule) -> Api {
+    start_delivering_on(Backend::Embedded, schedule, true).await
+}
+
+/// dev-server with the in-process delivery pipeline on either store; `allow_private` lets it
+/// deliver to loopback receivers (dev-server's default), otherwise the production rule applies.
+pub async fn start_delivering_on(
+    backend: Backend,
+    schedule: webhook_delivery::schedule::RetrySchedule,
+    allow_private: bool,
+) -> Api {
+    match backend {
+        Backend::Embedded => delivering(MemoryStore::new(), schedule, allow_private).await,
+        Backend::Moto => delivering(moto_store().await.0, schedule, allow_private).await,
+    }
+}
+
+async fn delivering<S: webhook_store::Store>(
+    store: S,
+    schedule: webhook_delivery::schedule::RetrySchedule,
+    allow_private: bool,
+) -> Api {
     use webhook_delivery::local::{LocalQueue, run_worker};
     use webhook_delivery::pipeline::Pipeline;
 
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(store);
     let app = App::new(store.clone(), Settings::default()).unwrap();
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
         store,
         queue,
-        sender: webhook_delivery::sender::Sender::new(true).unwrap(),
+        sender: webhook_delivery::sender::Sender::new(allow_private).unwrap(),
         clock: app.clock.clone(),
         schedule,
         log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
@@ -277,4 +298,91 @@ pub async fn start_delivering(schedule: webhook_delivery::schedule::RetrySchedul
         base: format!("http://{addr}"),
         http: reqwest::Client::new(),
     }
+}
+
+/// How a test receiver answers one request.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    Status(u16),
+    /// Reads the request and never answers.
+    Hang,
+}
+
+/// Requests a receiver got, raw (head and body).
+pub type Received = Arc<Mutex<Vec<String>>>;
+
+/// A receiver on a loopback port answering `answers` in turn (then 200), keeping each request.
+pub async fn receiver(answers: Vec<Answer>) -> (u16, Received) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Received::default();
+    let seen = got.clone();
+    tokio::spawn(async move {
+        let mut answers = answers.into_iter();
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buffer = vec![0u8; 65536];
+            // Read until the body the head announces is in.
+            loop {
+                let n = stream.read(&mut buffer).await.unwrap_or(0);
+                request.extend_from_slice(&buffer[..n]);
+                if n == 0 || is_complete(&request) {
+                    break;
+                }
+            }
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&request).to_string());
+            match answers.next().unwrap_or(Answer::Status(200)) {
+                Answer::Status(status) => {
+                    let reply = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    let _ = stream.write_all(reply.as_bytes()).await;
+                }
+                Answer::Hang => {
+                    tokio::spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                        drop(stream);
+                    });
+                }
+            }
+        }
+    });
+    (port, got)
+}
+
+fn is_complete(request: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(request);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    body.len() >= length
+}
+
+/// Waits (up to 5 s) until the receiver has `count` requests.
+pub async fn wait_for(got: &Received, count: usize) {
+    for _ in 0..100 {
+        if got.lock().unwrap().len() >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "expected {count} deliveries, got {}",
+        got.lock().unwrap().len()
+    );
 }

@@ -1,56 +1,17 @@
 //! `POST /_dev/events` on dev-server: a published event reaches a receiver, signed, and is
 //! retried on the demo schedule.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use system_tests::{ORG_A_ADMIN, ORG_A_MEMBER, ORG_B_ADMIN, start_delivering};
-
-/// A receiver on a loopback port answering the given statuses in turn (then 200), keeping bodies.
-async fn receiver(statuses: Vec<u16>) -> (u16, Arc<Mutex<Vec<String>>>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let seen = got.clone();
-    tokio::spawn(async move {
-        let mut statuses = statuses.into_iter();
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let mut buffer = vec![0u8; 65536];
-            let n = stream.read(&mut buffer).await.unwrap();
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&buffer[..n]).to_string());
-            let status = statuses.next().unwrap_or(200);
-            let reply =
-                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-            stream.write_all(reply.as_bytes()).await.unwrap();
-        }
-    });
-    (port, got)
-}
-
-async fn wait_for(got: &Arc<Mutex<Vec<String>>>, count: usize) {
-    for _ in 0..100 {
-        if got.lock().unwrap().len() >= count {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "expected {count} deliveries, got {}",
-        got.lock().unwrap().len()
-    );
-}
+use system_tests::{
+    Answer, ORG_A_ADMIN, ORG_A_MEMBER, ORG_B_ADMIN, receiver, start_delivering, wait_for,
+};
 
 #[tokio::test]
 async fn a_published_event_reaches_the_receiver_and_failures_are_retried() {
     let api = start_delivering("200ms,200ms".parse().unwrap()).await;
-    let (port, got) = receiver(vec![500, 503]).await;
+    let (port, got) = receiver(vec![Answer::Status(500), Answer::Status(503)]).await;
     let created = api
         .create(ORG_A_ADMIN, json!({"label": "local", "url": format!("http://127.0.0.1:{port}/hook"), "events": ["call.graded"]}))
         .await;

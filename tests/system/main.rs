@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod deliveries;
 mod delivery_aws;
 mod dev_events;
 mod legacy;
@@ -10,6 +11,7 @@ mod request_counts;
 mod sweeper;
 
 use base64::Engine;
+use deliveries::*;
 use serde_json::{Value, json};
 use system_tests::{
     Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_A_OWNER, ORG_B_ADMIN, start,
@@ -34,6 +36,9 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores! {
+    test_deliveries_report_what_the_receiver_did,
+    test_deliveries_keep_to_the_address_rules,
+    the_log_follows_events_to_endpoints_and_the_legacy_url,
     the_full_lifecycle,
     lists_oldest_first,
     only_admins_and_owners_get_in,

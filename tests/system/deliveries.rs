@@ -1,0 +1,388 @@
+//! The delivery log and test deliveries over HTTP, through dev-server's in-process pipeline, on
+//! both stores.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use system_tests::{
+    Answer, Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_B_ADMIN, Received, receiver,
+    start_delivering_on, wait_for,
+};
+
+const LOG: &str = "/v1/developer/webhook-deliveries";
+
+fn hook(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/hook")
+}
+
+async fn test_delivery(api: &Api, key: &str, id: &str, body: Option<Value>) -> system_tests::Reply {
+    api.send(
+        "POST",
+        &format!("{COLLECTION}/{id}/test"),
+        Some(key),
+        body.map(|b| b.to_string()),
+    )
+    .await
+}
+
+/// The body and the hex signature header of a raw request the receiver kept.
+fn body_and_signature(raw: &str) -> (String, String) {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
+    let signature = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("x-thunderphone-signature")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap();
+    (body.to_owned(), signature)
+}
+
+fn hex_hmac(secret: &str, body: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn log(api: &Api, key: &str, query: &str) -> system_tests::Reply {
+    api.send("GET", &format!("{LOG}?{query}"), Some(key), None)
+        .await
+}
+
+pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
+    let api = start_delivering_on(backend, "1s".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(204), Answer::Status(500)]).await;
+    let (hanging, _) = receiver(vec![Answer::Hang]).await;
+    // Whatever its status: a paused endpoint can still be tested.
+    let created = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "Paused", "url": hook(port), "events": ["web.tool"], "status": "disabled"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+
+    let delivered = test_delivery(
+        &api,
+        ORG_A_ADMIN,
+        &id,
+        Some(json!({"event_type": "call.graded"})),
+    )
+    .await;
+    assert_eq!(delivered.status, 200, "{:?}", delivered.body);
+    let delivered_id = delivered.body["event_id"].as_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&delivered_id).is_ok());
+    assert_eq!(
+        delivered.body,
+        json!({"success": true, "status": "delivered", "response_code": 204, "error": "",
+               "event_id": delivered_id, "event_type": "call.graded"})
+    );
+    wait_for(&got, 1).await;
+    let (body, signature) = body_and_signature(&got.lock().unwrap()[0]);
+    assert_eq!(
+        signature,
+        hex_hmac(&secret, &body),
+        "signed with the endpoint's secret"
+    );
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["type"], "call.graded");
+    assert_eq!(sent["data"]["test"], true, "marked as a test");
+    assert!(
+        sent["data"]["call_id"].is_number(),
+        "a realistic payload: {sent}"
+    );
+
+    let failed = test_delivery(&api, ORG_A_ADMIN, &id, None).await;
+    assert_eq!(
+        (
+            &failed.body["success"],
+            &failed.body["status"],
+            &failed.body["response_code"],
+            &failed.body["event_type"],
+        ),
+        (
+            &json!(false),
+            &json!("failed"),
+            &json!(500),
+            &json!("test-call.completed")
+        ),
+    );
+    assert!(!failed.body["error"].as_str().unwrap().is_empty());
+
+    let moved = api
+        .patch(ORG_A_ADMIN, &id, json!({"url": hook(hanging)}))
+        .await;
+    assert_eq!(moved.status, 200);
+    let started = std::time::Instant::now();
+    let timed_out = test_delivery(
+        &api,
+        ORG_A_ADMIN,
+        &id,
+        Some(json!({"event_type": "telephony.incoming"})),
+    )
+    .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "a blocking type waits 2 s"
+    );
+    assert_eq!(
+        (&timed_out.body["success"], &timed_out.body["response_code"]),
+        (&json!(false), &Value::Null)
+    );
+    assert!(!timed_out.body["error"].as_str().unwrap().is_empty());
+
+    // No retries, no status change, and all three in the log, newest first.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(got.lock().unwrap().len(), 2, "no retry of the failed test");
+    let listed = api.list(ORG_A_ADMIN).await;
+    assert_eq!(listed.body[0]["status"], "disabled");
+    let page = log(&api, ORG_A_ADMIN, "").await;
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    let results = page.body["results"].as_array().unwrap();
+    let summary: Vec<(&str, &str, Value, Value)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["event_type"].as_str().unwrap(),
+                r["status"].as_str().unwrap(),
+                r["http_status"].clone(),
+                r["test"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("telephony.incoming", "failed", Value::Null, json!(true)),
+            ("test-call.completed", "failed", json!(500), json!(true)),
+            ("call.graded", "delivered", json!(204), json!(true)),
+        ]
+    );
+    assert_eq!(results[2]["event_id"], delivered_id);
+    assert_eq!(results[0]["failure_category"], "timeout");
+    assert_eq!(results[1]["failure_category"], "http_error");
+    assert_eq!(results[2]["url"], hook(port));
+    assert_eq!(results[0]["url"], hook(hanging));
+
+    // Only admins of the endpoint's own organization, only the nine types.
+    assert_eq!(
+        test_delivery(&api, ORG_B_ADMIN, &id, None).await.status,
+        404
+    );
+    assert_eq!(
+        test_delivery(&api, ORG_A_MEMBER, &id, None).await.status,
+        403
+    );
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_eq!(
+        test_delivery(&api, ORG_A_ADMIN, &unknown, None)
+            .await
+            .status,
+        404
+    );
+    let bad = test_delivery(
+        &api,
+        ORG_A_ADMIN,
+        &id,
+        Some(json!({"event_type": "call.incoming"})),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(!bad.field_errors("event_type").is_empty());
+    assert_eq!(log(&api, ORG_B_ADMIN, "").await.body["results"], json!([]));
+}
+
+pub async fn test_deliveries_keep_to_the_address_rules(backend: Backend) {
+    // The production rule: nothing on loopback or private networks.
+    let api = start_delivering_on(backend, "1s".parse().unwrap(), false).await;
+    let (port, got) = receiver(vec![]).await;
+    let created = api
+        .create(ORG_A_ADMIN, json!({"label": "Local", "url": hook(port)}))
+        .await;
+    let id = created.body["id"].as_str().unwrap();
+    let refused = test_delivery(&api, ORG_A_ADMIN, id, None).await;
+    assert_eq!(refused.status, 200);
+    assert_eq!(
+        (&refused.body["success"], &refused.body["response_code"]),
+        (&json!(false), &Value::Null)
+    );
+    let error = refused.body["error"].as_str().unwrap();
+    assert!(error.contains("loopback"), "{error}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(got.lock().unwrap().is_empty(), "never connected");
+}
+
+/// Publishes an event for org A through dev-server.
+async fn publish(api: &Api, event: Value) {
+    let reply = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(event.to_string()),
+        )
+        .await;
+    assert_eq!(reply.status, 202, "{:?}", reply.body);
+}
+
+/// Every page of the log under `query`, following cursors, checking each page's shape.
+async fn every_page(api: &Api, query: &str, limit: usize) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut full = format!("{query}&limit={limit}");
+        if let Some(cursor) = &cursor {
+            full.push_str(&format!("&cursor={cursor}"));
+        }
+        let page = log(api, ORG_A_ADMIN, &full).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        assert_eq!(page.body["limit"], limit);
+        let results = page.body["results"].as_array().unwrap();
+        if page.body["has_more"] == true {
+            assert_eq!(results.len(), limit, "no short page while more exist");
+        }
+        all.extend(results.iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+pub async fn the_log_follows_events_to_endpoints_and_the_legacy_url(backend: Backend) {
+    let api = start_delivering_on(backend, "300ms".parse().unwrap(), true).await;
+    let (ok_port, ok_got) = receiver(vec![]).await;
+    let (flaky_port, flaky_got) = receiver(vec![Answer::Status(503)]).await;
+    let (legacy_port, legacy_got) = receiver(vec![]).await;
+    let steady = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "Steady", "url": hook(ok_port)}),
+        )
+        .await
+        .body;
+    let flaky = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "Flaky", "url": hook(flaky_port), "events": ["call.graded"], "agent_id": 5}),
+        )
+        .await
+        .body;
+    let legacy = api
+        .send(
+            "PUT",
+            "/v1/webhook",
+            Some(ORG_A_ADMIN),
+            Some(json!({"url": hook(legacy_port)}).to_string()),
+        )
+        .await;
+    assert_eq!(legacy.status, 200);
+
+    publish(
+        &api,
+        json!({"type": "call.graded", "agent_id": 5, "data": {"call_id": 4711}}),
+    )
+    .await;
+    publish(
+        &api,
+        json!({"type": "telephony.incoming", "data": {"call_id": 4712}}),
+    )
+    .await;
+    publish(
+        &api,
+        json!({"type": "call.graded", "data": {"call_id": "c_3"}}),
+    )
+    .await;
+    // steady: 3 events; flaky: the agent 5 one, failed once then retried; legacy: all 3.
+    wait_for(&ok_got, 3).await;
+    wait_for(&flaky_got, 2).await;
+    wait_for(&legacy_got, 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let everything = every_page(&api, "since=2000-01-01T00:00:00Z", 2).await;
+    assert_eq!(everything.len(), 7, "{everything:#?}");
+    let times: Vec<&str> = everything
+        .iter()
+        .map(|r| r["last_attempt_at"].as_str().unwrap())
+        .collect();
+    assert!(
+        everything.iter().all(|r| r["status"] == "delivered"),
+        "{everything:#?}"
+    );
+    assert_eq!(times.len(), 7);
+
+    let legacy_records = everything
+        .iter()
+        .filter(|r| r["source"] == "legacy")
+        .count();
+    assert_eq!(legacy_records, 3);
+    let legacy_incoming = everything
+        .iter()
+        .find(|r| r["source"] == "legacy" && r["event_type"] == "telephony.incoming")
+        .unwrap();
+    assert_eq!(
+        (
+            &legacy_incoming["endpoint_id"],
+            &legacy_incoming["url"],
+            &legacy_incoming["call_id"]
+        ),
+        (&json!(""), &json!(hook(legacy_port)), &json!(4712))
+    );
+
+    let flaky_id = flaky["id"].as_str().unwrap();
+    let flaky_records = every_page(&api, &format!("endpoint_id={flaky_id}"), 1).await;
+    assert_eq!(flaky_records.len(), 1);
+    assert_eq!(
+        (
+            &flaky_records[0]["attempt_count"],
+            &flaky_records[0]["http_status"],
+            &flaky_records[0]["endpoint_label"],
+            &flaky_records[0]["call_id"],
+        ),
+        (&json!(2), &json!(200), &json!("Flaky"), &json!(4711))
+    );
+    assert_eq!(
+        every_page(&api, "agent_id=5", 1).await.len(),
+        3,
+        "steady, flaky, legacy"
+    );
+    assert_eq!(every_page(&api, "event_type=call.graded", 1).await.len(), 5);
+    assert_eq!(every_page(&api, "status=retrying", 1).await.len(), 0);
+    assert_eq!(
+        every_page(&api, "since=2999-01-01T00:00:00Z", 1)
+            .await
+            .len(),
+        0
+    );
+
+    // Deleting an endpoint leaves its records readable.
+    let steady_id = steady["id"].as_str().unwrap();
+    assert_eq!(api.delete(ORG_A_ADMIN, steady_id).await.status, 204);
+    let kept = every_page(&api, &format!("endpoint_id={steady_id}"), 50).await;
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().all(|r| r["endpoint_label"] == "Steady"));
+
+    // A cursor is bound to its organization and filters.
+    let first = log(&api, ORG_A_ADMIN, "limit=1").await;
+    let cursor = first.body["next_cursor"].as_str().unwrap();
+    let elsewhere = log(&api, ORG_B_ADMIN, &format!("limit=1&cursor={cursor}")).await;
+    assert_eq!(elsewhere.status, 400);
+    assert!(!elsewhere.field_errors("cursor").is_empty());
+    let refiltered = log(
+        &api,
+        ORG_A_ADMIN,
+        &format!("limit=1&status=failed&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(refiltered.status, 400);
+    let bad = log(&api, ORG_A_ADMIN, "limit=0&since=soon&endpoint_id=x").await;
+    assert_eq!(bad.status, 400);
+    for name in ["limit", "since", "endpoint_id"] {
+        assert!(!bad.field_errors(name).is_empty(), "{name}");
+    }
+    assert_eq!(log(&api, ORG_A_MEMBER, "").await.status, 403);
+    let _: &Received = &ok_got;
+}
