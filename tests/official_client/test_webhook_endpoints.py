@@ -127,3 +127,141 @@ def test_the_legacy_webhook_routes():
     assert patched.url == "https://legacy.example.com/b" and patched.secret == created.secret
     read = webhook_list.sync(client=admin)
     assert read.url == patched.url and read.secret == created.secret and read.created_at == created.created_at
+
+
+class Receiver:
+    """A webhook receiver on a loopback port: answers the given statuses in turn (then 200)."""
+
+    def __init__(self, statuses=()):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests = []
+        pending = list(statuses)
+        received = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                received.append((self.headers, body))
+                self.send_response(pending.pop(0) if pending else 200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+
+    def wait_for(self, count):
+        import time
+
+        deadline = time.monotonic() + 10
+        while len(self.requests) < count:
+            assert time.monotonic() < deadline, f"expected {count} requests, got {len(self.requests)}"
+            time.sleep(0.05)
+
+
+def hex_hmac(secret, body):
+    import hashlib
+    import hmac
+
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_test_deliveries_and_the_delivery_log():
+    import datetime
+    import json
+
+    import httpx
+    from thunderphone.generated.api.developer import developer_webhook_deliveries_list as deliveries
+    from thunderphone.generated.api.webhook import webhook_update
+    from thunderphone.generated.api.webhooks import developer_webhook_endpoints_test as send_test
+    from thunderphone.generated.models.developer_webhook_deliveries_list_status import (
+        DeveloperWebhookDeliveriesListStatus,
+    )
+    from thunderphone.generated.models.developer_webhook_delivery_source_enum import (
+        DeveloperWebhookDeliverySourceEnum,
+    )
+    from thunderphone.generated.models.developer_webhook_endpoints_test_body import (
+        DeveloperWebhookEndpointsTestBody,
+    )
+    from thunderphone.generated.models.event_type_enum import EventTypeEnum
+    from thunderphone.generated.models.organization_webhook_request import OrganizationWebhookRequest
+
+    admin = client()
+    started = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=1)
+    endpoint_receiver = Receiver([200, 500])
+    created = create.sync(
+        client=admin,
+        body=DeveloperWebhookEndpointCreateUpdateRequest(label="Tested", url=endpoint_receiver.url),
+    )
+
+    delivered = send_test.sync(
+        created.id, client=admin, body=DeveloperWebhookEndpointsTestBody(event_type=EventTypeEnum.CALL_GRADED)
+    )
+    assert (delivered.success, delivered.status, delivered.response_code, delivered.error) == (
+        True,
+        "delivered",
+        200,
+        "",
+    )
+    assert delivered.event_type == "call.graded"
+    headers, body = endpoint_receiver.requests[0]
+    assert headers["X-ThunderPhone-Signature"] == hex_hmac(created.secret, body)
+    sent = json.loads(body)
+    assert sent["type"] == "call.graded" and sent["data"]["test"] is True
+
+    failed = send_test.sync(created.id, client=admin)
+    assert (failed.success, failed.status, failed.response_code) == (False, "failed", 500)
+    assert failed.event_type == "test-call.completed" and failed.error
+
+    legacy_receiver = Receiver()
+    webhook_update.sync(client=admin, body=OrganizationWebhookRequest(url=legacy_receiver.url))
+    published = httpx.post(
+        f"{BASE_URL}/_dev/events",
+        headers={"authorization": "Bearer sk_test_admin"},
+        json={"type": "telephony.complete", "data": {"call_id": 99}},
+    )
+    assert published.status_code == 202
+    endpoint_receiver.wait_for(3)
+    legacy_receiver.wait_for(1)
+    assert json.loads(legacy_receiver.requests[0][1])["type"] == "call.complete"
+
+    # Every record since the test began, one per page, following the cursors.
+    records, cursor = [], UNSET
+    for _ in range(20):
+        page = deliveries.sync(client=admin, since=started, limit=1, cursor=cursor)
+        assert page.limit == 1 and len(page.results) == 1
+        records.extend(page.results)
+        if not page.has_more:
+            assert page.next_cursor is None
+            break
+        cursor = page.next_cursor
+    mine = [r for r in records if r.endpoint_id == str(created.id) or r.source.value == "legacy"]
+    assert len(mine) == 4, records
+    legacy = [r for r in mine if r.source == DeveloperWebhookDeliverySourceEnum.LEGACY]
+    assert len(legacy) == 1
+    assert (legacy[0].event_type, legacy[0].call_id, legacy[0].url) == ("telephony.complete", 99, legacy_receiver.url)
+    assert all(r.last_attempt_at >= started for r in mine)
+
+    only_failed = deliveries.sync(
+        client=admin, endpoint_id=str(created.id), status=DeveloperWebhookDeliveriesListStatus.FAILED
+    )
+    assert [(r.http_status, r.attempt_count, r.endpoint_label) for r in only_failed.results] == [(500, 1, "Tested")]
+    assert not only_failed.has_more and only_failed.next_cursor is None and only_failed.limit == 50
+
+    # Refusals are statuses; this client does not raise on them.
+    lenient = AuthenticatedClient(base_url=BASE_URL, token="sk_test_admin")
+    first = deliveries.sync(client=admin, limit=1)
+    tampered = first.next_cursor[:-2] + ("AA" if not first.next_cursor.endswith("AA") else "BB")
+    assert deliveries.sync_detailed(client=lenient, limit=1, cursor=tampered).status_code == 400
+    other_filters = deliveries.sync_detailed(
+        client=lenient, limit=1, event_type="call.graded", cursor=first.next_cursor
+    )
+    assert other_filters.status_code == 400
+    assert deliveries.sync_detailed(client=lenient, limit=201).status_code == 400
+    assert send_test.sync_detailed(uuid.uuid4(), client=lenient).status_code == 404
+    delete.sync_detailed(created.id, client=admin)
