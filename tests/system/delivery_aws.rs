@@ -16,10 +16,10 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::sqs::{DeadLetters, SqsQueue};
 use webhook_domain::{
-    Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId,
-    SigningSecret, SystemClock,
+    Clock, DeliveryFilter, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
+    EventSubscription, Label, OrgId, SigningSecret, SystemClock,
 };
-use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
+use webhook_store::{DeliveryLogStore, DeliveryStatsStore, DynamoStore, EndpointStore};
 
 fn sample(name: &str) -> SqsEvent {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -198,7 +198,7 @@ async fn the_fan_out_lambda_queues_jobs_and_dead_letters_malformed_events() {
 #[tokio::test]
 async fn the_delivery_lambda_delivers_the_sample_job() {
     let counter = RequestCounter::default();
-    let (store, _) = moto_store().await;
+    let (store, dynamodb) = moto_store().await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();
@@ -220,12 +220,23 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
     });
     let endpoint = sample_endpoint(&store, &format!("http://127.0.0.1:{port}/hook")).await;
     let (worker, client, jobs_url, _) = worker(store, &counter).await;
+    dynamodb.take();
 
     let response = worker
         .deliver(LambdaEvent::new(sample("deliver-sqs"), Context::default()))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        dynamodb.take_by_operation(),
+        [
+            ("TransactGetItems".to_owned(), 1),
+            ("UpdateItem".to_owned(), 1),
+            ("PutItem".to_owned(), 1),
+        ]
+        .into(),
+        "read endpoint and secret, record the stats, write the log record"
+    );
     let request = got.lock().unwrap().remove(0);
     assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
     assert!(request.ends_with(
@@ -239,6 +250,27 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         .unwrap()
         .unwrap();
     assert_eq!((stats.success_count, stats.last_status), (1, Some(204)));
+    let log = worker
+        .pipeline
+        .store
+        .deliveries(
+            endpoint.org_id,
+            &DeliveryFilter::default(),
+            None,
+            10,
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.records.len(), 1);
+    assert_eq!(
+        (
+            log.records[0].status,
+            log.records[0].http_status,
+            log.records[0].endpoint_id
+        ),
+        (DeliveryStatus::Delivered, Some(204), Some(endpoint.id))
+    );
     assert!(
         receive_all(&client, &jobs_url).await.is_empty(),
         "nothing to retry"

@@ -3,6 +3,10 @@
 use serde_json::json;
 use system_tests::{ORG_A_ADMIN, moto_store, start_with};
 use webhook_api::Settings;
+use webhook_domain::{
+    Clock, DeliveryRecord, DeliveryStatus, EndpointId, EventType, OrgId, SystemClock,
+};
+use webhook_store::DeliveryLogStore;
 
 #[tokio::test]
 async fn every_api_request_is_one_dynamodb_request() {
@@ -42,6 +46,84 @@ async fn every_api_request_is_one_dynamodb_request() {
 
     let refused = api
         .create(ORG_A_ADMIN, json!({"label": "bad", "url": "ftp://x"}))
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(counter.take(), 0, "invalid input never reaches DynamoDB");
+}
+
+#[tokio::test]
+async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
+    let (store, counter) = moto_store().await;
+    let now = SystemClock.now();
+    let endpoint = EndpointId::random();
+    for i in 0..120_u32 {
+        let record = DeliveryRecord {
+            org_id: OrgId::new(100),
+            event_id: uuid::Uuid::new_v4(),
+            endpoint_id: Some(endpoint),
+            endpoint_label: "Busy".into(),
+            url: "https://hooks.example.com/busy".into(),
+            event_type: EventType::WebTool,
+            agent_id: None,
+            call_id: None,
+            started_at: now,
+            status: if i % 10 == 0 {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Delivered
+            },
+            attempt_count: 1,
+            http_status: Some(200),
+            failure_category: None,
+            last_attempt_at: now,
+            next_retry_at: None,
+            test: false,
+        };
+        store
+            .record_delivery(
+                &record,
+                now.checked_add(std::time::Duration::from_secs(60)).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let writes = counter.take_by_operation();
+    assert_eq!(
+        writes,
+        [("PutItem".to_owned(), 120)].into(),
+        "one write per record"
+    );
+    let api = start_with(store, Settings::default()).await;
+    let log = "/v1/developer/webhook-deliveries";
+
+    let page = api
+        .send("GET", &format!("{log}?limit=50"), Some(ORG_A_ADMIN), None)
+        .await;
+    assert_eq!(page.body["results"].as_array().unwrap().len(), 50);
+    assert_eq!(page.body["has_more"], true);
+    assert_eq!(
+        counter.take_by_operation(),
+        [("Query".to_owned(), 8)].into(),
+        "one Query per log partition"
+    );
+
+    // A narrow filter reads on within each partition: still one page each here (1 MB pages).
+    let failed = api
+        .send(
+            "GET",
+            &format!("{log}?status=failed&limit=5"),
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(failed.body["results"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        counter.take_by_operation(),
+        [("Query".to_owned(), 8)].into()
+    );
+
+    let refused = api
+        .send("GET", &format!("{log}?limit=500"), Some(ORG_A_ADMIN), None)
         .await;
     assert_eq!(refused.status, 400);
     assert_eq!(counter.take(), 0, "invalid input never reaches DynamoDB");

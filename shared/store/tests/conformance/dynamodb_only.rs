@@ -149,3 +149,30 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
         ]
     );
 }
+
+#[tokio::test]
+async fn one_organizations_log_spreads_over_every_partition() {
+    use webhook_domain::{EndpointId, LOG_SHARDS};
+    use webhook_store::DeliveryLogStore;
+
+    let store = dynamo_store().await;
+    let endpoint = EndpointId::random();
+    for i in 0..160 {
+        let record = crate::log::record(OrgId::new(6), Some(endpoint), 1_000 + i);
+        store.record_delivery(&record, at(9_000_000)).await.unwrap();
+    }
+    for shard in 0..LOG_SHARDS {
+        let held = store
+            .client()
+            .query()
+            .table_name(store.table())
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("LOG#6#{shard}")))
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .unwrap()
+            .count;
+        assert!(held > 0, "partition {shard} holds none of 160 records");
+    }
+}
