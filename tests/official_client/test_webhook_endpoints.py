@@ -211,6 +211,13 @@ def test_test_deliveries_and_the_delivery_log():
     assert delivered.event_type == "call.graded"
     headers, body = endpoint_receiver.requests[0]
     assert headers["X-ThunderPhone-Signature"] == hex_hmac(created.secret, body)
+    # The official client's own verifier accepts the delivery, and nothing altered.
+    from thunderphone.webhooks import verify_signature
+
+    v2 = headers["X-ThunderPhone-Signature-V2"]
+    assert verify_signature(v2, secret=created.secret, method="POST", path="/hook", body=body)
+    assert not verify_signature(v2, secret=created.secret, method="POST", path="/other", body=body)
+    assert not verify_signature(v2, secret=created.secret, method="POST", path="/hook", body=body + b" ")
     sent = json.loads(body)
     assert sent["type"] == "call.graded" and sent["data"]["test"] is True
 

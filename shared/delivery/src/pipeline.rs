@@ -139,6 +139,7 @@ pub(crate) async fn send_signed(
         &target.secret,
         &job.message_id(),
         now.unix_millis() / 1000,
+        &target.url.path_and_query(),
         &body,
     );
     sender

@@ -1,5 +1,6 @@
-//! The signatures on every request: the platform's `X-ThunderPhone-Signature` and the Standard
-//! Webhooks headers.
+//! The signatures on every request: the platform's `X-ThunderPhone-Signature`, its
+//! `X-ThunderPhone-Signature-V2` (what the official client's `thunderphone.webhooks.verify_signature`
+//! checks), and the Standard Webhooks headers.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -10,6 +11,7 @@ use webhook_domain::SigningSecret;
 type HmacSha256 = Hmac<Sha256>;
 
 pub const PLATFORM_HEADER: &str = "x-thunderphone-signature";
+pub const PLATFORM_V2_HEADER: &str = "x-thunderphone-signature-v2";
 pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
 pub const SIGNATURE_HEADER: &str = "webhook-signature";
@@ -26,6 +28,19 @@ fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
 /// Lowercase hex HMAC-SHA256 of the body, keyed with the secret string's UTF-8 bytes.
 pub fn platform_signature(secret: &SigningSecret, body: &[u8]) -> String {
     hex::encode(hmac(secret.expose().as_bytes(), &[body]))
+}
+
+/// `t=<timestamp>,v1=<hex HMAC-SHA256 of "timestamp\nPOST\npath?query\nbody">`, keyed with the
+/// secret string: it also covers the time and the target, so a receiver can refuse replays.
+pub fn platform_v2_signature(
+    secret: &SigningSecret,
+    timestamp: i64,
+    path_and_query: &str,
+    body: &[u8],
+) -> String {
+    let signed = format!("{timestamp}\nPOST\n{path_and_query}\n");
+    let mac = hmac(secret.expose().as_bytes(), &[signed.as_bytes(), body]);
+    format!("t={timestamp},v1={}", hex::encode(mac))
 }
 
 /// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the base64-decoded part of the
@@ -47,15 +62,20 @@ pub fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body
     format!("v1,{}", STANDARD.encode(mac))
 }
 
-/// The signature headers of one attempt.
+/// The signature headers of one attempt to a URL whose path and query are `path_and_query`.
 pub fn headers(
     secret: &SigningSecret,
     id: &str,
     timestamp: i64,
+    path_and_query: &str,
     body: &[u8],
-) -> [(&'static str, String); 4] {
+) -> [(&'static str, String); 5] {
     [
         (PLATFORM_HEADER, platform_signature(secret, body)),
+        (
+            PLATFORM_V2_HEADER,
+            platform_v2_signature(secret, timestamp, path_and_query, body),
+        ),
         (ID_HEADER, id.to_owned()),
         (TIMESTAMP_HEADER, timestamp.to_string()),
         (
@@ -85,6 +105,20 @@ mod tests {
     }
 
     #[test]
+    fn the_v2_signature_covers_time_target_and_body() {
+        // Known answer, as thunderphone.webhooks.compute_signature("whsec_test", timestamp=1700000000,
+        // method="POST", path="/hook?a=1", body=b"{}") computes it.
+        let secret = SigningSecret::from_stored("whsec_test".into());
+        let signature = platform_v2_signature(&secret, 1_700_000_000, "/hook?a=1", b"{}");
+        let expected = hex::encode(hmac(b"whsec_test", &[b"1700000000\nPOST\n/hook?a=1\n{}"]));
+        assert_eq!(signature, format!("t=1700000000,v1={expected}"));
+        assert_ne!(
+            signature,
+            platform_v2_signature(&secret, 1_700_000_000, "/other", b"{}")
+        );
+    }
+
+    #[test]
     fn standard_webhooks_libraries_verify_our_signatures() {
         let secret = SigningSecret::generate().unwrap();
         let body = br#"{"data":{"call_id":"c_1"},"type":"call.graded"}"#;
@@ -93,7 +127,7 @@ mod tests {
             .unwrap()
             .as_secs() as i64;
         let mut headers_map = http::HeaderMap::new();
-        for (name, value) in headers(&secret, "evt_123", now, body) {
+        for (name, value) in headers(&secret, "evt_123", now, "/hook", body) {
             headers_map.insert(name, value.parse().unwrap());
         }
         let webhook = standardwebhooks::Webhook::new(secret.expose()).unwrap();

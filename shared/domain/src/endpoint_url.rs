@@ -69,6 +69,17 @@ impl EndpointUrl {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them.
+    pub fn path_and_query(&self) -> String {
+        match Url::parse(&self.0) {
+            Ok(url) => match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            },
+            Err(_) => "/".to_owned(),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -93,6 +104,16 @@ fn host_ip(host: &Host<&str>) -> Option<IpAddr> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_path_and_query_are_what_a_request_names() {
+        let path = |raw: &str| EndpointUrl::parse(raw).unwrap().path_and_query();
+        assert_eq!(path("https://example.com"), "/");
+        assert_eq!(
+            path("https://example.com/hooks/tp?a=1&b=2"),
+            "/hooks/tp?a=1&b=2"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
