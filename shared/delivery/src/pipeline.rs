@@ -227,9 +227,10 @@ where
             _ => None,
         };
         let record = DeliveryRecord {
+            // A 2xx is delivered even if the endpoint was deleted while it was on its way.
             status: match delivery {
-                Delivery::Delivered => DeliveryStatus::Delivered,
                 Delivery::Retrying(_) => DeliveryStatus::Retrying,
+                _ if sent.outcome.is_success() => DeliveryStatus::Delivered,
                 _ => DeliveryStatus::Failed,
             },
             attempt_count: job.attempts,
