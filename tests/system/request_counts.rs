@@ -66,7 +66,7 @@ async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
             event_type: EventType::WebTool,
             agent_id: None,
             call_id: None,
-            started_at: now,
+            occurred_at: now,
             status: if i % 10 == 0 {
                 DeliveryStatus::Failed
             } else {

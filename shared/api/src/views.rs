@@ -85,6 +85,9 @@ pub(crate) struct DeliveryView<'a> {
     endpoint_label: &'a str,
     url: &'a str,
     event_type: EventType,
+    /// When the event happened: the log's order, and what `since` compares.
+    occurred_at: Timestamp,
+    agent_id: Option<AgentId>,
     call_id: Option<i64>,
     source: &'static str,
     status: DeliveryStatus,
@@ -108,6 +111,8 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
             endpoint_label: &record.endpoint_label,
             url: &record.url,
             event_type: record.event_type,
+            occurred_at: record.occurred_at,
+            agent_id: record.agent_id,
             call_id: record.call_id,
             source: if record.endpoint_id.is_some() {
                 "endpoint"

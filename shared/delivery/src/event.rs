@@ -43,6 +43,10 @@ pub struct DeliveryJob {
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub data: serde_json::Map<String, Value>,
+    /// When the event happened: it places the job's delivery log record, the same for every
+    /// attempt and every duplicate. (Jobs queued before it was carried take their first attempt's.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<Timestamp>,
     /// Attempts made so far.
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,6 +66,7 @@ impl DeliveryJob {
             agent_id: event.agent_id,
             event_type: event.event_type,
             data: event.data.clone(),
+            occurred_at: Some(event.occurred_at),
             attempts: 0,
             first_attempt_at: None,
             not_before: None,
@@ -77,14 +82,14 @@ impl DeliveryJob {
         }
     }
 
-    /// What names this job's record in the delivery log.
-    pub fn record_ref(&self, started_at: Timestamp) -> DeliveryRef {
-        DeliveryRef {
+    /// What names this job's record in the delivery log, once its place is known.
+    pub fn record_ref(&self) -> Option<DeliveryRef> {
+        Some(DeliveryRef {
             org_id: self.org_id,
             event_id: self.event_id,
             endpoint_id: self.endpoint_id,
-            started_at,
-        }
+            occurred_at: self.occurred_at?,
+        })
     }
 
     /// The Standard Webhooks message id: the same for every attempt of this event to this

@@ -33,8 +33,19 @@ fn required(name: &str) -> Result<String, lambda_runtime::Error> {
 /// `DELIVERY_LOG_RETENTION` (e.g. `30d`, the default): how long delivery log records are kept.
 pub fn log_retention_from_env() -> Result<Duration, lambda_runtime::Error> {
     match std::env::var("DELIVERY_LOG_RETENTION") {
-        Ok(raw) if !raw.trim().is_empty() => humantime::parse_duration(raw.trim())
-            .map_err(|e| format!("DELIVERY_LOG_RETENTION {raw:?}: {e}").into()),
+        Ok(raw) if !raw.trim().is_empty() => {
+            let retention = humantime::parse_duration(raw.trim())
+                .map_err(|e| format!("DELIVERY_LOG_RETENTION {raw:?}: {e}"))?;
+            // Under an hour a record could expire before its own retries; over ten years is a typo.
+            if !(Duration::from_secs(3600)..=Duration::from_secs(3650 * 86_400))
+                .contains(&retention)
+            {
+                return Err(
+                    format!("DELIVERY_LOG_RETENTION {raw:?} must be from 1h to 3650d").into(),
+                );
+            }
+            Ok(retention)
+        }
         _ => Ok(DEFAULT_LOG_RETENTION),
     }
 }

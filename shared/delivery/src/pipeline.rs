@@ -81,7 +81,7 @@ impl Target {
     pub(crate) fn record(
         &self,
         job: &DeliveryJob,
-        started_at: Timestamp,
+        occurred_at: Timestamp,
         attempt: &Attempt,
     ) -> DeliveryRecord {
         DeliveryRecord {
@@ -97,7 +97,7 @@ impl Target {
             event_type: job.event_type,
             agent_id: job.agent_id,
             call_id: job.call_id(),
-            started_at,
+            occurred_at,
             status: if attempt.outcome.is_success() {
                 DeliveryStatus::Delivered
             } else {
@@ -114,16 +114,20 @@ impl Target {
 }
 
 /// Writes the record to the delivery log, to be kept for `retention` after its last attempt.
+/// The log is for people, not for delivery: a failed write is logged and delivery goes on,
+/// rather than failing the job and sending the webhook again.
 pub(crate) async fn log_delivery(
     store: &impl DeliveryLogStore,
     record: &DeliveryRecord,
     retention: Duration,
-) -> Result<(), StoreError> {
+) {
     let expires_at = record
         .last_attempt_at
         .checked_add(retention)
         .unwrap_or(record.last_attempt_at);
-    store.record_delivery(record, expires_at).await
+    if let Err(error) = store.record_delivery(record, expires_at).await {
+        tracing::error!(%error, event_id = %record.event_id, endpoint_id = ?record.endpoint_id, "could not write the delivery log record");
+    }
 }
 
 /// Signs the job's data for the target and sends it, waiting at most `timeout` for the answer.
@@ -205,14 +209,19 @@ where
         let target = match self.target(&job).await? {
             Ok(target) => target,
             Err(reason) => {
-                if let Some(started_at) = job.first_attempt_at {
-                    let record = job.record_ref(started_at);
-                    self.store.end_delivery(&record, job.attempts).await?;
+                if job.attempts > 0
+                    && let Some(record) = job.record_ref()
+                    && let Err(error) = self.store.end_delivery(&record, job.attempts).await
+                {
+                    tracing::error!(%error, event_id = %job.event_id, "could not end the delivery log record");
                 }
                 return Ok(Delivery::Abandoned(reason));
             }
         };
-        let started_at = *job.first_attempt_at.get_or_insert(now);
+        job.first_attempt_at.get_or_insert(now);
+        let occurred_at = *job
+            .occurred_at
+            .get_or_insert(job.first_attempt_at.unwrap_or(now));
         let timeout = timeout_for(job.event_type);
         let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
         job.attempts += 1;
@@ -222,8 +231,9 @@ where
             duration: sent.duration,
         };
         let delivery = self.next_step(&job, &target, &sent, &attempt).await?;
+        // From now, when the retry is queued, not from when the attempt began.
         let next_retry_at = match delivery {
-            Delivery::Retrying(delay) => now.checked_add(delay),
+            Delivery::Retrying(delay) => self.clock.now().checked_add(delay),
             _ => None,
         };
         let record = DeliveryRecord {
@@ -235,9 +245,9 @@ where
             },
             attempt_count: job.attempts,
             next_retry_at,
-            ..target.record(&job, started_at, &attempt)
+            ..target.record(&job, occurred_at, &attempt)
         };
-        log_delivery(&self.store, &record, self.log_retention).await?;
+        log_delivery(&self.store, &record, self.log_retention).await;
         if let Delivery::Retrying(delay) = delivery {
             self.requeue(job, delay, now).await?;
         }

@@ -51,6 +51,7 @@ impl<S: DeliveryLogStore> TestDeliveries<S> {
             agent_id: endpoint.agent_id,
             event_type,
             data: samples::data(event_type, endpoint.agent_id, now),
+            occurred_at: Some(now),
             attempts: 0,
             first_attempt_at: Some(now),
             not_before: None,
@@ -67,7 +68,7 @@ impl<S: DeliveryLogStore> TestDeliveries<S> {
             test: true,
             ..target.record(&job, now, &attempt)
         };
-        log_delivery(&self.store, &record, self.log_retention).await?;
+        log_delivery(&self.store, &record, self.log_retention).await;
         Ok(TestDelivery {
             event_id: job.event_id,
             event_type,

@@ -68,8 +68,9 @@ pub struct DeliveryRecord {
     pub agent_id: Option<AgentId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<i64>,
-    /// The first attempt: what orders the log, fixed for the life of the record.
-    pub started_at: Timestamp,
+    /// When the event happened: what orders the log, fixed for the life of the record (and the
+    /// same for a duplicate of it, so duplicates land on the same record).
+    pub occurred_at: Timestamp,
     pub status: DeliveryStatus,
     pub attempt_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,29 +91,41 @@ impl DeliveryRecord {
             org_id: self.org_id,
             event_id: self.event_id,
             endpoint_id: self.endpoint_id,
-            started_at: self.started_at,
+            occurred_at: self.occurred_at,
         }
     }
 
     pub fn log_key(&self) -> LogKey {
         self.reference().log_key()
     }
+
+    /// Whether this version of the record may replace `stored`: it has seen more attempts, or
+    /// as many and none earlier. A late duplicate of an earlier attempt never wins.
+    pub fn supersedes(&self, stored: &DeliveryRecord) -> bool {
+        (self.attempt_count, self.last_attempt_at) >= (stored.attempt_count, stored.last_attempt_at)
+    }
 }
 
-/// What names one record: one event at one destination, first attempted at `started_at`.
+/// Whether a record kept until `expires_at` is gone by `now`. Whole seconds, as DynamoDB's TTL
+/// attribute holds them.
+pub fn is_expired(expires_at: Timestamp, now: Timestamp) -> bool {
+    expires_at.unix_millis().div_euclid(1000) <= now.unix_millis().div_euclid(1000)
+}
+
+/// What names one record: one event, which happened at `occurred_at`, at one destination.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryRef {
     pub org_id: OrgId,
     pub event_id: Uuid,
     pub endpoint_id: Option<EndpointId>,
-    pub started_at: Timestamp,
+    pub occurred_at: Timestamp,
 }
 
 impl DeliveryRef {
     /// The record's place in its organization's log: later records have greater keys, and no two
     /// records share one (the event and destination make it unique).
     pub fn log_key(&self) -> LogKey {
-        LogKey::new(self.started_at, self.event_id, self.endpoint_id)
+        LogKey::new(self.occurred_at, self.event_id, self.endpoint_id)
     }
 
     /// Which of the organization's log partitions holds the record.
@@ -121,15 +134,15 @@ impl DeliveryRef {
     }
 }
 
-/// A position in an organization's delivery log: `<started_at>#<event id>#<destination>`.
+/// A position in an organization's delivery log: `<occurred_at>#<event id>#<destination>`.
 /// The fixed-width timestamp comes first, so text order is time order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LogKey(String);
 
 impl LogKey {
-    pub fn new(started_at: Timestamp, event_id: Uuid, endpoint: Option<EndpointId>) -> Self {
+    pub fn new(occurred_at: Timestamp, event_id: Uuid, endpoint: Option<EndpointId>) -> Self {
         let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
-        Self(format!("{started_at}#{}#{destination}", event_id.simple()))
+        Self(format!("{occurred_at}#{}#{destination}", event_id.simple()))
     }
 
     /// The smallest key of any record started at or after `at`.
@@ -165,7 +178,7 @@ impl DeliveryFilter {
             && self.agent_id.is_none_or(|id| record.agent_id == Some(id))
             && self.event_type.is_none_or(|t| record.event_type == t)
             && self.status.is_none_or(|s| record.status == s)
-            && self.since.is_none_or(|since| record.started_at >= since)
+            && self.since.is_none_or(|since| record.occurred_at >= since)
     }
 
     /// Whether anything beyond the time range narrows the results (the range is a key condition).

@@ -22,6 +22,7 @@ pub use delivery::{
 };
 pub use delivery_log::{
     DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,
+    is_expired,
 };
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};

@@ -4,7 +4,7 @@ use std::sync::{Mutex, MutexGuard};
 use webhook_domain::{
     Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl,
-    LegacyWebhook, LogKey, OrgId, SigningSecret, Timestamp, streak_counts,
+    LegacyWebhook, LogKey, OrgId, SigningSecret, Timestamp, is_expired, streak_counts,
 };
 
 use crate::{
@@ -300,10 +300,12 @@ impl DeliveryLogStore for MemoryStore {
     ) -> Result<(), StoreError> {
         let mut orgs = self.orgs()?;
         let log = &mut orgs.entry(record.org_id).or_default().deliveries;
+        // What DynamoDB's TTL does in the background, done here as records come in.
+        log.retain(|_, (_, expires_at)| !is_expired(*expires_at, record.last_attempt_at));
         let key = record.log_key();
         if log
             .get(&key)
-            .is_none_or(|(stored, _)| stored.attempt_count <= record.attempt_count)
+            .is_none_or(|(stored, _)| record.supersedes(stored))
         {
             log.insert(key, (record.clone(), expires_at));
         }
@@ -343,7 +345,9 @@ impl DeliveryLogStore for MemoryStore {
             .iter()
             .rev()
             .filter(|(key, _)| after.is_none_or(|after| *key < after))
-            .filter(|(_, (record, expires_at))| *expires_at > now && filter.matches(record))
+            .filter(|(_, (record, expires_at))| {
+                !is_expired(*expires_at, now) && filter.matches(record)
+            })
             .map(|(_, (record, _))| record.clone());
         let records: Vec<DeliveryRecord> = matching.by_ref().take(limit).collect();
         let has_more = matching.next().is_some();

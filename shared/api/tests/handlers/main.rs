@@ -460,7 +460,7 @@ fn failed_record(org: OrgId, n: i64) -> DeliveryRecord {
         event_type: EventType::CallGraded,
         agent_id: None,
         call_id: Some(n),
-        started_at: at(started),
+        occurred_at: at(started),
         status: DeliveryStatus::Failed,
         attempt_count: 3,
         http_status: Some(500),
@@ -508,6 +508,7 @@ async fn list_deliveries_event_pages_with_sealed_cursors() {
     assert_eq!(
         field_names(record),
         [
+            "agent_id",
             "attempt_count",
             "call_id",
             "endpoint_id",
@@ -518,6 +519,7 @@ async fn list_deliveries_event_pages_with_sealed_cursors() {
             "http_status",
             "last_attempt_at",
             "next_retry_at",
+            "occurred_at",
             "source",
             "status",
             "test",

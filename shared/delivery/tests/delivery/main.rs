@@ -219,7 +219,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
 
     let retry = h.next();
     assert_eq!(retry.job.attempts, 1);
-    let started_at = h.clock.now();
+    let occurred_at = h.clock.now();
     let [record] = &h.log().await[..] else {
         panic!("one record per event per endpoint")
     };
@@ -231,7 +231,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             record.failure_category,
             record.next_retry_at,
             record.endpoint_id,
-            record.started_at,
+            record.occurred_at,
             record.endpoint_label.as_str(),
             record.call_id,
         ),
@@ -240,9 +240,9 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             1,
             Some(500),
             Some(FailureCategory::HttpError),
-            started_at.checked_add(delay),
+            occurred_at.checked_add(delay),
             Some(endpoint.id),
-            started_at,
+            occurred_at,
             "receiver",
             None,
         )
@@ -272,7 +272,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             record.http_status,
             record.failure_category,
             record.next_retry_at,
-            record.started_at,
+            record.occurred_at,
             record.last_attempt_at,
         ),
         (
@@ -281,7 +281,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             Some(200),
             None,
             None,
-            started_at,
+            occurred_at,
             h.clock.now(),
         )
     );
@@ -440,6 +440,25 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
         .unwrap()
         .unwrap();
     assert_eq!(stats.last_failure, Some(FailureCategory::Connection));
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
+    let h = harness(true);
+    let (_receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let job = h.job(&endpoint, EventType::WebTool);
+    // SQS delivers at least once: the same first attempt may run twice, a little apart.
+    h.pipeline.deliver(job.clone()).await.unwrap();
+    h.clock.advance(Duration::from_secs(3));
+    h.pipeline.deliver(job).await.unwrap();
+    let log = h.log().await;
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(
+        log[0].last_attempt_at,
+        h.clock.now(),
+        "the later attempt wins"
+    );
 }
 
 #[tokio::test]

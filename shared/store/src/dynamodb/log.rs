@@ -39,8 +39,16 @@ impl DeliveryLogStore for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR attempt_count <= :attempts")
+            // DeliveryRecord::supersedes, as a condition.
+            .condition_expression(
+                "attribute_not_exists(pk) OR attempt_count < :attempts \
+                 OR (attempt_count = :attempts AND last_attempt_at <= :at)",
+            )
             .expression_attribute_values(":attempts", number(record.attempt_count))
+            .expression_attribute_values(
+                ":at",
+                AttributeValue::S(record.last_attempt_at.to_string()),
+            )
             .send()
             .await;
         match written {

@@ -7,7 +7,7 @@
 //! | org counter     | `ORG#<id>` | `ORG`             | `endpoint_count`, the per-org limit     |
 //! | delivery stats  | `ENDPOINT#<uuid>` | `STATS`    | outcomes and the current failure streak |
 //! | legacy webhook  | `ORG#<id>` | `LEGACY`          | the single URL and its readable org secret |
-//! | delivery record | `LOG#<id>#<shard>` | `<started_at>#<event>#<destination>` | one event at one destination, expires via TTL |
+//! | delivery record | `LOG#<id>#<shard>` | `<occurred_at>#<event>#<destination>` | one event at one destination, expires via TTL |
 //!
 //! An organization's endpoints share one partition, so listing them is one Query; secrets sit
 //! in items of their own, so listing, updating (`ALL_NEW`) and deleting never read one.

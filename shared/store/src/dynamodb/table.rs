@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::errors::classify;
@@ -56,20 +56,33 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;
-    match created {
-        Ok(_) => {
-            wait_until_active(client, table).await?;
-            enable_expiry(client, table).await
-        }
-        Err(error) if error.code() == Some("ResourceInUseException") => {
-            wait_until_active(client, table).await
-        }
-        Err(error) => Err(classify(error)),
+    if let Err(error) = created
+        && error.code() != Some("ResourceInUseException")
+    {
+        return Err(classify(error));
     }
+    wait_until_active(client, table).await?;
+    enable_expiry(client, table).await
 }
 
-/// Delivery records carry their expiry; DynamoDB removes them after it passes.
+/// Delivery records carry their expiry; DynamoDB removes them after it passes. Checked on every
+/// start, so a table created before (or a start that failed halfway) gets it too.
 async fn enable_expiry(client: &Client, table: &str) -> Result<(), StoreError> {
+    let current = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(classify)?;
+    let status = current
+        .time_to_live_description
+        .and_then(|d| d.time_to_live_status);
+    if matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ) {
+        return Ok(());
+    }
     let specification = TimeToLiveSpecification::builder()
         .attribute_name(EXPIRES_AT)
         .enabled(true)

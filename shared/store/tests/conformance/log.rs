@@ -23,7 +23,7 @@ pub fn record(org: OrgId, endpoint: Option<EndpointId>, started: i64) -> Deliver
         event_type: EventType::CallGraded,
         agent_id: None,
         call_id: Some(4711),
-        started_at: at(started),
+        occurred_at: at(started),
         status: DeliveryStatus::Delivered,
         attempt_count: 1,
         http_status: Some(200),
@@ -162,7 +162,28 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
         .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
         .await
         .unwrap();
-    assert_eq!(page.records, vec![second]);
+    assert_eq!(page.records, vec![second.clone()]);
+
+    // A duplicate of the same attempt made earlier loses; one made later wins.
+    let mut earlier_duplicate = second.clone();
+    earlier_duplicate.last_attempt_at = at(500);
+    earlier_duplicate.status = DeliveryStatus::Failed;
+    store
+        .record_delivery(&earlier_duplicate, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    let mut later_duplicate = second.clone();
+    later_duplicate.last_attempt_at = at(1_500);
+    later_duplicate.http_status = Some(204);
+    store
+        .record_delivery(&later_duplicate, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    let page = store
+        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(page.records, vec![later_duplicate]);
 }
 
 pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogStore) {
