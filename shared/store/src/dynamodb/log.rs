@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
 use webhook_domain::{
-    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,
-    OrgId, Timestamp,
+    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, EndpointId,
+    LOG_SHARDS, LogKey, OrgId, Timestamp,
 };
 
 use super::errors::classify;
@@ -16,6 +16,76 @@ use crate::{DeliveryLogStore, StoreError};
 
 /// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
 pub const EXPIRES_AT: &str = "expires_at";
+
+/// An index of each endpoint's records (sharded like the table), so filtering by endpoint reads
+/// only that endpoint's records. Legacy records are not in it.
+pub const ENDPOINT_INDEX: &str = "log-by-endpoint";
+pub const ENDPOINT_KEY: &str = "endpoint_log";
+/// A sparse index of the records not (yet) delivered, so filtering by `retrying` or `failed`
+/// reads only those, however many deliveries succeeded around them.
+pub const PROBLEM_INDEX: &str = "log-problems";
+pub const PROBLEM_KEY: &str = "problem_log";
+
+/// Where a page of the log is read: the table, or the index that holds only what the filter
+/// asks for.
+#[derive(Debug, Clone, Copy)]
+enum LogSource {
+    Table,
+    Endpoint(EndpointId),
+    Problems,
+}
+
+impl LogSource {
+    fn for_filter(filter: &DeliveryFilter) -> Self {
+        match (filter.endpoint_id, filter.status) {
+            (Some(id), _) => Self::Endpoint(id),
+            (None, Some(DeliveryStatus::Retrying | DeliveryStatus::Failed)) => Self::Problems,
+            _ => Self::Table,
+        }
+    }
+
+    fn index(self) -> Option<&'static str> {
+        match self {
+            Self::Table => None,
+            Self::Endpoint(_) => Some(ENDPOINT_INDEX),
+            Self::Problems => Some(PROBLEM_INDEX),
+        }
+    }
+
+    fn key_attribute(self) -> &'static str {
+        match self {
+            Self::Table => "pk",
+            Self::Endpoint(_) => ENDPOINT_KEY,
+            Self::Problems => PROBLEM_KEY,
+        }
+    }
+
+    fn partition(self, org: OrgId, shard: u8) -> String {
+        match self {
+            Self::Table | Self::Problems => Keys::log_pk(org, shard),
+            Self::Endpoint(id) => endpoint_partition(org, id, shard),
+        }
+    }
+
+    /// Whether every record of the source matches the filter's content conditions, so the
+    /// first `wanted` items are the answer and no more need be read.
+    fn covers(self, filter: &DeliveryFilter) -> bool {
+        let rest = DeliveryFilter {
+            endpoint_id: None,
+            since: None,
+            ..filter.clone()
+        };
+        match self {
+            Self::Table => !filter.narrows_by_content(),
+            Self::Endpoint(_) => !rest.narrows_by_content(),
+            Self::Problems => false,
+        }
+    }
+}
+
+fn endpoint_partition(org: OrgId, id: EndpointId, shard: u8) -> String {
+    format!("LOG#{org}#{id}#{shard}")
+}
 
 fn number(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
@@ -31,9 +101,18 @@ impl DeliveryLogStore for DynamoStore {
         record: &DeliveryRecord,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let reference = record.reference();
         let mut item = to_item(record)?;
-        item.extend(Keys::delivery(&record.reference()).into_map());
+        item.extend(Keys::delivery(&reference).into_map());
         item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
+        if let Some(id) = record.endpoint_id {
+            let partition = endpoint_partition(record.org_id, id, reference.shard());
+            item.insert(ENDPOINT_KEY.into(), AttributeValue::S(partition));
+        }
+        if record.status != DeliveryStatus::Delivered {
+            let partition = Keys::log_pk(record.org_id, reference.shard());
+            item.insert(PROBLEM_KEY.into(), AttributeValue::S(partition));
+        }
         let written = self
             .client
             .put_item()
@@ -106,8 +185,10 @@ impl DeliveryLogStore for DynamoStore {
     ) -> Result<DeliveryPage, StoreError> {
         // Each shard gives its newest `limit + 1` matches; the page is the newest `limit` of
         // them all, and one more anywhere means there is more.
+        let source = LogSource::for_filter(filter);
         let shards = (0..LOG_SHARDS).map(|shard| {
-            self.newest_in_shard(Keys::log_pk(org, shard), filter, after, limit + 1, now)
+            let partition = source.partition(org, shard);
+            self.newest_in_shard(source, partition, filter, after, limit + 1, now)
         });
         let mut records: Vec<DeliveryRecord> =
             try_join_all(shards).await?.into_iter().flatten().collect();
@@ -123,7 +204,8 @@ impl DynamoStore {
     /// items the filter dropped, so a narrow filter never makes the answer short.
     async fn newest_in_shard(
         &self,
-        pk: String,
+        source: LogSource,
+        partition: String,
         filter: &DeliveryFilter,
         after: Option<&LogKey>,
         wanted: usize,
@@ -133,9 +215,12 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
+            .set_index_name(source.index().map(str::to_owned))
             .scan_index_forward(false)
-            .consistent_read(true)
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            // Indexes are read eventually consistent: a record may show there a moment late.
+            .consistent_read(source.index().is_none())
+            .expression_attribute_names("#part", source.key_attribute())
+            .expression_attribute_values(":pk", AttributeValue::S(partition))
             .expression_attribute_values(":now", epoch_seconds(now));
         let since = filter.since.map(LogKey::at);
         let key_condition = match (&since, after) {
@@ -147,23 +232,23 @@ impl DynamoStore {
                         ":after",
                         AttributeValue::S(after.as_str().into()),
                     );
-                "pk = :pk AND sk BETWEEN :since AND :after"
+                "#part = :pk AND sk BETWEEN :since AND :after"
             }
             (None, Some(after)) => {
                 query = query.expression_attribute_values(
                     ":after",
                     AttributeValue::S(after.as_str().into()),
                 );
-                "pk = :pk AND sk < :after"
+                "#part = :pk AND sk < :after"
             }
             (Some(since), None) => {
                 query = query.expression_attribute_values(
                     ":since",
                     AttributeValue::S(since.as_str().into()),
                 );
-                "pk = :pk AND sk >= :since"
+                "#part = :pk AND sk >= :since"
             }
-            (None, None) => "pk = :pk",
+            (None, None) => "#part = :pk",
         };
         let mut conditions = vec![format!("{EXPIRES_AT} > :now")];
         if let Some(id) = filter.endpoint_id {
@@ -188,9 +273,11 @@ impl DynamoStore {
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()));
         }
-        // Unfiltered, the first page of items is the answer; filtered, read in 1 MB pages.
-        let page_size =
-            (!filter.narrows_by_content()).then(|| i32::try_from(wanted).unwrap_or(i32::MAX));
+        // When the source holds only matches, the first page of items is the answer; otherwise
+        // read in 1 MB pages.
+        let page_size = source
+            .covers(filter)
+            .then(|| i32::try_from(wanted).unwrap_or(i32::MAX));
         let query = query
             .key_condition_expression(key_condition)
             .filter_expression(conditions.join(" AND "))

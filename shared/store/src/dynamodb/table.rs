@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::classify;
 use super::items::STREAK_INDEX;
-use super::log::EXPIRES_AT;
+use super::log::{ENDPOINT_INDEX, ENDPOINT_KEY, EXPIRES_AT, PROBLEM_INDEX, PROBLEM_KEY};
 use crate::StoreError;
 
 /// Creates the table unless it exists, then waits until it is active.
@@ -43,6 +43,19 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         )
         .build()
         .map_err(StoreError::internal)?;
+    let log_index = |name: &str, partition: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(StoreError::internal)
+    };
     let created = client
         .create_table()
         .table_name(table)
@@ -50,9 +63,13 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .attribute_definitions(attribute("sk")?)
         .attribute_definitions(attribute("streak_shard")?)
         .attribute_definitions(attribute("failing_since")?)
+        .attribute_definitions(attribute(ENDPOINT_KEY)?)
+        .attribute_definitions(attribute(PROBLEM_KEY)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(streaks)
+        .global_secondary_indexes(log_index(ENDPOINT_INDEX, ENDPOINT_KEY)?)
+        .global_secondary_indexes(log_index(PROBLEM_INDEX, PROBLEM_KEY)?)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

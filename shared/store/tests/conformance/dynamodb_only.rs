@@ -134,6 +134,7 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
             "call_id",
             "endpoint_id",
             "endpoint_label",
+            "endpoint_log",
             "event_id",
             "event_type",
             "expires_at",
@@ -146,7 +147,29 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
             "status",
             "test",
             "url",
-        ]
+        ],
+        "delivered: in the endpoint index, not in the sparse problem index"
+    );
+
+    let retrying = DeliveryRecord {
+        status: webhook_domain::DeliveryStatus::Retrying,
+        attempt_count: 2,
+        ..record
+    };
+    store
+        .record_delivery(&retrying, at(2_592_001_000))
+        .await
+        .unwrap();
+    let item = raw_item(
+        &store,
+        &format!("LOG#5#{}", reference.shard()),
+        reference.log_key().as_str(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        item["problem_log"],
+        AttributeValue::S(format!("LOG#5#{}", reference.shard()))
     );
 }
 
