@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use webhook_domain::{
@@ -36,6 +36,21 @@ struct Org {
     legacy: Option<LegacyWebhook>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
+    /// The same records in expiry order, so expired ones are dropped from the front.
+    expiries: BTreeSet<(Timestamp, LogKey)>,
+}
+
+impl Org {
+    /// What DynamoDB's TTL does in the background, done here as records come in.
+    fn drop_expired(&mut self, now: Timestamp) {
+        while let Some((expires_at, key)) = self.expiries.first().cloned() {
+            if !is_expired(expires_at, now) {
+                break;
+            }
+            self.expiries.pop_first();
+            self.deliveries.remove(&key);
+        }
+    }
 }
 
 impl MemoryStore {
@@ -299,16 +314,18 @@ impl DeliveryLogStore for MemoryStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut orgs = self.orgs()?;
-        let log = &mut orgs.entry(record.org_id).or_default().deliveries;
-        // What DynamoDB's TTL does in the background, done here as records come in.
-        log.retain(|_, (_, expires_at)| !is_expired(*expires_at, record.last_attempt_at));
+        let org = orgs.entry(record.org_id).or_default();
+        org.drop_expired(record.last_attempt_at);
         let key = record.log_key();
-        if log
-            .get(&key)
-            .is_none_or(|(stored, _)| record.supersedes(stored))
-        {
-            log.insert(key, (record.clone(), expires_at));
+        match org.deliveries.get(&key) {
+            Some((stored, _)) if !record.supersedes(stored) => return Ok(()),
+            Some((_, previous_expiry)) => {
+                org.expiries.remove(&(*previous_expiry, key.clone()));
+            }
+            None => {}
         }
+        org.expiries.insert((expires_at, key.clone()));
+        org.deliveries.insert(key, (record.clone(), expires_at));
         Ok(())
     }
 
@@ -352,5 +369,50 @@ impl DeliveryLogStore for MemoryStore {
         let records: Vec<DeliveryRecord> = matching.by_ref().take(limit).collect();
         let has_more = matching.next().is_some();
         Ok(DeliveryPage { records, has_more })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webhook_domain::EventType;
+
+    fn record(occurred: i64) -> DeliveryRecord {
+        let at = Timestamp::from_unix_millis(occurred).unwrap();
+        DeliveryRecord {
+            org_id: OrgId::new(1),
+            event_id: uuid::Uuid::new_v4(),
+            endpoint_id: None,
+            endpoint_label: String::new(),
+            url: "https://example.com/".into(),
+            event_type: EventType::CallGraded,
+            agent_id: None,
+            call_id: None,
+            occurred_at: at,
+            status: DeliveryStatus::Delivered,
+            attempt_count: 1,
+            http_status: Some(200),
+            failure_category: None,
+            last_attempt_at: at,
+            next_retry_at: None,
+            test: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn expired_records_are_dropped_as_new_ones_come_in() {
+        let store = MemoryStore::new();
+        let at = |millis| Timestamp::from_unix_millis(millis).unwrap();
+        for i in 0..100 {
+            store
+                .record_delivery(&record(i * 1_000), at(i * 1_000 + 10_000))
+                .await
+                .unwrap();
+        }
+        let orgs = store.orgs().unwrap();
+        let org = &orgs[&OrgId::new(1)];
+        // At the last write (99 s), the records expiring at or before 99 s (the first 90) are gone.
+        assert_eq!(org.deliveries.len(), 10);
+        assert_eq!(org.expiries.len(), 10);
     }
 }
