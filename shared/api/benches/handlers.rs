@@ -7,10 +7,10 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
-    Clock, Endpoint, EndpointId, EndpointStatus, EndpointUrl, EventSubscription, Label, OrgId,
-    SigningSecret, SystemClock,
+    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
+    EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock,
 };
-use webhook_store::{EndpointStore, MemoryStore};
+use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 
@@ -132,5 +132,69 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(handler_benches, benches);
+/// A page of 50 from a log of 2,000 records (every tenth failed), unfiltered and filtered.
+fn delivery_log_benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let app = App::new(MemoryStore::new(), Settings::default()).unwrap();
+    let now = SystemClock.now();
+    let endpoint = EndpointId::parse(SAMPLE_ID).unwrap();
+    for i in 0..2_000_i64 {
+        let at =
+            webhook_domain::Timestamp::from_unix_millis(now.unix_millis() - i * 1_000).unwrap();
+        let record = DeliveryRecord {
+            org_id: OrgId::new(42),
+            event_id: uuid::Uuid::new_v4(),
+            endpoint_id: Some(endpoint),
+            endpoint_label: "Billing alerts".into(),
+            url: "https://hooks.example.com/thunderphone".into(),
+            event_type: EventType::CallGraded,
+            agent_id: None,
+            call_id: Some(i),
+            occurred_at: at,
+            status: if i % 10 == 0 {
+                DeliveryStatus::Failed
+            } else {
+                DeliveryStatus::Delivered
+            },
+            attempt_count: 1,
+            http_status: Some(200),
+            failure_category: None,
+            last_attempt_at: at,
+            next_retry_at: None,
+            test: false,
+        };
+        let keep = now
+            .checked_add(std::time::Duration::from_secs(86_400))
+            .unwrap();
+        futures::executor::block_on(app.store.record_delivery(&record, keep)).unwrap();
+    }
+    let list = |query: &str| {
+        let mut event: Value = serde_json::from_str(&event_text("list-deliveries")).unwrap();
+        event["rawQueryString"] = query.into();
+        event.to_string()
+    };
+    for (name, event) in [
+        ("list_deliveries_page_of_50", list("limit=50")),
+        (
+            "list_deliveries_failed_page_of_50",
+            list("status=failed&limit=50"),
+        ),
+    ] {
+        c.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| {
+                let (app, event) = (&app, &event);
+                async move {
+                    let request = lambda_http::request::from_str(event).unwrap();
+                    let response = handlers::list_deliveries(app, request).await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    response
+                }
+            })
+        });
+    }
+}
+
+criterion_group!(handler_benches, benches, delivery_log_benches);
 criterion_main!(handler_benches);
