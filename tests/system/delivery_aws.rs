@@ -19,7 +19,9 @@ use webhook_domain::{
     Clock, DeliveryFilter, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
     EventSubscription, Label, OrgId, SigningSecret, SystemClock,
 };
-use webhook_store::{DeliveryLogStore, DeliveryStatsStore, DynamoStore, EndpointStore};
+use webhook_store::{
+    DeliveryLogStore, DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore,
+};
 
 fn sample(name: &str) -> SqsEvent {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
@@ -278,7 +280,7 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
 }
 
 #[tokio::test]
-async fn fanning_out_to_50_endpoints_is_one_query_and_five_batches() {
+async fn fanning_out_to_50_endpoints_and_the_legacy_url_is_one_query_and_six_batches() {
     let sqs_counter = RequestCounter::default();
     let (store, dynamodb_counter) = moto_store().await;
     let org = OrgId::new(77);
@@ -297,6 +299,15 @@ async fn fanning_out_to_50_endpoints_is_one_query_and_five_batches() {
         })
         .collect();
     store.import(&endpoints).await.unwrap();
+    store
+        .set_legacy_webhook(
+            org,
+            &EndpointUrl::parse("https://legacy.example.com/tp").unwrap(),
+            &SigningSecret::generate().unwrap(),
+            SystemClock.now(),
+        )
+        .await
+        .unwrap();
     let (worker, client, jobs_url, _) = worker(store, &sqs_counter).await;
     dynamodb_counter.take();
     sqs_counter.take();
@@ -306,15 +317,15 @@ async fn fanning_out_to_50_endpoints_is_one_query_and_five_batches() {
         "data": {"call_id": "c"}, "occurred_at": "2026-11-27T09:15:04.113Z"
     }))
     .unwrap();
-    assert_eq!(worker.pipeline.fan_out(&event).await.unwrap(), 50);
+    assert_eq!(worker.pipeline.fan_out(&event).await.unwrap(), 51);
     assert_eq!(
         dynamodb_counter.take_by_operation(),
-        [("GetItem".to_owned(), 1), ("Query".to_owned(), 1)].into(),
-        "the endpoints, and the legacy URL"
+        [("Query".to_owned(), 1)].into(),
+        "the endpoints and the legacy URL in one Query"
     );
     assert_eq!(
         sqs_counter.take_by_operation(),
-        [("SendMessageBatch".to_owned(), 5)].into()
+        [("SendMessageBatch".to_owned(), 6)].into()
     );
-    assert_eq!(receive_all(&client, &jobs_url).await.len(), 50);
+    assert_eq!(receive_all(&client, &jobs_url).await.len(), 51);
 }

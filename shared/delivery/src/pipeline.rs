@@ -171,10 +171,11 @@ where
     Q: JobQueue,
 {
     /// Queues one job per endpoint of the event's organization that receives it, and one for
-    /// the legacy URL if set: one Query and one read, then the queue's batches.
+    /// the legacy URL if set: one Query, then the queue's batches.
     pub async fn fan_out(&self, event: &PlatformEvent) -> Result<usize, PipelineError> {
-        let endpoints = self.store.list(event.org_id).await?;
-        let mut jobs: Vec<Delayed> = endpoints
+        let targets = self.store.delivery_targets(event.org_id).await?;
+        let mut jobs: Vec<Delayed> = targets
+            .endpoints
             .iter()
             .filter(|endpoint| endpoint.receives(event.event_type, event.agent_id))
             .map(|endpoint| Delayed {
@@ -183,7 +184,7 @@ where
             })
             .collect();
         // The legacy URL, when set, gets every event type.
-        if self.store.legacy_webhook(event.org_id).await?.is_some() {
+        if targets.legacy_url_set {
             jobs.push(Delayed {
                 job: DeliveryJob::first(event, None),
                 delay: Duration::ZERO,

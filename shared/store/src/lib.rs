@@ -59,6 +59,13 @@ pub trait EndpointStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
 
+    /// What an event of the organization goes to: its endpoints (oldest first) and whether its
+    /// legacy URL is set. One Query on DynamoDB.
+    fn delivery_targets(
+        &self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<DeliveryTargets, StoreError>> + Send;
+
     /// The endpoint and its signing secret, read together, for delivering to it.
     fn signing_target(
         &self,
@@ -72,6 +79,13 @@ pub trait EndpointStore: Send + Sync + 'static {
         org: OrgId,
         id: EndpointId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The fan-out's view of an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryTargets {
+    pub endpoints: Vec<Endpoint>,
+    pub legacy_url_set: bool,
 }
 
 /// Oldest first; ids break ties between endpoints created in the same millisecond.
@@ -172,6 +186,13 @@ impl<T: EndpointStore> EndpointStore for std::sync::Arc<T> {
         now: Timestamp,
     ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send {
         (**self).update(org, id, changes, now)
+    }
+
+    fn delivery_targets(
+        &self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<DeliveryTargets, StoreError>> + Send {
+        (**self).delivery_targets(org)
     }
 
     fn signing_target(

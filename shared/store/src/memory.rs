@@ -8,8 +8,8 @@ use webhook_domain::{
 };
 
 use crate::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded, StoreError,
-    StreakCandidate, StreakPage, sort_oldest_first,
+    DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, LegacyWebhookStore,
+    Recorded, StoreError, StreakCandidate, StreakPage, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits.
@@ -125,6 +125,14 @@ impl EndpointStore for MemoryStore {
             .ok_or(StoreError::NotFound)?;
         changes.apply(endpoint, now);
         Ok(endpoint.clone())
+    }
+
+    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets, StoreError> {
+        let legacy_url_set = self.orgs()?.get(&org).is_some_and(|o| o.legacy.is_some());
+        Ok(DeliveryTargets {
+            endpoints: self.list(org).await?,
+            legacy_url_set,
+        })
     }
 
     async fn signing_target(

@@ -15,7 +15,7 @@ use webhook_domain::{
     EventType, FailureCategory, Label, LogKey, ManualClock, OrgId, SigningSecret, TestDelivery,
     Timestamp,
 };
-use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore, StoreError};
+use webhook_store::{DeliveryLogStore, DeliveryTargets, EndpointStore, MemoryStore, StoreError};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 const SAMPLE_ORG: OrgId = OrgId::new(42);
@@ -340,6 +340,9 @@ impl EndpointStore for BrokenStore {
         _: &EndpointChanges,
         _: Timestamp,
     ) -> Result<Endpoint, StoreError> {
+        Err((self.0)())
+    }
+    async fn delivery_targets(&self, _: OrgId) -> Result<DeliveryTargets, StoreError> {
         Err((self.0)())
     }
     async fn signing_target(

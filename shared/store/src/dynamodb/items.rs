@@ -13,6 +13,9 @@ use super::Item;
 use crate::StoreError;
 
 pub(super) const ENDPOINT_SK_PREFIX: &str = "ENDPOINT#";
+/// Sorts right after every `ENDPOINT#` key, so one Query range holds both; no other item of
+/// the organization's partition may sort between them.
+pub(super) const LEGACY_SK: &str = "LEGACY";
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
 pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at, #streak_reset_at";
@@ -63,7 +66,7 @@ impl Keys {
     pub(super) fn legacy(org: OrgId) -> Self {
         Self {
             pk: Self::org_pk(org),
-            sk: "LEGACY".into(),
+            sk: LEGACY_SK.into(),
         }
     }
 

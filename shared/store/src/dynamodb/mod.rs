@@ -35,7 +35,7 @@ use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, SigningSecret, Timestamp,
 };
 
-use crate::{EndpointStore, StoreError, sort_oldest_first};
+use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
 use errors::{cancellation_reasons, classify};
 use items::{Keys, endpoint_from_item, endpoint_item, secret_item, stats_item};
 pub use stats::StreakCursor;
@@ -91,38 +91,78 @@ impl DynamoStore {
     }
 }
 
-impl EndpointStore for DynamoStore {
-    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
-        let mut endpoints = Vec::new();
+impl DynamoStore {
+    /// The organization's endpoints, oldest first, with one consistent Query (a page per
+    /// megabyte). `with_legacy` extends the range to the legacy item, which sorts right after
+    /// the endpoints (`ENDPOINT#…` < `LEGACY`); the projection leaves its secret out.
+    async fn org_endpoints(
+        &self,
+        org: OrgId,
+        with_legacy: bool,
+    ) -> Result<DeliveryTargets, StoreError> {
+        let key_condition = if with_legacy {
+            "pk = :pk AND sk BETWEEN :endpoints AND :legacy"
+        } else {
+            "pk = :pk AND begins_with(sk, :endpoints)"
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_condition)
+            .expression_attribute_values(":pk", AttributeValue::S(Keys::org_pk(org)))
+            .expression_attribute_values(
+                ":endpoints",
+                AttributeValue::S(items::ENDPOINT_SK_PREFIX.into()),
+            )
+            .projection_expression(format!("{}, sk", items::ENDPOINT_PROJECTION))
+            .set_expression_attribute_names(Some(items::projection_names()))
+            .consistent_read(true);
+        if with_legacy {
+            query = query
+                .expression_attribute_values(":legacy", AttributeValue::S(items::LEGACY_SK.into()));
+        }
+        let mut targets = DeliveryTargets {
+            endpoints: Vec::new(),
+            legacy_url_set: false,
+        };
         let mut start_key = None;
         loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :endpoints)")
-                .expression_attribute_values(":pk", AttributeValue::S(Keys::org_pk(org)))
-                .expression_attribute_values(
-                    ":endpoints",
-                    AttributeValue::S(items::ENDPOINT_SK_PREFIX.into()),
-                )
-                .projection_expression(items::ENDPOINT_PROJECTION)
-                .set_expression_attribute_names(Some(items::projection_names()))
-                .consistent_read(true)
+            let output = query
+                .clone()
                 .set_exclusive_start_key(start_key)
                 .send()
                 .await
                 .map_err(classify)?;
             for item in output.items.unwrap_or_default() {
-                endpoints.push(endpoint_from_item(item)?);
+                if item
+                    .get("sk")
+                    .and_then(|sk| sk.as_s().ok())
+                    .map(String::as_str)
+                    == Some(items::LEGACY_SK)
+                {
+                    targets.legacy_url_set = true;
+                } else {
+                    targets.endpoints.push(endpoint_from_item(item)?);
+                }
             }
             start_key = output.last_evaluated_key;
             if start_key.is_none() {
                 break;
             }
         }
-        sort_oldest_first(&mut endpoints);
-        Ok(endpoints)
+        sort_oldest_first(&mut targets.endpoints);
+        Ok(targets)
+    }
+}
+
+impl EndpointStore for DynamoStore {
+    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+        Ok(self.org_endpoints(org, false).await?.endpoints)
+    }
+
+    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets, StoreError> {
+        self.org_endpoints(org, true).await
     }
 
     async fn create(

@@ -62,6 +62,7 @@ conformance! {
     a_success_revives_an_endpoint_marked_after_the_delivery_read_it,
     a_paused_endpoints_streak_is_swept_once,
     the_legacy_webhook_keeps_its_first_secret,
+    delivery_targets_are_the_endpoints_and_whether_a_legacy_url_is_set,
     the_log_pages_newest_first_under_every_filter,
     a_late_duplicate_does_not_overwrite_a_later_attempt,
     ending_a_retrying_record_marks_it_failed,
@@ -387,4 +388,35 @@ async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebho
     );
     assert_eq!(store.legacy_webhook(ORG).await.unwrap(), Some(changed));
     assert!(store.legacy_webhook(OTHER_ORG).await.unwrap().is_none());
+}
+
+async fn delivery_targets_are_the_endpoints_and_whether_a_legacy_url_is_set<S>(store: S)
+where
+    S: EndpointStore + webhook_store::LegacyWebhookStore,
+{
+    let (second, s2) = new_endpoint(ORG, "second", at(2_000));
+    let (first, s1) = new_endpoint(ORG, "first", at(1_000));
+    for (endpoint, secret) in [(&second, &s2), (&first, &s1)] {
+        store.create(endpoint, secret, 50).await.unwrap();
+    }
+    let targets = store.delivery_targets(ORG).await.unwrap();
+    assert_eq!(targets.endpoints, vec![first.clone(), second.clone()]);
+    assert!(!targets.legacy_url_set);
+
+    let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
+    let secret = webhook_domain::SigningSecret::generate().unwrap();
+    store
+        .set_legacy_webhook(ORG, &url, &secret, at(3_000))
+        .await
+        .unwrap();
+    let targets = store.delivery_targets(ORG).await.unwrap();
+    assert_eq!(targets.endpoints, vec![first, second]);
+    assert!(targets.legacy_url_set);
+    assert!(
+        !store
+            .delivery_targets(OTHER_ORG)
+            .await
+            .unwrap()
+            .legacy_url_set
+    );
 }
