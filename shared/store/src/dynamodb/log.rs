@@ -1,5 +1,7 @@
 //! The delivery log: records under `LOG#<org>#<shard>`, sorted by their log key, expired by TTL.
 
+use std::ops::ControlFlow;
+
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -11,7 +13,7 @@ use webhook_domain::{
 
 use super::errors::classify;
 use super::items::{Keys, to_item};
-use super::{DynamoStore, Item};
+use super::{DynamoStore, Item, each_item};
 use crate::{DeliveryLogStore, StoreError};
 
 /// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
@@ -284,25 +286,18 @@ impl DynamoStore {
             .set_limit(page_size);
 
         let mut records = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = query
-                .clone()
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
-                let record = record_from_item(item)?;
-                if after.is_none_or(|after| record.log_key() < *after) {
-                    records.push(record);
-                }
+        each_item(query, |item| {
+            let record = record_from_item(item)?;
+            if after.is_none_or(|after| record.log_key() < *after) {
+                records.push(record);
             }
-            start_key = output.last_evaluated_key;
-            if records.len() >= wanted || start_key.is_none() {
-                break;
-            }
-        }
+            Ok(if records.len() >= wanted {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
+        .await?;
         records.truncate(wanted);
         Ok(records)
     }

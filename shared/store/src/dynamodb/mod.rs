@@ -25,8 +25,10 @@ mod stats;
 pub mod table;
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Get, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactGetItem, TransactWriteItem, Update,
@@ -126,33 +128,43 @@ impl DynamoStore {
             endpoints: Vec::new(),
             legacy_url_set: false,
         };
-        let mut start_key = None;
-        loop {
-            let output = query
-                .clone()
-                .set_exclusive_start_key(start_key)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.items.unwrap_or_default() {
-                if item
-                    .get("sk")
-                    .and_then(|sk| sk.as_s().ok())
-                    .map(String::as_str)
-                    == Some(items::LEGACY_SK)
-                {
-                    targets.legacy_url_set = true;
-                } else {
-                    targets.endpoints.push(endpoint_from_item(item)?);
-                }
+        each_item(query, |item| {
+            let sk = item.get("sk").and_then(|sk| sk.as_s().ok());
+            if sk.map(String::as_str) == Some(items::LEGACY_SK) {
+                targets.legacy_url_set = true;
+            } else {
+                targets.endpoints.push(endpoint_from_item(item)?);
             }
-            start_key = output.last_evaluated_key;
-            if start_key.is_none() {
-                break;
-            }
-        }
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
         sort_oldest_first(&mut targets.endpoints);
         Ok(targets)
+    }
+}
+
+/// Runs a Query page by page, handing each item to `take` until it breaks or the pages end.
+async fn each_item(
+    query: QueryFluentBuilder,
+    mut take: impl FnMut(Item) -> Result<ControlFlow<()>, StoreError>,
+) -> Result<(), StoreError> {
+    let mut start_key = None;
+    loop {
+        let output = query
+            .clone()
+            .set_exclusive_start_key(start_key)
+            .send()
+            .await
+            .map_err(classify)?;
+        for item in output.items.unwrap_or_default() {
+            if take(item)?.is_break() {
+                return Ok(());
+            }
+        }
+        start_key = output.last_evaluated_key;
+        if start_key.is_none() {
+            return Ok(());
+        }
     }
 }
 
