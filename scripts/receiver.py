@@ -29,8 +29,14 @@ class Handler(BaseHTTPRequestHandler):
         signed = f"{self.headers['webhook-id']}.{self.headers['webhook-timestamp']}.".encode() + body
         standard = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
         standard_ok = any(hmac.compare_digest(standard, s) for s in self.headers["webhook-signature"].split())
+        # V2 (what thunderphone.webhooks.verify_signature checks): "t=<ts>,v1=<hex HMAC-SHA256 of
+        # "ts\nPOST\n<path and query>\n<body>">", keyed with the secret string.
+        v2 = dict(part.split("=", 1) for part in self.headers.get("X-ThunderPhone-Signature-V2", "").split(",") if "=" in part)
+        signed_v2 = f"{v2.get('t', '')}\nPOST\n{self.path}\n".encode() + body
+        v2_ok = hmac.compare_digest(hmac.new(secret.encode(), signed_v2, hashlib.sha256).hexdigest(), v2.get("v1", ""))
         print(f"{self.headers['webhook-id']} {json.loads(body)['type']}: "
               f"X-ThunderPhone-Signature {'ok' if platform_ok else 'BAD'}, "
+              f"X-ThunderPhone-Signature-V2 {'ok' if v2_ok else 'BAD'}, "
               f"webhook-signature {'ok' if standard_ok else 'BAD'}; answering {status}")
         print("  " + body.decode(), flush=True)
         self.send_response(status)
