@@ -88,7 +88,8 @@ impl DeliveryJob {
             org_id: self.org_id,
             event_id: self.event_id,
             endpoint_id: self.endpoint_id,
-            occurred_at: self.occurred_at?,
+            // Jobs queued before occurred_at was carried were placed by their first attempt.
+            occurred_at: self.occurred_at.or(self.first_attempt_at)?,
         })
     }
 

@@ -36,12 +36,13 @@ pub fn log_retention_from_env() -> Result<Duration, lambda_runtime::Error> {
         Ok(raw) if !raw.trim().is_empty() => {
             let retention = humantime::parse_duration(raw.trim())
                 .map_err(|e| format!("DELIVERY_LOG_RETENTION {raw:?}: {e}"))?;
-            // Under an hour a record could expire before its own retries; over ten years is a typo.
-            if !(Duration::from_secs(3600)..=Duration::from_secs(3650 * 86_400))
+            // Under a day a record could expire between its own retries (hours apart); over ten
+            // years is a typo.
+            if !(Duration::from_secs(86_400)..=Duration::from_secs(3650 * 86_400))
                 .contains(&retention)
             {
                 return Err(
-                    format!("DELIVERY_LOG_RETENTION {raw:?} must be from 1h to 3650d").into(),
+                    format!("DELIVERY_LOG_RETENTION {raw:?} must be from 1d to 3650d").into(),
                 );
             }
             Ok(retention)

@@ -304,8 +304,8 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Marks a record `failed` whose delivery was dropped between attempts (its endpoint was
-    /// deleted or disabled): no next retry. Nothing if there is no such record or it has moved
-    /// past `attempts`.
+    /// deleted or disabled): no next retry. Nothing if there is no such record, it has moved
+    /// past `attempts`, or it is delivered (a duplicate of the job got through).
     fn end_delivery(
         &self,
         record: &DeliveryRef,

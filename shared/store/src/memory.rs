@@ -343,6 +343,7 @@ impl DeliveryLogStore for MemoryStore {
             .get_mut(&record.org_id)
             .and_then(|org| org.deliveries.get_mut(&record.log_key()))
             && stored.attempt_count <= attempts
+            && stored.status != DeliveryStatus::Delivered
         {
             stored.status = DeliveryStatus::Failed;
             stored.next_retry_at = None;

@@ -153,12 +153,25 @@ impl DeliveryLogStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Keys::delivery(record).into_map()))
-            .update_expression("SET #status = :failed REMOVE next_retry_at")
-            .condition_expression("attribute_exists(pk) AND attempt_count <= :attempts")
+            // Failed records belong in the problem index; a delivered one (a duplicate job got
+            // through) stays delivered.
+            .update_expression("SET #status = :failed, #problem = :partition REMOVE next_retry_at")
+            .condition_expression(
+                "attribute_exists(pk) AND attempt_count <= :attempts AND #status <> :delivered",
+            )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#problem", PROBLEM_KEY)
             .expression_attribute_values(
                 ":failed",
                 AttributeValue::S(DeliveryStatus::Failed.as_str().into()),
+            )
+            .expression_attribute_values(
+                ":delivered",
+                AttributeValue::S(DeliveryStatus::Delivered.as_str().into()),
+            )
+            .expression_attribute_values(
+                ":partition",
+                AttributeValue::S(Keys::log_pk(record.org_id, record.shard())),
             )
             .expression_attribute_values(":attempts", number(attempts))
             .send()

@@ -199,6 +199,14 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
     let never = record(ORG, None, 2_000);
     store.end_delivery(&never.reference(), 1).await.unwrap();
 
+    // A duplicate of the job got through: ending the other copy leaves it delivered.
+    let delivered = record(ORG, Some(EndpointId::random()), 500);
+    store
+        .record_delivery(&delivered, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    store.end_delivery(&delivered.reference(), 1).await.unwrap();
+
     let page = store
         .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
         .await
@@ -206,6 +214,15 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
     let mut ended = retrying;
     ended.status = DeliveryStatus::Failed;
     ended.next_retry_at = None;
+    assert_eq!(page.records, vec![ended.clone(), delivered]);
+    let failed = DeliveryFilter {
+        status: Some(DeliveryStatus::Failed),
+        ..Default::default()
+    };
+    let page = store
+        .deliveries(ORG, &failed, None, 10, at(2_000))
+        .await
+        .unwrap();
     assert_eq!(page.records, vec![ended]);
 }
 
