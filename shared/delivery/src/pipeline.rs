@@ -219,10 +219,8 @@ where
                 return Ok(Delivery::Abandoned(reason));
             }
         };
-        job.first_attempt_at.get_or_insert(now);
-        let occurred_at = *job
-            .occurred_at
-            .get_or_insert(job.first_attempt_at.unwrap_or(now));
+        let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
+        let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
         let timeout = timeout_for(job.event_type);
         let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
         job.attempts += 1;

@@ -7,7 +7,11 @@ use webhook_domain::{AgentId, EventType, Timestamp};
 /// The sample `data` for `event_type`, stamped with `now` and the endpoint's agent if it has one.
 pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
     let agent_id = agent.map_or(Value::Null, |id| json!(id.get()));
-    let call = |channel: &str| {
+    let channel = match event_type {
+        EventType::WebIncoming | EventType::WebComplete | EventType::WebTool => "web",
+        _ => "telephony",
+    };
+    let call = || {
         json!({
             "call_id": 100_000_001,
             "agent_id": agent_id,
@@ -19,15 +23,9 @@ pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Ma
         })
     };
     let mut data = match event_type {
-        EventType::TelephonyIncoming => call("telephony"),
-        EventType::WebIncoming => call("web"),
+        EventType::TelephonyIncoming | EventType::WebIncoming => call(),
         EventType::TelephonyComplete | EventType::WebComplete => {
-            let channel = if event_type == EventType::TelephonyComplete {
-                "telephony"
-            } else {
-                "web"
-            };
-            let mut complete = call(channel);
+            let mut complete = call();
             complete["ended_at"] = json!(now.to_string());
             complete["duration_seconds"] = json!(142);
             complete["end_reason"] = json!("caller_hung_up");
@@ -40,12 +38,7 @@ pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Ma
             complete
         }
         EventType::TelephonyTool | EventType::WebTool => {
-            let channel = if event_type == EventType::TelephonyTool {
-                "telephony"
-            } else {
-                "web"
-            };
-            let mut tool = call(channel);
+            let mut tool = call();
             tool["tool_call_id"] = json!("tc_sample_0001");
             tool["tool_name"] = json!("book_appointment");
             tool["arguments"] = json!({"date": "2026-12-04", "time": "10:30"});

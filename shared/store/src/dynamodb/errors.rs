@@ -66,3 +66,19 @@ pub(super) fn conditional_check_item<R>(
         _ => None,
     }
 }
+
+/// The result of a conditional write whose failed condition means "nothing to do": `Ok` then,
+/// and every other failure sorted as usual.
+pub(super) fn unless_condition_failed<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(()),
+        Err(error) => Err(classify(error)),
+    }
+}

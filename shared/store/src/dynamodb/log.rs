@@ -2,8 +2,6 @@
 
 use std::ops::ControlFlow;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
 use webhook_domain::{
@@ -11,7 +9,7 @@ use webhook_domain::{
     LOG_SHARDS, LogKey, OrgId, Timestamp,
 };
 
-use super::errors::classify;
+use super::errors::unless_condition_failed;
 use super::items::{Keys, to_item};
 use super::{DynamoStore, Item, each_item};
 use crate::{DeliveryLogStore, StoreError};
@@ -72,14 +70,11 @@ impl LogSource {
     /// Whether every record of the source matches the filter's content conditions, so the
     /// first `wanted` items are the answer and no more need be read.
     fn covers(self, filter: &DeliveryFilter) -> bool {
-        let rest = DeliveryFilter {
-            endpoint_id: None,
-            since: None,
-            ..filter.clone()
-        };
         match self {
             Self::Table => !filter.narrows_by_content(),
-            Self::Endpoint(_) => !rest.narrows_by_content(),
+            Self::Endpoint(_) => {
+                filter.agent_id.is_none() && filter.event_type.is_none() && filter.status.is_none()
+            }
             Self::Problems => false,
         }
     }
@@ -132,19 +127,8 @@ impl DeliveryLogStore for DynamoStore {
             )
             .send()
             .await;
-        match written {
-            // The stored record has seen a later attempt: this write is a late duplicate.
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(classify(error)),
-            Ok(_) => Ok(()),
-        }
+        // A failed condition: the stored record has seen a later attempt, this is a late duplicate.
+        unless_condition_failed(written)
     }
 
     async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
@@ -176,18 +160,7 @@ impl DeliveryLogStore for DynamoStore {
             .expression_attribute_values(":attempts", number(attempts))
             .send()
             .await;
-        match updated {
-            Err(error)
-                if matches!(
-                    error.as_service_error(),
-                    Some(UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(classify(error)),
-            Ok(_) => Ok(()),
-        }
+        unless_condition_failed(updated)
     }
 
     async fn deliveries(
@@ -237,33 +210,22 @@ impl DynamoStore {
             .expression_attribute_names("#part", source.key_attribute())
             .expression_attribute_values(":pk", AttributeValue::S(partition))
             .expression_attribute_values(":now", epoch_seconds(now));
-        let since = filter.since.map(LogKey::at);
-        let key_condition = match (&since, after) {
-            (Some(since), Some(after)) => {
-                // BETWEEN is inclusive: the `after` record itself is dropped below.
-                query = query
-                    .expression_attribute_values(":since", AttributeValue::S(since.as_str().into()))
-                    .expression_attribute_values(
-                        ":after",
-                        AttributeValue::S(after.as_str().into()),
-                    );
-                "#part = :pk AND sk BETWEEN :since AND :after"
-            }
-            (None, Some(after)) => {
-                query = query.expression_attribute_values(
-                    ":after",
-                    AttributeValue::S(after.as_str().into()),
-                );
-                "#part = :pk AND sk < :after"
-            }
-            (Some(since), None) => {
-                query = query.expression_attribute_values(
-                    ":since",
-                    AttributeValue::S(since.as_str().into()),
-                );
-                "#part = :pk AND sk >= :since"
-            }
-            (None, None) => "#part = :pk",
+        // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
+        // record itself is dropped below.
+        if let Some(since) = filter.since {
+            let since = LogKey::at(since);
+            query = query
+                .expression_attribute_values(":since", AttributeValue::S(since.as_str().into()));
+        }
+        if let Some(after) = after {
+            query = query
+                .expression_attribute_values(":after", AttributeValue::S(after.as_str().into()));
+        }
+        let key_condition = match (filter.since.is_some(), after.is_some()) {
+            (true, true) => "#part = :pk AND sk BETWEEN :since AND :after",
+            (false, true) => "#part = :pk AND sk < :after",
+            (true, false) => "#part = :pk AND sk >= :since",
+            (false, false) => "#part = :pk",
         };
         let mut conditions = vec![format!("{EXPIRES_AT} > :now")];
         if let Some(id) = filter.endpoint_id {

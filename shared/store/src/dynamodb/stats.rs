@@ -10,7 +10,9 @@ use webhook_domain::{
     Attempt, DeliveryStats, Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp,
 };
 
-use super::errors::{cancellation_reasons, classify, conditional_check_item};
+use super::errors::{
+    cancellation_reasons, classify, conditional_check_item, unless_condition_failed,
+};
 use super::items::{
     Keys, STREAK_INDEX, STREAK_SHARDS, marked_shard_of, parked_shard_of, stats_from_item,
     streak_shard_key, streak_shard_of,
@@ -169,10 +171,7 @@ impl DynamoStore {
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .send()
             .await;
-        match result {
-            Err(error) if conditional_check_item(&error).is_none() => Err(classify(error)),
-            _ => Ok(()),
-        }
+        unless_condition_failed(result)
     }
 
     /// A success ends the streak; a failing endpoint becomes active again.
@@ -249,11 +248,7 @@ impl DeliveryStatsStore for DynamoStore {
             .expression_attribute_values(":one", number(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if conditional_check_item(&error).is_some() => Ok(()),
-            Err(error) => Err(classify(error)),
-        }
+        unless_condition_failed(result)
     }
 
     async fn delivery_stats(
