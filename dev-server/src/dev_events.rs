@@ -72,7 +72,7 @@ fn parse(body: &[u8]) -> Result<Parsed, String> {
         Some(Value::String(name)) => name
             .parse::<EventType>()
             .map_err(|e| format!("type: {e}"))?,
-        _ => return Err("type: This field is required (one of the nine event types).".into()),
+        _ => return Err("type: This field is required (an event type of the catalogue).".into()),
     };
     let data = match object.remove("data") {
         None => serde_json::Map::new(),

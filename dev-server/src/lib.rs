@@ -29,7 +29,7 @@ use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
 
 pub use api_keys::{ApiKey, ApiKeys};
-use gateway::{Operation, Route};
+use webhook_api::routes::{self, Operation};
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -66,12 +66,19 @@ pub struct Options {
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
     #[arg(long, env = "FAILING_AFTER", value_parser = humantime::parse_duration, default_value = "24h")]
     pub failing_after: Duration,
+    /// Print the routes it serves (and the function binary behind each) as JSON, and exit.
+    #[arg(long)]
+    pub print_routes: bool,
     /// How long delivery log records are kept after their last attempt.
     #[arg(long, env = "DELIVERY_LOG_RETENTION", value_parser = humantime::parse_duration, default_value = "30d")]
     pub delivery_log_retention: Duration,
 }
 
 pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
+    if options.print_routes {
+        println!("{}", route_table());
+        return Ok(());
+    }
     match &options.dynamodb_endpoint {
         Some(endpoint) => {
             let client = local_client(endpoint);
@@ -120,6 +127,14 @@ where
     println!("listening on http://{}", listener.local_addr()?);
     let server = Server::new(app, keys).with_delivery(pipeline);
     serve(listener, Arc::new(server)).await
+}
+
+/// The API's route table as `[{"route": "GET /path", "function": "binary"}]`.
+fn route_table() -> serde_json::Value {
+    routes::ROUTES
+        .iter()
+        .map(|route| serde_json::json!({"route": route.key(), "function": route.function}))
+        .collect()
 }
 
 /// The scheduled sweeper's stand-in: the same sweep, on a timer.
@@ -216,7 +231,7 @@ where
     let keys = &server.keys;
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let response = match Route::find(&parts.method, parts.uri.path()) {
+    let response = match routes::find(&parts.method, parts.uri.path()) {
         None if parts.method == hyper::Method::POST && parts.uri.path() == dev_events::PATH => {
             match (
                 &server.delivery,
@@ -236,7 +251,9 @@ where
             Ok(body) => {
                 let identity = keys.identify(&parts.headers);
                 match gateway::lambda_request(&parts, body.to_bytes(), &route, identity, peer) {
-                    Ok(event) => gateway::into_http(dispatch(server, route.operation, event).await),
+                    Ok(event) => {
+                        gateway::into_http(dispatch(server, route.route.operation, event).await)
+                    }
                     Err(error) => {
                         tracing::error!(%error, "could not shape the request as an API Gateway event");
                         gateway::internal_error()
@@ -269,6 +286,7 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::GetLegacyWebhook => handlers::get_legacy_webhook(app, request).await,
         Operation::SetLegacyWebhook => handlers::set_legacy_webhook(app, request).await,
         Operation::ListDeliveries => handlers::list_deliveries(app, request).await,
+        Operation::ListEventTypes => handlers::list_event_types(request).await,
         Operation::SendTestDelivery => match &server.tests {
             Some(tests) => {
                 handlers::send_test_delivery(app, request, |endpoint, secret, event_type| {

@@ -272,3 +272,28 @@ def test_test_deliveries_and_the_delivery_log():
     assert deliveries.sync_detailed(client=lenient, limit=201).status_code == 400
     assert send_test.sync_detailed(uuid.uuid4(), client=lenient).status_code == 404
     delete.sync_detailed(created.id, client=admin)
+
+
+def test_every_type_of_the_clients_catalogue_is_accepted():
+    from thunderphone.generated.models.event_type_enum import EventTypeEnum
+
+    admin = client()
+    created = create.sync(
+        client=admin,
+        body=DeveloperWebhookEndpointCreateUpdateRequest(
+            label="Whole catalogue",
+            url="https://hooks.example.com/catalogue",
+            events=list(EventsEnum),
+        ),
+    )
+    assert created.events == [e.value for e in EventsEnum]
+    assert len(created.events) == 19
+    assert {e.value for e in EventTypeEnum} == set(created.events)
+
+    # The catalogue route (no client model): admin+, in the client's enum order.
+    catalogue = admin.get_httpx_client().get("/v1/developer/webhook-event-types")
+    assert catalogue.status_code == 200
+    assert [t["type"] for t in catalogue.json()] == [e.value for e in EventsEnum]
+    member = client("sk_test_member").get_httpx_client().get("/v1/developer/webhook-event-types")
+    assert member.status_code == 403 and member.json()["detail"]
+    delete.sync_detailed(created.id, client=admin)

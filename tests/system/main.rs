@@ -321,24 +321,35 @@ async fn event_rules(backend: Backend) {
             .await;
         assert_eq!(reply.status, 400, "{wrong}");
     }
-    let all_nine = [
+    // The official client's catalogue of 19, in an order of the caller's choosing.
+    let all_nineteen = [
         "telephony.incoming",
         "telephony.complete",
         "telephony.tool",
+        "telephony.turn",
         "web.incoming",
         "web.complete",
         "web.tool",
+        "web.turn",
         "call.graded",
+        "call.data_extracted",
+        "call.transfer_completed",
         "issue.reported",
+        "issue.escalated",
+        "sms.sent",
+        "sms.failed",
+        "sms.received",
+        "campaign.completed",
+        "alert.triggered",
         "test-call.completed",
     ];
     let every = api
         .create(
             ORG_A_ADMIN,
-            json!({"label": "x", "url": "https://example.com", "events": all_nine}),
+            json!({"label": "x", "url": "https://example.com", "events": all_nineteen}),
         )
         .await;
-    assert_eq!(every.body["events"], json!(all_nine));
+    assert_eq!(every.body["events"], json!(all_nineteen));
     let dupes = api
         .create(ORG_A_ADMIN, json!({"label": "x", "url": "https://example.com", "events": ["web.tool", "call.graded", "web.tool"]}))
         .await;

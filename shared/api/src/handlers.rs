@@ -12,10 +12,10 @@ use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreEr
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, no_content, uncacheable};
 use crate::views::{
-    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, LegacyWebhookView,
-    TestDeliveryView,
+    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, EventTypeView,
+    LegacyWebhookView, TestDeliveryView,
 };
-use crate::{ApiError, App, request_body, request_query};
+use crate::{ApiError, App, request_body, request_query, routes};
 
 /// `GET /v1/developer/webhook-endpoints`
 pub async fn list_endpoints<S: EndpointStore>(
@@ -204,11 +204,24 @@ where
     .await
 }
 
+/// `GET /v1/developer/webhook-event-types`: the catalogue, in order. It needs no storage.
+pub async fn list_event_types(request: Request) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        admin(&request)?;
+        let views: Vec<EventTypeView> = EventType::ALL
+            .into_iter()
+            .map(EventTypeView::from)
+            .collect();
+        Ok(json(StatusCode::OK, &views))
+    })
+    .await
+}
+
 /// An id that is not a UUID names no endpoint: 404, like an unknown one.
 fn endpoint_id(request: &Request) -> Result<EndpointId, ApiError> {
     request
         .path_parameters_ref()
-        .and_then(|params| params.first("endpoint_id"))
+        .and_then(|params| params.first(routes::ENDPOINT_ID))
         .and_then(EndpointId::parse)
         .ok_or(ApiError::NotFound)
 }

@@ -9,6 +9,7 @@ mod identity;
 mod request_body;
 mod request_query;
 mod response;
+pub mod routes;
 mod views;
 
 use std::sync::Arc;

@@ -172,3 +172,24 @@ impl<'a> From<&'a TestDelivery> for TestDeliveryView<'a> {
         }
     }
 }
+
+/// One entry of `GET /v1/developer/webhook-event-types`.
+#[derive(Serialize)]
+pub(crate) struct EventTypeView {
+    #[serde(rename = "type")]
+    event_type: EventType,
+    description: &'static str,
+    blocking: bool,
+    legacy_name: &'static str,
+}
+
+impl From<EventType> for EventTypeView {
+    fn from(event_type: EventType) -> Self {
+        Self {
+            event_type,
+            description: event_type.description(),
+            blocking: event_type.is_blocking(),
+            legacy_name: event_type.legacy_name(),
+        }
+    }
+}

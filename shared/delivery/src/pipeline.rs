@@ -27,9 +27,10 @@ pub enum PipelineError {
 
 /// How long a receiver has to answer: blocking events configure a live call.
 pub fn timeout_for(event_type: EventType) -> Duration {
-    match event_type {
-        EventType::TelephonyIncoming | EventType::WebIncoming => Duration::from_secs(2),
-        _ => Duration::from_secs(30),
+    if event_type.is_blocking() {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(30)
     }
 }
 

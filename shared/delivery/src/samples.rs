@@ -7,9 +7,10 @@ use webhook_domain::{AgentId, EventType, Timestamp};
 /// The sample `data` for `event_type`, stamped with `now` and the endpoint's agent if it has one.
 pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
     let agent_id = agent.map_or(Value::Null, |id| json!(id.get()));
-    let channel = match event_type {
-        EventType::WebIncoming | EventType::WebComplete | EventType::WebTool => "web",
-        _ => "telephony",
+    let channel = if event_type.as_str().starts_with("web.") {
+        "web"
+    } else {
+        "telephony"
     };
     let call = || {
         json!({
@@ -44,6 +45,68 @@ pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Ma
             tool["arguments"] = json!({"date": "2026-12-04", "time": "10:30"});
             tool
         }
+        EventType::TelephonyTurn | EventType::WebTurn => {
+            let mut turn = call();
+            turn["turn_index"] = json!(3);
+            turn["role"] = json!("caller");
+            turn["text"] = json!("I'd like to move my appointment to Friday.");
+            turn
+        }
+        EventType::CallDataExtracted => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "fields": {"patient_name": "Sam Rivera", "new_date": "2026-12-04", "new_time": "10:30"},
+            "extracted_at": now.to_string(),
+        }),
+        EventType::CallTransferCompleted => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "transferred_to": "+15555550142",
+            "reason": "The caller asked for the front desk.",
+            "completed_at": now.to_string(),
+        }),
+        EventType::SmsSent | EventType::SmsFailed | EventType::SmsReceived => {
+            let inbound = event_type == EventType::SmsReceived;
+            let mut sms = json!({
+                "sms_id": 9_001,
+                "call_id": 100_000_001,
+                "agent_id": agent_id,
+                "direction": if inbound { "inbound" } else { "outbound" },
+                "from_number": if inbound { "+15555550100" } else { "+15555550199" },
+                "to_number": if inbound { "+15555550199" } else { "+15555550100" },
+                "body": "Your appointment is confirmed for Friday at 10:30.",
+                "at": now.to_string(),
+            });
+            if event_type == EventType::SmsFailed {
+                sms["error"] = json!("The carrier rejected the message.");
+            }
+            sms
+        }
+        EventType::CampaignCompleted => json!({
+            "campaign_id": 301,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "name": "December reminders",
+            "calls_placed": 120,
+            "calls_answered": 87,
+            "completed_at": now.to_string(),
+        }),
+        EventType::IssueEscalated => json!({
+            "issue_id": 5_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "escalated_to": "support@acme-dental.example",
+            "reason": "Reported twice in a day.",
+            "escalated_at": now.to_string(),
+        }),
+        EventType::AlertTriggered => json!({
+            "alert_id": 77,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
+            "name": "Unanswered calls",
+            "condition": "more than 5 unanswered calls in 10 minutes",
+            "triggered_at": now.to_string(),
+        }),
         EventType::CallGraded => json!({
             "call_id": 100_000_001,
             "agent_id": agent_id,

@@ -3,55 +3,84 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// The exact set of event types the platform publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum EventType {
-    #[serde(rename = "telephony.incoming")]
-    TelephonyIncoming,
-    #[serde(rename = "telephony.complete")]
-    TelephonyComplete,
-    #[serde(rename = "telephony.tool")]
-    TelephonyTool,
-    #[serde(rename = "web.incoming")]
-    WebIncoming,
-    #[serde(rename = "web.complete")]
-    WebComplete,
-    #[serde(rename = "web.tool")]
-    WebTool,
-    #[serde(rename = "call.graded")]
-    CallGraded,
-    #[serde(rename = "issue.reported")]
-    IssueReported,
-    #[serde(rename = "test-call.completed")]
-    TestCallCompleted,
+/// One entry of the platform's event catalogue: the variant, its wire name, whether the
+/// receiver's answer configures a live call, and what it means.
+macro_rules! catalogue {
+    ($($variant:ident = $name:literal, $blocking:literal, $description:literal;)*) => {
+        /// The event types the platform publishes: the official client's catalogue.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum EventType {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl EventType {
+            /// The catalogue in the official client's order (by name), as the catalogue route lists it.
+            pub const ALL: [EventType; catalogue!(@count $($variant)*)] = [$(Self::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+
+            /// Blocking events exist for their answer: the receiver's JSON configures a
+            /// ringing call, so it has about 2 s instead of 30.
+            pub fn is_blocking(self) -> bool {
+                match self {
+                    $(Self::$variant => $blocking,)*
+                }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $description,)*
+                }
+            }
+        }
+    };
+    (@count $($variant:ident)*) => { 0 $(+ catalogue!(@one $variant))* };
+    (@one $variant:ident) => { 1 };
 }
 
-impl EventType {
-    pub const ALL: [EventType; 9] = [
-        Self::TelephonyIncoming,
-        Self::TelephonyComplete,
-        Self::TelephonyTool,
-        Self::WebIncoming,
-        Self::WebComplete,
-        Self::WebTool,
-        Self::CallGraded,
-        Self::IssueReported,
-        Self::TestCallCompleted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TelephonyIncoming => "telephony.incoming",
-            Self::TelephonyComplete => "telephony.complete",
-            Self::TelephonyTool => "telephony.tool",
-            Self::WebIncoming => "web.incoming",
-            Self::WebComplete => "web.complete",
-            Self::WebTool => "web.tool",
-            Self::CallGraded => "call.graded",
-            Self::IssueReported => "issue.reported",
-            Self::TestCallCompleted => "test-call.completed",
-        }
-    }
+catalogue! {
+    AlertTriggered = "alert.triggered", false,
+        "A monitoring alert fired.";
+    CallDataExtracted = "call.data_extracted", false,
+        "Structured data was extracted from a call.";
+    CallGraded = "call.graded", false,
+        "A call was scored against its grading criteria.";
+    CallTransferCompleted = "call.transfer_completed", false,
+        "A call was transferred to another number or agent.";
+    CampaignCompleted = "campaign.completed", false,
+        "An outbound calling campaign finished.";
+    IssueEscalated = "issue.escalated", false,
+        "A reported issue was escalated.";
+    IssueReported = "issue.reported", false,
+        "An issue was reported about a call.";
+    SmsFailed = "sms.failed", false,
+        "An SMS message could not be delivered.";
+    SmsReceived = "sms.received", false,
+        "An SMS message was received.";
+    SmsSent = "sms.sent", false,
+        "An SMS message was sent.";
+    TelephonyComplete = "telephony.complete", false,
+        "A phone call ended; carries the transcript and summary.";
+    TelephonyIncoming = "telephony.incoming", true,
+        "A phone call is ringing; the answer configures the call.";
+    TelephonyTool = "telephony.tool", false,
+        "An agent called a tool during a phone call.";
+    TelephonyTurn = "telephony.turn", false,
+        "One conversational turn of a phone call.";
+    TestCallCompleted = "test-call.completed", false,
+        "A test call finished, with its scenario result.";
+    WebComplete = "web.complete", false,
+        "A web call ended; carries the transcript and summary.";
+    WebIncoming = "web.incoming", true,
+        "A web call is starting; the answer configures the call.";
+    WebTool = "web.tool", false,
+        "An agent called a tool during a web call.";
+    WebTurn = "web.turn", false,
+        "One conversational turn of a web call.";
 }
 
 impl EventType {
@@ -141,6 +170,48 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn the_catalogue_is_the_official_clients_nineteen_in_its_order() {
+        let names: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "alert.triggered",
+                "call.data_extracted",
+                "call.graded",
+                "call.transfer_completed",
+                "campaign.completed",
+                "issue.escalated",
+                "issue.reported",
+                "sms.failed",
+                "sms.received",
+                "sms.sent",
+                "telephony.complete",
+                "telephony.incoming",
+                "telephony.tool",
+                "telephony.turn",
+                "test-call.completed",
+                "web.complete",
+                "web.incoming",
+                "web.tool",
+                "web.turn",
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_incoming_types_block() {
+        let blocking: Vec<EventType> = EventType::ALL
+            .into_iter()
+            .filter(|t| t.is_blocking())
+            .collect();
+        assert_eq!(
+            blocking,
+            [EventType::TelephonyIncoming, EventType::WebIncoming]
+        );
+        assert!(EventType::ALL.iter().all(|t| !t.description().is_empty()));
+    }
+
+    #[test]
     fn every_type_round_trips_through_its_name() {
         for t in EventType::ALL {
             assert_eq!(t.as_str().parse::<EventType>(), Ok(t));
@@ -164,6 +235,8 @@ mod tests {
         assert_eq!(EventType::WebComplete.legacy_name(), "call.complete");
         assert_eq!(EventType::WebTool.legacy_name(), "web.tool");
         assert_eq!(EventType::CallGraded.legacy_name(), "call.graded");
+        assert_eq!(EventType::SmsReceived.legacy_name(), "sms.received");
+        assert_eq!(EventType::TelephonyTurn.legacy_name(), "telephony.turn");
     }
 
     #[test]
@@ -182,7 +255,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn parsed_subscriptions_are_duplicate_free_and_ordered(idx in proptest::collection::vec(0usize..9, 0..30)) {
+        fn parsed_subscriptions_are_duplicate_free_and_ordered(idx in proptest::collection::vec(0usize..EventType::ALL.len(), 0..30)) {
             let names: Vec<&str> = idx.iter().map(|i| EventType::ALL[*i].as_str()).collect();
             let s = EventSubscription::parse(names.iter().copied()).unwrap();
             let mut expected: Vec<EventType> = Vec::new();

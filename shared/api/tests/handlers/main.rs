@@ -111,6 +111,30 @@ async fn list_event_returns_the_orgs_endpoints() {
 }
 
 #[tokio::test]
+async fn list_event_types_event_returns_the_catalogue_in_order() {
+    let response = handlers::list_event_types(request(&sample_event("list-event-types")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let list = body_json(&response);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 19);
+    let names: Vec<&str> = list.iter().map(|t| t["type"].as_str().unwrap()).collect();
+    let catalogue: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+    assert_eq!(names, catalogue);
+    assert_eq!(
+        field_names(&list[0]),
+        ["blocking", "description", "legacy_name", "type"]
+    );
+    let incoming = list.iter().find(|t| t["type"] == "web.incoming").unwrap();
+    assert_eq!(incoming["blocking"], true);
+    assert_eq!(incoming["legacy_name"], "call.incoming");
+    let sms = list.iter().find(|t| t["type"] == "sms.received").unwrap();
+    assert_eq!(sms["blocking"], false);
+    assert_eq!(sms["legacy_name"], "sms.received");
+}
+
+#[tokio::test]
 async fn create_event_returns_the_secret_once() {
     let app = app();
     let response = handlers::create_endpoint(&app, request(&sample_event("create-endpoint")))
@@ -213,7 +237,7 @@ async fn answered_204(
     })
 }
 
-fn every_handler() -> [(&'static str, Handler); 6] {
+fn every_handler() -> [(&'static str, Handler); 7] {
     [
         ("list-endpoints", |app, r| {
             Box::pin(async move { handlers::list_endpoints(app, r).await.unwrap() })
@@ -236,6 +260,9 @@ fn every_handler() -> [(&'static str, Handler); 6] {
                     .await
                     .unwrap()
             })
+        }),
+        ("list-event-types", |_, r| {
+            Box::pin(async move { handlers::list_event_types(r).await.unwrap() })
         }),
     ]
 }

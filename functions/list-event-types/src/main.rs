@@ -1,0 +1,10 @@
+//! `GET /v1/developer/webhook-event-types`: the catalogue needs no table, so no client is built.
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::handlers;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    run(service_fn(handlers::list_event_types)).await
+}

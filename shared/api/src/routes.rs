@@ -1,0 +1,226 @@
+//! Every route the service answers, once: which handler serves it and which function binary
+//! deploys it. dev-server matches requests against this table, and a test checks it against the
+//! routes and binaries `template.yaml` declares.
+
+use lambda_http::http::Method;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ListEndpoints,
+    CreateEndpoint,
+    UpdateEndpoint,
+    DeleteEndpoint,
+    SendTestDelivery,
+    ListEventTypes,
+    ListDeliveries,
+    GetLegacyWebhook,
+    SetLegacyWebhook,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub operation: Operation,
+    pub method: Method,
+    /// As API Gateway declares it: `{endpoint_id}` stands for one path segment.
+    pub path: &'static str,
+    /// The function package (and binary) that serves it on Lambda.
+    pub function: &'static str,
+}
+
+impl Route {
+    /// `METHOD /path`, as API Gateway names a route.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+const fn route(
+    operation: Operation,
+    method: Method,
+    path: &'static str,
+    function: &'static str,
+) -> Route {
+    Route {
+        operation,
+        method,
+        path,
+        function,
+    }
+}
+
+pub const ENDPOINT_ID: &str = "endpoint_id";
+
+pub const ROUTES: &[Route] = &[
+    route(
+        Operation::ListEndpoints,
+        Method::GET,
+        "/v1/developer/webhook-endpoints",
+        "list-endpoints",
+    ),
+    route(
+        Operation::CreateEndpoint,
+        Method::POST,
+        "/v1/developer/webhook-endpoints",
+        "create-endpoint",
+    ),
+    route(
+        Operation::UpdateEndpoint,
+        Method::PATCH,
+        "/v1/developer/webhook-endpoints/{endpoint_id}",
+        "update-endpoint",
+    ),
+    route(
+        Operation::DeleteEndpoint,
+        Method::DELETE,
+        "/v1/developer/webhook-endpoints/{endpoint_id}",
+        "delete-endpoint",
+    ),
+    route(
+        Operation::SendTestDelivery,
+        Method::POST,
+        "/v1/developer/webhook-endpoints/{endpoint_id}/test",
+        "send-test-delivery",
+    ),
+    route(
+        Operation::ListEventTypes,
+        Method::GET,
+        "/v1/developer/webhook-event-types",
+        "list-event-types",
+    ),
+    route(
+        Operation::ListDeliveries,
+        Method::GET,
+        "/v1/developer/webhook-deliveries",
+        "list-deliveries",
+    ),
+    route(
+        Operation::GetLegacyWebhook,
+        Method::GET,
+        "/v1/webhook",
+        "get-legacy-webhook",
+    ),
+    route(
+        Operation::SetLegacyWebhook,
+        Method::PUT,
+        "/v1/webhook",
+        "set-legacy-webhook",
+    ),
+    route(
+        Operation::SetLegacyWebhook,
+        Method::PATCH,
+        "/v1/webhook",
+        "set-legacy-webhook",
+    ),
+];
+
+/// A request matched to its route, with the path parameter when the route has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matched {
+    pub route: &'static Route,
+    pub endpoint_id: Option<String>,
+}
+
+/// The route `method path` reaches, as API Gateway would match it: a parameter is one
+/// non-empty segment.
+pub fn find(method: &Method, path: &str) -> Option<Matched> {
+    ROUTES
+        .iter()
+        .filter(|route| route.method == *method)
+        .find_map(|route| {
+            let endpoint_id = match_path(route.path, path)?;
+            Some(Matched { route, endpoint_id })
+        })
+}
+
+/// `Some(parameter)` when `path` fits `pattern`; the inner option is the parameter, if any.
+fn match_path(pattern: &str, path: &str) -> Option<Option<String>> {
+    let mut parameter = None;
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(parameter),
+            (Some(expected), Some(actual)) if expected.starts_with('{') => {
+                if actual.is_empty() {
+                    return None;
+                }
+                parameter = Some(actual.to_owned());
+            }
+            (Some(expected), Some(actual)) if expected == actual => {}
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find_op(method: Method, path: &str) -> Option<(Operation, Option<String>)> {
+        find(&method, path).map(|m| (m.route.operation, m.endpoint_id))
+    }
+
+    #[test]
+    fn matches_the_api_routes_only() {
+        let collection = "/v1/developer/webhook-endpoints";
+        let one = "/v1/developer/webhook-endpoints/abc";
+        assert_eq!(
+            find_op(Method::GET, collection),
+            Some((Operation::ListEndpoints, None))
+        );
+        assert_eq!(
+            find_op(Method::POST, collection),
+            Some((Operation::CreateEndpoint, None))
+        );
+        assert_eq!(
+            find_op(Method::PATCH, one),
+            Some((Operation::UpdateEndpoint, Some("abc".into())))
+        );
+        assert_eq!(
+            find_op(Method::DELETE, one),
+            Some((Operation::DeleteEndpoint, Some("abc".into())))
+        );
+        assert_eq!(find_op(Method::PUT, collection), None);
+        assert_eq!(find_op(Method::GET, one), None);
+        assert_eq!(find_op(Method::PATCH, &format!("{collection}/")), None);
+        assert_eq!(find_op(Method::PATCH, &format!("{collection}/a/b")), None);
+        assert_eq!(find_op(Method::GET, &format!("{collection}x")), None);
+        assert_eq!(
+            find_op(Method::POST, &format!("{one}/test")),
+            Some((Operation::SendTestDelivery, Some("abc".into())))
+        );
+        assert_eq!(find_op(Method::GET, &format!("{one}/test")), None);
+        assert_eq!(find_op(Method::POST, &format!("{collection}//test")), None);
+        assert_eq!(
+            find_op(Method::GET, "/v1/developer/webhook-event-types"),
+            Some((Operation::ListEventTypes, None))
+        );
+        assert_eq!(
+            find_op(Method::GET, "/v1/developer/webhook-deliveries"),
+            Some((Operation::ListDeliveries, None))
+        );
+        assert_eq!(
+            find_op(Method::POST, "/v1/developer/webhook-deliveries"),
+            None
+        );
+        assert_eq!(
+            find_op(Method::GET, "/v1/webhook"),
+            Some((Operation::GetLegacyWebhook, None))
+        );
+        for method in [Method::PUT, Method::PATCH] {
+            assert_eq!(
+                find_op(method, "/v1/webhook"),
+                Some((Operation::SetLegacyWebhook, None))
+            );
+        }
+        assert_eq!(find_op(Method::DELETE, "/v1/webhook"), None);
+    }
+
+    #[test]
+    fn every_route_is_declared_once() {
+        let mut keys: Vec<String> = ROUTES.iter().map(Route::key).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), ROUTES.len());
+    }
+}
