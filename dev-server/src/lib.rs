@@ -98,7 +98,6 @@ async fn run_on<S>(store: S, options: Options) -> Result<(), lambda_http::Error>
 where
     S: webhook_store::Store,
 {
-    let store = Arc::new(store);
     let keys = ApiKeys::or_default_admin(options.api_keys);
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,

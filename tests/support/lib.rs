@@ -280,7 +280,6 @@ async fn delivering<S: webhook_store::Store>(
     use webhook_delivery::local::{LocalQueue, run_worker};
     use webhook_delivery::pipeline::Pipeline;
 
-    let store = Arc::new(store);
     let app = App::new(store.clone(), Settings::default()).unwrap();
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {

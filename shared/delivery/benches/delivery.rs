@@ -65,7 +65,7 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let store = Arc::new(MemoryStore::new());
+    let store = MemoryStore::new();
     let pipeline = Pipeline {
         store: store.clone(),
         queue: NullQueue,

@@ -2,13 +2,13 @@
 //! redirect and never connects to a private address (unless told to, for local development):
 //! names are resolved once, checked, and the checked address is the one connected to.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
-use webhook_domain::network::forbidden_reason;
+use webhook_domain::network::{forbidden_reason, host_ip};
 use webhook_domain::{AttemptOutcome, FailureCategory};
 
 /// The most of a response body read; the rest is dropped unread.
@@ -116,7 +116,11 @@ impl Sender {
         };
         // An IP literal is connected to directly, without the resolver: check it here.
         if !self.allow_private
-            && let Some(reason) = literal_ip(&parsed).and_then(forbidden_reason)
+            && let Some(reason) = parsed
+                .host()
+                .as_ref()
+                .and_then(host_ip)
+                .and_then(forbidden_reason)
         {
             return failed(
                 FailureCategory::Other,
@@ -173,14 +177,6 @@ impl Sender {
             retry_after,
             error: (!outcome.is_success()).then(|| format!("the receiver answered {status}")),
         }
-    }
-}
-
-fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
-    match url.host()? {
-        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
-        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
-        url::Host::Domain(_) => None,
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EndpointId, OrgId, Timestamp};
+use crate::{Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp};
 
 /// Why an attempt failed, in the product's categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,6 +115,13 @@ pub struct DeliveryStats {
 }
 
 impl DeliveryStats {
+    /// The start of a streak no sweep has dealt with yet (neither marked nor set aside): what
+    /// the sweeper looks at once it is old enough.
+    pub fn unswept_streak(&self) -> Option<Timestamp> {
+        self.failing_since
+            .filter(|_| self.marked_failing_at.is_none() && self.parked_at.is_none())
+    }
+
     pub fn new(org_id: OrgId, endpoint_id: EndpointId) -> Self {
         Self {
             endpoint_id,
@@ -183,23 +190,50 @@ impl FailingPolicy {
         let millis = i64::try_from(self.after.as_millis()).unwrap_or(i64::MAX);
         Timestamp::from_unix_millis(now.unix_millis().saturating_sub(millis)).unwrap_or(now)
     }
-
-    /// An active endpoint whose streak began at `failing_since` is due to be marked failing,
-    /// unless it was re-activated after the streak began (that restarted the clock).
-    pub fn is_due(
-        &self,
-        failing_since: Timestamp,
-        streak_reset_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> bool {
-        failing_since <= self.cutoff(now) && streak_counts(failing_since, streak_reset_at)
-    }
 }
 
 /// Whether a streak that began at `failing_since` still counts: it does unless the endpoint
 /// was re-activated after it began.
 pub fn streak_counts(failing_since: Timestamp, streak_reset_at: Option<Timestamp>) -> bool {
     streak_reset_at.is_none_or(|reset| failing_since >= reset)
+}
+
+/// What a sweep does with a streak it found, once it looks at the endpoint and its stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepVerdict {
+    /// Mark the endpoint `failing`.
+    Mark,
+    /// The endpoint is paused, already failing, or was re-activated after the streak began: no
+    /// sweep can act on this streak, so set it aside until a new one begins.
+    SetAside,
+    /// The streak changed (ended or restarted) since it was read: nothing to do.
+    Skip,
+}
+
+/// Mark failing: a sweep that read a streak starting at `seen` marks the endpoint only if the
+/// stats are still in that very streak, the endpoint is still active, and it was not
+/// re-activated after the streak began.
+pub fn sweep_verdict(stats: &DeliveryStats, seen: Timestamp, endpoint: &Endpoint) -> SweepVerdict {
+    if stats.failing_since != Some(seen) {
+        SweepVerdict::Skip
+    } else if endpoint.status == EndpointStatus::Active
+        && streak_counts(seen, endpoint.streak_reset_at)
+    {
+        SweepVerdict::Mark
+    } else {
+        SweepVerdict::SetAside
+    }
+}
+
+/// Revive on success: a 2xx may turn a `failing` endpoint `active` again. The delivery read the
+/// endpoint before sending, and a sweep may have marked it since; the stats as they were before
+/// this attempt (`streak_was_marked`) say so.
+pub fn may_revive(
+    outcome: AttemptOutcome,
+    status_read: EndpointStatus,
+    streak_was_marked: bool,
+) -> bool {
+    outcome.is_success() && (status_read == EndpointStatus::Failing || streak_was_marked)
 }
 
 #[cfg(test)]
@@ -288,27 +322,93 @@ mod tests {
     }
 
     #[test]
-    fn due_after_the_threshold_and_not_before() {
+    fn the_cutoff_is_the_threshold_before_now() {
         let clock = clock();
         let policy = FailingPolicy::default();
         let since = clock.now();
         clock.advance(24 * HOUR - Duration::from_millis(1));
-        assert!(!policy.is_due(since, None, clock.now()));
+        assert!(since > policy.cutoff(clock.now()), "not yet old enough");
         clock.advance(Duration::from_millis(1));
-        assert!(policy.is_due(since, None, clock.now()));
-        assert!(policy.is_due(since, Some(since), clock.now()));
-        let reactivated = since.checked_add(HOUR).unwrap();
-        assert!(!policy.is_due(since, Some(reactivated), clock.now()));
+        assert_eq!(policy.cutoff(clock.now()), since);
+        let short = FailingPolicy {
+            after: Duration::from_secs(5),
+        };
+        assert_eq!(
+            short.cutoff(clock.now()).unix_millis(),
+            clock.now().unix_millis() - 5_000
+        );
+    }
+
+    fn endpoint(status: EndpointStatus, streak_reset_at: Option<Timestamp>) -> Endpoint {
+        let mut endpoint = crate::fixtures::endpoint(OrgId::new(1));
+        endpoint.status = status;
+        endpoint.streak_reset_at = streak_reset_at;
+        endpoint
     }
 
     #[test]
-    fn the_threshold_is_configurable() {
+    fn a_sweep_marks_only_the_streak_it_read_on_an_active_endpoint() {
         let clock = clock();
-        let policy = FailingPolicy {
-            after: Duration::from_secs(5),
-        };
-        let since = clock.now();
-        clock.advance(Duration::from_secs(5));
-        assert!(policy.is_due(since, None, clock.now()));
+        let mut s = stats();
+        let seen = clock.now();
+        s.record(&attempt(&clock, failed()), None);
+        let active = endpoint(EndpointStatus::Active, None);
+        assert_eq!(sweep_verdict(&s, seen, &active), SweepVerdict::Mark);
+        let reset_with_streak = endpoint(EndpointStatus::Active, Some(seen));
+        assert_eq!(
+            sweep_verdict(&s, seen, &reset_with_streak),
+            SweepVerdict::Mark
+        );
+
+        let later = seen.checked_add(HOUR).unwrap();
+        let reactivated = endpoint(EndpointStatus::Active, Some(later));
+        assert_eq!(
+            sweep_verdict(&s, seen, &reactivated),
+            SweepVerdict::SetAside
+        );
+        for status in [EndpointStatus::Disabled, EndpointStatus::Failing] {
+            assert_eq!(
+                sweep_verdict(&s, seen, &endpoint(status, None)),
+                SweepVerdict::SetAside
+            );
+        }
+        assert_eq!(
+            sweep_verdict(&s, later, &active),
+            SweepVerdict::Skip,
+            "another streak"
+        );
+        clock.advance(HOUR);
+        s.record(&attempt(&clock, AttemptOutcome::from_status(200)), None);
+        assert_eq!(
+            sweep_verdict(&s, seen, &active),
+            SweepVerdict::Skip,
+            "streak ended"
+        );
+    }
+
+    #[test]
+    fn only_unswept_streaks_await_a_sweep() {
+        let clock = clock();
+        let mut s = stats();
+        assert_eq!(s.unswept_streak(), None);
+        s.record(&attempt(&clock, failed()), None);
+        assert_eq!(s.unswept_streak(), Some(clock.now()));
+        s.marked_failing_at = Some(clock.now());
+        assert_eq!(s.unswept_streak(), None);
+        s.marked_failing_at = None;
+        s.parked_at = Some(clock.now());
+        assert_eq!(s.unswept_streak(), None);
+    }
+
+    #[test]
+    fn a_success_revives_what_was_or_became_failing() {
+        let ok = AttemptOutcome::from_status(204);
+        assert!(may_revive(ok, EndpointStatus::Failing, false));
+        assert!(
+            may_revive(ok, EndpointStatus::Active, true),
+            "marked after the read"
+        );
+        assert!(!may_revive(ok, EndpointStatus::Active, false));
+        assert!(!may_revive(failed(), EndpointStatus::Failing, true));
     }
 }

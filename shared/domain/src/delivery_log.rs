@@ -104,6 +104,19 @@ impl DeliveryRecord {
     pub fn supersedes(&self, stored: &DeliveryRecord) -> bool {
         (self.attempt_count, self.last_attempt_at) >= (stored.attempt_count, stored.last_attempt_at)
     }
+
+    /// Ends a record whose delivery was dropped after `attempts` attempts (its endpoint was
+    /// deleted or disabled): `failed`, no next retry. Unless the record has moved past
+    /// `attempts` (a later attempt wrote it) or is delivered (a duplicate job got through): a
+    /// record is never un-delivered. Returns whether it changed.
+    pub fn end(&mut self, attempts: u32) -> bool {
+        let ends = self.attempt_count <= attempts && self.status != DeliveryStatus::Delivered;
+        if ends {
+            self.status = DeliveryStatus::Failed;
+            self.next_retry_at = None;
+        }
+        ends
+    }
 }
 
 /// Whether a record kept until `expires_at` is gone by `now`. Whole seconds, as DynamoDB's TTL
@@ -126,11 +139,6 @@ impl DeliveryRef {
     /// records share one (the event and destination make it unique).
     pub fn log_key(&self) -> LogKey {
         LogKey::new(self.occurred_at, self.event_id, self.endpoint_id)
-    }
-
-    /// Which of the organization's log partitions holds the record.
-    pub fn shard(&self) -> u8 {
-        log_shard(self.event_id, self.endpoint_id)
     }
 }
 
@@ -198,17 +206,6 @@ pub struct DeliveryPage {
     pub has_more: bool,
 }
 
-/// How many partitions one organization's log is spread over, so a busy organization's writes
-/// do not all land on one. Readers query every shard; changing this strands older records.
-pub const LOG_SHARDS: u8 = 8;
-
-/// The shard of one event's record at one destination: the random bits of the ids spread the
-/// records of one event, and of one endpoint, over all shards.
-fn log_shard(event_id: Uuid, endpoint: Option<EndpointId>) -> u8 {
-    let mixed = event_id.as_u128() ^ endpoint.map_or(0, |id| id.as_uuid().as_u128());
-    (mixed % u128::from(LOG_SHARDS)) as u8
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,12 +239,116 @@ mod tests {
     }
 
     #[test]
-    fn shards_spread_and_stay_in_range() {
-        let mut seen = [0u32; LOG_SHARDS as usize];
-        for _ in 0..800 {
-            let shard = log_shard(Uuid::new_v4(), Some(EndpointId::random()));
-            seen[usize::from(shard)] += 1;
+    fn ending_fails_a_dropped_record_but_never_undelivers_or_rewinds_one() {
+        let mut retrying = crate::fixtures::delivery_record(OrgId::new(1), None, at(1_000));
+        retrying.status = DeliveryStatus::Retrying;
+        retrying.attempt_count = 2;
+        retrying.next_retry_at = Some(at(9_000));
+
+        let mut later = retrying.clone();
+        assert!(!later.end(1), "a later attempt wrote it");
+        assert_eq!(later, retrying);
+
+        let mut delivered = retrying.clone();
+        delivered.status = DeliveryStatus::Delivered;
+        assert!(!delivered.clone().end(2));
+
+        for attempts in [2, 3] {
+            let mut ended = retrying.clone();
+            assert!(ended.end(attempts));
+            assert_eq!(ended.status, DeliveryStatus::Failed);
+            assert_eq!(ended.next_retry_at, None);
         }
-        assert!(seen.iter().all(|&n| n > 40), "{seen:?}");
+    }
+
+    #[test]
+    fn a_later_attempt_supersedes_and_a_late_duplicate_does_not() {
+        let first = crate::fixtures::delivery_record(OrgId::new(1), None, at(1_000));
+        let mut second = first.clone();
+        second.attempt_count = 2;
+        second.last_attempt_at = at(6_000);
+        assert!(second.supersedes(&first));
+        assert!(!first.supersedes(&second));
+        assert!(first.supersedes(&first), "the same attempt again");
+        let mut same_attempt_later = first.clone();
+        same_attempt_later.last_attempt_at = at(1_500);
+        assert!(same_attempt_later.supersedes(&first));
+        assert!(!first.supersedes(&same_attempt_later));
+    }
+
+    #[test]
+    fn expiry_is_judged_in_whole_seconds() {
+        assert!(is_expired(at(5_000), at(5_000)));
+        assert!(is_expired(at(5_999), at(5_000)), "the same second");
+        assert!(!is_expired(at(6_000), at(5_999)));
+        assert!(is_expired(at(5_000), at(9_000)));
+    }
+
+    #[test]
+    fn a_filter_matches_on_every_field_it_sets() {
+        let endpoint = EndpointId::random();
+        let mut record = crate::fixtures::delivery_record(OrgId::new(1), Some(endpoint), at(5_000));
+        record.agent_id = AgentId::new(7);
+        assert!(DeliveryFilter::default().matches(&record));
+        assert!(!DeliveryFilter::default().narrows_by_content());
+        let hits = [
+            DeliveryFilter {
+                endpoint_id: Some(endpoint),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                agent_id: AgentId::new(7),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                event_type: Some(EventType::CallGraded),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                status: Some(DeliveryStatus::Delivered),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                since: Some(at(5_000)),
+                ..Default::default()
+            },
+        ];
+        for filter in &hits {
+            assert!(filter.matches(&record), "{filter:?}");
+        }
+        let misses = [
+            DeliveryFilter {
+                endpoint_id: Some(EndpointId::random()),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                agent_id: AgentId::new(8),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                event_type: Some(EventType::WebTool),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                status: Some(DeliveryStatus::Failed),
+                ..Default::default()
+            },
+            DeliveryFilter {
+                since: Some(at(5_001)),
+                ..Default::default()
+            },
+        ];
+        for filter in &misses {
+            assert!(!filter.matches(&record), "{filter:?}");
+        }
+        for filter in hits.iter().take(4).chain(misses.iter().take(4)) {
+            assert!(filter.narrows_by_content(), "{filter:?}");
+        }
+        assert!(!hits[4].narrows_by_content());
+        let mut legacy = record.clone();
+        legacy.endpoint_id = None;
+        legacy.agent_id = None;
+        assert!(!hits[0].matches(&legacy));
+        assert!(!hits[1].matches(&legacy));
     }
 }

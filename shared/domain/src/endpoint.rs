@@ -78,6 +78,18 @@ impl Endpoint {
             && self.events.includes(event_type)
             && self.agent_id.is_none_or(|scope| agent == Some(scope))
     }
+
+    /// Revive on success, once [`crate::may_revive`] says the attempt may: a `failing` endpoint
+    /// becomes `active` again; any other status stays (a paused endpoint stays paused). Returns
+    /// whether it changed.
+    pub fn revive(&mut self, at: Timestamp) -> bool {
+        let revives = self.status == EndpointStatus::Failing;
+        if revives {
+            self.status = EndpointStatus::Active;
+            self.updated_at = at;
+        }
+        revives
+    }
 }
 
 /// A validated create request.

@@ -1,15 +1,11 @@
-use std::net::IpAddr;
-
 use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 
-use crate::network::forbidden_reason;
+use crate::network::{forbidden_reason, host_ip};
 
 /// Where an endpoint's webhooks go: an absolute `https://` URL, or `http://` on a local
 /// development host. Kept as the caller wrote it (trimmed), so lists show what they entered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-// Deserializing trusts storage: values were checked when written, and a rule tightened later
-// must not make stored endpoints unreadable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct EndpointUrl(String);
 
@@ -80,8 +76,22 @@ impl EndpointUrl {
         }
     }
 
+    /// A value read back from storage, where it was checked when written: a rule tightened
+    /// later must not make stored endpoints unreadable. Requests go through `parse`.
+    pub fn from_stored(stored: String) -> Self {
+        Self(stored)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Deserializing reads storage back, so it goes through [`EndpointUrl::from_stored`]; request bodies
+/// are never deserialized into this type.
+impl<'de> Deserialize<'de> for EndpointUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::from_stored)
     }
 }
 
@@ -91,14 +101,6 @@ fn is_local_dev_host(host: &Host<&str>) -> bool {
         Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => *ip == std::net::Ipv4Addr::LOCALHOST,
         Host::Ipv6(ip) => *ip == std::net::Ipv6Addr::LOCALHOST,
-    }
-}
-
-fn host_ip(host: &Host<&str>) -> Option<IpAddr> {
-    match host {
-        Host::Domain(_) => None,
-        Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
-        Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
     }
 }
 

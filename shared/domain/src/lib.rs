@@ -5,9 +5,12 @@
 pub mod caller;
 pub mod delivery;
 pub mod delivery_log;
+pub mod duration;
 pub mod endpoint;
 pub mod endpoint_url;
 pub mod event_type;
+#[cfg(any(test, feature = "testing"))]
+pub mod fixtures;
 pub mod label;
 pub mod legacy;
 pub mod network;
@@ -17,13 +20,13 @@ pub mod time;
 
 pub use caller::{Caller, Forbidden, OrgId, Role};
 pub use delivery::{
-    Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, TestDelivery,
-    streak_counts,
+    Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, SweepVerdict,
+    TestDelivery, may_revive, streak_counts, sweep_verdict,
 };
 pub use delivery_log::{
-    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LOG_SHARDS, LogKey,
-    is_expired,
+    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LogKey, is_expired,
 };
+pub use duration::{DelayError, LogRetention, RetentionError, parse_delay};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{EventSubscription, EventType, UnknownEventType};

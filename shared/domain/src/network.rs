@@ -3,6 +3,15 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// The address a URL host names literally (`127.0.0.1`, `[::1]`), or `None` for a DNS name.
+pub fn host_ip<S>(host: &url::Host<S>) -> Option<IpAddr> {
+    match host {
+        url::Host::Domain(_) => None,
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
+    }
+}
+
 /// Why an address is refused as a delivery target, or `None` when it is a public address.
 pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
     match ip {

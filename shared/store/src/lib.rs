@@ -162,100 +162,6 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// A shared store is a store: the API, the sweeper and the delivery pipeline of one process
-/// (dev-server) use the same one.
-impl<T: EndpointStore> EndpointStore for std::sync::Arc<T> {
-    fn list(&self, org: OrgId) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send {
-        (**self).list(org)
-    }
-
-    fn create(
-        &self,
-        endpoint: &Endpoint,
-        secret: &SigningSecret,
-        max_per_org: u32,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).create(endpoint, secret, max_per_org)
-    }
-
-    fn update(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-        changes: &EndpointChanges,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send {
-        (**self).update(org, id, changes, now)
-    }
-
-    fn delivery_targets(
-        &self,
-        org: OrgId,
-    ) -> impl Future<Output = Result<DeliveryTargets, StoreError>> + Send {
-        (**self).delivery_targets(org)
-    }
-
-    fn signing_target(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> impl Future<Output = Result<Option<(Endpoint, SigningSecret)>, StoreError>> + Send {
-        (**self).signing_target(org, id)
-    }
-
-    fn delete(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).delete(org, id)
-    }
-}
-
-impl<T: DeliveryStatsStore> DeliveryStatsStore for std::sync::Arc<T> {
-    type Cursor = T::Cursor;
-
-    fn record_attempt(
-        &self,
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send {
-        (**self).record_attempt(endpoint, attempt)
-    }
-
-    fn record_give_up(
-        &self,
-        endpoint: &Endpoint,
-        at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).record_give_up(endpoint, at)
-    }
-
-    fn delivery_stats(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> impl Future<Output = Result<Option<DeliveryStats>, StoreError>> + Send {
-        (**self).delivery_stats(org, id)
-    }
-
-    fn streak_candidates(
-        &self,
-        cutoff: Timestamp,
-        from: Option<Self::Cursor>,
-    ) -> impl Future<Output = Result<StreakPage<Self::Cursor>, StoreError>> + Send {
-        (**self).streak_candidates(cutoff, from)
-    }
-
-    fn mark_failing(
-        &self,
-        candidate: &StreakCandidate,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).mark_failing(candidate, now)
-    }
-}
-
 /// The legacy single-URL webhook of each organization.
 pub trait LegacyWebhookStore: Send + Sync + 'static {
     fn legacy_webhook(
@@ -272,25 +178,6 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         new_secret: &SigningSecret,
         now: Timestamp,
     ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send;
-}
-
-impl<T: LegacyWebhookStore> LegacyWebhookStore for std::sync::Arc<T> {
-    fn legacy_webhook(
-        &self,
-        org: OrgId,
-    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send {
-        (**self).legacy_webhook(org)
-    }
-
-    fn set_legacy_webhook(
-        &self,
-        org: OrgId,
-        url: &EndpointUrl,
-        new_secret: &SigningSecret,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send {
-        (**self).set_legacy_webhook(org, url, new_secret, now)
-    }
 }
 
 /// The delivery log: one record per event per destination.
@@ -325,42 +212,14 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
 }
 
-impl<T: DeliveryLogStore> DeliveryLogStore for std::sync::Arc<T> {
-    fn record_delivery(
-        &self,
-        record: &DeliveryRecord,
-        expires_at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).record_delivery(record, expires_at)
-    }
-
-    fn end_delivery(
-        &self,
-        record: &DeliveryRef,
-        attempts: u32,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).end_delivery(record, attempts)
-    }
-
-    fn deliveries(
-        &self,
-        org: OrgId,
-        filter: &DeliveryFilter,
-        after: Option<&LogKey>,
-        limit: usize,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send {
-        (**self).deliveries(org, filter, after, limit, now)
-    }
-}
-
-/// Everything the product keeps: what the delivery pipeline and the local server need.
+/// Everything the product keeps: what the delivery pipeline and the local server need. Clones
+/// share one store (an SDK client, or the in-memory data).
 pub trait Store:
-    EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore
+    EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore + Clone
 {
 }
 
 impl<T> Store for T where
-    T: EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore
+    T: EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore + Clone
 {
 }

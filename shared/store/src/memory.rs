@@ -1,10 +1,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl,
-    LegacyWebhook, LogKey, OrgId, SigningSecret, Timestamp, is_expired, streak_counts,
+    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, OrgId, SigningSecret,
+    SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -12,17 +12,18 @@ use crate::{
     Recorded, StoreError, StreakCandidate, StreakPage, sort_oldest_first,
 };
 
-/// The embedded default store: everything in one process, gone when it exits.
-#[derive(Debug)]
+/// The embedded default store: everything in one process, gone when it exits. Clones share
+/// the same data, so the API, the pipeline and the sweeper of one process see one store.
+#[derive(Debug, Clone)]
 pub struct MemoryStore {
-    orgs: Mutex<HashMap<OrgId, Org>>,
+    orgs: Arc<Mutex<HashMap<OrgId, Org>>>,
     streak_page_size: usize,
 }
 
 impl Default for MemoryStore {
     fn default() -> Self {
         Self {
-            orgs: Mutex::default(),
+            orgs: Arc::default(),
             streak_page_size: 100,
         }
     }
@@ -71,6 +72,7 @@ impl MemoryStore {
     }
 
     /// The stored secret of an endpoint, for tests that check what create wrote.
+    #[cfg(feature = "testing")]
     pub fn secret(&self, org: OrgId, id: EndpointId) -> Option<SigningSecret> {
         let orgs = self.orgs().ok()?;
         orgs.get(&org)?.secrets.get(&id).cloned()
@@ -180,19 +182,18 @@ impl DeliveryStatsStore for MemoryStore {
         let Some(stats) = org.stats.get_mut(&endpoint.id) else {
             return Ok(Recorded::EndpointGone);
         };
-        // The sweeper may have marked the endpoint after the delivery read it: the stats say so.
-        let maybe_failing =
-            endpoint.status == EndpointStatus::Failing || stats.marked_failing_at.is_some();
+        let streak_was_marked = stats.marked_failing_at.is_some();
         stats.record(attempt, endpoint.streak_reset_at);
-        let revive = attempt.outcome.is_success() && maybe_failing;
-        match org.endpoints.get_mut(&endpoint.id) {
-            Some(current) if revive && current.status == EndpointStatus::Failing => {
-                current.status = EndpointStatus::Active;
-                current.updated_at = attempt.at;
-                Ok(Recorded::Revived)
-            }
-            _ => Ok(Recorded::Counted),
-        }
+        let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
+            && org
+                .endpoints
+                .get_mut(&endpoint.id)
+                .is_some_and(|current| current.revive(attempt.at));
+        Ok(if revived {
+            Recorded::Revived
+        } else {
+            Recorded::Counted
+        })
     }
 
     async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
@@ -225,9 +226,8 @@ impl DeliveryStatsStore for MemoryStore {
         let mut candidates: Vec<StreakCandidate> = orgs
             .values()
             .flat_map(|org| org.stats.values())
-            .filter(|stats| stats.marked_failing_at.is_none() && stats.parked_at.is_none())
             .filter_map(|stats| {
-                let failing_since = stats.failing_since.filter(|since| *since <= cutoff)?;
+                let failing_since = stats.unswept_streak().filter(|since| *since <= cutoff)?;
                 Some(StreakCandidate {
                     org_id: stats.org_id,
                     endpoint_id: stats.endpoint_id,
@@ -267,20 +267,18 @@ impl DeliveryStatsStore for MemoryStore {
         ) else {
             return Ok(false);
         };
-        if stats.failing_since == Some(candidate.failing_since)
-            && streak_counts(candidate.failing_since, endpoint.streak_reset_at)
-            && endpoint.status == EndpointStatus::Active
-        {
-            endpoint.status = EndpointStatus::Failing;
-            endpoint.updated_at = now;
-            stats.marked_failing_at = Some(now);
-            Ok(true)
-        } else {
-            if stats.failing_since == Some(candidate.failing_since) {
-                // Paused, re-activated since, or already failing: no later sweep needs it.
-                stats.parked_at = Some(now);
+        match sweep_verdict(stats, candidate.failing_since, endpoint) {
+            SweepVerdict::Mark => {
+                endpoint.status = webhook_domain::EndpointStatus::Failing;
+                endpoint.updated_at = now;
+                stats.marked_failing_at = Some(now);
+                Ok(true)
             }
-            Ok(false)
+            SweepVerdict::SetAside => {
+                stats.parked_at = Some(now);
+                Ok(false)
+            }
+            SweepVerdict::Skip => Ok(false),
         }
     }
 }
@@ -342,11 +340,8 @@ impl DeliveryLogStore for MemoryStore {
         if let Some((stored, _)) = orgs
             .get_mut(&record.org_id)
             .and_then(|org| org.deliveries.get_mut(&record.log_key()))
-            && stored.attempt_count <= attempts
-            && stored.status != DeliveryStatus::Delivered
         {
-            stored.status = DeliveryStatus::Failed;
-            stored.next_retry_at = None;
+            stored.end(attempts);
         }
         Ok(())
     }
@@ -384,28 +379,10 @@ impl DeliveryLogStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webhook_domain::EventType;
 
     fn record(occurred: i64) -> DeliveryRecord {
         let at = Timestamp::from_unix_millis(occurred).unwrap();
-        DeliveryRecord {
-            org_id: OrgId::new(1),
-            event_id: uuid::Uuid::new_v4(),
-            endpoint_id: None,
-            endpoint_label: String::new(),
-            url: "https://example.com/".into(),
-            event_type: EventType::CallGraded,
-            agent_id: None,
-            call_id: None,
-            occurred_at: at,
-            status: DeliveryStatus::Delivered,
-            attempt_count: 1,
-            http_status: Some(200),
-            failure_category: None,
-            last_attempt_at: at,
-            next_retry_at: None,
-            test: false,
-        }
+        webhook_domain::fixtures::delivery_record(OrgId::new(1), None, at)
     }
 
     #[tokio::test]

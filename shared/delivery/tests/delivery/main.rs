@@ -53,14 +53,14 @@ impl JobQueue for RecordingQueue {
 }
 
 struct Harness {
-    pipeline: Pipeline<Arc<MemoryStore>, RecordingQueue>,
-    store: Arc<MemoryStore>,
+    pipeline: Pipeline<MemoryStore, RecordingQueue>,
+    store: MemoryStore,
     queue: RecordingQueue,
     clock: Arc<ManualClock>,
 }
 
 fn harness(allow_private: bool) -> Harness {
-    let store = Arc::new(MemoryStore::new());
+    let store = MemoryStore::new();
     let queue = RecordingQueue::default();
     // Real time to start from: receivers check that signatures are recent.
     let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));

@@ -24,7 +24,7 @@ where
                     | "RequestLimitExceeded"
                     | "InternalServerError"
                     | "ServiceUnavailable"
-                                        | "TransactionConflictException"
+                    | "TransactionConflictException"
                     // Reached only when no condition failed: the transaction met a concurrent
                     // one, or throttling. A condition failure is sorted out before this.
                     | "TransactionCanceledException"
@@ -56,14 +56,24 @@ pub(super) fn cancellation_reasons<R>(
     }
 }
 
-/// For a failed condition: `Some(item)` with the item as it stood (`None` if there was none).
-/// `None` for any other failure.
-pub(super) fn conditional_check_item<R>(
-    error: &SdkError<UpdateItemError, R>,
-) -> Option<Option<Item>> {
-    match error.as_service_error()? {
-        UpdateItemError::ConditionalCheckFailedException(failed) => Some(failed.item().cloned()),
-        _ => None,
+/// How a conditional UpdateItem was refused.
+pub(super) enum Refusal {
+    /// The condition failed; the item as it stood then (`None`: there was none). Asking for
+    /// `ReturnValuesOnConditionCheckFailure::AllOld` fills it in.
+    ConditionFailed(Option<Item>),
+    /// Any other failure, sorted as usual.
+    Failed(StoreError),
+}
+
+pub(super) fn refusal<R>(error: SdkError<UpdateItemError, R>) -> Refusal
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match error.as_service_error() {
+        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+            Refusal::ConditionFailed(failed.item().cloned())
+        }
+        _ => Refusal::Failed(classify(error)),
     }
 }
 

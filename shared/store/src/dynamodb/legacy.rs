@@ -1,27 +1,32 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
+use serde::Deserialize;
 use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, SigningSecret, Timestamp};
 
 use super::errors::classify;
-use super::items::Keys;
+use super::items::{from_item, string};
+use super::keys::Keys;
 use super::{DynamoStore, Item};
 use crate::{LegacyWebhookStore, StoreError};
 
-fn legacy_from_item(org: OrgId, item: &Item) -> Result<LegacyWebhook, StoreError> {
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .ok_or_else(|| StoreError::internal(format!("legacy webhook item without {name}")))
-    };
-    let timestamp = |name: &str| Timestamp::parse(text(name)?).map_err(StoreError::internal);
+/// The legacy item as stored; the organization is its partition.
+#[derive(Deserialize)]
+struct LegacyItem {
+    url: EndpointUrl,
+    secret: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook, StoreError> {
+    let stored: LegacyItem = from_item(item)?;
     Ok(LegacyWebhook {
         org_id: org,
-        url: serde_dynamo::from_attribute_value(AttributeValue::S(text("url")?.clone()))
-            .map_err(StoreError::internal)?,
-        secret: SigningSecret::from_stored(text("secret")?.clone()),
-        created_at: timestamp("created_at")?,
-        updated_at: timestamp("updated_at")?,
+        url: stored.url,
+        secret: SigningSecret::from_stored(stored.secret),
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
     })
 }
 
@@ -38,7 +43,7 @@ impl LegacyWebhookStore for DynamoStore {
             .map_err(classify)?;
         output
             .item
-            .map(|item| legacy_from_item(org, &item))
+            .map(|item| legacy_from_item(org, item))
             .transpose()
     }
 
@@ -61,16 +66,13 @@ impl LegacyWebhookStore for DynamoStore {
                  created_at = if_not_exists(created_at, :now)",
             )
             .expression_attribute_names("#url", "url")
-            .expression_attribute_values(":url", AttributeValue::S(url.as_str().to_owned()))
-            .expression_attribute_values(":now", AttributeValue::S(now.to_string()))
-            .expression_attribute_values(
-                ":secret",
-                AttributeValue::S(new_secret.expose().to_owned()),
-            )
+            .expression_attribute_values(":url", string(url.as_str()))
+            .expression_attribute_values(":now", string(now))
+            .expression_attribute_values(":secret", string(new_secret.expose()))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(classify)?;
-        legacy_from_item(org, &output.attributes.unwrap_or_default())
+        legacy_from_item(org, output.attributes.unwrap_or_default())
     }
 }

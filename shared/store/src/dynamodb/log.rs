@@ -2,29 +2,20 @@
 
 use std::ops::ControlFlow;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
 use webhook_domain::{
-    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, EndpointId,
-    LOG_SHARDS, LogKey, OrgId, Timestamp,
+    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, EndpointId, LogKey,
+    OrgId, Timestamp,
 };
 
 use super::errors::unless_condition_failed;
-use super::items::{Keys, to_item};
-use super::{DynamoStore, Item, each_item};
+use super::items::{epoch_seconds, from_item, number, string, to_item};
+use super::keys::{
+    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
+    PROBLEM_LOG_KEY, endpoint_log_partition, log_partition, log_shard,
+};
+use super::{DynamoStore, each_item};
 use crate::{DeliveryLogStore, StoreError};
-
-/// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
-pub const EXPIRES_AT: &str = "expires_at";
-
-/// An index of each endpoint's records (sharded like the table), so filtering by endpoint reads
-/// only that endpoint's records. Legacy records are not in it.
-pub const ENDPOINT_INDEX: &str = "log-by-endpoint";
-pub const ENDPOINT_KEY: &str = "endpoint_log";
-/// A sparse index of the records not (yet) delivered, so filtering by `retrying` or `failed`
-/// reads only those, however many deliveries succeeded around them.
-pub const PROBLEM_INDEX: &str = "log-problems";
-pub const PROBLEM_KEY: &str = "problem_log";
 
 /// Where a page of the log is read: the table, or the index that holds only what the filter
 /// asks for.
@@ -47,23 +38,23 @@ impl LogSource {
     fn index(self) -> Option<&'static str> {
         match self {
             Self::Table => None,
-            Self::Endpoint(_) => Some(ENDPOINT_INDEX),
-            Self::Problems => Some(PROBLEM_INDEX),
+            Self::Endpoint(_) => Some(ENDPOINT_LOG_INDEX),
+            Self::Problems => Some(PROBLEM_LOG_INDEX),
         }
     }
 
     fn key_attribute(self) -> &'static str {
         match self {
             Self::Table => "pk",
-            Self::Endpoint(_) => ENDPOINT_KEY,
-            Self::Problems => PROBLEM_KEY,
+            Self::Endpoint(_) => ENDPOINT_LOG_KEY,
+            Self::Problems => PROBLEM_LOG_KEY,
         }
     }
 
     fn partition(self, org: OrgId, shard: u8) -> String {
         match self {
-            Self::Table | Self::Problems => Keys::log_pk(org, shard),
-            Self::Endpoint(id) => endpoint_partition(org, id, shard),
+            Self::Table | Self::Problems => log_partition(org, shard),
+            Self::Endpoint(id) => endpoint_log_partition(org, id, shard),
         }
     }
 
@@ -80,18 +71,6 @@ impl LogSource {
     }
 }
 
-fn endpoint_partition(org: OrgId, id: EndpointId, shard: u8) -> String {
-    format!("LOG#{org}#{id}#{shard}")
-}
-
-fn number(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn epoch_seconds(at: Timestamp) -> AttributeValue {
-    number(at.unix_millis().div_euclid(1000))
-}
-
 impl DeliveryLogStore for DynamoStore {
     async fn record_delivery(
         &self,
@@ -99,16 +78,19 @@ impl DeliveryLogStore for DynamoStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         let reference = record.reference();
+        let shard = log_shard(&reference);
         let mut item = to_item(record)?;
         item.extend(Keys::delivery(&reference).into_map());
         item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
         if let Some(id) = record.endpoint_id {
-            let partition = endpoint_partition(record.org_id, id, reference.shard());
-            item.insert(ENDPOINT_KEY.into(), AttributeValue::S(partition));
+            let partition = endpoint_log_partition(record.org_id, id, shard);
+            item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
         }
         if record.status != DeliveryStatus::Delivered {
-            let partition = Keys::log_pk(record.org_id, reference.shard());
-            item.insert(PROBLEM_KEY.into(), AttributeValue::S(partition));
+            item.insert(
+                PROBLEM_LOG_KEY.into(),
+                string(log_partition(record.org_id, shard)),
+            );
         }
         let written = self
             .client
@@ -121,10 +103,7 @@ impl DeliveryLogStore for DynamoStore {
                  OR (attempt_count = :attempts AND last_attempt_at <= :at)",
             )
             .expression_attribute_values(":attempts", number(record.attempt_count))
-            .expression_attribute_values(
-                ":at",
-                AttributeValue::S(record.last_attempt_at.to_string()),
-            )
+            .expression_attribute_values(":at", string(record.last_attempt_at))
             .send()
             .await;
         // A failed condition: the stored record has seen a later attempt, this is a late duplicate.
@@ -137,25 +116,19 @@ impl DeliveryLogStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Keys::delivery(record).into_map()))
-            // Failed records belong in the problem index; a delivered one (a duplicate job got
-            // through) stays delivered.
+            // `DeliveryRecord::end`, as an update and its condition. Failed records also belong
+            // in the problem index.
             .update_expression("SET #status = :failed, #problem = :partition REMOVE next_retry_at")
             .condition_expression(
                 "attribute_exists(pk) AND attempt_count <= :attempts AND #status <> :delivered",
             )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#problem", PROBLEM_KEY)
-            .expression_attribute_values(
-                ":failed",
-                AttributeValue::S(DeliveryStatus::Failed.as_str().into()),
-            )
-            .expression_attribute_values(
-                ":delivered",
-                AttributeValue::S(DeliveryStatus::Delivered.as_str().into()),
-            )
+            .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
+            .expression_attribute_values(":failed", string(DeliveryStatus::Failed))
+            .expression_attribute_values(":delivered", string(DeliveryStatus::Delivered))
             .expression_attribute_values(
                 ":partition",
-                AttributeValue::S(Keys::log_pk(record.org_id, record.shard())),
+                string(log_partition(record.org_id, log_shard(record))),
             )
             .expression_attribute_values(":attempts", number(attempts))
             .send()
@@ -208,18 +181,16 @@ impl DynamoStore {
             // Indexes are read eventually consistent: a record may show there a moment late.
             .consistent_read(source.index().is_none())
             .expression_attribute_names("#part", source.key_attribute())
-            .expression_attribute_values(":pk", AttributeValue::S(partition))
+            .expression_attribute_values(":pk", string(partition))
             .expression_attribute_values(":now", epoch_seconds(now));
         // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
         // record itself is dropped below.
         if let Some(since) = filter.since {
             let since = LogKey::at(since);
-            query = query
-                .expression_attribute_values(":since", AttributeValue::S(since.as_str().into()));
+            query = query.expression_attribute_values(":since", string(since.as_str()));
         }
         if let Some(after) = after {
-            query = query
-                .expression_attribute_values(":after", AttributeValue::S(after.as_str().into()));
+            query = query.expression_attribute_values(":after", string(after.as_str()));
         }
         let key_condition = match (filter.since.is_some(), after.is_some()) {
             (true, true) => "#part = :pk AND sk BETWEEN :since AND :after",
@@ -230,8 +201,7 @@ impl DynamoStore {
         let mut conditions = vec![format!("{EXPIRES_AT} > :now")];
         if let Some(id) = filter.endpoint_id {
             conditions.push("endpoint_id = :endpoint_id".into());
-            query = query
-                .expression_attribute_values(":endpoint_id", AttributeValue::S(id.to_string()));
+            query = query.expression_attribute_values(":endpoint_id", string(id));
         }
         if let Some(agent) = filter.agent_id {
             conditions.push("agent_id = :agent_id".into());
@@ -239,16 +209,13 @@ impl DynamoStore {
         }
         if let Some(event_type) = filter.event_type {
             conditions.push("event_type = :event_type".into());
-            query = query.expression_attribute_values(
-                ":event_type",
-                AttributeValue::S(event_type.as_str().into()),
-            );
+            query = query.expression_attribute_values(":event_type", string(event_type));
         }
         if let Some(status) = filter.status {
             conditions.push("#status = :status".into());
             query = query
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()));
+                .expression_attribute_values(":status", string(status));
         }
         // When the source holds only matches, the first page of items is the answer; otherwise
         // read in 1 MB pages.
@@ -262,7 +229,7 @@ impl DynamoStore {
 
         let mut records = Vec::new();
         each_item(query, |item| {
-            let record = record_from_item(item)?;
+            let record: DeliveryRecord = from_item(item)?;
             if after.is_none_or(|after| record.log_key() < *after) {
                 records.push(record);
             }
@@ -276,8 +243,4 @@ impl DynamoStore {
         records.truncate(wanted);
         Ok(records)
     }
-}
-
-fn record_from_item(item: Item) -> Result<DeliveryRecord, StoreError> {
-    serde_dynamo::from_item(item).map_err(StoreError::internal)
 }

@@ -7,15 +7,13 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::Deserialize;
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp,
+    Attempt, DeliveryStats, Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp, may_revive,
 };
 
-use super::errors::{
-    cancellation_reasons, classify, conditional_check_item, unless_condition_failed,
-};
-use super::items::{
-    Keys, STREAK_INDEX, STREAK_SHARDS, marked_shard_of, parked_shard_of, stats_from_item,
-    streak_shard_key, streak_shard_of,
+use super::errors::{Refusal, cancellation_reasons, classify, refusal, unless_condition_failed};
+use super::items::{from_item, number, string, to_value};
+use super::keys::{
+    Keys, STREAK_INDEX, STREAK_KEY, STREAK_SHARDS, StreakPlace, streak_partition, streak_shard,
 };
 use super::{DynamoStore, Item};
 use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
@@ -25,14 +23,6 @@ use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPag
 pub struct StreakCursor {
     shard: u8,
     start: Option<Item>,
-}
-
-fn string(value: impl ToString) -> AttributeValue {
-    AttributeValue::S(value.to_string())
-}
-
-fn number(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 /// The UpdateItem that applies one attempt to a stats item; the same rules as
@@ -47,7 +37,11 @@ struct AttemptUpdate {
 impl AttemptUpdate {
     /// `restart_streak`: the running streak began before the endpoint was re-activated, so this
     /// failure starts a new one instead of continuing it.
-    fn new(endpoint: &Endpoint, attempt: &Attempt, restart_streak: bool) -> Self {
+    fn new(
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+        restart_streak: bool,
+    ) -> Result<Self, StoreError> {
         let mut update = Self {
             sets: vec!["last_attempt_at = :at", "last_duration_ms = :duration"],
             removes: Vec::new(),
@@ -93,16 +87,16 @@ impl AttemptUpdate {
                         .push("streak_shard = if_not_exists(streak_shard, :shard)");
                 }
                 update.adds = "failure_count :one";
-                update.values.insert(
-                    ":failure".into(),
-                    serde_dynamo::to_attribute_value(category).unwrap_or_else(|_| string("other")),
-                );
                 update
                     .values
-                    .insert(":shard".into(), string(streak_shard_of(endpoint.id)));
+                    .insert(":failure".into(), to_value(&category)?);
+                update.values.insert(
+                    ":shard".into(),
+                    string(streak_shard(endpoint.id, StreakPlace::Open)),
+                );
             }
         }
-        update
+        Ok(update)
     }
 
     fn expression(&self) -> String {
@@ -114,18 +108,28 @@ impl AttemptUpdate {
     }
 }
 
+/// What became of one attempt's UpdateItem.
+enum AttemptWrite {
+    /// Applied; the stats as they were before it.
+    Applied(Item),
+    /// Refused: the running streak began before the endpoint was re-activated.
+    StaleStreak,
+    /// Refused: there are no stats, the endpoint is gone.
+    EndpointGone,
+}
+
 impl DynamoStore {
     async fn apply_attempt(
         &self,
         endpoint: &Endpoint,
         attempt: &Attempt,
         restart_streak: bool,
-    ) -> Result<Result<Item, Option<Item>>, StoreError> {
-        let update = AttemptUpdate::new(endpoint, attempt, restart_streak);
+    ) -> Result<AttemptWrite, StoreError> {
+        let update = AttemptUpdate::new(endpoint, attempt, restart_streak)?;
         let mut condition = "attribute_exists(pk)".to_owned();
         let mut values = update.values.clone();
-        // A streak older than the endpoint's re-activation must not continue: refuse, and the
-        // caller restarts it.
+        // `streak_counts`, as a condition: a streak older than the endpoint's re-activation must
+        // not continue. Refuse, and the caller restarts it.
         if let (Some(reset), false, false) = (
             endpoint.streak_reset_at,
             attempt.outcome.is_success(),
@@ -147,12 +151,12 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        // Ok: the stats as they were; Err: refused, with the current item if there is one.
         match result {
-            Ok(output) => Ok(Ok(output.attributes.unwrap_or_default())),
-            Err(error) => match conditional_check_item(&error) {
-                Some(current) => Ok(Err(current)),
-                None => Err(classify(error)),
+            Ok(output) => Ok(AttemptWrite::Applied(output.attributes.unwrap_or_default())),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(Some(_)) => Ok(AttemptWrite::StaleStreak),
+                Refusal::ConditionFailed(None) => Ok(AttemptWrite::EndpointGone),
+                Refusal::Failed(error) => Err(error),
             },
         }
     }
@@ -164,9 +168,13 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
-            .update_expression("SET streak_shard = :parked, parked_at = :now")
+            .update_expression("SET #streak = :parked, parked_at = :now")
             .condition_expression("failing_since = :seen")
-            .expression_attribute_values(":parked", string(parked_shard_of(candidate.endpoint_id)))
+            .expression_attribute_names("#streak", STREAK_KEY)
+            .expression_attribute_values(
+                ":parked",
+                string(streak_shard(candidate.endpoint_id, StreakPlace::Parked)),
+            )
             .expression_attribute_values(":now", string(now))
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .send()
@@ -174,7 +182,8 @@ impl DynamoStore {
         unless_condition_failed(result)
     }
 
-    /// A success ends the streak; a failing endpoint becomes active again.
+    /// A success ends the streak; a failing endpoint becomes active again. The condition is
+    /// `Endpoint::revive`'s.
     async fn revive(&self, endpoint: &Endpoint, at: Timestamp) -> Result<bool, StoreError> {
         let result = self
             .client
@@ -193,8 +202,10 @@ impl DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error) if conditional_check_item(&error).is_some() => Ok(false),
-            Err(error) => Err(classify(error)),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(false),
+                Refusal::Failed(error) => Err(error),
+            },
         }
     }
 }
@@ -215,19 +226,17 @@ impl DeliveryStatsStore for DynamoStore {
         attempt: &Attempt,
     ) -> Result<Recorded, StoreError> {
         let before = match self.apply_attempt(endpoint, attempt, false).await? {
-            Ok(before) => before,
-            // The item is there, so only the stale-streak condition failed: start a new one.
-            Err(Some(_)) => match self.apply_attempt(endpoint, attempt, true).await? {
-                Ok(before) => before,
-                Err(_) => return Ok(Recorded::EndpointGone),
+            AttemptWrite::Applied(before) => before,
+            AttemptWrite::StaleStreak => match self.apply_attempt(endpoint, attempt, true).await? {
+                AttemptWrite::Applied(before) => before,
+                AttemptWrite::StaleStreak | AttemptWrite::EndpointGone => {
+                    return Ok(Recorded::EndpointGone);
+                }
             },
-            Err(None) => return Ok(Recorded::EndpointGone),
+            AttemptWrite::EndpointGone => return Ok(Recorded::EndpointGone),
         };
-        // The sweeper may have marked the endpoint after the delivery read it: the stats say so.
-        let maybe_failing =
-            endpoint.status == EndpointStatus::Failing || before.contains_key("marked_failing_at");
-        let revived = attempt.outcome.is_success()
-            && maybe_failing
+        let streak_was_marked = before.contains_key("marked_failing_at");
+        let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
             && self.revive(endpoint, attempt.at).await?;
         Ok(if revived {
             Recorded::Revived
@@ -265,7 +274,7 @@ impl DeliveryStatsStore for DynamoStore {
             .send()
             .await
             .map_err(classify)?;
-        let stats = output.item.map(stats_from_item).transpose()?;
+        let stats: Option<DeliveryStats> = output.item.map(from_item).transpose()?;
         Ok(stats.filter(|s| s.org_id == org))
     }
 
@@ -283,8 +292,9 @@ impl DeliveryStatsStore for DynamoStore {
             .query()
             .table_name(&self.table)
             .index_name(STREAK_INDEX)
-            .key_condition_expression("streak_shard = :shard AND failing_since <= :cutoff")
-            .expression_attribute_values(":shard", string(streak_shard_key(cursor.shard)))
+            .key_condition_expression("#streak = :shard AND failing_since <= :cutoff")
+            .expression_attribute_names("#streak", STREAK_KEY)
+            .expression_attribute_values(":shard", string(streak_partition(cursor.shard)))
             .expression_attribute_values(":cutoff", string(cutoff))
             .limit(self.streak_page_size)
             .set_exclusive_start_key(cursor.start)
@@ -296,8 +306,7 @@ impl DeliveryStatsStore for DynamoStore {
             .unwrap_or_default()
             .into_iter()
             .map(|item| {
-                let streak: IndexedStreak =
-                    serde_dynamo::from_item(item).map_err(StoreError::internal)?;
+                let streak: IndexedStreak = from_item(item)?;
                 Ok(StreakCandidate {
                     org_id: streak.org_id,
                     endpoint_id: streak.endpoint_id,
@@ -324,16 +333,20 @@ impl DeliveryStatsStore for DynamoStore {
         candidate: &StreakCandidate,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        // Both conditions hold at one instant or nothing is written: the streak is the one the
-        // sweeper saw, and the endpoint is active and was not re-activated since it began.
-        // The marked streak moves to its shard's MARKED partition: later sweeps skip it.
+        // `sweep_verdict`, as two conditions that hold at one instant or nothing is written: the
+        // streak is the one the sweeper saw, and the endpoint is active and was not re-activated
+        // since it began. The marked streak moves to its MARKED partition: later sweeps skip it.
         let same_streak = Update::builder()
             .table_name(&self.table)
             .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
-            .update_expression("SET streak_shard = :marked, marked_failing_at = :now")
+            .update_expression("SET #streak = :marked, marked_failing_at = :now")
             .condition_expression("failing_since = :seen")
+            .expression_attribute_names("#streak", STREAK_KEY)
             .expression_attribute_values(":seen", string(candidate.failing_since))
-            .expression_attribute_values(":marked", string(marked_shard_of(candidate.endpoint_id)))
+            .expression_attribute_values(
+                ":marked",
+                string(streak_shard(candidate.endpoint_id, StreakPlace::Marked)),
+            )
             .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;
@@ -364,11 +377,13 @@ impl DeliveryStatsStore for DynamoStore {
         match result {
             Ok(_) => Ok(true),
             Err(error) => match cancellation_reasons(&error).as_deref() {
-                // Same streak, but the endpoint is paused, re-activated since, or failing.
+                // Same streak, but the endpoint is paused, re-activated since, or failing:
+                // `SweepVerdict::SetAside`.
                 Some([_, "ConditionalCheckFailed"]) => {
                     self.park(candidate, now).await?;
                     Ok(false)
                 }
+                // The streak changed since it was read: `SweepVerdict::Skip`.
                 Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => Ok(false),
                 _ => Err(classify(error)),
             },

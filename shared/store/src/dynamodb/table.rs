@@ -10,8 +10,10 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::classify;
-use super::items::STREAK_INDEX;
-use super::log::{ENDPOINT_INDEX, ENDPOINT_KEY, EXPIRES_AT, PROBLEM_INDEX, PROBLEM_KEY};
+use super::keys::{
+    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY,
+    STREAK_INDEX, STREAK_KEY,
+};
 use crate::StoreError;
 
 /// Creates the table unless it exists, then waits until it is active.
@@ -32,7 +34,7 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
     };
     let streaks = GlobalSecondaryIndex::builder()
         .index_name(STREAK_INDEX)
-        .key_schema(key("streak_shard", KeyType::Hash)?)
+        .key_schema(key(STREAK_KEY, KeyType::Hash)?)
         .key_schema(key("failing_since", KeyType::Range)?)
         .projection(
             Projection::builder()
@@ -61,15 +63,15 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .table_name(table)
         .attribute_definitions(attribute("pk")?)
         .attribute_definitions(attribute("sk")?)
-        .attribute_definitions(attribute("streak_shard")?)
+        .attribute_definitions(attribute(STREAK_KEY)?)
         .attribute_definitions(attribute("failing_since")?)
-        .attribute_definitions(attribute(ENDPOINT_KEY)?)
-        .attribute_definitions(attribute(PROBLEM_KEY)?)
+        .attribute_definitions(attribute(ENDPOINT_LOG_KEY)?)
+        .attribute_definitions(attribute(PROBLEM_LOG_KEY)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(streaks)
-        .global_secondary_indexes(log_index(ENDPOINT_INDEX, ENDPOINT_KEY)?)
-        .global_secondary_indexes(log_index(PROBLEM_INDEX, PROBLEM_KEY)?)
+        .global_secondary_indexes(log_index(ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY)?)
+        .global_secondary_indexes(log_index(PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY)?)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use webhook_domain::{EndpointChanges, Label, OrgId};
-use webhook_store::dynamodb::table;
+use webhook_store::dynamodb::{log_partition_of, table};
 use webhook_store::{DynamoStore, EndpointStore};
 
 use crate::support::{at, dynamo_store, new_endpoint};
@@ -119,7 +119,7 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
     let reference = record.reference();
     let item = raw_item(
         &store,
-        &format!("LOG#5#{}", reference.shard()),
+        &log_partition_of(&reference),
         reference.log_key().as_str(),
     )
     .await
@@ -162,21 +162,22 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
         .unwrap();
     let item = raw_item(
         &store,
-        &format!("LOG#5#{}", reference.shard()),
+        &log_partition_of(&reference),
         reference.log_key().as_str(),
     )
     .await
     .unwrap();
     assert_eq!(
         item["problem_log"],
-        AttributeValue::S(format!("LOG#5#{}", reference.shard()))
+        AttributeValue::S(log_partition_of(&reference))
     );
 }
 
 #[tokio::test]
 async fn one_organizations_log_spreads_over_every_partition() {
-    use webhook_domain::{EndpointId, LOG_SHARDS};
+    use webhook_domain::EndpointId;
     use webhook_store::DeliveryLogStore;
+    use webhook_store::dynamodb::LOG_SHARDS;
 
     let store = dynamo_store().await;
     let endpoint = EndpointId::random();

@@ -1,0 +1,62 @@
+//! Ready-made values for tests and benchmarks (feature `testing`), so every test crate builds
+//! endpoints and delivery records one way. Fields are public: adjust what a test is about.
+
+use crate::{
+    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
+    EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock, Timestamp,
+};
+
+/// A fixed instant, 2026-11-27T09:15:04.113Z, for values whose time does not matter.
+pub fn instant() -> Timestamp {
+    Timestamp::from_unix_millis(1_795_770_904_113).unwrap_or_else(|| SystemClock.now())
+}
+
+/// An active endpoint of `org` subscribed to every type, at a public https URL, with a fresh
+/// id and the hint of a fresh secret.
+pub fn endpoint(org: OrgId) -> Endpoint {
+    let secret = SigningSecret::from_stored("whsec_Zml4dHVyZS1zZWNyZXQtMjQtYnl0ZXMh".to_owned());
+    Endpoint {
+        id: EndpointId::random(),
+        org_id: org,
+        label: Label::from_stored("Fixture".to_owned()),
+        url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),
+        events: EventSubscription::all(),
+        status: EndpointStatus::Active,
+        agent_id: None,
+        secret_hint: secret.hint(),
+        created_at: instant(),
+        updated_at: instant(),
+        streak_reset_at: None,
+    }
+}
+
+/// A record of one `call.graded` event delivered at its first attempt to `endpoint` (`None`:
+/// the legacy URL), the event having happened at `occurred_at`.
+pub fn delivery_record(
+    org: OrgId,
+    endpoint: Option<EndpointId>,
+    occurred_at: Timestamp,
+) -> DeliveryRecord {
+    DeliveryRecord {
+        org_id: org,
+        event_id: uuid::Uuid::new_v4(),
+        endpoint_id: endpoint,
+        endpoint_label: if endpoint.is_some() {
+            "Fixture".to_owned()
+        } else {
+            String::new()
+        },
+        url: "https://hooks.example.com/fixture".to_owned(),
+        event_type: EventType::CallGraded,
+        agent_id: None,
+        call_id: None,
+        occurred_at,
+        status: DeliveryStatus::Delivered,
+        attempt_count: 1,
+        http_status: Some(200),
+        failure_category: None,
+        last_attempt_at: occurred_at,
+        next_retry_at: None,
+        test: false,
+    }
+}

@@ -1,0 +1,387 @@
+//! The endpoint operations: an organization's endpoints share its partition, so listing them
+//! is one Query; secrets sit in items of their own, so listing, updating (`ALL_NEW`) and
+//! deleting never read one.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Get, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactGetItem, TransactWriteItem, Update,
+};
+use webhook_domain::{
+    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, SigningSecret,
+    Timestamp,
+};
+
+use super::errors::{Refusal, cancellation_reasons, classify, refusal};
+use super::items::{
+    ENDPOINT_PROJECTION, endpoint_item, from_item, number, projection_names, secret_item,
+    stats_item, string, to_value,
+};
+use super::keys::{ENDPOINT_SK_PREFIX, Keys, LEGACY_SK};
+use super::{DynamoStore, Item, each_item};
+use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
+
+impl DynamoStore {
+    /// Reads the endpoint item only (the projection leaves out everything else).
+    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .projection_expression(ENDPOINT_PROJECTION)
+            .set_expression_attribute_names(Some(projection_names()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output
+            .item
+            .map(from_item)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// The organization's endpoints, oldest first, with one consistent Query (a page per
+    /// megabyte). `with_legacy` extends the range to the legacy item, which sorts right after
+    /// the endpoints (`ENDPOINT#…` < `LEGACY`); the projection leaves its secret out.
+    async fn org_endpoints(
+        &self,
+        org: OrgId,
+        with_legacy: bool,
+    ) -> Result<DeliveryTargets, StoreError> {
+        let key_condition = if with_legacy {
+            "pk = :pk AND sk BETWEEN :endpoints AND :legacy"
+        } else {
+            "pk = :pk AND begins_with(sk, :endpoints)"
+        };
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(key_condition)
+            .expression_attribute_values(":pk", string(Keys::org_pk(org)))
+            .expression_attribute_values(":endpoints", string(ENDPOINT_SK_PREFIX))
+            .projection_expression(format!("{}, sk", ENDPOINT_PROJECTION))
+            .set_expression_attribute_names(Some(projection_names()))
+            .consistent_read(true);
+        if with_legacy {
+            query = query.expression_attribute_values(":legacy", string(LEGACY_SK));
+        }
+        let mut targets = DeliveryTargets {
+            endpoints: Vec::new(),
+            legacy_url_set: false,
+        };
+        each_item(query, |item| {
+            let sk = item.get("sk").and_then(|sk| sk.as_s().ok());
+            if sk.map(String::as_str) == Some(LEGACY_SK) {
+                targets.legacy_url_set = true;
+            } else {
+                targets.endpoints.push(from_item(item)?);
+            }
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
+        sort_oldest_first(&mut targets.endpoints);
+        Ok(targets)
+    }
+}
+
+impl EndpointStore for DynamoStore {
+    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+        Ok(self.org_endpoints(org, false).await?.endpoints)
+    }
+
+    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets, StoreError> {
+        self.org_endpoints(org, true).await
+    }
+
+    async fn create(
+        &self,
+        endpoint: &Endpoint,
+        secret: &SigningSecret,
+        max_per_org: u32,
+    ) -> Result<(), StoreError> {
+        // One transaction: the counter enforces the limit, the endpoint and its secret appear
+        // together or not at all.
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::org(endpoint.org_id).into_map()))
+            .update_expression("SET endpoint_count = if_not_exists(endpoint_count, :zero) + :one")
+            .condition_expression("attribute_not_exists(endpoint_count) OR endpoint_count < :limit")
+            .expression_attribute_values(":zero", number(0))
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(":limit", number(max_per_org))
+            .build()
+            .map_err(StoreError::internal)?;
+        let put_endpoint = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(endpoint_item(endpoint)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let put_secret = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(secret_item(endpoint, secret)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let put_stats = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(stats_item(&DeliveryStats::new(
+                endpoint.org_id,
+                endpoint.id,
+            ))?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().put(put_endpoint).build())
+            .transact_items(TransactWriteItem::builder().put(put_secret).build())
+            .transact_items(TransactWriteItem::builder().put(put_stats).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(["ConditionalCheckFailed", ..]) => {
+                    Err(StoreError::LimitReached { limit: max_per_org })
+                }
+                _ => Err(classify(error)),
+            },
+        }
+    }
+
+    async fn update(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        changes: &EndpointChanges,
+        now: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        let Some(expression) = UpdateExpression::for_changes(changes, now)? else {
+            return self.get(org, id).await;
+        };
+        // The condition both refuses to resurrect a deleted endpoint and skips writes that would
+        // change nothing; on failure DynamoDB hands back the current item, which tells the two
+        // apart without a second request.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .update_expression(expression.update)
+            .condition_expression(expression.condition)
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => from_item(output.attributes.unwrap_or_default()),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(Some(current)) => from_item(current),
+                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+
+    async fn signing_target(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+        // One consistent read of both items; the only read of a secret anywhere.
+        let get = |keys: Keys, projection: &str, names: HashMap<String, String>| {
+            Get::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys.into_map()))
+                .projection_expression(projection)
+                .set_expression_attribute_names(Some(names))
+                .build()
+                .map_err(StoreError::internal)
+        };
+        let output = self
+            .client
+            .transact_get_items()
+            .transact_items(
+                TransactGetItem::builder()
+                    .get(get(
+                        Keys::endpoint(org, id),
+                        ENDPOINT_PROJECTION,
+                        projection_names(),
+                    )?)
+                    .build(),
+            )
+            .transact_items(
+                TransactGetItem::builder()
+                    .get(get(
+                        Keys::secret(org, id),
+                        "#secret",
+                        HashMap::from([("#secret".to_owned(), "secret".to_owned())]),
+                    )?)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(classify)?;
+        let mut responses = output
+            .responses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.item);
+        let (Some(Some(endpoint)), Some(Some(secret))) = (responses.next(), responses.next())
+        else {
+            return Ok(None);
+        };
+        let secret: SecretItem = from_item(secret)?;
+        Ok(Some((
+            from_item(endpoint)?,
+            SigningSecret::from_stored(secret.secret),
+        )))
+    }
+
+    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
+        let delete_endpoint = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(StoreError::internal)?;
+        let delete_secret = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::secret(org, id).into_map()))
+            .build()
+            .map_err(StoreError::internal)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::org(org).into_map()))
+            .update_expression("ADD endpoint_count :minus_one")
+            .expression_attribute_values(":minus_one", number(-1))
+            .build()
+            .map_err(StoreError::internal)?;
+        let delete_stats = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(id).into_map()))
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(delete_endpoint).build())
+            .transact_items(TransactWriteItem::builder().delete(delete_secret).build())
+            .transact_items(TransactWriteItem::builder().update(count).build())
+            .transact_items(TransactWriteItem::builder().delete(delete_stats).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(["ConditionalCheckFailed", ..]) => Err(StoreError::NotFound),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+}
+
+/// The part of a secret item a delivery reads.
+#[derive(serde::Deserialize)]
+struct SecretItem {
+    secret: String,
+}
+
+/// An UpdateItem request for a set of changes.
+struct UpdateExpression {
+    pub update: String,
+    /// The item exists and at least one requested value differs from the stored one.
+    pub condition: String,
+    pub names: HashMap<String, String>,
+    pub values: Item,
+}
+
+impl UpdateExpression {
+    /// `None` when there is nothing to change.
+    fn for_changes(changes: &EndpointChanges, now: Timestamp) -> Result<Option<Self>, StoreError> {
+        let mut expression = Self {
+            update: String::new(),
+            condition: String::new(),
+            names: HashMap::new(),
+            values: HashMap::new(),
+        };
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut differs = Vec::new();
+        // Only agent_id may be absent from an item; every other attribute is always there.
+        let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
+            expression.names.insert(format!("#{name}"), name.to_owned());
+            expression.values.insert(format!(":{name}"), value);
+            sets.push(format!("#{name} = :{name}"));
+            differs.push(if name == "agent_id" {
+                format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
+            } else {
+                format!("#{name} <> :{name}")
+            });
+        };
+        if let Some(label) = &changes.label {
+            set(&mut expression, "label", to_value(label)?);
+        }
+        if let Some(url) = &changes.url {
+            set(&mut expression, "url", to_value(url)?);
+        }
+        if let Some(events) = &changes.events {
+            set(&mut expression, "events", to_value(events)?);
+        }
+        if let Some(status) = changes.status {
+            let status = webhook_domain::EndpointStatus::from(status);
+            set(&mut expression, "status", to_value(&status)?);
+        }
+        match changes.agent_id {
+            Some(Some(agent)) => set(&mut expression, "agent_id", to_value(&agent)?),
+            Some(None) => {
+                expression
+                    .names
+                    .insert("#agent_id".into(), "agent_id".into());
+                removes.push("#agent_id".to_owned());
+                differs.push("attribute_exists(#agent_id)".to_owned());
+            }
+            None => {}
+        }
+        if differs.is_empty() {
+            return Ok(None);
+        }
+        expression
+            .names
+            .insert("#updated_at".into(), "updated_at".into());
+        expression
+            .values
+            .insert(":updated_at".into(), to_value(&now)?);
+        sets.push("#updated_at = :updated_at".into());
+        // As EndpointChanges::apply: a real change asking for `active` restarts the failure clock.
+        if changes.status == Some(RequestedStatus::Active) {
+            expression
+                .names
+                .insert("#streak_reset_at".into(), "streak_reset_at".into());
+            sets.push("#streak_reset_at = :updated_at".into());
+        }
+
+        expression.update = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression
+                .update
+                .push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        // DynamoDB refuses redundant parentheses, so a single clause goes in bare.
+        expression.condition = match differs.as_slice() {
+            [one] => format!("attribute_exists(pk) AND {one}"),
+            many => format!("attribute_exists(pk) AND ({})", many.join(" OR ")),
+        };
+        Ok(Some(expression))
+    }
+}

@@ -1,0 +1,168 @@
+//! Every key format of the table and its indexes, in one place: the layout `mod.rs` documents.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use webhook_domain::{DeliveryRef, EndpointId, OrgId};
+
+use super::Item;
+
+pub(super) const ENDPOINT_SK_PREFIX: &str = "ENDPOINT#";
+/// Sorts right after every `ENDPOINT#` key, so one Query range holds both; no other item of
+/// the organization's partition may sort between them.
+pub(super) const LEGACY_SK: &str = "LEGACY";
+
+/// The sparse index of endpoints in a failure streak: only stats items in a streak carry
+/// `streak_shard`, so the index holds exactly the streaks, oldest first per shard.
+pub(super) const STREAK_INDEX: &str = "failure-streaks";
+pub(super) const STREAK_KEY: &str = "streak_shard";
+/// Streak starts and ends are spread over this many index partitions.
+pub(super) const STREAK_SHARDS: u8 = 4;
+
+/// An index of each endpoint's delivery records (sharded like the log), so filtering by
+/// endpoint reads only that endpoint's records. Legacy records are not in it.
+pub(super) const ENDPOINT_LOG_INDEX: &str = "log-by-endpoint";
+pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
+/// A sparse index of the delivery records not (yet) delivered, so filtering by `retrying` or
+/// `failed` reads only those, however many deliveries succeeded around them.
+pub(super) const PROBLEM_LOG_INDEX: &str = "log-problems";
+pub(super) const PROBLEM_LOG_KEY: &str = "problem_log";
+
+/// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
+pub(super) const EXPIRES_AT: &str = "expires_at";
+
+/// How many partitions one organization's delivery log is spread over, so a busy
+/// organization's writes do not all land on one. Readers query every shard; changing this
+/// strands older records.
+pub(super) const LOG_SHARDS: u8 = 8;
+
+pub(super) struct Keys {
+    pk: String,
+    sk: String,
+}
+
+impl Keys {
+    pub(super) fn org_pk(org: OrgId) -> String {
+        format!("ORG#{org}")
+    }
+
+    pub(super) fn org(org: OrgId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: "ORG".into(),
+        }
+    }
+
+    pub(super) fn endpoint(org: OrgId, id: EndpointId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("{ENDPOINT_SK_PREFIX}{id}"),
+        }
+    }
+
+    pub(super) fn legacy(org: OrgId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: LEGACY_SK.into(),
+        }
+    }
+
+    pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("SECRET#{id}"),
+        }
+    }
+
+    /// Delivery stats live in the endpoint's own partition, not the organization's, so a busy
+    /// organization's delivery traffic spreads over many partitions.
+    pub(super) fn stats(id: EndpointId) -> Self {
+        Self {
+            pk: format!("{ENDPOINT_SK_PREFIX}{id}"),
+            sk: "STATS".into(),
+        }
+    }
+
+    pub(super) fn delivery(record: &DeliveryRef) -> Self {
+        Self {
+            pk: log_partition(record.org_id, log_shard(record)),
+            sk: record.log_key().as_str().to_owned(),
+        }
+    }
+
+    pub(super) fn into_map(self) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(self.pk)),
+            ("sk".to_owned(), AttributeValue::S(self.sk)),
+        ])
+    }
+}
+
+/// One shard of an organization's delivery log (the table's `pk`, and the problem index's).
+pub(super) fn log_partition(org: OrgId, shard: u8) -> String {
+    format!("LOG#{org}#{shard}")
+}
+
+/// One shard of an endpoint's records in the `log-by-endpoint` index.
+pub(super) fn endpoint_log_partition(org: OrgId, id: EndpointId, shard: u8) -> String {
+    format!("LOG#{org}#{id}#{shard}")
+}
+
+/// The shard of one event's record at one destination: the random bits of the ids spread the
+/// records of one event, and of one endpoint, over all shards.
+pub(super) fn log_shard(record: &DeliveryRef) -> u8 {
+    let endpoint = record.endpoint_id.map_or(0, |id| id.as_uuid().as_u128());
+    shard_of(record.event_id.as_u128() ^ endpoint, LOG_SHARDS)
+}
+
+fn shard_of(bits: u128, shards: u8) -> u8 {
+    // The remainder is below `shards`, so it fits.
+    (bits % u128::from(shards)) as u8
+}
+
+/// Where the sweeper looks for streaks: `STREAK#<shard>`.
+pub(super) fn streak_partition(shard: u8) -> String {
+    format!("STREAK#{shard}")
+}
+
+/// The three places a streak's stats sit in the streak index.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum StreakPlace {
+    /// Awaiting a sweep.
+    Open,
+    /// It made its endpoint failing: outside every sweep's Query.
+    Marked,
+    /// Set aside: its endpoint was paused or re-activated after it began.
+    Parked,
+}
+
+pub(super) fn streak_shard(id: EndpointId, place: StreakPlace) -> String {
+    let shard = shard_of(id.as_uuid().as_u128(), STREAK_SHARDS);
+    match place {
+        StreakPlace::Open => streak_partition(shard),
+        StreakPlace::Marked => format!("MARKED#{shard}"),
+        StreakPlace::Parked => format!("PARKED#{shard}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+    use webhook_domain::Timestamp;
+
+    #[test]
+    fn log_shards_spread_and_stay_in_range() {
+        let mut seen = [0u32; LOG_SHARDS as usize];
+        for _ in 0..800 {
+            let record = DeliveryRef {
+                org_id: OrgId::new(1),
+                event_id: Uuid::new_v4(),
+                endpoint_id: Some(EndpointId::random()),
+                occurred_at: Timestamp::from_unix_millis(0).unwrap(),
+            };
+            seen[usize::from(log_shard(&record))] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 40), "{seen:?}");
+    }
+}

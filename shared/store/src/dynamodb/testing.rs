@@ -1,0 +1,100 @@
+//! What tests, benchmarks and dev-server need and no function binary ships (feature
+//! `testing`): a client for a DynamoDB-compatible server on this machine, and bulk import.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
+
+use super::DynamoStore;
+use super::errors::classify;
+use super::items::{endpoint_item, secret_item, stats_item};
+use super::keys::Keys;
+use crate::StoreError;
+
+/// Client settings for a DynamoDB-compatible server on this machine (moto, for instance):
+/// the given endpoint, `AWS_REGION` or `us-east-1`, and placeholder credentials.
+pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new(region))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "local",
+        ))
+        .endpoint_url(endpoint)
+}
+
+/// A client for a DynamoDB-compatible server on this machine; see [`local_config`].
+pub fn local_client(endpoint: &str) -> Client {
+    Client::from_conf(local_config(endpoint).build())
+}
+
+impl DynamoStore {
+    /// Writes endpoints with their secrets and fresh delivery stats in batches of 25, then
+    /// sets each organization's counter: for migrations and load tests. Unlike `create` it
+    /// checks no limit and no existing item; run it on endpoints that are not there yet.
+    pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+
+        let mut requests = Vec::with_capacity(endpoints.len() * 3);
+        let mut per_org: HashMap<OrgId, u64> = HashMap::new();
+        for (endpoint, secret) in endpoints {
+            *per_org.entry(endpoint.org_id).or_default() += 1;
+            for item in [
+                endpoint_item(endpoint)?,
+                secret_item(endpoint, secret)?,
+                stats_item(&DeliveryStats::new(endpoint.org_id, endpoint.id))?,
+            ] {
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(StoreError::internal)?;
+                requests.push(WriteRequest::builder().put_request(put).build());
+            }
+        }
+        for chunk in requests.chunks(25) {
+            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            for retry in 0u32.. {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                pending = output.unprocessed_items.unwrap_or_default();
+                if pending.values().all(Vec::is_empty) {
+                    break;
+                }
+                if retry == 10 {
+                    return Err(StoreError::Unavailable(
+                        "import: items left unprocessed".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50 << retry.min(6))).await;
+            }
+        }
+        for (org, count) in per_org {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Keys::org(org).into_map()))
+                .update_expression("ADD endpoint_count :count")
+                .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+}
+
+/// How many partitions an organization's delivery log spans, for tests that read them raw.
+pub const LOG_SHARDS: u8 = super::keys::LOG_SHARDS;
+
+/// The table partition (`pk`) holding a delivery record, for tests that read it raw.
+pub fn log_partition_of(record: &webhook_domain::DeliveryRef) -> String {
+    super::keys::log_partition(record.org_id, super::keys::log_shard(record))
+}
