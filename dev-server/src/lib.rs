@@ -17,13 +17,13 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use webhook_api::{App, Settings, handlers};
+use webhook_api::{App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::test_delivery::TestDeliveries;
-use webhook_domain::{Clock, FailingPolicy};
+use webhook_domain::{Clock, FailingPolicy, LogRetention, parse_delay};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
@@ -53,7 +53,7 @@ pub struct Options {
     #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
     pub max_endpoints_per_org: u32,
     /// How often the failing sweep runs.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = parse_delay, default_value = "60s")]
     pub sweep_every: Duration,
     /// Delays between delivery attempts, e.g. `1s,2s,4s` for a demo (default: 5s, 1m, 5m, 30m,
     /// 2h, 5h, 10h, and a last attempt 24 h after the first).
@@ -64,14 +64,14 @@ pub struct Options {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
-    #[arg(long, env = "FAILING_AFTER", value_parser = humantime::parse_duration, default_value = "24h")]
+    #[arg(long, env = "FAILING_AFTER", value_parser = parse_delay, default_value = "24h")]
     pub failing_after: Duration,
     /// Print the routes it serves (and the function binary behind each) as JSON, and exit.
     #[arg(long)]
     pub print_routes: bool,
     /// How long delivery log records are kept after their last attempt.
-    #[arg(long, env = "DELIVERY_LOG_RETENTION", value_parser = humantime::parse_duration, default_value = "30d")]
-    pub delivery_log_retention: Duration,
+    #[arg(long, env = "DELIVERY_LOG_RETENTION", default_value = "30d")]
+    pub delivery_log_retention: LogRetention,
 }
 
 pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
@@ -102,7 +102,7 @@ where
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
     };
-    let app = App::new(store.clone(), settings)?;
+    let app = App::new(store.clone(), settings).with_cursor_key(CursorKey::random()?);
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(15 * 60));
     let pipeline = Arc::new(Pipeline {
         store: store.clone(),
@@ -230,20 +230,9 @@ where
     let keys = &server.keys;
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let response = match routes::find(&parts.method, parts.uri.path()) {
-        None if parts.method == hyper::Method::POST && parts.uri.path() == dev_events::PATH => {
-            match (
-                &server.delivery,
-                Limited::new(body, GATEWAY_MAX_BODY).collect().await,
-            ) {
-                (Some(pipeline), Ok(body)) => {
-                    dev_events::publish(pipeline, keys.identify(&parts.headers), &body.to_bytes())
-                        .await
-                }
-                (None, _) => gateway::not_found(),
-                (_, Err(_)) => gateway::too_large(),
-            }
-        }
+    let route = routes::find(&parts.method, parts.uri.path())
+        .or_else(|| routes::find_in(routes::DEV_ROUTES, &parts.method, parts.uri.path()));
+    let response = match route {
         None => gateway::not_found(),
         Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
             Err(_) => gateway::too_large(),
@@ -294,6 +283,15 @@ async fn dispatch<S: webhook_store::Store>(
                 .await
             }
             // Without delivery there is nothing to send with; the route is not served.
+            None => Ok(gateway::not_served()),
+        },
+        Operation::PublishEvent => match &server.delivery {
+            Some(pipeline) => {
+                handlers::publish_event(app, request, |org, event, now| {
+                    dev_events::publish(pipeline, org, event, now)
+                })
+                .await
+            }
             None => Ok(gateway::not_served()),
         },
     }

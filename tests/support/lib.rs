@@ -116,7 +116,8 @@ pub async fn start(backend: Backend, settings: Settings) -> Api {
 }
 
 pub async fn start_with<S: webhook_store::Store>(store: S, settings: Settings) -> Api {
-    let server = dev_server::Server::new(App::new(store, settings).unwrap(), keys());
+    let app = App::new(store, settings).with_cursor_key(webhook_api::CursorKey::random().unwrap());
+    let server = dev_server::Server::new(app, keys());
     let addr = dev_server::spawn(server).await.unwrap();
     Api {
         base: format!("http://{addr}"),
@@ -280,7 +281,8 @@ async fn delivering<S: webhook_store::Store>(
     use webhook_delivery::local::{LocalQueue, run_worker};
     use webhook_delivery::pipeline::Pipeline;
 
-    let app = App::new(store.clone(), Settings::default()).unwrap();
+    let app = App::new(store.clone(), Settings::default())
+        .with_cursor_key(webhook_api::CursorKey::random().unwrap());
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
         store,
@@ -288,7 +290,7 @@ async fn delivering<S: webhook_store::Store>(
         sender: webhook_delivery::sender::Sender::new(allow_private).unwrap(),
         clock: app.clock.clone(),
         schedule,
-        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
+        log_retention: webhook_domain::LogRetention::DEFAULT,
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

@@ -129,7 +129,7 @@ async fn worker(
             sender: Sender::new(true).unwrap(),
             clock: Arc::new(SystemClock),
             schedule: RetrySchedule::default(),
-            log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
+            log_retention: webhook_domain::LogRetention::DEFAULT,
         },
         dead_letters: DeadLetters::new(client.clone(), &dead_url),
     };

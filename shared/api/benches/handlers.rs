@@ -46,8 +46,7 @@ fn benches(c: &mut Criterion) {
         Settings {
             max_endpoints_per_org: u32::MAX,
         },
-    )
-    .unwrap();
+    );
     let sample_id = EndpointId::parse(SAMPLE_ID).unwrap();
     let secret = SigningSecret::generate().unwrap();
     runtime.block_on(async {
@@ -91,7 +90,6 @@ fn benches(c: &mut Criterion) {
                         max_endpoints_per_org: u32::MAX,
                     },
                 )
-                .unwrap()
             },
             |app| {
                 let create = &create;
@@ -108,7 +106,8 @@ fn benches(c: &mut Criterion) {
     c.bench_function("delete_endpoint", |b| {
         b.to_async(&runtime).iter_batched(
             || {
-                let app = App::new(MemoryStore::new(), Settings::default()).unwrap();
+                let app = App::new(MemoryStore::new(), Settings::default())
+                    .with_cursor_key(webhook_api::CursorKey::random().unwrap());
                 // The memory store never waits, so a plain executor runs it inside the benchmark.
                 futures::executor::block_on(app.store.create(
                     &endpoint(sample_id, &secret),
@@ -137,7 +136,8 @@ fn delivery_log_benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let app = App::new(MemoryStore::new(), Settings::default()).unwrap();
+    let app = App::new(MemoryStore::new(), Settings::default())
+        .with_cursor_key(webhook_api::CursorKey::random().unwrap());
     let now = SystemClock.now();
     let endpoint = EndpointId::parse(SAMPLE_ID).unwrap();
     for i in 0..2_000_i64 {

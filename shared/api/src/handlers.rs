@@ -6,10 +6,13 @@ use std::future::Future;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
-use webhook_domain::{Endpoint, EndpointId, EventType, SigningSecret, TestDelivery};
+use webhook_domain::{
+    Endpoint, EndpointId, EventType, OrgId, SigningSecret, TestDelivery, Timestamp,
+};
 use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
 
 use crate::identity::{admin, request_id};
+use crate::request_body::PublishedEvent;
 use crate::response::{error_response, json, no_content, uncacheable};
 use crate::views::{
     CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, EventTypeView,
@@ -139,10 +142,14 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
+        let cursors = app
+            .cursors
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("the delivery log is served without a cursor key"))?;
         let query = request_query::delivery_query(request.query_string_parameters_ref())?;
         let after = match &query.cursor {
             Some(cursor) => Some(
-                app.cursors
+                cursors
                     .open(cursor, caller.org, &query.filter)
                     .ok_or_else(request_query::foreign_cursor)?,
             ),
@@ -162,7 +169,7 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
             .records
             .last()
             .filter(|_| page.has_more)
-            .map(|last| app.cursors.seal(caller.org, &query.filter, &last.log_key()));
+            .map(|last| cursors.seal(caller.org, &query.filter, &last.log_key()));
         Ok(json(
             StatusCode::OK,
             &DeliveryListView {
@@ -179,14 +186,14 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
 /// `POST /v1/developer/webhook-endpoints/{endpoint_id}/test`: one signed sample delivery, sent
 /// by `send` (the delivery crate's, so this crate links no HTTP client), answered whatever its
 /// outcome.
-pub async fn send_test_delivery<S, Send, Sending>(
+pub async fn send_test_delivery<S, SendTest, Sending>(
     app: &App<S>,
     request: Request,
-    send: Send,
+    send: SendTest,
 ) -> Result<Response<Body>, Error>
 where
     S: EndpointStore,
-    Send: FnOnce(Endpoint, SigningSecret, EventType) -> Sending,
+    SendTest: FnOnce(Endpoint, SigningSecret, EventType) -> Sending,
     Sending: Future<Output = Result<TestDelivery, StoreError>>,
 {
     respond(&request, async {
@@ -213,6 +220,31 @@ pub async fn list_event_types(request: Request) -> Result<Response<Body>, Error>
             .map(EventTypeView::from)
             .collect();
         Ok(json(StatusCode::OK, &views))
+    })
+    .await
+}
+
+/// `POST /_dev/events`, dev-server's only: publishes an event for the caller's organization as
+/// the platform would, through `publish` (the pipeline's fan-out), which answers how many
+/// destinations it queued.
+pub async fn publish_event<S, Publish, Publishing>(
+    app: &App<S>,
+    request: Request,
+    publish: Publish,
+) -> Result<Response<Body>, Error>
+where
+    Publish: FnOnce(OrgId, PublishedEvent, Timestamp) -> Publishing,
+    Publishing: Future<Output = Result<usize, ApiError>>,
+{
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let event = request_body::published_event(request.body())?;
+        let (id, event_type) = (event.id, event.event_type);
+        let queued = publish(caller.org, event, app.clock.now()).await?;
+        Ok(json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({"event_id": id, "type": event_type, "endpoints": queued}),
+        ))
     })
     .await
 }

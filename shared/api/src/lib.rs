@@ -19,14 +19,15 @@ use webhook_store::DynamoStore;
 
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
 pub use error::ApiError;
+pub use request_body::PublishedEvent;
 
 /// What every handler needs, built once per process (at cold start on Lambda).
 pub struct App<S> {
     pub store: S,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
-    /// Seals delivery log cursors.
-    pub cursors: CursorKey,
+    /// Seals delivery log cursors: only the delivery log's function (and dev-server) has one.
+    pub cursors: Option<CursorKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,18 +57,18 @@ impl Settings {
 }
 
 impl<S> App<S> {
-    /// An app whose cursor key is this process's own; [`App::with_cursor_key`] shares one.
-    pub fn new(store: S, settings: Settings) -> Result<Self, CursorKeyError> {
-        Ok(Self {
+    pub fn new(store: S, settings: Settings) -> Self {
+        Self {
             store,
             clock: Arc::new(SystemClock),
             settings,
-            cursors: CursorKey::random()?,
-        })
+            cursors: None,
+        }
     }
 
+    /// The key that seals delivery log cursors; every instance serving the log needs the same.
     pub fn with_cursor_key(mut self, key: CursorKey) -> Self {
-        self.cursors = key;
+        self.cursors = Some(key);
         self
     }
 
@@ -83,6 +84,6 @@ impl App<DynamoStore> {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let settings = Settings::from_env()?;
         let store = DynamoStore::from_env().await?;
-        Ok(Self::new(store, settings)?)
+        Ok(Self::new(store, settings))
     }
 }

@@ -16,6 +16,17 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
+const PUBLISHED_EVENT_FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
+
+/// An event for the caller's organization, as dev-server's `POST /_dev/events` publishes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedEvent {
+    /// The caller's, or a new one: the same id published twice is the same event.
+    pub id: uuid::Uuid,
+    pub event_type: EventType,
+    pub data: Map<String, Value>,
+    pub agent_id: Option<AgentId>,
+}
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
@@ -70,13 +81,44 @@ pub(crate) fn test_event_type(body: &Body) -> Result<EventType, ApiError> {
         return Ok(EventType::TestCallCompleted);
     }
     let mut fields = Fields::new(json_object(body)?, TEST_FIELDS, "field");
-    let event_type = fields.optional("event_type", |value| {
-        string(value)?
-            .parse()
-            .map_err(|e: webhook_domain::UnknownEventType| e.to_string())
-    });
+    let event_type = fields.optional("event_type", event_type);
     fields.finish()?;
     Ok(event_type.unwrap_or(EventType::TestCallCompleted))
+}
+
+/// `{"type", "data", "agent_id", "id"}`: only `type` is required.
+pub(crate) fn published_event(body: &Body) -> Result<PublishedEvent, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, PUBLISHED_EVENT_FIELDS, "field");
+    let id = fields.optional("id", event_id);
+    let event_type = fields.required("type", event_type);
+    let data = fields.optional("data", data_object);
+    let agent_id = fields.optional("agent_id", agent_id);
+    fields.finish()?;
+    let event_type =
+        event_type.ok_or_else(|| ApiError::internal("required field missing after validation"))?;
+    Ok(PublishedEvent {
+        id: id.unwrap_or_else(uuid::Uuid::new_v4),
+        event_type,
+        data: data.unwrap_or_default(),
+        agent_id: agent_id.flatten(),
+    })
+}
+
+fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::try_parse(string(value)?).map_err(|_| "Must be a valid UUID.".to_owned())
+}
+
+fn event_type(value: &Value) -> Result<EventType, String> {
+    string(value)?
+        .parse()
+        .map_err(|e: webhook_domain::UnknownEventType| e.to_string())
+}
+
+fn data_object(value: &Value) -> Result<Map<String, Value>, String> {
+    match value {
+        Value::Object(data) => Ok(data.clone()),
+        _ => Err("Expected a JSON object.".to_owned()),
+    }
 }
 
 fn body_bytes(body: &Body) -> &[u8] {

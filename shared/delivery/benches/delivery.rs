@@ -72,7 +72,7 @@ fn benches(c: &mut Criterion) {
         sender: Sender::new(true).unwrap(),
         clock: Arc::new(SystemClock),
         schedule: RetrySchedule::default(),
-        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
+        log_retention: webhook_domain::LogRetention::DEFAULT,
     };
     let org = OrgId::new(1);
     let port = runtime.block_on(receiver());

@@ -6,19 +6,17 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
-use webhook_domain::SystemClock;
+use webhook_domain::{LogRetention, SystemClock};
 use webhook_store::DynamoStore;
 
 use crate::event::{DeliveryJob, PlatformEvent};
-use crate::pipeline::{DEFAULT_LOG_RETENTION, Pipeline, PipelineError};
+use crate::pipeline::{Pipeline, PipelineError};
 use crate::schedule::RetrySchedule;
 use crate::sender::Sender;
 use crate::sqs::{DeadLetters, SqsQueue};
-use crate::test_delivery::TestDeliveries;
 
 /// What both functions hold from cold start on.
 pub struct Worker<S> {
@@ -30,37 +28,13 @@ fn required(name: &str) -> Result<String, lambda_runtime::Error> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
 }
 
-/// `DELIVERY_LOG_RETENTION` (e.g. `30d`, the default): how long delivery log records are kept.
-pub fn log_retention_from_env() -> Result<Duration, lambda_runtime::Error> {
+/// `DELIVERY_LOG_RETENTION` (e.g. `30d`, the default), within `LogRetention`'s bounds.
+pub fn log_retention_from_env() -> Result<LogRetention, lambda_runtime::Error> {
     match std::env::var("DELIVERY_LOG_RETENTION") {
-        Ok(raw) if !raw.trim().is_empty() => {
-            let retention = humantime::parse_duration(raw.trim())
-                .map_err(|e| format!("DELIVERY_LOG_RETENTION {raw:?}: {e}"))?;
-            // Under a day a record could expire between its own retries (hours apart); over ten
-            // years is a typo.
-            if !(Duration::from_secs(86_400)..=Duration::from_secs(3650 * 86_400))
-                .contains(&retention)
-            {
-                return Err(
-                    format!("DELIVERY_LOG_RETENTION {raw:?} must be from 1d to 3650d").into(),
-                );
-            }
-            Ok(retention)
-        }
-        _ => Ok(DEFAULT_LOG_RETENTION),
-    }
-}
-
-impl TestDeliveries<DynamoStore> {
-    /// The test route's sender: production rules (no private addresses), the table from
-    /// `TABLE_NAME`, the log retention from `DELIVERY_LOG_RETENTION`.
-    pub fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
-        Ok(Self {
-            store,
-            sender: Sender::new(false)?,
-            clock: Arc::new(SystemClock),
-            log_retention: log_retention_from_env()?,
-        })
+        Ok(raw) if !raw.trim().is_empty() => raw
+            .parse()
+            .map_err(|e| format!("DELIVERY_LOG_RETENTION: {e}").into()),
+        _ => Ok(LogRetention::DEFAULT),
     }
 }
 
@@ -71,7 +45,9 @@ impl Worker<DynamoStore> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
         let schedule = match std::env::var("RETRY_SCHEDULE") {
-            Ok(raw) if !raw.trim().is_empty() => raw.parse::<RetrySchedule>()?,
+            Ok(raw) if !raw.trim().is_empty() => raw
+                .parse::<RetrySchedule>()
+                .map_err(|e| format!("RETRY_SCHEDULE: {e}"))?,
             _ => RetrySchedule::default(),
         };
         Ok(Self {

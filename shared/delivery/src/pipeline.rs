@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use webhook_domain::{
     Attempt, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EndpointUrl, EventType, SigningSecret, Timestamp,
+    EndpointUrl, EventType, LogRetention, SigningSecret, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -42,10 +42,27 @@ pub enum Delivery {
     Retrying(Duration),
     /// Failed, and no further attempt will be made.
     GaveUp(GiveUp),
-    /// Not attempted: the endpoint was deleted or disabled in the meantime.
-    Abandoned(&'static str),
+    /// Not attempted (or not counted): the destination changed in the meantime.
+    Abandoned(Abandoned),
     /// Not due yet; passed along the queue.
     Deferred(Duration),
+}
+
+/// Why a job's destination no longer takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Abandoned {
+    EndpointDeleted,
+    EndpointDisabled,
+    /// The endpoint's events or agent scope no longer include this event.
+    NoLongerSubscribed,
+    LegacyUrlRemoved,
+}
+
+/// Where a job goes now, if anywhere. Short-lived: one per job, so its size does not matter.
+#[expect(clippy::large_enum_variant, reason = "one short-lived value per job")]
+enum Destination {
+    Send(Target),
+    Gone(Abandoned),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,11 +137,11 @@ impl Target {
 pub(crate) async fn log_delivery(
     store: &impl DeliveryLogStore,
     record: &DeliveryRecord,
-    retention: Duration,
+    retention: LogRetention,
 ) {
     let expires_at = record
         .last_attempt_at
-        .checked_add(retention)
+        .checked_add(retention.get())
         .unwrap_or(record.last_attempt_at);
     if let Err(error) = store.record_delivery(record, expires_at).await {
         tracing::error!(%error, event_id = %record.event_id, endpoint_id = ?record.endpoint_id, "could not write the delivery log record");
@@ -160,11 +177,8 @@ pub struct Pipeline<S, Q> {
     pub clock: Arc<dyn Clock>,
     pub schedule: RetrySchedule,
     /// How long delivery log records are kept after their last attempt.
-    pub log_retention: Duration,
+    pub log_retention: LogRetention,
 }
-
-/// The delivery log's default retention.
-pub const DEFAULT_LOG_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
 
 impl<S, Q> Pipeline<S, Q>
 where
@@ -208,9 +222,9 @@ where
                 .await
                 .map(|()| Delivery::Deferred(wait));
         }
-        let target = match self.target(&job).await? {
-            Ok(target) => target,
-            Err(reason) => {
+        let target = match self.destination(&job).await? {
+            Destination::Send(target) => target,
+            Destination::Gone(reason) => {
                 if job.attempts > 0
                     && let Some(record) = job.record_ref()
                     && let Err(error) = self.store.end_delivery(&record, job.attempts).await
@@ -265,7 +279,7 @@ where
         if let Some(endpoint) = &target.endpoint
             && self.store.record_attempt(endpoint, attempt).await? == Recorded::EndpointGone
         {
-            return Ok(Delivery::Abandoned("the endpoint was deleted"));
+            return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
         }
         if sent.outcome.is_success() {
             return Ok(Delivery::Delivered);
@@ -306,41 +320,38 @@ where
     }
 
     /// Where the job goes now: its endpoint as just read, or the legacy URL.
-    async fn target(
-        &self,
-        job: &DeliveryJob,
-    ) -> Result<Result<Target, &'static str>, PipelineError> {
+    async fn destination(&self, job: &DeliveryJob) -> Result<Destination, PipelineError> {
         match job.endpoint_id {
-            Some(id) => self.endpoint_target(job, id).await,
+            Some(id) => self.endpoint_destination(job, id).await,
             None => Ok(match self.store.legacy_webhook(job.org_id).await? {
-                Some(legacy) => Ok(Target {
+                Some(legacy) => Destination::Send(Target {
                     url: legacy.url,
                     secret: legacy.secret,
                     // The legacy URL keeps the names its receivers were written for.
                     event_name: job.event_type.legacy_name(),
                     endpoint: None,
                 }),
-                None => Err("no legacy webhook URL is set"),
+                None => Destination::Gone(Abandoned::LegacyUrlRemoved),
             }),
         }
     }
 
     /// Re-reads the endpoint: a deleted, paused or unsubscribed one gets nothing more.
-    async fn endpoint_target(
+    async fn endpoint_destination(
         &self,
         job: &DeliveryJob,
         id: EndpointId,
-    ) -> Result<Result<Target, &'static str>, PipelineError> {
+    ) -> Result<Destination, PipelineError> {
         let Some((endpoint, secret)) = self.store.signing_target(job.org_id, id).await? else {
-            return Ok(Err("the endpoint was deleted"));
+            return Ok(Destination::Gone(Abandoned::EndpointDeleted));
         };
-        if endpoint.status == EndpointStatus::Disabled {
-            return Ok(Err("the endpoint is disabled"));
-        }
-        if !endpoint.receives(job.event_type, job.agent_id) {
-            return Ok(Err("the endpoint no longer subscribes to this event"));
-        }
-        Ok(Ok(Target::endpoint(endpoint, secret, job.event_type)))
+        Ok(if endpoint.status == EndpointStatus::Disabled {
+            Destination::Gone(Abandoned::EndpointDisabled)
+        } else if !endpoint.receives(job.event_type, job.agent_id) {
+            Destination::Gone(Abandoned::NoLongerSubscribed)
+        } else {
+            Destination::Send(Target::endpoint(endpoint, secret, job.event_type))
+        })
     }
 
     /// Queues the job to come back after `wait`, in steps the queue can hold.

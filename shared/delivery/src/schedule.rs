@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+use webhook_domain::parse_delay;
 
 /// Delays between consecutive attempts, after the first. The default ends with the last attempt
 /// 24 h after the first: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, then the rest of 24 h.
@@ -50,7 +51,8 @@ impl Default for RetrySchedule {
 
 impl RetrySchedule {
     /// The number of attempts in all, the first included.
-    pub fn attempts(&self) -> u32 {
+    #[cfg(test)]
+    fn attempts(&self) -> u32 {
         u32::try_from(self.0.len()).map_or(u32::MAX, |n| n.saturating_add(1))
     }
 
@@ -108,28 +110,10 @@ impl FromStr for RetrySchedule {
     /// A comma-separated list of delays, e.g. `1s,2s,4s`.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         raw.split(',')
-            .map(|part| parse_duration(part.trim()))
+            .map(|part| parse_delay(part).map_err(|e| e.to_string()))
             .collect::<Result<Vec<_>, _>>()
             .map(Self)
     }
-}
-
-/// `500ms`, `5s`, `10m`, `2h`, `1d`.
-fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration such as 5s"))?;
-    let seconds = match unit {
-        "ms" => return Ok(Duration::from_millis(number)),
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(format!("{raw:?} is not a duration such as 5s")),
-    };
-    Ok(Duration::from_secs(number.saturating_mul(seconds)))
 }
 
 #[cfg(test)]

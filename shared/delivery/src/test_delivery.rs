@@ -4,10 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_domain::{Attempt, Clock, Endpoint, EventType, SigningSecret, TestDelivery};
-use webhook_store::{DeliveryLogStore, StoreError};
+use webhook_domain::{
+    Attempt, Clock, Endpoint, EventType, LogRetention, SigningSecret, SystemClock, TestDelivery,
+};
+use webhook_store::{DeliveryLogStore, DynamoStore, StoreError};
 
 use crate::event::DeliveryJob;
+use crate::lambda::log_retention_from_env;
 use crate::pipeline::{Pipeline, Target, log_delivery, send_signed, timeout_for};
 use crate::samples;
 use crate::sender::Sender;
@@ -20,7 +23,20 @@ pub struct TestDeliveries<S> {
     pub store: S,
     pub sender: Sender,
     pub clock: Arc<dyn Clock>,
-    pub log_retention: Duration,
+    pub log_retention: LogRetention,
+}
+
+impl TestDeliveries<DynamoStore> {
+    /// The test route's sender: production rules (no private addresses), the table from
+    /// `TABLE_NAME`, the log retention from `DELIVERY_LOG_RETENTION`.
+    pub fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
+        Ok(Self {
+            store,
+            sender: Sender::new(false)?,
+            clock: Arc::new(SystemClock),
+            log_retention: log_retention_from_env()?,
+        })
+    }
 }
 
 impl<S: Clone, Q> From<&Pipeline<S, Q>> for TestDeliveries<S> {

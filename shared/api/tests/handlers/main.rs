@@ -35,7 +35,7 @@ fn at(millis: i64) -> Timestamp {
 
 fn app() -> App<MemoryStore> {
     App::new(MemoryStore::new(), Settings::default())
-        .unwrap()
+        .with_cursor_key(webhook_api::CursorKey::random().unwrap())
         .with_clock(Arc::new(ManualClock::starting_at(at(1_795_770_904_113))))
 }
 
@@ -416,7 +416,8 @@ async fn storage_failures_say_nothing_about_themselves() {
         ),
     ];
     for (error, status) in cases {
-        let app = App::new(BrokenStore(error), Settings::default()).unwrap();
+        let app = App::new(BrokenStore(error), Settings::default())
+            .with_cursor_key(webhook_api::CursorKey::random().unwrap());
         let responses = [
             handlers::list_endpoints(&app, request(&sample_event("list-endpoints"))).await,
             handlers::create_endpoint(&app, request(&sample_event("create-endpoint"))).await,

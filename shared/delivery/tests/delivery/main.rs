@@ -14,7 +14,7 @@ use receiver::{Receiver, Reply};
 use serde_json::json;
 use sha2::Sha256;
 use webhook_delivery::event::{DeliveryJob, PlatformEvent};
-use webhook_delivery::pipeline::{Delivery, GiveUp, Pipeline};
+use webhook_delivery::pipeline::{Abandoned, Delivery, GiveUp, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
@@ -70,7 +70,7 @@ fn harness(allow_private: bool) -> Harness {
         sender: Sender::new(allow_private).unwrap(),
         clock: clock.clone(),
         schedule: RetrySchedule::default(),
-        log_retention: webhook_delivery::pipeline::DEFAULT_LOG_RETENTION,
+        log_retention: webhook_domain::LogRetention::DEFAULT,
     };
     Harness {
         pipeline,
@@ -488,10 +488,10 @@ async fn deleting_or_disabling_stops_retries() {
         .update(ORG, resubscribed.id, &only_graded, h.clock.now())
         .await
         .unwrap();
-    assert!(matches!(
+    assert_eq!(
         h.pipeline.deliver(job).await.unwrap(),
-        Delivery::Abandoned(_)
-    ));
+        Delivery::Abandoned(Abandoned::NoLongerSubscribed)
+    );
 
     h.store.delete(ORG, deleted.id).await.unwrap();
     let pause = EndpointChanges {
@@ -502,12 +502,15 @@ async fn deleting_or_disabling_stops_retries() {
         .update(ORG, paused.id, &pause, h.clock.now())
         .await
         .unwrap();
+    let mut reasons = Vec::new();
     for retry in retries {
-        assert!(matches!(
-            h.pipeline.deliver(retry.job).await.unwrap(),
-            Delivery::Abandoned(_)
-        ));
+        match h.pipeline.deliver(retry.job).await.unwrap() {
+            Delivery::Abandoned(reason) => reasons.push(format!("{reason:?}")),
+            other => panic!("{other:?}"),
+        }
     }
+    reasons.sort();
+    assert_eq!(reasons, ["EndpointDeleted", "EndpointDisabled"]);
     assert_eq!(receiver.count(), 2, "no further attempt");
     assert!(h.queue.take().is_empty());
     // Both records end as failed, the deleted endpoint's one still readable.
