@@ -1,6 +1,7 @@
-//! The four Lambda handlers on one machine: each HTTP request is shaped into the API Gateway
-//! HTTP API (payload 2.0) event the real gateway would send, authorizer context included, and
-//! handed to the very handler function the Lambda runs.
+//! The API's Lambda handlers and the delivery pipeline on one machine: each HTTP request is
+//! matched against the API's route table, shaped into the API Gateway HTTP API (payload 2.0)
+//! event the real gateway would send, authorizer context included, and handed to the very
+//! handler function the Lambda runs.
 
 mod api_keys;
 mod dev_events;

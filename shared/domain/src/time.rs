@@ -68,7 +68,7 @@ impl Timestamp {
 
     fn format(self) -> String {
         // The format only uses fields every OffsetDateTime has, so formatting cannot fail;
-        // fall back to RFC 3339 anyway rather than panic.
+        // fall back to the Unix seconds anyway rather than panic.
         self.0
             .format(FORMAT)
             .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
