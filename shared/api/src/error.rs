@@ -80,10 +80,12 @@ impl ApiError {
         ErrorBody { detail, errors }
     }
 
-    /// Logs an unexpected failure (inside the request's span, so with its request id) and
-    /// turns it into a response that says nothing about it.
+    /// Logs an unexpected failure with where it arose (inside the request's span, so with its
+    /// request id) and turns it into a response that says nothing about it.
+    #[track_caller]
     pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %error, "internal error");
+        let at = std::panic::Location::caller();
+        tracing::error!(error = %error, %at, "internal error");
         Self::Internal
     }
 }
@@ -95,6 +97,8 @@ impl From<Forbidden> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// Called by `?`, so an internal error is logged at the handler line that met it.
+    #[track_caller]
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => Self::NotFound,
