@@ -115,4 +115,33 @@ mod tests {
         assert_eq!(OrgId::parse("4x"), None);
         assert_eq!(Role::parse("Admin"), None);
     }
+
+    #[test]
+    fn org_ids_read_back_as_the_number_the_authorizer_wrote() {
+        let org = OrgId::parse(" 42 ").unwrap();
+        assert_eq!(org.get(), 42);
+        assert_eq!(org.to_string(), "42");
+        assert_eq!(
+            OrgId::new(18_446_744_073_709_551_615).to_string(),
+            "18446744073709551615"
+        );
+        assert_eq!(
+            OrgId::parse(&OrgId::new(907).to_string()),
+            Some(OrgId::new(907))
+        );
+    }
+
+    #[test]
+    fn roles_are_read_and_written_by_their_lowercase_names() {
+        for (name, role) in [
+            ("owner", Role::Owner),
+            ("admin", Role::Admin),
+            ("member", Role::Member),
+        ] {
+            assert_eq!(Role::parse(name), Some(role), "{name}");
+            assert_eq!(role.as_str(), name);
+        }
+        assert_eq!(Role::parse(""), None);
+        assert_eq!(Role::parse("superadmin"), None);
+    }
 }

@@ -273,4 +273,35 @@ mod tests {
             .is_empty()
         );
     }
+
+    #[test]
+    fn endpoint_ids_are_read_and_written_as_hyphenated_uuids() {
+        let text = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+        let id = EndpointId::parse(text).unwrap();
+        assert_eq!(id.to_string(), text);
+        assert_eq!(
+            id.as_uuid(),
+            Uuid::from_u128(0x67e55044_10b1_426f_9247_bb680e5fe0c8)
+        );
+        assert_eq!(
+            EndpointId::parse("67E55044-10B1-426F-9247-BB680E5FE0C8").map(|id| id.to_string()),
+            Some(text.to_owned()),
+            "upper case is read, lower case written"
+        );
+        assert_eq!(EndpointId::parse("not-an-id"), None);
+    }
+
+    #[test]
+    fn every_new_endpoint_gets_its_own_random_id() {
+        let (a, b) = (endpoint(at(1)), endpoint(at(1)));
+        assert_ne!(a.id, b.id);
+        assert_eq!(a.id.as_uuid().get_version_num(), 4);
+    }
+
+    #[test]
+    fn agent_ids_are_non_zero_numbers() {
+        assert_eq!(AgentId::new(9).map(AgentId::get), Some(9));
+        assert_eq!(AgentId::new(u64::MAX).map(AgentId::get), Some(u64::MAX));
+        assert_eq!(AgentId::new(0), None);
+    }
 }

@@ -225,4 +225,40 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn rejects_whitespace_or_control_characters_inside_the_url() {
+        // The URL parser would drop a tab or percent-encode a space or control character, so
+        // the URL stored and shown would not be the one delivered to.
+        for raw in [
+            "https://example.com/a b",
+            "https://example.com/ho\tok",
+            "https://example.com/a\u{1}b",
+            "https://example.com/a\u{a0}b",
+        ] {
+            assert_eq!(err(raw), EndpointUrlError::Invalid, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn rejects_a_password_without_a_user_name() {
+        assert_eq!(
+            err("https://:pass@example.com/"),
+            EndpointUrlError::Credentials
+        );
+    }
+
+    #[test]
+    fn accepts_public_ipv6_literals() {
+        let raw = "https://[2606:4700:4700::1111]/hook";
+        assert_eq!(EndpointUrl::parse(raw).unwrap().as_str(), raw);
+    }
+
+    #[test]
+    fn says_which_kind_of_internal_address_was_refused() {
+        assert_eq!(
+            err("https://[fd00::1]/").to_string(),
+            "The URL must not point to a unique-local address."
+        );
+    }
 }

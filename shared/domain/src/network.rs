@@ -139,4 +139,79 @@ mod tests {
             assert!(!refused(ip), "{ip} should be allowed");
         }
     }
+
+    #[test]
+    fn refuses_the_whole_this_network_block() {
+        // 0.0.0.0/8 is "this network" (RFC 6890): no 0.x.y.z address is a valid destination.
+        for ip in ["0.0.0.1", "0.1.2.3", "0.255.255.255", "::ffff:0.8.8.8"] {
+            assert_eq!(
+                forbidden_reason(ip.parse().unwrap()),
+                Some("an unspecified address"),
+                "{ip}"
+            );
+        }
+    }
+
+    #[test]
+    fn allows_addresses_just_outside_the_carrier_grade_nat_block() {
+        // 100.64.0.0/10 (RFC 6598) is 100.64.0.0 to 100.127.255.255; its neighbours are public,
+        // as are addresses elsewhere whose second octet is in 64..128.
+        for ip in [
+            "100.63.255.255",
+            "100.128.0.0",
+            "100.0.0.1",
+            "8.64.0.1",
+            "203.100.0.1",
+        ] {
+            assert!(!refused(ip), "{ip} should be allowed");
+        }
+    }
+
+    #[test]
+    fn allows_public_ipv6_addresses_near_the_refused_forms() {
+        for ip in [
+            // Google Public DNS: in 2001::/16, but not Teredo (2001::/32).
+            "2001:4860:4860::8888",
+            // Global unicast whose later groups look like the NAT64 or SIIT prefixes.
+            "2a00:ff9b:1::1",
+            "2a00:0:1::1",
+            "2606:4700::ffff:0:a00:1",
+            // Well-known NAT64 (RFC 6052) and 6to4 (RFC 3056) forms of public IPv4 addresses.
+            "64:ff9b::101:101",
+            "2002:101:101::",
+            "::ffff:0:808:808",
+            "::ffff:1.1.1.1",
+        ] {
+            assert_eq!(forbidden_reason(ip.parse().unwrap()), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn names_the_kind_of_address_refused() {
+        for (ip, reason) in [
+            ("0.0.0.0", "an unspecified address"),
+            ("127.0.0.1", "a loopback address"),
+            ("10.0.0.1", "a private address"),
+            ("169.254.169.254", "a link-local address"),
+            ("100.64.0.1", "a carrier-grade NAT address"),
+            ("255.255.255.255", "a broadcast or multicast address"),
+            ("239.255.255.250", "a broadcast or multicast address"),
+            ("::", "an unspecified address"),
+            ("::1", "a loopback address"),
+            ("fd00::1", "a unique-local address"),
+            ("fe80::1", "a link-local address"),
+            ("ff02::1", "a multicast address"),
+            ("::10.0.0.1", "an IPv4-compatible address"),
+            ("::8.8.8.8", "an IPv4-compatible address"),
+            ("64:ff9b:1::1", "a translated or tunnelled address"),
+            ("2001:0:4136:e378::1", "a translated or tunnelled address"),
+            // Forms that embed an IPv4 address are judged by it.
+            ("::ffff:127.0.0.1", "a loopback address"),
+            ("64:ff9b::7f00:1", "a loopback address"),
+            ("2002:a9fe:a9fe::", "a link-local address"),
+            ("::ffff:0:a00:1", "a private address"),
+        ] {
+            assert_eq!(forbidden_reason(ip.parse().unwrap()), Some(reason), "{ip}");
+        }
+    }
 }

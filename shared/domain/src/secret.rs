@@ -99,4 +99,16 @@ mod tests {
         assert!(!shown.contains(secret.expose()));
         assert!(!shown.contains(&secret.expose()[6..12]));
     }
+
+    #[test]
+    fn debug_says_a_secret_was_redacted() {
+        let secret = SigningSecret::from_stored("whsec_c2VjcmV0".into());
+        assert_eq!(format!("{secret:?}"), "SigningSecret(<redacted>)");
+    }
+
+    #[test]
+    fn a_stored_secret_is_exposed_unchanged() {
+        let stored = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        assert_eq!(SigningSecret::from_stored(stored.into()).expose(), stored);
+    }
 }

@@ -84,4 +84,27 @@ mod tests {
             Err(StatusError::Unknown("Active".into()))
         );
     }
+
+    #[test]
+    fn status_names_are_the_ones_the_api_shows() {
+        for (status, name) in [
+            (EndpointStatus::Active, "active"),
+            (EndpointStatus::Disabled, "disabled"),
+            (EndpointStatus::Failing, "failing"),
+        ] {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(name)
+            );
+        }
+    }
+
+    #[test]
+    fn a_requested_status_becomes_the_same_endpoint_status() {
+        for name in ["active", "disabled"] {
+            let requested = RequestedStatus::parse(name).unwrap();
+            assert_eq!(EndpointStatus::from(requested).as_str(), name);
+        }
+    }
 }

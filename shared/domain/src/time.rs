@@ -204,4 +204,103 @@ mod tests {
             prop_assert_eq!(Timestamp::parse(&ta.to_string()), Ok(ta));
         }
     }
+
+    #[test]
+    fn reads_a_space_between_date_and_time() {
+        // RFC 3339 section 5.6 lets applications separate the date and time with a space.
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20 18:24:10.113Z"),
+            Ok(Timestamp::from_unix_millis(1_776_709_450_113).unwrap())
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20 18:24:10+02:00").map(|t| t.to_string()),
+            Ok("2026-04-20T16:24:10.000Z".to_owned())
+        );
+    }
+
+    #[test]
+    fn reads_a_basic_format_offset_whose_plus_arrived_as_a_space() {
+        // ISO 8601 also writes offsets without the colon (+0200); in a query string the
+        // unencoded + arrives as a space.
+        let t = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20T20:24:10.113+0200"),
+            Ok(t)
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20T20:24:10.113 0200"),
+            Ok(t)
+        );
+        assert_eq!(Timestamp::parse_iso8601("20260420T202410.113 0200"), Ok(t));
+    }
+
+    #[test]
+    fn only_years_1_to_9999_are_representable() {
+        // Four-digit years keep the text the same width, so text order stays time order.
+        let first = Timestamp::from_unix_millis(-62_135_596_800_000).unwrap();
+        assert_eq!(first.to_string(), "0001-01-01T00:00:00.000Z");
+        assert_eq!(Timestamp::from_unix_millis(-62_135_596_800_001), None);
+        let last = Timestamp::from_unix_millis(253_402_300_799_999).unwrap();
+        assert_eq!(last.to_string(), "9999-12-31T23:59:59.999Z");
+        assert_eq!(Timestamp::from_unix_millis(253_402_300_800_000), None);
+        assert_eq!(
+            Timestamp::parse_iso8601("0000-12-31T23:59:59Z"),
+            Err(TimestampError)
+        );
+    }
+
+    #[test]
+    fn unix_millis_are_read_back_exactly() {
+        for millis in [
+            0,
+            1,
+            -1,
+            1_776_709_450_113,
+            -62_135_596_800_000,
+            253_402_300_799_999,
+        ] {
+            assert_eq!(
+                Timestamp::from_unix_millis(millis).map(Timestamp::unix_millis),
+                Some(millis)
+            );
+        }
+        assert_eq!(
+            Timestamp::from_unix_millis(-1).unwrap().to_string(),
+            "1969-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn adding_time_stays_within_the_representable_years() {
+        let t = Timestamp::from_unix_millis(1_000).unwrap();
+        assert_eq!(
+            t.checked_add(Duration::from_secs(86_400))
+                .map(|t| t.to_string()),
+            Some("1970-01-02T00:00:01.000Z".to_owned())
+        );
+        let last = Timestamp::from_unix_millis(253_402_300_799_999).unwrap();
+        assert_eq!(last.checked_add(Duration::from_millis(1)), None);
+        assert_eq!(t.checked_add(Duration::MAX), None);
+    }
+
+    #[test]
+    fn system_clock_reads_the_current_time() {
+        let millis = |at: OffsetDateTime| at.unix_timestamp_nanos().div_euclid(1_000_000);
+        let before = millis(OffsetDateTime::now_utc());
+        let now = i128::from(SystemClock.now().unix_millis());
+        let after = millis(OffsetDateTime::now_utc());
+        assert!(
+            before <= now && now <= after,
+            "{before} <= {now} <= {after}"
+        );
+    }
+
+    #[test]
+    fn stored_as_the_fixed_width_text() {
+        let t = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        let stored = serde_json::to_value(t).unwrap();
+        assert_eq!(stored, serde_json::json!("2026-04-20T18:24:10.113Z"));
+        assert_eq!(serde_json::from_value::<Timestamp>(stored).unwrap(), t);
+        assert!(serde_json::from_value::<Timestamp>(serde_json::json!("2026-04-20")).is_err());
+    }
 }
