@@ -303,6 +303,10 @@ mod tests {
         assert_eq!((s.last_status, s.last_failure), (Some(204), None));
 
         clock.advance(HOUR);
+        s.record(&attempt(&clock, AttemptOutcome::from_status(200)), None);
+        assert_eq!((s.failure_count, s.success_count), (2, 2));
+
+        clock.advance(HOUR);
         s.record(&attempt(&clock, failed()), None);
         assert_eq!(s.failing_since, Some(clock.now()), "a new streak");
     }

@@ -234,6 +234,7 @@ mod tests {
         ] {
             assert_eq!(status.as_str().parse(), Ok(status));
         }
+        assert_eq!(DeliveryStatus::Retrying.to_string(), "retrying");
         assert!("Delivered".parse::<DeliveryStatus>().is_err());
         assert!("".parse::<DeliveryStatus>().is_err());
     }

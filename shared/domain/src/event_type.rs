@@ -240,6 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn types_display_and_subscriptions_serialize_as_their_names() {
+        assert_eq!(EventType::SmsReceived.to_string(), "sms.received");
+        let s = EventSubscription::parse(["web.tool", "call.graded"]).unwrap();
+        assert_eq!(
+            serde_json::to_value(&s).unwrap(),
+            serde_json::json!(["web.tool", "call.graded"])
+        );
+        let back: EventSubscription =
+            serde_json::from_value(serde_json::json!(["web.tool", "web.tool"])).unwrap();
+        assert_eq!(back.types(), &[EventType::WebTool]);
+    }
+
+    #[test]
     fn empty_subscribes_to_everything() {
         let all = EventSubscription::parse([]).unwrap();
         assert!(all.is_all());
