@@ -304,4 +304,23 @@ mod tests {
         assert_eq!(AgentId::new(u64::MAX).map(AgentId::get), Some(u64::MAX));
         assert_eq!(AgentId::new(0), None);
     }
+
+    #[test]
+    fn a_success_revives_only_a_failing_endpoint() {
+        let later = Timestamp::from_unix_millis(9_000).unwrap();
+        let mut failing = crate::fixtures::endpoint(OrgId::new(1));
+        failing.status = EndpointStatus::Failing;
+        assert!(failing.revive(later));
+        assert_eq!(
+            (failing.status, failing.updated_at),
+            (EndpointStatus::Active, later)
+        );
+        for status in [EndpointStatus::Active, EndpointStatus::Disabled] {
+            let mut other = crate::fixtures::endpoint(OrgId::new(1));
+            other.status = status;
+            let before = other.clone();
+            assert!(!other.revive(later));
+            assert_eq!(other, before);
+        }
+    }
 }

@@ -214,4 +214,18 @@ mod tests {
             assert_eq!(forbidden_reason(ip.parse().unwrap()), Some(reason), "{ip}");
         }
     }
+
+    #[test]
+    fn a_url_host_names_an_address_only_when_it_is_a_literal() {
+        let host = |raw: &str| url::Url::parse(raw).unwrap().host().map(|h| h.to_owned());
+        assert_eq!(
+            host_ip(&host("https://10.0.0.1/").unwrap()),
+            Some("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            host_ip(&host("https://[::1]/").unwrap()),
+            Some("::1".parse().unwrap())
+        );
+        assert_eq!(host_ip(&host("https://example.com/").unwrap()), None);
+    }
 }
