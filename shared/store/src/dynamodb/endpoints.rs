@@ -26,19 +26,9 @@ use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
 impl DynamoStore {
     /// Reads the endpoint item only (the projection leaves out everything else).
     async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::endpoint(org, id).into_map()))
-            .projection_expression(ENDPOINT_PROJECTION)
-            .set_expression_attribute_names(Some(projection_names()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output
-            .item
+        let projection = (ENDPOINT_PROJECTION, projection_names());
+        self.read_item(Keys::endpoint(org, id), Some(projection))
+            .await?
             .map(from_item)
             .transpose()?
             .ok_or(StoreError::NotFound)

@@ -32,17 +32,8 @@ fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook, StoreError>
 
 impl LegacyWebhookStore for DynamoStore {
     async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::legacy(org).into_map()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output
-            .item
+        self.read_item(Keys::legacy(org), None)
+            .await?
             .map(|item| legacy_from_item(org, item))
             .transpose()
     }

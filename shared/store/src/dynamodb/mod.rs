@@ -79,6 +79,30 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// One item, read consistently, narrowed to `projection` (its text and the `#names` it
+    /// uses) when given.
+    async fn read_item(
+        &self,
+        keys: keys::Keys,
+        projection: Option<(&str, HashMap<String, String>)>,
+    ) -> Result<Option<Item>, StoreError> {
+        let (projection, names) = projection.unzip();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys.into_map()))
+            .set_projection_expression(projection.map(str::to_owned))
+            .set_expression_attribute_names(names)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+}
+
 /// Runs a Query page by page, handing each item to `take` until it breaks or the pages end.
 async fn each_item(
     query: QueryFluentBuilder,

@@ -265,16 +265,11 @@ impl DeliveryStatsStore for DynamoStore {
         org: OrgId,
         id: EndpointId,
     ) -> Result<Option<DeliveryStats>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(id).into_map()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let stats: Option<DeliveryStats> = output.item.map(from_item).transpose()?;
+        let stats: Option<DeliveryStats> = self
+            .read_item(Keys::stats(id), None)
+            .await?
+            .map(from_item)
+            .transpose()?;
         Ok(stats.filter(|s| s.org_id == org))
     }
 
