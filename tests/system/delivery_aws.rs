@@ -17,7 +17,7 @@ use webhook_delivery::sender::Sender;
 use webhook_delivery::sqs::{DeadLetters, SqsQueue};
 use webhook_domain::{
     Clock, DeliveryFilter, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
-    EventSubscription, Label, OrgId, SigningSecret, SystemClock,
+    EventSubscription, Label, LogQuery, OrgId, SigningSecret, SystemClock,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore,
@@ -257,10 +257,7 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         .store
         .deliveries(
             endpoint.org_id,
-            &DeliveryFilter::default(),
-            None,
-            10,
-            SystemClock.now(),
+            &LogQuery::newest(DeliveryFilter::default(), 10, SystemClock.now()),
         )
         .await
         .unwrap();

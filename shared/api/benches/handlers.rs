@@ -7,8 +7,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
-    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
-    EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock,
+    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EventType, OrgId, SigningSecret,
+    SystemClock, fixtures,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore};
 
@@ -21,19 +21,10 @@ fn event_text(name: &str) -> String {
 }
 
 fn endpoint(id: EndpointId, secret: &SigningSecret) -> Endpoint {
-    let now = SystemClock.now();
     Endpoint {
         id,
-        org_id: OrgId::new(42),
-        label: Label::parse("Billing alerts").unwrap(),
-        url: EndpointUrl::parse("https://hooks.example.com/thunderphone").unwrap(),
-        events: EventSubscription::all(),
-        status: EndpointStatus::Active,
-        agent_id: None,
         secret_hint: secret.hint(),
-        created_at: now,
-        updated_at: now,
-        streak_reset_at: None,
+        ..fixtures::endpoint(OrgId::new(42))
     }
 }
 

@@ -7,7 +7,8 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventType, OrgId, SigningSecret, TestDelivery, Timestamp,
+    Endpoint, EndpointId, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret, TestDelivery,
+    Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
 
@@ -92,15 +93,7 @@ pub async fn get_legacy_webhook<S: LegacyWebhookStore>(
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
-        let legacy = app
-            .store
-            .legacy_webhook(caller.org)
-            .await?
-            .ok_or(ApiError::NoLegacyWebhook)?;
-        Ok(uncacheable(json(
-            StatusCode::OK,
-            &LegacyWebhookView::from(&legacy),
-        )))
+        legacy_answer(&stored_legacy(app, caller.org).await?)
     })
     .await
 }
@@ -121,18 +114,29 @@ pub async fn set_legacy_webhook<S: LegacyWebhookStore>(
                     .set_legacy_webhook(caller.org, &url, &secret, app.clock.now())
                     .await?
             }
-            None => app
-                .store
-                .legacy_webhook(caller.org)
-                .await?
-                .ok_or(ApiError::NoLegacyWebhook)?,
+            None => stored_legacy(app, caller.org).await?,
         };
-        Ok(uncacheable(json(
-            StatusCode::OK,
-            &LegacyWebhookView::from(&legacy),
-        )))
+        legacy_answer(&legacy)
     })
     .await
+}
+
+async fn stored_legacy<S: LegacyWebhookStore>(
+    app: &App<S>,
+    org: OrgId,
+) -> Result<LegacyWebhook, ApiError> {
+    app.store
+        .legacy_webhook(org)
+        .await?
+        .ok_or(ApiError::NoLegacyWebhook)
+}
+
+/// The legacy webhook, secret included: never cached.
+fn legacy_answer(legacy: &LegacyWebhook) -> Result<Response<Body>, ApiError> {
+    Ok(uncacheable(json(
+        StatusCode::OK,
+        &LegacyWebhookView::from(legacy),
+    )))
 }
 
 /// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
@@ -155,16 +159,9 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
             ),
             None => None,
         };
-        let page = app
-            .store
-            .deliveries(
-                caller.org,
-                &query.filter,
-                after.as_ref(),
-                query.limit,
-                app.clock.now(),
-            )
-            .await?;
+        let read =
+            LogQuery::newest(query.filter.clone(), query.limit, app.clock.now()).after(after);
+        let page = app.store.deliveries(caller.org, &read).await?;
         let next_cursor = page
             .records
             .last()

@@ -30,30 +30,27 @@ impl PlatformEvent {
 }
 
 /// One event to one endpoint, with its progress through the retry schedule.
+// Absent options are left out of items and messages rather than written as nulls.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryJob {
     pub event_id: Uuid,
     pub org_id: OrgId,
     /// The endpoint, or `None` for the organization's legacy URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<EndpointId>,
     /// The agent the event is about, so a retry can see whether the endpoint still wants it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
     #[serde(rename = "type")]
     pub event_type: EventType,
     pub data: serde_json::Map<String, Value>,
     /// When the event happened: it places the job's delivery log record, the same for every
     /// attempt and every duplicate. (Jobs queued before it was carried take their first attempt's.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<Timestamp>,
     /// Attempts made so far.
     pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_attempt_at: Option<Timestamp>,
     /// Not to be attempted before this: set when a delay is longer than the queue can hold,
     /// so the job is passed along until then.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<Timestamp>,
 }
 

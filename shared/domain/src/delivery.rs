@@ -81,36 +81,29 @@ pub struct TestDelivery {
 }
 
 /// What the platform remembers of an endpoint's deliveries. Internal: users see `status`.
+// Absent options are left out of items and messages rather than written as nulls.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryStats {
     pub endpoint_id: EndpointId,
     pub org_id: OrgId,
     pub success_count: u64,
     pub failure_count: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_attempt_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<FailureCategory>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_duration_ms: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success_at: Option<Timestamp>,
     /// The first failed attempt since the last success: the start of the current streak.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
     /// When the current streak made the endpoint `failing`; such a streak needs no more sweeps.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marked_failing_at: Option<Timestamp>,
     /// When a sweep set the current streak aside because its endpoint was paused or re-activated
     /// after the streak began; such a streak needs no more sweeps either.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parked_at: Option<Timestamp>,
     /// Deliveries dropped after their last attempt (or a 410), and the latest such time.
     #[serde(default)]
     pub given_up_count: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_given_up_at: Option<Timestamp>,
 }
 

@@ -52,33 +52,29 @@ impl fmt::Display for DeliveryStatus {
 }
 
 /// What one event did at one destination. Never the payload, never a secret.
+// Absent options are left out of items and messages rather than written as nulls.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRecord {
     pub org_id: OrgId,
     pub event_id: Uuid,
     /// The endpoint, or `None` for the organization's legacy URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<EndpointId>,
     /// The endpoint's label and URL when the attempt was made, so the record still reads well
     /// after the endpoint is renamed or deleted. The label is empty for the legacy URL.
     pub endpoint_label: String,
     pub url: String,
     pub event_type: EventType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<i64>,
     /// When the event happened: what orders the log, fixed for the life of the record (and the
     /// same for a duplicate of it, so duplicates land on the same record).
     pub occurred_at: Timestamp,
     pub status: DeliveryStatus,
     pub attempt_count: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_category: Option<FailureCategory>,
     pub last_attempt_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_retry_at: Option<Timestamp>,
     /// Sent by the test route, with a sample payload.
     #[serde(default)]
@@ -198,8 +194,36 @@ impl DeliveryFilter {
     }
 }
 
-/// One page of the log, newest first.
+/// One read of an organization's log: the newest `limit` records matching `filter` that come
+/// after `after` (the last key of the previous page), as of `now` (expired records are gone).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogQuery {
+    pub filter: DeliveryFilter,
+    pub after: Option<LogKey>,
+    pub limit: usize,
+    pub now: Timestamp,
+}
+
+impl LogQuery {
+    /// The first page.
+    pub fn newest(filter: DeliveryFilter, limit: usize, now: Timestamp) -> Self {
+        Self {
+            filter,
+            after: None,
+            limit,
+            now,
+        }
+    }
+
+    /// The page that follows the record at `key`, if any.
+    pub fn after(mut self, key: Option<LogKey>) -> Self {
+        self.after = key;
+        self
+    }
+}
+
+/// One page of the log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryPage {
     pub records: Vec<DeliveryRecord>,
     /// Records matching the filter exist after the last one of this page.
@@ -292,53 +316,49 @@ mod tests {
         record.agent_id = AgentId::new(7);
         assert!(DeliveryFilter::default().matches(&record));
         assert!(!DeliveryFilter::default().narrows_by_content());
-        let hits = [
-            DeliveryFilter {
-                endpoint_id: Some(endpoint),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                agent_id: AgentId::new(7),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                event_type: Some(EventType::CallGraded),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                status: Some(DeliveryStatus::Delivered),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                since: Some(at(5_000)),
-                ..Default::default()
-            },
-        ];
+        // One filter per field, each setting only that field.
+        let one_field_each = |endpoint, agent, event_type, status, since| {
+            let base = DeliveryFilter::default;
+            [
+                DeliveryFilter {
+                    endpoint_id: Some(endpoint),
+                    ..base()
+                },
+                DeliveryFilter {
+                    agent_id: AgentId::new(agent),
+                    ..base()
+                },
+                DeliveryFilter {
+                    event_type: Some(event_type),
+                    ..base()
+                },
+                DeliveryFilter {
+                    status: Some(status),
+                    ..base()
+                },
+                DeliveryFilter {
+                    since: Some(since),
+                    ..base()
+                },
+            ]
+        };
+        let hits = one_field_each(
+            endpoint,
+            7,
+            EventType::CallGraded,
+            DeliveryStatus::Delivered,
+            at(5_000),
+        );
+        let misses = one_field_each(
+            EndpointId::random(),
+            8,
+            EventType::WebTool,
+            DeliveryStatus::Failed,
+            at(5_001),
+        );
         for filter in &hits {
             assert!(filter.matches(&record), "{filter:?}");
         }
-        let misses = [
-            DeliveryFilter {
-                endpoint_id: Some(EndpointId::random()),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                agent_id: AgentId::new(8),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                event_type: Some(EventType::WebTool),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                status: Some(DeliveryStatus::Failed),
-                ..Default::default()
-            },
-            DeliveryFilter {
-                since: Some(at(5_001)),
-                ..Default::default()
-            },
-        ];
         for filter in &misses {
             assert!(!filter.matches(&record), "{filter:?}");
         }

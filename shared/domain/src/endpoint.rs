@@ -50,6 +50,8 @@ impl AgentId {
 
 /// A webhook destination as the organization sees it. The secret is kept apart: only its hint
 /// travels with the endpoint.
+// Absent options are left out of items and messages rather than written as nulls.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     pub id: EndpointId,
@@ -58,14 +60,12 @@ pub struct Endpoint {
     pub url: EndpointUrl,
     pub events: EventSubscription,
     pub status: EndpointStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<AgentId>,
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// When a caller last made the endpoint active again; failures before it no longer count
     /// toward `failing`. Internal: not part of the endpoint object users see.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub streak_reset_at: Option<Timestamp>,
 }
 

@@ -14,7 +14,7 @@ pub fn instant() -> Timestamp {
 /// An active endpoint of `org` subscribed to every type, at a public https URL, with a fresh
 /// id and the hint of a fresh secret.
 pub fn endpoint(org: OrgId) -> Endpoint {
-    let secret = SigningSecret::from_stored("whsec_Zml4dHVyZS1zZWNyZXQtMjQtYnl0ZXMh".to_owned());
+    let secret = fixed_secret();
     Endpoint {
         id: EndpointId::random(),
         org_id: org,
@@ -28,6 +28,23 @@ pub fn endpoint(org: OrgId) -> Endpoint {
         updated_at: instant(),
         streak_reset_at: None,
     }
+}
+
+/// [`endpoint`] created at `created`, with a freshly generated secret whose hint it carries.
+pub fn endpoint_with_secret(org: OrgId, created: Timestamp) -> (Endpoint, SigningSecret) {
+    // Randomness never fails in practice; a fixed secret is a fine stand-in if it does.
+    let secret = SigningSecret::generate().unwrap_or_else(|_| fixed_secret());
+    let endpoint = Endpoint {
+        secret_hint: secret.hint(),
+        created_at: created,
+        updated_at: created,
+        ..endpoint(org)
+    };
+    (endpoint, secret)
+}
+
+fn fixed_secret() -> SigningSecret {
+    SigningSecret::from_stored("whsec_Zml4dHVyZS1zZWNyZXQtMjQtYnl0ZXMh".to_owned())
 }
 
 /// A record of one `call.graded` event delivered at its first attempt to `endpoint` (`None`:

@@ -7,9 +7,8 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, OrgId, SigningSecret,
-    Timestamp,
+    Attempt, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint, EndpointChanges,
+    EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -199,16 +198,12 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         attempts: u32,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Up to `limit` records of the organization matching `filter`, newest first, starting after
-    /// `after` (the last key of the previous page). Never a short page while more match;
-    /// expired records are not returned even before storage removes them.
+    /// The page of the organization's log `query` asks for, newest first. Never a short page
+    /// while more match; expired records are not returned even before storage removes them.
     fn deliveries(
         &self,
         org: OrgId,
-        filter: &DeliveryFilter,
-        after: Option<&LogKey>,
-        limit: usize,
-        now: Timestamp,
+        query: &LogQuery,
     ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
 }
 

@@ -2,9 +2,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, OrgId, SigningSecret,
-    SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
+    Attempt, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint, EndpointChanges,
+    EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId, SigningSecret, SweepVerdict,
+    Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -346,31 +346,21 @@ impl DeliveryLogStore for MemoryStore {
         Ok(())
     }
 
-    async fn deliveries(
-        &self,
-        org: OrgId,
-        filter: &DeliveryFilter,
-        after: Option<&LogKey>,
-        limit: usize,
-        now: Timestamp,
-    ) -> Result<DeliveryPage, StoreError> {
+    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
         let orgs = self.orgs()?;
         let Some(org) = orgs.get(&org) else {
-            return Ok(DeliveryPage {
-                records: Vec::new(),
-                has_more: false,
-            });
+            return Ok(DeliveryPage::default());
         };
         let mut matching = org
             .deliveries
             .iter()
             .rev()
-            .filter(|(key, _)| after.is_none_or(|after| *key < after))
+            .filter(|(key, _)| query.after.as_ref().is_none_or(|after| *key < after))
             .filter(|(_, (record, expires_at))| {
-                !is_expired(*expires_at, now) && filter.matches(record)
+                !is_expired(*expires_at, query.now) && query.filter.matches(record)
             })
             .map(|(_, (record, _))| record.clone());
-        let records: Vec<DeliveryRecord> = matching.by_ref().take(limit).collect();
+        let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();
         let has_more = matching.next().is_some();
         Ok(DeliveryPage { records, has_more })
     }

@@ -10,10 +10,9 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
-    AttemptOutcome, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    Endpoint, EndpointChanges, EndpointId, EndpointStatus, EndpointUrl, EventSubscription,
-    EventType, FailureCategory, Label, LogKey, ManualClock, OrgId, SigningSecret, TestDelivery,
-    Timestamp,
+    AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
+    EndpointChanges, EndpointId, EventType, FailureCategory, LogQuery, ManualClock, OrgId,
+    SigningSecret, TestDelivery, Timestamp, fixtures,
 };
 use webhook_store::{DeliveryLogStore, DeliveryTargets, EndpointStore, MemoryStore, StoreError};
 
@@ -44,16 +43,10 @@ async fn seed(app: &App<MemoryStore>, org: OrgId) -> Endpoint {
     let secret = SigningSecret::generate().unwrap();
     let endpoint = Endpoint {
         id: EndpointId::parse(SAMPLE_ID).unwrap(),
-        org_id: org,
-        label: Label::parse("Billing alerts").unwrap(),
-        url: EndpointUrl::parse("https://hooks.example.com/thunderphone").unwrap(),
-        events: EventSubscription::all(),
-        status: EndpointStatus::Active,
-        agent_id: None,
         secret_hint: secret.hint(),
         created_at: at(1_000),
         updated_at: at(1_000),
-        streak_reset_at: None,
+        ..fixtures::endpoint(org)
     };
     app.store.create(&endpoint, &secret, 50).await.unwrap();
     endpoint
@@ -391,14 +384,7 @@ impl DeliveryLogStore for BrokenStore {
     async fn end_delivery(&self, _: &DeliveryRef, _: u32) -> Result<(), StoreError> {
         Err((self.0)())
     }
-    async fn deliveries(
-        &self,
-        _: OrgId,
-        _: &DeliveryFilter,
-        _: Option<&LogKey>,
-        _: usize,
-        _: Timestamp,
-    ) -> Result<DeliveryPage, StoreError> {
+    async fn deliveries(&self, _: OrgId, _: &LogQuery) -> Result<DeliveryPage, StoreError> {
         Err((self.0)())
     }
 }

@@ -20,8 +20,8 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
-    EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, ManualClock,
-    NewEndpoint, OrgId, RequestedStatus, SigningSecret, SystemClock,
+    EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, LogQuery,
+    ManualClock, NewEndpoint, OrgId, RequestedStatus, SigningSecret, SystemClock,
 };
 use webhook_store::{DeliveryLogStore, DeliveryStatsStore, EndpointStore, MemoryStore};
 
@@ -126,13 +126,42 @@ impl Harness {
         jobs.remove(0)
     }
 
+    /// Runs the one job the last step queued, once its delay has passed.
+    async fn run_next(&self) -> Delivery {
+        let next = self.next();
+        self.clock.advance(next.delay);
+        self.pipeline.deliver(next.job).await.unwrap()
+    }
+
+    /// The one record of the organization's delivery log.
+    async fn only_record(&self) -> DeliveryRecord {
+        let mut log = self.log().await;
+        assert_eq!(log.len(), 1, "{log:?}");
+        log.remove(0)
+    }
+
     /// The organization's delivery log, newest first.
     async fn log(&self) -> Vec<DeliveryRecord> {
         self.store
-            .deliveries(ORG, &DeliveryFilter::default(), None, 200, self.clock.now())
+            .deliveries(
+                ORG,
+                &LogQuery::newest(DeliveryFilter::default(), 200, self.clock.now()),
+            )
             .await
             .unwrap()
             .records
+    }
+
+    async fn deliver(&self, job: DeliveryJob) -> Delivery {
+        self.pipeline.deliver(job).await.unwrap()
+    }
+
+    async fn stats(&self, endpoint: &Endpoint) -> webhook_domain::DeliveryStats {
+        self.store
+            .delivery_stats(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     async fn status(&self, endpoint: &Endpoint) -> EndpointStatus {
@@ -162,10 +191,7 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
     let (receiver, addr) = Receiver::start(vec![]).await;
     let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
     let job = h.job(&endpoint, EventType::CallGraded);
-    assert_eq!(
-        h.pipeline.deliver(job.clone()).await.unwrap(),
-        Delivery::Delivered
-    );
+    assert_eq!(h.deliver(job.clone()).await, Delivery::Delivered);
 
     let got = receiver.last();
     assert_eq!(
@@ -190,12 +216,7 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
         .unwrap();
     assert_eq!(got.headers["webhook-id"], job.message_id().as_str());
 
-    let stats = h
-        .store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stats = h.stats(&endpoint).await;
     assert_eq!((stats.success_count, stats.last_status), (1, Some(200)));
 }
 
@@ -204,11 +225,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let h = harness(true);
     let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(502)]).await;
     let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
-    let first = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     let Delivery::Retrying(delay) = first else {
         panic!("{first:?}")
     };
@@ -220,9 +237,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let retry = h.next();
     assert_eq!(retry.job.attempts, 1);
     let occurred_at = h.clock.now();
-    let [record] = &h.log().await[..] else {
-        panic!("one record per event per endpoint")
-    };
+    let record = &h.only_record().await;
     assert_eq!(
         (
             record.status,
@@ -248,7 +263,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
         )
     );
     h.clock.advance(retry.delay);
-    let second = h.pipeline.deliver(retry.job).await.unwrap();
+    let second = h.deliver(retry.job).await;
     let Delivery::Retrying(delay) = second else {
         panic!("{second:?}")
     };
@@ -256,15 +271,8 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
         delay >= Duration::from_secs(48) && delay <= Duration::from_secs(72),
         "{delay:?}"
     );
-    let retry = h.next();
-    h.clock.advance(retry.delay);
-    assert_eq!(
-        h.pipeline.deliver(retry.job).await.unwrap(),
-        Delivery::Delivered
-    );
-    let [record] = &h.log().await[..] else {
-        panic!("still one record")
-    };
+    assert_eq!(h.run_next().await, Delivery::Delivered);
+    let record = &h.only_record().await;
     assert_eq!(
         (
             record.status,
@@ -303,12 +311,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             .verify(&r.body, &r.headers)
             .unwrap();
     }
-    let stats = h
-        .store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stats = h.stats(&endpoint).await;
     assert_eq!(
         (
             stats.failure_count,
@@ -325,15 +328,9 @@ async fn the_schedule_ends_after_24_hours() {
     let (receiver, addr) = Receiver::start(vec![Reply::Status(500); 20]).await;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let started = h.clock.now();
-    let mut outcome = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let mut outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     while let Delivery::Retrying(_) | Delivery::Deferred(_) = outcome {
-        let next = h.next();
-        h.clock.advance(next.delay);
-        outcome = h.pipeline.deliver(next.job).await.unwrap();
+        outcome = h.run_next().await;
     }
     assert_eq!(outcome, Delivery::GaveUp(GiveUp::Exhausted));
     assert_eq!(receiver.count(), 9, "the first attempt and eight retries");
@@ -356,24 +353,13 @@ async fn retry_after_is_honoured_and_410_ends_retries() {
     ])
     .await;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
-    let first = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert_eq!(first, Delivery::Retrying(Duration::from_secs(120)));
-    let next = h.next();
-    h.clock.advance(next.delay);
     assert_eq!(
-        h.pipeline.deliver(next.job).await.unwrap(),
+        h.run_next().await,
         Delivery::Retrying(Duration::from_secs(600))
     );
-    let next = h.next();
-    h.clock.advance(next.delay);
-    assert_eq!(
-        h.pipeline.deliver(next.job).await.unwrap(),
-        Delivery::GaveUp(GiveUp::Gone)
-    );
+    assert_eq!(h.run_next().await, Delivery::GaveUp(GiveUp::Gone));
     assert!(h.queue.take().is_empty());
 }
 
@@ -390,19 +376,10 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
     .await;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
 
-    let redirected = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let redirected = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert!(matches!(redirected, Delivery::Retrying(_)));
     assert_eq!(target.count(), 0, "redirects are not followed");
-    let stats = h
-        .store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stats = h.stats(&endpoint).await;
     assert_eq!(
         (stats.last_status, stats.last_failure),
         (Some(302), Some(FailureCategory::HttpError))
@@ -410,35 +387,19 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 
     // Blocking types get 2 s.
     let slow = h
-        .pipeline
         .deliver(h.job(&endpoint, EventType::TelephonyIncoming))
-        .await
-        .unwrap();
+        .await;
     assert!(matches!(slow, Delivery::Retrying(_)));
-    let stats = h
-        .store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stats = h.stats(&endpoint).await;
     assert_eq!(
         (stats.last_status, stats.last_failure),
         (None, Some(FailureCategory::Timeout))
     );
     assert!(stats.last_duration_ms.unwrap() < 3_000);
 
-    let dropped = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let dropped = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert!(matches!(dropped, Delivery::Retrying(_)));
-    let stats = h
-        .store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stats = h.stats(&endpoint).await;
     assert_eq!(stats.last_failure, Some(FailureCategory::Connection));
 }
 
@@ -449,9 +410,9 @@ async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
-    h.pipeline.deliver(job.clone()).await.unwrap();
+    h.deliver(job.clone()).await;
     h.clock.advance(Duration::from_secs(3));
-    h.pipeline.deliver(job).await.unwrap();
+    h.deliver(job).await;
     let log = h.log().await;
     assert_eq!(log.len(), 1, "{log:#?}");
     assert_eq!(
@@ -467,14 +428,8 @@ async fn deleting_or_disabling_stops_retries() {
     let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
     let (deleted, _) = h.endpoint(&url(addr), |_| {}).await;
     let (paused, _) = h.endpoint(&url(addr), |_| {}).await;
-    h.pipeline
-        .deliver(h.job(&deleted, EventType::WebTool))
-        .await
-        .unwrap();
-    h.pipeline
-        .deliver(h.job(&paused, EventType::WebTool))
-        .await
-        .unwrap();
+    h.deliver(h.job(&deleted, EventType::WebTool)).await;
+    h.deliver(h.job(&paused, EventType::WebTool)).await;
     let retries = h.queue.take();
     assert_eq!(retries.len(), 2);
 
@@ -489,7 +444,7 @@ async fn deleting_or_disabling_stops_retries() {
         .await
         .unwrap();
     assert_eq!(
-        h.pipeline.deliver(job).await.unwrap(),
+        h.deliver(job).await,
         Delivery::Abandoned(Abandoned::NoLongerSubscribed)
     );
 
@@ -504,7 +459,7 @@ async fn deleting_or_disabling_stops_retries() {
         .unwrap();
     let mut reasons = Vec::new();
     for retry in retries {
-        match h.pipeline.deliver(retry.job).await.unwrap() {
+        match h.deliver(retry.job).await {
             Delivery::Abandoned(reason) => reasons.push(format!("{reason:?}")),
             other => panic!("{other:?}"),
         }
@@ -532,11 +487,7 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
     let (endpoint, _) = h
         .endpoint(&url(addr), |e| e.status = EndpointStatus::Failing)
         .await;
-    let failed = h
-        .pipeline
-        .deliver(h.job(&endpoint, EventType::WebTool))
-        .await
-        .unwrap();
+    let failed = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert_eq!(failed, Delivery::GaveUp(GiveUp::FailingEndpoint));
     assert!(
         h.queue.take().is_empty(),
@@ -545,10 +496,7 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
     assert_eq!(h.status(&endpoint).await, EndpointStatus::Failing);
 
     assert_eq!(
-        h.pipeline
-            .deliver(h.job(&endpoint, EventType::WebTool))
-            .await
-            .unwrap(),
+        h.deliver(h.job(&endpoint, EventType::WebTool)).await,
         Delivery::Delivered
     );
     assert_eq!(
@@ -565,21 +513,12 @@ async fn private_targets_are_refused_unless_allowed() {
     let (receiver, addr) = Receiver::start(vec![]).await;
     for target in [url(addr), format!("http://localhost:{}/hook", addr.port())] {
         let (endpoint, _) = h.endpoint(&target, |_| {}).await;
-        let outcome = h
-            .pipeline
-            .deliver(h.job(&endpoint, EventType::WebTool))
-            .await
-            .unwrap();
+        let outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
         assert!(
             matches!(outcome, Delivery::Retrying(_)),
             "{target}: {outcome:?}"
         );
-        let stats = h
-            .store
-            .delivery_stats(ORG, endpoint.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let stats = h.stats(&endpoint).await;
         assert_eq!(
             (stats.failure_count, stats.last_failure),
             (1, Some(FailureCategory::Other)),
@@ -631,7 +570,7 @@ async fn long_delays_are_chained_through_the_queue() {
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let mut job = h.job(&endpoint, EventType::WebTool);
     job.not_before = h.clock.now().checked_add(Duration::from_secs(2 * 3600));
-    let deferred = h.pipeline.deliver(job).await.unwrap();
+    let deferred = h.deliver(job).await;
     assert_eq!(deferred, Delivery::Deferred(Duration::from_secs(2 * 3600)));
     let hop = h.next();
     assert_eq!(
@@ -641,17 +580,14 @@ async fn long_delays_are_chained_through_the_queue() {
     );
     h.clock.advance(hop.delay);
     assert_eq!(
-        h.pipeline.deliver(hop.job).await.unwrap(),
+        h.deliver(hop.job).await,
         Delivery::Deferred(Duration::from_secs(6300))
     );
     h.clock.advance(Duration::from_secs(6300 - 900));
     let hops = h.queue.take();
     let last = hops.into_iter().next().unwrap();
     h.clock.advance(Duration::from_secs(900));
-    assert_eq!(
-        h.pipeline.deliver(last.job).await.unwrap(),
-        Delivery::Delivered
-    );
+    assert_eq!(h.deliver(last.job).await, Delivery::Delivered);
 }
 
 #[tokio::test]
@@ -689,21 +625,11 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
     assert_eq!(job.endpoint_id, None);
 
     assert!(
-        matches!(
-            h.pipeline.deliver(job).await.unwrap(),
-            Delivery::Retrying(_)
-        ),
+        matches!(h.deliver(job).await, Delivery::Retrying(_)),
         "same retry schedule"
     );
-    let retry = h.next();
-    h.clock.advance(retry.delay);
-    assert_eq!(
-        h.pipeline.deliver(retry.job).await.unwrap(),
-        Delivery::Delivered
-    );
-    let [record] = &h.log().await[..] else {
-        panic!("one record for the legacy URL")
-    };
+    assert_eq!(h.run_next().await, Delivery::Delivered);
+    let record = &h.only_record().await;
     assert_eq!(
         (
             record.endpoint_id,

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use futures::future::try_join_all;
 use webhook_domain::{
     DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, EndpointId, LogKey,
-    OrgId, Timestamp,
+    LogQuery, OrgId, Timestamp,
 };
 
 use super::errors::unless_condition_failed;
@@ -136,20 +136,14 @@ impl DeliveryLogStore for DynamoStore {
         unless_condition_failed(updated)
     }
 
-    async fn deliveries(
-        &self,
-        org: OrgId,
-        filter: &DeliveryFilter,
-        after: Option<&LogKey>,
-        limit: usize,
-        now: Timestamp,
-    ) -> Result<DeliveryPage, StoreError> {
+    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
+        let (filter, limit) = (&query.filter, query.limit);
         // Each shard gives its newest `limit + 1` matches; the page is the newest `limit` of
         // them all, and one more anywhere means there is more.
         let source = LogSource::for_filter(filter);
         let shards = (0..LOG_SHARDS).map(|shard| {
             let partition = source.partition(org, shard);
-            self.newest_in_shard(source, partition, filter, after, limit + 1, now)
+            self.newest_in_shard(source, partition, query, limit + 1)
         });
         let mut records: Vec<DeliveryRecord> =
             try_join_all(shards).await?.into_iter().flatten().collect();
@@ -167,11 +161,10 @@ impl DynamoStore {
         &self,
         source: LogSource,
         partition: String,
-        filter: &DeliveryFilter,
-        after: Option<&LogKey>,
+        log_query: &LogQuery,
         wanted: usize,
-        now: Timestamp,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let (filter, after) = (&log_query.filter, log_query.after.as_ref());
         let mut query = self
             .client
             .query()
@@ -182,7 +175,7 @@ impl DynamoStore {
             .consistent_read(source.index().is_none())
             .expression_attribute_names("#part", source.key_attribute())
             .expression_attribute_values(":pk", string(partition))
-            .expression_attribute_values(":now", epoch_seconds(now));
+            .expression_attribute_values(":now", epoch_seconds(log_query.now));
         // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
         // record itself is dropped below.
         if let Some(since) = filter.since {

@@ -1,9 +1,8 @@
 //! The delivery log's store operations, on both stores.
 
-use uuid::Uuid;
 use webhook_domain::{
-    AgentId, DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointId, EventType,
-    FailureCategory, LogKey, OrgId, Timestamp,
+    AgentId, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryStatus, EndpointId, EventType,
+    FailureCategory, LogKey, LogQuery, OrgId, Timestamp,
 };
 use webhook_store::DeliveryLogStore;
 
@@ -13,24 +12,18 @@ const ORG: OrgId = OrgId::new(88);
 const OTHER_ORG: OrgId = OrgId::new(89);
 const FAR_FUTURE: i64 = 4_000_000_000_000;
 
+/// The newest ten records of `ORG` as of `now`, unfiltered.
+async fn first_page<S: DeliveryLogStore>(store: &S, now: Timestamp) -> DeliveryPage {
+    store
+        .deliveries(ORG, &LogQuery::newest(DeliveryFilter::default(), 10, now))
+        .await
+        .unwrap()
+}
+
 pub fn record(org: OrgId, endpoint: Option<EndpointId>, started: i64) -> DeliveryRecord {
     DeliveryRecord {
-        org_id: org,
-        event_id: Uuid::new_v4(),
-        endpoint_id: endpoint,
-        endpoint_label: endpoint.map_or_else(String::new, |_| "Orders".to_owned()),
-        url: "https://example.com/hooks".into(),
-        event_type: EventType::CallGraded,
-        agent_id: None,
         call_id: Some(4711),
-        occurred_at: at(started),
-        status: DeliveryStatus::Delivered,
-        attempt_count: 1,
-        http_status: Some(200),
-        failure_category: None,
-        last_attempt_at: at(started),
-        next_retry_at: None,
-        test: false,
+        ..webhook_domain::fixtures::delivery_record(org, endpoint, at(started))
     }
 }
 
@@ -45,7 +38,10 @@ async fn read_all(
     let mut after: Option<LogKey> = None;
     loop {
         let page = store
-            .deliveries(org, filter, after.as_ref(), limit, at(10_000_000))
+            .deliveries(
+                org,
+                &LogQuery::newest(filter.clone(), limit, at(10_000_000)).after(after),
+            )
             .await
             .unwrap();
         if page.has_more {
@@ -158,10 +154,7 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
         .await
         .unwrap();
     store.record_delivery(&first, at(FAR_FUTURE)).await.unwrap();
-    let page = store
-        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
-        .await
-        .unwrap();
+    let page = first_page(&store, at(2_000)).await;
     assert_eq!(page.records, vec![second.clone()]);
 
     // A duplicate of the same attempt made earlier loses; one made later wins.
@@ -179,10 +172,7 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
         .record_delivery(&later_duplicate, at(FAR_FUTURE))
         .await
         .unwrap();
-    let page = store
-        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
-        .await
-        .unwrap();
+    let page = first_page(&store, at(2_000)).await;
     assert_eq!(page.records, vec![later_duplicate]);
 }
 
@@ -207,10 +197,7 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
         .unwrap();
     store.end_delivery(&delivered.reference(), 1).await.unwrap();
 
-    let page = store
-        .deliveries(ORG, &DeliveryFilter::default(), None, 10, at(2_000))
-        .await
-        .unwrap();
+    let page = first_page(&store, at(2_000)).await;
     let mut ended = retrying;
     ended.status = DeliveryStatus::Failed;
     ended.next_retry_at = None;
@@ -220,7 +207,7 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
         ..Default::default()
     };
     let page = store
-        .deliveries(ORG, &failed, None, 10, at(2_000))
+        .deliveries(ORG, &LogQuery::newest(failed.clone(), 10, at(2_000)))
         .await
         .unwrap();
     assert_eq!(page.records, vec![ended]);
@@ -233,13 +220,7 @@ pub async fn expired_records_are_not_listed(store: impl DeliveryLogStore) {
     store.record_delivery(&young, at(FAR_FUTURE)).await.unwrap();
     let read = |now: Timestamp| {
         let store = &store;
-        async move {
-            store
-                .deliveries(ORG, &DeliveryFilter::default(), None, 10, now)
-                .await
-                .unwrap()
-                .records
-        }
+        async move { first_page(store, now).await.records }
     };
     assert_eq!(read(at(49_000)).await, vec![young.clone(), old]);
     assert_eq!(read(at(51_000)).await, vec![young]);

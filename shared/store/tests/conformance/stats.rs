@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, AttemptOutcome, EndpointChanges, EndpointStatus, FailureCategory, OrgId,
+    Attempt, AttemptOutcome, Endpoint, EndpointChanges, EndpointStatus, FailureCategory, OrgId,
     RequestedStatus, Timestamp,
 };
 use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate};
@@ -54,6 +54,29 @@ pub async fn all_candidates<S: DeliveryStatsStore>(
             None => return all,
         }
     }
+}
+
+/// A new endpoint whose streak began with a failure at one hour.
+async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryStatsStore>(
+    store: &S,
+    label: &str,
+) -> Endpoint {
+    let (endpoint, secret) = new_endpoint(ORG, label, at(0));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    store
+        .record_attempt(&endpoint, &failure(at(HOUR)))
+        .await
+        .unwrap();
+    endpoint
+}
+
+/// The one streak a sweep at 25 hours finds.
+async fn the_candidate<S: DeliveryStatsStore>(store: &S) -> StreakCandidate {
+    let [candidate] = all_candidates(store, at(25 * HOUR))
+        .await
+        .try_into()
+        .unwrap();
+    candidate
 }
 
 pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliveryStatsStore>(
@@ -172,12 +195,7 @@ pub async fn a_success_revives_a_failing_endpoint_but_not_a_disabled_one<
 pub async fn nothing_is_recorded_for_a_deleted_endpoint<S: EndpointStore + DeliveryStatsStore>(
     store: S,
 ) {
-    let (endpoint, secret) = new_endpoint(ORG, "gone", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "gone").await;
     store.delete(ORG, endpoint.id).await.unwrap();
     assert_eq!(
         store.delivery_stats(ORG, endpoint.id).await.unwrap(),
@@ -246,16 +264,8 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
 >(
     store: S,
 ) {
-    let (endpoint, secret) = new_endpoint(ORG, "flaky", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    endpoint_failing_since_one_hour(&store, "flaky").await;
+    let candidate = the_candidate(&store).await;
     assert_eq!(candidate.failing_since, at(HOUR));
 
     assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
@@ -336,16 +346,8 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
 
 /// The sweeper saw the streak; then the user re-activated the endpoint.
 pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(store: S) {
-    let (endpoint, secret) = new_endpoint(ORG, "revived by hand", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "revived by hand").await;
+    let candidate = the_candidate(&store).await;
     assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
 
     let activate = EndpointChanges {
@@ -391,16 +393,8 @@ pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStor
 
 /// The sweeper saw the streak; then the endpoint was deleted.
 pub async fn deletion_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(store: S) {
-    let (endpoint, secret) = new_endpoint(ORG, "deleted", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "deleted").await;
+    let candidate = the_candidate(&store).await;
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
     assert!(store.list(ORG).await.unwrap().is_empty(), "no resurrection");
@@ -412,16 +406,8 @@ pub async fn deletion_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(s
 pub async fn racing_writers_leave_a_consistent_endpoint<S: EndpointStore + DeliveryStatsStore>(
     store: S,
 ) {
-    let (endpoint, secret) = new_endpoint(ORG, "raced", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "raced").await;
+    let candidate = the_candidate(&store).await;
     let activate = EndpointChanges {
         label: Some(webhook_domain::Label::parse("renamed").unwrap()),
         status: Some(RequestedStatus::Active),
@@ -462,16 +448,8 @@ pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
 >(
     store: S,
 ) {
-    let (endpoint, secret) = new_endpoint(ORG, "raced revive", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "raced revive").await;
+    let candidate = the_candidate(&store).await;
     assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
     let read_before_the_mark = endpoint;
     assert_eq!(
@@ -491,12 +469,7 @@ pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
 pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + DeliveryStatsStore>(
     store: S,
 ) {
-    let (endpoint, secret) = new_endpoint(ORG, "paused", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
+    let endpoint = endpoint_failing_since_one_hour(&store, "paused").await;
     let pause = EndpointChanges {
         status: Some(RequestedStatus::Disabled),
         ..Default::default()
@@ -506,10 +479,7 @@ pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + Delivery
         .await
         .unwrap();
 
-    let [candidate] = all_candidates(&store, at(25 * HOUR))
-        .await
-        .try_into()
-        .unwrap();
+    let candidate = the_candidate(&store).await;
     assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
     assert!(
         all_candidates(&store, at(50 * HOUR)).await.is_empty(),

@@ -1,7 +1,4 @@
-use webhook_domain::{
-    Endpoint, EndpointUrl, EventSubscription, Label, NewEndpoint, OrgId, RequestedStatus,
-    SigningSecret, Timestamp,
-};
+use webhook_domain::{Endpoint, Label, OrgId, SigningSecret, Timestamp, fixtures};
 use webhook_store::DynamoStore;
 use webhook_store::dynamodb::{local_client, table};
 
@@ -28,14 +25,7 @@ pub fn at(millis: i64) -> Timestamp {
 }
 
 pub fn new_endpoint(org: OrgId, label: &str, created: Timestamp) -> (Endpoint, SigningSecret) {
-    let secret = SigningSecret::generate().unwrap();
-    let endpoint = NewEndpoint {
-        label: Label::parse(label).unwrap(),
-        url: EndpointUrl::parse("https://example.com/hooks").unwrap(),
-        events: EventSubscription::all(),
-        status: RequestedStatus::Active,
-        agent_id: None,
-    }
-    .into_endpoint(org, &secret, created);
-    (endpoint, secret)
+    let (endpoint, secret) = fixtures::endpoint_with_secret(org, created);
+    let label = Label::parse(label).unwrap();
+    (Endpoint { label, ..endpoint }, secret)
 }
