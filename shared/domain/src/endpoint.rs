@@ -131,6 +131,14 @@ pub struct EndpointChanges {
 }
 
 impl EndpointChanges {
+    /// A change of status alone: pausing or re-activating.
+    pub fn status(status: RequestedStatus) -> Self {
+        Self {
+            status: Some(status),
+            ..Self::default()
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
@@ -230,10 +238,7 @@ mod tests {
     fn asking_for_active_revives_a_failing_endpoint() {
         let mut e = endpoint(at(1));
         e.status = EndpointStatus::Failing;
-        let changes = EndpointChanges {
-            status: Some(RequestedStatus::Active),
-            ..Default::default()
-        };
+        let changes = EndpointChanges::status(RequestedStatus::Active);
         assert!(changes.apply(&mut e, at(2)));
         assert_eq!(e.status, EndpointStatus::Active);
         assert_eq!(e.streak_reset_at, Some(at(2)), "the failure clock restarts");

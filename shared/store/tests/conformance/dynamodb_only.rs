@@ -27,6 +27,17 @@ async fn raw_item(
         .item
 }
 
+/// A delivery record's item as stored, which must exist.
+async fn raw_record_item(
+    store: &DynamoStore,
+    record: &webhook_domain::DeliveryRef,
+) -> HashMap<String, AttributeValue> {
+    let partition = log_partition_of(record);
+    raw_item(store, &partition, record.log_key().as_str())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_secret_lives_apart_from_the_endpoint_and_dies_with_it() {
     let store = dynamo_store().await;
@@ -117,13 +128,7 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
         .await
         .unwrap();
     let reference = record.reference();
-    let item = raw_item(
-        &store,
-        &log_partition_of(&reference),
-        reference.log_key().as_str(),
-    )
-    .await
-    .unwrap();
+    let item = raw_record_item(&store, &reference).await;
     assert_eq!(item["expires_at"], AttributeValue::N("2592001".into()));
     let mut names: Vec<&str> = item.keys().map(String::as_str).collect();
     names.sort_unstable();
@@ -160,13 +165,7 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
         .record_delivery(&retrying, at(2_592_001_000))
         .await
         .unwrap();
-    let item = raw_item(
-        &store,
-        &log_partition_of(&reference),
-        reference.log_key().as_str(),
-    )
-    .await
-    .unwrap();
+    let item = raw_record_item(&store, &reference).await;
     assert_eq!(
         item["problem_log"],
         AttributeValue::S(log_partition_of(&reference))

@@ -12,6 +12,11 @@ const ORG: OrgId = OrgId::new(88);
 const OTHER_ORG: OrgId = OrgId::new(89);
 const FAR_FUTURE: i64 = 4_000_000_000_000;
 
+/// Writes the record, to be kept as long as any test runs.
+async fn keep<S: DeliveryLogStore>(store: &S, record: &DeliveryRecord) {
+    store.record_delivery(record, at(FAR_FUTURE)).await.unwrap();
+}
+
 /// The newest ten records of `ORG` as of `now`, unfiltered.
 async fn first_page<S: DeliveryLogStore>(store: &S, now: Timestamp) -> DeliveryPage {
     store
@@ -79,10 +84,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
             record.failure_category = Some(FailureCategory::HttpError);
             record.next_retry_at = Some(at(99_000));
         }
-        store
-            .record_delivery(&record, at(FAR_FUTURE))
-            .await
-            .unwrap();
+        keep(&store, &record).await;
         written.push(record);
     }
     store
@@ -149,11 +151,8 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
     first.attempt_count = 1;
     first.status = DeliveryStatus::Retrying;
     first.next_retry_at = Some(at(6_000));
-    store
-        .record_delivery(&second, at(FAR_FUTURE))
-        .await
-        .unwrap();
-    store.record_delivery(&first, at(FAR_FUTURE)).await.unwrap();
+    keep(&store, &second).await;
+    keep(&store, &first).await;
     let page = first_page(&store, at(2_000)).await;
     assert_eq!(page.records, vec![second.clone()]);
 
@@ -161,17 +160,11 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
     let mut earlier_duplicate = second.clone();
     earlier_duplicate.last_attempt_at = at(500);
     earlier_duplicate.status = DeliveryStatus::Failed;
-    store
-        .record_delivery(&earlier_duplicate, at(FAR_FUTURE))
-        .await
-        .unwrap();
+    keep(&store, &earlier_duplicate).await;
     let mut later_duplicate = second.clone();
     later_duplicate.last_attempt_at = at(1_500);
     later_duplicate.http_status = Some(204);
-    store
-        .record_delivery(&later_duplicate, at(FAR_FUTURE))
-        .await
-        .unwrap();
+    keep(&store, &later_duplicate).await;
     let page = first_page(&store, at(2_000)).await;
     assert_eq!(page.records, vec![later_duplicate]);
 }
@@ -180,10 +173,7 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
     let mut retrying = record(ORG, Some(EndpointId::random()), 1_000);
     retrying.status = DeliveryStatus::Retrying;
     retrying.next_retry_at = Some(at(60_000));
-    store
-        .record_delivery(&retrying, at(FAR_FUTURE))
-        .await
-        .unwrap();
+    keep(&store, &retrying).await;
     store.end_delivery(&retrying.reference(), 1).await.unwrap();
     // A record never written stays unwritten.
     let never = record(ORG, None, 2_000);
@@ -191,10 +181,7 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
 
     // A duplicate of the job got through: ending the other copy leaves it delivered.
     let delivered = record(ORG, Some(EndpointId::random()), 500);
-    store
-        .record_delivery(&delivered, at(FAR_FUTURE))
-        .await
-        .unwrap();
+    keep(&store, &delivered).await;
     store.end_delivery(&delivered.reference(), 1).await.unwrap();
 
     let page = first_page(&store, at(2_000)).await;
@@ -217,7 +204,7 @@ pub async fn expired_records_are_not_listed(store: impl DeliveryLogStore) {
     let old = record(ORG, None, 1_000);
     let young = record(ORG, None, 2_000);
     store.record_delivery(&old, at(50_000)).await.unwrap();
-    store.record_delivery(&young, at(FAR_FUTURE)).await.unwrap();
+    keep(&store, &young).await;
     let read = |now: Timestamp| {
         let store = &store;
         async move { first_page(store, now).await.records }

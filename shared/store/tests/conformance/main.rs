@@ -11,7 +11,7 @@ mod support;
 use futures::future::join_all;
 use log::*;
 use stats::*;
-use support::{at, new_endpoint};
+use support::{at, created, new_endpoint};
 use webhook_domain::{
     AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
     OrgId, RequestedStatus,
@@ -154,8 +154,7 @@ async fn enforces_the_limit_under_concurrent_creates(store: impl EndpointStore) 
 }
 
 async fn updates_only_the_given_fields(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "before", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "before", at(1_000)).await;
     let changes = EndpointChanges {
         label: Some(Label::parse("after").unwrap()),
         events: Some(EventSubscription::from(vec![EventType::IssueReported])),
@@ -174,8 +173,7 @@ async fn updates_only_the_given_fields(store: impl EndpointStore) {
 }
 
 async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "same", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "same", at(1_000)).await;
     let changes = EndpointChanges {
         label: Some(endpoint.label.clone()),
         url: Some(endpoint.url.clone()),
@@ -191,8 +189,7 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
 }
 
 async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "untouched", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "untouched", at(1_000)).await;
     let same = store
         .update(ORG, endpoint.id, &EndpointChanges::default(), at(9_000))
         .await
@@ -201,8 +198,7 @@ async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) 
 }
 
 async fn clears_and_sets_the_agent(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "agent", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "agent", at(1_000)).await;
     let set = EndpointChanges {
         agent_id: Some(AgentId::new(77)),
         ..Default::default()
@@ -238,10 +234,7 @@ async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {
     let (mut endpoint, secret) = new_endpoint(ORG, "failing", at(1_000));
     endpoint.status = EndpointStatus::Failing;
     store.create(&endpoint, &secret, 50).await.unwrap();
-    let activate = EndpointChanges {
-        status: Some(RequestedStatus::Active),
-        ..Default::default()
-    };
+    let activate = EndpointChanges::status(RequestedStatus::Active);
     let revived = store
         .update(ORG, endpoint.id, &activate, at(2_000))
         .await
@@ -251,8 +244,7 @@ async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {
 }
 
 async fn unknown_or_foreign_endpoints_are_not_found(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "mine", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "mine", at(1_000)).await;
     let (never_stored, _) = new_endpoint(ORG, "ghost", at(1_000));
     let rename = EndpointChanges {
         label: Some(Label::parse("stolen").unwrap()),
@@ -273,16 +265,12 @@ async fn unknown_or_foreign_endpoints_are_not_found(store: impl EndpointStore) {
 }
 
 async fn concurrent_updates_of_different_fields_both_survive(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "shared", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "shared", at(1_000)).await;
     let rename = EndpointChanges {
         label: Some(Label::parse("renamed").unwrap()),
         ..Default::default()
     };
-    let pause = EndpointChanges {
-        status: Some(RequestedStatus::Disabled),
-        ..Default::default()
-    };
+    let pause = EndpointChanges::status(RequestedStatus::Disabled);
     let (a, b) = tokio::join!(
         store.update(ORG, endpoint.id, &rename, at(2_000)),
         store.update(ORG, endpoint.id, &pause, at(2_000)),
@@ -308,8 +296,7 @@ async fn deletes_once(store: impl EndpointStore) {
 }
 
 async fn an_update_never_resurrects_a_deleted_endpoint(store: impl EndpointStore) {
-    let (endpoint, secret) = new_endpoint(ORG, "deleted", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    let endpoint = created(&store, ORG, "deleted", at(1_000)).await;
     let rename = EndpointChanges {
         label: Some(Label::parse("zombie").unwrap()),
         ..Default::default()
@@ -355,15 +342,24 @@ async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointS
     );
 }
 
+async fn set_legacy<S: webhook_store::LegacyWebhookStore>(
+    store: &S,
+    url: &EndpointUrl,
+    new_secret: &webhook_domain::SigningSecret,
+    now: webhook_domain::Timestamp,
+) -> webhook_domain::LegacyWebhook {
+    store
+        .set_legacy_webhook(ORG, url, new_secret, now)
+        .await
+        .unwrap()
+}
+
 async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebhookStore>(store: S) {
     use webhook_domain::SigningSecret;
     assert!(store.legacy_webhook(ORG).await.unwrap().is_none());
     let first_url = EndpointUrl::parse("https://legacy.example.com/a").unwrap();
     let first_secret = SigningSecret::generate().unwrap();
-    let created = store
-        .set_legacy_webhook(ORG, &first_url, &first_secret, at(1_000))
-        .await
-        .unwrap();
+    let created = set_legacy(&store, &first_url, &first_secret, at(1_000)).await;
     assert_eq!(
         (created.url.clone(), created.created_at, created.updated_at),
         (first_url, at(1_000), at(1_000))
@@ -372,10 +368,7 @@ async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebho
 
     let second_url = EndpointUrl::parse("https://legacy.example.com/b").unwrap();
     let unused = SigningSecret::generate().unwrap();
-    let changed = store
-        .set_legacy_webhook(ORG, &second_url, &unused, at(2_000))
-        .await
-        .unwrap();
+    let changed = set_legacy(&store, &second_url, &unused, at(2_000)).await;
     assert_eq!(changed.url, second_url);
     assert_eq!(
         changed.secret.expose(),
@@ -405,10 +398,7 @@ where
 
     let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
     let secret = webhook_domain::SigningSecret::generate().unwrap();
-    store
-        .set_legacy_webhook(ORG, &url, &secret, at(3_000))
-        .await
-        .unwrap();
+    set_legacy(&store, &url, &secret, at(3_000)).await;
     let targets = store.delivery_targets(ORG).await.unwrap();
     assert_eq!(targets.endpoints, vec![first, second]);
     assert!(targets.legacy_url_set);

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, AttemptOutcome, Endpoint, EndpointChanges, EndpointStatus, FailureCategory, OrgId,
-    RequestedStatus, Timestamp,
+    Attempt, AttemptOutcome, DeliveryStats, Endpoint, EndpointChanges, EndpointStatus,
+    FailureCategory, OrgId, RequestedStatus, Timestamp,
 };
 use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate};
 
@@ -56,6 +56,42 @@ pub async fn all_candidates<S: DeliveryStatsStore>(
     }
 }
 
+async fn record<S: DeliveryStatsStore>(
+    store: &S,
+    endpoint: &Endpoint,
+    attempt: &Attempt,
+) -> Recorded {
+    store.record_attempt(endpoint, attempt).await.unwrap()
+}
+
+async fn mark<S: DeliveryStatsStore>(
+    store: &S,
+    candidate: &StreakCandidate,
+    now: Timestamp,
+) -> bool {
+    store.mark_failing(candidate, now).await.unwrap()
+}
+
+/// The endpoint as stored now, which must exist.
+async fn stored<S: EndpointStore>(store: &S, endpoint: &Endpoint) -> Endpoint {
+    store
+        .list(endpoint.org_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.id == endpoint.id)
+        .unwrap()
+}
+
+/// The endpoint's stats, which must exist.
+async fn stats_of<S: DeliveryStatsStore>(store: &S, endpoint: &Endpoint) -> DeliveryStats {
+    store
+        .delivery_stats(endpoint.org_id, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// A new endpoint whose streak began with a failure at one hour.
 async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryStatsStore>(
     store: &S,
@@ -63,10 +99,7 @@ async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryStatsStore>(
 ) -> Endpoint {
     let (endpoint, secret) = new_endpoint(ORG, label, at(0));
     store.create(&endpoint, &secret, 50).await.unwrap();
-    store
-        .record_attempt(&endpoint, &failure(at(HOUR)))
-        .await
-        .unwrap();
+    record(store, &endpoint, &failure(at(HOUR))).await;
     endpoint
 }
 
@@ -84,11 +117,7 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
 ) {
     let (endpoint, secret) = new_endpoint(ORG, "counted", at(0));
     store.create(&endpoint, &secret, 50).await.unwrap();
-    let fresh = store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let fresh = stats_of(&store, &endpoint).await;
     assert_eq!(
         (
             fresh.success_count,
@@ -99,21 +128,11 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     );
 
     assert_eq!(
-        store
-            .record_attempt(&endpoint, &failure(at(HOUR)))
-            .await
-            .unwrap(),
+        record(&store, &endpoint, &failure(at(HOUR))).await,
         Recorded::Counted
     );
-    store
-        .record_attempt(&endpoint, &timeout(at(2 * HOUR)))
-        .await
-        .unwrap();
-    let failing = store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    record(&store, &endpoint, &timeout(at(2 * HOUR))).await;
+    let failing = stats_of(&store, &endpoint).await;
     assert_eq!(failing.failing_since, Some(at(HOUR)));
     assert_eq!(failing.failure_count, 2);
     assert_eq!(failing.last_attempt_at, Some(at(2 * HOUR)));
@@ -123,15 +142,8 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     );
     assert_eq!(failing.last_duration_ms, Some(30_000));
 
-    store
-        .record_attempt(&endpoint, &success(at(3 * HOUR)))
-        .await
-        .unwrap();
-    let healthy = store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    record(&store, &endpoint, &success(at(3 * HOUR))).await;
+    let healthy = stats_of(&store, &endpoint).await;
     assert_eq!(healthy.failing_since, None);
     assert_eq!((healthy.success_count, healthy.failure_count), (1, 2));
     assert_eq!(
@@ -140,11 +152,7 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     );
     assert_eq!(healthy.last_success_at, Some(at(3 * HOUR)));
     store.record_give_up(&endpoint, at(4 * HOUR)).await.unwrap();
-    let given_up = store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let given_up = stats_of(&store, &endpoint).await;
     assert_eq!(
         (given_up.given_up_count, given_up.last_given_up_at),
         (1, Some(at(4 * HOUR)))
@@ -173,17 +181,11 @@ pub async fn a_success_revives_a_failing_endpoint_but_not_a_disabled_one<
     store.create(&disabled, &secret2, 50).await.unwrap();
 
     assert_eq!(
-        store
-            .record_attempt(&failing, &success(at(HOUR)))
-            .await
-            .unwrap(),
+        record(&store, &failing, &success(at(HOUR))).await,
         Recorded::Revived
     );
     assert_eq!(
-        store
-            .record_attempt(&disabled, &success(at(HOUR)))
-            .await
-            .unwrap(),
+        record(&store, &disabled, &success(at(HOUR))).await,
         Recorded::Counted
     );
     let listed = store.list(ORG).await.unwrap();
@@ -204,7 +206,7 @@ pub async fn nothing_is_recorded_for_a_deleted_endpoint<S: EndpointStore + Deliv
     );
     for attempt in [failure(at(2 * HOUR)), success(at(2 * HOUR))] {
         assert_eq!(
-            store.record_attempt(&endpoint, &attempt).await.unwrap(),
+            record(&store, &endpoint, &attempt).await,
             Recorded::EndpointGone
         );
     }
@@ -228,24 +230,15 @@ pub async fn candidates_are_the_streaks_older_than_the_cutoff<
     for i in 0..30 {
         let (endpoint, secret) = new_endpoint(ORG, &format!("old {i}"), at(0));
         store.create(&endpoint, &secret, 500).await.unwrap();
-        store
-            .record_attempt(&endpoint, &failure(at(HOUR + i)))
-            .await
-            .unwrap();
+        record(&store, &endpoint, &failure(at(HOUR + i))).await;
         old.push(endpoint.id);
     }
     let (recent, secret) = new_endpoint(ORG, "recent", at(0));
     store.create(&recent, &secret, 500).await.unwrap();
-    store
-        .record_attempt(&recent, &failure(at(5 * HOUR)))
-        .await
-        .unwrap();
+    record(&store, &recent, &failure(at(5 * HOUR))).await;
     let (healthy, secret) = new_endpoint(ORG, "healthy", at(0));
     store.create(&healthy, &secret, 500).await.unwrap();
-    store
-        .record_attempt(&healthy, &success(at(HOUR)))
-        .await
-        .unwrap();
+    record(&store, &healthy, &success(at(HOUR))).await;
 
     let candidates = all_candidates(&store, at(2 * HOUR)).await;
     let mut ids: Vec<_> = candidates.iter().map(|c| c.endpoint_id).collect();
@@ -268,24 +261,18 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
     let candidate = the_candidate(&store).await;
     assert_eq!(candidate.failing_since, at(HOUR));
 
-    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(mark(&store, &candidate, at(25 * HOUR)).await);
     let marked = store.list(ORG).await.unwrap().remove(0);
     assert_eq!(
         (marked.status, marked.updated_at),
         (EndpointStatus::Failing, at(25 * HOUR))
     );
-    assert!(
-        !store.mark_failing(&candidate, at(26 * HOUR)).await.unwrap(),
-        "idempotent"
-    );
+    assert!(!mark(&store, &candidate, at(26 * HOUR)).await, "idempotent");
     assert!(
         all_candidates(&store, at(26 * HOUR)).await.is_empty(),
         "a marked streak is swept no more"
     );
-    store
-        .record_attempt(&marked, &failure(at(26 * HOUR)))
-        .await
-        .unwrap();
+    record(&store, &marked, &failure(at(26 * HOUR))).await;
     assert!(
         all_candidates(&store, at(27 * HOUR)).await.is_empty(),
         "nor when it goes on"
@@ -301,46 +288,28 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
         endpoint_id: other.id,
         ..candidate
     };
-    assert!(!store.mark_failing(&stale, at(26 * HOUR)).await.unwrap());
+    assert!(!mark(&store, &stale, at(26 * HOUR)).await);
     assert!(
-        !store
-            .mark_failing(&wrong_streak, at(26 * HOUR))
-            .await
-            .unwrap(),
+        !mark(&store, &wrong_streak, at(26 * HOUR)).await,
         "no streak, no mark"
     );
 
-    let pause = EndpointChanges {
-        status: Some(RequestedStatus::Disabled),
-        ..Default::default()
-    };
+    let pause = EndpointChanges::status(RequestedStatus::Disabled);
     store
         .update(ORG, other.id, &pause, at(2 * HOUR))
         .await
         .unwrap();
-    store
-        .record_attempt(&other, &failure(at(3 * HOUR)))
-        .await
-        .unwrap();
+    record(&store, &other, &failure(at(3 * HOUR))).await;
     let disabled_candidate = StreakCandidate {
         endpoint_id: other.id,
         failing_since: at(3 * HOUR),
         ..candidate
     };
     assert!(
-        !store
-            .mark_failing(&disabled_candidate, at(30 * HOUR))
-            .await
-            .unwrap(),
+        !mark(&store, &disabled_candidate, at(30 * HOUR)).await,
         "disabled stays disabled"
     );
-    let stored = store
-        .list(ORG)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|e| e.id == other.id)
-        .unwrap();
+    let stored = stored(&store, &other).await;
     assert_eq!(stored.status, EndpointStatus::Disabled);
 }
 
@@ -348,19 +317,16 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
 pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(store: S) {
     let endpoint = endpoint_failing_since_one_hour(&store, "revived by hand").await;
     let candidate = the_candidate(&store).await;
-    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(mark(&store, &candidate, at(25 * HOUR)).await);
 
-    let activate = EndpointChanges {
-        status: Some(RequestedStatus::Active),
-        ..Default::default()
-    };
+    let activate = EndpointChanges::status(RequestedStatus::Active);
     let revived = store
         .update(ORG, endpoint.id, &activate, at(26 * HOUR))
         .await
         .unwrap();
     assert_eq!(revived.status, EndpointStatus::Active);
     assert!(
-        !store.mark_failing(&candidate, at(27 * HOUR)).await.unwrap(),
+        !mark(&store, &candidate, at(27 * HOUR)).await,
         "the old streak no longer counts"
     );
     assert_eq!(
@@ -370,15 +336,8 @@ pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStor
 
     // Failures after the re-activation start a new streak, which counts in full.
     let current = store.list(ORG).await.unwrap().remove(0);
-    store
-        .record_attempt(&current, &failure(at(28 * HOUR)))
-        .await
-        .unwrap();
-    let stats = store
-        .delivery_stats(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    record(&store, &current, &failure(at(28 * HOUR))).await;
+    let stats = stats_of(&store, &endpoint).await;
     assert_eq!(stats.failing_since, Some(at(28 * HOUR)));
     assert!(
         all_candidates(&store, at(28 * HOUR - 1)).await.is_empty(),
@@ -388,7 +347,7 @@ pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStor
         .await
         .try_into()
         .unwrap();
-    assert!(store.mark_failing(&fresh, at(52 * HOUR)).await.unwrap());
+    assert!(mark(&store, &fresh, at(52 * HOUR)).await);
 }
 
 /// The sweeper saw the streak; then the endpoint was deleted.
@@ -396,7 +355,7 @@ pub async fn deletion_beats_the_sweeper<S: EndpointStore + DeliveryStatsStore>(s
     let endpoint = endpoint_failing_since_one_hour(&store, "deleted").await;
     let candidate = the_candidate(&store).await;
     store.delete(ORG, endpoint.id).await.unwrap();
-    assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(!mark(&store, &candidate, at(25 * HOUR)).await);
     assert!(store.list(ORG).await.unwrap().is_empty(), "no resurrection");
     assert_eq!(store.delivery_stats(ORG, endpoint.id).await.unwrap(), None);
 }
@@ -450,13 +409,10 @@ pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
 ) {
     let endpoint = endpoint_failing_since_one_hour(&store, "raced revive").await;
     let candidate = the_candidate(&store).await;
-    assert!(store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(mark(&store, &candidate, at(25 * HOUR)).await);
     let read_before_the_mark = endpoint;
     assert_eq!(
-        store
-            .record_attempt(&read_before_the_mark, &success(at(26 * HOUR)))
-            .await
-            .unwrap(),
+        record(&store, &read_before_the_mark, &success(at(26 * HOUR))).await,
         Recorded::Revived
     );
     assert_eq!(
@@ -470,34 +426,25 @@ pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + Delivery
     store: S,
 ) {
     let endpoint = endpoint_failing_since_one_hour(&store, "paused").await;
-    let pause = EndpointChanges {
-        status: Some(RequestedStatus::Disabled),
-        ..Default::default()
-    };
+    let pause = EndpointChanges::status(RequestedStatus::Disabled);
     store
         .update(ORG, endpoint.id, &pause, at(2 * HOUR))
         .await
         .unwrap();
 
     let candidate = the_candidate(&store).await;
-    assert!(!store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap());
+    assert!(!mark(&store, &candidate, at(25 * HOUR)).await);
     assert!(
         all_candidates(&store, at(50 * HOUR)).await.is_empty(),
         "set aside"
     );
 
-    let resume = EndpointChanges {
-        status: Some(RequestedStatus::Active),
-        ..Default::default()
-    };
+    let resume = EndpointChanges::status(RequestedStatus::Active);
     let resumed = store
         .update(ORG, endpoint.id, &resume, at(51 * HOUR))
         .await
         .unwrap();
-    store
-        .record_attempt(&resumed, &failure(at(52 * HOUR)))
-        .await
-        .unwrap();
+    record(&store, &resumed, &failure(at(52 * HOUR))).await;
     let [fresh] = all_candidates(&store, at(52 * HOUR))
         .await
         .try_into()
@@ -507,5 +454,5 @@ pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + Delivery
         at(52 * HOUR),
         "a new streak is swept again"
     );
-    assert!(store.mark_failing(&fresh, at(76 * HOUR)).await.unwrap());
+    assert!(mark(&store, &fresh, at(76 * HOUR)).await);
 }

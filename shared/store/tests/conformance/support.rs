@@ -1,6 +1,6 @@
 use webhook_domain::{Endpoint, Label, OrgId, SigningSecret, Timestamp, fixtures};
-use webhook_store::DynamoStore;
 use webhook_store::dynamodb::{local_client, table};
+use webhook_store::{DynamoStore, EndpointStore};
 
 /// The DynamoDB-protocol server the tests run against. Missing is a failure, never a skip.
 pub fn dynamodb_endpoint() -> String {
@@ -28,4 +28,16 @@ pub fn new_endpoint(org: OrgId, label: &str, created: Timestamp) -> (Endpoint, S
     let (endpoint, secret) = fixtures::endpoint_with_secret(org, created);
     let label = Label::parse(label).unwrap();
     (Endpoint { label, ..endpoint }, secret)
+}
+
+/// A new endpoint of `org`, stored (under a limit of 50).
+pub async fn created(
+    store: &impl EndpointStore,
+    org: OrgId,
+    label: &str,
+    at: Timestamp,
+) -> Endpoint {
+    let (endpoint, secret) = new_endpoint(org, label, at);
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    endpoint
 }

@@ -17,10 +17,10 @@ use webhook_sweeper::{ScheduledSweep, SweepReport, sweep};
 const HOUR: Duration = Duration::from_secs(3600);
 const ORG: OrgId = OrgId::new(3);
 
-fn start() -> Arc<ManualClock> {
-    Arc::new(ManualClock::starting_at(
-        Timestamp::from_unix_millis(1_790_000_000_000).unwrap(),
-    ))
+/// A clock standing still at a fixed instant, and an empty store.
+fn start() -> (Arc<ManualClock>, MemoryStore) {
+    let at = Timestamp::from_unix_millis(1_790_000_000_000).unwrap();
+    (Arc::new(ManualClock::starting_at(at)), MemoryStore::new())
 }
 
 async fn endpoint(store: &MemoryStore, clock: &ManualClock, status: RequestedStatus) -> Endpoint {
@@ -46,7 +46,8 @@ async fn fail(store: &MemoryStore, clock: &ManualClock, endpoint: &Endpoint) {
     store.record_attempt(endpoint, &attempt).await.unwrap();
 }
 
-async fn status_of(store: &MemoryStore, endpoint: &Endpoint) -> EndpointStatus {
+/// The endpoint as stored now.
+async fn stored(store: &MemoryStore, endpoint: &Endpoint) -> Endpoint {
     store
         .list(ORG)
         .await
@@ -54,7 +55,24 @@ async fn status_of(store: &MemoryStore, endpoint: &Endpoint) -> EndpointStatus {
         .into_iter()
         .find(|e| e.id == endpoint.id)
         .unwrap()
-        .status
+}
+
+async fn status_of(store: &MemoryStore, endpoint: &Endpoint) -> EndpointStatus {
+    stored(store, endpoint).await.status
+}
+
+/// What a caller's PATCH of the status does.
+async fn set_status(
+    store: &MemoryStore,
+    clock: &ManualClock,
+    endpoint: &Endpoint,
+    status: RequestedStatus,
+) {
+    let change = EndpointChanges::status(status);
+    store
+        .update(ORG, endpoint.id, &change, clock.now())
+        .await
+        .unwrap();
 }
 
 async fn run(store: &MemoryStore, clock: &ManualClock) -> SweepReport {
@@ -65,26 +83,14 @@ async fn run(store: &MemoryStore, clock: &ManualClock) -> SweepReport {
 
 #[tokio::test]
 async fn marks_streaks_older_than_the_threshold_once() {
-    let clock = start();
-    let store = MemoryStore::new();
+    let (clock, store) = start();
     let old = endpoint(&store, &clock, RequestedStatus::Active).await;
     let young = endpoint(&store, &clock, RequestedStatus::Active).await;
     let healthy = endpoint(&store, &clock, RequestedStatus::Active).await;
     let paused = endpoint(&store, &clock, RequestedStatus::Active).await;
     fail(&store, &clock, &old).await;
     fail(&store, &clock, &paused).await;
-    store
-        .update(
-            ORG,
-            paused.id,
-            &EndpointChanges {
-                status: Some(RequestedStatus::Disabled),
-                ..Default::default()
-            },
-            clock.now(),
-        )
-        .await
-        .unwrap();
+    set_status(&store, &clock, &paused, RequestedStatus::Disabled).await;
     clock.advance(2 * HOUR);
     fail(&store, &clock, &young).await;
 
@@ -123,8 +129,7 @@ async fn marks_streaks_older_than_the_threshold_once() {
 
 #[tokio::test]
 async fn the_threshold_is_configurable() {
-    let clock = start();
-    let store = MemoryStore::new();
+    let (clock, store) = start();
     let e = endpoint(&store, &clock, RequestedStatus::Active).await;
     fail(&store, &clock, &e).await;
     clock.advance(Duration::from_secs(5));
@@ -139,8 +144,7 @@ async fn the_threshold_is_configurable() {
 
 #[tokio::test]
 async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
-    let clock = start();
-    let store = MemoryStore::new();
+    let (clock, store) = start();
     let recovered = endpoint(&store, &clock, RequestedStatus::Active).await;
     let reactivated = endpoint(&store, &clock, RequestedStatus::Active).await;
     fail(&store, &clock, &recovered).await;
@@ -149,13 +153,7 @@ async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
     run(&store, &clock).await;
     assert_eq!(status_of(&store, &recovered).await, EndpointStatus::Failing);
 
-    let failing = store
-        .list(ORG)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|e| e.id == recovered.id)
-        .unwrap();
+    let failing = stored(&store, &recovered).await;
     let ok = Attempt {
         at: clock.now(),
         outcome: AttemptOutcome::from_status(204),
@@ -168,18 +166,7 @@ async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
         "a 2xx revives"
     );
 
-    store
-        .update(
-            ORG,
-            reactivated.id,
-            &EndpointChanges {
-                status: Some(RequestedStatus::Active),
-                ..Default::default()
-            },
-            clock.now(),
-        )
-        .await
-        .unwrap();
+    set_status(&store, &clock, &reactivated, RequestedStatus::Active).await;
     clock.advance(HOUR);
     let report = run(&store, &clock).await;
     assert_eq!(report.marked, 0);
@@ -193,8 +180,8 @@ async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
 
 #[tokio::test]
 async fn stops_when_time_runs_out_and_the_next_run_finishes() {
-    let clock = start();
-    let store = MemoryStore::new().with_streak_page_size(10);
+    let (clock, store) = start();
+    let store = store.with_streak_page_size(10);
     for _ in 0..25 {
         let e = endpoint(&store, &clock, RequestedStatus::Active).await;
         fail(&store, &clock, &e).await;
@@ -218,8 +205,7 @@ async fn stops_when_time_runs_out_and_the_next_run_finishes() {
 
 #[tokio::test]
 async fn the_lambda_handles_the_sample_scheduled_event() {
-    let clock = start();
-    let store = MemoryStore::new();
+    let (clock, store) = start();
     let e = endpoint(&store, &clock, RequestedStatus::Active).await;
     fail(&store, &clock, &e).await;
     clock.advance(25 * HOUR);
