@@ -5,11 +5,13 @@
 
 mod dynamodb_only;
 mod log;
+mod rules;
 mod stats;
 mod support;
 
 use futures::future::join_all;
 use log::*;
+use rules::*;
 use stats::*;
 use support::{at, created, new_endpoint};
 use webhook_domain::{
@@ -49,7 +51,7 @@ conformance! {
     unknown_or_foreign_endpoints_are_not_found,
     concurrent_updates_of_different_fields_both_survive,
     deletes_once,
-        an_update_never_resurrects_a_deleted_endpoint,
+    an_update_never_resurrects_a_deleted_endpoint,
     the_signing_target_is_the_endpoint_and_its_secret,
     counts_outcomes_and_tracks_the_streak,
     a_success_revives_a_failing_endpoint_but_not_a_disabled_one,
@@ -67,6 +69,9 @@ conformance! {
     a_late_duplicate_does_not_overwrite_a_later_attempt,
     ending_a_retrying_record_marks_it_failed,
     expired_records_are_not_listed,
+    revive_follows_the_domain,
+    marking_failing_follows_the_domain,
+    ending_a_record_follows_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

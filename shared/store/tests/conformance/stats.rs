@@ -10,8 +10,8 @@ use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate
 
 use crate::support::{at, new_endpoint};
 
-const ORG: OrgId = OrgId::new(77);
-const HOUR: i64 = 3_600_000;
+pub(crate) const ORG: OrgId = OrgId::new(77);
+pub(crate) const HOUR: i64 = 3_600_000;
 
 fn failure(at: Timestamp) -> Attempt {
     Attempt {
@@ -32,7 +32,7 @@ fn timeout(at: Timestamp) -> Attempt {
     }
 }
 
-fn success(at: Timestamp) -> Attempt {
+pub(crate) fn success(at: Timestamp) -> Attempt {
     Attempt {
         at,
         outcome: AttemptOutcome::from_status(200),
@@ -73,7 +73,7 @@ async fn mark<S: DeliveryStatsStore>(
 }
 
 /// The endpoint as stored now, which must exist.
-async fn stored<S: EndpointStore>(store: &S, endpoint: &Endpoint) -> Endpoint {
+pub(crate) async fn stored<S: EndpointStore>(store: &S, endpoint: &Endpoint) -> Endpoint {
     store
         .list(endpoint.org_id)
         .await
@@ -84,7 +84,10 @@ async fn stored<S: EndpointStore>(store: &S, endpoint: &Endpoint) -> Endpoint {
 }
 
 /// The endpoint's stats, which must exist.
-async fn stats_of<S: DeliveryStatsStore>(store: &S, endpoint: &Endpoint) -> DeliveryStats {
+pub(crate) async fn stats_of<S: DeliveryStatsStore>(
+    store: &S,
+    endpoint: &Endpoint,
+) -> DeliveryStats {
     store
         .delivery_stats(endpoint.org_id, endpoint.id)
         .await
@@ -93,7 +96,7 @@ async fn stats_of<S: DeliveryStatsStore>(store: &S, endpoint: &Endpoint) -> Deli
 }
 
 /// A new endpoint whose streak began with a failure at one hour.
-async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryStatsStore>(
+pub(crate) async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryStatsStore>(
     store: &S,
     label: &str,
 ) -> Endpoint {

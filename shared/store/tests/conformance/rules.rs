@@ -1,0 +1,186 @@
+//! One test per domain rule a store applies: each predicts the outcome with the domain's own
+//! function and fails if the store does anything else. Run on both stores, they fail if either
+//! store (the DynamoDB one writes its rules as condition expressions) disagrees with the domain.
+
+use webhook_domain::{
+    DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, LogQuery,
+    RequestedStatus, SweepVerdict, may_revive, sweep_verdict,
+};
+use webhook_store::{
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate,
+};
+
+use crate::log::record;
+use crate::stats::{HOUR, endpoint_failing_since_one_hour, stats_of, stored, success};
+use crate::support::at;
+
+const ORG: webhook_domain::OrgId = crate::stats::ORG;
+
+fn candidate_of(endpoint: &Endpoint, seen: webhook_domain::Timestamp) -> StreakCandidate {
+    StreakCandidate {
+        org_id: endpoint.org_id,
+        endpoint_id: endpoint.id,
+        failing_since: seen,
+    }
+}
+
+/// `may_revive` and `Endpoint::revive`: what a 2xx does to the endpoint it reached.
+pub async fn revive_follows_the_domain<S: EndpointStore + DeliveryStatsStore>(store: S) {
+    // (case, a sweep marked it, then paused, the delivery read it after those)
+    let cases = [
+        ("never marked", false, false, false),
+        ("marked after the delivery read it", true, false, false),
+        ("marked before the delivery read it", true, false, true),
+        ("paused", false, true, true),
+        ("marked, then paused", true, true, true),
+    ];
+    for (case, marked, paused, read_after) in cases {
+        let endpoint = endpoint_failing_since_one_hour(&store, case).await;
+        if marked {
+            let candidate = candidate_of(&endpoint, at(HOUR));
+            assert!(
+                store.mark_failing(&candidate, at(25 * HOUR)).await.unwrap(),
+                "{case}"
+            );
+        }
+        if paused {
+            let pause = EndpointChanges::status(RequestedStatus::Disabled);
+            store
+                .update(ORG, endpoint.id, &pause, at(26 * HOUR))
+                .await
+                .unwrap();
+        }
+        let read = if read_after {
+            stored(&store, &endpoint).await
+        } else {
+            endpoint.clone()
+        };
+        let before = stored(&store, &endpoint).await;
+        let was_marked = stats_of(&store, &endpoint)
+            .await
+            .marked_failing_at
+            .is_some();
+        let ok = success(at(27 * HOUR));
+
+        let mut expected = before;
+        let revives = may_revive(ok.outcome, read.status, was_marked) && expected.revive(ok.at);
+        let recorded = store.record_attempt(&read, &ok).await.unwrap();
+        assert_eq!(recorded == Recorded::Revived, revives, "{case}");
+        assert_eq!(stored(&store, &endpoint).await, expected, "{case}");
+    }
+}
+
+/// `sweep_verdict`: what a sweep does with a streak it read.
+pub async fn marking_failing_follows_the_domain<S: EndpointStore + DeliveryStatsStore>(store: S) {
+    // (case, the change made between the read and the sweep, the streak start the sweep saw)
+    let reactivate = EndpointChanges::status(RequestedStatus::Active);
+    let pause = EndpointChanges::status(RequestedStatus::Disabled);
+    let cases = [
+        ("active", None, HOUR),
+        ("paused", Some(&pause), HOUR),
+        (
+            "re-activated after the streak began",
+            Some(&reactivate),
+            HOUR,
+        ),
+        ("another streak than the one read", None, HOUR - 1),
+    ];
+    for (case, change, seen) in cases {
+        let endpoint = endpoint_failing_since_one_hour(&store, case).await;
+        if let Some(change) = change {
+            let paused_first = EndpointChanges::status(RequestedStatus::Disabled);
+            if change == &reactivate {
+                // Only a real change re-activates: pause first, so `active` is one.
+                store
+                    .update(ORG, endpoint.id, &paused_first, at(2 * HOUR))
+                    .await
+                    .unwrap();
+            }
+            store
+                .update(ORG, endpoint.id, change, at(3 * HOUR))
+                .await
+                .unwrap();
+        }
+        let before = stored(&store, &endpoint).await;
+        let verdict = sweep_verdict(&stats_of(&store, &endpoint).await, at(seen), &before);
+
+        let marked = store
+            .mark_failing(&candidate_of(&endpoint, at(seen)), at(25 * HOUR))
+            .await
+            .unwrap();
+        assert_eq!(marked, verdict == SweepVerdict::Mark, "{case}");
+        let after = stored(&store, &endpoint).await;
+        let still_a_candidate = crate::stats::all_candidates(&store, at(50 * HOUR))
+            .await
+            .iter()
+            .any(|c| c.endpoint_id == endpoint.id);
+        match verdict {
+            SweepVerdict::Mark => {
+                assert_eq!(
+                    after.status,
+                    webhook_domain::EndpointStatus::Failing,
+                    "{case}"
+                );
+                assert!(
+                    !still_a_candidate,
+                    "{case}: a marked streak is swept no more"
+                );
+            }
+            SweepVerdict::SetAside => {
+                assert_eq!(after, before, "{case}");
+                assert!(!still_a_candidate, "{case}: set aside until a new streak");
+            }
+            SweepVerdict::Skip => {
+                assert_eq!(after, before, "{case}");
+                assert!(
+                    still_a_candidate,
+                    "{case}: the real streak still awaits a sweep"
+                );
+            }
+        }
+        // Clean the slate for the next case: its streak must not be counted with this one.
+        store.delete(ORG, endpoint.id).await.unwrap();
+    }
+}
+
+/// `DeliveryRecord::end`: ending a dropped delivery's record.
+pub async fn ending_a_record_follows_the_domain(store: impl DeliveryLogStore) {
+    // (stored status, stored attempts, attempts the dropped job had made)
+    let cases = [
+        (DeliveryStatus::Retrying, 1, 1),
+        (DeliveryStatus::Retrying, 1, 2),
+        (DeliveryStatus::Retrying, 3, 2),
+        (DeliveryStatus::Delivered, 1, 1),
+        (DeliveryStatus::Failed, 2, 2),
+    ];
+    for (i, (status, stored_attempts, attempts)) in cases.into_iter().enumerate() {
+        let mut stored = record(ORG, Some(EndpointId::random()), 1_000 + i as i64);
+        stored.status = status;
+        stored.attempt_count = stored_attempts;
+        stored.next_retry_at = (status == DeliveryStatus::Retrying).then(|| at(60_000));
+        store
+            .record_delivery(&stored, at(i64::from(u32::MAX)))
+            .await
+            .unwrap();
+
+        let mut expected: DeliveryRecord = stored.clone();
+        expected.end(attempts);
+        store
+            .end_delivery(&stored.reference(), attempts)
+            .await
+            .unwrap();
+        let filter = webhook_domain::DeliveryFilter {
+            endpoint_id: stored.endpoint_id,
+            ..Default::default()
+        };
+        let page = store
+            .deliveries(ORG, &LogQuery::newest(filter, 10, at(2_000)))
+            .await
+            .unwrap();
+        assert_eq!(
+            page.records,
+            vec![expected],
+            "{status:?} {stored_attempts} {attempts}"
+        );
+    }
+}
