@@ -301,89 +301,16 @@ async fn delivering<S: webhook_store::Store>(
     }
 }
 
-/// How a test receiver answers one request.
-#[derive(Debug, Clone, Copy)]
-pub enum Answer {
-    Status(u16),
-    /// Reads the request and never answers.
-    Hang,
-}
+pub use webhook_delivery::testing::{Received, Receiver, Reply as Answer};
 
-/// Requests a receiver got, raw (head and body).
-pub type Received = Arc<Mutex<Vec<String>>>;
-
-/// A receiver on a loopback port answering `answers` in turn (then 200), keeping each request.
-pub async fn receiver(answers: Vec<Answer>) -> (u16, Received) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got = Received::default();
-    let seen = got.clone();
-    tokio::spawn(async move {
-        let mut answers = answers.into_iter();
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut buffer = vec![0u8; 65536];
-            // Read until the body the head announces is in.
-            loop {
-                let n = stream.read(&mut buffer).await.unwrap_or(0);
-                request.extend_from_slice(&buffer[..n]);
-                if n == 0 || is_complete(&request) {
-                    break;
-                }
-            }
-            seen.lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&request).to_string());
-            match answers.next().unwrap_or(Answer::Status(200)) {
-                Answer::Status(status) => {
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    );
-                    let _ = stream.write_all(reply.as_bytes()).await;
-                }
-                Answer::Hang => {
-                    tokio::spawn(async move {
-                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-                        drop(stream);
-                    });
-                }
-            }
-        }
-    });
-    (port, got)
-}
-
-fn is_complete(request: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(request);
-    let Some((head, body)) = text.split_once("\r\n\r\n") else {
-        return false;
-    };
-    let length = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    body.len() >= length
+/// The shared loopback receiver, answering `answers` in turn (then 200), and its port.
+pub async fn receiver(answers: Vec<Answer>) -> (u16, Receiver) {
+    let receiver = Receiver::start(answers).await.unwrap();
+    (receiver.port(), receiver)
 }
 
 /// Waits (up to 5 s) until the receiver has `count` requests.
-pub async fn wait_for(got: &Received, count: usize) {
-    for _ in 0..100 {
-        if got.lock().unwrap().len() >= count {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!(
-        "expected {count} deliveries, got {}",
-        got.lock().unwrap().len()
-    );
+pub async fn wait_for(got: &Receiver, count: usize) {
+    let arrived = got.wait_for(count, std::time::Duration::from_secs(5)).await;
+    assert!(arrived, "expected {count} deliveries, got {}", got.count());
 }

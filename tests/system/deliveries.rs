@@ -5,8 +5,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use system_tests::{
-    Answer, Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_B_ADMIN, Received, receiver,
-    start_delivering_on, wait_for,
+    Answer, Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_B_ADMIN, Received, Receiver,
+    receiver, start_delivering_on, wait_for,
 };
 
 const LOG: &str = "/v1/developer/webhook-deliveries";
@@ -25,18 +25,10 @@ async fn test_delivery(api: &Api, key: &str, id: &str, body: Option<Value>) -> s
     .await
 }
 
-/// The body and the hex signature header of a raw request the receiver kept.
-fn body_and_signature(raw: &str) -> (String, String) {
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let signature = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("x-thunderphone-signature")
-                .then(|| value.trim().to_owned())
-        })
-        .unwrap();
-    (body.to_owned(), signature)
+/// The body and the hex signature header of a request the receiver kept.
+fn body_and_signature(request: &Received) -> (String, String) {
+    let signature = request.header("x-thunderphone-signature").unwrap();
+    (request.body_text(), signature.to_owned())
 }
 
 fn hex_hmac(secret: &str, body: &str) -> String {
@@ -81,7 +73,7 @@ pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
                "event_id": delivered_id, "event_type": "call.graded"})
     );
     wait_for(&got, 1).await;
-    let (body, signature) = body_and_signature(&got.lock().unwrap()[0]);
+    let (body, signature) = body_and_signature(&got.received()[0]);
     assert_eq!(
         signature,
         hex_hmac(&secret, &body),
@@ -136,7 +128,7 @@ pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
 
     // No retries, no status change, and all three in the log, newest first.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(got.lock().unwrap().len(), 2, "no retry of the failed test");
+    assert_eq!(got.count(), 2, "no retry of the failed test");
     let listed = api.list(ORG_A_ADMIN).await;
     assert_eq!(listed.body[0]["status"], "disabled");
     let page = log(&api, ORG_A_ADMIN, "").await;
@@ -212,7 +204,7 @@ pub async fn test_deliveries_keep_to_the_address_rules(backend: Backend) {
     let error = refused.body["error"].as_str().unwrap();
     assert!(error.contains("loopback"), "{error}");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(got.lock().unwrap().is_empty(), "never connected");
+    assert_eq!(got.count(), 0, "never connected");
 }
 
 /// Publishes an event for org A through dev-server.
@@ -384,5 +376,5 @@ pub async fn the_log_follows_events_to_endpoints_and_the_legacy_url(backend: Bac
         assert!(!bad.field_errors(name).is_empty(), "{name}");
     }
     assert_eq!(log(&api, ORG_A_MEMBER, "").await.status, 403);
-    let _: &Received = &ok_got;
+    let _: &Receiver = &ok_got;
 }

@@ -201,26 +201,8 @@ async fn the_fan_out_lambda_queues_jobs_and_dead_letters_malformed_events() {
 async fn the_delivery_lambda_delivers_the_sample_job() {
     let counter = RequestCounter::default();
     let (store, dynamodb) = moto_store().await;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let got = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = got.clone();
-    tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut buffer = vec![0u8; 65536];
-        let n = stream.read(&mut buffer).await.unwrap();
-        seen.lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(&buffer[..n]).to_string());
-        stream
-            .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
-            .await
-            .unwrap();
-    });
-    let endpoint = sample_endpoint(&store, &format!("http://127.0.0.1:{port}/hook")).await;
+    let (_, got) = system_tests::receiver(vec![system_tests::Answer::Status(204)]).await;
+    let endpoint = sample_endpoint(&store, &got.url()).await;
     let (worker, client, jobs_url, _) = worker(store, &counter).await;
     dynamodb.take();
 
@@ -239,11 +221,15 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         .into(),
         "read endpoint and secret, record the stats, write the log record"
     );
-    let request = got.lock().unwrap().remove(0);
-    assert!(request.starts_with("POST /hook HTTP/1.1"), "{request}");
-    assert!(request.ends_with(
+    let request = got.last().unwrap();
+    assert_eq!(
+        (request.method.as_str(), request.target.as_str()),
+        ("POST", "/hook")
+    );
+    assert_eq!(
+        request.body_text(),
         r#"{"data":{"call_id":"call_8Hd2kQ","grade":"pass","score":0.93},"type":"call.graded"}"#
-    ));
+    );
     let stats = worker
         .pipeline
         .store

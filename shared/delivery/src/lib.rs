@@ -14,3 +14,5 @@ pub mod sender;
 pub mod signature;
 pub mod sqs;
 pub mod test_delivery;
+#[cfg(feature = "testing")]
+pub mod testing;

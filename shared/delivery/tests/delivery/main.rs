@@ -3,14 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
-mod receiver;
-
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
-use receiver::{Receiver, Reply};
 use serde_json::json;
 use sha2::Sha256;
 use webhook_delivery::event::{DeliveryJob, PlatformEvent};
@@ -18,6 +15,7 @@ use webhook_delivery::pipeline::{Abandoned, Delivery, GiveUp, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
+use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, LogQuery,
@@ -188,12 +186,13 @@ fn hex_hmac(key: &[u8], body: &[u8]) -> String {
 #[tokio::test]
 async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![]).await;
+    let receiver = Receiver::start(vec![]).await.unwrap();
+    let addr = receiver.addr;
     let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
     let job = h.job(&endpoint, EventType::CallGraded);
     assert_eq!(h.deliver(job.clone()).await, Delivery::Delivered);
 
-    let got = receiver.last();
+    let got = receiver.last().unwrap();
     assert_eq!(
         String::from_utf8(got.body.clone()).unwrap(),
         r#"{"data":{"call_id":"call_123","nested":{"a":[2,1],"b":1},"to":"+15550100"},"type":"call.graded"}"#
@@ -223,7 +222,10 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
 #[tokio::test]
 async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(502)]).await;
+    let receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(502)])
+        .await
+        .unwrap();
+    let addr = receiver.addr;
     let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     let Delivery::Retrying(delay) = first else {
@@ -287,7 +289,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
         }
     );
 
-    let received = receiver.received.lock().unwrap().clone();
+    let received = receiver.received();
     assert_eq!(received.len(), 3);
     assert!(
         received
@@ -318,7 +320,8 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
 #[tokio::test]
 async fn the_schedule_ends_after_24_hours() {
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![Reply::Status(500); 20]).await;
+    let receiver = Receiver::start(vec![Reply::Status(500); 20]).await.unwrap();
+    let addr = receiver.addr;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let started = h.clock.now();
     let mut outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
@@ -339,12 +342,14 @@ async fn the_schedule_ends_after_24_hours() {
 #[tokio::test]
 async fn retry_after_is_honoured_and_410_ends_retries() {
     let h = harness(true);
-    let (_receiver, addr) = Receiver::start(vec![
+    let _receiver = Receiver::start(vec![
         Reply::StatusWithHeader(429, "retry-after", "120"),
         Reply::StatusWithHeader(503, "retry-after", "600"),
         Reply::Status(410),
     ])
-    .await;
+    .await
+    .unwrap();
+    let addr = _receiver.addr;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert_eq!(first, Delivery::Retrying(Duration::from_secs(120)));
@@ -359,14 +364,17 @@ async fn retry_after_is_honoured_and_410_ends_retries() {
 #[tokio::test]
 async fn redirects_slow_answers_and_dropped_connections_are_failures() {
     let h = harness(true);
-    let (target, target_addr) = Receiver::start(vec![]).await;
+    let target = Receiver::start(vec![]).await.unwrap();
+    let target_addr = target.addr;
     let location: &'static str = Box::leak(url(target_addr).into_boxed_str());
-    let (_receiver, addr) = Receiver::start(vec![
+    let _receiver = Receiver::start(vec![
         Reply::StatusWithHeader(302, "location", location),
         Reply::Slow(Duration::from_secs(4)),
         Reply::Drop,
     ])
-    .await;
+    .await
+    .unwrap();
+    let addr = _receiver.addr;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
 
     let redirected = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
@@ -399,7 +407,10 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 #[tokio::test]
 async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
     let h = harness(true);
-    let (_receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let _receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(500)])
+        .await
+        .unwrap();
+    let addr = _receiver.addr;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
@@ -418,7 +429,10 @@ async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
 #[tokio::test]
 async fn deleting_or_disabling_stops_retries() {
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(500)])
+        .await
+        .unwrap();
+    let addr = receiver.addr;
     let (deleted, _) = h.endpoint(&url(addr), |_| {}).await;
     let (paused, _) = h.endpoint(&url(addr), |_| {}).await;
     h.deliver(h.job(&deleted, EventType::WebTool)).await;
@@ -473,7 +487,8 @@ async fn deleting_or_disabling_stops_retries() {
 #[tokio::test]
 async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![Reply::Status(500)]).await;
+    let receiver = Receiver::start(vec![Reply::Status(500)]).await.unwrap();
+    let addr = receiver.addr;
     let (endpoint, _) = h
         .endpoint(&url(addr), |e| e.status = EndpointStatus::Failing)
         .await;
@@ -500,7 +515,8 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
 #[tokio::test]
 async fn private_targets_are_refused_unless_allowed() {
     let h = harness(false);
-    let (receiver, addr) = Receiver::start(vec![]).await;
+    let receiver = Receiver::start(vec![]).await.unwrap();
+    let addr = receiver.addr;
     for target in [url(addr), format!("http://localhost:{}/hook", addr.port())] {
         let (endpoint, _) = h.endpoint(&target, |_| {}).await;
         let outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
@@ -556,7 +572,8 @@ async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
 #[tokio::test]
 async fn long_delays_are_chained_through_the_queue() {
     let h = harness(true);
-    let (_receiver, addr) = Receiver::start(vec![]).await;
+    let _receiver = Receiver::start(vec![]).await.unwrap();
+    let addr = _receiver.addr;
     let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
     let mut job = h.job(&endpoint, EventType::WebTool);
     job.not_before = h.clock.now().checked_add(Duration::from_secs(2 * 3600));
@@ -584,7 +601,8 @@ async fn long_delays_are_chained_through_the_queue() {
 async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_secret() {
     use webhook_store::LegacyWebhookStore;
     let h = harness(true);
-    let (receiver, addr) = Receiver::start(vec![Reply::Status(500)]).await;
+    let receiver = Receiver::start(vec![Reply::Status(500)]).await.unwrap();
+    let addr = receiver.addr;
     let org_secret = SigningSecret::generate().unwrap();
     let legacy = h
         .store
@@ -639,7 +657,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
         )
     );
 
-    let got = receiver.last();
+    let got = receiver.last().unwrap();
     let body: serde_json::Value = serde_json::from_slice(&got.body).unwrap();
     assert_eq!(body["type"], "call.incoming");
     assert_eq!(
