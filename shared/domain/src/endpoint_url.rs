@@ -1,4 +1,4 @@
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use url::{Host, Url};
 
 use crate::network::{forbidden_reason, host_ip};
@@ -76,24 +76,12 @@ impl EndpointUrl {
         }
     }
 
-    /// A value read back from storage, where it was checked when written: a rule tightened
-    /// later must not make stored endpoints unreadable. Requests go through `parse`.
-    pub fn from_stored(stored: String) -> Self {
-        Self(stored)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// Deserializing reads storage back, so it goes through [`EndpointUrl::from_stored`]; request bodies
-/// are never deserialized into this type.
-impl<'de> Deserialize<'de> for EndpointUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from_stored)
-    }
-}
+crate::stored::read_back_unchecked!(EndpointUrl);
 
 /// The hosts a developer runs a receiver on: the only ones allowed over plain http.
 fn is_local_dev_host(host: &Host<&str>) -> bool {

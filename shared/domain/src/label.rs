@@ -1,4 +1,4 @@
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// An endpoint's display name: 1–120 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,24 +32,12 @@ impl Label {
         Ok(Self(trimmed.to_owned()))
     }
 
-    /// A value read back from storage, where it was checked when written: a rule tightened
-    /// later must not make stored endpoints unreadable. Requests go through `parse`.
-    pub fn from_stored(stored: String) -> Self {
-        Self(stored)
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-/// Deserializing reads storage back, so it goes through [`Label::from_stored`]; request bodies
-/// are never deserialized into this type.
-impl<'de> Deserialize<'de> for Label {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::from_stored)
-    }
-}
+crate::stored::read_back_unchecked!(Label);
 
 #[cfg(test)]
 mod tests {

@@ -16,6 +16,7 @@ pub mod legacy;
 pub mod network;
 pub mod secret;
 pub mod status;
+mod stored;
 pub mod time;
 
 pub use caller::{Caller, Forbidden, OrgId, Role};

@@ -173,6 +173,11 @@ impl Harness {
     }
 }
 
+/// The shared loopback receiver, answering `script` in order and then 200.
+async fn receive(script: Vec<Reply>) -> Receiver {
+    Receiver::start(script).await.unwrap()
+}
+
 fn url(addr: SocketAddr) -> String {
     format!("http://127.0.0.1:{}/hook", addr.port())
 }
@@ -186,9 +191,8 @@ fn hex_hmac(key: &[u8], body: &[u8]) -> String {
 #[tokio::test]
 async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
     let h = harness(true);
-    let receiver = Receiver::start(vec![]).await.unwrap();
-    let addr = receiver.addr;
-    let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![]).await;
+    let (endpoint, secret) = h.endpoint(&receiver.url(), |_| {}).await;
     let job = h.job(&endpoint, EventType::CallGraded);
     assert_eq!(h.deliver(job.clone()).await, Delivery::Delivered);
 
@@ -222,11 +226,8 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
 #[tokio::test]
 async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let h = harness(true);
-    let receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(502)])
-        .await
-        .unwrap();
-    let addr = receiver.addr;
-    let (endpoint, secret) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![Reply::Status(500), Reply::Status(502)]).await;
+    let (endpoint, secret) = h.endpoint(&receiver.url(), |_| {}).await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     let Delivery::Retrying(delay) = first else {
         panic!("{first:?}")
@@ -320,9 +321,8 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
 #[tokio::test]
 async fn the_schedule_ends_after_24_hours() {
     let h = harness(true);
-    let receiver = Receiver::start(vec![Reply::Status(500); 20]).await.unwrap();
-    let addr = receiver.addr;
-    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![Reply::Status(500); 20]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let started = h.clock.now();
     let mut outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     while let Delivery::Retrying(_) | Delivery::Deferred(_) = outcome {
@@ -342,15 +342,13 @@ async fn the_schedule_ends_after_24_hours() {
 #[tokio::test]
 async fn retry_after_is_honoured_and_410_ends_retries() {
     let h = harness(true);
-    let _receiver = Receiver::start(vec![
+    let receiver = receive(vec![
         Reply::StatusWithHeader(429, "retry-after", "120"),
         Reply::StatusWithHeader(503, "retry-after", "600"),
         Reply::Status(410),
     ])
-    .await
-    .unwrap();
-    let addr = _receiver.addr;
-    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    .await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert_eq!(first, Delivery::Retrying(Duration::from_secs(120)));
     assert_eq!(
@@ -364,18 +362,16 @@ async fn retry_after_is_honoured_and_410_ends_retries() {
 #[tokio::test]
 async fn redirects_slow_answers_and_dropped_connections_are_failures() {
     let h = harness(true);
-    let target = Receiver::start(vec![]).await.unwrap();
+    let target = receive(vec![]).await;
     let target_addr = target.addr;
     let location: &'static str = Box::leak(url(target_addr).into_boxed_str());
-    let _receiver = Receiver::start(vec![
+    let receiver = receive(vec![
         Reply::StatusWithHeader(302, "location", location),
         Reply::Slow(Duration::from_secs(4)),
         Reply::Drop,
     ])
-    .await
-    .unwrap();
-    let addr = _receiver.addr;
-    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    .await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
 
     let redirected = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     assert!(matches!(redirected, Delivery::Retrying(_)));
@@ -407,11 +403,8 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 #[tokio::test]
 async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
     let h = harness(true);
-    let _receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(500)])
-        .await
-        .unwrap();
-    let addr = _receiver.addr;
-    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
     h.deliver(job.clone()).await;
@@ -429,18 +422,15 @@ async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
 #[tokio::test]
 async fn deleting_or_disabling_stops_retries() {
     let h = harness(true);
-    let receiver = Receiver::start(vec![Reply::Status(500), Reply::Status(500)])
-        .await
-        .unwrap();
-    let addr = receiver.addr;
-    let (deleted, _) = h.endpoint(&url(addr), |_| {}).await;
-    let (paused, _) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![Reply::Status(500), Reply::Status(500)]).await;
+    let (deleted, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (paused, _) = h.endpoint(&receiver.url(), |_| {}).await;
     h.deliver(h.job(&deleted, EventType::WebTool)).await;
     h.deliver(h.job(&paused, EventType::WebTool)).await;
     let retries = h.queue.take();
     assert_eq!(retries.len(), 2);
 
-    let (resubscribed, _) = h.endpoint(&url(addr), |_| {}).await;
+    let (resubscribed, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let job = h.job(&resubscribed, EventType::WebTool);
     let only_graded = EndpointChanges {
         events: Some(EventSubscription::from(vec![EventType::CallGraded])),
@@ -487,7 +477,7 @@ async fn deleting_or_disabling_stops_retries() {
 #[tokio::test]
 async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
     let h = harness(true);
-    let receiver = Receiver::start(vec![Reply::Status(500)]).await.unwrap();
+    let receiver = receive(vec![Reply::Status(500)]).await;
     let addr = receiver.addr;
     let (endpoint, _) = h
         .endpoint(&url(addr), |e| e.status = EndpointStatus::Failing)
@@ -515,7 +505,7 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
 #[tokio::test]
 async fn private_targets_are_refused_unless_allowed() {
     let h = harness(false);
-    let receiver = Receiver::start(vec![]).await.unwrap();
+    let receiver = receive(vec![]).await;
     let addr = receiver.addr;
     for target in [url(addr), format!("http://localhost:{}/hook", addr.port())] {
         let (endpoint, _) = h.endpoint(&target, |_| {}).await;
@@ -572,9 +562,8 @@ async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
 #[tokio::test]
 async fn long_delays_are_chained_through_the_queue() {
     let h = harness(true);
-    let _receiver = Receiver::start(vec![]).await.unwrap();
-    let addr = _receiver.addr;
-    let (endpoint, _) = h.endpoint(&url(addr), |_| {}).await;
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let mut job = h.job(&endpoint, EventType::WebTool);
     job.not_before = h.clock.now().checked_add(Duration::from_secs(2 * 3600));
     let deferred = h.deliver(job).await;
@@ -601,7 +590,7 @@ async fn long_delays_are_chained_through_the_queue() {
 async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_secret() {
     use webhook_store::LegacyWebhookStore;
     let h = harness(true);
-    let receiver = Receiver::start(vec![Reply::Status(500)]).await.unwrap();
+    let receiver = receive(vec![Reply::Status(500)]).await;
     let addr = receiver.addr;
     let org_secret = SigningSecret::generate().unwrap();
     let legacy = h
