@@ -16,8 +16,8 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::sqs::{DeadLetters, SqsQueue};
 use webhook_domain::{
-    Clock, DeliveryFilter, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
-    EventSubscription, Label, LogQuery, OrgId, SigningSecret, SystemClock,
+    Clock, DeliveryFilter, DeliveryStatus, Endpoint, EndpointId, EndpointUrl, LogQuery, OrgId,
+    SigningSecret, SystemClock, fixtures,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, DynamoStore, EndpointStore, LegacyWebhookStore,
@@ -137,19 +137,12 @@ async fn worker(
 }
 
 async fn sample_endpoint(store: &DynamoStore, url: &str) -> Endpoint {
-    let secret = SigningSecret::generate().unwrap();
+    // The endpoint the sample SQS events name.
+    let (endpoint, secret) = fixtures::endpoint_with_secret(OrgId::new(42), SystemClock.now());
     let endpoint = Endpoint {
         id: EndpointId::parse("3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f").unwrap(),
-        org_id: OrgId::new(42),
-        label: Label::parse("sample").unwrap(),
         url: EndpointUrl::parse(url).unwrap(),
-        events: EventSubscription::all(),
-        status: EndpointStatus::Active,
-        agent_id: None,
-        secret_hint: secret.hint(),
-        created_at: SystemClock.now(),
-        updated_at: SystemClock.now(),
-        streak_reset_at: None,
+        ..endpoint
     };
     store.create(&endpoint, &secret, 50).await.unwrap();
     endpoint
@@ -268,18 +261,7 @@ async fn fanning_out_to_50_endpoints_and_the_legacy_url_is_one_query_and_six_bat
     let (store, dynamodb_counter) = moto_store().await;
     let org = OrgId::new(77);
     let endpoints: Vec<_> = (0..50)
-        .map(|i| {
-            let secret = SigningSecret::generate().unwrap();
-            let endpoint = webhook_domain::NewEndpoint {
-                label: Label::parse(&format!("e{i}")).unwrap(),
-                url: EndpointUrl::parse("https://hooks.example.com/tp").unwrap(),
-                events: EventSubscription::all(),
-                status: webhook_domain::RequestedStatus::Active,
-                agent_id: None,
-            }
-            .into_endpoint(org, &secret, SystemClock.now());
-            (endpoint, secret)
-        })
+        .map(|_| fixtures::endpoint_with_secret(org, SystemClock.now()))
         .collect();
     store.import(&endpoints).await.unwrap();
     store

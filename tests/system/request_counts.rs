@@ -4,7 +4,7 @@ use serde_json::json;
 use system_tests::{ORG_A_ADMIN, moto_store, start_with};
 use webhook_api::Settings;
 use webhook_domain::{
-    Clock, DeliveryRecord, DeliveryStatus, EndpointId, EventType, OrgId, SystemClock,
+    Clock, DeliveryRecord, DeliveryStatus, EndpointId, EventType, OrgId, SystemClock, fixtures,
 };
 use webhook_store::DeliveryLogStore;
 
@@ -58,26 +58,13 @@ async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
     let endpoint = EndpointId::random();
     for i in 0..120_u32 {
         let record = DeliveryRecord {
-            org_id: OrgId::new(100),
-            event_id: uuid::Uuid::new_v4(),
-            endpoint_id: Some(endpoint),
-            endpoint_label: "Busy".into(),
-            url: "https://hooks.example.com/busy".into(),
             event_type: EventType::WebTool,
-            agent_id: None,
-            call_id: None,
-            occurred_at: now,
             status: if i % 10 == 0 {
                 DeliveryStatus::Failed
             } else {
                 DeliveryStatus::Delivered
             },
-            attempt_count: 1,
-            http_status: Some(200),
-            failure_category: None,
-            last_attempt_at: now,
-            next_retry_at: None,
-            test: false,
+            ..fixtures::delivery_record(OrgId::new(100), Some(endpoint), now)
         };
         store
             .record_delivery(

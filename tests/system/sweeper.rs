@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use system_tests::moto_store;
 use webhook_domain::{
-    Attempt, AttemptOutcome, Clock, EndpointStatus, EndpointUrl, EventSubscription, FailingPolicy,
-    Label, ManualClock, NewEndpoint, OrgId, RequestedStatus, SigningSecret, Timestamp,
+    Attempt, AttemptOutcome, Clock, EndpointStatus, FailingPolicy, ManualClock, OrgId, Timestamp,
+    fixtures,
 };
 use webhook_store::{DeliveryStatsStore, EndpointStore};
 use webhook_sweeper::sweep;
@@ -21,18 +21,7 @@ async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
 
     // 5,000 endpoints in 100 organizations of 50.
     let endpoints: Vec<_> = (0..5_000u64)
-        .map(|i| {
-            let secret = SigningSecret::generate().unwrap();
-            let endpoint = NewEndpoint {
-                label: Label::parse(&format!("endpoint {i}")).unwrap(),
-                url: EndpointUrl::parse("https://example.com/hook").unwrap(),
-                events: EventSubscription::all(),
-                status: RequestedStatus::Active,
-                agent_id: None,
-            }
-            .into_endpoint(OrgId::new(1_000 + i / 50), &secret, clock.now());
-            (endpoint, secret)
-        })
+        .map(|i| fixtures::endpoint_with_secret(OrgId::new(1_000 + i / 50), clock.now()))
         .collect();
     store.import(&endpoints).await.unwrap();
 

@@ -7,8 +7,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
-    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EventType, OrgId, SigningSecret,
-    SystemClock, fixtures,
+    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, OrgId, SigningSecret, SystemClock,
+    fixtures,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore};
 
@@ -135,26 +135,13 @@ fn delivery_log_benches(c: &mut Criterion) {
         let at =
             webhook_domain::Timestamp::from_unix_millis(now.unix_millis() - i * 1_000).unwrap();
         let record = DeliveryRecord {
-            org_id: OrgId::new(42),
-            event_id: uuid::Uuid::new_v4(),
-            endpoint_id: Some(endpoint),
-            endpoint_label: "Billing alerts".into(),
-            url: "https://hooks.example.com/thunderphone".into(),
-            event_type: EventType::CallGraded,
-            agent_id: None,
             call_id: Some(i),
-            occurred_at: at,
             status: if i % 10 == 0 {
                 DeliveryStatus::Failed
             } else {
                 DeliveryStatus::Delivered
             },
-            attempt_count: 1,
-            http_status: Some(200),
-            failure_category: None,
-            last_attempt_at: at,
-            next_retry_at: None,
-            test: false,
+            ..fixtures::delivery_record(OrgId::new(42), Some(endpoint), at)
         };
         let keep = now
             .checked_add(std::time::Duration::from_secs(86_400))

@@ -19,10 +19,7 @@ use webhook_delivery::pipeline::{Delivery, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
-use webhook_domain::{
-    Clock, EndpointUrl, EventSubscription, EventType, Label, NewEndpoint, OrgId, RequestedStatus,
-    SigningSecret, SystemClock,
-};
+use webhook_domain::{Clock, EndpointUrl, EventType, Label, OrgId, SystemClock, fixtures};
 use webhook_store::{EndpointStore, MemoryStore};
 
 /// Counts what it is given and drops it.
@@ -78,15 +75,9 @@ fn benches(c: &mut Criterion) {
     let port = runtime.block_on(receiver());
     let mut endpoints = Vec::new();
     for i in 0..50 {
-        let secret = SigningSecret::generate().unwrap();
-        let endpoint = NewEndpoint {
-            label: Label::parse(&format!("bench {i}")).unwrap(),
-            url: EndpointUrl::parse(&format!("http://127.0.0.1:{port}/hook")).unwrap(),
-            events: EventSubscription::all(),
-            status: RequestedStatus::Active,
-            agent_id: None,
-        }
-        .into_endpoint(org, &secret, SystemClock.now());
+        let (mut endpoint, secret) = fixtures::endpoint_with_secret(org, SystemClock.now());
+        endpoint.label = Label::parse(&format!("bench {i}")).unwrap();
+        endpoint.url = EndpointUrl::parse(&format!("http://127.0.0.1:{port}/hook")).unwrap();
         runtime
             .block_on(store.create(&endpoint, &secret, 100))
             .unwrap();

@@ -469,22 +469,13 @@ fn failed_record(org: OrgId, n: i64) -> DeliveryRecord {
         .unix_millis()
         + n * 1_000;
     DeliveryRecord {
-        org_id: org,
-        event_id: uuid::Uuid::new_v4(),
-        endpoint_id: EndpointId::parse(SAMPLE_ID),
-        endpoint_label: "Billing alerts".into(),
-        url: "https://hooks.example.com/thunderphone".into(),
-        event_type: EventType::CallGraded,
-        agent_id: None,
         call_id: Some(n),
-        occurred_at: at(started),
         status: DeliveryStatus::Failed,
         attempt_count: 3,
         http_status: Some(500),
         failure_category: Some(FailureCategory::HttpError),
         last_attempt_at: at(started + 60_000),
-        next_retry_at: None,
-        test: false,
+        ..fixtures::delivery_record(org, EndpointId::parse(SAMPLE_ID), at(started))
     }
 }
 

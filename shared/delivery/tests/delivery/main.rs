@@ -19,7 +19,7 @@ use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, LogQuery,
-    ManualClock, NewEndpoint, OrgId, RequestedStatus, SigningSecret, SystemClock,
+    ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, fixtures,
 };
 use webhook_store::{DeliveryLogStore, DeliveryStatsStore, EndpointStore, MemoryStore};
 
@@ -84,15 +84,9 @@ impl Harness {
         url: &str,
         configure: impl FnOnce(&mut Endpoint),
     ) -> (Endpoint, SigningSecret) {
-        let secret = SigningSecret::generate().unwrap();
-        let mut endpoint = NewEndpoint {
-            label: Label::parse("receiver").unwrap(),
-            url: EndpointUrl::parse(url).unwrap(),
-            events: EventSubscription::all(),
-            status: RequestedStatus::Active,
-            agent_id: None,
-        }
-        .into_endpoint(ORG, &secret, self.clock.now());
+        let (mut endpoint, secret) = fixtures::endpoint_with_secret(ORG, self.clock.now());
+        endpoint.label = Label::parse("receiver").unwrap();
+        endpoint.url = EndpointUrl::parse(url).unwrap();
         configure(&mut endpoint);
         self.store.create(&endpoint, &secret, 500).await.unwrap();
         (endpoint, secret)

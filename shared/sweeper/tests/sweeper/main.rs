@@ -7,9 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Context, LambdaEvent};
 use webhook_domain::{
-    Attempt, AttemptOutcome, Clock, Endpoint, EndpointChanges, EndpointStatus, EndpointUrl,
-    EventSubscription, FailingPolicy, Label, ManualClock, NewEndpoint, OrgId, RequestedStatus,
-    SigningSecret, Timestamp,
+    Attempt, AttemptOutcome, Clock, Endpoint, EndpointChanges, EndpointStatus, FailingPolicy,
+    ManualClock, OrgId, RequestedStatus, Timestamp, fixtures,
 };
 use webhook_store::{DeliveryStatsStore, EndpointStore, MemoryStore};
 use webhook_sweeper::{ScheduledSweep, SweepReport, sweep};
@@ -24,15 +23,8 @@ fn start() -> (Arc<ManualClock>, MemoryStore) {
 }
 
 async fn endpoint(store: &MemoryStore, clock: &ManualClock, status: RequestedStatus) -> Endpoint {
-    let secret = SigningSecret::generate().unwrap();
-    let endpoint = NewEndpoint {
-        label: Label::parse("receiver").unwrap(),
-        url: EndpointUrl::parse("https://example.com/hook").unwrap(),
-        events: EventSubscription::all(),
-        status,
-        agent_id: None,
-    }
-    .into_endpoint(ORG, &secret, clock.now());
+    let (mut endpoint, secret) = fixtures::endpoint_with_secret(ORG, clock.now());
+    endpoint.status = status.into();
     store.create(&endpoint, &secret, 1000).await.unwrap();
     endpoint
 }
