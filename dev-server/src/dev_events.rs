@@ -2,14 +2,40 @@
 //! so a newcomer can watch a real delivery. Only dev-server has it; the API crate's
 //! `publish_event` handler reads the caller and the body, this hands the event to the pipeline.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use webhook_api::{ApiError, PublishedEvent};
 use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::local::LocalQueue;
 use webhook_delivery::pipeline::Pipeline;
 use webhook_domain::{OrgId, Timestamp};
 
+/// When each event id was first published. The platform re-publishes an event as it was, so
+/// publishing an id again re-publishes that event, time included: the pipeline then knows it
+/// for the same event and sends nothing twice.
+#[derive(Default)]
+pub(crate) struct Published(Mutex<HashMap<uuid::Uuid, Timestamp>>);
+
+impl Published {
+    /// Events a local session publishes are few; past this many, the oldest memory goes.
+    const MAX: usize = 100_000;
+
+    fn occurred_at(&self, id: uuid::Uuid, now: Timestamp) -> Timestamp {
+        let mut published = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if published.len() >= Self::MAX && !published.contains_key(&id) {
+            published.clear();
+        }
+        *published.entry(id).or_insert(now)
+    }
+}
+
 pub(crate) async fn publish<S>(
     pipeline: &Pipeline<S, LocalQueue>,
+    published: &Published,
     org: OrgId,
     event: PublishedEvent,
     now: Timestamp,
@@ -23,7 +49,7 @@ where
         agent_id: event.agent_id,
         event_type: event.event_type,
         data: event.data,
-        occurred_at: now,
+        occurred_at: published.occurred_at(event.id, now),
     };
     pipeline.fan_out(&event).await.map_err(ApiError::internal)
 }

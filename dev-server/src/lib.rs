@@ -162,6 +162,7 @@ pub struct Server<S> {
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
     tests: Option<TestDeliveries<S>>,
+    published: dev_events::Published,
 }
 
 impl<S> Server<S> {
@@ -171,6 +172,7 @@ impl<S> Server<S> {
             keys,
             delivery: None,
             tests: None,
+            published: dev_events::Published::default(),
         }
     }
 }
@@ -289,7 +291,7 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::PublishEvent => match &server.delivery {
             Some(pipeline) => {
                 handlers::publish_event(app, request, |org, event, now| {
-                    dev_events::publish(pipeline, org, event, now)
+                    dev_events::publish(pipeline, &server.published, org, event, now)
                 })
                 .await
             }

@@ -208,12 +208,29 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         dynamodb.take_by_operation(),
         [
             ("TransactGetItems".to_owned(), 1),
-            ("UpdateItem".to_owned(), 1),
+            ("UpdateItem".to_owned(), 2),
             ("PutItem".to_owned(), 1),
         ]
         .into(),
-        "read endpoint and secret, record the stats, write the log record"
+        "read endpoint and secret, claim the attempt, record the stats, write the log record"
     );
+
+    // SQS hands the same message over again: one refused claim, nothing sent or counted.
+    let again = worker
+        .deliver(LambdaEvent::new(sample("deliver-sqs"), Context::default()))
+        .await
+        .unwrap();
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(
+        dynamodb.take_by_operation(),
+        [
+            ("TransactGetItems".to_owned(), 1),
+            ("UpdateItem".to_owned(), 1),
+        ]
+        .into(),
+        "a duplicate costs the read and one conditional write"
+    );
+    assert_eq!(got.count(), 1, "one POST");
     let request = got.last().unwrap();
     assert_eq!(
         (request.method.as_str(), request.target.as_str()),
@@ -253,6 +270,41 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         receive_all(&client, &jobs_url).await.is_empty(),
         "nothing to retry"
     );
+}
+
+#[tokio::test]
+async fn a_batch_holding_one_job_eight_times_sends_it_once() {
+    // A Lambda re-run after a timeout, SQS redeliveries and a retried fan-out all put copies
+    // of one job in flight at once; on DynamoDB (moto) only one claim on the attempt holds.
+    let counter = RequestCounter::default();
+    let (store, _) = moto_store().await;
+    let (_, got) = system_tests::receiver(vec![system_tests::Answer::Status(204)]).await;
+    let endpoint = sample_endpoint(&store, &got.url()).await;
+    let (worker, _, _, _) = worker(store, &counter).await;
+    let mut batch = sample("deliver-sqs");
+    let copy = batch.records[0].clone();
+    batch.records = (0..8)
+        .map(|n| {
+            let mut record = copy.clone();
+            record.message_id = Some(format!("copy-{n}"));
+            record
+        })
+        .collect();
+
+    let response = worker
+        .deliver(LambdaEvent::new(batch, Context::default()))
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(got.count(), 1, "one POST for eight copies");
+    let stats = worker
+        .pipeline
+        .store
+        .delivery_stats(endpoint.org_id, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stats.success_count, 1, "counted once");
 }
 
 #[tokio::test]

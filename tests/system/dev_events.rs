@@ -100,3 +100,45 @@ async fn publishing_needs_an_admin_key_and_a_valid_event() {
         assert!(!reply.detail().is_empty());
     }
 }
+
+/// The platform publishing one event twice (same `id`): each destination gets it once.
+pub async fn the_same_event_published_twice_is_delivered_once(backend: system_tests::Backend) {
+    let api = system_tests::start_delivering_on(backend, "200ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![]).await;
+    let created = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "once", "url": format!("http://127.0.0.1:{port}/hook")}),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let event = json!({"id": uuid::Uuid::new_v4(), "type": "call.graded", "data": {"call_id": 7}});
+    let publish = || {
+        api.send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(event.to_string()),
+        )
+    };
+    let first = publish().await;
+    assert_eq!(first.status, 202, "{:?}", first.body);
+    wait_for(&got, 1).await;
+    let again = publish().await;
+    assert_eq!((again.status, &again.body["event_id"]), (202, &event["id"]));
+    assert!(
+        !got.wait_for(2, Duration::from_millis(800)).await,
+        "the second publish sends nothing"
+    );
+    let log = api
+        .send(
+            "GET",
+            "/v1/developer/webhook-deliveries",
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    let results = log.body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["attempt_count"], 1);
+}

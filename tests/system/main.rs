@@ -12,6 +12,7 @@ mod sweeper;
 
 use base64::Engine;
 use deliveries::*;
+use dev_events::the_same_event_published_twice_is_delivered_once;
 use serde_json::{Value, json};
 use system_tests::{
     Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_A_OWNER, ORG_B_ADMIN, start,
@@ -55,6 +56,7 @@ on_both_stores! {
     an_empty_patch_changes_nothing,
     the_per_org_limit_is_a_400,
     secrets_follow_the_standard_webhooks_format,
+    the_same_event_published_twice_is_delivered_once,
 }
 
 async fn api(backend: Backend) -> Api {

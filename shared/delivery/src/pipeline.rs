@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EndpointUrl, EventType, LogRetention, SigningSecret, Timestamp,
+    Attempt, AttemptClaim, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId,
+    EndpointStatus, EndpointUrl, EventType, LogRetention, SigningSecret, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -34,6 +34,11 @@ pub fn timeout_for(event_type: EventType) -> Duration {
     }
 }
 
+/// How long a claim outlives its attempt's timeout: the worker's own overhead. The delivery
+/// function's timeout (45 s) is shorter than the longest claim, and the delivery queue's
+/// visibility timeout far longer, so a redelivered job finds the claim of a dead run lapsed.
+const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
 /// What became of one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -46,6 +51,8 @@ pub enum Delivery {
     Abandoned(Abandoned),
     /// Not due yet; passed along the queue.
     Deferred(Duration),
+    /// A duplicate: this attempt was made, or is being made, by another run of the same job.
+    Duplicate,
 }
 
 /// Why a job's destination no longer takes it.
@@ -94,13 +101,13 @@ impl Target {
         }
     }
 
-    /// The log record of an attempt to this target, as delivered once; callers adjust status
-    /// and counts.
+    /// The log record of the job at this target before the attempt made `at`: the attempts
+    /// made so far, nothing yet of this one.
     pub(crate) fn record(
         &self,
         job: &DeliveryJob,
         occurred_at: Timestamp,
-        attempt: &Attempt,
+        at: Timestamp,
     ) -> DeliveryRecord {
         DeliveryRecord {
             org_id: job.org_id,
@@ -116,17 +123,14 @@ impl Target {
             agent_id: job.agent_id,
             call_id: job.call_id(),
             occurred_at,
-            status: if attempt.outcome.is_success() {
-                DeliveryStatus::Delivered
-            } else {
-                DeliveryStatus::Failed
-            },
-            attempt_count: 1,
-            http_status: attempt.outcome.status(),
-            failure_category: attempt.outcome.failure(),
-            last_attempt_at: attempt.at,
+            status: DeliveryStatus::Retrying,
+            attempt_count: job.attempts,
+            http_status: None,
+            failure_category: None,
+            last_attempt_at: at,
             next_retry_at: None,
             test: false,
+            claim: None,
         }
     }
 }
@@ -237,6 +241,11 @@ where
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
         let timeout = timeout_for(job.event_type);
+        let before = target.record(&job, occurred_at, now);
+        if !self.claim(&before, timeout, now).await? {
+            tracing::info!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
+            return Ok(Delivery::Duplicate);
+        }
         let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
         job.attempts += 1;
         let attempt = Attempt {
@@ -250,22 +259,41 @@ where
             Delivery::Retrying(delay) => self.clock.now().checked_add(delay),
             _ => None,
         };
+        // A 2xx is delivered even if the endpoint was deleted while it was on its way.
+        let after = before.after(&attempt);
         let record = DeliveryRecord {
-            // A 2xx is delivered even if the endpoint was deleted while it was on its way.
             status: match delivery {
                 Delivery::Retrying(_) => DeliveryStatus::Retrying,
-                _ if sent.outcome.is_success() => DeliveryStatus::Delivered,
-                _ => DeliveryStatus::Failed,
+                _ => after.status,
             },
-            attempt_count: job.attempts,
             next_retry_at,
-            ..target.record(&job, occurred_at, &attempt)
+            ..after
         };
         log_delivery(&self.store, &record, self.log_retention).await;
         if let Delivery::Retrying(delay) = delivery {
             self.requeue(job, delay, now).await?;
         }
         Ok(delivery)
+    }
+
+    /// Claims the attempt `before` is the record before: `false` if another run made it or is
+    /// making it. The claim outlives the attempt's timeout, so a running attempt is never
+    /// taken over; a crashed one is, once its claim lapses.
+    async fn claim(
+        &self,
+        before: &DeliveryRecord,
+        timeout: Duration,
+        now: Timestamp,
+    ) -> Result<bool, PipelineError> {
+        let claim = AttemptClaim {
+            attempt: before.attempt_count + 1,
+            until: now.checked_add(timeout + CLAIM_MARGIN).unwrap_or(now),
+        };
+        let expires_at = now.checked_add(self.log_retention.get()).unwrap_or(now);
+        Ok(self
+            .store
+            .claim_attempt(before, claim, now, expires_at)
+            .await?)
     }
 
     /// Records the attempt in the endpoint's stats and decides what comes after it.

@@ -82,7 +82,7 @@ impl<S: DeliveryLogStore> TestDeliveries<S> {
         };
         let record = webhook_domain::DeliveryRecord {
             test: true,
-            ..target.record(&job, now, &attempt)
+            ..target.record(&job, now, now).after(&attempt)
         };
         log_delivery(&self.store, &record, self.log_retention).await;
         Ok(TestDelivery {

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AgentId, EndpointId, EventType, FailureCategory, OrgId, Timestamp};
+use crate::{AgentId, Attempt, EndpointId, EventType, FailureCategory, OrgId, Timestamp};
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -79,6 +79,18 @@ pub struct DeliveryRecord {
     /// Sent by the test route, with a sample payload.
     #[serde(default)]
     pub test: bool,
+    /// The attempt a worker is making right now, if any. Internal: never shown.
+    pub claim: Option<AttemptClaim>,
+}
+
+/// A worker's hold on one attempt of a delivery, taken before it sends: SQS delivers jobs at
+/// least once, and only the holder of the claim may make the attempt. The hold ends at `until`,
+/// so a job whose worker died mid-attempt is made by its redelivery, not lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptClaim {
+    /// Which attempt, counting from 1.
+    pub attempt: u32,
+    pub until: Timestamp,
 }
 
 impl DeliveryRecord {
@@ -93,6 +105,40 @@ impl DeliveryRecord {
 
     pub fn log_key(&self) -> LogKey {
         self.reference().log_key()
+    }
+
+    /// Claiming an attempt: attempt `claim.attempt` may be made only if no run made it yet (the
+    /// record has seen fewer attempts) and no other worker's claim on it still holds. A
+    /// duplicate job, a re-run batch, a retried fan-out or a re-published event is refused.
+    pub fn may_claim(&self, claim: &AttemptClaim, now: Timestamp) -> bool {
+        self.attempt_count < claim.attempt
+            && self
+                .claim
+                .is_none_or(|held| held.attempt < claim.attempt || held.until <= now)
+    }
+
+    /// The record after one more attempt: counted, with its outcome: delivered on a 2xx, else
+    /// failed (a caller that will retry says so).
+    pub fn after(self, attempt: &Attempt) -> Self {
+        Self {
+            status: if attempt.outcome.is_success() {
+                DeliveryStatus::Delivered
+            } else {
+                DeliveryStatus::Failed
+            },
+            attempt_count: self.attempt_count.saturating_add(1),
+            http_status: attempt.outcome.status(),
+            failure_category: attempt.outcome.failure(),
+            last_attempt_at: attempt.at,
+            claim: None,
+            ..self
+        }
+    }
+
+    /// A record enters the log when its first attempt is made; before that it only holds a
+    /// claim.
+    pub fn is_shown(&self) -> bool {
+        self.attempt_count > 0
     }
 
     /// Whether this version of the record may replace `stored`: it has seen more attempts, or
@@ -284,6 +330,48 @@ mod tests {
             assert_eq!(ended.status, DeliveryStatus::Failed);
             assert_eq!(ended.next_retry_at, None);
         }
+    }
+
+    #[test]
+    fn an_attempt_is_claimed_once_unless_its_worker_died() {
+        let mut stored = crate::fixtures::delivery_record(OrgId::new(1), None, at(1_000));
+        stored.attempt_count = 1;
+        let second = AttemptClaim {
+            attempt: 2,
+            until: at(60_000),
+        };
+        assert!(stored.may_claim(&second, at(5_000)), "the next attempt");
+        let first_again = AttemptClaim {
+            attempt: 1,
+            until: at(60_000),
+        };
+        assert!(!stored.may_claim(&first_again, at(5_000)), "already made");
+
+        stored.claim = Some(second);
+        assert!(
+            !stored.may_claim(&second, at(5_000)),
+            "a duplicate while it runs"
+        );
+        assert!(!stored.may_claim(&second, at(59_999)));
+        assert!(stored.may_claim(&second, at(60_000)), "its worker died");
+        let third = AttemptClaim {
+            attempt: 3,
+            until: at(90_000),
+        };
+        assert!(stored.may_claim(&third, at(5_000)), "a later attempt");
+        stored.attempt_count = 2;
+        assert!(
+            !stored.may_claim(&second, at(70_000)),
+            "made, whatever the claim"
+        );
+    }
+
+    #[test]
+    fn a_record_is_shown_once_its_first_attempt_is_made() {
+        let mut record = crate::fixtures::delivery_record(OrgId::new(1), None, at(1_000));
+        assert!(record.is_shown());
+        record.attempt_count = 0;
+        assert!(!record.is_shown());
     }
 
     #[test]

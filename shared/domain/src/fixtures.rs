@@ -75,5 +75,6 @@ pub fn delivery_record(
         last_attempt_at: occurred_at,
         next_retry_at: None,
         test: false,
+        claim: None,
     }
 }

@@ -25,8 +25,8 @@ pub use delivery::{
     TestDelivery, may_revive, streak_counts, sweep_verdict,
 };
 pub use delivery_log::{
-    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, LogKey, LogQuery,
-    is_expired,
+    AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
+    LogKey, LogQuery, is_expired,
 };
 pub use duration::{DelayError, LogRetention, RetentionError, parse_delay};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};

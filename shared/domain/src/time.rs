@@ -39,12 +39,13 @@ impl Timestamp {
 
     /// Reads any ISO 8601 date-time a client may send: an offset or `Z` (without one, UTC),
     /// any number of fractional digits (kept to the millisecond), or a date alone (midnight
-    /// UTC). A space before the offset is read as `+`, the form a query string's unencoded
-    /// `+` arrives in.
+    /// UTC). A space before the offset (`hh:mm`, `hhmm` or `hh`) is read as `+`, the form a
+    /// query string's unencoded `+` arrives in. An instant an offset moves outside years
+    /// 1–9999 is clamped to the nearest end of that range.
     pub fn parse_iso8601(raw: &str) -> Result<Self, TimestampError> {
         let raw = raw.trim();
         let text = match raw.rsplit_once(' ') {
-            Some((date_time, offset)) if offset.len() == 5 || offset.len() == 4 => {
+            Some((date_time, offset)) if [2, 4, 5].contains(&offset.len()) => {
                 format!("{date_time}+{offset}")
             }
             _ => raw.to_owned(),
@@ -55,11 +56,15 @@ impl Timestamp {
             .or_else(|_| Date::parse(&text, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
             .map_err(|_| TimestampError)?;
         let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
-        i64::try_from(millis)
-            .ok()
-            .and_then(Self::from_unix_millis)
-            .ok_or(TimestampError)
+        let (first, last) = (Self::FIRST.unix_millis(), Self::LAST.unix_millis());
+        let clamped = i64::try_from(millis.clamp(i128::from(first), i128::from(last)))
+            .map_err(|_| TimestampError)?;
+        Self::from_unix_millis(clamped).ok_or(TimestampError)
     }
+
+    /// The first and last instants a timestamp holds: years 1 to 9999.
+    pub const FIRST: Self = Self(time::macros::datetime!(0001-01-01 00:00:00 UTC));
+    pub const LAST: Self = Self(time::macros::datetime!(9999-12-31 23:59:59.999 UTC));
 
     pub fn checked_add(self, duration: Duration) -> Option<Self> {
         let millis = i64::try_from(duration.as_millis()).ok()?;
@@ -232,6 +237,30 @@ mod tests {
             Ok(t)
         );
         assert_eq!(Timestamp::parse_iso8601("20260420T202410.113 0200"), Ok(t));
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20T20:24:10.113 02"),
+            Ok(t)
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("2026-04-20T20:24:10.113+02"),
+            Ok(t)
+        );
+    }
+
+    #[test]
+    fn offsets_past_the_representable_years_are_clamped() {
+        assert_eq!(
+            Timestamp::parse_iso8601("0001-01-01T00:00:00+01:00"),
+            Ok(Timestamp::FIRST)
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("9999-12-31T23:30:00-01:00"),
+            Ok(Timestamp::LAST)
+        );
+        assert_eq!(
+            Timestamp::parse_iso8601("9999-12-31T22:30:00-01:00").map(|t| t.to_string()),
+            Ok("9999-12-31T23:30:00.000Z".to_owned())
+        );
     }
 
     #[test]
@@ -243,9 +272,11 @@ mod tests {
         let last = Timestamp::from_unix_millis(253_402_300_799_999).unwrap();
         assert_eq!(last.to_string(), "9999-12-31T23:59:59.999Z");
         assert_eq!(Timestamp::from_unix_millis(253_402_300_800_000), None);
+        assert_eq!((first, last), (Timestamp::FIRST, Timestamp::LAST));
+        // What a client sends outside them is clamped, not refused.
         assert_eq!(
             Timestamp::parse_iso8601("0000-12-31T23:59:59Z"),
-            Err(TimestampError)
+            Ok(Timestamp::FIRST)
         );
     }
 

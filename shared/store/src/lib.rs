@@ -7,8 +7,9 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    Attempt, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint, EndpointChanges,
-    EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, SigningSecret, Timestamp,
+    Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, SigningSecret,
+    Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -179,8 +180,21 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send;
 }
 
-/// The delivery log: one record per event per destination.
+/// The delivery log: one record per event per destination. The record is also the ledger of
+/// attempts, so each attempt is made once whatever SQS redelivers.
 pub trait DeliveryLogStore: Send + Sync + 'static {
+    /// Claims attempt `claim.attempt` of the delivery `record` names, before it is made:
+    /// `true` if the caller may make it (`DeliveryRecord::may_claim`). With no record yet,
+    /// `record` (not yet shown: no attempt made) is written with the claim, to be kept until
+    /// `expires_at`; otherwise only the claim is. One conditional write.
+    fn claim_attempt(
+        &self,
+        record: &DeliveryRecord,
+        claim: AttemptClaim,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Writes the record as it stands after an attempt, to be kept until `expires_at`, unless
     /// the stored record has seen more attempts (this write is a late duplicate). One write.
     fn record_delivery(

@@ -2,9 +2,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint, EndpointChanges,
-    EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId, SigningSecret, SweepVerdict,
-    Timestamp, is_expired, may_revive, sweep_verdict,
+    Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId,
+    SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -314,6 +314,33 @@ impl LegacyWebhookStore for MemoryStore {
 }
 
 impl DeliveryLogStore for MemoryStore {
+    async fn claim_attempt(
+        &self,
+        record: &DeliveryRecord,
+        claim: AttemptClaim,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut orgs = self.orgs()?;
+        let org = orgs.entry(record.org_id).or_default();
+        org.drop_expired(now);
+        let key = record.log_key();
+        if let Some((stored, _)) = org.deliveries.get_mut(&key) {
+            let claimed = stored.may_claim(&claim, now);
+            if claimed {
+                stored.claim = Some(claim);
+            }
+            return Ok(claimed);
+        }
+        let claimed = DeliveryRecord {
+            claim: Some(claim),
+            ..record.clone()
+        };
+        org.expiries.insert((expires_at, key.clone()));
+        org.deliveries.insert(key, (claimed, expires_at));
+        Ok(true)
+    }
+
     async fn record_delivery(
         &self,
         record: &DeliveryRecord,
@@ -357,7 +384,9 @@ impl DeliveryLogStore for MemoryStore {
             .rev()
             .filter(|(key, _)| query.after.as_ref().is_none_or(|after| *key < after))
             .filter(|(_, (record, expires_at))| {
-                !is_expired(*expires_at, query.now) && query.filter.matches(record)
+                record.is_shown()
+                    && !is_expired(*expires_at, query.now)
+                    && query.filter.matches(record)
             })
             .map(|(_, (record, _))| record.clone());
         let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();

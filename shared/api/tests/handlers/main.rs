@@ -378,6 +378,15 @@ impl EndpointStore for BrokenStore {
 }
 
 impl DeliveryLogStore for BrokenStore {
+    async fn claim_attempt(
+        &self,
+        _: &DeliveryRecord,
+        _: webhook_domain::AttemptClaim,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Err((self.0)())
+    }
     async fn record_delivery(&self, _: &DeliveryRecord, _: Timestamp) -> Result<(), StoreError> {
         Err((self.0)())
     }

@@ -395,22 +395,105 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 }
 
 #[tokio::test]
-async fn a_duplicate_of_a_job_lands_on_the_same_log_record() {
+async fn a_duplicate_job_sends_nothing_and_counts_nothing() {
     let h = harness(true);
     let receiver = receive(vec![Reply::Status(500), Reply::Status(500)]).await;
     let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
-    h.deliver(job.clone()).await;
+    assert!(matches!(
+        h.deliver(job.clone()).await,
+        Delivery::Retrying(_)
+    ));
     h.clock.advance(Duration::from_secs(3));
-    h.deliver(job).await;
-    let log = h.log().await;
-    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(h.deliver(job.clone()).await, Delivery::Duplicate);
+    assert_eq!(receiver.count(), 1, "one POST for the first attempt");
+    assert_eq!(h.stats(&endpoint).await.failure_count, 1, "counted once");
+    assert_eq!(h.queue.take().len(), 1, "one retry chain, not two");
+    let record = h.only_record().await;
+    assert_eq!((record.attempt_count, record.claim), (1, None));
+
+    // Long after: a duplicate of a made attempt is still refused.
+    h.clock.advance(Duration::from_secs(3600));
+    assert_eq!(h.deliver(job).await, Delivery::Duplicate);
+    assert_eq!(receiver.count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_copies_of_a_job_send_once() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let job = h.job(&endpoint, EventType::CallGraded);
+    let outcomes = futures::future::join_all((0..8).map(|_| h.deliver(job.clone()))).await;
+    let delivered = outcomes
+        .iter()
+        .filter(|d| **d == Delivery::Delivered)
+        .count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|d| **d == Delivery::Duplicate)
+        .count();
+    assert_eq!((delivered, duplicates), (1, 7), "{outcomes:?}");
+    assert_eq!(receiver.count(), 1);
+    assert_eq!(h.stats(&endpoint).await.success_count, 1);
+}
+
+#[tokio::test]
+async fn a_fan_out_run_twice_or_an_event_published_twice_delivers_once() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (other, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let event = h.event(EventType::CallGraded, None);
+    // A fan-out retried after a partly failed batch, or the platform publishing again.
+    assert_eq!(h.pipeline.fan_out(&event).await.unwrap(), 2);
+    assert_eq!(h.pipeline.fan_out(&event).await.unwrap(), 2);
+    let jobs = h.queue.take();
+    assert_eq!(jobs.len(), 4);
+    let mut outcomes = Vec::new();
+    for queued in jobs {
+        outcomes.push(h.deliver(queued.job).await);
+    }
     assert_eq!(
-        log[0].last_attempt_at,
-        h.clock.now(),
-        "the later attempt wins"
+        receiver.count(),
+        2,
+        "one POST per destination: {outcomes:?}"
     );
+    for endpoint in [&endpoint, &other] {
+        assert_eq!(h.stats(endpoint).await.success_count, 1);
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_whose_worker_died_is_made_once_its_claim_lapses() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let job = h.job(&endpoint, EventType::CallGraded);
+    // A run claimed the first attempt and died before sending (its Lambda timed out).
+    let crashed = receive(vec![Reply::Hang]).await;
+    let (slow, _) = h.endpoint(&crashed.url(), |_| {}).await;
+    let slow_job = h.job(&slow, EventType::CallGraded);
+    let attempt = tokio::time::timeout(Duration::from_millis(200), h.deliver(slow_job.clone()));
+    assert!(attempt.await.is_err(), "the run is cut off mid-attempt");
+    assert_eq!(crashed.count(), 1);
+    assert_eq!(
+        h.deliver(slow_job.clone()).await,
+        Delivery::Duplicate,
+        "its claim still holds"
+    );
+    h.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        h.deliver(slow_job).await,
+        Delivery::Delivered,
+        "once the claim lapses, the redelivery makes the attempt"
+    );
+    assert_eq!(crashed.count(), 2);
+    assert_eq!(h.stats(&slow).await.success_count, 1);
+
+    assert_eq!(h.deliver(job).await, Delivery::Delivered);
+    assert_eq!(receiver.count(), 1);
 }
 
 #[tokio::test]

@@ -3,13 +3,15 @@
 use std::ops::ControlFlow;
 
 use futures::future::try_join_all;
+use std::collections::HashMap;
+
 use webhook_domain::{
-    DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, EndpointId, LogKey,
-    LogQuery, OrgId, Timestamp,
+    AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
+    EndpointId, LogKey, LogQuery, OrgId, Timestamp,
 };
 
-use super::errors::unless_condition_failed;
-use super::items::{epoch_seconds, from_item, number, string, to_item};
+use super::errors::{Refusal, refusal, unless_condition_failed};
+use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
     ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
     PROBLEM_LOG_KEY, endpoint_log_partition, log_partition, log_shard,
@@ -72,6 +74,58 @@ impl LogSource {
 }
 
 impl DeliveryLogStore for DynamoStore {
+    async fn claim_attempt(
+        &self,
+        record: &DeliveryRecord,
+        claim: AttemptClaim,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // One UpdateItem: every attribute of `record` only if there is no record yet (not yet
+        // shown, and in no index: it carries no index key), the claim in any case.
+        let mut item = to_item(record)?;
+        item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
+        item.remove("claim");
+        let mut names = HashMap::from([
+            ("#claim".to_owned(), "claim".to_owned()),
+            ("#attempt".to_owned(), "attempt".to_owned()),
+            ("#until".to_owned(), "until".to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":claim".to_owned(), to_value(&claim)?),
+            (":n".to_owned(), number(claim.attempt)),
+            (":now".to_owned(), string(now)),
+        ]);
+        let mut sets = vec!["#claim = :claim".to_owned()];
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            sets.push(format!("#a{i} = if_not_exists(#a{i}, :a{i})"));
+            names.insert(format!("#a{i}"), name);
+            values.insert(format!(":a{i}"), value);
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::delivery(&record.reference()).into_map()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            // `DeliveryRecord::may_claim`, as a condition.
+            .condition_expression(
+                "attribute_not_exists(pk) OR (attempt_count < :n AND (attribute_not_exists(#claim) \
+                 OR #claim.#attempt < :n OR #claim.#until <= :now))",
+            )
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(false),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+
     async fn record_delivery(
         &self,
         record: &DeliveryRecord,
@@ -175,7 +229,8 @@ impl DynamoStore {
             .consistent_read(source.index().is_none())
             .expression_attribute_names("#part", source.key_attribute())
             .expression_attribute_values(":pk", string(partition))
-            .expression_attribute_values(":now", epoch_seconds(log_query.now));
+            .expression_attribute_values(":now", epoch_seconds(log_query.now))
+            .expression_attribute_values(":zero", number(0));
         // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
         // record itself is dropped below.
         if let Some(since) = filter.since {
@@ -191,7 +246,8 @@ impl DynamoStore {
             (true, false) => "#part = :pk AND sk >= :since",
             (false, false) => "#part = :pk",
         };
-        let mut conditions = vec![format!("{EXPIRES_AT} > :now")];
+        // Records not yet shown (a claim before the first attempt) are in the table only.
+        let mut conditions = vec![format!("{EXPIRES_AT} > :now AND attempt_count > :zero")];
         if let Some(id) = filter.endpoint_id {
             conditions.push("endpoint_id = :endpoint_id".into());
             query = query.expression_attribute_values(":endpoint_id", string(id));

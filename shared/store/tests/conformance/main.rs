@@ -72,6 +72,7 @@ conformance! {
     revive_follows_the_domain,
     marking_failing_follows_the_domain,
     ending_a_record_follows_the_domain,
+    claiming_an_attempt_follows_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

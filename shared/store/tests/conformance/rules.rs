@@ -184,3 +184,78 @@ pub async fn ending_a_record_follows_the_domain(store: impl DeliveryLogStore) {
         );
     }
 }
+
+/// `DeliveryRecord::may_claim`: who may make an attempt, and the record a first claim leaves.
+pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore) {
+    use webhook_domain::AttemptClaim;
+    let claim = |attempt, until| AttemptClaim {
+        attempt,
+        until: at(until),
+    };
+    // (attempts made, claim held, claim asked for, now)
+    let cases = [
+        (1, None, claim(2, 90_000), 5_000),
+        (1, None, claim(1, 90_000), 5_000),
+        (1, Some(claim(2, 60_000)), claim(2, 90_000), 5_000),
+        (1, Some(claim(2, 60_000)), claim(2, 90_000), 60_000),
+        (2, None, claim(2, 90_000), 70_000),
+        (2, None, claim(3, 90_000), 5_000),
+        (2, Some(claim(3, 60_000)), claim(3, 90_000), 5_000),
+        (2, Some(claim(3, 60_000)), claim(4, 90_000), 5_000),
+    ];
+    for (i, (made, held, asked, now)) in cases.into_iter().enumerate() {
+        let mut stored = record(ORG, Some(EndpointId::random()), 1_000 + i as i64);
+        stored.attempt_count = made;
+        store
+            .record_delivery(&stored, at(i64::from(u32::MAX)))
+            .await
+            .unwrap();
+        if let Some(held) = held {
+            let taken = store
+                .claim_attempt(&stored, held, at(0), at(i64::from(u32::MAX)))
+                .await
+                .unwrap();
+            assert!(taken, "case {i}: the setup claim");
+            stored.claim = Some(held);
+        }
+        let expected = stored.may_claim(&asked, at(now));
+        let claimed = store
+            .claim_attempt(&stored, asked, at(now), at(i64::from(u32::MAX)))
+            .await
+            .unwrap();
+        assert_eq!(claimed, expected, "case {i}");
+    }
+
+    // The first claim of a delivery with no record writes it, out of sight until an attempt
+    // is made; a second claim of the same attempt is refused.
+    let mut before = record(ORG, Some(EndpointId::random()), 100);
+    before.attempt_count = 0;
+    before.status = DeliveryStatus::Retrying;
+    let first = claim(1, 30_000);
+    assert!(
+        store
+            .claim_attempt(&before, first, at(100), at(i64::from(u32::MAX)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_attempt(&before, first, at(200), at(i64::from(u32::MAX)))
+            .await
+            .unwrap()
+    );
+    let filter = webhook_domain::DeliveryFilter {
+        endpoint_id: before.endpoint_id,
+        ..Default::default()
+    };
+    let everything = LogQuery::newest(webhook_domain::DeliveryFilter::default(), 200, at(2_000));
+    let shown = store.deliveries(ORG, &everything).await.unwrap().records;
+    assert!(
+        shown.iter().all(|r| r.event_id != before.event_id),
+        "not shown before an attempt"
+    );
+    let by_endpoint = store
+        .deliveries(ORG, &LogQuery::newest(filter, 10, at(2_000)))
+        .await;
+    assert!(by_endpoint.unwrap().records.is_empty());
+}
