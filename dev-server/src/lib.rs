@@ -24,7 +24,7 @@ use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::test_delivery::TestDeliveries;
-use webhook_domain::{Clock, FailingPolicy, LogRetention, parse_delay};
+use webhook_domain::{Clock, DelayError, FailingPolicy, LogRetention, parse_delay_within};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
@@ -54,7 +54,7 @@ pub struct Options {
     #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
     pub max_endpoints_per_org: u32,
     /// How often the failing sweep runs.
-    #[arg(long, value_parser = parse_delay, default_value = "60s")]
+    #[arg(long, value_parser = sweep_interval, default_value = "60s")]
     pub sweep_every: Duration,
     /// Delays between delivery attempts, e.g. `1s,2s,4s` for a demo (default: 5s, 1m, 5m, 30m,
     /// 2h, 5h, 10h, and a last attempt 24 h after the first).
@@ -65,8 +65,8 @@ pub struct Options {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
-    #[arg(long, env = "FAILING_AFTER", value_parser = parse_delay, default_value = "24h")]
-    pub failing_after: Duration,
+    #[arg(long, env = "FAILING_AFTER", value_parser = FailingPolicy::parse, default_value = "24h")]
+    pub failing_after: FailingPolicy,
     /// Print the routes it serves (and the function binary behind each) as JSON, and exit.
     #[arg(long)]
     pub print_routes: bool,
@@ -114,9 +114,7 @@ where
         log_retention: options.delivery_log_retention,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
-    let policy = FailingPolicy {
-        after: options.failing_after,
-    };
+    let policy = options.failing_after;
     tokio::spawn(sweep_periodically(
         store,
         app.clock.clone(),
@@ -135,6 +133,14 @@ fn route_table() -> serde_json::Value {
         .iter()
         .map(|route| serde_json::json!({"route": route.key(), "function": route.function}))
         .collect()
+}
+
+/// `--sweep-every`: from 100 ms to a day (a zero interval would spin).
+fn sweep_interval(raw: &str) -> Result<Duration, DelayError> {
+    parse_delay_within(
+        raw,
+        Duration::from_millis(100)..=Duration::from_secs(24 * 3600),
+    )
 }
 
 /// The scheduled sweeper's stand-in: the same sweep, on a timer.

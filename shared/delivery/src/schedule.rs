@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use rand::TryRngCore;
 use rand::rngs::OsRng;
-use webhook_domain::parse_delay;
+use webhook_domain::parse_delay_within;
 
 /// Delays between consecutive attempts, after the first. The default ends with the last attempt
 /// 24 h after the first: 5 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, then the rest of 24 h.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule(Vec<Duration>);
+
+const MAX_RETRIES: usize = 50;
+const MAX_SPAN: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Each delay is moved by up to this fraction either way, so retries of many deliveries
 /// failing together do not arrive together.
@@ -62,8 +65,10 @@ impl RetrySchedule {
     }
 
     /// The delay before the next attempt after `attempts_made` attempts, with jitter, or why
-    /// there is none. `retry_after` (from a 429 or 503) is honoured: the retry is not sooner,
-    /// but never later than the schedule's last attempt (`elapsed` is the time since the first).
+    /// there is none. No attempt is ever later than the schedule's last (`elapsed` is the time
+    /// since the first), and one due at the window's end is the last: once the window is spent,
+    /// nothing follows. `retry_after` (from a 429 or 503) is honoured within the window: the
+    /// retry is not sooner; one asking past the window gets the last attempt, at its end.
     pub fn next_delay(
         &self,
         attempts_made: u32,
@@ -78,6 +83,9 @@ impl RetrySchedule {
             usize::try_from(attempts_made.saturating_sub(1)).map_err(|_| Stop::Exhausted)?;
         let scheduled = *self.0.get(index).ok_or(Stop::Exhausted)?;
         let latest = self.span().saturating_sub(elapsed);
+        if latest.is_zero() {
+            return Err(Stop::Exhausted);
+        }
         // The last attempt keeps its place at the end of the schedule (24 h after the first by
         // default); the ones before it are jittered.
         let mut delay = if index + 1 == self.0.len() {
@@ -90,7 +98,7 @@ impl RetrySchedule {
         {
             delay = delay.max(asked);
         }
-        Ok(delay.min(latest).max(Duration::from_secs(1)))
+        Ok(delay.min(latest))
     }
 }
 
@@ -107,12 +115,24 @@ fn jittered(delay: Duration) -> Duration {
 impl FromStr for RetrySchedule {
     type Err = String;
 
-    /// A comma-separated list of delays, e.g. `1s,2s,4s`.
+    /// A comma-separated list of delays, e.g. `1s,2s,4s`: each from 100 ms to a day, at most
+    /// 50 of them, a week in all.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        raw.split(',')
-            .map(|part| parse_delay(part).map_err(|e| e.to_string()))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self)
+        let each = Duration::from_millis(100)..=Duration::from_secs(24 * 3600);
+        let delays = raw
+            .split(',')
+            .map(|part| parse_delay_within(part, each.clone()).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if delays.len() > MAX_RETRIES {
+            return Err(format!(
+                "at most {MAX_RETRIES} delays, got {}",
+                delays.len()
+            ));
+        }
+        if delays.iter().sum::<Duration>() > MAX_SPAN {
+            return Err("the delays add up to more than a week".to_owned());
+        }
+        Ok(Self(delays))
     }
 }
 
@@ -194,11 +214,45 @@ mod tests {
     }
 
     #[test]
+    fn nothing_follows_the_end_of_the_window() {
+        let schedule = RetrySchedule::default();
+        // Retry-After pushed the third attempt to the window's end: it was the last.
+        assert_eq!(
+            schedule.next_delay(2, Some(503), Some(48 * HOUR), HOUR),
+            Ok(23 * HOUR)
+        );
+        for attempts_made in 3..9 {
+            assert_eq!(
+                schedule.next_delay(attempts_made, Some(500), None, 24 * HOUR),
+                Err(Stop::Exhausted),
+                "no attempt after the window, however many are left"
+            );
+        }
+        // Late in the window, the remaining delays shrink to its end, never to 1 s each.
+        let late = schedule.next_delay(5, Some(500), None, 24 * HOUR - Duration::from_secs(90));
+        assert_eq!(late, Ok(Duration::from_secs(90)));
+        assert_eq!(
+            schedule.next_delay(6, Some(500), None, 24 * HOUR),
+            Err(Stop::Exhausted)
+        );
+    }
+
+    #[test]
     fn parses_a_short_demo_schedule() {
         let schedule: RetrySchedule = "1s, 2s,4s".parse().unwrap();
         assert_eq!(schedule.attempts(), 4);
         assert_eq!(schedule.span(), Duration::from_secs(7));
         assert!("1x".parse::<RetrySchedule>().is_err());
+        for absurd in [
+            "0s",
+            "18446744073709551615s,18446744073709551615s",
+            "2d",
+            "1d,1d,1d,1d,1d,1d,1d,1d",
+        ] {
+            assert!(absurd.parse::<RetrySchedule>().is_err(), "{absurd}");
+        }
+        let many = vec!["1s"; 51].join(",");
+        assert!(many.parse::<RetrySchedule>().is_err());
         assert!("".parse::<RetrySchedule>().is_err());
         assert_eq!(
             "250ms".parse::<RetrySchedule>().unwrap().span(),

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
@@ -152,8 +152,7 @@ impl Sender {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| retry_after(v, SystemTime::now()));
         let mut read = 0usize;
         while read < MAX_RESPONSE_BYTES {
             match response.chunk().await {
@@ -180,8 +179,33 @@ impl Sender {
     }
 }
 
-/// Sorts a transport error into the product's failure categories.
+/// A `Retry-After` value as a wait from `now`: delay seconds, or an HTTP date (one already past
+/// asks for no wait). Anything else is ignored.
+fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    match value.parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()
+            .map(|at| at.duration_since(now).unwrap_or(Duration::ZERO)),
+    }
+}
+
+/// Sorts a transport error into the product's failure categories, in words that name the
+/// receiver by its origin only: receivers put tokens in paths and queries, and these words are
+/// logged and shown.
 fn classify(error: &reqwest::Error) -> (FailureCategory, String) {
+    let (category, text) = categorize(error);
+    match error.url() {
+        Some(url) => (
+            category,
+            text.replace(url.as_str(), &url.origin().ascii_serialization()),
+        ),
+        None => (category, text),
+    }
+}
+
+fn categorize(error: &reqwest::Error) -> (FailureCategory, String) {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     let mut chain = Vec::new();
     while let Some(current) = source {
@@ -208,4 +232,46 @@ fn classify(error: &reqwest::Error) -> (FailureCategory, String) {
         FailureCategory::Other
     };
     (category, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn transport_errors_name_the_receiver_by_its_origin_only() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let url = format!("http://127.0.0.1:{port}/hooks/tok_SECRET1?key=SECRET2");
+        let sent = Sender::new(true)
+            .unwrap()
+            .send(&url, b"{}".to_vec(), &[], Duration::from_secs(2))
+            .await;
+        let error = sent.error.unwrap();
+        assert!(
+            error.contains(&format!("http://127.0.0.1:{port}")),
+            "{error}"
+        );
+        assert!(!error.contains("SECRET"), "{error}");
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        // 2026-12-01T08:00:00Z
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_112_000);
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Tue, 01 Dec 2026 08:10:00 GMT", now),
+            Some(Duration::from_secs(600))
+        );
+        assert_eq!(
+            retry_after("Tue, 01 Dec 2026 07:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date already past"
+        );
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
+    }
 }

@@ -178,6 +178,13 @@ impl Default for FailingPolicy {
 }
 
 impl FailingPolicy {
+    /// A threshold as configuration gives it (`FAILING_AFTER`, `--failing-after`): from a
+    /// second (for demos) to 30 days.
+    pub fn parse(raw: &str) -> Result<Self, crate::DelayError> {
+        let range = Duration::from_secs(1)..=30 * crate::duration::DAY;
+        crate::parse_delay_within(raw, range).map(|after| Self { after })
+    }
+
     /// Streaks that began at or before this instant are old enough.
     pub fn cutoff(&self, now: Timestamp) -> Timestamp {
         let millis = i64::try_from(self.after.as_millis()).unwrap_or(i64::MAX);
@@ -316,6 +323,18 @@ mod tests {
         s.record(&attempt(&clock, failed()), Some(reset));
         assert_eq!(s.failing_since, Some(clock.now()));
         assert!(s.failing_since > Some(old_streak));
+    }
+
+    #[test]
+    fn thresholds_are_a_second_to_thirty_days() {
+        assert_eq!(FailingPolicy::parse("24h"), Ok(FailingPolicy::default()));
+        assert_eq!(
+            FailingPolicy::parse("5s").map(|p| p.after),
+            Ok(Duration::from_secs(5))
+        );
+        for bad in ["0s", "31d", "soon", "99999999999999999999d"] {
+            assert!(FailingPolicy::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

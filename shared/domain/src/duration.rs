@@ -21,7 +21,28 @@ pub fn parse_delay(raw: &str) -> Result<Duration, DelayError> {
     })
 }
 
-const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+/// Reads one duration that must fall within `range`: settings refuse absurd values at start,
+/// with a message, rather than overflow or stall later.
+pub fn parse_delay_within(
+    raw: &str,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, DelayError> {
+    let delay = parse_delay(raw)?;
+    if range.contains(&delay) {
+        Ok(delay)
+    } else {
+        Err(DelayError {
+            raw: raw.to_owned(),
+            reason: format!(
+                "it must be from {} to {}",
+                humantime::format_duration(*range.start()),
+                humantime::format_duration(*range.end())
+            ),
+        })
+    }
+}
+
+pub(crate) const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long delivery log records are kept after their last attempt: at least a day, longer
 /// than the gaps between retries, and at most ten years.
@@ -92,6 +113,27 @@ mod tests {
             let error = parse_delay(bad).unwrap_err();
             assert!(error.to_string().contains(&format!("{bad:?}")), "{error}");
         }
+    }
+
+    #[test]
+    fn bounded_delays_name_their_range() {
+        let range = Duration::from_secs(1)..=DAY;
+        assert_eq!(
+            parse_delay_within("1s", range.clone()),
+            Ok(Duration::from_secs(1))
+        );
+        assert_eq!(parse_delay_within("1d", range.clone()), Ok(DAY));
+        for bad in ["0s", "999ms", "25h"] {
+            let error = parse_delay_within(bad, range.clone()).unwrap_err();
+            assert!(
+                error.to_string().contains("from 1s to 1day"),
+                "{bad}: {error}"
+            );
+        }
+        assert!(
+            parse_delay_within("1000000000000000000d", range).is_err(),
+            "overflow"
+        );
     }
 
     #[test]

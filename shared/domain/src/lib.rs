@@ -28,7 +28,7 @@ pub use delivery_log::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
     LogKey, LogQuery, is_expired,
 };
-pub use duration::{DelayError, LogRetention, RetentionError, parse_delay};
+pub use duration::{DelayError, LogRetention, RetentionError, parse_delay, parse_delay_within};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{EventSubscription, EventType, UnknownEventType};

@@ -105,10 +105,7 @@ pub async fn sweep<S: DeliveryStatsStore>(
 /// `FAILING_AFTER` (e.g. `24h`, `90m`; default 24 h).
 pub fn policy_from_env() -> Result<FailingPolicy, lambda_runtime::Error> {
     match std::env::var("FAILING_AFTER") {
-        Ok(raw) => Ok(FailingPolicy {
-            after: humantime::parse_duration(&raw)
-                .map_err(|e| format!("FAILING_AFTER must be a duration such as 24h: {e}"))?,
-        }),
+        Ok(raw) => FailingPolicy::parse(&raw).map_err(|e| format!("FAILING_AFTER: {e}").into()),
         Err(_) => Ok(FailingPolicy::default()),
     }
 }

@@ -735,3 +735,47 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
         .verify(&got.body, &got.headers)
         .unwrap();
 }
+
+/// What the subscriber writes, kept for the test to read.
+#[derive(Clone, Default)]
+struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_in_receiver_urls_never_reach_the_log() {
+    let log = CapturedLog::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = harness(true);
+    let failing = receive(vec![Reply::Status(500), Reply::Drop]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    for url in [
+        format!("{}/tok_SECRET1?key=SECRET2", failing.url()),
+        format!("http://127.0.0.1:{closed_port}/tok_SECRET3?key=SECRET4"),
+    ] {
+        let (endpoint, _) = h.endpoint(&url, |_| {}).await;
+        h.deliver(h.job(&endpoint, EventType::WebTool)).await;
+        h.run_next().await;
+        h.queue.take();
+    }
+    let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(written.contains("delivery attempt failed"), "{written}");
+    assert!(!written.contains("SECRET"), "{written}");
+}
