@@ -83,7 +83,11 @@ async fn the_full_lifecycle(backend: Backend) {
     assert_eq!(created.headers["content-type"], "application/json");
     let endpoint = created.body;
     let id = endpoint["id"].as_str().unwrap();
-    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        uuid::Uuid::parse_str(id).unwrap().get_version_num(),
+        7,
+        "time-ordered ids"
+    );
     assert_eq!(endpoint["label"], "Billing");
     assert_eq!(endpoint["events"], json!(["call.graded"]));
     assert_eq!(endpoint["status"], "active");

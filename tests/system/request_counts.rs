@@ -55,7 +55,7 @@ async fn every_api_request_is_one_dynamodb_request() {
 async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
     let (store, counter) = moto_store().await;
     let now = SystemClock.now();
-    let endpoint = EndpointId::random();
+    let endpoint = EndpointId::generate();
     for i in 0..120_u32 {
         let record = DeliveryRecord {
             event_type: EventType::WebTool,

@@ -48,7 +48,11 @@ fn benches(c: &mut Criterion) {
         // A realistic organization: the sample endpoint among ten.
         for _ in 0..9 {
             app.store
-                .create(&endpoint(EndpointId::random(), &secret), &secret, u32::MAX)
+                .create(
+                    &endpoint(EndpointId::generate(), &secret),
+                    &secret,
+                    u32::MAX,
+                )
                 .await
                 .unwrap();
         }

@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn every_parameter_is_read() {
-        let id = EndpointId::random();
+        let id = EndpointId::generate();
         let query = parse(&format!(
             "endpoint_id={id}&agent_id=12&event_type=call.graded&status=retrying\
              &since=2026-04-20T18:24:10%2B00:00&limit=200&cursor=abc.def"

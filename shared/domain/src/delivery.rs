@@ -260,7 +260,7 @@ mod tests {
     }
 
     fn stats() -> DeliveryStats {
-        DeliveryStats::new(OrgId::new(1), EndpointId::random())
+        DeliveryStats::new(OrgId::new(1), EndpointId::generate())
     }
 
     #[test]

@@ -288,7 +288,7 @@ mod tests {
     fn keys_sort_in_time_order_and_since_bounds_them() {
         let event = Uuid::new_v4();
         let earlier = LogKey::new(at(1_000), Uuid::new_v4(), None);
-        let later = LogKey::new(at(2_000), event, Some(EndpointId::random()));
+        let later = LogKey::new(at(2_000), event, Some(EndpointId::generate()));
         assert!(earlier < later);
         assert!(LogKey::at(at(2_000)) <= later);
         assert!(LogKey::at(at(2_001)) > later);
@@ -399,7 +399,7 @@ mod tests {
 
     #[test]
     fn a_filter_matches_on_every_field_it_sets() {
-        let endpoint = EndpointId::random();
+        let endpoint = EndpointId::generate();
         let mut record = crate::fixtures::delivery_record(OrgId::new(1), Some(endpoint), at(5_000));
         record.agent_id = AgentId::new(7);
         assert!(DeliveryFilter::default().matches(&record));
@@ -438,7 +438,7 @@ mod tests {
             at(5_000),
         );
         let misses = one_field_each(
-            EndpointId::random(),
+            EndpointId::generate(),
             8,
             EventType::WebTool,
             DeliveryStatus::Failed,

@@ -14,12 +14,24 @@ use crate::{
 pub struct EndpointId(Uuid);
 
 impl EndpointId {
-    pub fn random() -> Self {
-        Self(Uuid::new_v4())
+    /// A new id: a UUIDv7, time-ordered and increasing within this process even inside one
+    /// millisecond, so ids sort in creation order (the list's tie-break).
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
     }
 
+    /// An id as a path names it: the hyphenated form only, in either case. Braces, `urn:uuid:`
+    /// and the hyphen-less form name no endpoint, so one endpoint has one address.
     pub fn parse(raw: &str) -> Option<Self> {
-        Uuid::try_parse(raw).ok().map(Self)
+        let hyphens_in_place = raw.len() == 36
+            && raw
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) == (b == b'-'));
+        hyphens_in_place
+            .then(|| Uuid::try_parse(raw).ok())
+            .flatten()
+            .map(Self)
     }
 
     pub fn as_uuid(self) -> Uuid {
@@ -105,7 +117,7 @@ pub struct NewEndpoint {
 impl NewEndpoint {
     pub fn into_endpoint(self, org: OrgId, secret: &SigningSecret, now: Timestamp) -> Endpoint {
         Endpoint {
-            id: EndpointId::random(),
+            id: EndpointId::generate(),
             org_id: org,
             label: self.label,
             url: self.url,
@@ -154,7 +166,10 @@ impl EndpointChanges {
         if let Some(url) = &self.url {
             endpoint.url = url.clone();
         }
-        if let Some(events) = &self.events {
+        // The same set in another order is no change, and the stored order stays.
+        if let Some(events) = &self.events
+            && !events.same_set(&endpoint.events)
+        {
             endpoint.events = events.clone();
         }
         if let Some(status) = self.status {
@@ -294,13 +309,26 @@ mod tests {
             "upper case is read, lower case written"
         );
         assert_eq!(EndpointId::parse("not-an-id"), None);
+        for other_spelling in [
+            "67e5504410b1426f9247bb680e5fe0c8",
+            "{67e55044-10b1-426f-9247-bb680e5fe0c8}",
+            "urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8",
+            "67e55044-10b1-426f-9247-bb680e5fe0c",
+            "67e5504-410b1-426f-9247-bb680e5fe0c8",
+            "67e55044-10b1-426f-9247-bb680e5fe0cg",
+        ] {
+            assert_eq!(EndpointId::parse(other_spelling), None, "{other_spelling}");
+        }
     }
 
     #[test]
-    fn every_new_endpoint_gets_its_own_random_id() {
-        let (a, b) = (endpoint(at(1)), endpoint(at(1)));
-        assert_ne!(a.id, b.id);
-        assert_eq!(a.id.as_uuid().get_version_num(), 4);
+    fn new_ids_are_time_ordered_even_within_a_millisecond() {
+        let ids: Vec<EndpointId> = (0..1_000).map(|_| endpoint(at(1)).id).collect();
+        assert_eq!(ids[0].as_uuid().get_version_num(), 7);
+        assert!(
+            ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "creation order"
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@ use url::{Host, Url};
 use crate::network::{forbidden_reason, host_ip};
 
 /// Where an endpoint's webhooks go: an absolute `https://` URL, or `http://` on a local
-/// development host. Kept as the caller wrote it (trimmed), so lists show what they entered.
+/// development host. Kept in its normalized (WHATWG) form, the one the sender uses: lowercase
+/// scheme and host, punycode for international names, no default port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct EndpointUrl(String);
@@ -30,6 +31,10 @@ pub enum EndpointUrlError {
     Fragment,
     #[error("The URL must not point to {0}.")]
     ForbiddenAddress(&'static str),
+    #[error("The URL's host must be an IP address or a valid DNS name.")]
+    InvalidHost,
+    #[error("The URL's port must not be 0.")]
+    PortZero,
 }
 
 impl EndpointUrl {
@@ -40,14 +45,52 @@ impl EndpointUrl {
         if trimmed.len() > Self::MAX_LEN {
             return Err(EndpointUrlError::TooLong);
         }
-        if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if trimmed
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        {
             return Err(EndpointUrlError::Invalid);
         }
+        let Some((scheme, rest)) = trimmed.split_once(':') else {
+            return Err(EndpointUrlError::Invalid);
+        };
+        if !["https", "http"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s))
+        {
+            let looks_like_a_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            return Err(if looks_like_a_scheme {
+                EndpointUrlError::Scheme
+            } else {
+                EndpointUrlError::Invalid
+            });
+        }
+        // `scheme://authority`, exactly: parsers disagree on what extra or missing slashes mean.
+        let Some(authority) = rest.strip_prefix("//") else {
+            return Err(EndpointUrlError::Invalid);
+        };
+        if authority.is_empty() || authority.starts_with(['/', '?', '#']) {
+            return Err(EndpointUrlError::MissingHost);
+        }
         let url = Url::parse(trimmed).map_err(|_| EndpointUrlError::Invalid)?;
+        if url.as_str().len() > Self::MAX_LEN {
+            return Err(EndpointUrlError::TooLong);
+        }
         if !matches!(url.scheme(), "https" | "http") {
             return Err(EndpointUrlError::Scheme);
         }
         let host = url.host().ok_or(EndpointUrlError::MissingHost)?;
+        if let Host::Domain(name) = host
+            && !is_dns_name(name)
+        {
+            return Err(EndpointUrlError::InvalidHost);
+        }
+        if url.port() == Some(0) {
+            return Err(EndpointUrlError::PortZero);
+        }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(EndpointUrlError::Credentials);
         }
@@ -62,7 +105,7 @@ impl EndpointUrl {
         if !local_dev && let Some(reason) = host_ip(&host).and_then(forbidden_reason) {
             return Err(EndpointUrlError::ForbiddenAddress(reason));
         }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(url.into()))
     }
 
     /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them.
@@ -82,6 +125,20 @@ impl EndpointUrl {
 }
 
 crate::stored::read_back_unchecked!(EndpointUrl);
+
+/// A DNS host name as the URL parser gives it (lowercase ASCII, punycode): dot-separated labels
+/// of 1–63 letters, digits and hyphens, none starting or ending with a hyphen, 253 in all.
+fn is_dns_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
 
 /// The hosts a developer runs a receiver on: the only ones allowed over plain http.
 fn is_local_dev_host(host: &Host<&str>) -> bool {
@@ -123,18 +180,63 @@ mod tests {
             "https://localhost/hook",
             "https://93.184.216.34/hook",
         ] {
-            assert_eq!(EndpointUrl::parse(ok).unwrap().as_str(), ok);
+            assert_eq!(EndpointUrl::parse(ok).unwrap().as_str(), ok.to_lowercase());
         }
     }
 
     #[test]
-    fn keeps_what_the_caller_wrote_minus_surrounding_space() {
-        assert_eq!(
-            EndpointUrl::parse("  https://Example.com  ")
-                .unwrap()
-                .as_str(),
-            "https://Example.com"
-        );
+    fn stores_the_normalized_form_the_sender_uses() {
+        for (given, stored) in [
+            ("  https://Example.com  ", "https://example.com/"),
+            (
+                "HTTPS://HOOKS.example.COM:443/Path?Q=1",
+                "https://hooks.example.com/Path?Q=1",
+            ),
+            ("http://localhost:80/hook", "http://localhost/hook"),
+            (
+                "https://bücher.example/hook",
+                "https://xn--bcher-kva.example/hook",
+            ),
+            (
+                "https://example.com/a b".replace(' ', "%20").as_str(),
+                "https://example.com/a%20b",
+            ),
+            ("https://example.com/über", "https://example.com/%C3%BCber"),
+        ] {
+            assert_eq!(
+                EndpointUrl::parse(given).unwrap().as_str(),
+                stored,
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_spellings_parsers_read_differently() {
+        for bad in [
+            "https:///example.com/hook",
+            "https:example.com/hook",
+            "https:/example.com/hook",
+            "https:\\\\example.com\\hook",
+            "https://example.com\\@evil.example/",
+            "https://",
+            "https://?x",
+        ] {
+            assert!(EndpointUrl::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(err("https:///example.com/"), EndpointUrlError::MissingHost);
+        assert_eq!(err("https://example.com:0/"), EndpointUrlError::PortZero);
+        for host in [
+            "https://exa..mple.com/",
+            "https://-example.com/",
+            "https://example-.com/",
+            "https://under_score.example.com/",
+            "https://example.com./",
+            &format!("https://{}.com/", "a".repeat(64)),
+        ] {
+            assert_eq!(err(host), EndpointUrlError::InvalidHost, "{host}");
+        }
+        assert!(EndpointUrl::parse(&format!("https://{}.com/", "a".repeat(63))).is_ok());
     }
 
     #[test]

@@ -144,6 +144,11 @@ impl EventSubscription {
     pub fn types(&self) -> &[EventType] {
         &self.0
     }
+
+    /// Subscriptions are sets: the same members in another order are the same subscription.
+    pub fn same_set(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().all(|t| other.0.contains(t))
+    }
 }
 
 impl From<Vec<EventType>> for EventSubscription {

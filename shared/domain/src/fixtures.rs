@@ -16,7 +16,7 @@ pub fn instant() -> Timestamp {
 pub fn endpoint(org: OrgId) -> Endpoint {
     let secret = fixed_secret();
     Endpoint {
-        id: EndpointId::random(),
+        id: EndpointId::generate(),
         org_id: org,
         label: Label::from_stored("Fixture".to_owned()),
         url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),

@@ -1,6 +1,7 @@
 use serde::Serialize;
 
-/// An endpoint's display name: 1–120 characters after trimming, no control characters.
+/// An endpoint's display name: 1–120 characters after trimming, at least one of them visible;
+/// no control characters, and nothing that reorders or splits how it is displayed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Label(String);
@@ -13,6 +14,40 @@ pub enum LabelError {
     TooLong,
     #[error("Control characters are not allowed.")]
     ControlCharacter,
+    #[error("Bidirectional controls, line or paragraph separators and U+FEFF are not allowed.")]
+    DisplayControl,
+    #[error("This field must have a visible character.")]
+    Invisible,
+}
+
+/// Characters that reorder text or break it across lines wherever a label is shown: the bidi
+/// embeddings, overrides and isolates, the line and paragraph separators, and U+FEFF.
+fn is_display_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+/// Characters that show nothing by themselves: whitespace and the invisible format characters
+/// (zero-width spaces and joiners, soft hyphen, fillers, variation selectors, tags). A ZWJ
+/// inside an emoji sequence is fine; a label of nothing but these is not.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
 }
 
 impl Label {
@@ -28,6 +63,12 @@ impl Label {
         }
         if trimmed.chars().any(char::is_control) {
             return Err(LabelError::ControlCharacter);
+        }
+        if trimmed.chars().any(is_display_control) {
+            return Err(LabelError::DisplayControl);
+        }
+        if trimmed.chars().all(is_invisible) {
+            return Err(LabelError::Invisible);
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -79,13 +120,18 @@ mod tests {
     proptest! {
         #[test]
         fn accepts_printable_text_up_to_the_limit(s in "[^\\p{Cc}]{1,120}") {
-            match Label::parse(&s) {
-                Ok(label) => {
-                    prop_assert_eq!(label.as_str(), s.trim());
-                    prop_assert!(!label.as_str().is_empty());
-                }
-                Err(e) => prop_assert_eq!(e, LabelError::Blank, "only whitespace-only input may fail: {:?}", s),
-            }
+            let trimmed = s.trim();
+            let expected = if trimmed.is_empty() {
+                Err(LabelError::Blank)
+            } else if trimmed.chars().any(is_display_control) {
+                Err(LabelError::DisplayControl)
+            } else if trimmed.chars().all(is_invisible) {
+                Err(LabelError::Invisible)
+            } else {
+                Ok(trimmed)
+            };
+            let parsed = Label::parse(&s);
+            prop_assert_eq!(parsed.as_ref().map(Label::as_str).map_err(Clone::clone), expected);
         }
 
         #[test]
@@ -99,5 +145,39 @@ mod tests {
                 prop_assert_eq!(Label::parse(label.as_str()), Ok(label.clone()));
             }
         }
+    }
+
+    #[test]
+    fn refuses_what_reorders_splits_or_hides_a_label() {
+        for bidi in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{2028}', '\u{2029}', '\u{FEFF}',
+        ] {
+            assert_eq!(
+                Label::parse(&format!("Billing{bidi}alerts")),
+                Err(LabelError::DisplayControl),
+                "{bidi:?}"
+            );
+        }
+        for invisible in [
+            "\u{200B}",
+            "\u{200D}\u{200B}",
+            "\u{3164}",
+            "\u{00AD}\u{FE0F}",
+            "\u{E0041}",
+        ] {
+            assert_eq!(
+                Label::parse(invisible),
+                Err(LabelError::Invisible),
+                "{invisible:?}"
+            );
+        }
+        // A ZWJ inside an emoji stays: the family emoji, and text around a joiner.
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        assert_eq!(
+            Label::parse(family).map(|l| l.as_str().to_owned()),
+            Ok(family.to_owned())
+        );
+        assert!(Label::parse("Ops \u{1F6A8}\u{FE0F}").is_ok());
+        assert!(Label::parse("\u{202B}").is_err());
     }
 }

@@ -16,14 +16,51 @@ use webhook_domain::{
 
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::items::{
-    ENDPOINT_PROJECTION, endpoint_item, from_item, number, projection_names, secret_item,
-    stats_item, string, to_value,
+    ENDPOINT_PROJECTION, endpoint_item, events_key, from_item, number, projection_names,
+    secret_item, stats_item, string, to_value,
 };
-use super::keys::{ENDPOINT_SK_PREFIX, Keys, LEGACY_SK};
+use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, each_item};
 use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
 
 impl DynamoStore {
+    /// One conditional UpdateItem.
+    async fn apply_update(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        expression: UpdateExpression,
+    ) -> Result<Applied, StoreError> {
+        // The condition both refuses to resurrect a deleted endpoint and skips writes that would
+        // change nothing; on failure DynamoDB hands back the current item, which tells the two
+        // apart without a second request.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .update_expression(expression.update)
+            .condition_expression(expression.condition)
+            .set_expression_attribute_names(Some(expression.names))
+            .set_expression_attribute_values(Some(expression.values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Applied::Updated(from_item(
+                output.attributes.unwrap_or_default(),
+            )?)),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(Some(current)) => {
+                    Ok(Applied::Unchanged(from_item(current)?))
+                }
+                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+
     /// Reads the endpoint item only (the projection leaves out everything else).
     async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint, StoreError> {
         let projection = (ENDPOINT_PROJECTION, projection_names());
@@ -157,29 +194,23 @@ impl EndpointStore for DynamoStore {
         let Some(expression) = UpdateExpression::for_changes(changes, now)? else {
             return self.get(org, id).await;
         };
-        // The condition both refuses to resurrect a deleted endpoint and skips writes that would
-        // change nothing; on failure DynamoDB hands back the current item, which tells the two
-        // apart without a second request.
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::endpoint(org, id).into_map()))
-            .update_expression(expression.update)
-            .condition_expression(expression.condition)
-            .set_expression_attribute_names(Some(expression.names))
-            .set_expression_attribute_values(Some(expression.values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => from_item(output.attributes.unwrap_or_default()),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(Some(current)) => from_item(current),
-                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
-                Refusal::Failed(error) => Err(error),
-            },
+        let current = match self.apply_update(org, id, expression).await? {
+            Applied::Updated(updated) => return Ok(updated),
+            Applied::Unchanged(current) => current,
+        };
+        // Refused with the events given: they are the same set as stored. The rest of the
+        // changes still apply, the stored order stays.
+        let rest = EndpointChanges {
+            events: None,
+            ..changes.clone()
+        };
+        match UpdateExpression::for_changes(&rest, now)? {
+            Some(expression) if changes.events.is_some() => {
+                match self.apply_update(org, id, expression).await? {
+                    Applied::Updated(endpoint) | Applied::Unchanged(endpoint) => Ok(endpoint),
+                }
+            }
+            _ => Ok(current),
         }
     }
 
@@ -281,6 +312,13 @@ impl EndpointStore for DynamoStore {
     }
 }
 
+/// What a conditional update did.
+enum Applied {
+    Updated(Endpoint),
+    /// Refused: nothing would change. The endpoint as it stands.
+    Unchanged(Endpoint),
+}
+
 /// The part of a secret item a delivery reads.
 #[derive(serde::Deserialize)]
 struct SecretItem {
@@ -313,7 +351,7 @@ impl UpdateExpression {
             expression.names.insert(format!("#{name}"), name.to_owned());
             expression.values.insert(format!(":{name}"), value);
             sets.push(format!("#{name} = :{name}"));
-            differs.push(if name == "agent_id" {
+            differs.push(if name == "agent_id" || name == EVENTS_KEY {
                 format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
             } else {
                 format!("#{name} <> :{name}")
@@ -327,6 +365,7 @@ impl UpdateExpression {
         }
         if let Some(events) = &changes.events {
             set(&mut expression, "events", to_value(events)?);
+            set(&mut expression, EVENTS_KEY, events_key(events));
         }
         if let Some(status) = changes.status {
             let status = webhook_domain::EndpointStatus::from(status);
@@ -367,8 +406,13 @@ impl UpdateExpression {
                 .update
                 .push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        // DynamoDB refuses redundant parentheses, so a single clause goes in bare.
+        // DynamoDB refuses redundant parentheses, so a single clause goes in bare. A new event
+        // list must be a new set: the same set in another order is no change, and the caller
+        // retries the rest of the changes without it (`EndpointChanges::apply`'s rule).
+        let events_differ =
+            format!("(attribute_not_exists(#{EVENTS_KEY}) OR #{EVENTS_KEY} <> :{EVENTS_KEY})");
         expression.condition = match differs.as_slice() {
+            _ if changes.events.is_some() => format!("attribute_exists(pk) AND {events_differ}"),
             [one] => format!("attribute_exists(pk) AND {one}"),
             many => format!("attribute_exists(pk) AND ({})", many.join(" OR ")),
         };

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use webhook_domain::{DeliveryStats, Endpoint, SigningSecret, Timestamp};
+use webhook_domain::{DeliveryStats, Endpoint, EventSubscription, SigningSecret, Timestamp};
 
 use super::Item;
-use super::keys::Keys;
+use super::keys::{EVENTS_KEY, Keys};
 use crate::StoreError;
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
@@ -59,8 +59,17 @@ pub(super) fn to_value(value: &impl Serialize) -> Result<AttributeValue, StoreEr
     serde_dynamo::to_attribute_value(value).map_err(StoreError::internal)
 }
 
+/// The subscription as a set, for conditions: its type names sorted and joined. Two
+/// subscriptions have the same key when `EventSubscription::same_set` says they are the same.
+pub(super) fn events_key(events: &EventSubscription) -> AttributeValue {
+    let mut names: Vec<&str> = events.types().iter().map(|t| t.as_str()).collect();
+    names.sort_unstable();
+    string(names.join(","))
+}
+
 pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item, StoreError> {
     let mut item = to_item(endpoint)?;
+    item.insert(EVENTS_KEY.into(), events_key(&endpoint.events));
     item.extend(Keys::endpoint(endpoint.org_id, endpoint.id).into_map());
     Ok(item)
 }

@@ -28,6 +28,9 @@ pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
 pub(super) const PROBLEM_LOG_INDEX: &str = "log-problems";
 pub(super) const PROBLEM_LOG_KEY: &str = "problem_log";
 
+/// An endpoint item's subscription as a set (see `items::events_key`), for PATCH conditions.
+pub(super) const EVENTS_KEY: &str = "events_key";
+
 /// The attribute DynamoDB's TTL reads: epoch seconds after which the item may be removed.
 pub(super) const EXPIRES_AT: &str = "expires_at";
 
@@ -158,7 +161,7 @@ mod tests {
             let record = DeliveryRef {
                 org_id: OrgId::new(1),
                 event_id: Uuid::new_v4(),
-                endpoint_id: Some(EndpointId::random()),
+                endpoint_id: Some(EndpointId::generate()),
                 occurred_at: Timestamp::from_unix_millis(0).unwrap(),
             };
             seen[usize::from(log_shard(&record))] += 1;

@@ -122,7 +122,7 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
     );
 
     let record: DeliveryRecord =
-        crate::log::record(OrgId::new(5), Some(EndpointId::random()), 1_000);
+        crate::log::record(OrgId::new(5), Some(EndpointId::generate()), 1_000);
     store
         .record_delivery(&record, at(2_592_001_000))
         .await
@@ -179,7 +179,7 @@ async fn one_organizations_log_spreads_over_every_partition() {
     use webhook_store::dynamodb::LOG_SHARDS;
 
     let store = dynamo_store().await;
-    let endpoint = EndpointId::random();
+    let endpoint = EndpointId::generate();
     for i in 0..160 {
         let record = crate::log::record(OrgId::new(6), Some(endpoint), 1_000 + i);
         store.record_delivery(&record, at(9_000_000)).await.unwrap();

@@ -61,7 +61,7 @@ async fn read_all(
 }
 
 pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryLogStore) {
-    let endpoints = [EndpointId::random(), EndpointId::random()];
+    let endpoints = [EndpointId::generate(), EndpointId::generate()];
     let agent = AgentId::new(7).unwrap();
     let mut written = Vec::new();
     for i in 0..45_i64 {
@@ -122,7 +122,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
             ..Default::default()
         },
         DeliveryFilter {
-            endpoint_id: Some(EndpointId::random()),
+            endpoint_id: Some(EndpointId::generate()),
             ..Default::default()
         },
     ];
@@ -144,7 +144,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
 }
 
 pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl DeliveryLogStore) {
-    let mut second = record(ORG, Some(EndpointId::random()), 1_000);
+    let mut second = record(ORG, Some(EndpointId::generate()), 1_000);
     second.attempt_count = 2;
     second.status = DeliveryStatus::Delivered;
     let mut first = second.clone();
@@ -170,7 +170,7 @@ pub async fn a_late_duplicate_does_not_overwrite_a_later_attempt(store: impl Del
 }
 
 pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogStore) {
-    let mut retrying = record(ORG, Some(EndpointId::random()), 1_000);
+    let mut retrying = record(ORG, Some(EndpointId::generate()), 1_000);
     retrying.status = DeliveryStatus::Retrying;
     retrying.next_retry_at = Some(at(60_000));
     keep(&store, &retrying).await;
@@ -180,7 +180,7 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
     store.end_delivery(&never.reference(), 1).await.unwrap();
 
     // A duplicate of the job got through: ending the other copy leaves it delivered.
-    let delivered = record(ORG, Some(EndpointId::random()), 500);
+    let delivered = record(ORG, Some(EndpointId::generate()), 500);
     keep(&store, &delivered).await;
     store.end_delivery(&delivered.reference(), 1).await.unwrap();
 

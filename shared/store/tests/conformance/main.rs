@@ -46,6 +46,7 @@ conformance! {
     updates_only_the_given_fields,
     same_values_do_not_move_updated_at,
     empty_changes_return_the_endpoint_unchanged,
+    the_same_events_in_another_order_are_no_change,
     clears_and_sets_the_agent,
     revives_a_failing_endpoint_on_request,
     unknown_or_foreign_endpoints_are_not_found,
@@ -192,6 +193,54 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
         .await
         .unwrap();
     assert_eq!(unchanged, endpoint);
+}
+
+async fn the_same_events_in_another_order_are_no_change(store: impl EndpointStore) {
+    use webhook_domain::{EventSubscription, EventType};
+    let endpoint = created(&store, ORG, "set", at(1_000)).await;
+    let ordered = EventSubscription::from(vec![EventType::WebTool, EventType::CallGraded]);
+    let reordered = EventSubscription::from(vec![EventType::CallGraded, EventType::WebTool]);
+    let set = EndpointChanges {
+        events: Some(ordered.clone()),
+        ..Default::default()
+    };
+    let stored = store
+        .update(ORG, endpoint.id, &set, at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (stored.events.clone(), stored.updated_at),
+        (ordered.clone(), at(2_000))
+    );
+
+    let same = EndpointChanges {
+        events: Some(reordered.clone()),
+        ..Default::default()
+    };
+    let unchanged = store
+        .update(ORG, endpoint.id, &same, at(3_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged, stored,
+        "no change: updated_at and the order stay"
+    );
+
+    let renamed = EndpointChanges {
+        events: Some(reordered),
+        label: Some(webhook_domain::Label::parse("renamed").unwrap()),
+        ..Default::default()
+    };
+    let after = store
+        .update(ORG, endpoint.id, &renamed, at(4_000))
+        .await
+        .unwrap();
+    assert_eq!(after.label.as_str(), "renamed");
+    assert_eq!(
+        (after.events, after.updated_at),
+        (ordered, at(4_000)),
+        "the order stays"
+    );
 }
 
 async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) {

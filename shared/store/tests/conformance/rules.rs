@@ -154,7 +154,7 @@ pub async fn ending_a_record_follows_the_domain(store: impl DeliveryLogStore) {
         (DeliveryStatus::Failed, 2, 2),
     ];
     for (i, (status, stored_attempts, attempts)) in cases.into_iter().enumerate() {
-        let mut stored = record(ORG, Some(EndpointId::random()), 1_000 + i as i64);
+        let mut stored = record(ORG, Some(EndpointId::generate()), 1_000 + i as i64);
         stored.status = status;
         stored.attempt_count = stored_attempts;
         stored.next_retry_at = (status == DeliveryStatus::Retrying).then(|| at(60_000));
@@ -204,7 +204,7 @@ pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore
         (2, Some(claim(3, 60_000)), claim(4, 90_000), 5_000),
     ];
     for (i, (made, held, asked, now)) in cases.into_iter().enumerate() {
-        let mut stored = record(ORG, Some(EndpointId::random()), 1_000 + i as i64);
+        let mut stored = record(ORG, Some(EndpointId::generate()), 1_000 + i as i64);
         stored.attempt_count = made;
         store
             .record_delivery(&stored, at(i64::from(u32::MAX)))
@@ -228,7 +228,7 @@ pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore
 
     // The first claim of a delivery with no record writes it, out of sight until an attempt
     // is made; a second claim of the same attempt is refused.
-    let mut before = record(ORG, Some(EndpointId::random()), 100);
+    let mut before = record(ORG, Some(EndpointId::generate()), 100);
     before.attempt_count = 0;
     before.status = DeliveryStatus::Retrying;
     let first = claim(1, 30_000);
