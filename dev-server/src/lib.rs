@@ -167,7 +167,7 @@ pub struct Server<S> {
     app: App<S>,
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
-    tests: Option<TestDeliveries<S>>,
+    tests: Option<TestDeliveries<S, LocalQueue>>,
     published: dev_events::Published,
 }
 

@@ -99,7 +99,7 @@ pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
             &json!(false),
             &json!("failed"),
             &json!(500),
-            &json!("test-call.completed")
+            &json!("webhook.test")
         ),
     );
     assert!(!failed.body["error"].as_str().unwrap().is_empty());
@@ -126,9 +126,10 @@ pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
     );
     assert!(!timed_out.body["error"].as_str().unwrap().is_empty());
 
-    // No retries, no status change, and all three in the log, newest first.
+    // A failed test's one retry waits a minute; no status change; all three in the log,
+    // newest first.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(got.count(), 2, "no retry of the failed test");
+    assert_eq!(got.count(), 2, "no immediate retry of the failed test");
     let listed = api.list(ORG_A_ADMIN).await;
     assert_eq!(listed.body[0]["status"], "disabled");
     let page = log(&api, ORG_A_ADMIN, "").await;
@@ -148,8 +149,8 @@ pub async fn test_deliveries_report_what_the_receiver_did(backend: Backend) {
     assert_eq!(
         summary,
         [
-            ("telephony.incoming", "failed", Value::Null, json!(true)),
-            ("test-call.completed", "failed", json!(500), json!(true)),
+            ("telephony.incoming", "retrying", Value::Null, json!(true)),
+            ("webhook.test", "retrying", json!(500), json!(true)),
             ("call.graded", "delivered", json!(204), json!(true)),
         ]
     );

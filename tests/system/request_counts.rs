@@ -58,7 +58,7 @@ async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
     let endpoint = EndpointId::generate();
     for i in 0..120_u32 {
         let record = DeliveryRecord {
-            event_type: EventType::WebTool,
+            event_type: EventType::WebTool.into(),
             status: if i % 10 == 0 {
                 DeliveryStatus::Failed
             } else {

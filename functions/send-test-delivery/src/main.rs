@@ -9,7 +9,7 @@ use webhook_delivery::test_delivery::TestDeliveries;
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = App::from_env().await?;
-    let tests = TestDeliveries::from_env(app.store.clone())?;
+    let tests = TestDeliveries::from_env(app.store.clone()).await?;
     run(service_fn(|request| {
         handlers::send_test_delivery(&app, request, |endpoint, secret, event_type| {
             tests.send(endpoint, secret, event_type)

@@ -101,7 +101,7 @@ impl CursorKey {
             org.to_string(),
             optional(filter.endpoint_id.map(|id| id.to_string())),
             optional(filter.agent_id.map(|id| id.get().to_string())),
-            optional(filter.event_type.map(|t| t.as_str().to_owned())),
+            optional(filter.event_type.as_ref().map(|t| t.as_str().to_owned())),
             optional(filter.status.map(|s| s.as_str().to_owned())),
             optional(filter.since.map(|t| t.to_string())),
             position.to_owned(),

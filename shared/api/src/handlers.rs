@@ -7,7 +7,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret, TestDelivery,
+    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret, TestDelivery,
     Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
@@ -190,7 +190,7 @@ pub async fn send_test_delivery<S, SendTest, Sending>(
 ) -> Result<Response<Body>, Error>
 where
     S: EndpointStore,
-    SendTest: FnOnce(Endpoint, SigningSecret, EventType) -> Sending,
+    SendTest: FnOnce(Endpoint, SigningSecret, EventName) -> Sending,
     Sending: Future<Output = Result<TestDelivery, StoreError>>,
 {
     respond(&request, async {
@@ -236,7 +236,7 @@ where
     respond(&request, async {
         let caller = admin(&request)?;
         let event = request_body::published_event(request.body())?;
-        let (id, event_type) = (event.id, event.event_type);
+        let (id, event_type) = (event.id, event.event_type.clone());
         let queued = publish(caller.org, event, app.clock.now()).await?;
         Ok(json(
             StatusCode::ACCEPTED,

@@ -3,8 +3,8 @@
 use lambda_http::Body;
 use serde_json::{Map, Value};
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointUrl, EventSubscription, EventType, Label, NewEndpoint,
-    RequestedStatus,
+    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, Label,
+    MalformedEventName, NewEndpoint, RequestedStatus, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -23,7 +23,7 @@ const PUBLISHED_EVENT_FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
 pub struct PublishedEvent {
     /// The caller's, or a new one: the same id published twice is the same event.
     pub id: uuid::Uuid,
-    pub event_type: EventType,
+    pub event_type: EventName,
     pub data: Map<String, Value>,
     pub agent_id: Option<AgentId>,
 }
@@ -75,22 +75,21 @@ pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointU
     Ok(url)
 }
 
-/// The test route's optional `{"event_type": ...}`; no body at all means the default type.
-pub(crate) fn test_event_type(body: &Body) -> Result<EventType, ApiError> {
-    if body_bytes(body).iter().all(u8::is_ascii_whitespace) {
-        return Ok(EventType::TestCallCompleted);
-    }
+/// The test route's optional `{"event_type": ...}`: a catalogue type, or by default
+/// `webhook.test`.
+pub(crate) fn test_event_type(body: &Body) -> Result<EventName, ApiError> {
     let mut fields = Fields::new(json_object(body)?, TEST_FIELDS, "field");
-    let event_type = fields.optional("event_type", event_type);
+    let event_type = fields.optional("event_type", test_event);
     fields.finish()?;
-    Ok(event_type.unwrap_or(EventType::TestCallCompleted))
+    Ok(event_type.unwrap_or(EventName::WEBHOOK_TEST))
 }
 
 /// `{"type", "data", "agent_id", "id"}`: only `type` is required.
 pub(crate) fn published_event(body: &Body) -> Result<PublishedEvent, ApiError> {
     let mut fields = Fields::new(json_object(body)?, PUBLISHED_EVENT_FIELDS, "field");
     let id = fields.optional("id", event_id);
-    let event_type = fields.required("type", event_type);
+    // Forward-compatible like the platform's queue: any well-formed name.
+    let event_type = fields.required("type", event_name);
     let data = fields.optional("data", data_object);
     let agent_id = fields.optional("agent_id", agent_id);
     fields.finish()?;
@@ -108,10 +107,19 @@ fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
     uuid::Uuid::try_parse(string(value)?).map_err(|_| "Must be a valid UUID.".to_owned())
 }
 
-fn event_type(value: &Value) -> Result<EventType, String> {
-    string(value)?
-        .parse()
-        .map_err(|e: webhook_domain::UnknownEventType| e.to_string())
+/// A catalogue type or a well-formed name this build does not know.
+pub(crate) fn event_name(value: &Value) -> Result<EventName, String> {
+    string(value)?.parse().map_err(|e: MalformedEventName| e.to_string())
+}
+
+/// What a test may send: a catalogue type, or `webhook.test`.
+fn test_event(value: &Value) -> Result<EventName, String> {
+    let name = event_name(value)?;
+    if name.known().is_some() || name == EventName::WEBHOOK_TEST {
+        Ok(name)
+    } else {
+        Err(UnknownEventType(name.to_string()).to_string())
+    }
 }
 
 fn data_object(value: &Value) -> Result<Map<String, Value>, String> {
@@ -137,10 +145,10 @@ fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
             limit: MAX_BODY_BYTES,
         });
     }
+    // The official client sends no body for a call without fields (a PATCH that changes
+    // nothing, a default test): an absent body is `{}`, and a required field says so by name.
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::BadRequest(
-            "Request body must be a JSON object.".into(),
-        ));
+        return Ok(Map::new());
     }
     match serde_json::from_slice(bytes) {
         Ok(Value::Object(object)) => Ok(object),
@@ -202,6 +210,7 @@ fn agent_id(value: &Value) -> Result<Option<AgentId>, String> {
 mod tests {
     use super::*;
     use crate::error::FieldErrors;
+    use webhook_domain::EventType;
 
     fn body(json: &str) -> Body {
         Body::Text(json.to_owned())
@@ -263,7 +272,7 @@ mod tests {
 
     #[test]
     fn whole_body_problems_are_bad_requests() {
-        for raw in ["", "  ", "[]", "\"label\"", "null", "{", "{\"label\":}"] {
+        for raw in ["[]", "\"label\"", "null", "{", "{\"label\":}"] {
             assert!(
                 matches!(new_endpoint(&body(raw)), Err(ApiError::BadRequest(_))),
                 "{raw:?}"
@@ -273,6 +282,18 @@ mod tests {
             endpoint_changes(&Body::Binary(vec![0xff, 0xfe])),
             Err(ApiError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn an_absent_body_is_an_empty_object() {
+        for absent in [Body::Empty, body(""), body(" \n")] {
+            assert_eq!(endpoint_changes(&absent).unwrap(), EndpointChanges::default());
+            assert_eq!(legacy_url(&absent, false).unwrap(), None);
+            let errors = field_errors(legacy_url(&absent, true));
+            assert_eq!(errors["url"], ["This field is required."]);
+            let errors = field_errors(new_endpoint(&absent));
+            assert_eq!(errors.len(), 2);
+        }
     }
 
     #[test]
@@ -298,19 +319,21 @@ mod tests {
     }
 
     #[test]
-    fn the_test_event_type_defaults_and_must_be_one_of_the_nine() {
+    fn the_test_event_type_defaults_to_webhook_test_or_is_from_the_catalogue() {
         for empty in [Body::Empty, body(""), body("  "), body("{}")] {
-            assert_eq!(
-                test_event_type(&empty).unwrap(),
-                EventType::TestCallCompleted
-            );
+            assert_eq!(test_event_type(&empty).unwrap(), EventName::WEBHOOK_TEST);
         }
         assert_eq!(
             test_event_type(&body(r#"{"event_type": "web.tool"}"#)).unwrap(),
             EventType::WebTool
         );
+        assert_eq!(
+            test_event_type(&body(r#"{"event_type": "webhook.test"}"#)).unwrap(),
+            EventName::WEBHOOK_TEST
+        );
         for bad in [
             r#"{"event_type": "call.incoming"}"#,
+            r#"{"event_type": "Web.Tool"}"#,
             r#"{"event_type": null}"#,
             r#"{"event_type": 3}"#,
             r#"{"type": "web.tool"}"#,

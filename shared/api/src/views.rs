@@ -3,7 +3,7 @@
 use serde::Serialize;
 use webhook_domain::{
     AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
+    EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
     TestDelivery, Timestamp,
 };
 
@@ -84,7 +84,7 @@ pub(crate) struct DeliveryView<'a> {
     endpoint_id: String,
     endpoint_label: &'a str,
     url: &'a str,
-    event_type: EventType,
+    event_type: &'a EventName,
     /// When the event happened: the log's order, and what `since` compares.
     occurred_at: Timestamp,
     agent_id: Option<AgentId>,
@@ -110,7 +110,7 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
                 .unwrap_or_default(),
             endpoint_label: &record.endpoint_label,
             url: &record.url,
-            event_type: record.event_type,
+            event_type: &record.event_type,
             occurred_at: record.occurred_at,
             agent_id: record.agent_id,
             call_id: record.call_id,
@@ -148,7 +148,7 @@ pub(crate) struct TestDeliveryView<'a> {
     /// Empty on success.
     error: &'a str,
     event_id: uuid::Uuid,
-    event_type: EventType,
+    event_type: &'a EventName,
 }
 
 impl<'a> From<&'a TestDelivery> for TestDeliveryView<'a> {
@@ -168,7 +168,7 @@ impl<'a> From<&'a TestDelivery> for TestDeliveryView<'a> {
                 (_, true) => "",
             },
             event_id: delivery.event_id,
-            event_type: delivery.event_type,
+            event_type: &delivery.event_type,
         }
     }
 }

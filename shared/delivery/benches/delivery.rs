@@ -87,7 +87,7 @@ fn benches(c: &mut Criterion) {
         id: uuid::Uuid::new_v4(),
         org_id: org,
         agent_id: None,
-        event_type: EventType::TelephonyComplete,
+        event_type: EventType::TelephonyComplete.into(),
         data: json!({"call_id": "call_123", "duration_s": 184, "transcript": "x".repeat(600)})
             .as_object()
             .unwrap()

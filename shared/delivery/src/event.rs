@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use webhook_domain::{AgentId, DeliveryRef, EndpointId, EventType, OrgId, Timestamp};
+use webhook_domain::{AgentId, DeliveryRef, EndpointId, EventName, OrgId, Timestamp};
 
 /// An event published by the platform:
 /// `{"id", "org_id", "agent_id", "type", "data", "occurred_at"}`.
@@ -13,8 +13,9 @@ pub struct PlatformEvent {
     pub org_id: OrgId,
     #[serde(default)]
     pub agent_id: Option<AgentId>,
+    /// A catalogue type, or a well-formed name this build does not know yet.
     #[serde(rename = "type")]
-    pub event_type: EventType,
+    pub event_type: EventName,
     pub data: serde_json::Map<String, Value>,
     pub occurred_at: Timestamp,
 }
@@ -41,7 +42,7 @@ pub struct DeliveryJob {
     /// The agent the event is about, so a retry can see whether the endpoint still wants it.
     pub agent_id: Option<AgentId>,
     #[serde(rename = "type")]
-    pub event_type: EventType,
+    pub event_type: EventName,
     pub data: serde_json::Map<String, Value>,
     /// When the event happened: it places the job's delivery log record, the same for every
     /// attempt and every duplicate. (Jobs queued before it was carried take their first attempt's.)
@@ -52,6 +53,10 @@ pub struct DeliveryJob {
     /// Not to be attempted before this: set when a delay is longer than the queue can hold,
     /// so the job is passed along until then.
     pub not_before: Option<Timestamp>,
+    /// A test route delivery's retry: it follows the test schedule, whatever the endpoint's
+    /// status or subscription, and counts toward no stats.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub test: bool,
 }
 
 impl DeliveryJob {
@@ -61,12 +66,13 @@ impl DeliveryJob {
             org_id: event.org_id,
             endpoint_id,
             agent_id: event.agent_id,
-            event_type: event.event_type,
+            event_type: event.event_type.clone(),
             data: event.data.clone(),
             occurred_at: Some(event.occurred_at),
             attempts: 0,
             first_attempt_at: None,
             not_before: None,
+            test: false,
         }
     }
 
@@ -108,9 +114,23 @@ mod tests {
                "type":"call.graded","data":{"call_id":"c_1"},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
         )
         .unwrap();
-        assert_eq!(event.event_type, EventType::CallGraded);
+        assert_eq!(event.event_type, webhook_domain::EventType::CallGraded);
         assert_eq!(event.agent_id, None);
         assert_eq!(event.org_id, OrgId::new(42));
+    }
+
+    #[test]
+    fn types_this_build_does_not_know_parse_when_well_formed() {
+        let event = PlatformEvent::parse(
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"voicemail.left",
+               "data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(event.event_type.as_str(), "voicemail.left");
+        assert_eq!(event.event_type.known(), None);
+        let job = serde_json::to_value(DeliveryJob::first(&event, None)).unwrap();
+        assert_eq!(job["type"], "voicemail.left");
+        assert!(job.get("test").is_none(), "only test retries say so");
     }
 
     #[test]
@@ -142,7 +162,8 @@ mod tests {
         for bad in [
             "not json",
             r#"{"id":"x","org_id":42,"type":"call.graded","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
-            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.unknown","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"Call Unknown","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call","data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
             r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded","data":[],"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
             r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded","data":{}}"#,
         ] {

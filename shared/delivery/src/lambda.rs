@@ -24,7 +24,7 @@ pub struct Worker<S> {
     pub dead_letters: DeadLetters,
 }
 
-fn required(name: &str) -> Result<String, lambda_runtime::Error> {
+pub(crate) fn required(name: &str) -> Result<String, lambda_runtime::Error> {
     std::env::var(name).map_err(|_| format!("{name} is not set").into())
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use webhook_domain::{
     Attempt, AttemptClaim, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId,
-    EndpointStatus, EndpointUrl, EventType, LogRetention, SigningSecret, Timestamp,
+    EndpointStatus, EndpointUrl, EventName, LogRetention, SigningSecret, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -26,7 +26,7 @@ pub enum PipelineError {
 }
 
 /// How long a receiver has to answer: blocking events configure a live call.
-pub fn timeout_for(event_type: EventType) -> Duration {
+pub fn timeout_for(event_type: &EventName) -> Duration {
     if event_type.is_blocking() {
         Duration::from_secs(2)
     } else {
@@ -86,17 +86,17 @@ pub enum GiveUp {
 pub(crate) struct Target {
     url: EndpointUrl,
     secret: SigningSecret,
-    event_name: &'static str,
+    event_name: String,
     /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
     endpoint: Option<Endpoint>,
 }
 
 impl Target {
-    pub(crate) fn endpoint(endpoint: Endpoint, secret: SigningSecret, event: EventType) -> Self {
+    pub(crate) fn endpoint(endpoint: Endpoint, secret: SigningSecret, event: &EventName) -> Self {
         Self {
             url: endpoint.url.clone(),
             secret,
-            event_name: event.as_str(),
+            event_name: event.as_str().to_owned(),
             endpoint: Some(endpoint),
         }
     }
@@ -119,7 +119,7 @@ impl Target {
                 .map(|e| e.label.as_str().to_owned())
                 .unwrap_or_default(),
             url: self.url.as_str().to_owned(),
-            event_type: job.event_type,
+            event_type: job.event_type.clone(),
             agent_id: job.agent_id,
             call_id: job.call_id(),
             occurred_at,
@@ -129,7 +129,7 @@ impl Target {
             failure_category: None,
             last_attempt_at: at,
             next_retry_at: None,
-            test: false,
+            test: job.test,
             claim: None,
         }
     }
@@ -160,7 +160,7 @@ pub(crate) async fn send_signed(
     now: Timestamp,
     timeout: Duration,
 ) -> Sent {
-    let body = payload::body(target.event_name, &job.data);
+    let body = payload::body(&target.event_name, &job.data);
     let headers = signature::headers(
         &target.secret,
         &job.message_id(),
@@ -196,7 +196,7 @@ where
         let mut jobs: Vec<Delayed> = targets
             .endpoints
             .iter()
-            .filter(|endpoint| endpoint.receives(event.event_type, event.agent_id))
+            .filter(|endpoint| endpoint.receives(&event.event_type, event.agent_id))
             .map(|endpoint| Delayed {
                 job: DeliveryJob::first(event, Some(endpoint.id)),
                 delay: Duration::ZERO,
@@ -240,7 +240,7 @@ where
         };
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
-        let timeout = timeout_for(job.event_type);
+        let timeout = timeout_for(&job.event_type);
         let before = target.record(&job, occurred_at, now);
         if !self.claim(&before, timeout, now).await? {
             tracing::info!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
@@ -304,7 +304,10 @@ where
         sent: &Sent,
         attempt: &Attempt,
     ) -> Result<Delivery, PipelineError> {
-        if let Some(endpoint) = &target.endpoint
+        // A test says nothing about real traffic: it counts in no stats and follows its own
+        // schedule, whatever the endpoint's status.
+        let counted = target.endpoint.as_ref().filter(|_| !job.test);
+        if let Some(endpoint) = counted
             && self.store.record_attempt(endpoint, attempt).await? == Recorded::EndpointGone
         {
             return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
@@ -319,7 +322,7 @@ where
             error = sent.error.as_deref().unwrap_or("failed"),
             "delivery attempt failed"
         );
-        if let Some(endpoint) = &target.endpoint
+        if let Some(endpoint) = counted
             && endpoint.status == EndpointStatus::Failing
         {
             self.store.record_give_up(endpoint, attempt.at).await?;
@@ -327,7 +330,12 @@ where
         }
         let first = job.first_attempt_at.unwrap_or(attempt.at);
         let elapsed = millis_between(first, attempt.at).unwrap_or_default();
-        match self.schedule.next_delay(
+        let schedule = if job.test {
+            RetrySchedule::test_delivery()
+        } else {
+            &self.schedule
+        };
+        match schedule.next_delay(
             job.attempts,
             sent.outcome.status(),
             sent.retry_after,
@@ -336,7 +344,7 @@ where
             Ok(delay) => Ok(Delivery::Retrying(delay)),
             Err(stop) => {
                 tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
-                if let Some(endpoint) = &target.endpoint {
+                if let Some(endpoint) = counted {
                     self.store.record_give_up(endpoint, attempt.at).await?;
                 }
                 Ok(Delivery::GaveUp(match stop {
@@ -356,7 +364,7 @@ where
                     url: legacy.url,
                     secret: legacy.secret,
                     // The legacy URL keeps the names its receivers were written for.
-                    event_name: job.event_type.legacy_name(),
+                    event_name: job.event_type.legacy_name().to_owned(),
                     endpoint: None,
                 }),
                 None => Destination::Gone(Abandoned::LegacyUrlRemoved),
@@ -373,12 +381,15 @@ where
         let Some((endpoint, secret)) = self.store.signing_target(job.org_id, id).await? else {
             return Ok(Destination::Gone(Abandoned::EndpointDeleted));
         };
-        Ok(if endpoint.status == EndpointStatus::Disabled {
+        // A test goes to the endpoint it was asked for, whatever its status and subscription.
+        Ok(if job.test {
+            Destination::Send(Target::endpoint(endpoint, secret, &job.event_type))
+        } else if endpoint.status == EndpointStatus::Disabled {
             Destination::Gone(Abandoned::EndpointDisabled)
-        } else if !endpoint.receives(job.event_type, job.agent_id) {
+        } else if !endpoint.receives(&job.event_type, job.agent_id) {
             Destination::Gone(Abandoned::NoLongerSubscribed)
         } else {
-            Destination::Send(Target::endpoint(endpoint, secret, job.event_type))
+            Destination::Send(Target::endpoint(endpoint, secret, &job.event_type))
         })
     }
 

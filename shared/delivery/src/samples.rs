@@ -2,11 +2,28 @@
 //! test (`"test": true`), so a receiver can tell it from a real call.
 
 use serde_json::{Map, Value, json};
-use webhook_domain::{AgentId, EventType, Timestamp};
+use webhook_domain::{AgentId, EventName, EventType, Timestamp};
 
-/// The sample `data` for `event_type`, stamped with `now` and the endpoint's agent if it has one.
-pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
+/// The sample `data` for `event`, stamped with `now` and the endpoint's agent if it has one:
+/// a realistic one for a catalogue type, a plain "this is a test" for `webhook.test`.
+pub fn data(event: &EventName, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
     let agent_id = agent.map_or(Value::Null, |id| json!(id.get()));
+    let mut data = match event.known() {
+        Some(event_type) => catalogue_sample(event_type, agent_id, now),
+        None => json!({
+            "message": "This is a test delivery: your endpoint receives and can verify webhooks.",
+            "agent_id": agent_id,
+            "sent_at": now.to_string(),
+        }),
+    };
+    data["test"] = Value::Bool(true);
+    match data {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn catalogue_sample(event_type: EventType, agent_id: Value, now: Timestamp) -> Value {
     let channel = if event_type.as_str().starts_with("web.") {
         "web"
     } else {
@@ -23,7 +40,7 @@ pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Ma
             "started_at": now.to_string(),
         })
     };
-    let mut data = match event_type {
+    match event_type {
         EventType::TelephonyIncoming | EventType::WebIncoming => call(),
         EventType::TelephonyComplete | EventType::WebComplete => {
             let mut complete = call();
@@ -134,11 +151,6 @@ pub fn data(event_type: EventType, agent: Option<AgentId>, now: Timestamp) -> Ma
             "duration_seconds": 64,
             "completed_at": now.to_string(),
         }),
-    };
-    data["test"] = Value::Bool(true);
-    match data {
-        Value::Object(map) => map,
-        _ => Map::new(),
     }
 }
 
@@ -150,11 +162,20 @@ mod tests {
     fn every_type_has_a_sample_marked_as_a_test() {
         let now = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
         for event_type in EventType::ALL {
-            let data = data(event_type, AgentId::new(3), now);
+            let data = data(&event_type.into(), AgentId::new(3), now);
             assert_eq!(data["test"], true, "{event_type:?}");
             assert!(data.len() > 3, "{event_type:?} is more than a stub");
             assert_eq!(data["call_id"], 100_000_001, "{event_type:?}");
             assert_eq!(data["agent_id"], 3, "{event_type:?}");
         }
+    }
+
+    #[test]
+    fn webhook_test_says_it_is_a_test() {
+        let now = Timestamp::from_unix_millis(1_776_709_450_113).unwrap();
+        let data = data(&EventName::WEBHOOK_TEST, None, now);
+        assert_eq!(data["test"], true);
+        assert!(data["message"].as_str().unwrap().contains("test"));
+        assert_eq!(data["agent_id"], Value::Null);
     }
 }

@@ -1,6 +1,7 @@
 //! When a failed delivery is tried again.
 
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use rand::TryRngCore;
@@ -52,7 +53,17 @@ impl Default for RetrySchedule {
     }
 }
 
+/// A test delivery that fails gets one retry, about a minute later, as the official client
+/// documents it.
+static TEST_DELIVERY: LazyLock<RetrySchedule> =
+    LazyLock::new(|| RetrySchedule(vec![Duration::from_secs(60)]));
+
 impl RetrySchedule {
+    /// The schedule of test route deliveries: one retry, a minute after the first attempt.
+    pub fn test_delivery() -> &'static Self {
+        &TEST_DELIVERY
+    }
+
     /// The number of attempts in all, the first included.
     #[cfg(test)]
     fn attempts(&self) -> u32 {
@@ -141,6 +152,27 @@ mod tests {
     use super::*;
 
     const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_failed_test_delivery_is_retried_once_a_minute_later() {
+        let schedule = RetrySchedule::test_delivery();
+        assert_eq!(schedule.attempts(), 2);
+        let minute = Duration::from_secs(60);
+        assert_eq!(schedule.next_delay(1, Some(500), None, Duration::ZERO), Ok(minute));
+        assert_eq!(
+            schedule.next_delay(1, Some(503), Some(10 * minute), Duration::ZERO),
+            Ok(minute),
+            "Retry-After past the window: the retry is the window's end"
+        );
+        assert_eq!(
+            schedule.next_delay(2, Some(500), None, minute),
+            Err(Stop::Exhausted)
+        );
+        assert_eq!(
+            schedule.next_delay(1, Some(410), None, Duration::ZERO),
+            Err(Stop::Gone)
+        );
+    }
 
     #[test]
     fn the_default_schedule_ends_24_hours_after_the_first_attempt() {

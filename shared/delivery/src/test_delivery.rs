@@ -1,37 +1,50 @@
 //! Test deliveries: one signed sample event to one endpoint, now, whatever its status, with no
-//! retry and no effect on its status or failure streak; recorded in the delivery log.
+//! effect on its status or stats; recorded in the delivery log. A failed one gets one retry a
+//! minute later, through the delivery queue like any retry.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, Endpoint, EventType, LogRetention, SigningSecret, SystemClock, TestDelivery,
+    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningSecret,
+    SystemClock, TestDelivery,
 };
 use webhook_store::{DeliveryLogStore, DynamoStore, StoreError};
 
 use crate::event::DeliveryJob;
-use crate::lambda::log_retention_from_env;
+use crate::lambda::{log_retention_from_env, required};
 use crate::pipeline::{Pipeline, Target, log_delivery, send_signed, timeout_for};
+use crate::queue::{Delayed, JobQueue};
 use crate::samples;
+use crate::schedule::RetrySchedule;
 use crate::sender::Sender;
+use crate::sqs::SqsQueue;
 
 /// The caller waits for the answer, and API Gateway gives up on an integration after 30 s:
 /// a test waits at most this long for the receiver (blocking types keep their 2 s).
 pub const MAX_TEST_WAIT: Duration = Duration::from_secs(10);
 
-pub struct TestDeliveries<S> {
+pub struct TestDeliveries<S, Q> {
     pub store: S,
+    /// Where the retry of a failed test goes: the delivery queue.
+    pub queue: Q,
     pub sender: Sender,
     pub clock: Arc<dyn Clock>,
     pub log_retention: LogRetention,
 }
 
-impl TestDeliveries<DynamoStore> {
+impl TestDeliveries<DynamoStore, SqsQueue> {
     /// The test route's sender: production rules (no private addresses), the table from
-    /// `TABLE_NAME`, the log retention from `DELIVERY_LOG_RETENTION`.
-    pub fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
+    /// `TABLE_NAME`, the retry's queue from `DELIVERY_QUEUE_URL`, the log retention from
+    /// `DELIVERY_LOG_RETENTION`.
+    pub async fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self {
             store,
+            queue: SqsQueue::new(
+                aws_sdk_sqs::Client::new(&config),
+                required("DELIVERY_QUEUE_URL")?,
+            ),
             sender: Sender::new(false)?,
             clock: Arc::new(SystemClock),
             log_retention: log_retention_from_env()?,
@@ -39,10 +52,11 @@ impl TestDeliveries<DynamoStore> {
     }
 }
 
-impl<S: Clone, Q> From<&Pipeline<S, Q>> for TestDeliveries<S> {
+impl<S: Clone, Q: Clone> From<&Pipeline<S, Q>> for TestDeliveries<S, Q> {
     fn from(pipeline: &Pipeline<S, Q>) -> Self {
         Self {
             store: pipeline.store.clone(),
+            queue: pipeline.queue.clone(),
             sender: pipeline.sender.clone(),
             clock: pipeline.clock.clone(),
             log_retention: pipeline.log_retention,
@@ -50,46 +64,74 @@ impl<S: Clone, Q> From<&Pipeline<S, Q>> for TestDeliveries<S> {
     }
 }
 
-impl<S: DeliveryLogStore> TestDeliveries<S> {
-    /// Sends a sample `event_type` event to the endpoint (as the caller just read it) and logs
-    /// the outcome. The endpoint's stats are not touched: a test says nothing about real traffic.
+impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
+    /// Sends a sample `event` to the endpoint (as the caller just read it), queues the retry if
+    /// it failed, and logs the outcome. The answer is this first attempt's.
     pub async fn send(
         &self,
         endpoint: Endpoint,
         secret: SigningSecret,
-        event_type: EventType,
+        event: EventName,
     ) -> Result<TestDelivery, StoreError> {
         let now = self.clock.now();
-        let job = DeliveryJob {
+        let mut job = DeliveryJob {
             event_id: uuid::Uuid::new_v4(),
             org_id: endpoint.org_id,
             endpoint_id: Some(endpoint.id),
             agent_id: endpoint.agent_id,
-            event_type,
-            data: samples::data(event_type, endpoint.agent_id, now),
+            data: samples::data(&event, endpoint.agent_id, now),
+            event_type: event,
             occurred_at: Some(now),
             attempts: 0,
             first_attempt_at: Some(now),
             not_before: None,
+            test: true,
         };
-        let target = Target::endpoint(endpoint, secret, event_type);
-        let timeout = timeout_for(event_type).min(MAX_TEST_WAIT);
+        let target = Target::endpoint(endpoint, secret, &job.event_type);
+        let timeout = timeout_for(&job.event_type).min(MAX_TEST_WAIT);
+        let before = target.record(&job, now, now);
         let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
+        job.attempts = 1;
         let attempt = Attempt {
             at: now,
             outcome: sent.outcome,
             duration: sent.duration,
         };
-        let record = webhook_domain::DeliveryRecord {
-            test: true,
-            ..target.record(&job, now, now).after(&attempt)
-        };
+        let mut record = before.after(&attempt);
+        if !sent.outcome.is_success()
+            && let Ok(delay) = RetrySchedule::test_delivery().next_delay(
+                job.attempts,
+                sent.outcome.status(),
+                sent.retry_after,
+                Duration::ZERO,
+            )
+            && self.queue_retry(&job, delay).await
+        {
+            record.status = DeliveryStatus::Retrying;
+            record.next_retry_at = self.clock.now().checked_add(delay);
+        }
         log_delivery(&self.store, &record, self.log_retention).await;
         Ok(TestDelivery {
             event_id: job.event_id,
-            event_type,
+            event_type: job.event_type,
             outcome: sent.outcome,
             error: sent.error,
         })
+    }
+
+    /// Whether the retry was queued. Without it the test simply ends failed: the caller has its
+    /// answer either way.
+    async fn queue_retry(&self, job: &DeliveryJob, delay: Duration) -> bool {
+        let retry = Delayed {
+            job: job.clone(),
+            delay,
+        };
+        match self.queue.enqueue(vec![retry]).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(%error, event_id = %job.event_id, "could not queue the test delivery's retry");
+                false
+            }
+        }
     }
 }

@@ -74,7 +74,7 @@ pub struct Attempt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestDelivery {
     pub event_id: uuid::Uuid,
-    pub event_type: crate::EventType,
+    pub event_type: crate::EventName,
     pub outcome: AttemptOutcome,
     /// Why it failed, in words; `None` on success.
     pub error: Option<String>,

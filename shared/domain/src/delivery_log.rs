@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AgentId, Attempt, EndpointId, EventType, FailureCategory, OrgId, Timestamp};
+use crate::{AgentId, Attempt, EndpointId, EventName, FailureCategory, OrgId, Timestamp};
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -64,7 +64,7 @@ pub struct DeliveryRecord {
     /// after the endpoint is renamed or deleted. The label is empty for the legacy URL.
     pub endpoint_label: String,
     pub url: String,
-    pub event_type: EventType,
+    pub event_type: EventName,
     pub agent_id: Option<AgentId>,
     pub call_id: Option<i64>,
     /// When the event happened: what orders the log, fixed for the life of the record (and the
@@ -215,7 +215,7 @@ impl LogKey {
 pub struct DeliveryFilter {
     pub endpoint_id: Option<EndpointId>,
     pub agent_id: Option<AgentId>,
-    pub event_type: Option<EventType>,
+    pub event_type: Option<EventName>,
     pub status: Option<DeliveryStatus>,
     /// Records started at or after this.
     pub since: Option<Timestamp>,
@@ -226,7 +226,7 @@ impl DeliveryFilter {
         self.endpoint_id
             .is_none_or(|id| record.endpoint_id == Some(id))
             && self.agent_id.is_none_or(|id| record.agent_id == Some(id))
-            && self.event_type.is_none_or(|t| record.event_type == t)
+            && self.event_type.as_ref().is_none_or(|t| record.event_type == *t)
             && self.status.is_none_or(|s| record.status == s)
             && self.since.is_none_or(|since| record.occurred_at >= since)
     }
@@ -279,6 +279,7 @@ pub struct DeliveryPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::EventType;
 
     fn at(millis: i64) -> Timestamp {
         Timestamp::from_unix_millis(millis).unwrap()
@@ -405,7 +406,7 @@ mod tests {
         assert!(DeliveryFilter::default().matches(&record));
         assert!(!DeliveryFilter::default().narrows_by_content());
         // One filter per field, each setting only that field.
-        let one_field_each = |endpoint, agent, event_type, status, since| {
+        let one_field_each = |endpoint, agent, event_type: EventName, status, since| {
             let base = DeliveryFilter::default;
             [
                 DeliveryFilter {
@@ -433,14 +434,14 @@ mod tests {
         let hits = one_field_each(
             endpoint,
             7,
-            EventType::CallGraded,
+            EventType::CallGraded.into(),
             DeliveryStatus::Delivered,
             at(5_000),
         );
         let misses = one_field_each(
             EndpointId::generate(),
             8,
-            EventType::WebTool,
+            EventType::WebTool.into(),
             DeliveryStatus::Failed,
             at(5_001),
         );

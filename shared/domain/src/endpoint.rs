@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    EndpointStatus, EndpointUrl, EventSubscription, EventType, Label, OrgId, RequestedStatus,
+    EndpointStatus, EndpointUrl, EventSubscription, EventName, Label, OrgId, RequestedStatus,
     SecretHint, SigningSecret, Timestamp,
 };
 
@@ -85,7 +85,7 @@ impl Endpoint {
     /// Whether an event of this type, about this agent, goes to this endpoint: it must not be
     /// paused, must subscribe to the type (or to all), and must be unscoped or scoped to the
     /// event's agent.
-    pub fn receives(&self, event_type: EventType, agent: Option<AgentId>) -> bool {
+    pub fn receives(&self, event_type: &EventName, agent: Option<AgentId>) -> bool {
         self.status != EndpointStatus::Disabled
             && self.events.includes(event_type)
             && self.agent_id.is_none_or(|scope| agent == Some(scope))
@@ -264,22 +264,26 @@ mod tests {
     #[test]
     fn receives_matching_events_from_the_scoped_agent_unless_paused() {
         let mut e = endpoint(at(1));
-        assert!(e.receives(EventType::WebTool, None));
-        assert!(e.receives(EventType::WebTool, AgentId::new(4)));
+        assert!(e.receives(&EventType::WebTool.into(), None));
+        assert!(e.receives(&EventType::WebTool.into(), AgentId::new(4)));
         e.events = EventSubscription::from(vec![EventType::CallGraded]);
-        assert!(!e.receives(EventType::WebTool, None));
-        assert!(e.receives(EventType::CallGraded, None));
+        assert!(!e.receives(&EventType::WebTool.into(), None));
+        assert!(e.receives(&EventType::CallGraded.into(), None));
         e.agent_id = AgentId::new(4);
-        assert!(e.receives(EventType::CallGraded, AgentId::new(4)));
-        assert!(!e.receives(EventType::CallGraded, AgentId::new(5)));
-        assert!(!e.receives(EventType::CallGraded, None));
+        assert!(e.receives(&EventType::CallGraded.into(), AgentId::new(4)));
+        assert!(!e.receives(&EventType::CallGraded.into(), AgentId::new(5)));
+        assert!(!e.receives(&EventType::CallGraded.into(), None));
+        let future = crate::EventName::parse("call.summarized").unwrap();
+        assert!(!e.receives(&future, AgentId::new(4)), "explicit lists name known types");
+        e.events = EventSubscription::all();
+        assert!(e.receives(&future, AgentId::new(4)), "all types includes future ones");
         e.status = EndpointStatus::Failing;
         assert!(
-            e.receives(EventType::CallGraded, AgentId::new(4)),
+            e.receives(&EventType::CallGraded.into(), AgentId::new(4)),
             "failing endpoints still get new events"
         );
         e.status = EndpointStatus::Disabled;
-        assert!(!e.receives(EventType::CallGraded, AgentId::new(4)));
+        assert!(!e.receives(&EventType::CallGraded.into(), AgentId::new(4)));
     }
 
     #[test]

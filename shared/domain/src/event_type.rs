@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -114,6 +115,119 @@ impl fmt::Display for EventType {
     }
 }
 
+/// The type an event is published under: one of the catalogue's, or a well-formed name this
+/// build does not know yet (the platform adds types before every deployment knows them).
+/// Endpoints subscribed to every type and the legacy URL receive both kinds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventName(Name);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Name {
+    Known(EventType),
+    Unlisted(Cow<'static, str>),
+}
+
+/// Longer names are malformed: a type names a kind of event, not an event.
+pub const MAX_EVENT_NAME_CHARS: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "\"{0}\" is not a valid event type: lowercase words of a-z, 0-9, '_' or '-', joined by dots, \
+     at most 64 characters."
+)]
+pub struct MalformedEventName(pub String);
+
+impl EventName {
+    /// What the test route sends when no type is asked for: a sample that says it is a test.
+    /// Not in the catalogue, so no subscription names it.
+    pub const WEBHOOK_TEST: Self = Self(Name::Unlisted(Cow::Borrowed("webhook.test")));
+
+    /// A catalogue type, or any name shaped like one (`word.word`, each word lowercase ASCII
+    /// letters, digits, `_` or `-`, not starting with `_` or `-`).
+    pub fn parse(raw: &str) -> Result<Self, MalformedEventName> {
+        if let Ok(known) = raw.parse::<EventType>() {
+            return Ok(Self(Name::Known(known)));
+        }
+        let word = |w: &str| {
+            w.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                && w.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                })
+        };
+        if raw.len() <= MAX_EVENT_NAME_CHARS && raw.contains('.') && raw.split('.').all(word) {
+            Ok(Self(Name::Unlisted(Cow::Owned(raw.to_owned()))))
+        } else {
+            Err(MalformedEventName(raw.to_owned()))
+        }
+    }
+
+    /// The catalogue type, if this build knows the name.
+    pub fn known(&self) -> Option<EventType> {
+        match self.0 {
+            Name::Known(known) => Some(known),
+            Name::Unlisted(_) => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Name::Known(known) => known.as_str(),
+            Name::Unlisted(name) => name,
+        }
+    }
+
+    /// Only catalogue types block: a type this build does not know gets the usual 30 s.
+    pub fn is_blocking(&self) -> bool {
+        self.known().is_some_and(EventType::is_blocking)
+    }
+
+    /// The name the legacy URL gets: [`EventType::legacy_name`], else the name itself.
+    pub fn legacy_name(&self) -> &str {
+        match &self.0 {
+            Name::Known(known) => known.legacy_name(),
+            Name::Unlisted(name) => name,
+        }
+    }
+}
+
+impl From<EventType> for EventName {
+    fn from(known: EventType) -> Self {
+        Self(Name::Known(known))
+    }
+}
+
+impl PartialEq<EventType> for EventName {
+    fn eq(&self, other: &EventType) -> bool {
+        self.known() == Some(*other)
+    }
+}
+
+impl FromStr for EventName {
+    type Err = MalformedEventName;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
+impl fmt::Display for EventName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Cow::<'de, str>::deserialize(deserializer)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
 /// The event types an endpoint receives. Empty means every type, including types added later.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "Vec<EventType>", into = "Vec<EventType>")]
@@ -137,8 +251,9 @@ impl EventSubscription {
         self.0.is_empty()
     }
 
-    pub fn includes(&self, event_type: EventType) -> bool {
-        self.is_all() || self.0.contains(&event_type)
+    /// Every type, known or not, when the subscription is to all; otherwise the listed ones.
+    pub fn includes(&self, event: &EventName) -> bool {
+        self.is_all() || event.known().is_some_and(|known| self.0.contains(&known))
     }
 
     pub fn types(&self) -> &[EventType] {
@@ -261,14 +376,60 @@ mod tests {
     fn empty_subscribes_to_everything() {
         let all = EventSubscription::parse([]).unwrap();
         assert!(all.is_all());
-        assert!(EventType::ALL.iter().all(|t| all.includes(*t)));
+        assert!(EventType::ALL.iter().all(|t| all.includes(&(*t).into())));
+        assert!(all.includes(&EventName::parse("voicemail.left").unwrap()));
     }
 
     #[test]
     fn collapses_duplicates_in_first_seen_order() {
         let s = EventSubscription::parse(["web.tool", "call.graded", "web.tool"]).unwrap();
         assert_eq!(s.types(), &[EventType::WebTool, EventType::CallGraded]);
-        assert!(!s.includes(EventType::WebIncoming));
+        assert!(!s.includes(&EventType::WebIncoming.into()));
+        assert!(s.includes(&EventType::WebTool.into()));
+        assert!(!s.includes(&EventName::parse("web.tool_v2").unwrap()));
+    }
+
+    #[test]
+    fn well_formed_names_this_build_does_not_know_are_event_names() {
+        let future = EventName::parse("voicemail.left").unwrap();
+        assert_eq!(future.known(), None);
+        assert_eq!(future.as_str(), "voicemail.left");
+        assert_eq!(future.legacy_name(), "voicemail.left");
+        assert!(!future.is_blocking());
+        let incoming = EventName::parse("web.incoming").unwrap();
+        assert_eq!(incoming, EventType::WebIncoming);
+        assert_eq!(incoming.legacy_name(), "call.incoming");
+        assert!(incoming.is_blocking());
+        for good in ["a.b", "test-call.v2.completed", "x9.y_z", &format!("a.{}", "b".repeat(62))] {
+            assert_eq!(EventName::parse(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            "call",
+            "Call.graded",
+            "call..graded",
+            ".call",
+            "call.",
+            "call._graded",
+            "call.-x",
+            "call graded.x",
+            "call.gradé",
+            &format!("a.{}", "b".repeat(63)),
+        ] {
+            assert_eq!(EventName::parse(bad), Err(MalformedEventName(bad.to_owned())), "{bad}");
+        }
+        assert_eq!(EventName::WEBHOOK_TEST.known(), None);
+        assert_eq!(EventName::parse("webhook.test"), Ok(EventName::WEBHOOK_TEST));
+    }
+
+    #[test]
+    fn event_names_serialize_as_their_text_and_refuse_malformed_text() {
+        let name: EventName = serde_json::from_str("\"sms.received\"").unwrap();
+        assert_eq!(name, EventType::SmsReceived);
+        assert_eq!(serde_json::to_string(&name).unwrap(), "\"sms.received\"");
+        let future: EventName = serde_json::from_str("\"fax.sent\"").unwrap();
+        assert_eq!(future.to_string(), "fax.sent");
+        assert!(serde_json::from_str::<EventName>("\"FAX\"").is_err());
     }
 
     proptest! {

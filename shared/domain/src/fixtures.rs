@@ -64,7 +64,7 @@ pub fn delivery_record(
             String::new()
         },
         url: "https://hooks.example.com/fixture".to_owned(),
-        event_type: EventType::CallGraded,
+        event_type: EventType::CallGraded.into(),
         agent_id: None,
         call_id: None,
         occurred_at,

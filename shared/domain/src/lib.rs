@@ -31,7 +31,9 @@ pub use delivery_log::{
 pub use duration::{DelayError, LogRetention, RetentionError, parse_delay, parse_delay_within};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
-pub use event_type::{EventSubscription, EventType, UnknownEventType};
+pub use event_type::{
+    EventName, EventSubscription, EventType, MalformedEventName, UnknownEventType,
+};
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
 pub use secret::{SecretHint, SigningSecret};

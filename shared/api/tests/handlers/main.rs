@@ -11,7 +11,7 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
     AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
-    EndpointChanges, EndpointId, EventType, FailureCategory, LogQuery, ManualClock, OrgId,
+    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LogQuery, ManualClock, OrgId,
     SigningSecret, TestDelivery, Timestamp, fixtures,
 };
 use webhook_store::{DeliveryLogStore, DeliveryTargets, EndpointStore, MemoryStore, StoreError};
@@ -220,7 +220,7 @@ type Handler = fn(
 async fn answered_204(
     _: Endpoint,
     _: SigningSecret,
-    event_type: EventType,
+    event_type: EventName,
 ) -> Result<TestDelivery, StoreError> {
     Ok(TestDelivery {
         event_id: uuid::Uuid::from_u128(7),
@@ -668,7 +668,7 @@ async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
         &app,
         request(&sample_event("send-test-delivery")),
         |endpoint, _, event_type| {
-            *asked.lock().unwrap() = Some((endpoint.id, event_type));
+            *asked.lock().unwrap() = Some((endpoint.id, event_type.clone()));
             answered_204(endpoint, SigningSecret::generate().unwrap(), event_type)
         },
     )
@@ -684,7 +684,7 @@ async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
     );
     assert_eq!(
         *asked.lock().unwrap(),
-        Some((endpoint.id, EventType::CallGraded))
+        Some((endpoint.id, EventType::CallGraded.into()))
     );
 
     let mut no_body = sample_event("send-test-delivery");
@@ -692,7 +692,7 @@ async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
     let response = handlers::send_test_delivery(&app, request(&no_body), answered_204)
         .await
         .unwrap();
-    assert_eq!(body_json(&response)["event_type"], "test-call.completed");
+    assert_eq!(body_json(&response)["event_type"], "webhook.test");
 
     let mut unknown_type = sample_event("send-test-delivery");
     unknown_type["body"] = r#"{"event_type": "call.incoming"}"#.into();

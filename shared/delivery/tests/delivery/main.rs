@@ -15,13 +15,16 @@ use webhook_delivery::pipeline::{Abandoned, Delivery, GiveUp, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
+use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
-    EndpointStatus, EndpointUrl, EventSubscription, EventType, FailureCategory, Label, LogQuery,
+    EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label, LogQuery,
     ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, fixtures,
 };
-use webhook_store::{DeliveryLogStore, DeliveryStatsStore, EndpointStore, MemoryStore};
+use webhook_store::{
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, MemoryStore,
+};
 
 const ORG: OrgId = OrgId::new(9);
 
@@ -97,7 +100,7 @@ impl Harness {
             id: uuid::Uuid::new_v4(),
             org_id: ORG,
             agent_id: agent,
-            event_type,
+            event_type: event_type.into(),
             data:
                 json!({"call_id": "call_123", "to": "+15550100", "nested": {"b": 1, "a": [2, 1]}})
                     .as_object()
@@ -665,7 +668,6 @@ async fn long_delays_are_chained_through_the_queue() {
 
 #[tokio::test]
 async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_secret() {
-    use webhook_store::LegacyWebhookStore;
     let h = harness(true);
     let receiver = receive(vec![Reply::Status(500)]).await;
     let addr = receiver.addr;
@@ -709,7 +711,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
             record.endpoint_id,
             record.endpoint_label.as_str(),
             record.url.as_str(),
-            record.event_type,
+            record.event_type.clone(),
             record.status,
             record.attempt_count,
         ),
@@ -717,7 +719,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
             None,
             "",
             legacy.url.as_str(),
-            EventType::TelephonyIncoming,
+            EventName::from(EventType::TelephonyIncoming),
             DeliveryStatus::Delivered,
             2,
         )
@@ -778,4 +780,146 @@ async fn tokens_in_receiver_urls_never_reach_the_log() {
     let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(written.contains("delivery attempt failed"), "{written}");
     assert!(!written.contains("SECRET"), "{written}");
+}
+
+#[tokio::test]
+async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
+    let h = harness(true);
+    let receiver = receive(vec![Reply::Status(500), Reply::Status(503)]).await;
+    // Whatever the endpoint's status and subscription: the caller asked for this endpoint.
+    let (endpoint, _) = h
+        .endpoint(&receiver.url(), |e| {
+            e.status = EndpointStatus::Failing;
+            e.events = EventSubscription::from(vec![EventType::WebTool]);
+        })
+        .await;
+    let tests = TestDeliveries::from(&h.pipeline);
+    let (stored, secret) = h.store.signing_target(ORG, endpoint.id).await.unwrap().unwrap();
+    let answer = tests
+        .send(stored, secret, EventName::WEBHOOK_TEST)
+        .await
+        .unwrap();
+    assert_eq!(answer.outcome.status(), Some(500), "the first attempt's answer");
+    let body: serde_json::Value = serde_json::from_slice(&receiver.last().unwrap().body).unwrap();
+    assert_eq!(body["type"], "webhook.test");
+    assert_eq!(body["data"]["test"], true);
+
+    let retry = h.next();
+    assert_eq!(retry.delay, Duration::from_secs(60));
+    assert!(retry.job.test);
+    let record = h.only_record().await;
+    assert_eq!(
+        (record.status, record.attempt_count, record.test),
+        (DeliveryStatus::Retrying, 1, true)
+    );
+    assert_eq!(
+        record.next_retry_at,
+        h.clock.now().checked_add(Duration::from_secs(60))
+    );
+
+    h.clock.advance(retry.delay);
+    assert_eq!(
+        h.deliver(retry.job.clone()).await,
+        Delivery::GaveUp(GiveUp::Exhausted),
+        "one retry, then no more"
+    );
+    assert!(h.queue.take().is_empty());
+    assert_eq!(receiver.count(), 2);
+    assert_eq!(
+        receiver.received()[0].header("webhook-id"),
+        receiver.received()[1].header("webhook-id"),
+        "the same message, tried again"
+    );
+    let record = h.only_record().await;
+    assert_eq!(
+        (record.status, record.attempt_count, record.http_status, record.test),
+        (DeliveryStatus::Failed, 2, Some(503), true)
+    );
+    assert_eq!(
+        h.deliver(retry.job).await,
+        Delivery::Duplicate,
+        "a redelivered retry sends nothing"
+    );
+    assert_eq!(receiver.count(), 2);
+    assert_eq!(h.status(&endpoint).await, EndpointStatus::Failing);
+    let stats = h.stats(&endpoint).await;
+    assert_eq!(
+        (stats.success_count, stats.failure_count, stats.last_attempt_at),
+        (0, 0, None),
+        "tests count in no stats"
+    );
+}
+
+#[tokio::test]
+async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
+    let h = harness(true);
+    let receiver = receive(vec![Reply::Status(204), Reply::Status(410)]).await;
+    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let tests = TestDeliveries::from(&h.pipeline);
+    for expected in [204, 410] {
+        let (stored, secret) = h.store.signing_target(ORG, endpoint.id).await.unwrap().unwrap();
+        let answer = tests
+            .send(stored, secret, EventType::SmsReceived.into())
+            .await
+            .unwrap();
+        assert_eq!(answer.outcome.status(), Some(expected));
+        assert!(h.queue.take().is_empty(), "{expected}: no retry");
+    }
+    let log = h.log().await;
+    assert!(log.iter().all(|r| r.event_type == EventType::SmsReceived));
+    let mut outcomes: Vec<_> = log.iter().map(|r| (r.http_status, r.status)).collect();
+    outcomes.sort_by_key(|(status, _)| *status);
+    assert_eq!(
+        outcomes,
+        [
+            (Some(204), DeliveryStatus::Delivered),
+            (Some(410), DeliveryStatus::Failed)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn types_this_build_does_not_know_reach_every_type_subscribers_and_the_legacy_url() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (everything, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (_listed, _) = h
+        .endpoint(&receiver.url(), |e| {
+            e.events = EventSubscription::from(EventType::ALL.to_vec());
+        })
+        .await;
+    h.store
+        .set_legacy_webhook(
+            ORG,
+            &EndpointUrl::parse(&receiver.url()).unwrap(),
+            &SigningSecret::generate().unwrap(),
+            h.clock.now(),
+        )
+        .await
+        .unwrap();
+    let event = PlatformEvent::parse(&format!(
+        r#"{{"id":"{}","org_id":{ORG},"type":"voicemail.left","data":{{"call_id":5}},"occurred_at":"{}"}}"#,
+        uuid::Uuid::new_v4(),
+        h.clock.now()
+    ))
+    .unwrap();
+    assert_eq!(h.pipeline.fan_out(&event).await.unwrap(), 2);
+    let jobs = h.queue.take();
+    assert_eq!(
+        jobs.iter().map(|d| d.job.endpoint_id).collect::<Vec<_>>(),
+        [Some(everything.id), None],
+        "not the endpoint that lists every known type"
+    );
+    for Delayed { job, .. } in jobs {
+        assert_eq!(h.deliver(job).await, Delivery::Delivered);
+    }
+    let bodies: Vec<serde_json::Value> = receiver
+        .received()
+        .iter()
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    assert!(bodies.iter().all(|b| b["type"] == "voicemail.left"), "{bodies:?}");
+    let log = h.log().await;
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|r| r.event_type.as_str() == "voicemail.left"));
 }

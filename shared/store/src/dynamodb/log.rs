@@ -256,7 +256,7 @@ impl DynamoStore {
             conditions.push("agent_id = :agent_id".into());
             query = query.expression_attribute_values(":agent_id", number(agent.get()));
         }
-        if let Some(event_type) = filter.event_type {
+        if let Some(event_type) = &filter.event_type {
             conditions.push("event_type = :event_type".into());
             query = query.expression_attribute_values(":event_type", string(event_type));
         }

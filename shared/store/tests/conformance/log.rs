@@ -76,7 +76,8 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
             EventType::CallGraded,
             EventType::TelephonyComplete,
             EventType::WebTool,
-        ][(i % 3) as usize];
+        ][(i % 3) as usize]
+        .into();
         record.agent_id = (i % 4 == 0).then_some(agent);
         if i % 6 == 0 {
             record.status = DeliveryStatus::Retrying;
@@ -104,7 +105,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
             ..Default::default()
         },
         DeliveryFilter {
-            event_type: Some(EventType::WebTool),
+            event_type: Some(EventType::WebTool.into()),
             ..Default::default()
         },
         DeliveryFilter {
@@ -117,7 +118,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
         },
         DeliveryFilter {
             endpoint_id: Some(endpoints[1]),
-            event_type: Some(EventType::CallGraded),
+            event_type: Some(EventType::CallGraded.into()),
             since: Some(at(4_000)),
             ..Default::default()
         },
