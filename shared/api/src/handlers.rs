@@ -7,8 +7,8 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret, TestDelivery,
-    Timestamp,
+    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret,
+    TestDelivery, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
 

@@ -3,8 +3,8 @@
 use lambda_http::Body;
 use serde_json::{Map, Value};
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, Label,
-    MalformedEventName, NewEndpoint, RequestedStatus, UnknownEventType,
+    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, Label, MalformedEventName,
+    NewEndpoint, RequestedStatus, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -109,7 +109,9 @@ fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
 
 /// A catalogue type or a well-formed name this build does not know.
 pub(crate) fn event_name(value: &Value) -> Result<EventName, String> {
-    string(value)?.parse().map_err(|e: MalformedEventName| e.to_string())
+    string(value)?
+        .parse()
+        .map_err(|e: MalformedEventName| e.to_string())
 }
 
 /// What a test may send: a catalogue type, or `webhook.test`.
@@ -287,7 +289,10 @@ mod tests {
     #[test]
     fn an_absent_body_is_an_empty_object() {
         for absent in [Body::Empty, body(""), body(" \n")] {
-            assert_eq!(endpoint_changes(&absent).unwrap(), EndpointChanges::default());
+            assert_eq!(
+                endpoint_changes(&absent).unwrap(),
+                EndpointChanges::default()
+            );
             assert_eq!(legacy_url(&absent, false).unwrap(), None);
             let errors = field_errors(legacy_url(&absent, true));
             assert_eq!(errors["url"], ["This field is required."]);

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
+    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EventName,
+    EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
     TestDelivery, Timestamp,
 };
 

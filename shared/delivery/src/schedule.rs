@@ -158,7 +158,10 @@ mod tests {
         let schedule = RetrySchedule::test_delivery();
         assert_eq!(schedule.attempts(), 2);
         let minute = Duration::from_secs(60);
-        assert_eq!(schedule.next_delay(1, Some(500), None, Duration::ZERO), Ok(minute));
+        assert_eq!(
+            schedule.next_delay(1, Some(500), None, Duration::ZERO),
+            Ok(minute)
+        );
         assert_eq!(
             schedule.next_delay(1, Some(503), Some(10 * minute), Duration::ZERO),
             Ok(minute),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningSecret,
-    SystemClock, TestDelivery,
+    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningSecret, SystemClock,
+    TestDelivery,
 };
 use webhook_store::{DeliveryLogStore, DynamoStore, StoreError};
 

@@ -226,7 +226,10 @@ impl DeliveryFilter {
         self.endpoint_id
             .is_none_or(|id| record.endpoint_id == Some(id))
             && self.agent_id.is_none_or(|id| record.agent_id == Some(id))
-            && self.event_type.as_ref().is_none_or(|t| record.event_type == *t)
+            && self
+                .event_type
+                .as_ref()
+                .is_none_or(|t| record.event_type == *t)
             && self.status.is_none_or(|s| record.status == s)
             && self.since.is_none_or(|since| record.occurred_at >= since)
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    EndpointStatus, EndpointUrl, EventSubscription, EventName, Label, OrgId, RequestedStatus,
+    EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId, RequestedStatus,
     SecretHint, SigningSecret, Timestamp,
 };
 
@@ -274,9 +274,15 @@ mod tests {
         assert!(!e.receives(&EventType::CallGraded.into(), AgentId::new(5)));
         assert!(!e.receives(&EventType::CallGraded.into(), None));
         let future = crate::EventName::parse("call.summarized").unwrap();
-        assert!(!e.receives(&future, AgentId::new(4)), "explicit lists name known types");
+        assert!(
+            !e.receives(&future, AgentId::new(4)),
+            "explicit lists name known types"
+        );
         e.events = EventSubscription::all();
-        assert!(e.receives(&future, AgentId::new(4)), "all types includes future ones");
+        assert!(
+            e.receives(&future, AgentId::new(4)),
+            "all types includes future ones"
+        );
         e.status = EndpointStatus::Failing;
         assert!(
             e.receives(&EventType::CallGraded.into(), AgentId::new(4)),

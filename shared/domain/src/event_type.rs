@@ -150,9 +150,8 @@ impl EventName {
         }
         let word = |w: &str| {
             w.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-                && w.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-                })
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         };
         if raw.len() <= MAX_EVENT_NAME_CHARS && raw.contains('.') && raw.split('.').all(word) {
             Ok(Self(Name::Unlisted(Cow::Owned(raw.to_owned()))))
@@ -400,7 +399,12 @@ mod tests {
         assert_eq!(incoming, EventType::WebIncoming);
         assert_eq!(incoming.legacy_name(), "call.incoming");
         assert!(incoming.is_blocking());
-        for good in ["a.b", "test-call.v2.completed", "x9.y_z", &format!("a.{}", "b".repeat(62))] {
+        for good in [
+            "a.b",
+            "test-call.v2.completed",
+            "x9.y_z",
+            &format!("a.{}", "b".repeat(62)),
+        ] {
             assert_eq!(EventName::parse(good).unwrap().as_str(), good);
         }
         for bad in [
@@ -416,10 +420,17 @@ mod tests {
             "call.gradé",
             &format!("a.{}", "b".repeat(63)),
         ] {
-            assert_eq!(EventName::parse(bad), Err(MalformedEventName(bad.to_owned())), "{bad}");
+            assert_eq!(
+                EventName::parse(bad),
+                Err(MalformedEventName(bad.to_owned())),
+                "{bad}"
+            );
         }
         assert_eq!(EventName::WEBHOOK_TEST.known(), None);
-        assert_eq!(EventName::parse("webhook.test"), Ok(EventName::WEBHOOK_TEST));
+        assert_eq!(
+            EventName::parse("webhook.test"),
+            Ok(EventName::WEBHOOK_TEST)
+        );
     }
 
     #[test]

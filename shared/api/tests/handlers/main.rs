@@ -11,8 +11,8 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
     AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
-    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LogQuery, ManualClock, OrgId,
-    SigningSecret, TestDelivery, Timestamp, fixtures,
+    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LogQuery, ManualClock,
+    OrgId, SigningSecret, TestDelivery, Timestamp, fixtures,
 };
 use webhook_store::{DeliveryLogStore, DeliveryTargets, EndpointStore, MemoryStore, StoreError};
 

@@ -19,8 +19,8 @@ use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
-    EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label, LogQuery,
-    ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, fixtures,
+    EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label,
+    LogQuery, ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, fixtures,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, MemoryStore,
@@ -794,12 +794,21 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
         })
         .await;
     let tests = TestDeliveries::from(&h.pipeline);
-    let (stored, secret) = h.store.signing_target(ORG, endpoint.id).await.unwrap().unwrap();
+    let (stored, secret) = h
+        .store
+        .signing_target(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
     let answer = tests
         .send(stored, secret, EventName::WEBHOOK_TEST)
         .await
         .unwrap();
-    assert_eq!(answer.outcome.status(), Some(500), "the first attempt's answer");
+    assert_eq!(
+        answer.outcome.status(),
+        Some(500),
+        "the first attempt's answer"
+    );
     let body: serde_json::Value = serde_json::from_slice(&receiver.last().unwrap().body).unwrap();
     assert_eq!(body["type"], "webhook.test");
     assert_eq!(body["data"]["test"], true);
@@ -832,7 +841,12 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
     );
     let record = h.only_record().await;
     assert_eq!(
-        (record.status, record.attempt_count, record.http_status, record.test),
+        (
+            record.status,
+            record.attempt_count,
+            record.http_status,
+            record.test
+        ),
         (DeliveryStatus::Failed, 2, Some(503), true)
     );
     assert_eq!(
@@ -844,7 +858,11 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
     assert_eq!(h.status(&endpoint).await, EndpointStatus::Failing);
     let stats = h.stats(&endpoint).await;
     assert_eq!(
-        (stats.success_count, stats.failure_count, stats.last_attempt_at),
+        (
+            stats.success_count,
+            stats.failure_count,
+            stats.last_attempt_at
+        ),
         (0, 0, None),
         "tests count in no stats"
     );
@@ -857,7 +875,12 @@ async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
     let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let tests = TestDeliveries::from(&h.pipeline);
     for expected in [204, 410] {
-        let (stored, secret) = h.store.signing_target(ORG, endpoint.id).await.unwrap().unwrap();
+        let (stored, secret) = h
+            .store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap();
         let answer = tests
             .send(stored, secret, EventType::SmsReceived.into())
             .await
@@ -918,8 +941,14 @@ async fn types_this_build_does_not_know_reach_every_type_subscribers_and_the_leg
         .iter()
         .map(|r| serde_json::from_slice(&r.body).unwrap())
         .collect();
-    assert!(bodies.iter().all(|b| b["type"] == "voicemail.left"), "{bodies:?}");
+    assert!(
+        bodies.iter().all(|b| b["type"] == "voicemail.left"),
+        "{bodies:?}"
+    );
     let log = h.log().await;
     assert_eq!(log.len(), 2);
-    assert!(log.iter().all(|r| r.event_type.as_str() == "voicemail.left"));
+    assert!(
+        log.iter()
+            .all(|r| r.event_type.as_str() == "voicemail.left")
+    );
 }

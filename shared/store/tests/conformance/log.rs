@@ -77,7 +77,7 @@ pub async fn the_log_pages_newest_first_under_every_filter(store: impl DeliveryL
             EventType::TelephonyComplete,
             EventType::WebTool,
         ][(i % 3) as usize]
-        .into();
+            .into();
         record.agent_id = (i % 4 == 0).then_some(agent);
         if i % 6 == 0 {
             record.status = DeliveryStatus::Retrying;
