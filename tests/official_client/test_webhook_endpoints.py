@@ -76,6 +76,9 @@ def test_create_list_update_delete():
     assert renamed.label == "Renamed" and renamed.status.value == "disabled"
     assert renamed.created_at == created.created_at
     assert renamed.updated_at > created.updated_at
+    # Without a body the client sends no body at all: that is {}, a change of nothing.
+    untouched = partial_update.sync_detailed(created.id, client=admin)
+    assert untouched.status_code == 200 and untouched.parsed.updated_at == renamed.updated_at
 
     response = delete.sync_detailed(created.id, client=admin)
     assert response.status_code == 204
@@ -127,6 +130,8 @@ def test_the_legacy_webhook_routes():
     assert patched.url == "https://legacy.example.com/b" and patched.secret == created.secret
     read = webhook_list.sync(client=admin)
     assert read.url == patched.url and read.secret == created.secret and read.created_at == created.created_at
+    untouched = webhook_bulk_update.sync_detailed(client=admin)
+    assert untouched.status_code == 200 and untouched.parsed.url == patched.url
 
 
 class Receiver:
@@ -223,7 +228,7 @@ def test_test_deliveries_and_the_delivery_log():
 
     failed = send_test.sync(created.id, client=admin)
     assert (failed.success, failed.status, failed.response_code) == (False, "failed", 500)
-    assert failed.event_type == "test-call.completed" and failed.error
+    assert failed.event_type == "webhook.test" and failed.error
 
     legacy_receiver = Receiver()
     webhook_update.sync(client=admin, body=OrganizationWebhookRequest(url=legacy_receiver.url))

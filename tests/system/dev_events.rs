@@ -83,7 +83,8 @@ async fn publishing_needs_an_admin_key_and_a_valid_event() {
         403
     );
     for bad in [
-        json!({"type": "call.nope"}),
+        json!({"type": "Call.Nope"}),
+        json!({"type": "call"}),
         json!({"data": {}}),
         json!({"type": "web.tool", "data": 1}),
         json!([]),
