@@ -259,11 +259,13 @@ def test_test_deliveries_and_the_delivery_log():
     assert (legacy[0].event_type, legacy[0].call_id, legacy[0].url) == ("telephony.complete", 99, legacy_receiver.url)
     assert all(r.last_attempt_at >= started for r in mine)
 
-    only_failed = deliveries.sync(
-        client=admin, endpoint_id=str(created.id), status=DeveloperWebhookDeliveriesListStatus.FAILED
+    # The failed test waits a minute for its one retry.
+    retrying = deliveries.sync(
+        client=admin, endpoint_id=str(created.id), status=DeveloperWebhookDeliveriesListStatus.RETRYING
     )
-    assert [(r.http_status, r.attempt_count, r.endpoint_label) for r in only_failed.results] == [(500, 1, "Tested")]
-    assert not only_failed.has_more and only_failed.next_cursor is None and only_failed.limit == 50
+    assert [(r.http_status, r.attempt_count, r.endpoint_label) for r in retrying.results] == [(500, 1, "Tested")]
+    assert retrying.results[0].event_type == "webhook.test" and retrying.results[0].next_retry_at is not None
+    assert not retrying.has_more and retrying.next_cursor is None and retrying.limit == 50
 
     # Refusals are statuses; this client does not raise on them.
     lenient = AuthenticatedClient(base_url=BASE_URL, token="sk_test_admin")
