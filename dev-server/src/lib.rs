@@ -284,10 +284,11 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::SetLegacyWebhook => handlers::set_legacy_webhook(app, request).await,
         Operation::ListDeliveries => handlers::list_deliveries(app, request).await,
         Operation::ListEventTypes => handlers::list_event_types(request).await,
+        Operation::RotateSecret => handlers::rotate_secret(app, request).await,
         Operation::SendTestDelivery => match &server.tests {
             Some(tests) => {
-                handlers::send_test_delivery(app, request, |endpoint, secret, event_type| {
-                    tests.send(endpoint, secret, event_type)
+                handlers::send_test_delivery(app, request, |endpoint, keys, event_type| {
+                    tests.send(endpoint, keys, event_type)
                 })
                 .await
             }

@@ -5,6 +5,7 @@ scripts/test starts dev-server with the keys below and sets WEBHOOKS_BASE_URL.
 
 import os
 import uuid
+import httpx
 
 from thunderphone.generated.api.developer import (
     developer_webhook_endpoints_create as create,
@@ -180,7 +181,6 @@ def test_test_deliveries_and_the_delivery_log():
     import datetime
     import json
 
-    import httpx
     from thunderphone.generated.api.developer import developer_webhook_deliveries_list as deliveries
     from thunderphone.generated.api.webhook import webhook_update
     from thunderphone.generated.api.webhooks import developer_webhook_endpoints_test as send_test
@@ -304,3 +304,117 @@ def test_every_type_of_the_clients_catalogue_is_accepted():
     member = client("sk_test_member").get_httpx_client().get("/v1/developer/webhook-event-types")
     assert member.status_code == 403 and member.json()["detail"]
     delete.sync_detailed(created.id, client=admin)
+
+
+def publish(event_type, data):
+    published = httpx.post(
+        f"{BASE_URL}/_dev/events",
+        headers={"authorization": "Bearer sk_test_admin"},
+        json={"type": event_type, "data": data},
+    )
+    assert published.status_code == 202, published.text
+
+
+def verifiers(headers, body, path="/hook"):
+    """Which secrets pass the official client's verifier and the Standard Webhooks library."""
+    from standardwebhooks.webhooks import Webhook
+    from thunderphone.webhooks import verify_signature
+
+    v2 = headers["X-ThunderPhone-Signature-V2"]
+    standard = {k.lower(): v for k, v in headers.items()}
+
+    def official(secret):
+        return verify_signature(v2, secret=secret, method="POST", path=path, body=body)
+
+    def standard_webhooks(secret):
+        try:
+            Webhook(secret).verify(body, standard)
+            return True
+        except Exception:
+            return False
+
+    return official, standard_webhooks
+
+
+def test_rotating_a_secret_signs_with_both_until_the_grace_period_ends():
+    admin = client()
+    http = admin.get_httpx_client()
+    receiver = Receiver()
+    created = create.sync(
+        client=admin,
+        body=DeveloperWebhookEndpointCreateUpdateRequest(
+            label="Rotated", url=receiver.url, events=[EventsEnum.SMS_RECEIVED]
+        ),
+    )
+    old = created.secret
+
+    rotated = http.post(
+        f"/v1/developer/webhook-endpoints/{created.id}/rotate-secret",
+        json={"expire_previous_after_hours": 1},
+    )
+    assert rotated.status_code == 200, rotated.text
+    answer = rotated.json()
+    new = answer["secret"]
+    assert new.startswith("whsec_") and new != old
+    assert answer["secret_hint"] == "whsec_…" + new[-6:]
+    assert answer["id"] == str(created.id) and answer["label"] == "Rotated"
+    assert answer["updated_at"] >= answer["created_at"]
+    # Shown once: the list has the hint only.
+    listed = [e for e in list_endpoints.sync(client=admin) if e.id == created.id][0]
+    assert "secret" not in listed.additional_properties and listed.secret_hint == answer["secret_hint"]
+
+    publish("sms.received", {"message_id": 1})
+    receiver.wait_for(1)
+    headers, body = receiver.requests[0]
+    official, standard_webhooks = verifiers(headers, body)
+    assert official(old) and official(new) and official([old, new])
+    assert standard_webhooks(old) and standard_webhooks(new)
+    assert headers["X-ThunderPhone-Signature"] == hex_hmac(new, body)
+    assert headers["X-ThunderPhone-Signature-V2"].count("v1=") == 2
+    assert len(headers["webhook-signature"].split(" ")) == 2
+
+    # Rotating again with no grace: only the newest signs; neither earlier secret passes.
+    again = http.post(
+        f"/v1/developer/webhook-endpoints/{created.id}/rotate-secret",
+        json={"expire_previous_after_hours": 0},
+    )
+    newest = again.json()["secret"]
+    publish("sms.received", {"message_id": 2})
+    receiver.wait_for(2)
+    headers, body = receiver.requests[1]
+    official, standard_webhooks = verifiers(headers, body)
+    assert official(newest) and standard_webhooks(newest)
+    assert not official(old) and not official(new) and not official([old, new])
+    assert not standard_webhooks(old) and not standard_webhooks(new)
+
+    # Bad grace periods and unknown endpoints are refused with a detail.
+    for bad in [{"expire_previous_after_hours": 169}, {"expire_previous_after_hours": -1}, {"hours": 1}]:
+        refused = http.post(f"/v1/developer/webhook-endpoints/{created.id}/rotate-secret", json=bad)
+        assert refused.status_code == 400 and refused.json()["detail"], bad
+    missing = http.post(f"/v1/developer/webhook-endpoints/{uuid.uuid4()}/rotate-secret")
+    assert missing.status_code == 404 and missing.json()["detail"]
+    member = client("sk_test_member").get_httpx_client()
+    assert member.post(f"/v1/developer/webhook-endpoints/{created.id}/rotate-secret").status_code == 403
+    delete.sync_detailed(created.id, client=admin)
+
+
+def test_rotating_the_legacy_secret():
+    from thunderphone.generated.api.webhook import webhook_list, webhook_update
+    from thunderphone.generated.models.organization_webhook_request import OrganizationWebhookRequest
+
+    admin = client()
+    http = admin.get_httpx_client()
+    receiver = Receiver()
+    old = webhook_update.sync(client=admin, body=OrganizationWebhookRequest(url=receiver.url)).secret
+    rotated = http.post("/v1/webhook/rotate-secret")
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    assert new != old and rotated.json()["url"] == receiver.url
+    assert webhook_list.sync(client=admin).secret == new
+
+    publish("call.graded", {"call_id": 5})
+    receiver.wait_for(1)
+    headers, body = receiver.requests[0]
+    official, standard_webhooks = verifiers(headers, body)
+    assert official(old) and official(new) and standard_webhooks(old) and standard_webhooks(new)
+    assert headers["X-ThunderPhone-Signature"] == hex_hmac(new, body)

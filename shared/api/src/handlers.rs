@@ -7,8 +7,8 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, SigningSecret,
-    TestDelivery, Timestamp,
+    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, Rotation,
+    SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
 
@@ -190,7 +190,7 @@ pub async fn send_test_delivery<S, SendTest, Sending>(
 ) -> Result<Response<Body>, Error>
 where
     S: EndpointStore,
-    SendTest: FnOnce(Endpoint, SigningSecret, EventName) -> Sending,
+    SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
     Sending: Future<Output = Result<TestDelivery, StoreError>>,
 {
     respond(&request, async {
@@ -204,6 +204,41 @@ where
             .ok_or(ApiError::NotFound)?;
         let delivery = send(endpoint, secret, event_type).await?;
         Ok(json(StatusCode::OK, &TestDeliveryView::from(&delivery)))
+    })
+    .await
+}
+
+/// `POST /v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret` and
+/// `POST /v1/webhook/rotate-secret`: a new secret, shown once in the answer, while the one it
+/// replaces keeps signing for `expire_previous_after_hours` (default 24). One function serves
+/// both: the endpoint route is the one with an endpoint id.
+pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let endpoint =
+            path_endpoint_id(&request).map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound));
+        let grace = request_body::rotation_grace(request.body())?;
+        let now = app.clock.now();
+        let rotation = Rotation::new(grace, now).map_err(ApiError::internal)?;
+        match endpoint {
+            Some(id) => {
+                let endpoint = app
+                    .store
+                    .rotate_secret(caller.org, id?, &rotation, now)
+                    .await?;
+                let rotated = CreatedEndpointView::new(&endpoint, &rotation.new);
+                Ok(uncacheable(json(StatusCode::OK, &rotated)))
+            }
+            None => legacy_answer(
+                &app.store
+                    .rotate_legacy_secret(caller.org, &rotation, now)
+                    .await?
+                    .ok_or(ApiError::NoLegacyWebhook)?,
+            ),
+        }
     })
     .await
 }
@@ -248,11 +283,15 @@ where
 
 /// An id that is not a UUID names no endpoint: 404, like an unknown one.
 fn endpoint_id(request: &Request) -> Result<EndpointId, ApiError> {
+    path_endpoint_id(request)
+        .and_then(EndpointId::parse)
+        .ok_or(ApiError::NotFound)
+}
+
+fn path_endpoint_id(request: &Request) -> Option<&str> {
     request
         .path_parameters_ref()
         .and_then(|params| params.first(routes::ENDPOINT_ID))
-        .and_then(EndpointId::parse)
-        .ok_or(ApiError::NotFound)
 }
 
 /// Runs a handler body inside a span carrying the request id and turns its error into a response.

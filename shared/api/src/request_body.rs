@@ -3,8 +3,8 @@
 use lambda_http::Body;
 use serde_json::{Map, Value};
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, Label, MalformedEventName,
-    NewEndpoint, RequestedStatus, UnknownEventType,
+    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
+    MalformedEventName, NewEndpoint, RequestedStatus, RotationGrace, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -16,6 +16,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
+const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
 const PUBLISHED_EVENT_FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
 
 /// An event for the caller's organization, as dev-server's `POST /_dev/events` publishes it.
@@ -82,6 +83,19 @@ pub(crate) fn test_event_type(body: &Body) -> Result<EventName, ApiError> {
     let event_type = fields.optional("event_type", test_event);
     fields.finish()?;
     Ok(event_type.unwrap_or(EventName::WEBHOOK_TEST))
+}
+
+/// A rotation's optional `{"expire_previous_after_hours": 0-168}`, 24 when absent.
+pub(crate) fn rotation_grace(body: &Body) -> Result<RotationGrace, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, ROTATION_FIELDS, "field");
+    let grace = fields.optional("expire_previous_after_hours", grace_hours);
+    fields.finish()?;
+    Ok(grace.unwrap_or(RotationGrace::DEFAULT))
+}
+
+fn grace_hours(value: &Value) -> Result<RotationGrace, String> {
+    let hours = value.as_u64().ok_or_else(|| GraceOutOfRange.to_string())?;
+    RotationGrace::from_hours(hours).map_err(|e| e.to_string())
 }
 
 /// `{"type", "data", "agent_id", "id"}`: only `type` is required.
@@ -349,6 +363,35 @@ mod tests {
             test_event_type(&body("[]")),
             Err(ApiError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn the_grace_period_is_whole_hours_up_to_a_week() {
+        for (raw, hours) in [
+            ("", 24),
+            ("{}", 24),
+            (r#"{"expire_previous_after_hours": 0}"#, 0),
+        ] {
+            assert_eq!(
+                rotation_grace(&body(raw)).unwrap(),
+                RotationGrace::from_hours(hours).unwrap(),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            rotation_grace(&body(r#"{"expire_previous_after_hours": 168}"#)).unwrap(),
+            RotationGrace::from_hours(168).unwrap()
+        );
+        for bad in ["169", "-1", "1.5", "null", "\"24\""] {
+            let raw = format!(r#"{{"expire_previous_after_hours": {bad}}}"#);
+            let errors = field_errors(rotation_grace(&body(&raw)));
+            assert_eq!(
+                errors["expire_previous_after_hours"],
+                ["Must be a whole number of hours from 0 to 168."],
+                "{bad}"
+            );
+        }
+        assert!(field_errors(rotation_grace(&body(r#"{"hours": 1}"#))).contains_key("hours"));
     }
 
     #[test]

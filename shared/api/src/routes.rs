@@ -13,6 +13,8 @@ pub enum Operation {
     SendTestDelivery,
     ListEventTypes,
     ListDeliveries,
+    /// Both rotation routes, the endpoint's and the legacy webhook's.
+    RotateSecret,
     GetLegacyWebhook,
     SetLegacyWebhook,
     /// dev-server's `POST /_dev/events`; the platform publishes to SQS instead.
@@ -84,6 +86,12 @@ pub const ROUTES: &[Route] = &[
         "send-test-delivery",
     ),
     route(
+        Operation::RotateSecret,
+        Method::POST,
+        "/v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret",
+        "rotate-secret",
+    ),
+    route(
         Operation::ListEventTypes,
         Method::GET,
         "/v1/developer/webhook-event-types",
@@ -112,6 +120,12 @@ pub const ROUTES: &[Route] = &[
         Method::PATCH,
         "/v1/webhook",
         "set-legacy-webhook",
+    ),
+    route(
+        Operation::RotateSecret,
+        Method::POST,
+        "/v1/webhook/rotate-secret",
+        "rotate-secret",
     ),
 ];
 
@@ -229,6 +243,14 @@ mod tests {
             );
         }
         assert_eq!(find_op(Method::DELETE, "/v1/webhook"), None);
+        assert_eq!(
+            find_op(Method::POST, &format!("{one}/rotate-secret")),
+            Some((Operation::RotateSecret, Some("abc".into())))
+        );
+        assert_eq!(
+            find_op(Method::POST, "/v1/webhook/rotate-secret"),
+            Some((Operation::RotateSecret, None))
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl<'a> From<&'a LegacyWebhook> for LegacyWebhookView<'a> {
     fn from(legacy: &'a LegacyWebhook) -> Self {
         Self {
             url: legacy.url.as_str(),
-            secret: legacy.secret.expose(),
+            secret: legacy.keys.current.expose(),
             created_at: legacy.created_at,
             updated_at: legacy.updated_at,
         }

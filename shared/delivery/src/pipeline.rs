@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use webhook_domain::{
     Attempt, AttemptClaim, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId,
-    EndpointStatus, EndpointUrl, EventName, LogRetention, SigningSecret, Timestamp,
+    EndpointStatus, EndpointUrl, EventName, LogRetention, SigningKeys, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -85,17 +85,17 @@ pub enum GiveUp {
 /// Where one attempt goes and how it is signed.
 pub(crate) struct Target {
     url: EndpointUrl,
-    secret: SigningSecret,
+    keys: SigningKeys,
     event_name: String,
     /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
     endpoint: Option<Endpoint>,
 }
 
 impl Target {
-    pub(crate) fn endpoint(endpoint: Endpoint, secret: SigningSecret, event: &EventName) -> Self {
+    pub(crate) fn endpoint(endpoint: Endpoint, keys: SigningKeys, event: &EventName) -> Self {
         Self {
             url: endpoint.url.clone(),
-            secret,
+            keys,
             event_name: event.as_str().to_owned(),
             endpoint: Some(endpoint),
         }
@@ -162,9 +162,9 @@ pub(crate) async fn send_signed(
 ) -> Sent {
     let body = payload::body(&target.event_name, &job.data);
     let headers = signature::headers(
-        &target.secret,
+        &target.keys,
+        now,
         &job.message_id(),
-        now.unix_millis() / 1000,
         &target.url.path_and_query(),
         &body,
     );
@@ -362,7 +362,7 @@ where
             None => Ok(match self.store.legacy_webhook(job.org_id).await? {
                 Some(legacy) => Destination::Send(Target {
                     url: legacy.url,
-                    secret: legacy.secret,
+                    keys: legacy.keys,
                     // The legacy URL keeps the names its receivers were written for.
                     event_name: job.event_type.legacy_name().to_owned(),
                     endpoint: None,
@@ -378,18 +378,18 @@ where
         job: &DeliveryJob,
         id: EndpointId,
     ) -> Result<Destination, PipelineError> {
-        let Some((endpoint, secret)) = self.store.signing_target(job.org_id, id).await? else {
+        let Some((endpoint, keys)) = self.store.signing_target(job.org_id, id).await? else {
             return Ok(Destination::Gone(Abandoned::EndpointDeleted));
         };
         // A test goes to the endpoint it was asked for, whatever its status and subscription.
         Ok(if job.test {
-            Destination::Send(Target::endpoint(endpoint, secret, &job.event_type))
+            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
         } else if endpoint.status == EndpointStatus::Disabled {
             Destination::Gone(Abandoned::EndpointDisabled)
         } else if !endpoint.receives(&job.event_type, job.agent_id) {
             Destination::Gone(Abandoned::NoLongerSubscribed)
         } else {
-            Destination::Send(Target::endpoint(endpoint, secret, &job.event_type))
+            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
         })
     }
 

@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use webhook_domain::SigningSecret;
+use webhook_domain::{SigningKeys, SigningSecret, Timestamp};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -32,20 +32,39 @@ pub fn platform_signature(secret: &SigningSecret, body: &[u8]) -> String {
 
 /// `t=<timestamp>,v1=<hex HMAC-SHA256 of "timestamp\nPOST\npath?query\nbody">`, keyed with the
 /// secret string: it also covers the time and the target, so a receiver can refuse replays.
+/// One `v1=` per secret (two during a rotation's grace period).
 pub fn platform_v2_signature(
-    secret: &SigningSecret,
+    secrets: &[&SigningSecret],
     timestamp: i64,
     path_and_query: &str,
     body: &[u8],
 ) -> String {
     let signed = format!("{timestamp}\nPOST\n{path_and_query}\n");
-    let mac = hmac(secret.expose().as_bytes(), &[signed.as_bytes(), body]);
-    format!("t={timestamp},v1={}", hex::encode(mac))
+    let mut header = format!("t={timestamp}");
+    for secret in secrets {
+        let mac = hmac(secret.expose().as_bytes(), &[signed.as_bytes(), body]);
+        header.push_str(",v1=");
+        header.push_str(&hex::encode(mac));
+    }
+    header
 }
 
-/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the base64-decoded part of the
-/// secret after `whsec_`.
-pub fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body: &[u8]) -> String {
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret, space-separated, keyed with the
+/// base64-decoded part of the secret after `whsec_`.
+pub fn standard_signatures(
+    secrets: &[&SigningSecret],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
+    secrets
+        .iter()
+        .map(|secret| standard_signature(secret, id, timestamp, body))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body: &[u8]) -> String {
     let encoded = secret
         .expose()
         .strip_prefix(SigningSecret::PREFIX)
@@ -62,25 +81,30 @@ pub fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body
     format!("v1,{}", STANDARD.encode(mac))
 }
 
-/// The signature headers of one attempt to a URL whose path and query are `path_and_query`.
+/// The signature headers of one attempt made `at` to a URL whose path and query are
+/// `path_and_query`. During a rotation's grace period the V2 and Standard Webhooks headers
+/// carry a signature with each secret, the new one first; the hex header, which has room for
+/// one, uses the new secret.
 pub fn headers(
-    secret: &SigningSecret,
+    keys: &SigningKeys,
+    at: Timestamp,
     id: &str,
-    timestamp: i64,
     path_and_query: &str,
     body: &[u8],
 ) -> [(&'static str, String); 5] {
+    let secrets = keys.signing_at(at);
+    let timestamp = at.unix_millis().div_euclid(1000);
     [
-        (PLATFORM_HEADER, platform_signature(secret, body)),
+        (PLATFORM_HEADER, platform_signature(&keys.current, body)),
         (
             PLATFORM_V2_HEADER,
-            platform_v2_signature(secret, timestamp, path_and_query, body),
+            platform_v2_signature(&secrets, timestamp, path_and_query, body),
         ),
         (ID_HEADER, id.to_owned()),
         (TIMESTAMP_HEADER, timestamp.to_string()),
         (
             SIGNATURE_HEADER,
-            standard_signature(secret, id, timestamp, body),
+            standard_signatures(&secrets, id, timestamp, body),
         ),
     ]
 }
@@ -88,6 +112,7 @@ pub fn headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use webhook_domain::Clock;
 
     #[test]
     fn the_platform_signature_is_hex_hmac_of_the_body() {
@@ -113,7 +138,7 @@ mod tests {
         // Known answer, as thunderphone.webhooks.compute_signature("whsec_test", timestamp=1700000000,
         // method="POST", path="/hook?a=1", body=b"{}") computes it.
         let secret = SigningSecret::from_stored("whsec_test".into());
-        let signature = platform_v2_signature(&secret, 1_700_000_000, "/hook?a=1", b"{}");
+        let signature = platform_v2_signature(&[&secret], 1_700_000_000, "/hook?a=1", b"{}");
         // Computed independently with Python's hmac over b"1700000000\nPOST\n/hook?a=1\n{}".
         assert_eq!(
             signature,
@@ -121,7 +146,7 @@ mod tests {
         );
         assert_ne!(
             signature,
-            platform_v2_signature(&secret, 1_700_000_000, "/other", b"{}")
+            platform_v2_signature(&[&secret], 1_700_000_000, "/other", b"{}")
         );
     }
 
@@ -142,14 +167,8 @@ mod tests {
     fn standard_webhooks_libraries_verify_our_signatures() {
         let secret = SigningSecret::generate().unwrap();
         let body = br#"{"data":{"call_id":"c_1"},"type":"call.graded"}"#;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let mut headers_map = http::HeaderMap::new();
-        for (name, value) in headers(&secret, "evt_123", now, "/hook", body) {
-            headers_map.insert(name, value.parse().unwrap());
-        }
+        let now = webhook_domain::SystemClock.now();
+        let headers_map = header_map(&SigningKeys::new(secret.clone()), now, body);
         let webhook = standardwebhooks::Webhook::new(secret.expose()).unwrap();
         webhook.verify(body, &headers_map).unwrap();
 
@@ -157,5 +176,75 @@ mod tests {
         tampered.insert(ID_HEADER, "evt_other".parse().unwrap());
         assert!(webhook.verify(body, &tampered).is_err());
         assert!(webhook.verify(b"{}", &headers_map).is_err());
+    }
+
+    fn header_map(keys: &SigningKeys, at: Timestamp, body: &[u8]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers(keys, at, "evt_123", "/hook", body) {
+            map.insert(name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn during_a_rotation_either_secret_verifies_and_after_it_only_the_new_one() {
+        use webhook_domain::PreviousSecret;
+        let (old, new) = (
+            SigningSecret::generate().unwrap(),
+            SigningSecret::generate().unwrap(),
+        );
+        let now = webhook_domain::SystemClock.now();
+        let keys = SigningKeys {
+            current: new.clone(),
+            previous: Some(PreviousSecret {
+                secret: old.clone(),
+                expires_at: now.checked_add(std::time::Duration::from_secs(60)).unwrap(),
+            }),
+        };
+        let body = br#"{"data":{},"type":"webhook.test"}"#;
+        let during = header_map(&keys, now, body);
+        for secret in [&old, &new] {
+            standardwebhooks::Webhook::new(secret.expose())
+                .unwrap()
+                .verify(body, &during)
+                .unwrap();
+        }
+        let v2 = during[PLATFORM_V2_HEADER].to_str().unwrap();
+        assert_eq!(v2.matches(",v1=").count(), 2, "{v2}");
+        assert_eq!(
+            v2,
+            platform_v2_signature(&[&new, &old], now.unix_millis() / 1000, "/hook", body)
+        );
+        assert_eq!(
+            during[SIGNATURE_HEADER]
+                .to_str()
+                .unwrap()
+                .split(' ')
+                .count(),
+            2
+        );
+        assert_eq!(
+            during[PLATFORM_HEADER].to_str().unwrap(),
+            platform_signature(&new, body),
+            "the hex header has the new secret"
+        );
+
+        let later = now.checked_add(std::time::Duration::from_secs(61)).unwrap();
+        let after = header_map(&keys, later, body);
+        assert!(
+            standardwebhooks::Webhook::new(old.expose())
+                .unwrap()
+                .verify(body, &after)
+                .is_err(),
+            "the old secret has expired"
+        );
+        assert_eq!(
+            after[PLATFORM_V2_HEADER]
+                .to_str()
+                .unwrap()
+                .matches("v1=")
+                .count(),
+            1
+        );
     }
 }

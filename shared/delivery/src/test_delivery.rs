@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningSecret, SystemClock,
+    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningKeys, SystemClock,
     TestDelivery,
 };
 use webhook_store::{DeliveryLogStore, DynamoStore, StoreError};
@@ -70,7 +70,7 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
     pub async fn send(
         &self,
         endpoint: Endpoint,
-        secret: SigningSecret,
+        keys: SigningKeys,
         event: EventName,
     ) -> Result<TestDelivery, StoreError> {
         let now = self.clock.now();
@@ -87,7 +87,7 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
             not_before: None,
             test: true,
         };
-        let target = Target::endpoint(endpoint, secret, &job.event_type);
+        let target = Target::endpoint(endpoint, keys, &job.event_type);
         let timeout = timeout_for(&job.event_type).min(MAX_TEST_WAIT);
         let before = target.record(&job, now, now);
         let sent = send_signed(&self.sender, &target, &job, now, timeout).await;

@@ -91,6 +91,12 @@ impl Endpoint {
             && self.agent_id.is_none_or(|scope| agent == Some(scope))
     }
 
+    /// After a secret rotation at `now`: the hint follows the new secret.
+    pub fn rotated(&mut self, rotation: &crate::Rotation, now: Timestamp) {
+        self.secret_hint = rotation.new.hint();
+        self.updated_at = now;
+    }
+
     /// Revive on success, once [`crate::may_revive`] says the attempt may: a `failing` endpoint
     /// becomes `active` again; any other status stays (a paused endpoint stays paused). Returns
     /// whether it changed.

@@ -36,6 +36,9 @@ pub use event_type::{
 };
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
-pub use secret::{SecretHint, SigningSecret};
+pub use secret::{
+    GraceOutOfRange, PreviousSecret, Rotation, RotationGrace, SecretHint, SigningKeys,
+    SigningSecret,
+};
 pub use status::{EndpointStatus, RequestedStatus, StatusError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -5,6 +5,9 @@ use base64::engine::general_purpose::STANDARD;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use crate::Timestamp;
 
 /// An endpoint's signing key in the Standard Webhooks format: `whsec_` + base64 of 24 random
 /// bytes. It has no `Display` and a redacted `Debug`, so it cannot slip into logs or errors;
@@ -67,6 +70,98 @@ impl SecretHint {
     }
 }
 
+/// The secrets deliveries to one destination are signed with: the current one and, for a grace
+/// period after a rotation, the previous one, so a receiver can switch over without refusing a
+/// delivery. Never more than two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeys {
+    pub current: SigningSecret,
+    pub previous: Option<PreviousSecret>,
+}
+
+/// A rotated-out secret, still signing until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub secret: SigningSecret,
+    pub expires_at: Timestamp,
+}
+
+/// One rotation: the new secret, and until when the one it replaces keeps signing (`None`: it
+/// stops at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub new: SigningSecret,
+    pub previous_until: Option<Timestamp>,
+}
+
+impl Rotation {
+    /// A fresh secret; the current one stays valid for `grace` from `now`.
+    pub fn new(grace: RotationGrace, now: Timestamp) -> Result<Self, RandomnessUnavailable> {
+        Ok(Self {
+            new: SigningSecret::generate()?,
+            previous_until: (!grace.0.is_zero())
+                .then(|| now.checked_add(grace.0))
+                .flatten(),
+        })
+    }
+}
+
+impl SigningKeys {
+    pub fn new(current: SigningSecret) -> Self {
+        Self {
+            current,
+            previous: None,
+        }
+    }
+
+    /// What signs a delivery made at `now`: the current secret, then the previous one while its
+    /// grace lasts.
+    pub fn signing_at(&self, now: Timestamp) -> Vec<&SigningSecret> {
+        let mut secrets = vec![&self.current];
+        secrets.extend(self.previous_at(now).map(|previous| &previous.secret));
+        secrets
+    }
+
+    /// The previous secret, if its grace period has not ended by `now`.
+    pub fn previous_at(&self, now: Timestamp) -> Option<&PreviousSecret> {
+        self.previous.as_ref().filter(|p| p.expires_at > now)
+    }
+
+    /// The keys after `rotation`: its new secret is current, the current one becomes the
+    /// previous (for its grace period), and a previous one still in grace is dropped. DynamoDB
+    /// writes this as one update expression (`SET previous_secret = secret, …`).
+    pub fn rotated(self, rotation: Rotation) -> Self {
+        Self {
+            previous: rotation.previous_until.map(|expires_at| PreviousSecret {
+                secret: self.current,
+                expires_at,
+            }),
+            current: rotation.new,
+        }
+    }
+}
+
+/// How long a rotated-out secret keeps signing: 0 to 168 hours (a week), 24 by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationGrace(Duration);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Must be a whole number of hours from 0 to 168.")]
+pub struct GraceOutOfRange;
+
+impl RotationGrace {
+    pub const MAX_HOURS: u64 = 168;
+    pub const DEFAULT: Self = Self(Duration::from_secs(24 * 3600));
+
+    pub fn from_hours(hours: u64) -> Result<Self, GraceOutOfRange> {
+        if hours <= Self::MAX_HOURS {
+            Ok(Self(Duration::from_secs(hours * 3600)))
+        } else {
+            Err(GraceOutOfRange)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +172,53 @@ mod tests {
         let key = secret.expose().strip_prefix("whsec_").unwrap();
         assert_eq!(key.len(), 32);
         assert_eq!(STANDARD.decode(key).unwrap().len(), 24);
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_unix_millis(millis).unwrap()
+    }
+
+    #[test]
+    fn a_rotation_keeps_the_previous_secret_for_its_grace_period_only() {
+        let first = SigningSecret::generate().unwrap();
+        let keys = SigningKeys::new(first.clone());
+        assert_eq!(keys.signing_at(at(0)), [&first]);
+
+        let grace = RotationGrace::from_hours(1).unwrap();
+        let rotation = Rotation::new(grace, at(1_000)).unwrap();
+        let second = rotation.new.clone();
+        assert_eq!(rotation.previous_until, Some(at(1_000 + 3_600_000)));
+        let keys = keys.rotated(rotation);
+        assert_eq!(keys.signing_at(at(1_000)), [&second, &first], "new first");
+        assert_eq!(keys.signing_at(at(3_600_999)), [&second, &first]);
+        assert_eq!(keys.signing_at(at(3_601_000)), [&second], "expired");
+        assert_eq!(keys.previous_at(at(3_601_000)), None);
+
+        // Rotating again in the grace period replaces the previous one: never three.
+        let third_rotation = Rotation::new(grace, at(2_000)).unwrap();
+        let third = third_rotation.new.clone();
+        let keys = keys.rotated(third_rotation);
+        assert_eq!(keys.signing_at(at(2_000)), [&third, &second]);
+
+        // No grace: the old secret stops at once.
+        let fourth = Rotation::new(RotationGrace::from_hours(0).unwrap(), at(3_000)).unwrap();
+        assert_eq!(fourth.previous_until, None);
+        let keys = keys.rotated(fourth);
+        assert_eq!(keys.signing_at(at(3_000)).len(), 1);
+        assert_eq!(keys.previous, None);
+    }
+
+    #[test]
+    fn the_grace_period_is_zero_to_a_week_in_hours() {
+        assert_eq!(
+            RotationGrace::from_hours(168),
+            Ok(RotationGrace(Duration::from_secs(168 * 3600)))
+        );
+        assert_eq!(RotationGrace::from_hours(169), Err(GraceOutOfRange));
+        assert_eq!(
+            RotationGrace::DEFAULT,
+            RotationGrace::from_hours(24).unwrap()
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::future::Future;
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, SigningSecret,
-    Timestamp,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, Rotation,
+    SigningKeys, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -66,12 +66,22 @@ pub trait EndpointStore: Send + Sync + 'static {
         org: OrgId,
     ) -> impl Future<Output = Result<DeliveryTargets, StoreError>> + Send;
 
-    /// The endpoint and its signing secret, read together, for delivering to it.
+    /// The endpoint and its signing secrets, read together, for delivering to it.
     fn signing_target(
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> impl Future<Output = Result<Option<(Endpoint, SigningSecret)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>, StoreError>> + Send;
+
+    /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
+    /// afterwards: its hint follows the new secret, and it was updated `now`.
+    fn rotate_secret(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
 
     /// Deletes the organization's endpoint and its secret.
     fn delete(
@@ -178,6 +188,14 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         new_secret: &SigningSecret,
         now: Timestamp,
     ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send;
+
+    /// Rotates the organization secret like an endpoint's; `None` when no URL is set.
+    fn rotate_legacy_secret(
+        &self,
+        org: OrgId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send;
 }
 
 /// The delivery log: one record per event per destination. The record is also the ledger of

@@ -3,8 +3,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId,
-    SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
+    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId, Rotation,
+    SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -32,7 +32,7 @@ impl Default for MemoryStore {
 #[derive(Debug, Default)]
 struct Org {
     endpoints: HashMap<EndpointId, Endpoint>,
-    secrets: HashMap<EndpointId, SigningSecret>,
+    secrets: HashMap<EndpointId, SigningKeys>,
     stats: HashMap<EndpointId, DeliveryStats>,
     legacy: Option<LegacyWebhook>,
     /// The delivery log in key order, each record with its expiry.
@@ -75,7 +75,7 @@ impl MemoryStore {
     #[cfg(feature = "testing")]
     pub fn secret(&self, org: OrgId, id: EndpointId) -> Option<SigningSecret> {
         let orgs = self.orgs().ok()?;
-        orgs.get(&org)?.secrets.get(&id).cloned()
+        Some(orgs.get(&org)?.secrets.get(&id)?.current.clone())
     }
 }
 
@@ -105,7 +105,8 @@ impl EndpointStore for MemoryStore {
             return Err(StoreError::internal("endpoint id already taken"));
         }
         org.endpoints.insert(endpoint.id, endpoint.clone());
-        org.secrets.insert(endpoint.id, secret.clone());
+        org.secrets
+            .insert(endpoint.id, SigningKeys::new(secret.clone()));
         org.stats.insert(
             endpoint.id,
             DeliveryStats::new(endpoint.org_id, endpoint.id),
@@ -141,7 +142,7 @@ impl EndpointStore for MemoryStore {
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
         let orgs = self.orgs()?;
         let Some(org) = orgs.get(&org) else {
             return Ok(None);
@@ -151,6 +152,24 @@ impl EndpointStore for MemoryStore {
             .get(&id)
             .cloned()
             .zip(org.secrets.get(&id).cloned()))
+    }
+
+    async fn rotate_secret(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        let mut orgs = self.orgs()?;
+        let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
+        let (Some(endpoint), Some(keys)) = (org.endpoints.get_mut(&id), org.secrets.remove(&id))
+        else {
+            return Err(StoreError::NotFound);
+        };
+        org.secrets.insert(id, keys.rotated(rotation.clone()));
+        endpoint.rotated(rotation, now);
+        Ok(endpoint.clone())
     }
 
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
@@ -303,13 +322,28 @@ impl LegacyWebhookStore for MemoryStore {
             .get_or_insert_with(|| LegacyWebhook {
                 org_id: org,
                 url: url.clone(),
-                secret: new_secret.clone(),
+                keys: SigningKeys::new(new_secret.clone()),
                 created_at: now,
                 updated_at: now,
             });
         legacy.url = url.clone();
         legacy.updated_at = now;
         Ok(legacy.clone())
+    }
+
+    async fn rotate_legacy_secret(
+        &self,
+        org: OrgId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> Result<Option<LegacyWebhook>, StoreError> {
+        let mut orgs = self.orgs()?;
+        let Some(legacy) = orgs.get_mut(&org).and_then(|o| o.legacy.take()) else {
+            return Ok(None);
+        };
+        let rotated = legacy.rotated(rotation.clone(), now);
+        orgs.entry(org).or_default().legacy = Some(rotated.clone());
+        Ok(Some(rotated))
     }
 }
 

@@ -11,10 +11,12 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
     AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
-    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LogQuery, ManualClock,
-    OrgId, SigningSecret, TestDelivery, Timestamp, fixtures,
+    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LegacyWebhook, LogQuery,
+    ManualClock, OrgId, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp, fixtures,
 };
-use webhook_store::{DeliveryLogStore, DeliveryTargets, EndpointStore, MemoryStore, StoreError};
+use webhook_store::{
+    DeliveryLogStore, DeliveryTargets, EndpointStore, LegacyWebhookStore, MemoryStore, StoreError,
+};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 const SAMPLE_ORG: OrgId = OrgId::new(42);
@@ -219,7 +221,7 @@ type Handler = fn(
 /// one is driven against loopback receivers in the system tests).
 async fn answered_204(
     _: Endpoint,
-    _: SigningSecret,
+    _: SigningKeys,
     event_type: EventName,
 ) -> Result<TestDelivery, StoreError> {
     Ok(TestDelivery {
@@ -230,7 +232,7 @@ async fn answered_204(
     })
 }
 
-fn every_handler() -> [(&'static str, Handler); 7] {
+fn every_handler() -> [(&'static str, Handler); 8] {
     [
         ("list-endpoints", |app, r| {
             Box::pin(async move { handlers::list_endpoints(app, r).await.unwrap() })
@@ -253,6 +255,9 @@ fn every_handler() -> [(&'static str, Handler); 7] {
                     .await
                     .unwrap()
             })
+        }),
+        ("rotate-secret", |app, r| {
+            Box::pin(async move { handlers::rotate_secret(app, r).await.unwrap() })
         }),
         ("list-event-types", |_, r| {
             Box::pin(async move { handlers::list_event_types(r).await.unwrap() })
@@ -318,7 +323,12 @@ async fn every_handler_needs_an_identity_and_admin_role() {
 async fn other_orgs_and_malformed_ids_are_not_found() {
     let app = app();
     seed(&app, OrgId::new(7)).await;
-    for name in ["update-endpoint", "delete-endpoint", "send-test-delivery"] {
+    for name in [
+        "update-endpoint",
+        "delete-endpoint",
+        "send-test-delivery",
+        "rotate-secret",
+    ] {
         let response = every_handler()
             .into_iter()
             .find(|(n, _)| *n == name)
@@ -369,10 +379,42 @@ impl EndpointStore for BrokenStore {
         &self,
         _: OrgId,
         _: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
+        Err((self.0)())
+    }
+    async fn rotate_secret(
+        &self,
+        _: OrgId,
+        _: EndpointId,
+        _: &Rotation,
+        _: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
         Err((self.0)())
     }
     async fn delete(&self, _: OrgId, _: EndpointId) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+}
+
+impl LegacyWebhookStore for BrokenStore {
+    async fn legacy_webhook(&self, _: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
+        Err((self.0)())
+    }
+    async fn set_legacy_webhook(
+        &self,
+        _: OrgId,
+        _: &webhook_domain::EndpointUrl,
+        _: &SigningSecret,
+        _: Timestamp,
+    ) -> Result<LegacyWebhook, StoreError> {
+        Err((self.0)())
+    }
+    async fn rotate_legacy_secret(
+        &self,
+        _: OrgId,
+        _: &Rotation,
+        _: Timestamp,
+    ) -> Result<Option<LegacyWebhook>, StoreError> {
         Err((self.0)())
     }
 }
@@ -425,6 +467,8 @@ async fn storage_failures_say_nothing_about_themselves() {
                 answered_204,
             )
             .await,
+            handlers::rotate_secret(&app, request(&sample_event("rotate-secret"))).await,
+            handlers::get_legacy_webhook(&app, request(&sample_event("get-legacy-webhook"))).await,
         ];
         for response in responses {
             let response = response.unwrap();
@@ -669,7 +713,11 @@ async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
         request(&sample_event("send-test-delivery")),
         |endpoint, _, event_type| {
             *asked.lock().unwrap() = Some((endpoint.id, event_type.clone()));
-            answered_204(endpoint, SigningSecret::generate().unwrap(), event_type)
+            answered_204(
+                endpoint,
+                SigningKeys::new(SigningSecret::generate().unwrap()),
+                event_type,
+            )
         },
     )
     .await

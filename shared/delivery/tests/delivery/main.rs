@@ -730,7 +730,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
     assert_eq!(body["type"], "call.incoming");
     assert_eq!(
         got.headers["x-thunderphone-signature"].to_str().unwrap(),
-        hex_hmac(legacy.secret.expose().as_bytes(), &got.body)
+        hex_hmac(legacy.keys.current.expose().as_bytes(), &got.body)
     );
     standardwebhooks::Webhook::new(org_secret.expose())
         .unwrap()

@@ -10,14 +10,14 @@ use aws_sdk_dynamodb::types::{
     TransactGetItem, TransactWriteItem, Update,
 };
 use webhook_domain::{
-    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, SigningSecret,
-    Timestamp,
+    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, Rotation,
+    SigningKeys, SigningSecret, Timestamp,
 };
 
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::items::{
-    ENDPOINT_PROJECTION, endpoint_item, events_key, from_item, number, projection_names,
-    secret_item, stats_item, string, to_value,
+    ENDPOINT_PROJECTION, KEYS_PROJECTION, StoredKeys, endpoint_item, events_key, from_item, number,
+    projection_names, rotation_update, secret_item, stats_item, string, to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, each_item};
@@ -218,14 +218,14 @@ impl EndpointStore for DynamoStore {
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningSecret)>, StoreError> {
+    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
         // One consistent read of both items; the only read of a secret anywhere.
         let get = |keys: Keys, projection: &str, names: HashMap<String, String>| {
             Get::builder()
                 .table_name(&self.table)
                 .set_key(Some(keys.into_map()))
                 .projection_expression(projection)
-                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_names((!names.is_empty()).then_some(names))
                 .build()
                 .map_err(StoreError::internal)
         };
@@ -243,11 +243,7 @@ impl EndpointStore for DynamoStore {
             )
             .transact_items(
                 TransactGetItem::builder()
-                    .get(get(
-                        Keys::secret(org, id),
-                        "#secret",
-                        HashMap::from([("#secret".to_owned(), "secret".to_owned())]),
-                    )?)
+                    .get(get(Keys::secret(org, id), KEYS_PROJECTION, HashMap::new())?)
                     .build(),
             )
             .send()
@@ -262,11 +258,53 @@ impl EndpointStore for DynamoStore {
         else {
             return Ok(None);
         };
-        let secret: SecretItem = from_item(secret)?;
-        Ok(Some((
-            from_item(endpoint)?,
-            SigningSecret::from_stored(secret.secret),
-        )))
+        let keys: StoredKeys = from_item(secret)?;
+        Ok(Some((from_item(endpoint)?, keys.into())))
+    }
+
+    async fn rotate_secret(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> Result<Endpoint, StoreError> {
+        // One transaction, so the hint never names a secret that is not the current one; then
+        // one consistent read for the answer (a transaction returns no item).
+        let show = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .update_expression("SET secret_hint = :hint, updated_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
+            .expression_attribute_values(":now", string(now))
+            .build()
+            .map_err(StoreError::internal)?;
+        let (update, values) = rotation_update(rotation, "");
+        let rotate = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(Keys::secret(org, id).into_map()))
+            .update_expression(update)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::internal)?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(show).build())
+            .transact_items(TransactWriteItem::builder().update(rotate).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => self.get(org, id).await,
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => {
+                    Err(StoreError::NotFound)
+                }
+                _ => Err(classify(error)),
+            },
+        }
     }
 
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
@@ -317,12 +355,6 @@ enum Applied {
     Updated(Endpoint),
     /// Refused: nothing would change. The endpoint as it stands.
     Unchanged(Endpoint),
-}
-
-/// The part of a secret item a delivery reads.
-#[derive(serde::Deserialize)]
-struct SecretItem {
-    secret: String,
 }
 
 /// An UpdateItem request for a set of changes.

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use webhook_domain::{DeliveryStats, Endpoint, EventSubscription, SigningSecret, Timestamp};
+use webhook_domain::{
+    DeliveryStats, Endpoint, EventSubscription, PreviousSecret, Rotation, SigningKeys,
+    SigningSecret, Timestamp,
+};
 
 use super::Item;
 use super::keys::{EVENTS_KEY, Keys};
@@ -32,6 +35,56 @@ pub(super) fn projection_names() -> HashMap<String, String> {
     .into_iter()
     .map(|name| (format!("#{name}"), name.to_owned()))
     .collect()
+}
+
+/// The signing secrets as an endpoint's secret item and the legacy item hold them.
+#[derive(serde::Deserialize)]
+pub(super) struct StoredKeys {
+    secret: String,
+    previous_secret: Option<String>,
+    previous_expires_at: Option<Timestamp>,
+}
+
+/// What a reader of secrets projects: the attributes of [`StoredKeys`].
+pub(super) const KEYS_PROJECTION: &str = "secret, previous_secret, previous_expires_at";
+
+impl From<StoredKeys> for SigningKeys {
+    fn from(stored: StoredKeys) -> Self {
+        Self {
+            current: SigningSecret::from_stored(stored.secret),
+            previous: stored.previous_secret.zip(stored.previous_expires_at).map(
+                |(secret, expires_at)| PreviousSecret {
+                    secret: SigningSecret::from_stored(secret),
+                    expires_at,
+                },
+            ),
+        }
+    }
+}
+
+/// An update expression that rotates the secrets of an item holding [`StoredKeys`] (and sets
+/// `also_set` too), mirroring `SigningKeys::rotated`: the current secret becomes the previous
+/// one (every operand reads the item as it was), or with no grace period there is none.
+pub(super) fn rotation_update(
+    rotation: &Rotation,
+    also_set: &str,
+) -> (String, HashMap<String, AttributeValue>) {
+    let mut values = HashMap::from([(":new_secret".to_owned(), string(rotation.new.expose()))]);
+    let update = match rotation.previous_until {
+        Some(until) => {
+            values.insert(":previous_until".to_owned(), string(until));
+            format!(
+                "SET {also_set}previous_secret = secret, previous_expires_at = :previous_until, \
+                 secret = :new_secret"
+            )
+        }
+        None => {
+            format!(
+                "SET {also_set}secret = :new_secret REMOVE previous_secret, previous_expires_at"
+            )
+        }
+    };
+    (update, values)
 }
 
 pub(super) fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {

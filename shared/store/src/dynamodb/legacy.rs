@@ -2,10 +2,10 @@
 
 use aws_sdk_dynamodb::types::ReturnValue;
 use serde::Deserialize;
-use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp};
 
-use super::errors::classify;
-use super::items::{from_item, string};
+use super::errors::{Refusal, classify, refusal};
+use super::items::{StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item};
 use crate::{LegacyWebhookStore, StoreError};
@@ -14,7 +14,8 @@ use crate::{LegacyWebhookStore, StoreError};
 #[derive(Deserialize)]
 struct LegacyItem {
     url: EndpointUrl,
-    secret: String,
+    #[serde(flatten)]
+    keys: StoredKeys,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -24,7 +25,7 @@ fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook, StoreError>
     Ok(LegacyWebhook {
         org_id: org,
         url: stored.url,
-        secret: SigningSecret::from_stored(stored.secret),
+        keys: stored.keys.into(),
         created_at: stored.created_at,
         updated_at: stored.updated_at,
     })
@@ -65,5 +66,33 @@ impl LegacyWebhookStore for DynamoStore {
             .await
             .map_err(classify)?;
         legacy_from_item(org, output.attributes.unwrap_or_default())
+    }
+
+    async fn rotate_legacy_secret(
+        &self,
+        org: OrgId,
+        rotation: &Rotation,
+        now: Timestamp,
+    ) -> Result<Option<LegacyWebhook>, StoreError> {
+        let (update, values) = rotation_update(rotation, "updated_at = :now, ");
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::legacy(org).into_map()))
+            .update_expression(update)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":now", string(now))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => legacy_from_item(org, output.attributes.unwrap_or_default()).map(Some),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(None),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
     }
 }

@@ -74,6 +74,8 @@ conformance! {
     marking_failing_follows_the_domain,
     ending_a_record_follows_the_domain,
     claiming_an_attempt_follows_the_domain,
+    rotating_an_endpoint_secret_follows_the_domain,
+    rotating_the_legacy_secret_follows_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);
@@ -379,7 +381,7 @@ async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointS
         .unwrap()
         .unwrap();
     assert_eq!(read, endpoint);
-    assert_eq!(read_secret.expose(), secret.expose());
+    assert_eq!(read_secret, webhook_domain::SigningKeys::new(secret));
     assert!(
         store
             .signing_target(OTHER_ORG, endpoint.id)
@@ -419,14 +421,14 @@ async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebho
         (created.url.clone(), created.created_at, created.updated_at),
         (first_url, at(1_000), at(1_000))
     );
-    assert_eq!(created.secret.expose(), first_secret.expose());
+    assert_eq!(created.keys.current.expose(), first_secret.expose());
 
     let second_url = EndpointUrl::parse("https://legacy.example.com/b").unwrap();
     let unused = SigningSecret::generate().unwrap();
     let changed = set_legacy(&store, &second_url, &unused, at(2_000)).await;
     assert_eq!(changed.url, second_url);
     assert_eq!(
-        changed.secret.expose(),
+        changed.keys.current.expose(),
         first_secret.expose(),
         "the secret stays"
     );

@@ -3,11 +3,13 @@
 //! store (the DynamoDB one writes its rules as condition expressions) disagrees with the domain.
 
 use webhook_domain::{
-    DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, LogQuery,
-    RequestedStatus, SweepVerdict, may_revive, sweep_verdict,
+    DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointUrl, LogQuery,
+    RequestedStatus, Rotation, RotationGrace, SigningKeys, SigningSecret, SweepVerdict, may_revive,
+    sweep_verdict,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded,
+    StreakCandidate,
 };
 
 use crate::log::record;
@@ -258,4 +260,101 @@ pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore
         .deliveries(ORG, &LogQuery::newest(filter, 10, at(2_000)))
         .await;
     assert!(by_endpoint.unwrap().records.is_empty());
+}
+
+/// `SigningKeys::rotated` and `Endpoint::rotated`: what a rotation leaves behind, twice in a
+/// grace period and once without one.
+pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(store: S) {
+    let (endpoint, secret) = crate::support::new_endpoint(ORG, "rotated", at(1_000));
+    store.create(&endpoint, &secret, 50).await.unwrap();
+    let mut expected_keys = SigningKeys::new(secret);
+    let mut expected = endpoint.clone();
+    for (now, hours) in [(2_000, 24), (3_000, 1), (4_000, 0), (5_000, 168)] {
+        let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
+        let rotated = store
+            .rotate_secret(ORG, endpoint.id, &rotation, at(now))
+            .await
+            .unwrap();
+        expected.rotated(&rotation, at(now));
+        expected_keys = expected_keys.rotated(rotation);
+        assert_eq!(rotated, expected, "{hours} h");
+        let (read, keys) = store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (read, &keys),
+            (expected.clone(), &expected_keys),
+            "{hours} h"
+        );
+        assert!(keys.signing_at(at(now)).len() == 1 + usize::from(hours > 0));
+    }
+    let rotation = Rotation::new(RotationGrace::DEFAULT, at(6_000)).unwrap();
+    for (org, id) in [
+        (webhook_domain::OrgId::new(78), endpoint.id),
+        (ORG, EndpointId::generate()),
+    ] {
+        assert!(matches!(
+            store.rotate_secret(org, id, &rotation, at(6_000)).await,
+            Err(webhook_store::StoreError::NotFound)
+        ));
+    }
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert!(matches!(
+        store
+            .rotate_secret(ORG, endpoint.id, &rotation, at(6_000))
+            .await,
+        Err(webhook_store::StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing resurrected"
+    );
+}
+
+/// The organization secret rotates the same way; an organization without a URL has nothing to
+/// rotate.
+pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore>(store: S) {
+    let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
+    assert_eq!(
+        store
+            .rotate_legacy_secret(ORG, &rotation, at(2_000))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.legacy_webhook(ORG).await.unwrap(),
+        None,
+        "nothing created"
+    );
+    let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
+    let mut expected = store
+        .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(1_000))
+        .await
+        .unwrap();
+    for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
+        let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
+        let rotated = store
+            .rotate_legacy_secret(ORG, &rotation, at(now))
+            .await
+            .unwrap();
+        expected = expected.rotated(rotation, at(now));
+        assert_eq!(rotated.as_ref(), Some(&expected), "{hours} h");
+        assert_eq!(
+            store.legacy_webhook(ORG).await.unwrap(),
+            Some(expected.clone())
+        );
+    }
+    // Setting the URL again keeps both secrets.
+    let kept = store
+        .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(5_000))
+        .await
+        .unwrap();
+    assert_eq!(kept.keys, expected.keys);
 }

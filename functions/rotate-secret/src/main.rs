@@ -1,0 +1,12 @@
+//! `POST /v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret` and
+//! `POST /v1/webhook/rotate-secret`
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{App, handlers};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env().await?;
+    run(service_fn(|request| handlers::rotate_secret(&app, request))).await
+}
