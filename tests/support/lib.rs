@@ -165,8 +165,23 @@ impl Api {
         key: Option<&str>,
         body: Option<String>,
     ) -> Reply {
+        self.send_with(method, path, key, body, &[]).await
+    }
+
+    /// [`Api::send`] with more headers.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.http.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }

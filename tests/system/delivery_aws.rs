@@ -144,7 +144,7 @@ async fn sample_endpoint(store: &DynamoStore, url: &str) -> Endpoint {
         url: EndpointUrl::parse(url).unwrap(),
         ..endpoint
     };
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     endpoint
 }
 

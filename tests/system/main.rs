@@ -6,6 +6,7 @@
 mod deliveries;
 mod delivery_aws;
 mod dev_events;
+mod idempotency;
 mod legacy;
 mod request_counts;
 mod sweeper;
@@ -13,6 +14,7 @@ mod sweeper;
 use base64::Engine;
 use deliveries::*;
 use dev_events::the_same_event_published_twice_is_delivered_once;
+use idempotency::*;
 use serde_json::{Value, json};
 use system_tests::{
     Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_MEMBER, ORG_A_OWNER, ORG_B_ADMIN, start,
@@ -57,6 +59,8 @@ on_both_stores! {
     the_per_org_limit_is_a_400,
     secrets_follow_the_standard_webhooks_format,
     the_same_event_published_twice_is_delivered_once,
+    a_retried_create_answers_the_first_call_and_creates_once,
+    a_retried_rotation_or_test_happens_once,
 }
 
 async fn api(backend: Backend) -> Api {

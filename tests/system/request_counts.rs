@@ -52,6 +52,70 @@ async fn every_api_request_is_one_dynamodb_request() {
 }
 
 #[tokio::test]
+async fn what_rotation_and_idempotency_keys_cost() {
+    let (store, counter) = moto_store().await;
+    let api = start_with(store, Settings::default()).await;
+    let body = r#"{"label": "keyed", "url": "https://hooks.example.com/k"}"#;
+    let keyed = |key: &'static str, path: String, body: Option<&'static str>| {
+        let api = &api;
+        async move {
+            api.send_with(
+                "POST",
+                &path,
+                Some(ORG_A_ADMIN),
+                body.map(str::to_owned),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    let created = keyed("k1", system_tests::COLLECTION.into(), Some(body)).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(
+        counter.take(),
+        1,
+        "a keyed create: the key is one more item in the same transaction"
+    );
+    let replayed = keyed("k1", system_tests::COLLECTION.into(), Some(body)).await;
+    assert_eq!(replayed.body, created.body);
+    assert_eq!(
+        counter.take_by_operation(),
+        [
+            ("GetItem", 1),
+            ("TransactGetItems", 1),
+            ("TransactWriteItems", 1)
+        ]
+        .map(|(op, n)| (op.to_owned(), n))
+        .into(),
+        "a replay: the refused transaction, the record, the endpoint and its secret"
+    );
+
+    let id = created.body["id"].as_str().unwrap();
+    let rotate = format!("{}/{id}/rotate-secret", system_tests::COLLECTION);
+    let rotated = api.send("POST", &rotate, Some(ORG_A_ADMIN), None).await;
+    assert_eq!(rotated.status, 200);
+    assert_eq!(
+        counter.take_by_operation(),
+        [("GetItem", 1), ("TransactWriteItems", 1)]
+            .map(|(op, n)| (op.to_owned(), n))
+            .into(),
+        "a rotation: one transaction, one read for the answer"
+    );
+    assert_eq!(keyed("k2", rotate, None).await.status, 200);
+    assert_eq!(counter.take(), 2, "a keyed rotation costs no more");
+
+    let url = serde_json::json!({"url": "https://legacy.example.com/h"}).to_string();
+    api.send("PUT", "/v1/webhook", Some(ORG_A_ADMIN), Some(url))
+        .await;
+    counter.take();
+    let legacy = api
+        .send("POST", "/v1/webhook/rotate-secret", Some(ORG_A_ADMIN), None)
+        .await;
+    assert_eq!(legacy.status, 200);
+    assert_eq!(counter.take(), 1, "a legacy rotation: one UpdateItem");
+}
+
+#[tokio::test]
 async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
     let (store, counter) = moto_store().await;
     let now = SystemClock.now();

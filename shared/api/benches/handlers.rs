@@ -42,7 +42,7 @@ fn benches(c: &mut Criterion) {
     let secret = SigningSecret::generate().unwrap();
     runtime.block_on(async {
         app.store
-            .create(&endpoint(sample_id, &secret), &secret, u32::MAX)
+            .create(&endpoint(sample_id, &secret), &secret, u32::MAX, None)
             .await
             .unwrap();
         // A realistic organization: the sample endpoint among ten.
@@ -52,6 +52,7 @@ fn benches(c: &mut Criterion) {
                     &endpoint(EndpointId::generate(), &secret),
                     &secret,
                     u32::MAX,
+                    None,
                 )
                 .await
                 .unwrap();
@@ -108,6 +109,7 @@ fn benches(c: &mut Criterion) {
                     &endpoint(sample_id, &secret),
                     &secret,
                     50,
+                    None,
                 ))
                 .unwrap();
                 app

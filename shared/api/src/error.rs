@@ -23,6 +23,9 @@ pub enum ApiError {
     LimitReached {
         limit: u32,
     },
+    /// An `Idempotency-Key` that cannot answer this request (another body, still running, or
+    /// nothing left to replay).
+    Conflict(&'static str),
     Unavailable,
     Internal,
 }
@@ -47,6 +50,7 @@ impl ApiError {
             Self::BadRequest(_) | Self::Invalid(_) | Self::LimitReached { .. } => {
                 StatusCode::BAD_REQUEST
             }
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -70,6 +74,7 @@ impl ApiError {
             Self::LimitReached { limit } => format!(
                 "This organization already has the maximum of {limit} webhook endpoints; delete one first."
             ),
+            Self::Conflict(detail) => (*detail).to_owned(),
             Self::Unavailable => "The service is temporarily unavailable; please retry.".to_owned(),
             Self::Internal => "Internal server error.".to_owned(),
         };
@@ -103,6 +108,8 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => Self::NotFound,
             StoreError::LimitReached { limit } => Self::LimitReached { limit },
+            // Handlers that remember keys sort this out before it could get here.
+            StoreError::KeyTaken => Self::Conflict(crate::idempotent::IN_PROGRESS),
             StoreError::Unavailable(source) => {
                 tracing::warn!(error = %source, "storage unavailable");
                 Self::Unavailable

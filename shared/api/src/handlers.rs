@@ -7,14 +7,17 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventName, EventType, LegacyWebhook, LogQuery, OrgId, Rotation,
-    SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    Endpoint, EndpointId, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, OrgId,
+    Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
-use webhook_store::{DeliveryLogStore, EndpointStore, LegacyWebhookStore, StoreError};
+use webhook_store::{
+    DeliveryLogStore, EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError,
+};
 
+use crate::idempotent::{self, Idempotent, Written, written};
 use crate::identity::{admin, request_id};
 use crate::request_body::PublishedEvent;
-use crate::response::{error_response, json, no_content, uncacheable};
+use crate::response::{error_response, json, json_text, no_content, uncacheable};
 use crate::views::{
     CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, EventTypeView,
     LegacyWebhookView, TestDeliveryView,
@@ -35,19 +38,36 @@ pub async fn list_endpoints<S: EndpointStore>(
     .await
 }
 
-/// `POST /v1/developer/webhook-endpoints`
-pub async fn create_endpoint<S: EndpointStore>(
+/// `POST /v1/developer/webhook-endpoints`; with an `Idempotency-Key`, the key is remembered
+/// in the create's own transaction, and a repeat rebuilds the answer from what was stored.
+pub async fn create_endpoint<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
         let new = request_body::new_endpoint(request.body())?;
+        let idempotent = Idempotent::of(&request)?;
+        let now = app.clock.now();
         let secret = SigningSecret::generate().map_err(ApiError::internal)?;
-        let endpoint = new.into_endpoint(caller.org, &secret, app.clock.now());
-        app.store
-            .create(&endpoint, &secret, app.settings.max_endpoints_per_org)
-            .await?;
+        let endpoint = new.into_endpoint(caller.org, &secret, now);
+        let remember = idempotent.as_ref().map(|i| {
+            let replay = Replay::Endpoint {
+                id: endpoint.id,
+                secret_hint: secret.hint(),
+            };
+            i.record(StatusCode::CREATED, replay, now)
+        });
+        let max = app.settings.max_endpoints_per_org;
+        let created = app
+            .store
+            .create(&endpoint, &secret, max, remember.as_ref())
+            .await;
+        if let Written::Replayed(first) =
+            written(created, idempotent.as_ref(), app, caller.org, now).await?
+        {
+            return Ok(first);
+        }
         let created = CreatedEndpointView::new(&endpoint, &secret);
         Ok(uncacheable(json(StatusCode::CREATED, &created)))
     })
@@ -133,10 +153,14 @@ async fn stored_legacy<S: LegacyWebhookStore>(
 
 /// The legacy webhook, secret included: never cached.
 fn legacy_answer(legacy: &LegacyWebhook) -> Result<Response<Body>, ApiError> {
-    Ok(uncacheable(json(
+    Ok(legacy_answer_with(legacy, &legacy.keys.current))
+}
+
+pub(crate) fn legacy_answer_with(legacy: &LegacyWebhook, secret: &SigningSecret) -> Response<Body> {
+    uncacheable(json(
         StatusCode::OK,
-        &LegacyWebhookView::from(legacy),
-    )))
+        &LegacyWebhookView::new(legacy, secret),
+    ))
 }
 
 /// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
@@ -183,13 +207,16 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
 /// `POST /v1/developer/webhook-endpoints/{endpoint_id}/test`: one signed sample delivery, sent
 /// by `send` (the delivery crate's, so this crate links no HTTP client), answered whatever its
 /// outcome.
+///
+/// With an `Idempotency-Key`, the key is held while the test runs and then keeps its answer: a
+/// repeat sends nothing.
 pub async fn send_test_delivery<S, SendTest, Sending>(
     app: &App<S>,
     request: Request,
     send: SendTest,
 ) -> Result<Response<Body>, Error>
 where
-    S: EndpointStore,
+    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
     SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
     Sending: Future<Output = Result<TestDelivery, StoreError>>,
 {
@@ -197,13 +224,41 @@ where
         let caller = admin(&request)?;
         let id = endpoint_id(&request)?;
         let event_type = request_body::test_event_type(request.body())?;
-        let (endpoint, secret) = app
-            .store
-            .signing_target(caller.org, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let delivery = send(endpoint, secret, event_type).await?;
-        Ok(json(StatusCode::OK, &TestDeliveryView::from(&delivery)))
+        let idempotent = Idempotent::of(&request)?;
+        let now = app.clock.now();
+        if let Some(i) = &idempotent {
+            let running = IdempotencyRecord::in_progress(i.key.clone(), i.fingerprint.clone(), now);
+            if let Some(held) = app.store.reserve(caller.org, &running, now).await? {
+                return idempotent::answer_from(app, caller.org, &held, &i.fingerprint, now).await;
+            }
+        }
+        let tested = async {
+            let (endpoint, keys) = app
+                .store
+                .signing_target(caller.org, id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            let delivery = send(endpoint, keys, event_type).await?;
+            serde_json::to_string(&TestDeliveryView::from(&delivery)).map_err(ApiError::internal)
+        }
+        .await;
+        match (&idempotent, &tested) {
+            (Some(i), Ok(body)) => {
+                let replay = Replay::Answer { body: body.clone() };
+                let answered = i.record(StatusCode::OK, replay, now);
+                // The test was sent: not remembering it only costs a second test on a retry.
+                if let Err(error) = app.store.remember(caller.org, &answered).await {
+                    tracing::warn!(%error, "could not remember the test's answer");
+                }
+            }
+            (Some(i), Err(_)) => {
+                if let Err(error) = app.store.forget(caller.org, &i.key).await {
+                    tracing::warn!(%error, "could not let go of the idempotency key");
+                }
+            }
+            (None, _) => {}
+        }
+        Ok(json_text(StatusCode::OK, tested?))
     })
     .await
 }
@@ -212,32 +267,54 @@ where
 /// `POST /v1/webhook/rotate-secret`: a new secret, shown once in the answer, while the one it
 /// replaces keeps signing for `expire_previous_after_hours` (default 24). One function serves
 /// both: the endpoint route is the one with an endpoint id.
-pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore>(
+pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
     app: &App<S>,
     request: Request,
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
-        let endpoint =
-            path_endpoint_id(&request).map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound));
+        let endpoint = path_endpoint_id(&request)
+            .map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound))
+            .transpose()?;
         let grace = request_body::rotation_grace(request.body())?;
+        let idempotent = Idempotent::of(&request)?;
         let now = app.clock.now();
         let rotation = Rotation::new(grace, now).map_err(ApiError::internal)?;
+        let secret_hint = rotation.new.hint();
+        let remember = |replay| {
+            idempotent
+                .as_ref()
+                .map(|i| i.record(StatusCode::OK, replay, now))
+        };
+        let (org, i) = (caller.org, idempotent.as_ref());
         match endpoint {
             Some(id) => {
-                let endpoint = app
+                let remember = remember(Replay::Endpoint { id, secret_hint });
+                let rotated = app
                     .store
-                    .rotate_secret(caller.org, id?, &rotation, now)
-                    .await?;
-                let rotated = CreatedEndpointView::new(&endpoint, &rotation.new);
-                Ok(uncacheable(json(StatusCode::OK, &rotated)))
+                    .rotate_secret(org, id, &rotation, now, remember.as_ref())
+                    .await;
+                Ok(match written(rotated, i, app, org, now).await? {
+                    Written::Replayed(first) => first,
+                    Written::Done(endpoint) => uncacheable(json(
+                        StatusCode::OK,
+                        &CreatedEndpointView::new(&endpoint, &rotation.new),
+                    )),
+                })
             }
-            None => legacy_answer(
-                &app.store
-                    .rotate_legacy_secret(caller.org, &rotation, now)
-                    .await?
-                    .ok_or(ApiError::NoLegacyWebhook)?,
-            ),
+            None => {
+                let remember = remember(Replay::LegacyWebhook { secret_hint });
+                let rotated = app
+                    .store
+                    .rotate_legacy_secret(org, &rotation, now, remember.as_ref())
+                    .await;
+                match written(rotated, i, app, org, now).await? {
+                    Written::Replayed(first) => Ok(first),
+                    Written::Done(legacy) => {
+                        legacy_answer(&legacy.ok_or(ApiError::NoLegacyWebhook)?)
+                    }
+                }
+            }
         }
     })
     .await

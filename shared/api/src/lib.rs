@@ -5,6 +5,7 @@ mod cursor;
 mod error;
 mod fields;
 pub mod handlers;
+mod idempotent;
 mod identity;
 mod request_body;
 mod request_query;

@@ -25,7 +25,7 @@ pub(crate) fn error_response(error: &ApiError) -> Response<Body> {
     }
 }
 
-fn json_text(status: StatusCode, text: String) -> Response<Body> {
+pub(crate) fn json_text(status: StatusCode, text: String) -> Response<Body> {
     let mut response = Response::new(Body::Text(text));
     *response.status_mut() = status;
     response

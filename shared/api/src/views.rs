@@ -65,11 +65,12 @@ pub(crate) struct LegacyWebhookView<'a> {
     updated_at: Timestamp,
 }
 
-impl<'a> From<&'a LegacyWebhook> for LegacyWebhookView<'a> {
-    fn from(legacy: &'a LegacyWebhook) -> Self {
+impl<'a> LegacyWebhookView<'a> {
+    /// The legacy webhook showing `secret` (the current one, or the one a replay names).
+    pub(crate) fn new(legacy: &'a LegacyWebhook, secret: &'a SigningSecret) -> Self {
         Self {
             url: legacy.url.as_str(),
-            secret: legacy.keys.current.expose(),
+            secret: secret.expose(),
             created_at: legacy.created_at,
             updated_at: legacy.updated_at,
         }

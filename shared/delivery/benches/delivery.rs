@@ -79,7 +79,7 @@ fn benches(c: &mut Criterion) {
         endpoint.label = Label::parse(&format!("bench {i}")).unwrap();
         endpoint.url = EndpointUrl::parse(&format!("http://127.0.0.1:{port}/hook")).unwrap();
         runtime
-            .block_on(store.create(&endpoint, &secret, 100))
+            .block_on(store.create(&endpoint, &secret, 100, None))
             .unwrap();
         endpoints.push(endpoint);
     }

@@ -11,6 +11,7 @@ pub mod endpoint_url;
 pub mod event_type;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
+pub mod idempotency;
 pub mod label;
 pub mod legacy;
 pub mod network;
@@ -33,6 +34,9 @@ pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{
     EventName, EventSubscription, EventType, MalformedEventName, UnknownEventType,
+};
+pub use idempotency::{
+    IdempotencyKey, IdempotencyRecord, InvalidIdempotencyKey, Repeat, Replay, secret_named,
 };
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;

@@ -8,8 +8,8 @@ use std::future::Future;
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogQuery, OrgId, Rotation,
-    SigningKeys, SigningSecret, Timestamp,
+    EndpointChanges, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord, LegacyWebhook,
+    LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -23,6 +23,9 @@ pub enum StoreError {
     NotFound,
     #[error("the organization already has {limit} endpoints")]
     LimitReached { limit: u32 },
+    /// The idempotency key to remember is held by a live record: nothing was written.
+    #[error("the idempotency key is taken")]
+    KeyTaken,
     /// Throttling, timeouts and outages: worth retrying later.
     #[error("storage is unavailable: {0}")]
     Unavailable(#[source] Source),
@@ -41,12 +44,15 @@ pub trait EndpointStore: Send + Sync + 'static {
     /// The organization's endpoints, oldest first.
     fn list(&self, org: OrgId) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send;
 
-    /// Stores a new endpoint and its secret, unless the organization already has `max_per_org`.
+    /// Stores a new endpoint and its secret, unless the organization already has `max_per_org`;
+    /// with `remember`, also that idempotency record, in the same write (`KeyTaken` if a live
+    /// record holds its key).
     fn create(
         &self,
         endpoint: &Endpoint,
         secret: &SigningSecret,
         max_per_org: u32,
+        remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Applies `changes` to the organization's endpoint and returns it as stored afterwards.
@@ -74,13 +80,15 @@ pub trait EndpointStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>, StoreError>> + Send;
 
     /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
-    /// afterwards: its hint follows the new secret, and it was updated `now`.
+    /// afterwards: its hint follows the new secret, and it was updated `now`. `remember` as for
+    /// `create`.
     fn rotate_secret(
         &self,
         org: OrgId,
         id: EndpointId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
 
     /// Deletes the organization's endpoint and its secret.
@@ -195,7 +203,42 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         org: OrgId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send;
+}
+
+/// What an organization's idempotency keys answered, each kept for 24 hours (TTL on DynamoDB).
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// The record of `key`, unless it has expired by `now`. One consistent read.
+    fn idempotency_record(
+        &self,
+        org: OrgId,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+
+    /// Takes the key of `record` (a request starting) unless a record that may not be taken
+    /// (`IdempotencyRecord::may_be_taken`) holds it: that record is returned instead. One write.
+    fn reserve(
+        &self,
+        org: OrgId,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+
+    /// Stores what the request answered, over its reservation.
+    fn remember(
+        &self,
+        org: OrgId,
+        record: &IdempotencyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Lets go of a key whose request failed, so that a retry starts afresh.
+    fn forget(
+        &self,
+        org: OrgId,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The delivery log: one record per event per destination. The record is also the ledger of
@@ -242,11 +285,21 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
 /// share one store (an SDK client, or the in-memory data).
 pub trait Store:
-    EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore + Clone
+    EndpointStore
+    + DeliveryStatsStore
+    + DeliveryLogStore
+    + LegacyWebhookStore
+    + IdempotencyStore
+    + Clone
 {
 }
 
 impl<T> Store for T where
-    T: EndpointStore + DeliveryStatsStore + DeliveryLogStore + LegacyWebhookStore + Clone
+    T: EndpointStore
+        + DeliveryStatsStore
+        + DeliveryLogStore
+        + LegacyWebhookStore
+        + IdempotencyStore
+        + Clone
 {
 }

@@ -3,13 +3,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, LegacyWebhook, LogKey, LogQuery, OrgId, Rotation,
-    SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
+    EndpointChanges, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord, LegacyWebhook,
+    LogKey, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
+    is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
-    DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, LegacyWebhookStore,
-    Recorded, StoreError, StreakCandidate, StreakPage, sort_oldest_first,
+    DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, IdempotencyStore,
+    LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -35,6 +36,7 @@ struct Org {
     secrets: HashMap<EndpointId, SigningKeys>,
     stats: HashMap<EndpointId, DeliveryStats>,
     legacy: Option<LegacyWebhook>,
+    idempotency: HashMap<IdempotencyKey, IdempotencyRecord>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
@@ -42,6 +44,21 @@ struct Org {
 }
 
 impl Org {
+    /// The check DynamoDB makes as a condition: a live record holds the key.
+    fn key_taken(&self, record: Option<&IdempotencyRecord>, now: Timestamp) -> bool {
+        record.is_some_and(|record| {
+            self.idempotency
+                .get(&record.key)
+                .is_some_and(|held| !held.may_be_taken(now))
+        })
+    }
+
+    fn remember(&mut self, record: Option<&IdempotencyRecord>) {
+        if let Some(record) = record {
+            self.idempotency.insert(record.key.clone(), record.clone());
+        }
+    }
+
     /// What DynamoDB's TTL does in the background, done here as records come in.
     fn drop_expired(&mut self, now: Timestamp) {
         while let Some((expires_at, key)) = self.expiries.first().cloned() {
@@ -95,15 +112,20 @@ impl EndpointStore for MemoryStore {
         endpoint: &Endpoint,
         secret: &SigningSecret,
         max_per_org: u32,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(endpoint.org_id).or_default();
+        if org.key_taken(remember, endpoint.created_at) {
+            return Err(StoreError::KeyTaken);
+        }
         if org.endpoints.len() >= max_per_org as usize {
             return Err(StoreError::LimitReached { limit: max_per_org });
         }
         if org.endpoints.contains_key(&endpoint.id) {
             return Err(StoreError::internal("endpoint id already taken"));
         }
+        org.remember(remember);
         org.endpoints.insert(endpoint.id, endpoint.clone());
         org.secrets
             .insert(endpoint.id, SigningKeys::new(secret.clone()));
@@ -160,9 +182,17 @@ impl EndpointStore for MemoryStore {
         id: EndpointId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint, StoreError> {
         let mut orgs = self.orgs()?;
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
+        if !org.endpoints.contains_key(&id) {
+            return Err(StoreError::NotFound);
+        }
+        if org.key_taken(remember, now) {
+            return Err(StoreError::KeyTaken);
+        }
+        org.remember(remember);
         let (Some(endpoint), Some(keys)) = (org.endpoints.get_mut(&id), org.secrets.remove(&id))
         else {
             return Err(StoreError::NotFound);
@@ -336,14 +366,65 @@ impl LegacyWebhookStore for MemoryStore {
         org: OrgId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>, StoreError> {
         let mut orgs = self.orgs()?;
-        let Some(legacy) = orgs.get_mut(&org).and_then(|o| o.legacy.take()) else {
+        let Some(org) = orgs.get_mut(&org).filter(|o| o.legacy.is_some()) else {
+            return Ok(None);
+        };
+        if org.key_taken(remember, now) {
+            return Err(StoreError::KeyTaken);
+        }
+        org.remember(remember);
+        let Some(legacy) = org.legacy.take() else {
             return Ok(None);
         };
         let rotated = legacy.rotated(rotation.clone(), now);
-        orgs.entry(org).or_default().legacy = Some(rotated.clone());
+        org.legacy = Some(rotated.clone());
         Ok(Some(rotated))
+    }
+}
+
+impl IdempotencyStore for MemoryStore {
+    async fn idempotency_record(
+        &self,
+        org: OrgId,
+        key: &IdempotencyKey,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Ok(self
+            .orgs()?
+            .get(&org)
+            .and_then(|o| o.idempotency.get(key))
+            .filter(|record| record.expires_at > now)
+            .cloned())
+    }
+
+    async fn reserve(
+        &self,
+        org: OrgId,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut orgs = self.orgs()?;
+        let org = orgs.entry(org).or_default();
+        if org.key_taken(Some(record), now) {
+            return Ok(org.idempotency.get(&record.key).cloned());
+        }
+        org.remember(Some(record));
+        Ok(None)
+    }
+
+    async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<(), StoreError> {
+        self.orgs()?.entry(org).or_default().remember(Some(record));
+        Ok(())
+    }
+
+    async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<(), StoreError> {
+        if let Some(org) = self.orgs()?.get_mut(&org) {
+            org.idempotency.remove(key);
+        }
+        Ok(())
     }
 }
 

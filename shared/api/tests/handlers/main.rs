@@ -11,11 +11,13 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::{
     AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
-    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, LegacyWebhook, LogQuery,
-    ManualClock, OrgId, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp, fixtures,
+    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, IdempotencyKey,
+    IdempotencyRecord, LegacyWebhook, LogQuery, ManualClock, OrgId, Rotation, SigningKeys,
+    SigningSecret, TestDelivery, Timestamp, fixtures,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryTargets, EndpointStore, LegacyWebhookStore, MemoryStore, StoreError,
+    DeliveryLogStore, DeliveryTargets, EndpointStore, IdempotencyStore, LegacyWebhookStore,
+    MemoryStore, StoreError,
 };
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
@@ -50,7 +52,10 @@ async fn seed(app: &App<MemoryStore>, org: OrgId) -> Endpoint {
         updated_at: at(1_000),
         ..fixtures::endpoint(org)
     };
-    app.store.create(&endpoint, &secret, 50).await.unwrap();
+    app.store
+        .create(&endpoint, &secret, 50, None)
+        .await
+        .unwrap();
     endpoint
 }
 
@@ -360,7 +365,13 @@ impl EndpointStore for BrokenStore {
     async fn list(&self, _: OrgId) -> Result<Vec<Endpoint>, StoreError> {
         Err((self.0)())
     }
-    async fn create(&self, _: &Endpoint, _: &SigningSecret, _: u32) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        _: &Endpoint,
+        _: &SigningSecret,
+        _: u32,
+        _: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError> {
         Err((self.0)())
     }
     async fn update(
@@ -388,6 +399,7 @@ impl EndpointStore for BrokenStore {
         _: EndpointId,
         _: &Rotation,
         _: Timestamp,
+        _: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint, StoreError> {
         Err((self.0)())
     }
@@ -414,7 +426,33 @@ impl LegacyWebhookStore for BrokenStore {
         _: OrgId,
         _: &Rotation,
         _: Timestamp,
+        _: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>, StoreError> {
+        Err((self.0)())
+    }
+}
+
+impl IdempotencyStore for BrokenStore {
+    async fn idempotency_record(
+        &self,
+        _: OrgId,
+        _: &IdempotencyKey,
+        _: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Err((self.0)())
+    }
+    async fn reserve(
+        &self,
+        _: OrgId,
+        _: &IdempotencyRecord,
+        _: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        Err((self.0)())
+    }
+    async fn remember(&self, _: OrgId, _: &IdempotencyRecord) -> Result<(), StoreError> {
+        Err((self.0)())
+    }
+    async fn forget(&self, _: OrgId, _: &IdempotencyKey) -> Result<(), StoreError> {
         Err((self.0)())
     }
 }

@@ -91,7 +91,10 @@ impl Harness {
         endpoint.label = Label::parse("receiver").unwrap();
         endpoint.url = EndpointUrl::parse(url).unwrap();
         configure(&mut endpoint);
-        self.store.create(&endpoint, &secret, 500).await.unwrap();
+        self.store
+            .create(&endpoint, &secret, 500, None)
+            .await
+            .unwrap();
         (endpoint, secret)
     }
 

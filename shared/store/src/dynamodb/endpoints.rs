@@ -10,11 +10,12 @@ use aws_sdk_dynamodb::types::{
     TransactGetItem, TransactWriteItem, Update,
 };
 use webhook_domain::{
-    DeliveryStats, Endpoint, EndpointChanges, EndpointId, OrgId, RequestedStatus, Rotation,
-    SigningKeys, SigningSecret, Timestamp,
+    DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
+    RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
+use super::idempotency::remembering_put;
 use super::items::{
     ENDPOINT_PROJECTION, KEYS_PROJECTION, StoredKeys, endpoint_item, events_key, from_item, number,
     projection_names, rotation_update, secret_item, stats_item, string, to_value,
@@ -130,6 +131,7 @@ impl EndpointStore for DynamoStore {
         endpoint: &Endpoint,
         secret: &SigningSecret,
         max_per_org: u32,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError> {
         // One transaction: the counter enforces the limit, the endpoint and its secret appear
         // together or not at all.
@@ -164,18 +166,23 @@ impl EndpointStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
-        let result = self
+        let remember = remember
+            .map(|record| remembering_put(self, endpoint.org_id, record, endpoint.created_at))
+            .transpose()?;
+        let mut write = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(count).build())
             .transact_items(TransactWriteItem::builder().put(put_endpoint).build())
             .transact_items(TransactWriteItem::builder().put(put_secret).build())
-            .transact_items(TransactWriteItem::builder().put(put_stats).build())
-            .send()
-            .await;
-        match result {
+            .transact_items(TransactWriteItem::builder().put(put_stats).build());
+        if let Some(put) = remember {
+            write = write.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match write.send().await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if failed_at(reasons, 4) => Err(StoreError::KeyTaken),
                 Some(["ConditionalCheckFailed", ..]) => {
                     Err(StoreError::LimitReached { limit: max_per_org })
                 }
@@ -268,6 +275,7 @@ impl EndpointStore for DynamoStore {
         id: EndpointId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint, StoreError> {
         // One transaction, so the hint never names a secret that is not the current one; then
         // one consistent read for the answer (a transaction returns no item).
@@ -289,19 +297,22 @@ impl EndpointStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(StoreError::internal)?;
-        let result = self
+        let mut write = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(show).build())
-            .transact_items(TransactWriteItem::builder().update(rotate).build())
-            .send()
-            .await;
-        match result {
+            .transact_items(TransactWriteItem::builder().update(rotate).build());
+        if let Some(record) = remember {
+            let put = remembering_put(self, org, record, now)?;
+            write = write.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match write.send().await {
             Ok(_) => self.get(org, id).await,
             Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => {
+                Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
                     Err(StoreError::NotFound)
                 }
+                Some(reasons) if failed_at(reasons, 2) => Err(StoreError::KeyTaken),
                 _ => Err(classify(error)),
             },
         }
@@ -348,6 +359,11 @@ impl EndpointStore for DynamoStore {
             },
         }
     }
+}
+
+/// Whether a transaction's item `index` was the one whose condition failed.
+pub(super) fn failed_at(reasons: &[&str], index: usize) -> bool {
+    reasons.get(index) == Some(&"ConditionalCheckFailed")
 }
 
 /// What a conditional update did.

@@ -1,6 +1,7 @@
 //! Sorting SDK failures into what the API can say about them.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
@@ -65,15 +66,40 @@ pub(super) enum Refusal {
     Failed(StoreError),
 }
 
-pub(super) fn refusal<R>(error: SdkError<UpdateItemError, R>) -> Refusal
+/// The conditional writes whose refusal can hand back the item.
+pub(super) trait ConditionalWriteError:
+    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+    /// `Some` when the condition failed, holding the item if one was asked for.
+    fn condition_failed(&self) -> Option<Option<Item>>;
+}
+
+impl ConditionalWriteError for UpdateItemError {
+    fn condition_failed(&self) -> Option<Option<Item>> {
+        match self {
+            Self::ConditionalCheckFailedException(failed) => Some(failed.item().cloned()),
+            _ => None,
+        }
+    }
+}
+
+impl ConditionalWriteError for PutItemError {
+    fn condition_failed(&self) -> Option<Option<Item>> {
+        match self {
+            Self::ConditionalCheckFailedException(failed) => Some(failed.item().cloned()),
+            _ => None,
+        }
+    }
+}
+
+pub(super) fn refusal<E, R>(error: SdkError<E, R>) -> Refusal
 where
+    E: ConditionalWriteError,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match error.as_service_error() {
-        Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-            Refusal::ConditionFailed(failed.item().cloned())
-        }
-        _ => Refusal::Failed(classify(error)),
+    match error.as_service_error().and_then(E::condition_failed) {
+        Some(item) => Refusal::ConditionFailed(item),
+        None => Refusal::Failed(classify(error)),
     }
 }
 

@@ -70,6 +70,14 @@ impl Keys {
         }
     }
 
+    /// An idempotency record. `REQUEST#` sorts after `LEGACY`, outside the endpoints' range.
+    pub(super) fn request(org: OrgId, key: &str) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("REQUEST#{key}"),
+        }
+    }
+
     pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
         Self {
             pk: Self::org_pk(org),

@@ -1,10 +1,14 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use serde::Deserialize;
-use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp};
+use webhook_domain::{
+    EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
+};
 
-use super::errors::{Refusal, classify, refusal};
+use super::endpoints::failed_at;
+use super::errors::{Refusal, cancellation_reasons, classify, refusal};
+use super::idempotency::remembering_put;
 use super::items::{StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item};
@@ -73,8 +77,37 @@ impl LegacyWebhookStore for DynamoStore {
         org: OrgId,
         rotation: &Rotation,
         now: Timestamp,
+        remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>, StoreError> {
         let (update, values) = rotation_update(rotation, "updated_at = :now, ");
+        if let Some(record) = remember {
+            // A transaction returns no item: one more read answers.
+            let rotate = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(Keys::legacy(org).into_map()))
+                .update_expression(update)
+                .condition_expression("attribute_exists(pk)")
+                .set_expression_attribute_values(Some(values))
+                .expression_attribute_values(":now", string(now))
+                .build()
+                .map_err(StoreError::internal)?;
+            let put = remembering_put(self, org, record, now)?;
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(rotate).build())
+                .transact_items(TransactWriteItem::builder().put(put).build())
+                .send()
+                .await;
+            return match result {
+                Ok(_) => self.legacy_webhook(org).await,
+                Err(error) => match cancellation_reasons(&error).as_deref() {
+                    Some(reasons) if failed_at(reasons, 0) => Ok(None),
+                    Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
+                    _ => Err(classify(error)),
+                },
+            };
+        }
         let result = self
             .client
             .update_item()

@@ -19,6 +19,7 @@
 
 mod endpoints;
 mod errors;
+mod idempotency;
 mod items;
 mod keys;
 mod legacy;

@@ -43,7 +43,7 @@ async fn the_secret_lives_apart_from_the_endpoint_and_dies_with_it() {
     let store = dynamo_store().await;
     let org = OrgId::new(5);
     let (endpoint, secret) = new_endpoint(org, "secretive", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
 
     let pk = format!("ORG#{org}");
     let endpoint_item = raw_item(&store, &pk, &format!("ENDPOINT#{}", endpoint.id))

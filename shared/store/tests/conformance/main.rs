@@ -76,6 +76,7 @@ conformance! {
     claiming_an_attempt_follows_the_domain,
     rotating_an_endpoint_secret_follows_the_domain,
     rotating_the_legacy_secret_follows_the_domain,
+    idempotency_keys_follow_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);
@@ -86,7 +87,7 @@ async fn lists_oldest_first(store: impl EndpointStore) {
     let (first, s1) = new_endpoint(ORG, "first", at(1_000));
     let (third, s3) = new_endpoint(ORG, "third", at(3_000));
     for (endpoint, secret) in [(&second, &s2), (&third, &s3), (&first, &s1)] {
-        store.create(endpoint, secret, 50).await.unwrap();
+        store.create(endpoint, secret, 50, None).await.unwrap();
     }
     let listed = store.list(ORG).await.unwrap();
     assert_eq!(listed, vec![first, second, third]);
@@ -95,8 +96,8 @@ async fn lists_oldest_first(store: impl EndpointStore) {
 async fn lists_only_the_callers_organization(store: impl EndpointStore) {
     let (mine, s1) = new_endpoint(ORG, "mine", at(1));
     let (theirs, s2) = new_endpoint(OTHER_ORG, "theirs", at(2));
-    store.create(&mine, &s1, 50).await.unwrap();
-    store.create(&theirs, &s2, 50).await.unwrap();
+    store.create(&mine, &s1, 50, None).await.unwrap();
+    store.create(&theirs, &s2, 50, None).await.unwrap();
     assert_eq!(store.list(ORG).await.unwrap(), vec![mine]);
     assert_eq!(store.list(OTHER_ORG).await.unwrap(), vec![theirs]);
     assert_eq!(store.list(OrgId::new(43)).await.unwrap(), vec![]);
@@ -108,7 +109,7 @@ async fn round_trips_every_field(store: impl EndpointStore) {
     endpoint.status = EndpointStatus::Disabled;
     endpoint.agent_id = AgentId::new(u64::MAX);
     endpoint.url = EndpointUrl::parse("https://example.com/a?b=c&d=%20").unwrap();
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint]);
 }
 
@@ -116,11 +117,11 @@ async fn enforces_the_per_org_limit(store: impl EndpointStore) {
     let mut created = Vec::new();
     for i in 0..3 {
         let (endpoint, secret) = new_endpoint(ORG, &format!("e{i}"), at(i));
-        store.create(&endpoint, &secret, 3).await.unwrap();
+        store.create(&endpoint, &secret, 3, None).await.unwrap();
         created.push(endpoint);
     }
     let (extra, secret) = new_endpoint(ORG, "one too many", at(10));
-    let refused = store.create(&extra, &secret, 3).await;
+    let refused = store.create(&extra, &secret, 3, None).await;
     assert!(
         matches!(refused, Err(StoreError::LimitReached { limit: 3 })),
         "{refused:?}"
@@ -133,19 +134,19 @@ async fn enforces_the_per_org_limit(store: impl EndpointStore) {
 
     let (elsewhere, secret_elsewhere) = new_endpoint(OTHER_ORG, "other org", at(11));
     store
-        .create(&elsewhere, &secret_elsewhere, 3)
+        .create(&elsewhere, &secret_elsewhere, 3, None)
         .await
         .unwrap();
 
     store.delete(ORG, created[0].id).await.unwrap();
-    store.create(&extra, &secret, 3).await.unwrap();
+    store.create(&extra, &secret, 3, None).await.unwrap();
     assert_eq!(store.list(ORG).await.unwrap().len(), 3);
 }
 
 async fn enforces_the_limit_under_concurrent_creates(store: impl EndpointStore) {
     let attempts = (0..8).map(|i| new_endpoint(ORG, &format!("racer {i}"), at(i)));
     let attempts: Vec<_> = attempts.collect();
-    let results = join_all(attempts.iter().map(|(e, s)| store.create(e, s, 5))).await;
+    let results = join_all(attempts.iter().map(|(e, s)| store.create(e, s, 5, None))).await;
     let created = results.iter().filter(|r| r.is_ok()).count();
     let refused = results
         .iter()
@@ -290,7 +291,7 @@ async fn clears_and_sets_the_agent(store: impl EndpointStore) {
 async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {
     let (mut endpoint, secret) = new_endpoint(ORG, "failing", at(1_000));
     endpoint.status = EndpointStatus::Failing;
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     let activate = EndpointChanges::status(RequestedStatus::Active);
     let revived = store
         .update(ORG, endpoint.id, &activate, at(2_000))
@@ -342,8 +343,8 @@ async fn concurrent_updates_of_different_fields_both_survive(store: impl Endpoin
 async fn deletes_once(store: impl EndpointStore) {
     let (endpoint, secret) = new_endpoint(ORG, "doomed", at(1_000));
     let (kept, kept_secret) = new_endpoint(ORG, "kept", at(2_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
-    store.create(&kept, &kept_secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    store.create(&kept, &kept_secret, 50, None).await.unwrap();
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(matches!(
         store.delete(ORG, endpoint.id).await,
@@ -374,7 +375,7 @@ async fn an_update_never_resurrects_a_deleted_endpoint(store: impl EndpointStore
 
 async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointStore) {
     let (endpoint, secret) = new_endpoint(ORG, "signed", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     let (read, read_secret) = store
         .signing_target(ORG, endpoint.id)
         .await
@@ -447,7 +448,7 @@ where
     let (second, s2) = new_endpoint(ORG, "second", at(2_000));
     let (first, s1) = new_endpoint(ORG, "first", at(1_000));
     for (endpoint, secret) in [(&second, &s2), (&first, &s1)] {
-        store.create(endpoint, secret, 50).await.unwrap();
+        store.create(endpoint, secret, 50, None).await.unwrap();
     }
     let targets = store.delivery_targets(ORG).await.unwrap();
     assert_eq!(targets.endpoints, vec![first.clone(), second.clone()]);

@@ -3,13 +3,13 @@
 //! store (the DynamoDB one writes its rules as condition expressions) disagrees with the domain.
 
 use webhook_domain::{
-    DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointUrl, LogQuery,
-    RequestedStatus, Rotation, RotationGrace, SigningKeys, SigningSecret, SweepVerdict, may_revive,
-    sweep_verdict,
+    DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointUrl,
+    IdempotencyKey, IdempotencyRecord, LogQuery, Replay, RequestedStatus, Rotation, RotationGrace,
+    SigningKeys, SigningSecret, SweepVerdict, may_revive, sweep_verdict,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, Recorded,
-    StreakCandidate,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
+    Recorded, StreakCandidate,
 };
 
 use crate::log::record;
@@ -266,13 +266,13 @@ pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore
 /// grace period and once without one.
 pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(store: S) {
     let (endpoint, secret) = crate::support::new_endpoint(ORG, "rotated", at(1_000));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     let mut expected_keys = SigningKeys::new(secret);
     let mut expected = endpoint.clone();
     for (now, hours) in [(2_000, 24), (3_000, 1), (4_000, 0), (5_000, 168)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_secret(ORG, endpoint.id, &rotation, at(now))
+            .rotate_secret(ORG, endpoint.id, &rotation, at(now), None)
             .await
             .unwrap();
         expected.rotated(&rotation, at(now));
@@ -296,14 +296,16 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         (ORG, EndpointId::generate()),
     ] {
         assert!(matches!(
-            store.rotate_secret(org, id, &rotation, at(6_000)).await,
+            store
+                .rotate_secret(org, id, &rotation, at(6_000), None)
+                .await,
             Err(webhook_store::StoreError::NotFound)
         ));
     }
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(matches!(
         store
-            .rotate_secret(ORG, endpoint.id, &rotation, at(6_000))
+            .rotate_secret(ORG, endpoint.id, &rotation, at(6_000), None)
             .await,
         Err(webhook_store::StoreError::NotFound)
     ));
@@ -323,7 +325,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
     assert_eq!(
         store
-            .rotate_legacy_secret(ORG, &rotation, at(2_000))
+            .rotate_legacy_secret(ORG, &rotation, at(2_000), None)
             .await
             .unwrap(),
         None
@@ -341,7 +343,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_legacy_secret(ORG, &rotation, at(now))
+            .rotate_legacy_secret(ORG, &rotation, at(now), None)
             .await
             .unwrap();
         expected = expected.rotated(rotation, at(now));
@@ -357,4 +359,157 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
         .await
         .unwrap();
     assert_eq!(kept.keys, expected.keys);
+}
+
+/// `IdempotencyRecord::may_be_taken`: a live record holds its key against reservations and
+/// remembering writes alike; an expired one, or a lapsed reservation, does not.
+pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencyStore>(store: S) {
+    let key = IdempotencyKey::parse("order-42").unwrap();
+    let running = IdempotencyRecord::in_progress(key.clone(), "f1".into(), at(0));
+    assert_eq!(store.reserve(ORG, &running, at(0)).await.unwrap(), None);
+    assert_eq!(
+        store.idempotency_record(ORG, &key, at(1)).await.unwrap(),
+        Some(running.clone())
+    );
+    let again = IdempotencyRecord::in_progress(key.clone(), "f2".into(), at(1));
+    assert_eq!(
+        store.reserve(ORG, &again, at(1)).await.unwrap(),
+        Some(running.clone()),
+        "held: the holder comes back"
+    );
+    assert!(running.may_be_taken(at(60_000)));
+    let after_lapse = IdempotencyRecord::in_progress(key.clone(), "f3".into(), at(60_000));
+    assert_eq!(
+        store.reserve(ORG, &after_lapse, at(60_000)).await.unwrap(),
+        None,
+        "lapsed"
+    );
+
+    let answered = IdempotencyRecord::new(
+        key.clone(),
+        "f3".into(),
+        200,
+        Replay::Answer {
+            body: r#"{"a":1}"#.into(),
+        },
+        at(60_000),
+    );
+    store.remember(ORG, &answered).await.unwrap();
+    assert_eq!(
+        store
+            .idempotency_record(ORG, &key, at(70_000))
+            .await
+            .unwrap(),
+        Some(answered.clone())
+    );
+    assert_eq!(
+        store
+            .idempotency_record(webhook_domain::OrgId::new(78), &key, at(70_000))
+            .await
+            .unwrap(),
+        None,
+        "keys are per organization"
+    );
+    let expired = answered.expires_at;
+    assert_eq!(
+        store.idempotency_record(ORG, &key, expired).await.unwrap(),
+        None
+    );
+    let retaken = IdempotencyRecord::in_progress(key.clone(), "f4".into(), expired);
+    assert_eq!(
+        store.reserve(ORG, &retaken, expired).await.unwrap(),
+        None,
+        "expired"
+    );
+    store.forget(ORG, &key).await.unwrap();
+    assert_eq!(
+        store.idempotency_record(ORG, &key, expired).await.unwrap(),
+        None
+    );
+
+    // A create that remembers its key: once; the second finds the key taken and writes nothing.
+    let created_key = IdempotencyKey::parse("create-1").unwrap();
+    let (first, first_secret) = crate::support::new_endpoint(ORG, "first", at(1_000));
+    let record = |endpoint: &Endpoint, secret: &SigningSecret| {
+        IdempotencyRecord::new(
+            created_key.clone(),
+            "create".into(),
+            201,
+            Replay::Endpoint {
+                id: endpoint.id,
+                secret_hint: secret.hint(),
+            },
+            at(1_000),
+        )
+    };
+    let remembered = record(&first, &first_secret);
+    store
+        .create(&first, &first_secret, 50, Some(&remembered))
+        .await
+        .unwrap();
+    let (second, second_secret) = crate::support::new_endpoint(ORG, "second", at(1_001));
+    assert!(matches!(
+        store
+            .create(
+                &second,
+                &second_secret,
+                50,
+                Some(&record(&second, &second_secret))
+            )
+            .await,
+        Err(webhook_store::StoreError::KeyTaken)
+    ));
+    assert_eq!(store.list(ORG).await.unwrap(), vec![first.clone()]);
+    assert_eq!(
+        store
+            .idempotency_record(ORG, &created_key, at(2_000))
+            .await
+            .unwrap(),
+        Some(remembered)
+    );
+    // Even at the limit, a repeat is a repeat, not a refusal.
+    assert!(matches!(
+        store
+            .create(
+                &second,
+                &second_secret,
+                1,
+                Some(&record(&second, &second_secret))
+            )
+            .await,
+        Err(webhook_store::StoreError::KeyTaken)
+    ));
+
+    // A rotation that remembers its key, likewise.
+    let rotation_key = IdempotencyKey::parse("rotate-1").unwrap();
+    let rotation = Rotation::new(RotationGrace::DEFAULT, at(3_000)).unwrap();
+    let remembered = IdempotencyRecord::new(
+        rotation_key.clone(),
+        "rotate".into(),
+        200,
+        Replay::Endpoint {
+            id: first.id,
+            secret_hint: rotation.new.hint(),
+        },
+        at(3_000),
+    );
+    store
+        .rotate_secret(ORG, first.id, &rotation, at(3_000), Some(&remembered))
+        .await
+        .unwrap();
+    let second_rotation = Rotation::new(RotationGrace::DEFAULT, at(3_001)).unwrap();
+    assert!(matches!(
+        store
+            .rotate_secret(
+                ORG,
+                first.id,
+                &second_rotation,
+                at(3_001),
+                Some(&remembered)
+            )
+            .await,
+        Err(webhook_store::StoreError::KeyTaken)
+    ));
+    let (_, keys) = store.signing_target(ORG, first.id).await.unwrap().unwrap();
+    assert_eq!(keys.current, rotation.new, "rotated once");
 }

@@ -101,7 +101,7 @@ pub(crate) async fn endpoint_failing_since_one_hour<S: EndpointStore + DeliveryS
     label: &str,
 ) -> Endpoint {
     let (endpoint, secret) = new_endpoint(ORG, label, at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     record(store, &endpoint, &failure(at(HOUR))).await;
     endpoint
 }
@@ -119,7 +119,7 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     store: S,
 ) {
     let (endpoint, secret) = new_endpoint(ORG, "counted", at(0));
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     let fresh = stats_of(&store, &endpoint).await;
     assert_eq!(
         (
@@ -178,10 +178,10 @@ pub async fn a_success_revives_a_failing_endpoint_but_not_a_disabled_one<
 ) {
     let (mut failing, secret) = new_endpoint(ORG, "failing", at(0));
     failing.status = EndpointStatus::Failing;
-    store.create(&failing, &secret, 50).await.unwrap();
+    store.create(&failing, &secret, 50, None).await.unwrap();
     let (mut disabled, secret2) = new_endpoint(ORG, "disabled", at(1));
     disabled.status = EndpointStatus::Disabled;
-    store.create(&disabled, &secret2, 50).await.unwrap();
+    store.create(&disabled, &secret2, 50, None).await.unwrap();
 
     assert_eq!(
         record(&store, &failing, &success(at(HOUR))).await,
@@ -232,15 +232,15 @@ pub async fn candidates_are_the_streaks_older_than_the_cutoff<
     // More than a few pages of 7.
     for i in 0..30 {
         let (endpoint, secret) = new_endpoint(ORG, &format!("old {i}"), at(0));
-        store.create(&endpoint, &secret, 500).await.unwrap();
+        store.create(&endpoint, &secret, 500, None).await.unwrap();
         record(&store, &endpoint, &failure(at(HOUR + i))).await;
         old.push(endpoint.id);
     }
     let (recent, secret) = new_endpoint(ORG, "recent", at(0));
-    store.create(&recent, &secret, 500).await.unwrap();
+    store.create(&recent, &secret, 500, None).await.unwrap();
     record(&store, &recent, &failure(at(5 * HOUR))).await;
     let (healthy, secret) = new_endpoint(ORG, "healthy", at(0));
-    store.create(&healthy, &secret, 500).await.unwrap();
+    store.create(&healthy, &secret, 500, None).await.unwrap();
     record(&store, &healthy, &success(at(HOUR))).await;
 
     let candidates = all_candidates(&store, at(2 * HOUR)).await;
@@ -286,7 +286,7 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
         ..candidate
     };
     let (other, secret) = new_endpoint(ORG, "other", at(0));
-    store.create(&other, &secret, 50).await.unwrap();
+    store.create(&other, &secret, 50, None).await.unwrap();
     let wrong_streak = StreakCandidate {
         endpoint_id: other.id,
         ..candidate

@@ -38,6 +38,6 @@ pub async fn created(
     at: Timestamp,
 ) -> Endpoint {
     let (endpoint, secret) = new_endpoint(org, label, at);
-    store.create(&endpoint, &secret, 50).await.unwrap();
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
     endpoint
 }

@@ -25,7 +25,7 @@ fn start() -> (Arc<ManualClock>, MemoryStore) {
 async fn endpoint(store: &MemoryStore, clock: &ManualClock, status: RequestedStatus) -> Endpoint {
     let (mut endpoint, secret) = fixtures::endpoint_with_secret(ORG, clock.now());
     endpoint.status = status.into();
-    store.create(&endpoint, &secret, 1000).await.unwrap();
+    store.create(&endpoint, &secret, 1000, None).await.unwrap();
     endpoint
 }
 

@@ -1,0 +1,195 @@
+//! `Idempotency-Key` on the routes with effects (create, rotate-secret, test): the header, the
+//! request's fingerprint, and the replay of a first call's answer.
+
+use lambda_http::http::{HeaderName, HeaderValue, StatusCode};
+use lambda_http::{Body, Request, Response};
+use sha2::{Digest, Sha256};
+use webhook_domain::{
+    IdempotencyKey, IdempotencyRecord, OrgId, Repeat, Replay, Timestamp, secret_named,
+};
+use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
+
+use crate::handlers::legacy_answer_with;
+use crate::response::{json, uncacheable};
+use crate::views::CreatedEndpointView;
+use crate::{ApiError, App};
+
+pub(crate) const HEADER: &str = "idempotency-key";
+/// Set on an answer that replays a first call's.
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+const MISMATCH: &str = "This Idempotency-Key was already used with a different request.";
+pub(crate) const IN_PROGRESS: &str =
+    "A request with this Idempotency-Key is still in progress; retry in a moment.";
+const GONE: &str = "The result of the request with this Idempotency-Key no longer exists (deleted, or its secret rotated out); use a new key.";
+
+/// A request that carries a key: the key, and what the request asks.
+pub(crate) struct Idempotent {
+    pub key: IdempotencyKey,
+    pub fingerprint: String,
+}
+
+impl Idempotent {
+    /// The request's key and fingerprint, if it sent a key; a malformed key is a 400.
+    pub(crate) fn of(request: &Request) -> Result<Option<Self>, ApiError> {
+        Ok(key(request)?.map(|key| Self {
+            key,
+            fingerprint: fingerprint(request),
+        }))
+    }
+
+    /// What to remember of an answer given `now`.
+    pub(crate) fn record(
+        &self,
+        status: StatusCode,
+        replay: Replay,
+        now: Timestamp,
+    ) -> IdempotencyRecord {
+        IdempotencyRecord::new(
+            self.key.clone(),
+            self.fingerprint.clone(),
+            status.as_u16(),
+            replay,
+            now,
+        )
+    }
+}
+
+/// What a write that remembers a key came to.
+pub(crate) enum Written<T> {
+    Done(T),
+    /// The key was taken: the first call's answer instead.
+    Replayed(Response<Body>),
+}
+
+/// Sorts out a write that may have found its key taken.
+pub(crate) async fn written<T, S>(
+    result: Result<T, StoreError>,
+    idempotent: Option<&Idempotent>,
+    app: &App<S>,
+    org: OrgId,
+    now: Timestamp,
+) -> Result<Written<T>, ApiError>
+where
+    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
+{
+    match (result, idempotent) {
+        (Ok(done), _) => Ok(Written::Done(done)),
+        (Err(StoreError::KeyTaken), Some(idempotent)) => Ok(Written::Replayed(
+            repeat(app, org, &idempotent.key, &idempotent.fingerprint, now).await?,
+        )),
+        (Err(error), _) => Err(error.into()),
+    }
+}
+
+/// The caller's key, if it sent one: a malformed one is a 400.
+fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = request.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let text = raw
+        .to_str()
+        .map_err(|_| ApiError::BadRequest(webhook_domain::InvalidIdempotencyKey.to_string()))?;
+    IdempotencyKey::parse(text)
+        .map(Some)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// What makes two requests the same: the method, the path and the body as JSON (so spacing and
+/// key order do not count; no body is `{}`).
+fn fingerprint(request: &Request) -> String {
+    let body: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => b"",
+    };
+    let canonical = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".to_vec()
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .map(|value| value.to_string().into_bytes())
+            .unwrap_or_else(|_| body.to_vec())
+    };
+    let mut digest = Sha256::new();
+    digest.update(request.method().as_str());
+    digest.update(b"\n");
+    digest.update(request.uri().path());
+    digest.update(b"\n");
+    digest.update(&canonical);
+    hex::encode(digest.finalize())
+}
+
+/// The answer a repeated request gets from the record holding its key.
+pub(crate) async fn answer_from<S>(
+    app: &App<S>,
+    org: OrgId,
+    record: &IdempotencyRecord,
+    fingerprint: &str,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError>
+where
+    S: EndpointStore + LegacyWebhookStore,
+{
+    let replay = match record.repeat(fingerprint) {
+        Repeat::Mismatch => return Err(ApiError::Conflict(MISMATCH)),
+        Repeat::InProgress => return Err(ApiError::Conflict(IN_PROGRESS)),
+        Repeat::Replay(replay) => replay,
+    };
+    let status = StatusCode::from_u16(record.status).map_err(ApiError::internal)?;
+    let mut response = match replay {
+        Replay::Endpoint { id, secret_hint } => {
+            let (endpoint, keys) = app
+                .store
+                .signing_target(org, *id)
+                .await?
+                .ok_or(ApiError::Conflict(GONE))?;
+            let secret = secret_named(&keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+            uncacheable(json(status, &CreatedEndpointView::new(&endpoint, secret)))
+        }
+        Replay::LegacyWebhook { secret_hint } => {
+            let legacy = app
+                .store
+                .legacy_webhook(org)
+                .await?
+                .ok_or(ApiError::Conflict(GONE))?;
+            let secret =
+                secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+            legacy_answer_with(&legacy, secret)
+        }
+        Replay::Answer { body } => {
+            let mut response = Response::new(Body::Text(body.clone()));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                lambda_http::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Replay::InProgress { .. } => return Err(ApiError::Conflict(IN_PROGRESS)),
+    };
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+/// [`answer_from`] the record of `key`, read now: the write that would have remembered it
+/// found the key taken.
+async fn repeat<S>(
+    app: &App<S>,
+    org: OrgId,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError>
+where
+    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
+{
+    let record = app
+        .store
+        .idempotency_record(org, key, now)
+        .await?
+        // Taken a moment ago, expired since: the caller can simply retry.
+        .ok_or(ApiError::Conflict(IN_PROGRESS))?;
+    answer_from(app, org, &record, fingerprint, now).await
+}
