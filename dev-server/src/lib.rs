@@ -4,6 +4,7 @@
 //! handler function the Lambda runs.
 
 mod api_keys;
+mod connection;
 mod dev_events;
 mod gateway;
 
@@ -16,7 +17,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use webhook_api::{App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
@@ -169,6 +170,8 @@ pub struct Server<S> {
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
     tests: Option<TestDeliveries<S, LocalQueue>>,
     published: dev_events::Published,
+    /// How long a client has to send a request head.
+    head_timeout: std::time::Duration,
 }
 
 impl<S> Server<S> {
@@ -179,7 +182,16 @@ impl<S> Server<S> {
             delivery: None,
             tests: None,
             published: dev_events::Published::default(),
+            head_timeout: connection::HEAD_TIMEOUT,
         }
+    }
+}
+
+impl<S> Server<S> {
+    /// Another time limit for request heads than the default 10 s (tests use a short one).
+    pub fn with_head_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.head_timeout = timeout;
+        self
     }
 }
 
@@ -208,14 +220,29 @@ where
     S: webhook_store::Store,
 {
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Out of file descriptors, a connection reset before it was taken, ...: the
+                // listener itself is fine, so keep serving after a breath.
+                tracing::error!(%error, "could not accept a connection; still listening");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let server = server.clone();
         tokio::spawn(async move {
+            let timeout = server.head_timeout;
+            let Some(stream) = connection::first_head(stream, timeout).await else {
+                return;
+            };
             let service = service_fn(move |request| {
                 let server = server.clone();
                 async move { Ok::<_, Infallible>(handle(&server, peer, request).await) }
             });
             if let Err(error) = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {

@@ -20,7 +20,7 @@ pub const ORG_A_OWNER: &str = "sk_test_a_owner";
 pub const ORG_A_MEMBER: &str = "sk_test_a_member";
 pub const ORG_B_ADMIN: &str = "sk_test_b_admin";
 
-fn keys() -> ApiKeys {
+pub fn keys() -> ApiKeys {
     ApiKeys::new(
         [
             "sk_test_a_admin=100:admin",
@@ -130,6 +130,13 @@ pub const COLLECTION: &str = "/v1/developer/webhook-endpoints";
 pub struct Api {
     base: String,
     http: reqwest::Client,
+}
+
+impl Api {
+    /// `host:port`, for raw connections.
+    pub fn address(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
 }
 
 #[derive(Debug)]

@@ -82,6 +82,27 @@ async fn publishing_needs_an_admin_key_and_a_valid_event() {
             .status,
         403
     );
+    let huge = json!({"type": "web.tool", "data": {"padding": "a".repeat(65 * 1024)}});
+    let refused = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(huge.to_string()),
+        )
+        .await;
+    assert_eq!(refused.status, 413);
+    assert!(refused.detail().contains("64"));
+    let future = json!({"type": "voicemail.left", "data": {}});
+    let accepted = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(future.to_string()),
+        )
+        .await;
+    assert_eq!(accepted.status, 202, "a type newer than this build");
     for bad in [
         json!({"type": "Call.Nope"}),
         json!({"type": "call"}),

@@ -6,6 +6,7 @@
 mod deliveries;
 mod delivery_aws;
 mod dev_events;
+mod dev_server;
 mod idempotency;
 mod legacy;
 mod request_counts;
