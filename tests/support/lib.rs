@@ -6,7 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use dev_server::{ApiKey, ApiKeys};
@@ -51,11 +54,17 @@ pub fn dynamodb_endpoint() -> String {
     })
 }
 
-/// Counts the HTTP requests a DynamoDB client sends, retries included, by operation.
+/// Counts the HTTP requests a DynamoDB client sends, retries included, by operation, and the
+/// items its queries read (`ScannedCount`, what DynamoDB bills a read by, filters or not).
 #[derive(Debug, Clone, Default)]
-pub struct RequestCounter(Arc<Mutex<Vec<String>>>);
+pub struct RequestCounter(Arc<Mutex<Vec<String>>>, Arc<Mutex<u64>>);
 
 impl RequestCounter {
+    /// Items read by queries since the last take.
+    pub fn take_scanned(&self) -> u64 {
+        std::mem::take(&mut *self.1.lock().unwrap())
+    }
+
     /// How many requests were sent since the last take.
     pub fn take(&self) -> usize {
         self.take_by_operation().values().sum()
@@ -91,6 +100,21 @@ impl Intercept for RequestCounter {
             .unwrap_or("unknown");
         let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
         self.0.lock().unwrap().push(operation);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let scanned = context
+            .output_or_error()
+            .ok()
+            .and_then(|output| output.downcast_ref::<QueryOutput>())
+            .map(|query| u64::try_from(query.scanned_count).unwrap_or(0));
+        *self.1.lock().unwrap() += scanned.unwrap_or(0);
         Ok(())
     }
 }

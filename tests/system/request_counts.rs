@@ -2,6 +2,9 @@
 
 use serde_json::json;
 use system_tests::{ORG_A_ADMIN, moto_store, start_with};
+
+const ORG_A: OrgId = OrgId::new(100);
+const LOG: &str = "/v1/developer/webhook-deliveries";
 use webhook_api::Settings;
 use webhook_domain::{
     Clock, DeliveryRecord, DeliveryStatus, EndpointId, EventType, OrgId, SystemClock, fixtures,
@@ -178,4 +181,93 @@ async fn a_page_of_the_delivery_log_is_one_query_per_partition() {
         .await;
     assert_eq!(refused.status, 400);
     assert_eq!(counter.take(), 0, "invalid input never reaches DynamoDB");
+}
+
+/// The delivery log's read budget: an organization with 20,000 records and a filter that
+/// matches none. Every page reads at most 8 × 250 items (one Query per shard) and answers a
+/// short page with a cursor; following the cursors reaches the end, and a filter that matches a
+/// few records finds all of them, newest first.
+#[tokio::test]
+async fn a_log_page_reads_at_most_its_budget_whatever_the_filter() {
+    const RECORDS: usize = 20_000;
+    const BUDGET: u64 = 8 * 250;
+    let (store, counter) = moto_store().await;
+    let now = SystemClock.now();
+    let endpoint = EndpointId::generate();
+    let expires_at = now
+        .checked_add(std::time::Duration::from_secs(3600))
+        .unwrap();
+    let records: Vec<_> = (0..RECORDS)
+        .map(|i| {
+            let at = webhook_domain::Timestamp::from_unix_millis(
+                now.unix_millis() - 10_000_000 + i as i64 * 100,
+            )
+            .unwrap();
+            let mut record = fixtures::delivery_record(ORG_A, Some(endpoint), at);
+            // A few records of agent 8, spread over the log; the rest agent 7.
+            record.agent_id = webhook_domain::AgentId::new(if i % 5_000 == 17 { 8 } else { 7 });
+            (record, expires_at)
+        })
+        .collect();
+    store.import_deliveries(&records).await.unwrap();
+    let api = start_with(store, Settings::default()).await;
+    counter.take();
+    counter.take_scanned();
+
+    let walk = |filter: &'static str| {
+        let (api, counter) = (&api, &counter);
+        async move {
+            let (mut found, mut pages, mut scanned, mut cursor) = (Vec::new(), 0, 0, None);
+            loop {
+                let query = match &cursor {
+                    Some(cursor) => format!("{filter}&cursor={cursor}"),
+                    None => filter.to_owned(),
+                };
+                let page = api
+                    .send("GET", &format!("{LOG}?{query}"), Some(ORG_A_ADMIN), None)
+                    .await;
+                assert_eq!(page.status, 200, "{:?}", page.body);
+                let read = counter.take_scanned();
+                assert!(read <= BUDGET, "page {pages} read {read} items");
+                assert!(counter.take() <= 8, "one Query per shard");
+                scanned += read;
+                pages += 1;
+                for record in page.body["results"].as_array().unwrap() {
+                    found.push(record["occurred_at"].as_str().unwrap().to_owned());
+                }
+                if page.body["has_more"] == false {
+                    assert!(page.body["next_cursor"].is_null());
+                    return (found, pages, scanned);
+                }
+                cursor = Some(page.body["next_cursor"].as_str().unwrap().to_owned());
+                assert!(pages < 100, "the walk ends");
+            }
+        }
+    };
+
+    let (found, pages, scanned) = walk("agent_id=9&limit=50").await;
+    assert!(found.is_empty());
+    assert!(pages >= RECORDS as u64 / BUDGET, "{pages} pages");
+    assert!(
+        scanned >= RECORDS as u64,
+        "every record read once: {scanned}"
+    );
+    assert!(scanned < 2 * RECORDS as u64, "little read twice: {scanned}");
+    println!("no match: {pages} pages, {scanned} items read");
+
+    let (found, _, _) = walk("agent_id=8&limit=50").await;
+    let mut expected: Vec<String> = records
+        .iter()
+        .filter(|(record, _)| record.agent_id == webhook_domain::AgentId::new(8))
+        .map(|(record, _)| record.occurred_at.to_string())
+        .collect();
+    expected.reverse();
+    assert_eq!(found, expected, "all of them, newest first");
+
+    // Without a filter a page is one Query per shard, each for its newest limit + 1.
+    let page = api
+        .send("GET", &format!("{LOG}?limit=50"), Some(ORG_A_ADMIN), None)
+        .await;
+    assert_eq!(page.body["results"].as_array().unwrap().len(), 50);
+    assert!(counter.take_scanned() <= 8 * 51);
 }

@@ -187,10 +187,9 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
             LogQuery::newest(query.filter.clone(), query.limit, app.clock.now()).after(after);
         let page = app.store.deliveries(caller.org, &read).await?;
         let next_cursor = page
-            .records
-            .last()
-            .filter(|_| page.has_more)
-            .map(|last| cursors.seal(caller.org, &query.filter, &last.log_key()));
+            .resume_after
+            .as_ref()
+            .map(|position| cursors.seal(caller.org, &query.filter, position));
         Ok(json(
             StatusCode::OK,
             &DeliveryListView {

@@ -275,8 +275,11 @@ impl LogQuery {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeliveryPage {
     pub records: Vec<DeliveryRecord>,
-    /// Records matching the filter exist after the last one of this page.
+    /// Records matching the filter may exist after this page.
     pub has_more: bool,
+    /// Where the next page starts (after this position) when there is more: the page's last
+    /// record, or where a read budget stopped a short page.
+    pub resume_after: Option<LogKey>,
 }
 
 #[cfg(test)]

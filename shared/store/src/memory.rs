@@ -506,7 +506,15 @@ impl DeliveryLogStore for MemoryStore {
             .map(|(_, (record, _))| record.clone());
         let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();
         let has_more = matching.next().is_some();
-        Ok(DeliveryPage { records, has_more })
+        let resume_after = records
+            .last()
+            .filter(|_| has_more)
+            .map(DeliveryRecord::log_key);
+        Ok(DeliveryPage {
+            records,
+            has_more,
+            resume_after,
+        })
     }
 }
 

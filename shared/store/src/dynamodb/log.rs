@@ -1,22 +1,21 @@
 //! The delivery log: records under `LOG#<org>#<shard>`, sorted by their log key, expired by TTL.
 
-use std::ops::ControlFlow;
+use std::collections::HashMap;
 
 use futures::future::try_join_all;
-use std::collections::HashMap;
 
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
     EndpointId, LogKey, LogQuery, OrgId, Timestamp,
 };
 
-use super::errors::{Refusal, refusal, unless_condition_failed};
+use super::DynamoStore;
+use super::errors::{Refusal, classify, refusal, unless_condition_failed};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
     ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
     PROBLEM_LOG_KEY, endpoint_log_partition, log_partition, log_shard,
 };
-use super::{DynamoStore, each_item};
 use crate::{DeliveryLogStore, StoreError};
 
 /// Where a page of the log is read: the table, or the index that holds only what the filter
@@ -131,21 +130,7 @@ impl DeliveryLogStore for DynamoStore {
         record: &DeliveryRecord,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let reference = record.reference();
-        let shard = log_shard(&reference);
-        let mut item = to_item(record)?;
-        item.extend(Keys::delivery(&reference).into_map());
-        item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
-        if let Some(id) = record.endpoint_id {
-            let partition = endpoint_log_partition(record.org_id, id, shard);
-            item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
-        }
-        if record.status != DeliveryStatus::Delivered {
-            item.insert(
-                PROBLEM_LOG_KEY.into(),
-                string(log_partition(record.org_id, shard)),
-            );
-        }
+        let item = delivery_item(record, expires_at)?;
         let written = self
             .client
             .put_item()
@@ -192,32 +177,86 @@ impl DeliveryLogStore for DynamoStore {
 
     async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
         let (filter, limit) = (&query.filter, query.limit);
-        // Each shard gives its newest `limit + 1` matches; the page is the newest `limit` of
-        // them all, and one more anywhere means there is more.
+        // Each shard gives its newest `limit + 1` matches, or stops at its read budget; the
+        // page is the newest `limit` of them all, and one more anywhere means there is more.
         let source = LogSource::for_filter(filter);
         let shards = (0..LOG_SHARDS).map(|shard| {
             let partition = source.partition(org, shard);
             self.newest_in_shard(source, partition, query, limit + 1)
         });
-        let mut records: Vec<DeliveryRecord> =
-            try_join_all(shards).await?.into_iter().flatten().collect();
+        let reads = try_join_all(shards).await?;
+        // Below the highest point where a shard ran out of budget, that shard is unread: only
+        // records from there up are known to be in order, and the next page resumes there.
+        let horizon = reads
+            .iter()
+            .filter_map(|read| read.stopped_at.clone())
+            .max();
+        let mut records: Vec<DeliveryRecord> = reads
+            .into_iter()
+            .flat_map(|read| read.records)
+            .filter(|record| horizon.as_ref().is_none_or(|h| record.log_key() >= *h))
+            .collect();
         records.sort_by_cached_key(|record| std::cmp::Reverse(record.log_key()));
-        let has_more = records.len() > limit;
+        let full = records.len() > limit;
         records.truncate(limit);
-        Ok(DeliveryPage { records, has_more })
+        let resume_after = if full {
+            records.last().map(DeliveryRecord::log_key)
+        } else {
+            horizon
+        };
+        Ok(DeliveryPage {
+            has_more: resume_after.is_some(),
+            records,
+            resume_after,
+        })
     }
 }
 
+/// A delivery record as its item: its keys, its expiry, and the index keys it belongs under.
+pub(super) fn delivery_item(
+    record: &DeliveryRecord,
+    expires_at: Timestamp,
+) -> Result<super::Item, StoreError> {
+    let reference = record.reference();
+    let shard = log_shard(&reference);
+    let mut item = to_item(record)?;
+    item.extend(Keys::delivery(&reference).into_map());
+    item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
+    if let Some(id) = record.endpoint_id {
+        let partition = endpoint_log_partition(record.org_id, id, shard);
+        item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
+    }
+    if record.status != DeliveryStatus::Delivered {
+        item.insert(
+            PROBLEM_LOG_KEY.into(),
+            string(log_partition(record.org_id, shard)),
+        );
+    }
+    Ok(item)
+}
+
+/// How many items one page may read in each shard, whatever the filter: a page reads at most
+/// `LOG_SHARDS` times this (2,000 items, one Query per shard), and a filter that matches
+/// nothing answers a short page with a cursor instead of reading the whole log.
+pub(crate) const SHARD_READ_BUDGET: i32 = 250;
+
+/// What one shard's read found, and where it stopped if its budget ran out first.
+struct ShardRead {
+    records: Vec<DeliveryRecord>,
+    stopped_at: Option<LogKey>,
+}
+
 impl DynamoStore {
-    /// Up to `wanted` matching records of one shard, newest first. Reads on past pages whose
-    /// items the filter dropped, so a narrow filter never makes the answer short.
+    /// Up to `wanted` matching records of one shard, newest first, reading at most
+    /// [`SHARD_READ_BUDGET`] items: a narrow filter reads on past the items it drops until the
+    /// budget is spent, and then says where it stopped.
     async fn newest_in_shard(
         &self,
         source: LogSource,
         partition: String,
         log_query: &LogQuery,
         wanted: usize,
-    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+    ) -> Result<ShardRead, StoreError> {
         let (filter, after) = (&log_query.filter, log_query.after.as_ref());
         let mut query = self
             .client
@@ -266,30 +305,61 @@ impl DynamoStore {
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":status", string(status));
         }
-        // When the source holds only matches, the first page of items is the answer; otherwise
-        // read in 1 MB pages.
-        let page_size = source
-            .covers(filter)
-            .then(|| i32::try_from(wanted).unwrap_or(i32::MAX));
+        // When the source holds only matches, the first `wanted` items are the answer;
+        // otherwise read up to the budget.
+        let wanted_items = i32::try_from(wanted).unwrap_or(i32::MAX);
+        let covers = source.covers(filter);
         let query = query
             .key_condition_expression(key_condition)
-            .filter_expression(conditions.join(" AND "))
-            .set_limit(page_size);
+            .filter_expression(conditions.join(" AND "));
 
         let mut records = Vec::new();
-        each_item(query, |item| {
-            let record: DeliveryRecord = from_item(item)?;
-            if after.is_none_or(|after| record.log_key() < *after) {
-                records.push(record);
-            }
-            Ok(if records.len() >= wanted {
-                ControlFlow::Break(())
+        let mut budget = SHARD_READ_BUDGET;
+        let mut start_key = None;
+        loop {
+            let page_size = if covers {
+                wanted_items.min(budget)
             } else {
-                ControlFlow::Continue(())
-            })
-        })
-        .await?;
-        records.truncate(wanted);
-        Ok(records)
+                budget
+            };
+            let output = query
+                .clone()
+                .limit(page_size.max(1))
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await
+                .map_err(classify)?;
+            budget = budget.saturating_sub(output.scanned_count.max(output.count).max(1));
+            for item in output.items.unwrap_or_default() {
+                let record: DeliveryRecord = from_item(item)?;
+                if after.is_none_or(|after| record.log_key() < *after) {
+                    records.push(record);
+                }
+            }
+            if records.len() >= wanted {
+                records.truncate(wanted);
+                return Ok(ShardRead {
+                    records,
+                    stopped_at: None,
+                });
+            }
+            start_key = output.last_evaluated_key;
+            let Some(last) = &start_key else {
+                return Ok(ShardRead {
+                    records,
+                    stopped_at: None,
+                });
+            };
+            if budget <= 0 {
+                let position = last
+                    .get("sk")
+                    .and_then(|sk| sk.as_s().ok())
+                    .ok_or_else(|| StoreError::internal("a log page stopped without a sort key"))?;
+                return Ok(ShardRead {
+                    records,
+                    stopped_at: Some(LogKey::from_stored(position.clone())),
+                });
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
 
 use super::DynamoStore;
@@ -36,8 +36,6 @@ impl DynamoStore {
     /// sets each organization's counter: for migrations and load tests. Unlike `create` it
     /// checks no limit and no existing item; run it on endpoints that are not there yet.
     pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-
         let mut requests = Vec::with_capacity(endpoints.len() * 3);
         let mut per_org: HashMap<OrgId, u64> = HashMap::new();
         for (endpoint, secret) in endpoints {
@@ -47,13 +45,40 @@ impl DynamoStore {
                 secret_item(endpoint, secret)?,
                 stats_item(&DeliveryStats::new(endpoint.org_id, endpoint.id))?,
             ] {
-                let put = PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map_err(StoreError::internal)?;
-                requests.push(WriteRequest::builder().put_request(put).build());
+                requests.push(put_request(item)?);
             }
         }
+        self.write_all(&requests).await?;
+        for (org, count) in per_org {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(Keys::org(org).into_map()))
+                .update_expression("ADD endpoint_count :count")
+                .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+
+    /// Writes delivery records as they stand, in batches, each kept until its timestamp: for
+    /// tests that need a large log.
+    pub async fn import_deliveries(
+        &self,
+        records: &[(webhook_domain::DeliveryRecord, webhook_domain::Timestamp)],
+    ) -> Result<(), StoreError> {
+        let requests = records
+            .iter()
+            .map(|(record, expires_at)| {
+                put_request(super::log::delivery_item(record, *expires_at)?)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_all(&requests).await
+    }
+
+    async fn write_all(&self, requests: &[WriteRequest]) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
             for retry in 0u32.. {
@@ -76,19 +101,16 @@ impl DynamoStore {
                 tokio::time::sleep(std::time::Duration::from_millis(50 << retry.min(6))).await;
             }
         }
-        for (org, count) in per_org {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(Keys::org(org).into_map()))
-                .update_expression("ADD endpoint_count :count")
-                .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
-                .send()
-                .await
-                .map_err(classify)?;
-        }
         Ok(())
     }
+}
+
+fn put_request(item: super::Item) -> Result<WriteRequest, StoreError> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(StoreError::internal)?;
+    Ok(WriteRequest::builder().put_request(put).build())
 }
 
 /// How many partitions an organization's delivery log spans, for tests that read them raw.
