@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
 };
-use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use dev_server::{ApiKey, ApiKeys};
 use serde_json::Value;
 use webhook_api::{App, Settings};
