@@ -103,6 +103,18 @@ pub(crate) fn into_http(
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
+/// `GET /openapi.json`: the API's contract, for anyone (API Gateway does not serve it).
+pub(crate) fn openapi() -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(
+        webhook_api::OPENAPI.as_bytes(),
+    )));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 pub(crate) fn detail(status: StatusCode, detail: &str) -> hyper::Response<Full<Bytes>> {
     let body = json!({ "detail": detail }).to_string();
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));

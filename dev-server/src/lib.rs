@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::Method;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -269,6 +270,9 @@ where
     let route = routes::find(&parts.method, parts.uri.path())
         .or_else(|| routes::find_in(routes::DEV_ROUTES, &parts.method, parts.uri.path()));
     let response = match route {
+        None if parts.method == Method::GET && parts.uri.path() == "/openapi.json" => {
+            gateway::openapi()
+        }
         None => gateway::not_found(),
         Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
             Err(_) => gateway::too_large(),
@@ -311,6 +315,7 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::SetLegacyWebhook => handlers::set_legacy_webhook(app, request).await,
         Operation::ListDeliveries => handlers::list_deliveries(app, request).await,
         Operation::ListEventTypes => handlers::list_event_types(request).await,
+        Operation::EndpointStats => handlers::endpoint_stats(app, request).await,
         Operation::RotateSecret => handlers::rotate_secret(app, request).await,
         Operation::SendTestDelivery => match &server.tests {
             Some(tests) => {

@@ -56,3 +56,19 @@ async fn malformed_or_unfinished_requests_get_a_json_detail() {
     let (status, body) = exchange(&address, request.as_bytes(), false).await;
     assert_eq!((status, body), (200, serde_json::json!([])));
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_a_key() {
+    let address = server().await;
+    let request = b"GET /openapi.json HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let (status, document) = exchange(&address, request, false).await;
+    assert_eq!(status, 200);
+    assert_eq!(document["openapi"], "3.1.0");
+    assert_eq!(
+        document,
+        serde_json::from_str::<serde_json::Value>(webhook_api::OPENAPI).unwrap()
+    );
+    let other =
+        b"POST /openapi.json HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    assert_eq!(exchange(&address, other, false).await.0, 404);
+}

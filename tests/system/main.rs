@@ -7,6 +7,7 @@ mod deliveries;
 mod delivery_aws;
 mod dev_events;
 mod dev_server;
+mod health;
 mod idempotency;
 mod legacy;
 mod request_counts;
@@ -15,6 +16,7 @@ mod sweeper;
 use base64::Engine;
 use deliveries::*;
 use dev_events::the_same_event_published_twice_is_delivered_once;
+use health::the_stats_route_shows_an_endpoints_health;
 use idempotency::*;
 use serde_json::{Value, json};
 use system_tests::{
@@ -62,6 +64,7 @@ on_both_stores! {
     the_same_event_published_twice_is_delivered_once,
     a_retried_create_answers_the_first_call_and_creates_once,
     a_retried_rotation_or_test_happens_once,
+    the_stats_route_shows_an_endpoints_health,
 }
 
 async fn api(backend: Backend) -> Api {

@@ -44,6 +44,15 @@ async fn every_api_request_is_one_dynamodb_request() {
     api.patch(ORG_A_ADMIN, &ids[0], json!({})).await;
     assert_eq!(counter.take(), 1, "an empty update");
 
+    let stats = format!("{}/{}/stats", system_tests::COLLECTION, ids[0]);
+    let health = api.send("GET", &stats, Some(ORG_A_ADMIN), None).await;
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        counter.take_by_operation(),
+        [("TransactGetItems".to_owned(), 1)].into(),
+        "stats: the endpoint, its stats and its secret's expiry in one read"
+    );
+
     assert_eq!(api.delete(ORG_A_ADMIN, &ids[1]).await.status, 204);
     assert_eq!(counter.take(), 1, "delete");
 

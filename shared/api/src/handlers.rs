@@ -11,7 +11,8 @@ use webhook_domain::{
     Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
-    DeliveryLogStore, EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
+    StoreError,
 };
 
 use crate::idempotent::{self, Idempotent, Written, written};
@@ -19,8 +20,8 @@ use crate::identity::{admin, request_id};
 use crate::request_body::PublishedEvent;
 use crate::response::{error_response, json, json_text, no_content, uncacheable};
 use crate::views::{
-    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointView, EventTypeView,
-    LegacyWebhookView, TestDeliveryView,
+    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointStatsView, EndpointView,
+    EventTypeView, LegacyWebhookView, TestDeliveryView,
 };
 use crate::{ApiError, App, request_body, request_query, routes};
 
@@ -315,6 +316,26 @@ pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencySt
                 }
             }
         }
+    })
+    .await
+}
+
+/// `GET /v1/developer/webhook-endpoints/{endpoint_id}/stats`: the endpoint's health, from its
+/// stats item (hourly buckets, no read of the log).
+pub async fn endpoint_stats<S: DeliveryStatsStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let id = endpoint_id(&request)?;
+        let health = app
+            .store
+            .endpoint_health(caller.org, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let view = EndpointStatsView::new(&health, app.clock.now());
+        Ok(json(StatusCode::OK, &view))
     })
     .await
 }

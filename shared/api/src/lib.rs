@@ -22,6 +22,11 @@ pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
 pub use error::ApiError;
 pub use request_body::PublishedEvent;
 
+/// The OpenAPI 3.1 document of every route in [`routes::ROUTES`]: what dev-server serves at
+/// `GET /openapi.json`. A test keeps its paths in step with the route table, another its
+/// schemas with the official client's models.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
 /// What every handler needs, built once per process (at cold start on Lambda).
 pub struct App<S> {
     pub store: S,

@@ -12,6 +12,7 @@ pub enum Operation {
     DeleteEndpoint,
     SendTestDelivery,
     ListEventTypes,
+    EndpointStats,
     ListDeliveries,
     /// Both rotation routes, the endpoint's and the legacy webhook's.
     RotateSecret,
@@ -90,6 +91,12 @@ pub const ROUTES: &[Route] = &[
         Method::POST,
         "/v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret",
         "rotate-secret",
+    ),
+    route(
+        Operation::EndpointStats,
+        Method::GET,
+        "/v1/developer/webhook-endpoints/{endpoint_id}/stats",
+        "endpoint-stats",
     ),
     route(
         Operation::ListEventTypes,
@@ -219,6 +226,11 @@ mod tests {
             Some((Operation::SendTestDelivery, Some("abc".into())))
         );
         assert_eq!(find_op(Method::GET, &format!("{one}/test")), None);
+        assert_eq!(
+            find_op(Method::GET, &format!("{one}/stats")),
+            Some((Operation::EndpointStats, Some("abc".into())))
+        );
+        assert_eq!(find_op(Method::POST, &format!("{one}/stats")), None);
         assert_eq!(find_op(Method::POST, &format!("{collection}//test")), None);
         assert_eq!(
             find_op(Method::GET, "/v1/developer/webhook-event-types"),
@@ -251,6 +263,27 @@ mod tests {
             find_op(Method::POST, "/v1/webhook/rotate-secret"),
             Some((Operation::RotateSecret, None))
         );
+    }
+
+    #[test]
+    fn the_openapi_document_describes_exactly_these_routes() {
+        let doc: serde_json::Value = serde_json::from_str(crate::OPENAPI).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented: Vec<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().unwrap().keys();
+                methods
+                    .filter(|key| *key != "parameters")
+                    .map(move |method| format!("{} {path}", method.to_uppercase()))
+            })
+            .collect();
+        let mut declared: Vec<String> = ROUTES.iter().map(Route::key).collect();
+        documented.sort();
+        declared.sort();
+        assert_eq!(documented, declared);
     }
 
     #[test]

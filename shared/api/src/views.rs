@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EventName,
-    EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint, SigningSecret,
-    TestDelivery, Timestamp,
+    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointHealth, EndpointId, EndpointStatus,
+    EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint,
+    SigningSecret, TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -52,6 +52,46 @@ impl<'a> CreatedEndpointView<'a> {
         Self {
             endpoint: endpoint.into(),
             secret: secret.expose(),
+        }
+    }
+}
+
+/// `GET .../{endpoint_id}/stats`: the endpoint's health. Absent values are `null`, so every
+/// field is always there.
+#[derive(Serialize)]
+pub(crate) struct EndpointStatsView {
+    endpoint_id: EndpointId,
+    status: EndpointStatus,
+    /// The first failed attempt of the current failure streak.
+    failing_since: Option<Timestamp>,
+    last_attempt_at: Option<Timestamp>,
+    last_success_at: Option<Timestamp>,
+    last_failure_at: Option<Timestamp>,
+    last_http_status: Option<u16>,
+    last_failure_category: Option<FailureCategory>,
+    attempts_24h: u64,
+    successes_24h: u64,
+    failures_24h: u64,
+    previous_secret_expires_at: Option<Timestamp>,
+}
+
+impl EndpointStatsView {
+    pub(crate) fn new(health: &EndpointHealth, now: Timestamp) -> Self {
+        let stats = &health.stats;
+        let day = stats.recent.last_day(now);
+        Self {
+            endpoint_id: health.endpoint.id,
+            status: health.endpoint.status,
+            failing_since: stats.failing_since,
+            last_attempt_at: stats.last_attempt_at,
+            last_success_at: stats.last_success_at,
+            last_failure_at: stats.last_failure_at,
+            last_http_status: stats.last_status,
+            last_failure_category: stats.last_failure,
+            attempts_24h: day.attempts(),
+            successes_24h: day.succeeded,
+            failures_24h: day.failed,
+            previous_secret_expires_at: health.grace_until(now),
         }
     }
 }

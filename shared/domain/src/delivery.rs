@@ -91,9 +91,11 @@ pub struct DeliveryStats {
     pub failure_count: u64,
     pub last_attempt_at: Option<Timestamp>,
     pub last_status: Option<u16>,
+    /// The category and time of the latest failure, kept past later successes.
     pub last_failure: Option<FailureCategory>,
     pub last_duration_ms: Option<u64>,
     pub last_success_at: Option<Timestamp>,
+    pub last_failure_at: Option<Timestamp>,
     /// The first failed attempt since the last success: the start of the current streak.
     pub failing_since: Option<Timestamp>,
     /// When the current streak made the endpoint `failing`; such a streak needs no more sweeps.
@@ -105,6 +107,10 @@ pub struct DeliveryStats {
     #[serde(default)]
     pub given_up_count: u64,
     pub last_given_up_at: Option<Timestamp>,
+    /// Kept in attributes of their own in a stats item (one per hour and outcome), so that an
+    /// attempt adds to its hour without reading the others.
+    #[serde(skip)]
+    pub recent: crate::RecentAttempts,
 }
 
 impl DeliveryStats {
@@ -126,11 +132,13 @@ impl DeliveryStats {
             last_failure: None,
             last_duration_ms: None,
             last_success_at: None,
+            last_failure_at: None,
             failing_since: None,
             marked_failing_at: None,
             parked_at: None,
             given_up_count: 0,
             last_given_up_at: None,
+            recent: crate::RecentAttempts::default(),
         }
     }
 
@@ -140,9 +148,9 @@ impl DeliveryStats {
     pub fn record(&mut self, attempt: &Attempt, streak_reset_at: Option<Timestamp>) {
         self.last_attempt_at = Some(attempt.at);
         self.last_status = attempt.outcome.status();
-        self.last_failure = attempt.outcome.failure();
         self.last_duration_ms =
             Some(u64::try_from(attempt.duration.as_millis()).unwrap_or(u64::MAX));
+        self.recent.record(attempt);
         if attempt.outcome.is_success() {
             self.success_count += 1;
             self.last_success_at = Some(attempt.at);
@@ -151,6 +159,8 @@ impl DeliveryStats {
             self.parked_at = None;
         } else {
             self.failure_count += 1;
+            self.last_failure = attempt.outcome.failure();
+            self.last_failure_at = Some(attempt.at);
             let running = self
                 .failing_since
                 .filter(|since| streak_counts(*since, streak_reset_at));
@@ -300,7 +310,12 @@ mod tests {
         s.record(&attempt(&clock, AttemptOutcome::from_status(204)), None);
         assert_eq!(s.failing_since, None);
         assert_eq!(s.last_success_at, Some(clock.now()));
-        assert_eq!((s.last_status, s.last_failure), (Some(204), None));
+        assert_eq!(
+            (s.last_status, s.last_failure),
+            (Some(204), Some(FailureCategory::Timeout)),
+            "the last failure outlives a success"
+        );
+        assert!(s.last_failure_at < s.last_success_at);
 
         clock.advance(HOUR);
         s.record(&attempt(&clock, AttemptOutcome::from_status(200)), None);

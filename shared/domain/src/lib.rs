@@ -11,6 +11,7 @@ pub mod endpoint_url;
 pub mod event_type;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
+pub mod health;
 pub mod idempotency;
 pub mod label;
 pub mod legacy;
@@ -35,6 +36,7 @@ pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{
     EventName, EventSubscription, EventType, MalformedEventName, UnknownEventType,
 };
+pub use health::{EndpointHealth, HOURS_KEPT, Hour, HourCount, RecentAttempts};
 pub use idempotency::{
     IdempotencyKey, IdempotencyRecord, InvalidIdempotencyKey, Repeat, Replay, secret_named,
 };

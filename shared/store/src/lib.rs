@@ -8,8 +8,8 @@ use std::future::Future;
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord, LegacyWebhook,
-    LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp,
+    EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord,
+    LegacyWebhook, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -163,6 +163,14 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         org: OrgId,
         id: EndpointId,
     ) -> impl Future<Output = Result<Option<DeliveryStats>, StoreError>> + Send;
+
+    /// The organization's endpoint with its stats and its previous secret's expiry, in one
+    /// consistent read; `None` if it has no such endpoint. Never reads a secret.
+    fn endpoint_health(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> impl Future<Output = Result<Option<EndpointHealth>, StoreError>> + Send;
 
     /// Endpoints whose streak began at or before `cutoff`, a page at a time.
     fn streak_candidates(

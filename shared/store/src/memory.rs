@@ -3,9 +3,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord, LegacyWebhook,
-    LogKey, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
-    is_expired, may_revive, sweep_verdict,
+    EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord,
+    LegacyWebhook, LogKey, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, SweepVerdict,
+    Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -264,6 +264,33 @@ impl DeliveryStatsStore for MemoryStore {
     ) -> Result<Option<DeliveryStats>, StoreError> {
         let orgs = self.orgs()?;
         Ok(orgs.get(&org).and_then(|o| o.stats.get(&id)).cloned())
+    }
+
+    async fn endpoint_health(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<EndpointHealth>, StoreError> {
+        let orgs = self.orgs()?;
+        let Some((org, endpoint)) = orgs
+            .get(&org)
+            .and_then(|o| o.endpoints.get(&id).map(|endpoint| (o, endpoint)))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(EndpointHealth {
+            endpoint: endpoint.clone(),
+            stats: org
+                .stats
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| DeliveryStats::new(endpoint.org_id, endpoint.id)),
+            previous_secret_expires_at: org
+                .secrets
+                .get(&id)
+                .and_then(|keys| keys.previous.as_ref())
+                .map(|previous| previous.expires_at),
+        }))
     }
 
     async fn streak_candidates(

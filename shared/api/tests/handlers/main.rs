@@ -237,7 +237,7 @@ async fn answered_204(
     })
 }
 
-fn every_handler() -> [(&'static str, Handler); 8] {
+fn every_handler() -> [(&'static str, Handler); 9] {
     [
         ("list-endpoints", |app, r| {
             Box::pin(async move { handlers::list_endpoints(app, r).await.unwrap() })
@@ -263,6 +263,9 @@ fn every_handler() -> [(&'static str, Handler); 8] {
         }),
         ("rotate-secret", |app, r| {
             Box::pin(async move { handlers::rotate_secret(app, r).await.unwrap() })
+        }),
+        ("endpoint-stats", |app, r| {
+            Box::pin(async move { handlers::endpoint_stats(app, r).await.unwrap() })
         }),
         ("list-event-types", |_, r| {
             Box::pin(async move { handlers::list_event_types(r).await.unwrap() })
@@ -333,6 +336,7 @@ async fn other_orgs_and_malformed_ids_are_not_found() {
         "delete-endpoint",
         "send-test-delivery",
         "rotate-secret",
+        "endpoint-stats",
     ] {
         let response = every_handler()
             .into_iter()

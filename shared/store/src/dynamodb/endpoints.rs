@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Get, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactGetItem, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
@@ -227,42 +227,19 @@ impl EndpointStore for DynamoStore {
         id: EndpointId,
     ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
         // One consistent read of both items; the only read of a secret anywhere.
-        let get = |keys: Keys, projection: &str, names: HashMap<String, String>| {
-            Get::builder()
-                .table_name(&self.table)
-                .set_key(Some(keys.into_map()))
-                .projection_expression(projection)
-                .set_expression_attribute_names((!names.is_empty()).then_some(names))
-                .build()
-                .map_err(StoreError::internal)
-        };
-        let output = self
-            .client
-            .transact_get_items()
-            .transact_items(
-                TransactGetItem::builder()
-                    .get(get(
-                        Keys::endpoint(org, id),
-                        ENDPOINT_PROJECTION,
-                        projection_names(),
-                    )?)
-                    .build(),
-            )
-            .transact_items(
-                TransactGetItem::builder()
-                    .get(get(Keys::secret(org, id), KEYS_PROJECTION, HashMap::new())?)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(classify)?;
-        let mut responses = output
-            .responses
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.item);
-        let (Some(Some(endpoint)), Some(Some(secret))) = (responses.next(), responses.next())
-        else {
+        let read = self
+            .read_items_together(vec![
+                (
+                    Keys::endpoint(org, id),
+                    Some((ENDPOINT_PROJECTION, projection_names())),
+                ),
+                (
+                    Keys::secret(org, id),
+                    Some((KEYS_PROJECTION, HashMap::new())),
+                ),
+            ])
+            .await?;
+        let [Some(endpoint), Some(secret)] = <[_; 2]>::try_from(read).unwrap_or_default() else {
             return Ok(None);
         };
         let keys: StoredKeys = from_item(secret)?;

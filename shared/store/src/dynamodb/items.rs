@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use webhook_domain::{
-    DeliveryStats, Endpoint, EventSubscription, PreviousSecret, Rotation, SigningKeys,
-    SigningSecret, Timestamp,
+    DeliveryStats, Endpoint, EventSubscription, Hour, HourCount, PreviousSecret, RecentAttempts,
+    Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
 use super::Item;
@@ -44,6 +44,14 @@ pub(super) struct StoredKeys {
     previous_secret: Option<String>,
     previous_expires_at: Option<Timestamp>,
 }
+
+/// When a rotated-out secret stops signing, read without reading any secret.
+#[derive(serde::Deserialize)]
+pub(super) struct StoredGrace {
+    pub(super) previous_expires_at: Option<Timestamp>,
+}
+
+pub(super) const GRACE_PROJECTION: &str = "previous_expires_at";
 
 /// What a reader of secrets projects: the attributes of [`StoredKeys`].
 pub(super) const KEYS_PROJECTION: &str = "secret, previous_secret, previous_expires_at";
@@ -85,6 +93,41 @@ pub(super) fn rotation_update(
         }
     };
     (update, values)
+}
+
+/// The attribute counting one hour's attempts of one outcome in a stats item: `ok_<hour>` or
+/// `failed_<hour>`, the hour counted from the epoch (see `RecentAttempts`).
+pub(super) fn bucket_attribute(hour: Hour, succeeded: bool) -> String {
+    let outcome = if succeeded { "ok" } else { "failed" };
+    format!("{outcome}_{}", hour.number())
+}
+
+/// Both attributes of one hour's bucket.
+pub(super) fn bucket_attributes(hour: Hour) -> [String; 2] {
+    [bucket_attribute(hour, true), bucket_attribute(hour, false)]
+}
+
+/// The hourly buckets a stats item holds, read back from their attributes.
+pub(super) fn recent_attempts(item: &Item) -> RecentAttempts {
+    let mut hours: std::collections::BTreeMap<Hour, HourCount> = Default::default();
+    for (name, value) in item {
+        let (succeeded, hour) = match name.split_once('_') {
+            Some(("ok", hour)) => (true, hour),
+            Some(("failed", hour)) => (false, hour),
+            _ => continue,
+        };
+        let (Ok(hour), AttributeValue::N(count)) = (hour.parse::<u64>(), value) else {
+            continue;
+        };
+        let count = count.parse::<u64>().unwrap_or_default();
+        let bucket = hours.entry(Hour::from_number(hour)).or_default();
+        if succeeded {
+            bucket.succeeded = count;
+        } else {
+            bucket.failed = count;
+        }
+    }
+    RecentAttempts::from_hours(hours)
 }
 
 pub(super) fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {

@@ -34,7 +34,7 @@ use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
 
 use crate::StoreError;
 use errors::classify;
@@ -86,7 +86,7 @@ impl DynamoStore {
     async fn read_item(
         &self,
         keys: keys::Keys,
-        projection: Option<(&str, HashMap<String, String>)>,
+        projection: Projection<'_>,
     ) -> Result<Option<Item>, StoreError> {
         let (projection, names) = projection.unzip();
         let output = self
@@ -102,7 +102,37 @@ impl DynamoStore {
             .map_err(classify)?;
         Ok(output.item)
     }
+
+    /// Reads several items in one consistent TransactGetItems, each with its own projection
+    /// (`None`: the whole item); one answer per request, `None` where an item is missing.
+    async fn read_items_together(
+        &self,
+        reads: Vec<(keys::Keys, Projection<'_>)>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut transaction = self.client.transact_get_items();
+        for (keys, projection) in reads {
+            let (projection, names) = projection.unzip();
+            let get = Get::builder()
+                .table_name(&self.table)
+                .set_key(Some(keys.into_map()))
+                .set_projection_expression(projection.map(str::to_owned))
+                .set_expression_attribute_names(names.filter(|names| !names.is_empty()))
+                .build()
+                .map_err(StoreError::internal)?;
+            transaction = transaction.transact_items(TransactGetItem::builder().get(get).build());
+        }
+        let output = transaction.send().await.map_err(classify)?;
+        Ok(output
+            .responses
+            .unwrap_or_default()
+            .into_iter()
+            .map(|response| response.item)
+            .collect())
+    }
 }
+
+/// What a read keeps of an item: a projection expression and the names it uses; `None`, all.
+type Projection<'a> = Option<(&'a str, HashMap<String, String>)>;
 
 /// Runs a Query page by page, handing each item to `take` until it breaks or the pages end.
 async fn each_item(

@@ -7,11 +7,15 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::Deserialize;
 use webhook_domain::{
-    Attempt, DeliveryStats, Endpoint, EndpointId, EndpointStatus, OrgId, Timestamp, may_revive,
+    Attempt, DeliveryStats, Endpoint, EndpointHealth, EndpointId, EndpointStatus, Hour, OrgId,
+    Timestamp, may_revive,
 };
 
 use super::errors::{Refusal, cancellation_reasons, classify, refusal, unless_condition_failed};
-use super::items::{from_item, number, string, to_value};
+use super::items::{
+    ENDPOINT_PROJECTION, GRACE_PROJECTION, StoredGrace, bucket_attribute, bucket_attributes,
+    from_item, number, projection_names, recent_attempts, string, to_value,
+};
 use super::keys::{
     Keys, STREAK_INDEX, STREAK_KEY, STREAK_SHARDS, StreakPlace, streak_partition, streak_shard,
 };
@@ -29,8 +33,8 @@ pub struct StreakCursor {
 /// `DeliveryStats::record`, written as an update expression.
 struct AttemptUpdate {
     sets: Vec<&'static str>,
-    removes: Vec<&'static str>,
-    adds: &'static str,
+    removes: Vec<String>,
+    adds: Vec<String>,
     values: HashMap<String, AttributeValue>,
 }
 
@@ -42,10 +46,19 @@ impl AttemptUpdate {
         attempt: &Attempt,
         restart_streak: bool,
     ) -> Result<Self, StoreError> {
+        // `RecentAttempts::record`: count the attempt in its hour's bucket, drop the buckets
+        // just past the day (older ones, left by a quiet spell, `drop_stale_buckets` removes).
+        let hour = Hour::of(attempt.at);
         let mut update = Self {
             sets: vec!["last_attempt_at = :at", "last_duration_ms = :duration"],
-            removes: Vec::new(),
-            adds: "",
+            removes: hour
+                .routinely_expired()
+                .flat_map(bucket_attributes)
+                .collect(),
+            adds: vec![format!(
+                "{} :one",
+                bucket_attribute(hour, attempt.outcome.is_success())
+            )],
             values: HashMap::from([
                 (":at".to_owned(), string(attempt.at)),
                 (":duration".to_owned(), number(attempt.duration.as_millis())),
@@ -57,26 +70,31 @@ impl AttemptUpdate {
                 update.sets.push("last_status = :status");
                 update.values.insert(":status".into(), number(status));
             }
-            None => update.removes.push("last_status"),
+            None => update.removes.push("last_status".into()),
         }
         match attempt.outcome.failure() {
             None => {
                 update.sets.push("last_success_at = :at");
-                update.removes.extend([
-                    "last_failure",
-                    "failing_since",
-                    "streak_shard",
-                    "marked_failing_at",
-                    "parked_at",
-                ]);
-                update.adds = "success_count :one";
+                update.removes.extend(
+                    [
+                        "failing_since",
+                        "streak_shard",
+                        "marked_failing_at",
+                        "parked_at",
+                    ]
+                    .map(String::from),
+                );
+                update.adds.push("success_count :one".into());
             }
             Some(category) => {
                 update.sets.push("last_failure = :failure");
+                update.sets.push("last_failure_at = :at");
                 if restart_streak {
                     update.sets.push("failing_since = :at");
                     update.sets.push("streak_shard = :shard");
-                    update.removes.extend(["marked_failing_at", "parked_at"]);
+                    update
+                        .removes
+                        .extend(["marked_failing_at", "parked_at"].map(String::from));
                 } else {
                     // A streak already marked keeps its marked shard, out of the sweeper's way.
                     update
@@ -86,7 +104,7 @@ impl AttemptUpdate {
                         .sets
                         .push("streak_shard = if_not_exists(streak_shard, :shard)");
                 }
-                update.adds = "failure_count :one";
+                update.adds.push("failure_count :one".into());
                 update
                     .values
                     .insert(":failure".into(), to_value(&category)?);
@@ -100,7 +118,7 @@ impl AttemptUpdate {
     }
 
     fn expression(&self) -> String {
-        let mut expression = format!("SET {} ADD {}", self.sets.join(", "), self.adds);
+        let mut expression = format!("SET {} ADD {}", self.sets.join(", "), self.adds.join(", "));
         if !self.removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
         }
@@ -161,6 +179,32 @@ impl DynamoStore {
         }
     }
 
+    /// The rest of `RecentAttempts::record` after a quiet spell of more than a day: the
+    /// buckets older than the day that the attempt's own update did not name. `before` is the
+    /// item as the attempt found it; this write is needed only when it held such buckets.
+    async fn drop_stale_buckets(
+        &self,
+        endpoint: &Endpoint,
+        before: &Item,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let stale = recent_attempts(before).stale_at(at);
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let attributes: Vec<String> = stale.into_iter().flat_map(bucket_attributes).collect();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update_expression(format!("REMOVE {}", attributes.join(", ")))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        unless_condition_failed(result)
+    }
+
     /// Moves a streak no sweep can act on out of the sweeper's way, unless it changed meanwhile.
     async fn park(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<(), StoreError> {
         let result = self
@@ -210,6 +254,14 @@ impl DynamoStore {
     }
 }
 
+/// A stats item as the domain sees it, hourly buckets included.
+pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats, StoreError> {
+    let recent = recent_attempts(&item);
+    let mut stats: DeliveryStats = from_item(item)?;
+    stats.recent = recent;
+    Ok(stats)
+}
+
 #[derive(Deserialize)]
 struct IndexedStreak {
     org_id: OrgId,
@@ -235,6 +287,8 @@ impl DeliveryStatsStore for DynamoStore {
             },
             AttemptWrite::EndpointGone => return Ok(Recorded::EndpointGone),
         };
+        self.drop_stale_buckets(endpoint, &before, attempt.at)
+            .await?;
         let streak_was_marked = before.contains_key("marked_failing_at");
         let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
             && self.revive(endpoint, attempt.at).await?;
@@ -265,12 +319,45 @@ impl DeliveryStatsStore for DynamoStore {
         org: OrgId,
         id: EndpointId,
     ) -> Result<Option<DeliveryStats>, StoreError> {
-        let stats: Option<DeliveryStats> = self
+        let stats = self
             .read_item(Keys::stats(id), None)
             .await?
-            .map(from_item)
+            .map(stats_from_item)
             .transpose()?;
         Ok(stats.filter(|s| s.org_id == org))
+    }
+
+    async fn endpoint_health(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+    ) -> Result<Option<EndpointHealth>, StoreError> {
+        let read = self
+            .read_items_together(vec![
+                (
+                    Keys::endpoint(org, id),
+                    Some((ENDPOINT_PROJECTION, projection_names())),
+                ),
+                (Keys::stats(id), None),
+                (
+                    Keys::secret(org, id),
+                    Some((GRACE_PROJECTION, HashMap::new())),
+                ),
+            ])
+            .await?;
+        let [Some(endpoint), stats, grace] = <[_; 3]>::try_from(read).unwrap_or_default() else {
+            return Ok(None);
+        };
+        let stats = match stats {
+            Some(item) => stats_from_item(item)?,
+            None => DeliveryStats::new(org, id),
+        };
+        let grace: Option<StoredGrace> = grace.map(from_item).transpose()?;
+        Ok(Some(EndpointHealth {
+            endpoint: from_item(endpoint)?,
+            stats,
+            previous_secret_expires_at: grace.and_then(|g| g.previous_expires_at),
+        }))
     }
 
     async fn streak_candidates(

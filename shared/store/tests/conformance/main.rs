@@ -77,6 +77,7 @@ conformance! {
     rotating_an_endpoint_secret_follows_the_domain,
     rotating_the_legacy_secret_follows_the_domain,
     idempotency_keys_follow_the_domain,
+    recent_attempts_follow_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

@@ -4,8 +4,8 @@
 
 use webhook_domain::{
     DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointUrl,
-    IdempotencyKey, IdempotencyRecord, LogQuery, Replay, RequestedStatus, Rotation, RotationGrace,
-    SigningKeys, SigningSecret, SweepVerdict, may_revive, sweep_verdict,
+    IdempotencyKey, IdempotencyRecord, LogQuery, OrgId, Replay, RequestedStatus, Rotation,
+    RotationGrace, SigningKeys, SigningSecret, SweepVerdict, may_revive, sweep_verdict,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
@@ -512,4 +512,61 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
     ));
     let (_, keys) = store.signing_target(ORG, first.id).await.unwrap().unwrap();
     assert_eq!(keys.current, rotation.new, "rotated once");
+}
+
+/// `DeliveryStats::record` and `RecentAttempts::record`: the hourly buckets after steady
+/// traffic, an attempt that arrives late, and a quiet spell of more than a day; and the stats
+/// route's one read, `endpoint_health`.
+pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsStore>(store: S) {
+    let (endpoint, secret) = crate::support::new_endpoint(ORG, "recent", at(0));
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    let mut expected = webhook_domain::DeliveryStats::new(ORG, endpoint.id);
+    let minute = HOUR / 60;
+    let times = (0..30)
+        .map(|hour| hour * HOUR + 5 * minute)
+        .chain([29 * HOUR + 50 * minute, 29 * HOUR + 10 * minute])
+        .chain([80 * HOUR, 80 * HOUR + minute, 81 * HOUR]);
+    for (n, time) in times.enumerate() {
+        let attempt = if n % 3 == 0 {
+            success(at(time))
+        } else {
+            crate::stats::failure(at(time))
+        };
+        store.record_attempt(&endpoint, &attempt).await.unwrap();
+        expected.record(&attempt, None);
+        assert_eq!(stats_of(&store, &endpoint).await, expected, "after {time}");
+    }
+    assert_eq!(expected.recent.hours().count(), 2, "80 and 81");
+    assert_eq!(expected.recent.last_day(at(81 * HOUR)).attempts(), 3);
+
+    let health = store
+        .endpoint_health(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(health.endpoint, stored(&store, &endpoint).await);
+    assert_eq!(health.stats, expected);
+    assert_eq!(health.previous_secret_expires_at, None);
+    let rotation = Rotation::new(RotationGrace::from_hours(2).unwrap(), at(90 * HOUR)).unwrap();
+    store
+        .rotate_secret(ORG, endpoint.id, &rotation, at(90 * HOUR), None)
+        .await
+        .unwrap();
+    let health = store.endpoint_health(ORG, endpoint.id).await.unwrap();
+    assert_eq!(
+        health.unwrap().previous_secret_expires_at,
+        rotation.previous_until
+    );
+    let foreign = store.endpoint_health(OrgId::new(78), endpoint.id).await;
+    assert_eq!(foreign.unwrap(), None, "another organization's endpoint");
+    store.delete(ORG, endpoint.id).await.unwrap();
+    assert_eq!(store.endpoint_health(ORG, endpoint.id).await.unwrap(), None);
+
+    let (fresh, secret) = crate::support::new_endpoint(ORG, "fresh", at(0));
+    store.create(&fresh, &secret, 50, None).await.unwrap();
+    let health = store.endpoint_health(ORG, fresh.id).await.unwrap().unwrap();
+    assert_eq!(
+        health.stats,
+        webhook_domain::DeliveryStats::new(ORG, fresh.id)
+    );
 }

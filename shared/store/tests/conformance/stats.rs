@@ -13,7 +13,7 @@ use crate::support::{at, new_endpoint};
 pub(crate) const ORG: OrgId = OrgId::new(77);
 pub(crate) const HOUR: i64 = 3_600_000;
 
-fn failure(at: Timestamp) -> Attempt {
+pub(crate) fn failure(at: Timestamp) -> Attempt {
     Attempt {
         at,
         outcome: AttemptOutcome::from_status(503),
@@ -151,9 +151,11 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     assert_eq!((healthy.success_count, healthy.failure_count), (1, 2));
     assert_eq!(
         (healthy.last_status, healthy.last_failure),
-        (Some(200), None)
+        (Some(200), Some(FailureCategory::Timeout)),
+        "the last failure is remembered past a success"
     );
     assert_eq!(healthy.last_success_at, Some(at(3 * HOUR)));
+    assert_eq!(healthy.last_failure_at, Some(at(2 * HOUR)));
     store.record_give_up(&endpoint, at(4 * HOUR)).await.unwrap();
     let given_up = stats_of(&store, &endpoint).await;
     assert_eq!(
