@@ -1,10 +1,9 @@
-//! Bearer keys standing in for the Lambda authorizer: each maps to an organization and a role.
+//! `--api-key KEY=ORG:ROLE`: keys dev-server seeds into its store at start, for the bundled
+//! authorizer's code to find as it finds keys made by `webhooks-admin keys create`.
 
 use std::str::FromStr;
 
-use hyper::HeaderMap;
-use hyper::header::AUTHORIZATION;
-use webhook_domain::{OrgId, Role};
+use webhook_domain::{ApiKeyRecord, ApiKeySecret, OrgId, Role, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
@@ -55,15 +54,16 @@ impl ApiKeys {
         }])
     }
 
-    /// The identity behind `Authorization: Bearer KEY`, if the key is known.
-    pub(crate) fn identify(&self, headers: &HeaderMap) -> Option<&ApiKey> {
-        let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.trim().split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return None;
-        }
-        let token = token.trim();
-        self.0.iter().find(|k| k.key == token)
+    /// The records the bundled authorizer reads, as `keys create` would make them (these keys
+    /// are the given text, not generated).
+    pub fn records(&self, now: Timestamp) -> Vec<ApiKeyRecord> {
+        self.0
+            .iter()
+            .filter_map(|seed| {
+                let key = ApiKeySecret::presented(&seed.key)?;
+                Some(ApiKeyRecord::new(&key, seed.org, seed.role, None, now))
+            })
+            .collect()
     }
 }
 
@@ -85,20 +85,5 @@ mod tests {
         for bad in ["sk_a", "sk_a=42", "=1:admin", "sk_a=x:admin", "sk_a=1:root"] {
             assert!(bad.parse::<ApiKey>().is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn identifies_bearer_keys_only() {
-        let keys = ApiKeys::new(vec!["sk_a=1:admin".parse().unwrap()]);
-        let mut headers = HeaderMap::new();
-        assert!(keys.identify(&headers).is_none());
-        headers.insert(AUTHORIZATION, "Bearer sk_a".parse().unwrap());
-        assert_eq!(keys.identify(&headers).unwrap().org, OrgId::new(1));
-        headers.insert(AUTHORIZATION, "bearer sk_a".parse().unwrap());
-        assert!(keys.identify(&headers).is_some());
-        headers.insert(AUTHORIZATION, "Basic sk_a".parse().unwrap());
-        assert!(keys.identify(&headers).is_none());
-        headers.insert(AUTHORIZATION, "Bearer sk_b".parse().unwrap());
-        assert!(keys.identify(&headers).is_none());
     }
 }

@@ -14,14 +14,14 @@ use serde_json::{Map, Value, json};
 
 use webhook_api::routes::{self, Matched};
 
-use crate::ApiKey;
+use webhook_api::authorizer::AuthorizerContext;
 
 /// The payload 2.0 event API Gateway would send for this request.
 pub(crate) fn lambda_request(
     parts: &Parts,
     body: Bytes,
     route: &Matched,
-    identity: Option<&ApiKey>,
+    authorized: &AuthorizerContext,
     peer: SocketAddr,
 ) -> Result<lambda_http::Request, serde_json::Error> {
     let mut headers = Map::new();
@@ -61,11 +61,9 @@ pub(crate) fn lambda_request(
         "stage": "$default",
         "timeEpoch": now,
     });
-    if let Some(key) = identity {
-        context["authorizer"] = json!({
-            "lambda": { "org_id": key.org.get(), "role": key.role.as_str() }
-        });
-    }
+    // As API Gateway passes on the bundled authorizer's simple response: `{}` for a key it
+    // does not know, which the handlers answer with a 401.
+    context["authorizer"] = json!({ "lambda": authorized });
     let (body, is_base64) = match String::from_utf8(body.to_vec()) {
         Ok(text) => (text, false),
         Err(_) => (STANDARD.encode(&body), true),

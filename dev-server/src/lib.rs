@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::Method;
 use hyper::body::{Bytes, Incoming};
+use hyper::header::AUTHORIZATION;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use webhook_api::authorizer::{self, AuthorizerContext};
 use webhook_api::{App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
@@ -126,6 +128,7 @@ where
     let listener = TcpListener::bind(options.listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let server = Server::new(app, keys).with_delivery(pipeline);
+    server.seed_keys().await?;
     serve(listener, Arc::new(server)).await
 }
 
@@ -163,7 +166,7 @@ async fn sweep_periodically<S: DeliveryStatsStore>(
     }
 }
 
-/// What dev-server serves: the API's handlers, the keys standing in for the authorizer and,
+/// What dev-server serves: the API's handlers, the keys it seeds for the bundled authorizer and,
 /// when it delivers, the pipeline behind `POST /_dev/events`.
 pub struct Server<S> {
     app: App<S>,
@@ -205,11 +208,24 @@ impl<S: Clone> Server<S> {
     }
 }
 
-/// Serves on a loopback port of its own in the background, for tests; returns its address.
+impl<S: webhook_store::ApiKeyStore> Server<S> {
+    /// Puts the `--api-key`s into the store, where every request's key is then looked up by
+    /// the bundled authorizer's own code.
+    async fn seed_keys(&self) -> Result<(), webhook_store::StoreError> {
+        for record in self.keys.records(self.app.clock.now()) {
+            self.app.store.put_api_key(&record).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Serves on a loopback port of its own in the background, for tests; returns its address once
+/// its keys are seeded.
 pub async fn spawn<S>(server: Server<S>) -> std::io::Result<SocketAddr>
 where
     S: webhook_store::Store,
 {
+    server.seed_keys().await.map_err(std::io::Error::other)?;
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
     tokio::spawn(serve(listener, Arc::new(server)));
@@ -264,7 +280,6 @@ async fn handle<S>(
 where
     S: webhook_store::Store,
 {
-    let keys = &server.keys;
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let route = routes::find(&parts.method, parts.uri.path())
@@ -276,18 +291,7 @@ where
         None => gateway::not_found(),
         Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
             Err(_) => gateway::too_large(),
-            Ok(body) => {
-                let identity = keys.identify(&parts.headers);
-                match gateway::lambda_request(&parts, body.to_bytes(), &route, identity, peer) {
-                    Ok(event) => {
-                        gateway::into_http(dispatch(server, route.route.operation, event).await)
-                    }
-                    Err(error) => {
-                        tracing::error!(%error, "could not shape the request as an API Gateway event");
-                        gateway::internal_error()
-                    }
-                }
-            }
+            Ok(body) => answer(server, &parts, body.to_bytes(), &route, peer).await,
         },
     };
     tracing::info!(
@@ -298,6 +302,36 @@ where
         started.elapsed().as_secs_f64() * 1000.0
     );
     response
+}
+
+/// A matched request: authorized by the bundled authorizer's code, shaped into the event API
+/// Gateway would send, and handed to its handler.
+async fn answer<S: webhook_store::Store>(
+    server: &Server<S>,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
+    route: &routes::Matched,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
+    let authorization = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let caller = match authorizer::identify(&server.app.store, authorization).await {
+        Ok(caller) => caller,
+        Err(error) => {
+            tracing::error!(%error, "could not read the API key");
+            return gateway::internal_error();
+        }
+    };
+    let authorized = AuthorizerContext::from(caller);
+    match gateway::lambda_request(parts, body, route, &authorized, peer) {
+        Ok(event) => gateway::into_http(dispatch(server, route.route.operation, event).await),
+        Err(error) => {
+            tracing::error!(%error, "could not shape the request as an API Gateway event");
+            gateway::internal_error()
+        }
+    }
 }
 
 async fn dispatch<S: webhook_store::Store>(

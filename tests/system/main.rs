@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod authorizer;
 mod deliveries;
 mod delivery_aws;
 mod dev_events;

@@ -1,6 +1,7 @@
 //! The webhook endpoint handlers: an API Gateway HTTP API (payload 2.0) request in, a response
 //! out. The Lambda functions and `dev-server` call the very same functions.
 
+pub mod authorizer;
 mod cursor;
 mod error;
 mod fields;

@@ -2,6 +2,7 @@
 //!
 //! Every value here is parsed once at the edge; a value of these types is valid by construction.
 
+pub mod api_key;
 pub mod caller;
 pub mod delivery;
 pub mod delivery_log;
@@ -21,6 +22,7 @@ pub mod status;
 mod stored;
 pub mod time;
 
+pub use api_key::{ApiKeyRecord, ApiKeySecret, KeyDigest, KeyId};
 pub use caller::{Caller, Forbidden, OrgId, Role};
 pub use delivery::{
     Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, SweepVerdict,
@@ -43,8 +45,8 @@ pub use idempotency::{
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
 pub use secret::{
-    GraceOutOfRange, PreviousSecret, Rotation, RotationGrace, SecretHint, SigningKeys,
-    SigningSecret,
+    GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
+    SigningKeys, SigningSecret,
 };
 pub use status::{EndpointStatus, RequestedStatus, StatusError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -7,9 +7,10 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord,
-    LegacyWebhook, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp,
+    ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
+    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret,
+    Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -290,6 +291,36 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
 }
 
+/// The bundled authorizer's API keys: only their digests are kept.
+pub trait ApiKeyStore: Send + Sync + 'static {
+    /// Keeps an issued key's record (replacing one with the same id: dev-server re-seeds its
+    /// `--api-key`s on every start).
+    fn put_api_key(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The record of the key with this id, revoked or not: the authorizer's one read.
+    fn api_key(
+        &self,
+        id: &KeyId,
+    ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+
+    /// The organization's keys, oldest first, revoked ones included.
+    fn api_keys(
+        &self,
+        org: OrgId,
+    ) -> impl Future<Output = Result<Vec<ApiKeyRecord>, StoreError>> + Send;
+
+    /// Revokes a key from `now` on and answers its record; a key revoked before keeps its first
+    /// revocation time. `NotFound` if no key has this id.
+    fn revoke_api_key(
+        &self,
+        id: &KeyId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ApiKeyRecord, StoreError>> + Send;
+}
+
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
 /// share one store (an SDK client, or the in-memory data).
 pub trait Store:
@@ -298,6 +329,7 @@ pub trait Store:
     + DeliveryLogStore
     + LegacyWebhookStore
     + IdempotencyStore
+    + ApiKeyStore
     + Clone
 {
 }
@@ -308,6 +340,7 @@ impl<T> Store for T where
         + DeliveryLogStore
         + LegacyWebhookStore
         + IdempotencyStore
+        + ApiKeyStore
         + Clone
 {
 }

@@ -2,15 +2,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
-    Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats, Endpoint,
-    EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey, IdempotencyRecord,
-    LegacyWebhook, LogKey, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret, SweepVerdict,
-    Timestamp, is_expired, may_revive, sweep_verdict,
+    ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
+    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, OrgId, Rotation, SigningKeys,
+    SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
-    DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, IdempotencyStore,
-    LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage, sort_oldest_first,
+    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore,
+    IdempotencyStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage,
+    sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -18,6 +19,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct MemoryStore {
     orgs: Arc<Mutex<HashMap<OrgId, Org>>>,
+    /// Keys are found by id alone, as the authorizer knows no organization yet.
+    api_keys: Arc<Mutex<BTreeMap<KeyId, ApiKeyRecord>>>,
     streak_page_size: usize,
 }
 
@@ -25,6 +28,7 @@ impl Default for MemoryStore {
     fn default() -> Self {
         Self {
             orgs: Arc::default(),
+            api_keys: Arc::default(),
             streak_page_size: 100,
         }
     }
@@ -93,6 +97,43 @@ impl MemoryStore {
     pub fn secret(&self, org: OrgId, id: EndpointId) -> Option<SigningSecret> {
         let orgs = self.orgs().ok()?;
         Some(orgs.get(&org)?.secrets.get(&id)?.current.clone())
+    }
+}
+
+impl MemoryStore {
+    fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>, StoreError> {
+        self.api_keys
+            .lock()
+            .map_err(|_| StoreError::internal("memory store lock poisoned"))
+    }
+}
+
+impl ApiKeyStore for MemoryStore {
+    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.keys()?.insert(record.id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.keys()?.get(id).cloned())
+    }
+
+    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys: Vec<ApiKeyRecord> = self
+            .keys()?
+            .values()
+            .filter(|record| record.org_id == org)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord, StoreError> {
+        let mut keys = self.keys()?;
+        let record = keys.get_mut(id).ok_or(StoreError::NotFound)?;
+        record.revoked_at.get_or_insert(now);
+        Ok(record.clone())
     }
 }
 

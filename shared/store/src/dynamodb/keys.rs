@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, EndpointId, OrgId};
+use webhook_domain::{DeliveryRef, EndpointId, KeyId, OrgId};
 
 use super::Item;
 
 pub(super) const ENDPOINT_SK_PREFIX: &str = "ENDPOINT#";
+pub(super) const API_KEY_SK_PREFIX: &str = "APIKEY#";
 /// Sorts right after every `ENDPOINT#` key, so one Query range holds both; no other item of
 /// the organization's partition may sort between them.
 pub(super) const LEGACY_SK: &str = "LEGACY";
@@ -75,6 +76,23 @@ impl Keys {
         Self {
             pk: Self::org_pk(org),
             sk: format!("REQUEST#{key}"),
+        }
+    }
+
+    /// An API key's record where the authorizer reads it: by key id alone.
+    pub(super) fn api_key(id: &KeyId) -> Self {
+        Self {
+            pk: format!("{API_KEY_SK_PREFIX}{id}"),
+            sk: "APIKEY".into(),
+        }
+    }
+
+    /// The same record in its organization's partition, for listing. `APIKEY#` sorts before
+    /// `ENDPOINT#`, outside the endpoints' range.
+    pub(super) fn org_api_key(org: OrgId, id: &KeyId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("{API_KEY_SK_PREFIX}{id}"),
         }
     }
 

@@ -17,6 +17,7 @@
 //! is spread over `LOG_SHARDS` partitions by event and destination; a page of it queries every
 //! shard newest first and merges them.
 
+mod api_keys;
 mod endpoints;
 mod errors;
 mod idempotency;

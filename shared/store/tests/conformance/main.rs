@@ -78,6 +78,7 @@ conformance! {
     rotating_the_legacy_secret_follows_the_domain,
     idempotency_keys_follow_the_domain,
     recent_attempts_follow_the_domain,
+    api_keys_follow_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

@@ -570,3 +570,60 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
         webhook_domain::DeliveryStats::new(ORG, fresh.id)
     );
 }
+
+/// `ApiKeyRecord::caller`: an issued key names its organization and role until it is revoked;
+/// the first revocation holds; listings stay within the organization.
+pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S) {
+    use webhook_domain::{ApiKeyRecord, ApiKeySecret, KeyId, Label, Role};
+    let issue = |org: u64, role, created: i64, label: Option<&str>| {
+        let key = ApiKeySecret::generate().unwrap();
+        let label = label.map(|l| Label::parse(l).unwrap());
+        let record = ApiKeyRecord::new(&key, OrgId::new(org), role, label, at(created));
+        (key, record)
+    };
+    let (key, first) = issue(5, Role::Admin, 2_000, Some("CI"));
+    let (_, second) = issue(5, Role::Member, 1_000, None);
+    let (_, elsewhere) = issue(6, Role::Owner, 1_500, None);
+    for record in [&first, &second, &elsewhere] {
+        store.put_api_key(record).await.unwrap();
+    }
+    let read = store.api_key(&key.digest().id()).await.unwrap().unwrap();
+    assert_eq!(read, first);
+    assert!(read.admits(&key));
+    assert_eq!(
+        read.caller().map(|c| (c.org, c.role)),
+        Some((OrgId::new(5), Role::Admin))
+    );
+    let listed = store.api_keys(OrgId::new(5)).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![second.clone(), first.clone()],
+        "oldest first, org 5 only"
+    );
+    let unknown = KeyId::parse("00000000000000000000").unwrap();
+    assert_eq!(store.api_key(&unknown).await.unwrap(), None);
+    assert!(matches!(
+        store.revoke_api_key(&unknown, at(3_000)).await,
+        Err(webhook_store::StoreError::NotFound)
+    ));
+
+    let revoked = store.revoke_api_key(&first.id, at(3_000)).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(3_000)));
+    assert_eq!(revoked.caller(), None);
+    let again = store.revoke_api_key(&first.id, at(4_000)).await.unwrap();
+    assert_eq!(
+        again.revoked_at,
+        Some(at(3_000)),
+        "the first revocation holds"
+    );
+    assert_eq!(
+        store.api_key(&first.id).await.unwrap(),
+        Some(revoked.clone())
+    );
+    let listed = store.api_keys(OrgId::new(5)).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![second, revoked],
+        "the listing sees the revocation"
+    );
+}

@@ -1,0 +1,77 @@
+//! The bundled API-key authorizer (payload 2.0, simple responses), and the same check for
+//! dev-server: the bearer key's digest names one record, read once.
+//!
+//! An unknown or revoked key is still *authorized*, with an empty context: the handlers then
+//! answer the product's 401 `{"detail": …}` instead of API Gateway's bare `{"message": …}`.
+//! Nothing is reachable with an empty context, since every handler requires an organization.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use webhook_domain::{ApiKeySecret, Caller};
+use webhook_store::{ApiKeyStore, StoreError};
+
+/// Who presents `authorization` (an `Authorization` header value): the organization and role of
+/// a live key it names, or nobody.
+pub async fn identify<S: ApiKeyStore>(
+    store: &S,
+    authorization: Option<&str>,
+) -> Result<Option<Caller>, StoreError> {
+    let Some(key) = authorization.and_then(ApiKeySecret::from_authorization) else {
+        return Ok(None);
+    };
+    let record = store.api_key(&key.digest().id()).await?;
+    Ok(record
+        .filter(|record| record.admits(&key))
+        .and_then(|record| record.caller()))
+}
+
+/// What API Gateway sends a payload 2.0 authorizer: only the headers matter here (lowercase
+/// names, repeated values joined by commas).
+#[derive(Debug, Deserialize)]
+pub struct AuthorizerRequest {
+    #[serde(default)]
+    pub headers: HashMap<String, String>,
+}
+
+/// A simple response: the context becomes `requestContext.authorizer.lambda` for the handlers.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizerResponse {
+    pub is_authorized: bool,
+    pub context: AuthorizerContext,
+}
+
+/// `{org_id, role}` for a live key; `{}` for anything else.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct AuthorizerContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+}
+
+impl From<Option<Caller>> for AuthorizerContext {
+    fn from(caller: Option<Caller>) -> Self {
+        Self {
+            org_id: caller.map(|c| c.org.get()),
+            role: caller.map(|c| c.role.as_str()),
+        }
+    }
+}
+
+/// The authorizer Lambda's handler. A storage failure is an error (API Gateway answers 500,
+/// nothing is cached, and the function's error alarm hears it), never a guess.
+pub async fn authorize<S: ApiKeyStore>(
+    store: &S,
+    request: AuthorizerRequest,
+) -> Result<AuthorizerResponse, lambda_http::Error> {
+    let authorization = request.headers.get("authorization").map(String::as_str);
+    let caller = identify(store, authorization).await.inspect_err(|error| {
+        tracing::error!(%error, "could not read the API key");
+    })?;
+    Ok(AuthorizerResponse {
+        is_authorized: true,
+        context: caller.into(),
+    })
+}

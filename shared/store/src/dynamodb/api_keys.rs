@@ -1,0 +1,93 @@
+//! API keys: each record twice, under `APIKEY#<id>` for the authorizer's one GetItem and in its
+//! organization's partition for listing; both written in one transaction.
+
+use std::ops::ControlFlow;
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
+
+use super::errors::classify;
+use super::items::{from_item, string, to_item};
+use super::keys::{API_KEY_SK_PREFIX, Keys};
+use super::{DynamoStore, each_item};
+use crate::{ApiKeyStore, StoreError};
+
+impl DynamoStore {
+    fn api_key_put(
+        &self,
+        keys: Keys,
+        record: &ApiKeyRecord,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut item = to_item(record)?;
+        item.extend(keys.into_map());
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys.into_map()))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", string(now))
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+impl ApiKeyStore for DynamoStore {
+    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .transact_items(self.api_key_put(Keys::api_key(&record.id), record)?)
+            .transact_items(self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.read_item(Keys::api_key(id), None)
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", string(Keys::org_pk(org)))
+            .expression_attribute_values(":prefix", string(API_KEY_SK_PREFIX))
+            .consistent_read(true);
+        let mut keys: Vec<ApiKeyRecord> = Vec::new();
+        each_item(query, |item| {
+            keys.push(from_item(item)?);
+            Ok(ControlFlow::Continue(()))
+        })
+        .await?;
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord, StoreError> {
+        let record = self.api_key(id).await?.ok_or(StoreError::NotFound)?;
+        self.client
+            .transact_write_items()
+            .transact_items(self.revoking(Keys::api_key(id), now)?)
+            .transact_items(self.revoking(Keys::org_api_key(record.org_id, id), now)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        self.api_key(id).await?.ok_or(StoreError::NotFound)
+    }
+}
