@@ -28,7 +28,9 @@ use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::test_delivery::TestDeliveries;
-use webhook_domain::{Clock, DelayError, FailingPolicy, LogRetention, parse_delay_within};
+use webhook_domain::{
+    Clock, DelayError, FailingPolicy, LogRetention, TestRateLimit, parse_delay_within,
+};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
@@ -57,6 +59,9 @@ pub struct Options {
     /// How many endpoints one organization may hold.
     #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
     pub max_endpoints_per_org: u32,
+    /// How many test deliveries one organization may send per minute.
+    #[arg(long, env = "TEST_DELIVERIES_PER_MINUTE", value_parser = TestRateLimit::parse, default_value = "60")]
+    pub test_deliveries_per_minute: TestRateLimit,
     /// How often the failing sweep runs.
     #[arg(long, value_parser = sweep_interval, default_value = "60s")]
     pub sweep_every: Duration,
@@ -106,6 +111,7 @@ where
     let keys = ApiKeys::or_default_admin(options.api_keys);
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
+        test_deliveries: options.test_deliveries_per_minute,
     };
     let app = App::new(store.clone(), settings).with_cursor_key(CursorKey::random()?);
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(15 * 60));
@@ -116,6 +122,7 @@ where
         clock: app.clock.clone(),
         schedule: options.retry_schedule.unwrap_or_default(),
         log_retention: options.delivery_log_retention,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = options.failing_after;

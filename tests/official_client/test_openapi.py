@@ -119,3 +119,13 @@ def test_every_operation_needs_a_key_and_documents_its_errors():
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(responses), (method, path)
+
+
+def test_the_committed_document_is_what_the_script_writes():
+    import importlib.util
+
+    script = pathlib.Path(__file__).parents[2] / "scripts" / "openapi.py"
+    spec = importlib.util.spec_from_file_location("openapi_script", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.text() == DOCUMENT.read_text(), "run python3 scripts/openapi.py"

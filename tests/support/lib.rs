@@ -313,9 +313,21 @@ pub async fn start_delivering_on(
     schedule: webhook_delivery::schedule::RetrySchedule,
     allow_private: bool,
 ) -> Api {
+    start_delivering_with(backend, schedule, allow_private, Settings::default()).await
+}
+
+/// [`start_delivering_on`] with other settings.
+pub async fn start_delivering_with(
+    backend: Backend,
+    schedule: webhook_delivery::schedule::RetrySchedule,
+    allow_private: bool,
+    settings: Settings,
+) -> Api {
     match backend {
-        Backend::Embedded => delivering(MemoryStore::new(), schedule, allow_private).await,
-        Backend::Moto => delivering(moto_store().await.0, schedule, allow_private).await,
+        Backend::Embedded => {
+            delivering(MemoryStore::new(), schedule, allow_private, settings).await
+        }
+        Backend::Moto => delivering(moto_store().await.0, schedule, allow_private, settings).await,
     }
 }
 
@@ -323,11 +335,12 @@ async fn delivering<S: webhook_store::Store>(
     store: S,
     schedule: webhook_delivery::schedule::RetrySchedule,
     allow_private: bool,
+    settings: Settings,
 ) -> Api {
     use webhook_delivery::local::{LocalQueue, run_worker};
     use webhook_delivery::pipeline::Pipeline;
 
-    let app = App::new(store.clone(), Settings::default())
+    let app = App::new(store.clone(), settings)
         .with_cursor_key(webhook_api::CursorKey::random().unwrap());
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
@@ -337,6 +350,7 @@ async fn delivering<S: webhook_store::Store>(
         clock: app.clock.clone(),
         schedule,
         log_retention: webhook_domain::LogRetention::DEFAULT,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

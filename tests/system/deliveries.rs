@@ -379,3 +379,46 @@ pub async fn the_log_follows_events_to_endpoints_and_the_legacy_url(backend: Bac
     assert_eq!(log(&api, ORG_A_MEMBER, "").await.status, 403);
     let _: &Receiver = &ok_got;
 }
+
+pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
+    let settings = webhook_api::Settings {
+        test_deliveries: webhook_domain::TestRateLimit::parse("2").unwrap(),
+        ..Default::default()
+    };
+    let schedule = "1s".parse().unwrap();
+    let api = system_tests::start_delivering_with(backend, schedule, true, settings).await;
+    let (port, got) = receiver(vec![]).await;
+    let mut ids = Vec::new();
+    for key in [ORG_A_ADMIN, ORG_B_ADMIN] {
+        let created = api
+            .create(key, json!({"label": "tested", "url": hook(port)}))
+            .await;
+        ids.push(created.body["id"].as_str().unwrap().to_owned());
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            test_delivery(&api, ORG_A_ADMIN, &ids[0], None).await.status,
+            200
+        );
+    }
+    let limited = test_delivery(&api, ORG_A_ADMIN, &ids[0], None).await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert!(
+        limited.detail().contains("2 test deliveries a minute"),
+        "{:?}",
+        limited.body
+    );
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        test_delivery(&api, ORG_B_ADMIN, &ids[1], None).await.status,
+        200,
+        "another organization has its own minute"
+    );
+    wait_for(&got, 3).await;
+    assert_eq!(got.count(), 3, "the refused test sent nothing");
+}

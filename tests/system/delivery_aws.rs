@@ -130,6 +130,7 @@ async fn worker(
             clock: Arc::new(SystemClock),
             schedule: RetrySchedule::default(),
             log_retention: webhook_domain::LogRetention::DEFAULT,
+            metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         },
         dead_letters: DeadLetters::new(client.clone(), &dead_url),
     };

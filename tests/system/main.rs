@@ -66,6 +66,7 @@ on_both_stores! {
     a_retried_create_answers_the_first_call_and_creates_once,
     a_retried_rotation_or_test_happens_once,
     the_stats_route_shows_an_endpoints_health,
+    the_test_route_is_limited_per_organization,
 }
 
 async fn api(backend: Backend) -> Api {
@@ -570,6 +571,7 @@ async fn the_per_org_limit_is_a_400(backend: Backend) {
         backend,
         Settings {
             max_endpoints_per_org: 3,
+            ..Settings::default()
         },
     )
     .await;

@@ -36,6 +36,7 @@ fn benches(c: &mut Criterion) {
         MemoryStore::new(),
         Settings {
             max_endpoints_per_org: u32::MAX,
+            ..Settings::default()
         },
     );
     let sample_id = EndpointId::parse(SAMPLE_ID).unwrap();
@@ -84,6 +85,7 @@ fn benches(c: &mut Criterion) {
                     MemoryStore::new(),
                     Settings {
                         max_endpoints_per_org: u32::MAX,
+                        ..Settings::default()
                     },
                 )
             },

@@ -26,6 +26,11 @@ pub enum ApiError {
     /// An `Idempotency-Key` that cannot answer this request (another body, still running, or
     /// nothing left to replay).
     Conflict(&'static str),
+    /// The organization sent its minute's test deliveries; try again in `retry_after` seconds.
+    TooManyTests {
+        per_minute: u32,
+        retry_after: u64,
+    },
     Unavailable,
     Internal,
 }
@@ -51,6 +56,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyTests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,6 +81,12 @@ impl ApiError {
                 "This organization already has the maximum of {limit} webhook endpoints; delete one first."
             ),
             Self::Conflict(detail) => (*detail).to_owned(),
+            Self::TooManyTests {
+                per_minute,
+                retry_after,
+            } => format!(
+                "This organization may send {per_minute} test deliveries a minute; retry in {retry_after} s."
+            ),
             Self::Unavailable => "The service is temporarily unavailable; please retry.".to_owned(),
             Self::Internal => "Internal server error.".to_owned(),
         };
@@ -83,6 +95,14 @@ impl ApiError {
             _ => None,
         };
         ErrorBody { detail, errors }
+    }
+
+    /// Seconds a client should wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyTests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     /// Logs an unexpected failure with where it arose (inside the request's span, so with its

@@ -7,12 +7,12 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, OrgId,
-    Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    Endpoint, EndpointId, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, Minute,
+    OrgId, Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    StoreError,
+    StoreError, TestQuotaStore,
 };
 
 use crate::idempotent::{self, Idempotent, Written, written};
@@ -208,6 +208,9 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
 /// by `send` (the delivery crate's, so this crate links no HTTP client), answered whatever its
 /// outcome.
 ///
+/// Each organization may send `Settings::test_deliveries` a minute (a repeat of an
+/// idempotent request costs none); beyond, a 429 with `Retry-After`.
+///
 /// With an `Idempotency-Key`, the key is held while the test runs and then keeps its answer: a
 /// repeat sends nothing.
 pub async fn send_test_delivery<S, SendTest, Sending>(
@@ -216,7 +219,7 @@ pub async fn send_test_delivery<S, SendTest, Sending>(
     send: SendTest,
 ) -> Result<Response<Body>, Error>
 where
-    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
+    S: EndpointStore + LegacyWebhookStore + IdempotencyStore + TestQuotaStore,
     SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
     Sending: Future<Output = Result<TestDelivery, StoreError>>,
 {
@@ -233,6 +236,18 @@ where
             }
         }
         let tested = async {
+            let limit = app.settings.test_deliveries;
+            let minute = Minute::of(now);
+            if !app
+                .store
+                .count_test_delivery(caller.org, minute, limit)
+                .await?
+            {
+                return Err(ApiError::TooManyTests {
+                    per_minute: limit.per_minute(),
+                    retry_after: minute.seconds_left(now),
+                });
+            }
             let (endpoint, keys) = app
                 .store
                 .signing_target(caller.org, id)

@@ -16,7 +16,7 @@ mod views;
 
 use std::sync::Arc;
 
-use webhook_domain::{Clock, SystemClock};
+use webhook_domain::{Clock, SystemClock, TestRateLimit};
 use webhook_store::DynamoStore;
 
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
@@ -40,24 +40,31 @@ pub struct App<S> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     pub max_endpoints_per_org: u32,
+    pub test_deliveries: TestRateLimit,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             max_endpoints_per_org: 50,
+            test_deliveries: TestRateLimit::default(),
         }
     }
 }
 
 impl Settings {
-    /// `MAX_ENDPOINTS_PER_ORG` (default 50); a value that does not parse stops the cold start.
+    /// `MAX_ENDPOINTS_PER_ORG` (default 50) and `TEST_DELIVERIES_PER_MINUTE` (default 60); a
+    /// value that does not parse stops the cold start.
     pub fn from_env() -> Result<Self, lambda_http::Error> {
         let mut settings = Self::default();
         if let Ok(raw) = std::env::var("MAX_ENDPOINTS_PER_ORG") {
             settings.max_endpoints_per_org = raw.parse().map_err(|_| {
                 format!("MAX_ENDPOINTS_PER_ORG must be a whole number, got {raw:?}")
             })?;
+        }
+        if let Ok(raw) = std::env::var("TEST_DELIVERIES_PER_MINUTE") {
+            settings.test_deliveries = TestRateLimit::parse(&raw)
+                .map_err(|e| format!("TEST_DELIVERIES_PER_MINUTE: {e}"))?;
         }
         Ok(settings)
     }

@@ -1,4 +1,4 @@
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -16,13 +16,19 @@ pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Body>
 }
 
 pub(crate) fn error_response(error: &ApiError) -> Response<Body> {
-    match serde_json::to_string(&error.body()) {
+    let mut response = match serde_json::to_string(&error.body()) {
         Ok(text) => json_text(error.status(), text),
         Err(_) => json_text(
             StatusCode::INTERNAL_SERVER_ERROR,
             INTERNAL_ERROR_BODY.into(),
         ),
+    };
+    if let Some(seconds) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
+    response
 }
 
 pub(crate) fn json_text(status: StatusCode, text: String) -> Response<Body> {

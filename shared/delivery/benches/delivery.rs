@@ -70,6 +70,7 @@ fn benches(c: &mut Criterion) {
         clock: Arc::new(SystemClock),
         schedule: RetrySchedule::default(),
         log_retention: webhook_domain::LogRetention::DEFAULT,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
     };
     let org = OrgId::new(1);
     let port = runtime.block_on(receiver());

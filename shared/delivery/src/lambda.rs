@@ -58,6 +58,7 @@ impl Worker<DynamoStore> {
                 clock: Arc::new(SystemClock),
                 schedule,
                 log_retention: log_retention_from_env()?,
+                metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
             },
             dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
         })

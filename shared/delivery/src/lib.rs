@@ -5,6 +5,7 @@
 pub mod event;
 pub mod lambda;
 pub mod local;
+pub mod metrics;
 pub mod payload;
 pub mod pipeline;
 pub mod queue;

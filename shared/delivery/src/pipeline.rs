@@ -182,6 +182,8 @@ pub struct Pipeline<S, Q> {
     pub schedule: RetrySchedule,
     /// How long delivery log records are kept after their last attempt.
     pub log_retention: LogRetention,
+    /// Where each attempt is reported as a metric.
+    pub metrics: crate::metrics::AttemptMetrics,
 }
 
 impl<S, Q> Pipeline<S, Q>
@@ -253,6 +255,7 @@ where
             outcome: sent.outcome,
             duration: sent.duration,
         };
+        self.metrics.report(&attempt);
         let delivery = self.next_step(&job, &target, &sent, &attempt).await?;
         // From now, when the retry is queued, not from when the attempt began.
         let next_retry_at = match delivery {

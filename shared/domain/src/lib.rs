@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod label;
 pub mod legacy;
 pub mod network;
+pub mod rate_limit;
 pub mod secret;
 pub mod status;
 mod stored;
@@ -44,6 +45,7 @@ pub use idempotency::{
 };
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
+pub use rate_limit::{Minute, TestRateLimit, TestRateLimitError};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
     SigningKeys, SigningSecret,

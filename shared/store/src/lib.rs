@@ -9,8 +9,8 @@ use std::future::Future;
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, OrgId, Rotation, SigningKeys, SigningSecret,
-    Timestamp,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId, Rotation, SigningKeys,
+    SigningSecret, TestRateLimit, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -321,6 +321,18 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ApiKeyRecord, StoreError>> + Send;
 }
 
+/// The test route's per-organization quota.
+pub trait TestQuotaStore: Send + Sync + 'static {
+    /// Counts one test delivery in the organization's `minute` if `limit` admits it; `false`
+    /// (and nothing counted) when the minute is full.
+    fn count_test_delivery(
+        &self,
+        org: OrgId,
+        minute: Minute,
+        limit: TestRateLimit,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
 /// share one store (an SDK client, or the in-memory data).
 pub trait Store:
@@ -330,6 +342,7 @@ pub trait Store:
     + LegacyWebhookStore
     + IdempotencyStore
     + ApiKeyStore
+    + TestQuotaStore
     + Clone
 {
 }
@@ -341,6 +354,7 @@ impl<T> Store for T where
         + LegacyWebhookStore
         + IdempotencyStore
         + ApiKeyStore
+        + TestQuotaStore
         + Clone
 {
 }

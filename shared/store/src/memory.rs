@@ -4,14 +4,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, OrgId, Rotation, SigningKeys,
-    SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive, sweep_verdict,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Rotation,
+    SigningKeys, SigningSecret, SweepVerdict, TestRateLimit, Timestamp, is_expired, may_revive,
+    sweep_verdict,
 };
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore,
     IdempotencyStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage,
-    sort_oldest_first,
+    TestQuotaStore, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -41,6 +42,8 @@ struct Org {
     stats: HashMap<EndpointId, DeliveryStats>,
     legacy: Option<LegacyWebhook>,
     idempotency: HashMap<IdempotencyKey, IdempotencyRecord>,
+    /// Test deliveries per minute; only the current minute matters.
+    test_quota: BTreeMap<Minute, u32>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
@@ -134,6 +137,26 @@ impl ApiKeyStore for MemoryStore {
         let record = keys.get_mut(id).ok_or(StoreError::NotFound)?;
         record.revoked_at.get_or_insert(now);
         Ok(record.clone())
+    }
+}
+
+impl TestQuotaStore for MemoryStore {
+    async fn count_test_delivery(
+        &self,
+        org: OrgId,
+        minute: Minute,
+        limit: TestRateLimit,
+    ) -> Result<bool, StoreError> {
+        let mut orgs = self.orgs()?;
+        let quota = &mut orgs.entry(org).or_default().test_quota;
+        // What DynamoDB's TTL does: a minute's count goes an hour after the minute.
+        quota.retain(|counted, _| counted.number() + 60 >= minute.number());
+        let used = quota.entry(minute).or_default();
+        let admitted = limit.admits(*used);
+        if admitted {
+            *used += 1;
+        }
+        Ok(admitted)
     }
 }
 

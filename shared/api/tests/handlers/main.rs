@@ -461,6 +461,17 @@ impl IdempotencyStore for BrokenStore {
     }
 }
 
+impl webhook_store::TestQuotaStore for BrokenStore {
+    async fn count_test_delivery(
+        &self,
+        _: OrgId,
+        _: webhook_domain::Minute,
+        _: webhook_domain::TestRateLimit,
+    ) -> Result<bool, StoreError> {
+        Err((self.0)())
+    }
+}
+
 impl DeliveryLogStore for BrokenStore {
     async fn claim_attempt(
         &self,

@@ -72,6 +72,7 @@ fn harness(allow_private: bool) -> Harness {
         clock: clock.clone(),
         schedule: RetrySchedule::default(),
         log_retention: webhook_domain::LogRetention::DEFAULT,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
     };
     Harness {
         pipeline,

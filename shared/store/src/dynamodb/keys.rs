@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, EndpointId, KeyId, OrgId};
+use webhook_domain::{DeliveryRef, EndpointId, KeyId, Minute, OrgId};
 
 use super::Item;
 
@@ -93,6 +93,15 @@ impl Keys {
         Self {
             pk: Self::org_pk(org),
             sk: format!("{API_KEY_SK_PREFIX}{id}"),
+        }
+    }
+
+    /// One minute's count of an organization's test deliveries. `QUOTA#` sorts after `LEGACY`,
+    /// outside the endpoints' range.
+    pub(super) fn test_quota(org: OrgId, minute: Minute) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("QUOTA#test#{}", minute.number()),
         }
     }
 

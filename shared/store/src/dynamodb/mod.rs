@@ -25,6 +25,7 @@ mod items;
 mod keys;
 mod legacy;
 mod log;
+mod quota;
 mod stats;
 pub mod table;
 #[cfg(feature = "testing")]

@@ -79,6 +79,7 @@ conformance! {
     idempotency_keys_follow_the_domain,
     recent_attempts_follow_the_domain,
     api_keys_follow_the_domain,
+    the_test_quota_follows_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

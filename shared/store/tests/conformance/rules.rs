@@ -627,3 +627,31 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
         "the listing sees the revocation"
     );
 }
+
+/// `TestRateLimit::admits`: a minute holds at most the limit, per organization; the next
+/// minute starts afresh.
+pub async fn the_test_quota_follows_the_domain<S: webhook_store::TestQuotaStore>(store: S) {
+    use webhook_domain::{Minute, TestRateLimit};
+    let limit = TestRateLimit::parse("3").unwrap();
+    let minute = Minute::of(at(600_000));
+    let mut admitted = Vec::new();
+    for _ in 0..5 {
+        admitted.push(store.count_test_delivery(ORG, minute, limit).await.unwrap());
+    }
+    assert_eq!(admitted, [true, true, true, false, false]);
+    let other = OrgId::new(78);
+    assert!(
+        store
+            .count_test_delivery(other, minute, limit)
+            .await
+            .unwrap()
+    );
+    let next = Minute::of(at(660_000));
+    assert!(store.count_test_delivery(ORG, next, limit).await.unwrap());
+    let wider = TestRateLimit::parse("4").unwrap();
+    assert!(
+        store.count_test_delivery(ORG, minute, wider).await.unwrap(),
+        "the two refusals counted nothing"
+    );
+    assert!(!store.count_test_delivery(ORG, minute, wider).await.unwrap());
+}

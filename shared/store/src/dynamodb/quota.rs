@@ -1,0 +1,41 @@
+//! The test route's quota: one item per organization and minute, counted by a conditional ADD
+//! and forgotten through TTL an hour after its minute.
+
+use webhook_domain::{Minute, OrgId, TestRateLimit};
+
+use super::DynamoStore;
+use super::errors::{Refusal, refusal};
+use super::items::{epoch_seconds, number};
+use super::keys::{EXPIRES_AT, Keys};
+use crate::{StoreError, TestQuotaStore};
+
+impl TestQuotaStore for DynamoStore {
+    async fn count_test_delivery(
+        &self,
+        org: OrgId,
+        minute: Minute,
+        limit: TestRateLimit,
+    ) -> Result<bool, StoreError> {
+        // `TestRateLimit::admits`, as a condition: the count so far is below the limit.
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Keys::test_quota(org, minute).into_map()))
+            .update_expression("ADD used :one SET #expires = :expires")
+            .condition_expression("attribute_not_exists(used) OR used < :limit")
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(":limit", number(limit.per_minute()))
+            .expression_attribute_values(":expires", epoch_seconds(minute.forgettable_at()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(false),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+}
