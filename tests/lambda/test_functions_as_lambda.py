@@ -1,0 +1,346 @@
+"""Every function binary run as Lambda runs it: under a local Runtime API, with the environment
+`template.yaml` gives that function (a variable the template forgets fails its start), on moto for
+DynamoDB and SQS, fed the `events/` samples. Every AWS call each function makes is recorded on the
+way to moto and checked against that function's policy in the template, a transaction's items by
+their actions: the policies are shown sufficient, not just plausible."""
+
+import json
+import os
+import pathlib
+import queue
+import subprocess
+import threading
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+from cfnlint.decode import decode_str
+
+ROOT = pathlib.Path(__file__).parents[2]
+TEMPLATE, _ = decode_str((ROOT / "template.yaml").read_text())
+RESOURCES = TEMPLATE["Resources"]
+MOTO = os.environ["WEBHOOKS_TEST_DYNAMODB_ENDPOINT"]
+BINARIES = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug"
+CREDENTIALS = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+}
+
+
+def serve(handler_class):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class Recorder:
+    """A proxy in front of moto that notes, per function, every AWS operation and its body."""
+
+    def __init__(self):
+        self.function = None
+        self.calls = []  # (function, operation, body)
+        recorder = self
+
+        class Proxy(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                target = self.headers.get("x-amz-target", "")
+                recorder.calls.append((recorder.function, target, body))
+                request = urllib.request.Request(MOTO + self.path, data=body, method="POST")
+                for name, value in self.headers.items():
+                    if name.lower() not in ("host", "content-length", "connection"):
+                        request.add_header(name, value)
+                try:
+                    with urllib.request.urlopen(request) as answer:
+                        status, headers, payload = answer.status, answer.headers, answer.read()
+                except urllib.error.HTTPError as error:
+                    status, headers, payload = error.code, error.headers, error.read()
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date"):
+                        self.send_header(name, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = serve(Proxy)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+class RuntimeApi:
+    """The Lambda Runtime API a function's process polls: one invocation at a time."""
+
+    def __init__(self):
+        self.pending = queue.Queue()
+        self.answers = queue.Queue()
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if not self.path.endswith("/runtime/invocation/next"):
+                    self.send_error(404)
+                    return
+                request_id, event = runtime.pending.get()
+                payload = json.dumps(event).encode()
+                self.send_response(200)
+                self.send_header("lambda-runtime-aws-request-id", request_id)
+                self.send_header("lambda-runtime-deadline-ms", "9999999999999")
+                self.send_header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
+                self.send_header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                kind = self.path.rsplit("/", 1)[-1]  # response, error (invocation or init)
+                runtime.answers.put((kind, body))
+                self.send_response(202)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = serve(Handler)
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+
+def resolve(value, stack):
+    """A template value with the stack's names: Refs to resources, parameters' defaults."""
+    if isinstance(value, (str, int)):
+        return str(value)
+    if "Ref" in value:
+        name = value["Ref"]
+        if name in stack:
+            return stack[name]
+        parameter = TEMPLATE["Parameters"].get(name)
+        assert parameter is not None, f"nothing to give for Ref {name}"
+        return str(parameter.get("Default", ""))
+    if "Fn::Sub" in value and "resolve:secretsmanager" in str(value["Fn::Sub"]):
+        return stack["secret"]
+    raise AssertionError(f"cannot resolve {value}")
+
+
+def environment(logical_id, stack):
+    variables = dict(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
+    variables.update(RESOURCES[logical_id]["Properties"].get("Environment", {}).get("Variables", {}))
+    return {name: resolve(value, stack) for name, value in variables.items()}
+
+
+def binary_of(logical_id):
+    return RESOURCES[logical_id]["Metadata"]["BuildProperties"]["Binary"]
+
+
+class Function:
+    """One function's binary, started as Lambda starts it; `invoke` hands it one event."""
+
+    def __init__(self, logical_id, stack, recorder):
+        self.logical_id = logical_id
+        self.runtime = RuntimeApi()
+        self.recorder = recorder
+        env = {
+            "PATH": os.environ["PATH"],
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": recorder.url,
+            "AWS_LAMBDA_RUNTIME_API": self.runtime.address,
+            "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_FORMAT": "JSON",
+            **environment(logical_id, stack),
+        }
+        self.process = subprocess.Popen(
+            [str(BINARIES / binary_of(logical_id))],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def invoke(self, event):
+        self.recorder.function = self.logical_id
+        self.runtime.pending.put((str(uuid.uuid4()), event))
+        try:
+            kind, body = self.runtime.answers.get(timeout=60)
+        except queue.Empty:
+            self.process.kill()
+            output = self.process.stdout.read().decode(errors="replace")
+            raise AssertionError(f"{self.logical_id} never answered:\n{output}")
+        assert kind == "response", f"{self.logical_id} answered {kind}: {body!r}"
+        return json.loads(body)
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+        self.runtime.server.shutdown()
+
+
+def sample(name, **path):
+    event = json.loads((ROOT / "events" / f"{name}.json").read_text())
+    for parameter, value in path.items():
+        template = event["pathParameters"][parameter]
+        event["pathParameters"][parameter] = value
+        event["rawPath"] = event["rawPath"].replace(template, value)
+        event["requestContext"]["http"]["path"] = event["rawPath"]
+    return event
+
+
+def sqs_event(bodies):
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "x", "ApproximateFirstReceiveTimestamp": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:queue",
+                "awsRegion": "us-east-1",
+            }
+            for body in bodies
+        ]
+    }
+
+
+# The IAM action each recorded operation needs; a transaction needs its items' actions.
+TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+
+
+def needed(operation, body):
+    service, _, name = operation.partition(".")
+    if service.startswith("DynamoDB"):
+        request = json.loads(body or b"{}")
+        if name in ("TransactWriteItems", "TransactGetItems"):
+            return {(f"dynamodb:{TRANSACT_ACTIONS[kind]}", None) for item in request["TransactItems"] for kind in item}
+        return {(f"dynamodb:{name}", request.get("IndexName"))}
+    if service == "AmazonSQS":
+        # SQS authorizes a batch call by its single action's permission.
+        return {(f"sqs:{name.removesuffix('Batch')}", None)}
+    raise AssertionError(f"an unexpected AWS call: {operation}")
+
+
+def allowed(logical_id):
+    grants = []
+    for policy in RESOURCES[logical_id]["Properties"].get("Policies", []):
+        for statement in policy.get("Statement", []):
+            actions = statement["Action"]
+            actions = [actions] if isinstance(actions, str) else actions
+            resources = statement["Resource"]
+            resources = resources if isinstance(resources, list) else [resources]
+            grants.append((set(actions), json.dumps(resources)))
+    return grants
+
+
+def permitted(grants, action, index):
+    for actions, resources in grants:
+        if action in actions and (index is None or f"/index/{index}" in resources):
+            return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def stack():
+    sqs = boto3.client("sqs", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+    run = uuid.uuid4().hex[:8]
+    queues = {name: sqs.create_queue(QueueName=f"{name}-{run}")["QueueUrl"] for name in ("EventsQueue", "DeliveryQueue", "DeadLetterQueue")}
+    table = f"lambda-{run}"
+    created = subprocess.run(
+        [str(BINARIES / "webhooks-admin"), "--dynamodb-endpoint", MOTO, "--table", table, "keys", "create", "--org", "42", "--role", "admin"],
+        env={**os.environ, **CREDENTIALS},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    names = {"WebhooksTable": table, **queues, "secret": "k" * 64}
+    recorder = Recorder()
+    functions = {}
+
+    def function(logical_id):
+        if logical_id not in functions:
+            functions[logical_id] = Function(logical_id, names, recorder)
+        return functions[logical_id]
+
+    yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder}
+    for started in functions.values():
+        started.stop()
+    recorder.server.shutdown()
+
+
+def http(stack, logical_id, event, status):
+    answer = stack["function"](logical_id).invoke(event)
+    assert answer["statusCode"] == status, (logical_id, answer)
+    return json.loads(answer["body"]) if answer.get("body") else None
+
+
+def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_does(stack):
+    # The bundled authorizer, with a key webhooks-admin made.
+    authorize = sample("authorize")
+    authorize["headers"]["authorization"] = f"Bearer {stack['key']}"
+    answer = stack["function"]("AuthorizerFunction").invoke(authorize)
+    assert answer == {"isAuthorized": True, "context": {"org_id": 42, "role": "admin"}}
+    authorize["headers"]["authorization"] = "Bearer sk_live_unknown"
+    assert stack["function"]("AuthorizerFunction").invoke(authorize)["context"] == {}
+
+    # The HTTP functions, each fed its sample.
+    http(stack, "GetLegacyWebhookFunction", sample("get-legacy-webhook"), 404)
+    http(stack, "SetLegacyWebhookFunction", sample("set-legacy-webhook"), 200)
+    created = http(stack, "CreateEndpointFunction", sample("create-endpoint"), 201)
+    endpoint = created["id"]
+    assert len(http(stack, "ListEndpointsFunction", sample("list-endpoints"), 200)) == 1
+    assert len(http(stack, "ListEventTypesFunction", sample("list-event-types"), 200)) == 19
+    http(stack, "EndpointStatsFunction", sample("endpoint-stats", endpoint_id=endpoint), 200)
+    assert http(stack, "RotateSecretFunction", sample("rotate-secret", endpoint_id=endpoint), 200)["secret"].startswith("whsec_")
+    tested = http(stack, "SendTestDeliveryFunction", sample("send-test-delivery", endpoint_id=endpoint), 200)
+    assert tested["success"] is False, "no receiver resolves here"
+
+    # An event through fan-out, the job through deliver, the attempt in the log.
+    event_type = created["events"][0]
+    published = {"id": str(uuid.uuid4()), "org_id": 42, "agent_id": None, "type": event_type, "data": {"call_id": "c_1"}, "occurred_at": "2026-11-27T09:15:04.113Z"}
+    fanned = stack["function"]("FanOutFunction").invoke(sqs_event([json.dumps(published)]))
+    assert fanned["batchItemFailures"] == []
+    sqs, queues = stack["sqs"], stack["queues"]
+    jobs = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    bodies = [m["Body"] for m in jobs if published["id"] in m["Body"]]
+    assert len(bodies) == 2, "the endpoint and the legacy URL"
+    delivered = stack["function"]("DeliverFunction").invoke(sqs_event(bodies))
+    assert delivered["batchItemFailures"] == []
+    listing = sample("list-deliveries")
+    listing["rawQueryString"] = "status=retrying&limit=20"
+    listing["queryStringParameters"] = {"status": "retrying", "limit": "20"}
+    log = http(stack, "ListDeliveriesFunction", listing, 200)
+    attempts = [r for r in log["results"] if r["event_id"] == published["id"]]
+    assert {r["source"] for r in attempts} == {"endpoint", "legacy"}
+    assert all(r["attempt_count"] == 1 and r["status"] == "retrying" for r in attempts), attempts
+
+    # A malformed event goes to the dead-letter queue and fails nothing else.
+    malformed = stack["function"]("FanOutFunction").invoke(sqs_event(["{not json"]))
+    assert malformed["batchItemFailures"] == []
+    dead = sqs.receive_message(QueueUrl=queues["DeadLetterQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert any("{not json" in m["Body"] for m in dead), dead
+
+    # A scheduled sweep, then the endpoint's end.
+    scheduled = json.loads((ROOT / "events" / "sweeper-scheduled.json").read_text())
+    stack["function"]("SweepFailingFunction").invoke(scheduled)
+    http(stack, "UpdateEndpointFunction", sample("update-endpoint", endpoint_id=endpoint), 200)
+    http(stack, "DeleteEndpointFunction", sample("delete-endpoint", endpoint_id=endpoint), 204)
+
+    # Every function of the template ran, and each call it made is allowed by its own policy.
+    functions = {name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions == {f for f, _, _ in stack["recorder"].calls} | {"ListEventTypesFunction"}, "each one called AWS (the catalogue reads nothing)"
+    refused = []
+    for function, operation, body in stack["recorder"].calls:
+        grants = allowed(function)
+        for action, index in needed(operation, body):
+            if not permitted(grants, action, index):
+                refused.append((function, action, index))
+    assert refused == [], f"calls the template's policies do not allow: {sorted(set(refused))}"
