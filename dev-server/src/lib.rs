@@ -31,6 +31,7 @@ use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_domain::{
     Clock, DelayError, FailingPolicy, LogRetention, TestRateLimit, parse_delay_within,
 };
+use webhook_notices::NoticeBoard;
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
@@ -123,6 +124,7 @@ where
         schedule: options.retry_schedule.unwrap_or_default(),
         log_retention: options.delivery_log_retention,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: NoticeBoard::Log,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = options.failing_after;
@@ -167,7 +169,8 @@ async fn sweep_periodically<S: DeliveryStatsStore>(
     timer.tick().await;
     loop {
         timer.tick().await;
-        if let Err(error) = sweep(&store, clock.as_ref(), policy, || true).await {
+        if let Err(error) = sweep(&store, clock.as_ref(), policy, &NoticeBoard::Log, || true).await
+        {
             tracing::error!(%error, "failing sweep failed");
         }
     }

@@ -1,6 +1,6 @@
 """Every function binary run as Lambda runs it: under a local Runtime API, with the environment
 `template.yaml` gives that function (a variable the template forgets fails its start), on moto for
-DynamoDB and SQS, fed the `events/` samples. Every AWS call each function makes is recorded on the
+DynamoDB, SQS and EventBridge, fed the `events/` samples. Every AWS call each function makes is recorded on the
 way to moto and checked against that function's policy in the template, a transaction's items by
 their actions: the policies are shown sufficient, not just plausible."""
 
@@ -226,6 +226,8 @@ def needed(operation, body):
     if service == "AmazonSQS":
         # SQS authorizes a batch call by its single action's permission.
         return {(f"sqs:{name.removesuffix('Batch')}", None)}
+    if service == "AWSEvents":
+        return {(f"events:{name}", None)}
     raise AssertionError(f"an unexpected AWS call: {operation}")
 
 
@@ -252,7 +254,14 @@ def permitted(grants, action, index):
 def stack():
     sqs = boto3.client("sqs", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
     run = uuid.uuid4().hex[:8]
-    queues = {name: sqs.create_queue(QueueName=f"{name}-{run}")["QueueUrl"] for name in ("EventsQueue", "DeliveryQueue", "DeadLetterQueue")}
+    queues = {name: sqs.create_queue(QueueName=f"{name}-{run}")["QueueUrl"] for name in ("EventsQueue", "DeliveryQueue", "DeadLetterQueue", "NoticeQueue")}
+    # What a platform would do with the notice bus: a rule that sends the stack's notices on.
+    events = boto3.client("events", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+    bus = TEMPLATE["Parameters"]["NoticeBus"]["Default"]
+    rule = f"notices-{run}"
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"source": ["webhooks.endpoints"]}))
+    notice_queue = sqs.get_queue_attributes(QueueUrl=queues["NoticeQueue"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "notices", "Arn": notice_queue}])
     table = f"lambda-{run}"
     created = subprocess.run(
         [str(BINARIES / "webhooks-admin"), "--dynamodb-endpoint", MOTO, "--table", table, "keys", "create", "--org", "42", "--role", "admin"],
@@ -270,7 +279,8 @@ def stack():
             functions[logical_id] = Function(logical_id, names, recorder)
         return functions[logical_id]
 
-    yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder}
+    dynamodb = boto3.client("dynamodb", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+    yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder, "dynamodb": dynamodb, "table": table}
     for started in functions.values():
         started.stop()
     recorder.server.shutdown()
@@ -328,9 +338,26 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     dead = sqs.receive_message(QueueUrl=queues["DeadLetterQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     assert any("{not json" in m["Body"] for m in dead), dead
 
-    # A scheduled sweep, then the endpoint's end.
+    # A scheduled sweep finds the endpoint's streak (the failed attempt above, its start moved two
+    # days back: the sweep asks the system clock), marks it failing, and says so on the bus.
+    stack["dynamodb"].update_item(
+        TableName=stack["table"],
+        Key={"pk": {"S": f"ENDPOINT#{endpoint}"}, "sk": {"S": "STATS"}},
+        UpdateExpression="SET failing_since = :old",
+        ConditionExpression="attribute_exists(failing_since)",
+        ExpressionAttributeValues={":old": {"S": "2026-01-01T00:00:00.000Z"}},
+    )
     scheduled = json.loads((ROOT / "events" / "sweeper-scheduled.json").read_text())
-    stack["function"]("SweepFailingFunction").invoke(scheduled)
+    swept = stack["function"]("SweepFailingFunction").invoke(scheduled)
+    assert (swept["marked"], swept["errors"]) == (1, 0), swept
+    notices = sqs.receive_message(QueueUrl=queues["NoticeQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert len(notices) == 1, notices
+    notice = json.loads(notices[0]["Body"])
+    assert notice["detail-type"] == "webhook-endpoint.failing"
+    assert notice["detail"]["endpoint_id"] == endpoint
+    assert notice["detail"]["org_id"] == 42
+    assert notice["detail"]["failing_since"] == "2026-01-01T00:00:00.000Z"
+    assert notice["detail"]["url_host"] and "/" not in notice["detail"]["url_host"]
     http(stack, "UpdateEndpointFunction", sample("update-endpoint", endpoint_id=endpoint), 200)
     http(stack, "DeleteEndpointFunction", sample("delete-endpoint", endpoint_id=endpoint), 204)
 

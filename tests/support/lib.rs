@@ -351,6 +351,7 @@ async fn delivering<S: webhook_store::Store>(
         schedule,
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: webhook_notices::NoticeBoard::Log,
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

@@ -131,6 +131,7 @@ async fn worker(
             schedule: RetrySchedule::default(),
             log_retention: webhook_domain::LogRetention::DEFAULT,
             metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+            notices: webhook_notices::NoticeBoard::Log,
         },
         dead_letters: DeadLetters::new(client.clone(), &dead_url),
     };

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use system_tests::moto_store;
 use webhook_domain::{
-    Attempt, AttemptOutcome, Clock, EndpointStatus, FailingPolicy, ManualClock, OrgId, Timestamp,
-    fixtures,
+    Attempt, AttemptOutcome, Clock, EndpointStatus, FailingPolicy, ManualClock, NoticeKind, OrgId,
+    Timestamp, fixtures,
 };
+use webhook_notices::NoticeBoard;
 use webhook_store::{DeliveryStatsStore, EndpointStore};
 use webhook_sweeper::sweep;
 
@@ -18,6 +19,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
     let (store, counter) = moto_store().await;
     let clock = ManualClock::starting_at(Timestamp::from_unix_millis(1_790_000_000_000).unwrap());
+    let streak_began = clock.now();
 
     // 5,000 endpoints in 100 organizations of 50.
     let endpoints: Vec<_> = (0..5_000u64)
@@ -47,7 +49,8 @@ async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
     clock.advance(HOUR + Duration::from_secs(1));
     counter.take();
 
-    let report = sweep(&store, &clock, FailingPolicy::default(), || true)
+    let (board, notices) = NoticeBoard::recorded();
+    let report = sweep(&store, &clock, FailingPolicy::default(), &board, || true)
         .await
         .unwrap();
     let requests = counter.take_by_operation();
@@ -66,9 +69,11 @@ async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
         requests,
         BTreeMap::from([
             ("Query".to_owned(), report.pages),
-            ("TransactWriteItems".to_owned(), 40)
+            ("TransactWriteItems".to_owned(), 40),
+            ("TransactGetItems".to_owned(), 40)
         ]),
-        "no Scan, no reads beyond the streak index; one transaction per candidate"
+        "no Scan, no reads beyond the streak index; one transaction per candidate, and one \
+         read of each marked endpoint for its notice"
     );
     assert!(
         report.pages <= 4,
@@ -88,9 +93,21 @@ async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
     let mut expected: Vec<_> = endpoints[..40].iter().map(|(e, _)| e.id).collect();
     expected.sort();
     assert_eq!(failing, expected, "exactly the 40 old streaks");
+    let notices = std::mem::take(&mut *notices.lock().unwrap());
+    let mut noticed: Vec<_> = notices.iter().map(|n| n.endpoint_id).collect();
+    noticed.sort();
+    assert_eq!(noticed, expected, "one failing notice per marked endpoint");
+    for notice in &notices {
+        assert_eq!(notice.kind, NoticeKind::Failing);
+        assert_eq!(
+            (notice.failing_since, notice.at),
+            (Some(streak_began), clock.now())
+        );
+        assert_eq!(notice.url_host, "hooks.example.com");
+    }
 
     counter.take();
-    let second = sweep(&store, &clock, FailingPolicy::default(), || true)
+    let second = sweep(&store, &clock, FailingPolicy::default(), &board, || true)
         .await
         .unwrap();
     assert_eq!(

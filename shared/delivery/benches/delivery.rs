@@ -71,6 +71,7 @@ fn benches(c: &mut Criterion) {
         schedule: RetrySchedule::default(),
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: webhook_notices::NoticeBoard::Log,
     };
     let org = OrgId::new(1);
     let port = runtime.block_on(receiver());

@@ -39,8 +39,9 @@ pub fn log_retention_from_env() -> Result<LogRetention, lambda_runtime::Error> {
 }
 
 impl Worker<DynamoStore> {
-    /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, optional `RETRY_SCHEDULE`
-    /// (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own environment.
+    /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, `NOTICE_BUS`, optional
+    /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
+    /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -59,6 +60,7 @@ impl Worker<DynamoStore> {
                 schedule,
                 log_retention: log_retention_from_env()?,
                 metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
+                notices: webhook_notices::NoticeBoard::from_env(&config)?,
             },
             dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
         })

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use webhook_domain::{
     Attempt, AttemptClaim, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId,
-    EndpointStatus, EndpointUrl, EventName, LogRetention, SigningKeys, Timestamp,
+    EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SigningKeys, Timestamp,
 };
+use webhook_notices::NoticeBoard;
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
 use crate::event::{DeliveryJob, PlatformEvent};
@@ -184,6 +185,8 @@ pub struct Pipeline<S, Q> {
     pub log_retention: LogRetention,
     /// Where each attempt is reported as a metric.
     pub metrics: crate::metrics::AttemptMetrics,
+    /// Where a success that revives a failing endpoint is announced.
+    pub notices: NoticeBoard,
 }
 
 impl<S, Q> Pipeline<S, Q>
@@ -310,10 +313,17 @@ where
         // A test says nothing about real traffic: it counts in no stats and follows its own
         // schedule, whatever the endpoint's status.
         let counted = target.endpoint.as_ref().filter(|_| !job.test);
-        if let Some(endpoint) = counted
-            && self.store.record_attempt(endpoint, attempt).await? == Recorded::EndpointGone
-        {
-            return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
+        if let Some(endpoint) = counted {
+            match self.store.record_attempt(endpoint, attempt).await? {
+                Recorded::Counted => {}
+                Recorded::Revived { failing_since } => {
+                    let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
+                    self.notices.post(notice).await;
+                }
+                Recorded::EndpointGone => {
+                    return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
+                }
+            }
         }
         if sent.outcome.is_success() {
             return Ok(Delivery::Delivered);

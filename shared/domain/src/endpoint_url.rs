@@ -122,6 +122,24 @@ impl EndpointUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The host alone (`hooks.example.com`, `127.0.0.1`, `[::1]`): what may name the receiver
+    /// where its path and query, which often hold tokens, must not appear.
+    pub fn host(&self) -> &str {
+        let after_scheme = self.0.split_once("://").map_or("", |(_, rest)| rest);
+        let authority = after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or(after_scheme);
+        match authority.strip_prefix('[') {
+            Some(_) => authority
+                .find(']')
+                .map_or(authority, |end| &authority[..=end]),
+            None => authority
+                .split_once(':')
+                .map_or(authority, |(host, _port)| host),
+        }
+    }
 }
 
 crate::stored::read_back_unchecked!(EndpointUrl);
@@ -163,6 +181,21 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_host_is_the_host_alone() {
+        let host = |raw: &str| EndpointUrl::parse(raw).unwrap().host().to_owned();
+        assert_eq!(
+            host("https://Hooks.Example.COM:8443/t/abc?k=v"),
+            "hooks.example.com"
+        );
+        assert_eq!(host("https://example.com?token=x"), "example.com");
+        assert_eq!(host("https://bücher.example/x"), "xn--bcher-kva.example");
+        assert_eq!(host("https://93.184.216.34:8080"), "93.184.216.34");
+        assert_eq!(host("http://[::1]:3000/x"), "[::1]");
+        assert_eq!(host("https://[2606:4700::1111]/x"), "[2606:4700::1111]");
+        assert_eq!(host("http://localhost:8080"), "localhost");
+    }
 
     fn err(raw: &str) -> EndpointUrlError {
         EndpointUrl::parse(raw).unwrap_err()

@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod label;
 pub mod legacy;
 pub mod network;
+pub mod notice;
 pub mod rate_limit;
 pub mod secret;
 pub mod status;
@@ -45,6 +46,7 @@ pub use idempotency::{
 };
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
+pub use notice::{EndpointNotice, NoticeKind};
 pub use rate_limit::{Minute, TestRateLimit, TestRateLimitError};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,

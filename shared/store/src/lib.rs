@@ -124,8 +124,9 @@ pub struct StreakCandidate {
 pub enum Recorded {
     /// The attempt is counted.
     Counted,
-    /// The attempt is counted, and its success made a failing endpoint active again.
-    Revived,
+    /// The attempt is counted, and its success made a failing endpoint active again; the
+    /// streak it ended began `failing_since`.
+    Revived { failing_since: Option<Timestamp> },
     /// The endpoint no longer exists; nothing was written.
     EndpointGone,
 }

@@ -296,6 +296,7 @@ impl DeliveryStatsStore for MemoryStore {
             return Ok(Recorded::EndpointGone);
         };
         let streak_was_marked = stats.marked_failing_at.is_some();
+        let failing_since = stats.failing_since;
         stats.record(attempt, endpoint.streak_reset_at);
         let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
             && org
@@ -303,7 +304,7 @@ impl DeliveryStatsStore for MemoryStore {
                 .get_mut(&endpoint.id)
                 .is_some_and(|current| current.revive(attempt.at));
         Ok(if revived {
-            Recorded::Revived
+            Recorded::Revived { failing_since }
         } else {
             Recorded::Counted
         })

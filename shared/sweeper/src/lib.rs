@@ -1,6 +1,7 @@
 //! The failing sweep: every active endpoint whose failure streak is older than the threshold
-//! becomes `failing`. It reads only the streaks (a sparse index), works a page at a time, and
-//! stops before its time runs out, leaving the rest to the next run.
+//! becomes `failing`, and a `webhook-endpoint.failing` notice says so. It reads only the streaks
+//! (a sparse index), works a page at a time, and stops before its time runs out, leaving the
+//! rest to the next run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -10,8 +11,9 @@ use futures::stream::FuturesUnordered;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
-use webhook_domain::{Clock, FailingPolicy, SystemClock};
-use webhook_store::{DeliveryStatsStore, DynamoStore, StoreError};
+use webhook_domain::{Clock, EndpointNotice, FailingPolicy, SystemClock, Timestamp};
+use webhook_notices::NoticeBoard;
+use webhook_store::{DeliveryStatsStore, DynamoStore, StoreError, StreakCandidate};
 
 /// Marks run concurrently, this many at a time.
 const CONCURRENT_MARKS: usize = 8;
@@ -47,11 +49,42 @@ impl SweepReport {
     }
 }
 
+/// Marks one candidate failing, and posts the notice if it did. Returns whether it did.
+async fn mark<S: DeliveryStatsStore>(
+    store: &S,
+    notices: &NoticeBoard,
+    candidate: &StreakCandidate,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    if !store.mark_failing(candidate, now).await? {
+        return Ok(false);
+    }
+    // The mark is written: a notice that cannot be built or posted is logged, not retried.
+    match store
+        .endpoint_health(candidate.org_id, candidate.endpoint_id)
+        .await
+    {
+        Ok(Some(health)) => {
+            let notice = EndpointNotice::failing(&health.endpoint, candidate.failing_since, now);
+            notices.post(notice).await;
+        }
+        Ok(None) => {} // deleted since: nobody to tell
+        Err(error) => tracing::error!(
+            %error,
+            org_id = %candidate.org_id,
+            endpoint_id = %candidate.endpoint_id,
+            "a marked endpoint could not be read for its notice"
+        ),
+    }
+    Ok(true)
+}
+
 /// One run. `time_left` is asked before each page; once it says no, the run ends cleanly.
 pub async fn sweep<S: DeliveryStatsStore>(
     store: &S,
     clock: &dyn Clock,
     policy: FailingPolicy,
+    notices: &NoticeBoard,
     mut time_left: impl FnMut() -> bool,
 ) -> Result<SweepReport, StoreError> {
     let started = Instant::now();
@@ -70,7 +103,7 @@ pub async fn sweep<S: DeliveryStatsStore>(
         // any store, so a caller can spawn the sweep.
         let mut in_flight = FuturesUnordered::new();
         for candidate in &page.candidates {
-            in_flight.push(store.mark_failing(candidate, now));
+            in_flight.push(mark(store, notices, candidate, now));
             if in_flight.len() == CONCURRENT_MARKS
                 && let Some(outcome) = in_flight.next().await
             {
@@ -115,14 +148,18 @@ pub struct ScheduledSweep<S> {
     pub store: S,
     pub clock: Arc<dyn Clock>,
     pub policy: FailingPolicy,
+    pub notices: NoticeBoard,
 }
 
 impl ScheduledSweep<DynamoStore> {
+    /// `TABLE_NAME`, `NOTICE_BUS`, optional `FAILING_AFTER`, and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self {
             store: DynamoStore::from_env().await?,
             clock: Arc::new(SystemClock),
             policy: policy_from_env()?,
+            notices: NoticeBoard::from_env(&config)?,
         })
     }
 }
@@ -139,6 +176,7 @@ impl<S: DeliveryStatsStore> ScheduledSweep<S> {
                 .duration_since(SystemTime::now())
                 .is_ok_and(|left| left > STOP_MARGIN)
         };
-        Ok(sweep(&self.store, self.clock.as_ref(), self.policy, time_left).await?)
+        let clock = self.clock.as_ref();
+        Ok(sweep(&self.store, clock, self.policy, &self.notices, time_left).await?)
     }
 }

@@ -58,6 +58,7 @@ struct Harness {
     store: MemoryStore,
     queue: RecordingQueue,
     clock: Arc<ManualClock>,
+    notices: Arc<Mutex<Vec<webhook_domain::EndpointNotice>>>,
 }
 
 fn harness(allow_private: bool) -> Harness {
@@ -65,6 +66,7 @@ fn harness(allow_private: bool) -> Harness {
     let queue = RecordingQueue::default();
     // Real time to start from: receivers check that signatures are recent.
     let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
+    let (board, notices) = webhook_notices::NoticeBoard::recorded();
     let pipeline = Pipeline {
         store: store.clone(),
         queue: queue.clone(),
@@ -73,12 +75,14 @@ fn harness(allow_private: bool) -> Harness {
         schedule: RetrySchedule::default(),
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: board,
     };
     Harness {
         pipeline,
         store,
         queue,
         clock,
+        notices,
     }
 }
 
@@ -573,7 +577,10 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
         "no retries for a failing endpoint"
     );
     assert_eq!(h.status(&endpoint).await, EndpointStatus::Failing);
+    assert!(h.notices.lock().unwrap().is_empty(), "a failure is no news");
+    let streak_began = h.clock.now();
 
+    h.clock.advance(Duration::from_secs(60));
     assert_eq!(
         h.deliver(h.job(&endpoint, EventType::WebTool)).await,
         Delivery::Delivered
@@ -584,6 +591,31 @@ async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
         "a repaired receiver recovers by itself"
     );
     assert_eq!(receiver.count(), 2);
+    let notices = std::mem::take(&mut *h.notices.lock().unwrap());
+    let [recovered] = notices.as_slice() else {
+        panic!("one notice: {notices:?}")
+    };
+    assert_eq!(recovered.kind, webhook_domain::NoticeKind::Recovered);
+    assert_eq!(
+        (
+            recovered.endpoint_id,
+            recovered.org_id,
+            recovered.label.as_str()
+        ),
+        (endpoint.id, ORG, "receiver")
+    );
+    assert_eq!(recovered.url_host, "127.0.0.1");
+    assert_eq!(recovered.failing_since, Some(streak_began));
+    assert_eq!(recovered.at, h.clock.now());
+
+    assert_eq!(
+        h.deliver(h.job(&endpoint, EventType::WebTool)).await,
+        Delivery::Delivered
+    );
+    assert!(
+        h.notices.lock().unwrap().is_empty(),
+        "an active endpoint's success is no news"
+    );
 }
 
 #[tokio::test]

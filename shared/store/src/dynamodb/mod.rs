@@ -24,6 +24,7 @@ mod idempotency;
 mod items;
 mod keys;
 mod legacy;
+mod local;
 mod log;
 mod quota;
 mod stats;
@@ -40,9 +41,10 @@ use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
 
 use crate::StoreError;
 use errors::classify;
+pub use local::{local_client, local_config};
 pub use stats::StreakCursor;
 #[cfg(feature = "testing")]
-pub use testing::{LOG_SHARDS, local_client, local_config, log_partition_of};
+pub use testing::{LOG_SHARDS, log_partition_of};
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {

@@ -254,6 +254,12 @@ impl DynamoStore {
     }
 }
 
+/// When the streak in a stats item (as an attempt found it) began, if it was in one.
+fn before_failing_since(before: &Item) -> Option<Timestamp> {
+    let since = before.get("failing_since")?.as_s().ok()?;
+    Timestamp::parse(since).ok()
+}
+
 /// A stats item as the domain sees it, hourly buckets included.
 pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats, StoreError> {
     let recent = recent_attempts(&item);
@@ -293,7 +299,9 @@ impl DeliveryStatsStore for DynamoStore {
         let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
             && self.revive(endpoint, attempt.at).await?;
         Ok(if revived {
-            Recorded::Revived
+            Recorded::Revived {
+                failing_since: before_failing_since(&before),
+            }
         } else {
             Recorded::Counted
         })

@@ -1,9 +1,8 @@
-//! What tests, benchmarks and dev-server need and no function binary ships (feature
-//! `testing`): a client for a DynamoDB-compatible server on this machine, and bulk import.
+//! What tests and benchmarks need and no function binary ships (feature `testing`): bulk
+//! import and the log's shard layout.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
 
@@ -12,24 +11,6 @@ use super::errors::classify;
 use super::items::{endpoint_item, secret_item, stats_item};
 use super::keys::Keys;
 use crate::StoreError;
-
-/// Client settings for a DynamoDB-compatible server on this machine (moto, for instance):
-/// the given endpoint, `AWS_REGION` or `us-east-1`, and placeholder credentials.
-pub fn local_config(endpoint: &str) -> aws_sdk_dynamodb::config::Builder {
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
-    aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new(region))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "local",
-        ))
-        .endpoint_url(endpoint)
-}
-
-/// A client for a DynamoDB-compatible server on this machine; see [`local_config`].
-pub fn local_client(endpoint: &str) -> Client {
-    Client::from_conf(local_config(endpoint).build())
-}
 
 impl DynamoStore {
     /// Writes endpoints with their secrets and fresh delivery stats in batches of 25, then

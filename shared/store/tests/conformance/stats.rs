@@ -187,7 +187,10 @@ pub async fn a_success_revives_a_failing_endpoint_but_not_a_disabled_one<
 
     assert_eq!(
         record(&store, &failing, &success(at(HOUR))).await,
-        Recorded::Revived
+        Recorded::Revived {
+            failing_since: None
+        },
+        "failing with no streak on record"
     );
     assert_eq!(
         record(&store, &disabled, &success(at(HOUR))).await,
@@ -418,7 +421,10 @@ pub async fn a_success_revives_an_endpoint_marked_after_the_delivery_read_it<
     let read_before_the_mark = endpoint;
     assert_eq!(
         record(&store, &read_before_the_mark, &success(at(26 * HOUR))).await,
-        Recorded::Revived
+        Recorded::Revived {
+            failing_since: Some(at(HOUR))
+        },
+        "the streak the success ended"
     );
     assert_eq!(
         store.list(ORG).await.unwrap()[0].status,

@@ -7,9 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{Context, LambdaEvent};
 use webhook_domain::{
-    Attempt, AttemptOutcome, Clock, Endpoint, EndpointChanges, EndpointStatus, FailingPolicy,
-    ManualClock, OrgId, RequestedStatus, Timestamp, fixtures,
+    Attempt, AttemptOutcome, Clock, Endpoint, EndpointChanges, EndpointNotice, EndpointStatus,
+    FailingPolicy, ManualClock, NoticeKind, OrgId, RequestedStatus, Timestamp, fixtures,
 };
+use webhook_notices::NoticeBoard;
 use webhook_store::{DeliveryStatsStore, EndpointStore, MemoryStore};
 use webhook_sweeper::{ScheduledSweep, SweepReport, sweep};
 
@@ -68,15 +69,27 @@ async fn set_status(
 }
 
 async fn run(store: &MemoryStore, clock: &ManualClock) -> SweepReport {
-    sweep(store, clock, FailingPolicy::default(), || true)
+    run_noticed(store, clock).await.0
+}
+
+/// A sweep, and the notices it posted.
+async fn run_noticed(
+    store: &MemoryStore,
+    clock: &ManualClock,
+) -> (SweepReport, Vec<EndpointNotice>) {
+    let (board, notices) = NoticeBoard::recorded();
+    let report = sweep(store, clock, FailingPolicy::default(), &board, || true)
         .await
-        .unwrap()
+        .unwrap();
+    let notices = std::mem::take(&mut *notices.lock().unwrap());
+    (report, notices)
 }
 
 #[tokio::test]
 async fn marks_streaks_older_than_the_threshold_once() {
     let (clock, store) = start();
     let old = endpoint(&store, &clock, RequestedStatus::Active).await;
+    let streak_began = clock.now();
     let young = endpoint(&store, &clock, RequestedStatus::Active).await;
     let healthy = endpoint(&store, &clock, RequestedStatus::Active).await;
     let paused = endpoint(&store, &clock, RequestedStatus::Active).await;
@@ -95,7 +108,7 @@ async fn marks_streaks_older_than_the_threshold_once() {
     );
 
     clock.advance(Duration::from_millis(1));
-    let report = run(&store, &clock).await;
+    let (report, notices) = run_noticed(&store, &clock).await;
     assert_eq!(
         (report.candidates, report.marked, report.skipped),
         (2, 1, 1)
@@ -110,8 +123,19 @@ async fn marks_streaks_older_than_the_threshold_once() {
         "disabled is never touched"
     );
 
-    let again = run(&store, &clock).await;
+    let [notice] = notices.as_slice() else {
+        panic!("one notice: {notices:?}")
+    };
+    assert_eq!(
+        notice,
+        &EndpointNotice::failing(&old, streak_began, clock.now()),
+        "the marked endpoint, its streak's start, the mark's time"
+    );
+    assert_eq!(notice.kind, NoticeKind::Failing);
+
+    let (again, notices) = run_noticed(&store, &clock).await;
     assert_eq!(again.marked, 0, "idempotent");
+    assert!(notices.is_empty(), "nothing new, no news");
 
     clock.advance(2 * HOUR);
     let later = run(&store, &clock).await;
@@ -128,7 +152,7 @@ async fn the_threshold_is_configurable() {
     let policy = FailingPolicy {
         after: Duration::from_secs(5),
     };
-    let report = sweep(&store, clock.as_ref(), policy, || true)
+    let report = sweep(&store, clock.as_ref(), policy, &NoticeBoard::Log, || true)
         .await
         .unwrap();
     assert_eq!(report.marked, 1);
@@ -180,10 +204,16 @@ async fn stops_when_time_runs_out_and_the_next_run_finishes() {
     }
     clock.advance(25 * HOUR);
     let mut pages_allowed = 2;
-    let cut_short = sweep(&store, clock.as_ref(), FailingPolicy::default(), || {
-        pages_allowed -= 1;
-        pages_allowed >= 0
-    })
+    let cut_short = sweep(
+        &store,
+        clock.as_ref(),
+        FailingPolicy::default(),
+        &NoticeBoard::Log,
+        || {
+            pages_allowed -= 1;
+            pages_allowed >= 0
+        },
+    )
     .await
     .unwrap();
     assert_eq!(
@@ -214,6 +244,7 @@ async fn the_lambda_handles_the_sample_scheduled_event() {
         store,
         clock: clock.clone(),
         policy: FailingPolicy::default(),
+        notices: NoticeBoard::Log,
     };
     let report = sweep
         .handle(LambdaEvent::new(payload, context.clone()))
