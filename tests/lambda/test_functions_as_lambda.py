@@ -16,11 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
-from cfnlint.decode import decode_str
-
-ROOT = pathlib.Path(__file__).parents[2]
-TEMPLATE, _ = decode_str((ROOT / "template.yaml").read_text())
-RESOURCES = TEMPLATE["Resources"]
+from template_functions import FUNCTIONS, RESOURCES, ROOT, TEMPLATE, binary_of, environment
 MOTO = os.environ["WEBHOOKS_TEST_DYNAMODB_ENDPOINT"]
 BINARIES = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug"
 CREDENTIALS = {
@@ -112,32 +108,6 @@ class RuntimeApi:
 
         self.server = serve(Handler)
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
-
-
-def resolve(value, stack):
-    """A template value with the stack's names: Refs to resources, parameters' defaults."""
-    if isinstance(value, (str, int)):
-        return str(value)
-    if "Ref" in value:
-        name = value["Ref"]
-        if name in stack:
-            return stack[name]
-        parameter = TEMPLATE["Parameters"].get(name)
-        assert parameter is not None, f"nothing to give for Ref {name}"
-        return str(parameter.get("Default", ""))
-    if "Fn::Sub" in value and "resolve:secretsmanager" in str(value["Fn::Sub"]):
-        return stack["secret"]
-    raise AssertionError(f"cannot resolve {value}")
-
-
-def environment(logical_id, stack):
-    variables = dict(TEMPLATE["Globals"]["Function"]["Environment"]["Variables"])
-    variables.update(RESOURCES[logical_id]["Properties"].get("Environment", {}).get("Variables", {}))
-    return {name: resolve(value, stack) for name, value in variables.items()}
-
-
-def binary_of(logical_id):
-    return RESOURCES[logical_id]["Metadata"]["BuildProperties"]["Binary"]
 
 
 class Function:
@@ -362,7 +332,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     http(stack, "DeleteEndpointFunction", sample("delete-endpoint", endpoint_id=endpoint), 204)
 
     # Every function of the template ran, and each call it made is allowed by its own policy.
-    functions = {name for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
+    functions = set(FUNCTIONS)
     assert functions == {f for f, _, _ in stack["recorder"].calls} | {"ListEventTypesFunction"}, "each one called AWS (the catalogue reads nothing)"
     refused = []
     for function, operation, body in stack["recorder"].calls:

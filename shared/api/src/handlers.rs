@@ -12,7 +12,7 @@ use webhook_domain::{
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    StoreError, TestQuotaStore,
+    TestQuotaStore,
 };
 
 use crate::idempotent::{self, Idempotent, Written, written};
@@ -114,7 +114,7 @@ pub async fn get_legacy_webhook<S: LegacyWebhookStore>(
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
-        legacy_answer(&stored_legacy(app, caller.org).await?)
+        Ok(legacy_answer(&stored_legacy(app, caller.org).await?))
     })
     .await
 }
@@ -137,7 +137,7 @@ pub async fn set_legacy_webhook<S: LegacyWebhookStore>(
             }
             None => stored_legacy(app, caller.org).await?,
         };
-        legacy_answer(&legacy)
+        Ok(legacy_answer(&legacy))
     })
     .await
 }
@@ -153,8 +153,8 @@ async fn stored_legacy<S: LegacyWebhookStore>(
 }
 
 /// The legacy webhook, secret included: never cached.
-fn legacy_answer(legacy: &LegacyWebhook) -> Result<Response<Body>, ApiError> {
-    Ok(legacy_answer_with(legacy, &legacy.keys.current))
+fn legacy_answer(legacy: &LegacyWebhook) -> Response<Body> {
+    legacy_answer_with(legacy, &legacy.keys.current)
 }
 
 pub(crate) fn legacy_answer_with(legacy: &LegacyWebhook, secret: &SigningSecret) -> Response<Body> {
@@ -221,7 +221,7 @@ pub async fn send_test_delivery<S, SendTest, Sending>(
 where
     S: EndpointStore + LegacyWebhookStore + IdempotencyStore + TestQuotaStore,
     SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
-    Sending: Future<Output = Result<TestDelivery, StoreError>>,
+    Sending: Future<Output = TestDelivery>,
 {
     respond(&request, async {
         let caller = admin(&request)?;
@@ -253,7 +253,7 @@ where
                 .signing_target(caller.org, id)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            let delivery = send(endpoint, keys, event_type).await?;
+            let delivery = send(endpoint, keys, event_type).await;
             serde_json::to_string(&TestDeliveryView::from(&delivery)).map_err(ApiError::internal)
         }
         .await;
@@ -326,7 +326,7 @@ pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencySt
                 match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => Ok(first),
                     Written::Done(legacy) => {
-                        legacy_answer(&legacy.ok_or(ApiError::NoLegacyWebhook)?)
+                        Ok(legacy_answer(&legacy.ok_or(ApiError::NoLegacyWebhook)?))
                     }
                 }
             }

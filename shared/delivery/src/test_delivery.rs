@@ -9,7 +9,7 @@ use webhook_domain::{
     Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningKeys, SystemClock,
     TestDelivery,
 };
-use webhook_store::{DeliveryLogStore, DynamoStore, StoreError};
+use webhook_store::{DeliveryLogStore, DynamoStore};
 
 use crate::event::DeliveryJob;
 use crate::lambda::{log_retention_from_env, required};
@@ -72,7 +72,7 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
         endpoint: Endpoint,
         keys: SigningKeys,
         event: EventName,
-    ) -> Result<TestDelivery, StoreError> {
+    ) -> TestDelivery {
         let now = self.clock.now();
         let mut job = DeliveryJob {
             event_id: uuid::Uuid::new_v4(),
@@ -111,12 +111,12 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
             record.next_retry_at = self.clock.now().checked_add(delay);
         }
         log_delivery(&self.store, &record, self.log_retention).await;
-        Ok(TestDelivery {
+        TestDelivery {
             event_id: job.event_id,
             event_type: job.event_type,
             outcome: sent.outcome,
             error: sent.error,
-        })
+        }
     }
 
     /// Whether the retry was queued. Without it the test simply ends failed: the caller has its

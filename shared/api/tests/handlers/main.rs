@@ -224,17 +224,13 @@ type Handler = fn(
 
 /// The test route's sender, for handler tests: answers 204 without sending anything (the real
 /// one is driven against loopback receivers in the system tests).
-async fn answered_204(
-    _: Endpoint,
-    _: SigningKeys,
-    event_type: EventName,
-) -> Result<TestDelivery, StoreError> {
-    Ok(TestDelivery {
+async fn answered_204(_: Endpoint, _: SigningKeys, event_type: EventName) -> TestDelivery {
+    TestDelivery {
         event_id: uuid::Uuid::from_u128(7),
         event_type,
         outcome: AttemptOutcome::from_status(204),
         error: None,
-    })
+    }
 }
 
 fn every_handler() -> [(&'static str, Handler); 9] {
@@ -814,7 +810,7 @@ async fn a_failed_test_delivery_is_still_a_200_that_says_why() {
         &app,
         request(&sample_event("send-test-delivery")),
         |_, _, event_type| async move {
-            Ok(TestDelivery {
+            TestDelivery {
                 event_id: uuid::Uuid::from_u128(8),
                 event_type,
                 outcome: AttemptOutcome::Failed {
@@ -822,7 +818,7 @@ async fn a_failed_test_delivery_is_still_a_200_that_says_why() {
                     category: FailureCategory::Timeout,
                 },
                 error: Some("timed out after 30 s".into()),
-            })
+            }
         },
     )
     .await

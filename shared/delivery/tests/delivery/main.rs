@@ -20,7 +20,8 @@ use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label,
-    LogQuery, ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, fixtures,
+    LogQuery, ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, TestDelivery,
+    fixtures,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, MemoryStore,
@@ -165,6 +166,19 @@ impl Harness {
             .await
             .unwrap()
             .unwrap()
+    }
+
+    /// A test delivery of `event` to the endpoint as stored, as the test route sends it.
+    async fn send_test(&self, endpoint: &Endpoint, event: EventName) -> TestDelivery {
+        let (stored, keys) = self
+            .store
+            .signing_target(ORG, endpoint.id)
+            .await
+            .unwrap()
+            .unwrap();
+        TestDeliveries::from(&self.pipeline)
+            .send(stored, keys, event)
+            .await
     }
 
     async fn status(&self, endpoint: &Endpoint) -> EndpointStatus {
@@ -829,17 +843,7 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
             e.events = EventSubscription::from(vec![EventType::WebTool]);
         })
         .await;
-    let tests = TestDeliveries::from(&h.pipeline);
-    let (stored, secret) = h
-        .store
-        .signing_target(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let answer = tests
-        .send(stored, secret, EventName::WEBHOOK_TEST)
-        .await
-        .unwrap();
+    let answer = h.send_test(&endpoint, EventName::WEBHOOK_TEST).await;
     assert_eq!(
         answer.outcome.status(),
         Some(500),
@@ -909,18 +913,8 @@ async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
     let h = harness(true);
     let receiver = receive(vec![Reply::Status(204), Reply::Status(410)]).await;
     let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
-    let tests = TestDeliveries::from(&h.pipeline);
     for expected in [204, 410] {
-        let (stored, secret) = h
-            .store
-            .signing_target(ORG, endpoint.id)
-            .await
-            .unwrap()
-            .unwrap();
-        let answer = tests
-            .send(stored, secret, EventType::SmsReceived.into())
-            .await
-            .unwrap();
+        let answer = h.send_test(&endpoint, EventType::SmsReceived.into()).await;
         assert_eq!(answer.outcome.status(), Some(expected));
         assert!(h.queue.take().is_empty(), "{expected}: no retry");
     }

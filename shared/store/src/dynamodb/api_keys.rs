@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
 
 use super::errors::classify;
@@ -20,18 +20,16 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem, StoreError> {
         let mut item = to_item(record)?;
         item.extend(keys.into_map());
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
+        let put = self
+            .put_in_transaction(item)
             .build()
             .map_err(StoreError::internal)?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
     fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem, StoreError> {
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(keys.into_map()))
+        let update = self
+            .update_in_transaction(keys)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":now", string(now))

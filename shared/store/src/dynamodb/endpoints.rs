@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
@@ -36,10 +35,7 @@ impl DynamoStore {
         // change nothing; on failure DynamoDB hands back the current item, which tells the two
         // apart without a second request.
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::endpoint(org, id).into_map()))
+            .update(Keys::endpoint(org, id))
             .update_expression(expression.update)
             .condition_expression(expression.condition)
             .set_expression_attribute_names(Some(expression.names))
@@ -135,9 +131,8 @@ impl EndpointStore for DynamoStore {
     ) -> Result<(), StoreError> {
         // One transaction: the counter enforces the limit, the endpoint and its secret appear
         // together or not at all.
-        let count = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::org(endpoint.org_id).into_map()))
+        let count = self
+            .update_in_transaction(Keys::org(endpoint.org_id))
             .update_expression("SET endpoint_count = if_not_exists(endpoint_count, :zero) + :one")
             .condition_expression("attribute_not_exists(endpoint_count) OR endpoint_count < :limit")
             .expression_attribute_values(":zero", number(0))
@@ -145,24 +140,21 @@ impl EndpointStore for DynamoStore {
             .expression_attribute_values(":limit", number(max_per_org))
             .build()
             .map_err(StoreError::internal)?;
-        let put_endpoint = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(endpoint_item(endpoint)?))
+        let put_endpoint = self
+            .put_in_transaction(endpoint_item(endpoint)?)
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
-        let put_secret = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(secret_item(endpoint, secret)?))
+        let put_secret = self
+            .put_in_transaction(secret_item(endpoint, secret)?)
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
-        let put_stats = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(stats_item(&DeliveryStats::new(
+        let put_stats = self
+            .put_in_transaction(stats_item(&DeliveryStats::new(
                 endpoint.org_id,
                 endpoint.id,
-            ))?))
+            ))?)
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
@@ -256,9 +248,8 @@ impl EndpointStore for DynamoStore {
     ) -> Result<Endpoint, StoreError> {
         // One transaction, so the hint never names a secret that is not the current one; then
         // one consistent read for the answer (a transaction returns no item).
-        let show = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::endpoint(org, id).into_map()))
+        let show = self
+            .update_in_transaction(Keys::endpoint(org, id))
             .update_expression("SET secret_hint = :hint, updated_at = :now")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
@@ -266,9 +257,8 @@ impl EndpointStore for DynamoStore {
             .build()
             .map_err(StoreError::internal)?;
         let (update, values) = rotation_update(rotation, "");
-        let rotate = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::secret(org, id).into_map()))
+        let rotate = self
+            .update_in_transaction(Keys::secret(org, id))
             .update_expression(update)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values(Some(values))
@@ -296,27 +286,23 @@ impl EndpointStore for DynamoStore {
     }
 
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
-        let delete_endpoint = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::endpoint(org, id).into_map()))
+        let delete_endpoint = self
+            .delete_in_transaction(Keys::endpoint(org, id))
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(StoreError::internal)?;
-        let delete_secret = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::secret(org, id).into_map()))
+        let delete_secret = self
+            .delete_in_transaction(Keys::secret(org, id))
             .build()
             .map_err(StoreError::internal)?;
-        let count = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::org(org).into_map()))
+        let count = self
+            .update_in_transaction(Keys::org(org))
             .update_expression("ADD endpoint_count :minus_one")
             .expression_attribute_values(":minus_one", number(-1))
             .build()
             .map_err(StoreError::internal)?;
-        let delete_stats = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(id).into_map()))
+        let delete_stats = self
+            .delete_in_transaction(Keys::stats(id))
             .build()
             .map_err(StoreError::internal)?;
         let result = self

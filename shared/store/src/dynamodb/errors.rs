@@ -103,6 +103,20 @@ where
     }
 }
 
+/// Whether a conditional write was written (`false`: its condition failed); every other failure
+/// sorted as usual.
+pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(error) => Err(classify(error)),
+    }
+}
+
 /// The result of a conditional write whose failed condition means "nothing to do": `Ok` then,
 /// and every other failure sorted as usual.
 pub(super) fn unless_condition_failed<T, E, R>(
@@ -112,9 +126,5 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match result {
-        Ok(_) => Ok(()),
-        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(()),
-        Err(error) => Err(classify(error)),
-    }
+    written(result).map(|_| ())
 }

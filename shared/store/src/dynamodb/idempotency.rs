@@ -99,9 +99,8 @@ pub(super) fn remembering_put(
     record: &IdempotencyRecord,
     now: Timestamp,
 ) -> Result<Put, StoreError> {
-    Put::builder()
-        .table_name(&store.table)
-        .set_item(Some(request_item(org, record)?))
+    store
+        .put_in_transaction(request_item(org, record)?)
         .condition_expression(KEY_FREE)
         .expression_attribute_names("#until", "until")
         .expression_attribute_values(":now", string(now))
@@ -134,10 +133,7 @@ impl IdempotencyStore for DynamoStore {
         now: Timestamp,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(request_item(org, record)?))
+            .put(request_item(org, record)?)
             .condition_expression(KEY_FREE)
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(":now", string(now))
@@ -160,10 +156,7 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(request_item(org, record)?))
+        self.put(request_item(org, record)?)
             .send()
             .await
             .map_err(classify)?;
@@ -171,10 +164,7 @@ impl IdempotencyStore for DynamoStore {
     }
 
     async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::request(org, key.as_str()).into_map()))
+        self.delete(Keys::request(org, key.as_str()))
             .send()
             .await
             .map_err(classify)?;

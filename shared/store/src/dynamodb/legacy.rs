@@ -1,6 +1,6 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
 use serde::Deserialize;
 use webhook_domain::{
     EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
@@ -53,10 +53,7 @@ impl LegacyWebhookStore for DynamoStore {
         // The secret and creation time are written only by the first call; if_not_exists keeps
         // them on every later one, so concurrent first calls still agree on one secret.
         let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::legacy(org).into_map()))
+            .update(Keys::legacy(org))
             .update_expression(
                 "SET #url = :url, updated_at = :now, secret = if_not_exists(secret, :secret), \
                  created_at = if_not_exists(created_at, :now)",
@@ -82,9 +79,8 @@ impl LegacyWebhookStore for DynamoStore {
         let (update, values) = rotation_update(rotation, "updated_at = :now, ");
         if let Some(record) = remember {
             // A transaction returns no item: one more read answers.
-            let rotate = Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(Keys::legacy(org).into_map()))
+            let rotate = self
+                .update_in_transaction(Keys::legacy(org))
                 .update_expression(update)
                 .condition_expression("attribute_exists(pk)")
                 .set_expression_attribute_values(Some(values))
@@ -109,10 +105,7 @@ impl LegacyWebhookStore for DynamoStore {
             };
         }
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::legacy(org).into_map()))
+            .update(Keys::legacy(org))
             .update_expression(update)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values(Some(values))

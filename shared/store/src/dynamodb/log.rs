@@ -10,7 +10,7 @@ use webhook_domain::{
 };
 
 use super::DynamoStore;
-use super::errors::{Refusal, classify, refusal, unless_condition_failed};
+use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
     ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
@@ -102,10 +102,7 @@ impl DeliveryLogStore for DynamoStore {
             values.insert(format!(":a{i}"), value);
         }
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::delivery(&record.reference()).into_map()))
+            .update(Keys::delivery(&record.reference()))
             .update_expression(format!("SET {}", sets.join(", ")))
             // `DeliveryRecord::may_claim`, as a condition.
             .condition_expression(
@@ -116,13 +113,7 @@ impl DeliveryLogStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(false),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        written(result)
     }
 
     async fn record_delivery(
@@ -132,10 +123,7 @@ impl DeliveryLogStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let item = delivery_item(record, expires_at)?;
         let written = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
+            .put(item)
             // DeliveryRecord::supersedes, as a condition.
             .condition_expression(
                 "attribute_not_exists(pk) OR attempt_count < :attempts \
@@ -151,10 +139,7 @@ impl DeliveryLogStore for DynamoStore {
 
     async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
         let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::delivery(record).into_map()))
+            .update(Keys::delivery(record))
             // `DeliveryRecord::end`, as an update and its condition. Failed records also belong
             // in the problem index.
             .update_expression("SET #status = :failed, #problem = :partition REMOVE next_retry_at")

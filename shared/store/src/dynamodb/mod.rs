@@ -36,8 +36,12 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
+use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::types::{AttributeValue, Get, TransactGetItem};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Get, Put, TransactGetItem, Update};
 
 use crate::StoreError;
 use errors::classify;
@@ -85,6 +89,49 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
+    /// An UpdateItem of the item at `key` in this table.
+    fn update(&self, key: keys::Keys) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_map()))
+    }
+
+    /// A PutItem of `item` into this table.
+    fn put(&self, item: Item) -> PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+    }
+
+    /// A DeleteItem of the item at `key` in this table.
+    fn delete(&self, key: keys::Keys) -> DeleteItemFluentBuilder {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.into_map()))
+    }
+
+    /// A transaction's update of the item at `key` in this table.
+    fn update_in_transaction(&self, key: keys::Keys) -> UpdateBuilder {
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.into_map()))
+    }
+
+    /// A transaction's put of `item` into this table.
+    fn put_in_transaction(&self, item: Item) -> PutBuilder {
+        Put::builder().table_name(&self.table).set_item(Some(item))
+    }
+
+    /// A transaction's delete of the item at `key` in this table.
+    fn delete_in_transaction(&self, key: keys::Keys) -> DeleteBuilder {
+        Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key.into_map()))
+    }
+
     /// One item, read consistently, narrowed to `projection` (its text and the `#names` it
     /// uses) when given.
     async fn read_item(

@@ -4,7 +4,7 @@
 use webhook_domain::{Minute, OrgId, TestRateLimit};
 
 use super::DynamoStore;
-use super::errors::{Refusal, refusal};
+use super::errors::written;
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
 use crate::{StoreError, TestQuotaStore};
@@ -18,10 +18,7 @@ impl TestQuotaStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         // `TestRateLimit::admits`, as a condition: the count so far is below the limit.
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::test_quota(org, minute).into_map()))
+            .update(Keys::test_quota(org, minute))
             .update_expression("ADD used :one SET #expires = :expires")
             .condition_expression("attribute_not_exists(used) OR used < :limit")
             .expression_attribute_names("#expires", EXPIRES_AT)
@@ -30,12 +27,6 @@ impl TestQuotaStore for DynamoStore {
             .expression_attribute_values(":expires", epoch_seconds(minute.forgettable_at()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(false),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        written(result)
     }
 }

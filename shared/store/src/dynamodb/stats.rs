@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::Deserialize;
 use webhook_domain::{
@@ -11,7 +11,9 @@ use webhook_domain::{
     Timestamp, may_revive,
 };
 
-use super::errors::{Refusal, cancellation_reasons, classify, refusal, unless_condition_failed};
+use super::errors::{
+    Refusal, cancellation_reasons, classify, refusal, unless_condition_failed, written,
+};
 use super::items::{
     ENDPOINT_PROJECTION, GRACE_PROJECTION, StoredGrace, bucket_attribute, bucket_attributes,
     from_item, number, projection_names, recent_attempts, string, to_value,
@@ -158,10 +160,7 @@ impl DynamoStore {
             values.insert(":reset".into(), string(reset));
         }
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update(Keys::stats(endpoint.id))
             .update_expression(update.expression())
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
@@ -194,10 +193,7 @@ impl DynamoStore {
         }
         let attributes: Vec<String> = stale.into_iter().flat_map(bucket_attributes).collect();
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update(Keys::stats(endpoint.id))
             .update_expression(format!("REMOVE {}", attributes.join(", ")))
             .condition_expression("attribute_exists(pk)")
             .send()
@@ -208,10 +204,7 @@ impl DynamoStore {
     /// Moves a streak no sweep can act on out of the sweeper's way, unless it changed meanwhile.
     async fn park(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
+            .update(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :parked, parked_at = :now")
             .condition_expression("failing_since = :seen")
             .expression_attribute_names("#streak", STREAK_KEY)
@@ -230,12 +223,7 @@ impl DynamoStore {
     /// `Endpoint::revive`'s.
     async fn revive(&self, endpoint: &Endpoint, at: Timestamp) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(
-                Keys::endpoint(endpoint.org_id, endpoint.id).into_map(),
-            ))
+            .update(Keys::endpoint(endpoint.org_id, endpoint.id))
             .update_expression("SET #status = :active, updated_at = :at")
             .condition_expression("#status = :failing")
             .expression_attribute_names("#status", "status")
@@ -244,13 +232,7 @@ impl DynamoStore {
             .expression_attribute_values(":at", string(at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(false),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        written(result)
     }
 }
 
@@ -309,10 +291,7 @@ impl DeliveryStatsStore for DynamoStore {
 
     async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(endpoint.id).into_map()))
+            .update(Keys::stats(endpoint.id))
             .update_expression("SET last_given_up_at = :at ADD given_up_count :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":at", string(at))
@@ -426,9 +405,8 @@ impl DeliveryStatsStore for DynamoStore {
         // `sweep_verdict`, as two conditions that hold at one instant or nothing is written: the
         // streak is the one the sweeper saw, and the endpoint is active and was not re-activated
         // since it began. The marked streak moves to its MARKED partition: later sweeps skip it.
-        let same_streak = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(Keys::stats(candidate.endpoint_id).into_map()))
+        let same_streak = self
+            .update_in_transaction(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :marked, marked_failing_at = :now")
             .condition_expression("failing_since = :seen")
             .expression_attribute_names("#streak", STREAK_KEY)
@@ -440,11 +418,8 @@ impl DeliveryStatsStore for DynamoStore {
             .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;
-        let mark = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(
-                Keys::endpoint(candidate.org_id, candidate.endpoint_id).into_map(),
-            ))
+        let mark = self
+            .update_in_transaction(Keys::endpoint(candidate.org_id, candidate.endpoint_id))
             .update_expression("SET #status = :failing, updated_at = :now")
             .condition_expression(
                 "attribute_exists(pk) AND #status = :active \

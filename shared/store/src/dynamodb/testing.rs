@@ -31,10 +31,7 @@ impl DynamoStore {
         }
         self.write_all(&requests).await?;
         for (org, count) in per_org {
-            self.client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(Keys::org(org).into_map()))
+            self.update(Keys::org(org))
                 .update_expression("ADD endpoint_count :count")
                 .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
                 .send()

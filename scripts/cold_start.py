@@ -1,0 +1,71 @@
+"""Cold start of every function binary: from process start to its first poll of the Lambda
+Runtime API (`GET .../invocation/next`), with the environment `template.yaml` gives it, next to
+a hello-world `lambda_http` binary measured in the same run. The median of RUNS starts each.
+
+Usage: scripts/cold-start (builds the binaries first), or python3 scripts/cold_start.py DIR."""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lambda"))
+from template_functions import FUNCTIONS, RESOURCES, binary_of, environment  # noqa: E402
+
+RUNS = 15
+# Refs resolve to placeholders: nothing is called before the first poll.
+NAMES = {name: f"http://127.0.0.1:9/{name}" for name in RESOURCES} | {"secret": "k" * 64}
+BASE = {
+    "PATH": os.environ.get("PATH", ""),
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+    "AWS_LAMBDA_LOG_FORMAT": "JSON",
+}
+
+
+def first_poll_ms(binary, env):
+    """Milliseconds from starting `binary` to the first byte of its first Runtime API request."""
+    with socket.socket() as runtime_api:
+        runtime_api.bind(("127.0.0.1", 0))
+        runtime_api.listen(1)
+        runtime_api.settimeout(30)
+        address = f"127.0.0.1:{runtime_api.getsockname()[1]}"
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [binary],
+            env={**BASE, **env, "AWS_LAMBDA_RUNTIME_API": address},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            connection, _ = runtime_api.accept()
+            with connection:
+                connection.recv(1)
+                return (time.perf_counter() - started) * 1000
+        finally:
+            process.kill()
+            process.wait()
+
+
+def median_ms(binary, env):
+    return statistics.median(first_poll_ms(binary, env) for _ in range(RUNS))
+
+
+def main(directory):
+    hello = median_ms(os.path.join(directory, "examples", "hello"), {"AWS_LAMBDA_FUNCTION_NAME": "hello"})
+    print(f"{'function':<28} {'median ms':>9} {'x hello':>8}")
+    print(f"{'hello (lambda_http)':<28} {hello:>9.1f} {1:>8.2f}")
+    for logical_id in FUNCTIONS:
+        env = environment(logical_id, NAMES) | {"AWS_LAMBDA_FUNCTION_NAME": logical_id}
+        ms = median_ms(os.path.join(directory, binary_of(logical_id)), env)
+        print(f"{binary_of(logical_id):<28} {ms:>9.1f} {ms / hello:>8.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "target/release")
