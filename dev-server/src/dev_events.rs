@@ -1,11 +1,14 @@
 //! `POST /_dev/events`: publishes an event for the caller's organization, as the platform would,
 //! so a newcomer can watch a real delivery. Only dev-server has it; the API crate's
-//! `publish_event` handler reads the caller and the body, this hands the event to the pipeline.
+//! `publish_event` handler reads the caller and the body, this hands the event to the pipeline:
+//! to fan-out, or for a blocking type to the synchronous dispatch `dispatch-blocking` runs.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use webhook_api::handlers::PublishOutcome;
 use webhook_api::{ApiError, PublishedEvent};
+use webhook_delivery::dispatch;
 use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::local::LocalQueue;
 use webhook_delivery::pipeline::Pipeline;
@@ -34,12 +37,12 @@ impl Published {
 }
 
 pub(crate) async fn publish<S>(
-    pipeline: &Pipeline<S, LocalQueue>,
+    pipeline: &Arc<Pipeline<S, LocalQueue>>,
     published: &Published,
     org: OrgId,
     event: PublishedEvent,
     now: Timestamp,
-) -> Result<usize, ApiError>
+) -> Result<PublishOutcome, ApiError>
 where
     S: webhook_store::Store,
 {
@@ -51,5 +54,14 @@ where
         data: event.data,
         occurred_at: published.occurred_at(event.id, now),
     };
-    pipeline.fan_out(&event).await.map_err(ApiError::internal)
+    if event.event_type.is_blocking() {
+        let dispatched = pipeline
+            .dispatch_blocking(&event, dispatch::BUDGET)
+            .await
+            .map_err(ApiError::internal)?;
+        let answer = serde_json::to_value(dispatched).map_err(ApiError::internal)?;
+        return Ok(PublishOutcome::Dispatched(answer));
+    }
+    let queued = pipeline.fan_out(&event).await.map_err(ApiError::internal)?;
+    Ok(PublishOutcome::Queued(queued))
 }

@@ -8,6 +8,7 @@ import json
 import os
 import pathlib
 import queue
+import re
 import subprocess
 import threading
 import urllib.request
@@ -34,10 +35,11 @@ def serve(handler_class):
 
 
 class Recorder:
-    """A proxy in front of moto that notes, per function, every AWS operation and its body."""
+    """A proxy in front of moto that notes, per function, every AWS operation and its body. Each
+    function signs with its own access key id, its logical id, so a call is known by its caller
+    even when it comes late (dispatch-blocking logs its attempts after answering)."""
 
     def __init__(self):
-        self.function = None
         self.calls = []  # (function, operation, body)
         recorder = self
 
@@ -45,7 +47,8 @@ class Recorder:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 target = self.headers.get("x-amz-target", "")
-                recorder.calls.append((recorder.function, target, body))
+                caller = re.search(r"Credential=([^/]+)/", self.headers.get("authorization", ""))
+                recorder.calls.append((caller and caller.group(1), target, body))
                 request = urllib.request.Request(MOTO + self.path, data=body, method="POST")
                 for name, value in self.headers.items():
                     if name.lower() not in ("host", "content-length", "connection"):
@@ -120,6 +123,7 @@ class Function:
         env = {
             "PATH": os.environ["PATH"],
             **CREDENTIALS,
+            "AWS_ACCESS_KEY_ID": logical_id,
             "AWS_ENDPOINT_URL": recorder.url,
             "AWS_LAMBDA_RUNTIME_API": self.runtime.address,
             "AWS_LAMBDA_FUNCTION_NAME": logical_id,
@@ -136,7 +140,6 @@ class Function:
         )
 
     def invoke(self, event):
-        self.recorder.function = self.logical_id
         self.runtime.pending.put((str(uuid.uuid4()), event))
         try:
             kind, body = self.runtime.answers.get(timeout=60)
@@ -301,6 +304,16 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     attempts = [r for r in log["results"] if r["event_id"] == published["id"]]
     assert {r["source"] for r in attempts} == {"endpoint", "legacy"}
     assert all(r["attempt_count"] == 1 and r["status"] == "retrying" for r in attempts), attempts
+
+    # A blocking event, invoked directly: the legacy URL is its one destination here, and no
+    # receiver resolves, so the answer is null with the attempt that says why; it is logged.
+    blocking = json.loads((ROOT / "events" / "dispatch-blocking.json").read_text())
+    dispatched = stack["function"]("DispatchBlockingFunction").invoke(blocking)
+    assert (dispatched["answer"], dispatched["answered_by"]) == (None, None), dispatched
+    assert [a["destination"] for a in dispatched["attempts"]] == ["legacy"], dispatched
+    assert dispatched["attempts"][0]["failure_category"] in ("dns", "connection"), dispatched
+    not_blocking = dict(blocking, type="call.graded")
+    assert "not a blocking event type" in stack["function"]("DispatchBlockingFunction").invoke(not_blocking)["error"]
 
     # A malformed event goes to the dead-letter queue and fails nothing else.
     malformed = stack["function"]("FanOutFunction").invoke(sqs_event(["{not json"]))

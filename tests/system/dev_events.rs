@@ -164,3 +164,76 @@ pub async fn the_same_event_published_twice_is_delivered_once(backend: system_te
     assert_eq!(results.len(), 1, "{results:?}");
     assert_eq!(results[0]["attempt_count"], 1);
 }
+
+/// A blocking event published on dev-server is dispatched at once: the answer comes back in the
+/// response, from the agent's endpoint ahead of an unscoped one, and the attempts are logged.
+pub async fn a_blocking_event_answers_with_the_receivers_answer(backend: system_tests::Backend) {
+    let api = system_tests::start_delivering_on(backend, "200ms".parse().unwrap(), true).await;
+    let (unscoped_port, unscoped) =
+        receiver(vec![Answer::json(&json!({"greeting": "unscoped"}))]).await;
+    let (scoped_port, scoped) = receiver(vec![Answer::json_after(
+        &json!({"greeting": "scoped", "voice": {"speed": 1.1}}),
+        Duration::from_millis(100),
+    )])
+    .await;
+    for (label, port, agent) in [
+        ("unscoped", unscoped_port, json!(null)),
+        ("scoped", scoped_port, json!(12)),
+    ] {
+        let created = api
+            .create(
+                ORG_A_ADMIN,
+                json!({"label": label, "url": format!("http://127.0.0.1:{port}/hook"),
+                       "events": ["telephony.incoming"], "agent_id": agent}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+    }
+    let scoped_id = api.list(ORG_A_ADMIN).await.body[1]["id"].clone();
+
+    let published = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(
+                json!({"type": "telephony.incoming", "agent_id": 12, "data": {"call_id": "c_9"}})
+                    .to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    assert_eq!(
+        published.body["answer"],
+        json!({"greeting": "scoped", "voice": {"speed": 1.1}})
+    );
+    assert_eq!(published.body["answered_by"], scoped_id);
+    assert_eq!(published.body["attempts"][0]["destination"], scoped_id);
+    assert_eq!(published.body["attempts"][0]["http_status"], 200);
+    assert!(unscoped.wait_for(1, Duration::from_secs(5)).await);
+    assert_eq!(scoped.count(), 1);
+
+    // Logged like any delivery, once each, never retried.
+    let mut results = Vec::new();
+    for _ in 0..200 {
+        let log = api
+            .send(
+                "GET",
+                "/v1/developer/webhook-deliveries?event_type=telephony.incoming",
+                Some(ORG_A_ADMIN),
+                None,
+            )
+            .await;
+        results = log.body["results"].as_array().unwrap().clone();
+        if results.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["status"] == "delivered" && r["attempt_count"] == 1)
+    );
+}

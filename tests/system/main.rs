@@ -16,7 +16,10 @@ mod sweeper;
 
 use base64::Engine;
 use deliveries::*;
-use dev_events::the_same_event_published_twice_is_delivered_once;
+use dev_events::{
+    a_blocking_event_answers_with_the_receivers_answer,
+    the_same_event_published_twice_is_delivered_once,
+};
 use health::the_stats_route_shows_an_endpoints_health;
 use idempotency::*;
 use serde_json::{Value, json};
@@ -63,6 +66,7 @@ on_both_stores! {
     the_per_org_limit_is_a_400,
     secrets_follow_the_standard_webhooks_format,
     the_same_event_published_twice_is_delivered_once,
+    a_blocking_event_answers_with_the_receivers_answer,
     a_retried_create_answers_the_first_call_and_creates_once,
     a_retried_rotation_or_test_happens_once,
     the_stats_route_shows_an_endpoints_health,

@@ -368,9 +368,17 @@ pub async fn list_event_types(request: Request) -> Result<Response<Body>, Error>
     .await
 }
 
+/// What publishing an event on dev-server came to.
+pub enum PublishOutcome {
+    /// Fanned out: this many destinations queued (202).
+    Queued(usize),
+    /// A blocking event, dispatched synchronously: the dispatch's answer (200).
+    Dispatched(serde_json::Value),
+}
+
 /// `POST /_dev/events`, dev-server's only: publishes an event for the caller's organization as
-/// the platform would, through `publish` (the pipeline's fan-out), which answers how many
-/// destinations it queued.
+/// the platform would, through `publish`: the pipeline's fan-out, or for a blocking event its
+/// synchronous dispatch.
 pub async fn publish_event<S, Publish, Publishing>(
     app: &App<S>,
     request: Request,
@@ -378,17 +386,19 @@ pub async fn publish_event<S, Publish, Publishing>(
 ) -> Result<Response<Body>, Error>
 where
     Publish: FnOnce(OrgId, PublishedEvent, Timestamp) -> Publishing,
-    Publishing: Future<Output = Result<usize, ApiError>>,
+    Publishing: Future<Output = Result<PublishOutcome, ApiError>>,
 {
     respond(&request, async {
         let caller = admin(&request)?;
         let event = request_body::published_event(request.body())?;
         let (id, event_type) = (event.id, event.event_type.clone());
-        let queued = publish(caller.org, event, app.clock.now()).await?;
-        Ok(json(
-            StatusCode::ACCEPTED,
-            &serde_json::json!({"event_id": id, "type": event_type, "endpoints": queued}),
-        ))
+        Ok(match publish(caller.org, event, app.clock.now()).await? {
+            PublishOutcome::Queued(queued) => json(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({"event_id": id, "type": event_type, "endpoints": queued}),
+            ),
+            PublishOutcome::Dispatched(answer) => json(StatusCode::OK, &answer),
+        })
     })
     .await
 }

@@ -6,14 +6,17 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_domain::{LogRetention, SystemClock};
 use webhook_store::DynamoStore;
 
+use crate::dispatch::{self, Dispatched};
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Pipeline, PipelineError};
+use crate::queue::NoQueue;
 use crate::schedule::RetrySchedule;
 use crate::sender::Sender;
 use crate::sqs::{DeadLetters, SqsQueue};
@@ -152,3 +155,68 @@ impl From<PipelineError> for Failure {
         Self::Passing(error)
     }
 }
+
+/// The `dispatch-blocking` Lambda, invoked by the platform (RequestResponse) with an event
+/// envelope; it answers with the receivers' answer (see `dispatch`).
+pub struct BlockingDispatch<S> {
+    pub pipeline: Arc<Pipeline<S, NoQueue>>,
+}
+
+impl BlockingDispatch<DynamoStore> {
+    /// `TABLE_NAME`, `NOTICE_BUS`, optional `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
+    /// environment.
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Ok(Self {
+            pipeline: Arc::new(Pipeline {
+                store: DynamoStore::from_env().await?,
+                queue: NoQueue,
+                sender: Sender::new(false)?,
+                clock: Arc::new(SystemClock),
+                schedule: RetrySchedule::default(),
+                log_retention: log_retention_from_env()?,
+                metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
+                notices: webhook_notices::NoticeBoard::from_env(&config)?,
+            }),
+        })
+    }
+}
+
+impl<S: webhook_store::Store> BlockingDispatch<S> {
+    /// One invocation. Every problem is an answer with an `error` and no `answer`, never an
+    /// exception: the platform then falls back to the call's static agent, as on a timeout.
+    pub async fn handle(
+        &self,
+        event: LambdaEvent<serde_json::Value>,
+    ) -> Result<Dispatched, lambda_runtime::Error> {
+        // The budget, or what the function's own timeout leaves of it.
+        let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
+        let left = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(DEADLINE_MARGIN);
+        let budget = dispatch::BUDGET.min(left);
+        let parsed = serde_json::to_string(&event.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|body| PlatformEvent::parse(&body).map_err(|e| e.to_string()));
+        let event = match parsed {
+            Ok(event) => event,
+            Err(reason) => return Ok(Dispatched::refused(format!("malformed event: {reason}"))),
+        };
+        match self.pipeline.dispatch_blocking(&event, budget).await {
+            Ok(dispatched) => {
+                tracing::info!(event_id = %event.id, answered_by = ?dispatched.answered_by, attempts = dispatched.attempts.len(), "dispatched");
+                Ok(dispatched)
+            }
+            Err(error) => {
+                tracing::error!(%error, event_id = %event.id, "could not dispatch a blocking event");
+                Ok(Dispatched::refused(
+                    "the destinations could not be read; try the static agent".to_owned(),
+                ))
+            }
+        }
+    }
+}
+
+/// Kept free before the function's own timeout, for the answer to go back.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(200);

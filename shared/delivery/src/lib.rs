@@ -2,6 +2,7 @@
 //! (the retry schedule), and how it is sent (without following redirects or reaching private
 //! addresses).
 
+pub mod dispatch;
 pub mod event;
 pub mod lambda;
 pub mod local;

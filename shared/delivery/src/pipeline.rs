@@ -68,7 +68,7 @@ pub enum Abandoned {
 
 /// Where a job goes now, if anywhere. Short-lived: one per job, so its size does not matter.
 #[expect(clippy::large_enum_variant, reason = "one short-lived value per job")]
-enum Destination {
+pub(crate) enum Destination {
     Send(Target),
     Gone(Abandoned),
 }
@@ -89,7 +89,7 @@ pub(crate) struct Target {
     keys: SigningKeys,
     event_name: String,
     /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
-    endpoint: Option<Endpoint>,
+    pub(crate) endpoint: Option<Endpoint>,
 }
 
 impl Target {
@@ -369,7 +369,10 @@ where
     }
 
     /// Where the job goes now: its endpoint as just read, or the legacy URL.
-    async fn destination(&self, job: &DeliveryJob) -> Result<Destination, PipelineError> {
+    pub(crate) async fn destination(
+        &self,
+        job: &DeliveryJob,
+    ) -> Result<Destination, PipelineError> {
         match job.endpoint_id {
             Some(id) => self.endpoint_destination(job, id).await,
             None => Ok(match self.store.legacy_webhook(job.org_id).await? {

@@ -23,3 +23,21 @@ pub trait JobQueue: Send + Sync + 'static {
     /// Enqueues every job, in as few requests as the queue allows.
     fn enqueue(&self, jobs: Vec<Delayed>) -> impl Future<Output = Result<(), QueueError>> + Send;
 }
+
+/// The queue of a pipeline that must never queue: blocking dispatch makes one attempt per
+/// destination and retries nothing, so it has no queue to send to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoQueue;
+
+impl JobQueue for NoQueue {
+    fn max_delay(&self) -> Duration {
+        Duration::ZERO
+    }
+
+    async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
+        Err(QueueError(format!(
+            "this pipeline queues nothing ({} jobs refused)",
+            jobs.len()
+        )))
+    }
+}

@@ -25,6 +25,10 @@ pub struct Sent {
     pub retry_after: Option<Duration>,
     /// Why it failed, for logs; never a secret.
     pub error: Option<String>,
+    /// The response body, at most `MAX_RESPONSE_BYTES` of it.
+    pub body: Vec<u8>,
+    /// The body went on past `MAX_RESPONSE_BYTES`; the rest was not read.
+    pub body_truncated: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +113,8 @@ impl Sender {
             duration: started.elapsed(),
             retry_after: None,
             error: Some(error),
+            body: Vec::new(),
+            body_truncated: false,
         };
         let parsed = match reqwest::Url::parse(url) {
             Ok(parsed) => parsed,
@@ -153,10 +159,19 @@ impl Sender {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after(v, SystemTime::now()));
-        let mut read = 0usize;
-        while read < MAX_RESPONSE_BYTES {
+        let mut body = Vec::new();
+        let mut body_truncated = false;
+        loop {
             match response.chunk().await {
-                Ok(Some(chunk)) => read += chunk.len(),
+                Ok(Some(chunk)) => {
+                    let room = MAX_RESPONSE_BYTES - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        body_truncated = true;
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
                 Ok(None) => break,
                 Err(error) => {
                     let (category, message) = classify(&error);
@@ -175,6 +190,8 @@ impl Sender {
             duration: started.elapsed(),
             retry_after,
             error: (!outcome.is_success()).then(|| format!("the receiver answered {status}")),
+            body,
+            body_truncated,
         }
     }
 }

@@ -27,6 +27,28 @@ pub enum Reply {
     Hang,
     /// Closes the connection without answering.
     Drop,
+    /// This status and body, after this long.
+    Answer {
+        status: u16,
+        body: Vec<u8>,
+        after: Duration,
+    },
+}
+
+impl Reply {
+    /// 200 with this JSON at once.
+    pub fn json(value: &serde_json::Value) -> Self {
+        Self::json_after(value, Duration::ZERO)
+    }
+
+    /// 200 with this JSON, after `after`.
+    pub fn json_after(value: &serde_json::Value, after: Duration) -> Self {
+        Self::Answer {
+            status: 200,
+            body: value.to_string().into_bytes(),
+            after,
+        }
+    }
 }
 
 /// One request as the receiver got it.
@@ -170,6 +192,16 @@ async fn answer(
         }
         // An error from the service makes hyper close the connection.
         Reply::Drop => Err("drop"),
+        Reply::Answer {
+            status,
+            body,
+            after,
+        } => {
+            tokio::time::sleep(after).await;
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok(response)
+        }
     }
 }
 

@@ -17,6 +17,8 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_delivery::testing::{Receiver, Reply};
+
+mod dispatch;
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label,
@@ -55,7 +57,7 @@ impl JobQueue for RecordingQueue {
 }
 
 struct Harness {
-    pipeline: Pipeline<MemoryStore, RecordingQueue>,
+    pipeline: Arc<Pipeline<MemoryStore, RecordingQueue>>,
     store: MemoryStore,
     queue: RecordingQueue,
     clock: Arc<ManualClock>,
@@ -68,7 +70,7 @@ fn harness(allow_private: bool) -> Harness {
     // Real time to start from: receivers check that signatures are recent.
     let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
     let (board, notices) = webhook_notices::NoticeBoard::recorded();
-    let pipeline = Pipeline {
+    let pipeline = Arc::new(Pipeline {
         store: store.clone(),
         queue: queue.clone(),
         sender: Sender::new(allow_private).unwrap(),
@@ -77,7 +79,7 @@ fn harness(allow_private: bool) -> Harness {
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: board,
-    };
+    });
     Harness {
         pipeline,
         store,
@@ -176,7 +178,7 @@ impl Harness {
             .await
             .unwrap()
             .unwrap();
-        TestDeliveries::from(&self.pipeline)
+        TestDeliveries::from(self.pipeline.as_ref())
             .send(stored, keys, event)
             .await
     }

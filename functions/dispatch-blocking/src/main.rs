@@ -1,0 +1,12 @@
+//! Invoked by the platform (RequestResponse) with a blocking event: sends it to every matching
+//! destination at once and answers with the receivers' answer within 2 s.
+
+use lambda_runtime::{Error, run, service_fn};
+use webhook_delivery::lambda::BlockingDispatch;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let dispatch = BlockingDispatch::from_env().await?;
+    run(service_fn(|event| dispatch.handle(event))).await
+}

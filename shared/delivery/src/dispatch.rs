@@ -1,0 +1,274 @@
+//! Blocking events (`telephony.incoming`, `web.incoming`) exist for their answer: the
+//! receiver's JSON configures a call that is ringing. The platform invokes `dispatch-blocking`
+//! directly and waits; this sends the signed event to every matching destination at once and
+//! answers with the first answer that counts, in precedence order, within the budget.
+//!
+//! Precedence: endpoints scoped to the event's agent, then unscoped endpoints, each oldest
+//! first, then the legacy URL. An answer counts when it is a 2xx whose body is a JSON object of
+//! at most 64 KiB. The answer goes back as soon as every destination ahead of the best one
+//! has finished; the rest run on and are logged, never waited for. No retries: a ringing call
+//! cannot wait. Every attempt is logged and counted as any other.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use webhook_domain::{Attempt, Endpoint, EndpointId, EndpointNotice, FailureCategory, Timestamp};
+use webhook_store::{Recorded, Store};
+
+use crate::event::{DeliveryJob, PlatformEvent};
+use crate::pipeline::{Destination, Pipeline, PipelineError, Target, log_delivery, send_signed};
+use crate::queue::JobQueue;
+use crate::sender::Sent;
+
+/// How long the platform waits for an answer, from invocation; reading the destinations and
+/// connecting to them count against it.
+pub const BUDGET: Duration = Duration::from_secs(2);
+
+/// What `dispatch-blocking` answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dispatched {
+    /// The winning answer, or `null`: the platform then falls back to the statically assigned
+    /// agent.
+    pub answer: Option<Map<String, Value>>,
+    /// The endpoint id whose answer won, `"legacy"`, or `null`.
+    pub answered_by: Option<String>,
+    /// The attempts that had finished when the answer was given, in precedence order.
+    pub attempts: Vec<DispatchAttempt>,
+    /// Why nothing was sent: the event is not a blocking one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Dispatched {
+    /// Nothing sent, and why: the platform falls back as for a missing answer.
+    pub fn refused(error: String) -> Self {
+        Self {
+            answer: None,
+            answered_by: None,
+            attempts: Vec::new(),
+            error: Some(error),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DispatchAttempt {
+    /// An endpoint id, or `"legacy"`.
+    pub destination: String,
+    pub http_status: Option<u16>,
+    pub failure_category: Option<FailureCategory>,
+    pub duration_ms: u64,
+    /// Why a 2xx's body was not taken as the answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_ignored: Option<AnswerIgnored>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerIgnored {
+    /// Over 64 KiB.
+    TooLarge,
+    /// Not a JSON object (empty, another JSON value, or not JSON).
+    NotAJsonObject,
+}
+
+/// What a destination's 2xx body is worth as an answer.
+fn answer_of(sent: &Sent) -> Option<Result<Map<String, Value>, AnswerIgnored>> {
+    if !sent.outcome.is_success() {
+        return None;
+    }
+    if sent.body_truncated {
+        return Some(Err(AnswerIgnored::TooLarge));
+    }
+    Some(
+        serde_json::from_slice::<Map<String, Value>>(&sent.body)
+            .map_err(|_| AnswerIgnored::NotAJsonObject),
+    )
+}
+
+/// One destination, in precedence order.
+struct Finished {
+    attempt: DispatchAttempt,
+    answer: Option<Map<String, Value>>,
+}
+
+impl<S, Q> Pipeline<S, Q>
+where
+    S: Store,
+    Q: JobQueue,
+{
+    /// Sends a blocking event to every destination that receives it and answers within
+    /// `budget` (the Lambda passes [`BUDGET`]; tests a shorter one).
+    pub async fn dispatch_blocking(
+        self: &Arc<Self>,
+        event: &PlatformEvent,
+        budget: Duration,
+    ) -> Result<Dispatched, PipelineError> {
+        let deadline = Instant::now() + budget;
+        if !event.event_type.is_blocking() {
+            return Ok(Dispatched::refused(format!(
+                "{} is not a blocking event type: only telephony.incoming and web.incoming are \
+                 dispatched; publish other events to the events queue",
+                event.event_type.as_str()
+            )));
+        }
+        let targets = self.store.delivery_targets(event.org_id).await?;
+        let mut endpoints: Vec<Endpoint> = targets
+            .endpoints
+            .into_iter()
+            .filter(|endpoint| endpoint.receives(&event.event_type, event.agent_id))
+            .collect();
+        // Oldest first within each group: the sort is stable.
+        endpoints.sort_by_key(|endpoint| endpoint.agent_id.is_none());
+        let mut destinations: Vec<Option<EndpointId>> =
+            endpoints.into_iter().map(|e| Some(e.id)).collect();
+        if targets.legacy_url_set {
+            destinations.push(None);
+        }
+
+        let (done, mut finished) = mpsc::unbounded_channel();
+        for (rank, endpoint) in destinations.iter().copied().enumerate() {
+            let pipeline = Arc::clone(self);
+            let event = event.clone();
+            let done = done.clone();
+            tokio::spawn(async move {
+                let outcome = pipeline.dispatch_one(&event, endpoint, deadline).await;
+                // The receiver is gone once the answer went back: nothing to tell then.
+                let _ = done.send((rank, outcome));
+            });
+        }
+        drop(done);
+
+        let mut slots: Vec<Option<Finished>> = destinations.iter().map(|_| None).collect();
+        let mut winner = None;
+        while winner.is_none() && slots.iter().any(Option::is_none) {
+            let Some((rank, outcome)) = finished.recv().await else {
+                break;
+            };
+            if let Some(slot) = slots.get_mut(rank) {
+                *slot = Some(outcome);
+            }
+            winner = decided(&slots);
+        }
+        let (answer, answered_by) = match winner.and_then(|rank| slots.get_mut(rank)?.as_mut()) {
+            Some(won) => (won.answer.take(), Some(won.attempt.destination.clone())),
+            None => (None, None),
+        };
+        Ok(Dispatched {
+            answer,
+            answered_by,
+            attempts: slots.into_iter().flatten().map(|f| f.attempt).collect(),
+            error: None,
+        })
+    }
+
+    /// Reads the destination's signing keys, sends, and records the attempt in the stats and
+    /// the log (those writes run on after the answer is known: they never delay it).
+    async fn dispatch_one(
+        self: Arc<Self>,
+        event: &PlatformEvent,
+        endpoint: Option<EndpointId>,
+        deadline: Instant,
+    ) -> Finished {
+        let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
+        let started = Instant::now();
+        let now = self.clock.now();
+        let job = DeliveryJob {
+            first_attempt_at: Some(now),
+            ..DeliveryJob::first(event, endpoint)
+        };
+        // Read again with its signing keys: it may have been paused or deleted meanwhile.
+        let target = match self.destination(&job).await {
+            Ok(Destination::Send(target)) => target,
+            Ok(Destination::Gone(reason)) => {
+                tracing::info!(event_id = %event.id, destination, ?reason, "a blocking event's destination is gone");
+                return Finished::unsent(destination, started);
+            }
+            Err(error) => {
+                tracing::error!(%error, event_id = %event.id, destination, "could not read a blocking event's destination");
+                return Finished::unsent(destination, started);
+            }
+        };
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
+        let attempt = Attempt {
+            at: now,
+            outcome: sent.outcome,
+            duration: sent.duration,
+        };
+        self.metrics.report(&attempt);
+        let answer = answer_of(&sent);
+        let finished = Finished {
+            attempt: DispatchAttempt {
+                destination,
+                http_status: sent.outcome.status(),
+                failure_category: sent.outcome.failure(),
+                duration_ms: u64::try_from(sent.duration.as_millis()).unwrap_or(u64::MAX),
+                answer_ignored: answer.as_ref().and_then(|a| a.as_ref().err().copied()),
+            },
+            answer: answer.and_then(Result::ok),
+        };
+        let occurred_at = event.occurred_at;
+        tokio::spawn(async move {
+            self.record_blocking(&job, &target, &attempt, occurred_at)
+                .await;
+        });
+        finished
+    }
+
+    async fn record_blocking(
+        &self,
+        job: &DeliveryJob,
+        target: &Target,
+        attempt: &Attempt,
+        occurred_at: Timestamp,
+    ) {
+        if let Some(endpoint) = &target.endpoint {
+            match self.store.record_attempt(endpoint, attempt).await {
+                Ok(Recorded::Revived { failing_since }) => {
+                    let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
+                    self.notices.post(notice).await;
+                }
+                Ok(Recorded::Counted | Recorded::EndpointGone) => {}
+                Err(error) => {
+                    tracing::error!(%error, event_id = %job.event_id, "could not record a blocking attempt in the stats");
+                }
+            }
+        }
+        let record = target.record(job, occurred_at, attempt.at).after(attempt);
+        log_delivery(&self.store, &record, self.log_retention).await;
+    }
+}
+
+impl Finished {
+    /// A destination nothing was sent to: it vanished, or could not be read.
+    fn unsent(destination: String, started: Instant) -> Self {
+        Self {
+            attempt: DispatchAttempt {
+                destination,
+                http_status: None,
+                failure_category: Some(FailureCategory::Other),
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                answer_ignored: None,
+            },
+            answer: None,
+        }
+    }
+}
+
+/// The rank of the winning answer once it is known: the first destination with an answer that
+/// counts, provided every destination ahead of it has finished. `None` while undecided, and
+/// when every destination finished without an answer.
+fn decided(slots: &[Option<Finished>]) -> Option<usize> {
+    for (rank, slot) in slots.iter().enumerate() {
+        match slot {
+            None => return None,
+            Some(finished) if finished.answer.is_some() => return Some(rank),
+            Some(_) => {}
+        }
+    }
+    None
+}
