@@ -53,7 +53,7 @@ schemas={
    "event_type":{"type":"string"}},desc="What the receiver did with the first attempt; a failed one is retried once about a minute later."),
  "RotateSecretRequest":obj({"expire_previous_after_hours":{"type":"integer","minimum":0,"maximum":168,"default":24,"description":"How long the previous secret keeps signing, beside the new one."}},required=[]),
  "EventTypeInfo":obj({"type":ref("EventsEnum"),"description":{"type":"string"},"blocking":{"type":"boolean","description":"The receiver has 2 s and its answer configures the call."},"legacy_name":{"type":"string","description":"The name the legacy URL receives."}}),
- "DeveloperWebhookDelivery":obj({
+ "DeveloperWebhookDelivery":obj(delivery_props:={
    "event_id":{"type":"string","format":"uuid"},
    "endpoint_id":{"type":"string","description":"Empty for the legacy URL."},
    "endpoint_label":{"type":"string"},
@@ -69,7 +69,13 @@ schemas={
    "failure_category":{"anyOf":[ref("FailureCategoryEnum"),{"type":"null"}]},
    "last_attempt_at":{"type":["string","null"],"format":"date-time"},
    "next_retry_at":{"type":["string","null"],"format":"date-time"},
-   "test":{"type":"boolean","description":"Sent by the test route."}},desc="One event at one destination: payload-free and secret-free."),
+   "test":{"type":"boolean","description":"Sent by the test route."}},desc="One event at one destination, as listed: body-free and secret-free."),
+ "DeliveryAttempt":obj({"at":ts,"http_status":{"type":["integer","null"]},"failure_category":{"anyOf":[ref("FailureCategoryEnum"),{"type":"null"}]},"duration_ms":{"type":"integer","minimum":0}}),
+ "DeveloperWebhookDeliveryDetail":obj({**delivery_props,
+   "payload":{"type":["object","null"],"description":"The exact body sent (`{\"data\": ..., \"type\": ...}`), kept for the log's retention; null for a record logged before bodies were kept."},
+   "attempts":{"type":"array","items":ref("DeliveryAttempt"),"description":"Every attempt, oldest first (the latest 50)."}},desc="One event at one destination, with the body it sent and every attempt."),
+ "ResendRequest":obj({"endpoint_id":{"type":"string","description":"The endpoint's id, or `legacy` for the legacy URL."}}),
+ "ResendQueued":obj({"queued":{"type":"integer","minimum":0,"maximum":1,"description":"0 while the delivery is still retrying: nothing new was queued."}}),
  "WebhookDeliveryListResponse":obj({"results":{"type":"array","items":ref("DeveloperWebhookDelivery")},"has_more":{"type":"boolean"},"next_cursor":{"type":["string","null"]},"limit":{"type":"integer"}},desc="A page may be short (even empty) with has_more when a filter matched little within the page's read budget; follow next_cursor."),
  "OrganizationWebhook":obj({"url":{"type":"string"},"secret":{"type":"string"},"created_at":ts,"updated_at":ts},desc="The legacy single-URL webhook; its secret can be read back."),
  "OrganizationWebhookRequest":obj({"url":write_props["url"]}),
@@ -96,7 +102,7 @@ def ok(desc, schema, headers=None):
     return r
 replayed={"Idempotent-Replayed":{"description":"`true` when the answer replays an earlier request with the same Idempotency-Key.","schema":{"type":"string","enum":["true"]}}}
 def errors(*codes):
-    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"No such endpoint in the caller's organization.","409":"The Idempotency-Key was used for another request, or that request is still running.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization sent its minute's test deliveries; `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
+    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"No such endpoint in the caller's organization.","409":"The Idempotency-Key was used for another request, or that request is still running.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization sent its minute's test deliveries and resends; `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
     r={c:err(words[c]) for c in codes}
     r["default"]=err("Any other error, with a `detail`.")
     return r
@@ -107,10 +113,12 @@ EXAMPLES={
  "RotateSecretRequest":{"expire_previous_after_hours":24},
  "OrganizationWebhookRequest":{"url":"https://legacy.example.com/hook"},
  "PatchedOrganizationWebhookRequest":{"url":"https://legacy.example.com/other"},
+ "ResendRequest":{"endpoint_id":"legacy"},
 }
 def body(schema, required):
     return {"required":required,"content":{"application/json":{"schema":ref(schema),"example":EXAMPLES[schema]}}}
 ep_param={"$ref":"#/components/parameters/EndpointId"}
+event_param={"$ref":"#/components/parameters/EventId"}
 idem={"$ref":"#/components/parameters/IdempotencyKey"}
 links={n:{"operationId":op,"parameters":{"endpoint_id":"$response.body#/id"}} for n,op in [("UpdateEndpoint","updateEndpoint"),("DeleteEndpoint","deleteEndpoint"),("SendTestDelivery","sendTestDelivery"),("RotateSecret","rotateEndpointSecret"),("EndpointStats","endpointStats")]}
 created=ok("Created: the endpoint and its secret, shown this once.", ref("WebhookCreated"), replayed); created["links"]=links
@@ -143,6 +151,15 @@ paths={
     {"name":"limit","in":"query","schema":{"type":"integer","minimum":1,"maximum":200,"default":50}},
     {"name":"cursor","in":"query","schema":{"type":"string"},"description":"`next_cursor` of the previous page, with the same filters."}],
    "responses":{"200":ok("A page of the log.",ref("WebhookDeliveryListResponse")),**errors("400","401","403","503","500")}}},
+ "/v1/developer/webhook-deliveries/{event_id}":{
+  "parameters":[event_param],
+  "get":{"operationId":"getDelivery","summary":"One delivery, with the body it sent and every attempt.","parameters":[
+    {"name":"endpoint_id","in":"query","required":True,"schema":{"type":"string"},"description":"The endpoint's id, or `legacy` for the legacy URL."}],
+   "responses":{"200":ok("The delivery.",ref("DeveloperWebhookDeliveryDetail")),**errors("400","401","403","404","503","500")}}},
+ "/v1/developer/webhook-deliveries/{event_id}/resend":{
+  "parameters":[event_param],
+  "post":{"operationId":"resendDelivery","summary":"Send the same message again (same webhook-id) in a new chain of attempts; the record goes back to retrying.","requestBody":body("ResendRequest",True),
+   "responses":{"202":ok("Queued (or, while the delivery is still retrying, nothing new).",ref("ResendQueued")),**errors("400","401","403","404","409","413","429","503","500")}}},
  "/v1/webhook":{
   "get":{"operationId":"getLegacyWebhook","summary":"The legacy single-URL webhook, secret included.","responses":{"200":ok("The legacy webhook.",ref("OrganizationWebhook")),**errors("401","403","404","503","500")}},
   "put":{"operationId":"setLegacyWebhook","summary":"Set the URL; the first call creates the organization secret.","requestBody":body("OrganizationWebhookRequest",True),"responses":{"200":ok("The legacy webhook.",ref("OrganizationWebhook")),**errors("400","401","403","413","503","500")}},
@@ -150,7 +167,15 @@ paths={
  "/v1/webhook/rotate-secret":{
   "post":{"operationId":"rotateLegacySecret","summary":"A new organization secret; the previous one keeps signing for the grace period.","parameters":[idem],"requestBody":body("RotateSecretRequest",False),"responses":{"200":ok("The legacy webhook with its new secret.",ref("OrganizationWebhook"),replayed),**errors("400","401","403","404","409","413","503","500")}}},
 }
-paths["/v1/developer/webhook-endpoints/{endpoint_id}/test"]["post"]["responses"]["429"]["headers"]={"Retry-After":{"description":"Seconds until the organization's next minute.","schema":{"type":"integer","minimum":1,"maximum":60}}}
+retry_after={"Retry-After":{"description":"Seconds until the organization's next minute.","schema":{"type":"integer","minimum":1,"maximum":60}}}
+paths["/v1/developer/webhook-endpoints/{endpoint_id}/test"]["post"]["responses"]["429"]["headers"]=retry_after
+resend=paths["/v1/developer/webhook-deliveries/{event_id}/resend"]["post"]["responses"]
+resend["429"]["headers"]=retry_after
+resend["409"]=err("The destination was deleted or is disabled, or the delivery keeps no body to resend.")
+for route in ("/v1/developer/webhook-deliveries/{event_id}", "/v1/developer/webhook-deliveries/{event_id}/resend"):
+    for op in paths[route].values():
+        if isinstance(op, dict) and "responses" in op:
+            op["responses"]["404"]=err("No such delivery (event at that destination) in the caller's organization, or it expired.")
 for p in paths.values():
     for m,op in p.items():
         if m!="parameters": op["tags"]=["webhooks"]
@@ -162,6 +187,7 @@ doc={"openapi":"3.1.0",
  "components":{"securitySchemes":{"ApiKey":{"type":"http","scheme":"bearer","description":"`Authorization: Bearer <API key>`; the key's organization and role decide what it sees."}},
   "parameters":{
    "EndpointId":{"name":"endpoint_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The endpoint's id, hyphenated; any other spelling is a 404."},
+   "EventId":{"name":"event_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The event's id (the message's `webhook-id` without `msg_`), hyphenated."},
    "IdempotencyKey":{"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7e]+$"},"description":"The same key and request within 24 hours answers the first call's answer again; another request is a 409."}},
   "schemas":schemas}}
 import pathlib

@@ -12,7 +12,7 @@ use hyper::header::{CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
-use webhook_api::routes::{self, Matched};
+use webhook_api::routes::Matched;
 
 use webhook_api::authorizer::AuthorizerContext;
 
@@ -80,8 +80,8 @@ pub(crate) fn lambda_request(
     if !body.is_empty() {
         event["body"] = Value::String(body);
     }
-    if let Some(id) = &route.endpoint_id {
-        event["pathParameters"] = json!({ routes::ENDPOINT_ID: id });
+    if let Some((name, value)) = &route.parameter {
+        event["pathParameters"] = json!({ *name: value });
     }
     lambda_http::request::from_str(&event.to_string())
 }

@@ -22,9 +22,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use webhook_api::authorizer::{self, AuthorizerContext};
-use webhook_api::{App, CursorKey, Settings, handlers};
+use webhook_api::{ApiError, App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
+use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::test_delivery::TestDeliveries;
@@ -183,6 +184,7 @@ pub struct Server<S> {
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
     tests: Option<TestDeliveries<S, LocalQueue>>,
+    resends: Option<Resends<LocalQueue>>,
     published: dev_events::Published,
     /// How long a client has to send a request head.
     head_timeout: std::time::Duration,
@@ -195,6 +197,7 @@ impl<S> Server<S> {
             keys,
             delivery: None,
             tests: None,
+            resends: None,
             published: dev_events::Published::default(),
             head_timeout: connection::HEAD_TIMEOUT,
         }
@@ -213,6 +216,7 @@ impl<S: Clone> Server<S> {
     /// Delivers: `POST /_dev/events` and the test route use this pipeline's sender and rules.
     pub fn with_delivery(mut self, pipeline: Arc<Pipeline<S, LocalQueue>>) -> Self {
         self.tests = Some(TestDeliveries::from(pipeline.as_ref()));
+        self.resends = Some(Resends::from(pipeline.as_ref()));
         self.delivery = Some(pipeline);
         self
     }
@@ -361,6 +365,16 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::ListEventTypes => handlers::list_event_types(request).await,
         Operation::EndpointStats => handlers::endpoint_stats(app, request).await,
         Operation::RotateSecret => handlers::rotate_secret(app, request).await,
+        Operation::GetDelivery => handlers::get_delivery(app, request).await,
+        Operation::ResendDelivery => match &server.resends {
+            Some(resends) => {
+                handlers::resend_delivery(app, request, |record| async move {
+                    resends.resend(record).await.map_err(ApiError::internal)
+                })
+                .await
+            }
+            None => Ok(gateway::not_served()),
+        },
         Operation::SendTestDelivery => match &server.tests {
             Some(tests) => {
                 handlers::send_test_delivery(app, request, |endpoint, keys, event_type| {

@@ -305,6 +305,35 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     assert {r["source"] for r in attempts} == {"endpoint", "legacy"}
     assert all(r["attempt_count"] == 1 and r["status"] == "retrying" for r in attempts), attempts
 
+    # One delivery, with the body it sent; then, once it has failed for good (its status set
+    # here: the schedule is a day long), a resend queues the first job of a new chain.
+    one = sample("get-delivery", event_id=published["id"])
+    one["rawQueryString"] = f"endpoint_id={endpoint}"
+    one["queryStringParameters"] = {"endpoint_id": endpoint}
+    shown = http(stack, "GetDeliveryFunction", one, 200)
+    assert shown["payload"] == {"data": published["data"], "type": event_type}, shown
+    assert len(shown["attempts"]) == 1 and shown["status"] == "retrying", shown
+    resend = sample("resend-delivery", event_id=published["id"])
+    resend["body"] = json.dumps({"endpoint_id": endpoint})
+    assert http(stack, "ResendDeliveryFunction", resend, 202) == {"queued": 0}, "still retrying"
+    keys = stack["dynamodb"].query(
+        TableName=stack["table"],
+        IndexName="log-by-event",
+        KeyConditionExpression="event_log = :event",
+        ExpressionAttributeValues={":event": {"S": f"LOG#42#{published['id']}#{endpoint}"}},
+    )["Items"][0]
+    stack["dynamodb"].update_item(
+        TableName=stack["table"],
+        Key={"pk": keys["pk"], "sk": keys["sk"]},
+        UpdateExpression="SET #status = :failed REMOVE next_retry_at",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "failed"}},
+    )
+    assert http(stack, "ResendDeliveryFunction", resend, 202) == {"queued": 1}
+    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    chains = [json.loads(m["Body"]) for m in again if published["id"] in m["Body"]]
+    assert [(j["attempts"], j["chain_starts_after"], j["endpoint_id"]) for j in chains] == [(1, 1, endpoint)], chains
+
     # A blocking event, invoked directly: the legacy URL is its one destination here, and no
     # receiver resolves, so the answer is null with the attempt that says why; it is logged.
     blocking = json.loads((ROOT / "events" / "dispatch-blocking.json").read_text())

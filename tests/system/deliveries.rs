@@ -430,3 +430,145 @@ pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
     wait_for(&got, 3).await;
     assert_eq!(got.count(), 3, "the refused test sent nothing");
 }
+
+/// Polls one delivery until `done` holds (the pipeline writes records as it goes).
+async fn delivery_until(
+    api: &Api,
+    path: &str,
+    done: impl Fn(&Value) -> bool,
+) -> system_tests::Reply {
+    for _ in 0..300 {
+        let reply = api.send("GET", path, Some(ORG_A_ADMIN), None).await;
+        if reply.status == 200 && done(&reply.body) {
+            return reply;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{path} never got there")
+}
+
+/// A receiver down past the whole schedule, then repaired: the failed delivery shows the body it
+/// sent and each attempt, and a resend (asked twice at once) sends the same message once more.
+pub async fn a_failed_delivery_is_kept_with_its_body_and_resent_once_repaired(backend: Backend) {
+    let api = start_delivering_on(backend, "100ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(503), Answer::Status(500)]).await;
+    let created = api
+        .create(ORG_A_ADMIN, json!({"label": "Down", "url": hook(port)}))
+        .await;
+    let endpoint = created.body["id"].as_str().unwrap().to_owned();
+    let published = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(json!({"type": "call.graded", "data": {"call_id": 31, "score": 0.9}}).to_string()),
+        )
+        .await;
+    let event = published.body["event_id"].as_str().unwrap().to_owned();
+    let one = format!("{LOG}/{event}?endpoint_id={endpoint}");
+    let failed = delivery_until(&api, &one, |d| d["status"] == "failed").await;
+    assert_eq!(got.count(), 2);
+    assert_eq!(
+        failed.body["payload"],
+        json!({"data": {"call_id": 31, "score": 0.9}, "type": "call.graded"})
+    );
+    assert_eq!(
+        failed.body["payload"].to_string(),
+        got.received()[0].body_text(),
+        "the exact bytes sent"
+    );
+    let attempts = failed.body["attempts"].as_array().unwrap();
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|a| a["http_status"].clone())
+            .collect::<Vec<_>>(),
+        [json!(503), json!(500)]
+    );
+    assert!(
+        attempts
+            .iter()
+            .all(|a| a["at"].is_string() && a["duration_ms"].is_u64())
+    );
+    assert_eq!(failed.body["attempt_count"], 2);
+
+    // Asked twice at once: one new chain.
+    let resend_path = format!("{LOG}/{event}/resend");
+    let resend = || {
+        api.send(
+            "POST",
+            &resend_path,
+            Some(ORG_A_ADMIN),
+            Some(json!({"endpoint_id": endpoint}).to_string()),
+        )
+    };
+    let (first, second) = tokio::join!(resend(), resend());
+    assert_eq!((first.status, second.status), (202, 202));
+    let queued = first.body["queued"].as_u64().unwrap() + second.body["queued"].as_u64().unwrap();
+    assert_eq!(queued, 1, "{:?} {:?}", first.body, second.body);
+    let delivered = delivery_until(&api, &one, |d| d["status"] == "delivered").await;
+    assert_eq!(delivered.body["attempt_count"], 3);
+    assert_eq!(delivered.body["attempts"].as_array().unwrap().len(), 3);
+    assert!(
+        !got.wait_for(4, std::time::Duration::from_millis(500)).await,
+        "sent once more, not twice"
+    );
+    let requests = got.received();
+    assert_eq!(
+        requests[2].header("webhook-id"),
+        requests[0].header("webhook-id"),
+        "the same message, for receivers to deduplicate"
+    );
+    assert_eq!(requests[2].body_text(), requests[0].body_text());
+
+    // What is refused, and how.
+    let legacy = api
+        .send(
+            "GET",
+            &format!("{LOG}/{event}?endpoint_id=legacy"),
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(legacy.status, 404, "no legacy delivery of this event");
+    let unnamed = api
+        .send("GET", &format!("{LOG}/{event}"), Some(ORG_A_ADMIN), None)
+        .await;
+    assert_eq!(unnamed.status, 400);
+    assert!(unnamed.body["errors"]["endpoint_id"].is_array());
+    let malformed = api
+        .send(
+            "GET",
+            &format!("{LOG}/{event}?endpoint_id=nope"),
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(malformed.status, 400);
+    let other_org = api.send("GET", &one, Some(ORG_B_ADMIN), None).await;
+    assert_eq!(other_org.status, 404);
+    let member = api.send("GET", &one, Some(ORG_A_MEMBER), None).await;
+    assert_eq!(member.status, 403);
+    let not_an_id = api
+        .send(
+            "GET",
+            &format!("{LOG}/42?endpoint_id={endpoint}"),
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(not_an_id.status, 404);
+    let no_body = api
+        .send(
+            "POST",
+            &format!("{LOG}/{event}/resend"),
+            Some(ORG_A_ADMIN),
+            None,
+        )
+        .await;
+    assert_eq!(no_body.status, 400);
+    assert_eq!(api.delete(ORG_A_ADMIN, &endpoint).await.status, 204);
+    let gone = resend().await;
+    assert_eq!(gone.status, 409, "{:?}", gone.body);
+    assert!(gone.detail().contains("deleted"));
+}

@@ -85,7 +85,7 @@ impl ApiError {
                 per_minute,
                 retry_after,
             } => format!(
-                "This organization may send {per_minute} test deliveries a minute; retry in {retry_after} s."
+                "This organization may send {per_minute} test deliveries and resends a minute; retry in {retry_after} s."
             ),
             Self::Unavailable => "The service is temporarily unavailable; please retry.".to_owned(),
             Self::Internal => "Internal server error.".to_owned(),

@@ -7,12 +7,13 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Endpoint, EndpointId, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, Minute,
-    OrgId, Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EventName, EventType,
+    IdempotencyRecord, LegacyWebhook, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys,
+    SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    TestQuotaStore,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, IdempotencyStore,
+    LegacyWebhookStore, TestQuotaStore,
 };
 
 use crate::idempotent::{self, Idempotent, Written, written};
@@ -20,8 +21,8 @@ use crate::identity::{admin, request_id};
 use crate::request_body::PublishedEvent;
 use crate::response::{error_response, json, json_text, no_content, uncacheable};
 use crate::views::{
-    CreatedEndpointView, DeliveryListView, DeliveryView, EndpointStatsView, EndpointView,
-    EventTypeView, LegacyWebhookView, TestDeliveryView,
+    CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView, EndpointStatsView,
+    EndpointView, EventTypeView, LegacyWebhookView, TestDeliveryView,
 };
 use crate::{ApiError, App, request_body, request_query, routes};
 
@@ -401,6 +402,123 @@ where
         })
     })
     .await
+}
+
+/// `GET /v1/developer/webhook-deliveries/{event_id}?endpoint_id=<id>|legacy`: one delivery, with
+/// the body it sent and every attempt.
+pub async fn get_delivery<S: DeliveryLogStore>(
+    app: &App<S>,
+    request: Request,
+) -> Result<Response<Body>, Error> {
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let event_id = event_id(&request)?;
+        let endpoint_id = request_query::destination_query(request.query_string_parameters_ref())?;
+        let event = EventRef {
+            event_id,
+            endpoint_id,
+        };
+        let record = app
+            .store
+            .delivery(caller.org, event, app.clock.now())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        Ok(json(StatusCode::OK, &DeliveryDetailView::from(&record)))
+    })
+    .await
+}
+
+/// `POST /v1/developer/webhook-deliveries/{event_id}/resend` with `{"endpoint_id": <id> |
+/// "legacy"}`: a new chain of attempts of the same message, queued by `resend` (the delivery
+/// crate's, so this crate links no queue). 202 `{"queued": 1}`; `{"queued": 0}` while the
+/// delivery is still retrying. A deleted or disabled destination is a 409. Counts against the
+/// organization's per-minute test-delivery limit.
+pub async fn resend_delivery<S, Resend, Resending>(
+    app: &App<S>,
+    request: Request,
+    resend: Resend,
+) -> Result<Response<Body>, Error>
+where
+    S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
+    Resend: FnOnce(DeliveryRecord) -> Resending,
+    Resending: Future<Output = Result<(), ApiError>>,
+{
+    respond(&request, async {
+        let caller = admin(&request)?;
+        let event_id = event_id(&request)?;
+        let endpoint_id = request_body::resend_destination(request.body())?;
+        let now = app.clock.now();
+        let event = EventRef {
+            event_id,
+            endpoint_id,
+        };
+        let record = app
+            .store
+            .delivery(caller.org, event, now)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let destination_gone = match endpoint_id {
+            Some(id) => match app.store.signing_target(caller.org, id).await? {
+                None => Some("The endpoint was deleted: there is nothing to resend to."),
+                Some((endpoint, _)) if endpoint.status == EndpointStatus::Disabled => {
+                    Some("The endpoint is disabled: enable it, then resend.")
+                }
+                Some(_) => None,
+            },
+            None => app
+                .store
+                .legacy_webhook(caller.org)
+                .await?
+                .is_none()
+                .then_some("The legacy webhook URL was removed: there is nothing to resend to."),
+        };
+        if let Some(detail) = destination_gone {
+            return Err(ApiError::Conflict(detail));
+        }
+        if record.body.is_none() {
+            return Err(ApiError::Conflict(
+                "This delivery was logged before bodies were kept: it cannot be resent.",
+            ));
+        }
+        let queued = |n: u32| json(StatusCode::ACCEPTED, &serde_json::json!({ "queued": n }));
+        if record.status == DeliveryStatus::Retrying {
+            return Ok(queued(0));
+        }
+        let limit = app.settings.test_deliveries;
+        let minute = Minute::of(now);
+        if !app
+            .store
+            .count_test_delivery(caller.org, minute, limit)
+            .await?
+        {
+            return Err(ApiError::TooManyTests {
+                per_minute: limit.per_minute(),
+                retry_after: minute.seconds_left(now),
+            });
+        }
+        let reference = record.reference();
+        let attempts = record.attempt_count;
+        if !app.store.reopen_delivery(&reference, attempts, now).await? {
+            return Ok(queued(0)); // another resend opened it first
+        }
+        if let Err(error) = resend(record).await {
+            // Not queued: the record goes back to failed rather than claim a retry.
+            app.store.end_delivery(&reference, attempts).await?;
+            return Err(error);
+        }
+        Ok(queued(1))
+    })
+    .await
+}
+
+/// An event id in a path: a UUID, hyphenated; anything else names no event (404).
+fn event_id(request: &Request) -> Result<uuid::Uuid, ApiError> {
+    request
+        .path_parameters_ref()
+        .and_then(|params| params.first(routes::EVENT_ID))
+        .filter(|id| id.len() == 36)
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .ok_or(ApiError::NotFound)
 }
 
 /// An id that is not a UUID names no endpoint: 404, like an unknown one.

@@ -222,6 +222,16 @@ fn agent_id(value: &Value) -> Result<Option<AgentId>, String> {
     }
 }
 
+/// `{"endpoint_id": <endpoint id> | "legacy"}`: which destination to resend to.
+pub(crate) fn resend_destination(
+    body: &Body,
+) -> Result<Option<webhook_domain::EndpointId>, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, &["endpoint_id"], "field");
+    let destination = fields.required("endpoint_id", crate::request_query::destination);
+    fields.finish()?;
+    destination.ok_or_else(|| ApiError::internal("a required field missing after validation"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

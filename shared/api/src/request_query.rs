@@ -49,6 +49,25 @@ pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, 
     })
 }
 
+/// `?endpoint_id=<endpoint id>|legacy`: which destination of an event (`None`: the legacy URL).
+pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Option<EndpointId>, ApiError> {
+    let mut fields = Fields::new(single_values(query)?, &["endpoint_id"], "parameter");
+    let destination = fields.required("endpoint_id", destination);
+    fields.finish()?;
+    destination.ok_or_else(|| ApiError::internal("a required parameter missing after validation"))
+}
+
+/// An endpoint id, or `legacy` for the organization's legacy URL.
+pub(crate) fn destination(value: &Value) -> Result<Option<EndpointId>, String> {
+    let text = string(value)?;
+    if text == "legacy" {
+        return Ok(None);
+    }
+    EndpointId::parse(text)
+        .map(Some)
+        .ok_or_else(|| "Expected an endpoint id (a UUID) or legacy.".into())
+}
+
 /// A cursor this service did not issue for this organization and these filters.
 pub(crate) fn foreign_cursor() -> ApiError {
     ApiError::Invalid(

@@ -18,6 +18,8 @@ pub enum Operation {
     RotateSecret,
     GetLegacyWebhook,
     SetLegacyWebhook,
+    GetDelivery,
+    ResendDelivery,
     /// dev-server's `POST /_dev/events`; the platform publishes to SQS instead.
     PublishEvent,
 }
@@ -54,6 +56,7 @@ const fn route(
 }
 
 pub const ENDPOINT_ID: &str = "endpoint_id";
+pub const EVENT_ID: &str = "event_id";
 
 pub const ROUTES: &[Route] = &[
     route(
@@ -111,6 +114,18 @@ pub const ROUTES: &[Route] = &[
         "list-deliveries",
     ),
     route(
+        Operation::GetDelivery,
+        Method::GET,
+        "/v1/developer/webhook-deliveries/{event_id}",
+        "get-delivery",
+    ),
+    route(
+        Operation::ResendDelivery,
+        Method::POST,
+        "/v1/developer/webhook-deliveries/{event_id}/resend",
+        "resend-delivery",
+    ),
+    route(
         Operation::GetLegacyWebhook,
         Method::GET,
         "/v1/webhook",
@@ -144,11 +159,12 @@ pub const DEV_ROUTES: &[Route] = &[route(
     "dev-server",
 )];
 
-/// A request matched to its route, with the path parameter when the route has one.
+/// A request matched to its route, with the path parameter when the route has one: its name
+/// (`endpoint_id`, `event_id`) and value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matched {
     pub route: &'static Route,
-    pub endpoint_id: Option<String>,
+    pub parameter: Option<(&'static str, String)>,
 }
 
 /// The route `method path` reaches, as API Gateway would match it: a parameter is one
@@ -163,13 +179,13 @@ pub fn find_in(table: &'static [Route], method: &Method, path: &str) -> Option<M
         .iter()
         .filter(|route| route.method == *method)
         .find_map(|route| {
-            let endpoint_id = match_path(route.path, path)?;
-            Some(Matched { route, endpoint_id })
+            let parameter = match_path(route.path, path)?;
+            Some(Matched { route, parameter })
         })
 }
 
 /// `Some(parameter)` when `path` fits `pattern`; the inner option is the parameter, if any.
-fn match_path(pattern: &str, path: &str) -> Option<Option<String>> {
+fn match_path(pattern: &'static str, path: &str) -> Option<Option<(&'static str, String)>> {
     let mut parameter = None;
     let mut pattern_segments = pattern.split('/');
     let mut path_segments = path.split('/');
@@ -180,7 +196,8 @@ fn match_path(pattern: &str, path: &str) -> Option<Option<String>> {
                 if actual.is_empty() {
                     return None;
                 }
-                parameter = Some(actual.to_owned());
+                let name = expected.trim_start_matches('{').trim_end_matches('}');
+                parameter = Some((name, actual.to_owned()));
             }
             (Some(expected), Some(actual)) if expected == actual => {}
             _ => return None,
@@ -193,7 +210,7 @@ mod tests {
     use super::*;
 
     fn find_op(method: Method, path: &str) -> Option<(Operation, Option<String>)> {
-        find(&method, path).map(|m| (m.route.operation, m.endpoint_id))
+        find(&method, path).map(|m| (m.route.operation, m.parameter.map(|(_, value)| value)))
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl<'a> LegacyWebhookView<'a> {
     }
 }
 
-/// One delivery log record: payload-free, secret-free.
+/// One delivery log record as listed: body-free, secret-free.
 #[derive(Serialize)]
 pub(crate) struct DeliveryView<'a> {
     event_id: uuid::Uuid,
@@ -167,6 +167,48 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
             last_attempt_at: record.last_attempt_at,
             next_retry_at: record.next_retry_at,
             test: record.test,
+        }
+    }
+}
+
+/// One delivery with what it sent and every attempt: the body as JSON (`null` for a record
+/// logged before bodies were kept).
+#[derive(Serialize)]
+pub(crate) struct DeliveryDetailView<'a> {
+    #[serde(flatten)]
+    delivery: DeliveryView<'a>,
+    payload: Option<serde_json::Value>,
+    attempts: Vec<AttemptView>,
+}
+
+#[derive(Serialize)]
+struct AttemptView {
+    at: Timestamp,
+    http_status: Option<u16>,
+    failure_category: Option<FailureCategory>,
+    duration_ms: u64,
+}
+
+impl<'a> From<&'a DeliveryRecord> for DeliveryDetailView<'a> {
+    fn from(record: &'a DeliveryRecord) -> Self {
+        let payload = record
+            .body
+            .as_ref()
+            .and_then(|body| body.bytes().ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        Self {
+            delivery: DeliveryView::from(record),
+            payload,
+            attempts: record
+                .attempts
+                .iter()
+                .map(|attempt| AttemptView {
+                    at: attempt.at,
+                    http_status: attempt.http_status,
+                    failure_category: attempt.failure_category,
+                    duration_ms: attempt.duration_ms,
+                })
+                .collect(),
         }
     }
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
-use webhook_domain::{Attempt, Endpoint, EndpointId, EndpointNotice, FailureCategory, Timestamp};
+use webhook_domain::{
+    Attempt, DeliveryRecord, Endpoint, EndpointId, EndpointNotice, FailureCategory,
+};
 use webhook_store::{Recorded, Store};
 
 use crate::event::{DeliveryJob, PlatformEvent};
@@ -193,7 +195,9 @@ where
             }
         };
         let timeout = deadline.saturating_duration_since(Instant::now());
-        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
+        let body = target.body(&job);
+        let before = target.record(&job, event.occurred_at, now, &body);
+        let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
         let attempt = Attempt {
             at: now,
             outcome: sent.outcome,
@@ -211,10 +215,8 @@ where
             },
             answer: answer.and_then(Result::ok),
         };
-        let occurred_at = event.occurred_at;
         tokio::spawn(async move {
-            self.record_blocking(&job, &target, &attempt, occurred_at)
-                .await;
+            self.record_blocking(&job, &target, &attempt, before).await;
         });
         finished
     }
@@ -224,7 +226,7 @@ where
         job: &DeliveryJob,
         target: &Target,
         attempt: &Attempt,
-        occurred_at: Timestamp,
+        before: DeliveryRecord,
     ) {
         if let Some(endpoint) = &target.endpoint {
             match self.store.record_attempt(endpoint, attempt).await {
@@ -238,7 +240,7 @@ where
                 }
             }
         }
-        let record = target.record(job, occurred_at, attempt.at).after(attempt);
+        let record = before.after(attempt);
         log_delivery(&self.store, &record, self.log_retention).await;
     }
 }

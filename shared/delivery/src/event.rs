@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
-use webhook_domain::{AgentId, DeliveryRef, EndpointId, EventName, OrgId, Timestamp};
+use webhook_domain::{
+    AgentId, AttemptSummary, DeliveryRef, EndpointId, EventName, OrgId, Timestamp,
+};
 
 /// An event published by the platform:
 /// `{"id", "org_id", "agent_id", "type", "data", "occurred_at"}`.
@@ -49,6 +51,10 @@ pub struct DeliveryJob {
     pub occurred_at: Option<Timestamp>,
     /// Attempts made so far.
     pub attempts: u32,
+    /// The attempts made before this chain began: a resend starts a new chain, with the whole
+    /// schedule ahead of it, while attempt numbers go on counting.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chain_starts_after: u32,
     pub first_attempt_at: Option<Timestamp>,
     /// Not to be attempted before this: set when a delay is longer than the queue can hold,
     /// so the job is passed along until then.
@@ -57,6 +63,13 @@ pub struct DeliveryJob {
     /// status or subscription, and counts toward no stats.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// The attempts made so far, for the log record (which each attempt writes whole).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<AttemptSummary>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl DeliveryJob {
@@ -70,10 +83,17 @@ impl DeliveryJob {
             data: event.data.clone(),
             occurred_at: Some(event.occurred_at),
             attempts: 0,
+            chain_starts_after: 0,
             first_attempt_at: None,
             not_before: None,
             test: false,
+            history: Vec::new(),
         }
+    }
+
+    /// Attempts made in this chain (the schedule counts these).
+    pub fn attempts_in_chain(&self) -> u32 {
+        self.attempts.saturating_sub(self.chain_starts_after)
     }
 
     /// The call the event is about, when its data names one by number.

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod payload;
 pub mod pipeline;
 pub mod queue;
+pub mod resend;
 pub mod samples;
 pub mod schedule;
 pub mod sender;

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use webhook_domain::{
     Attempt, AttemptClaim, Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId,
-    EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SigningKeys, Timestamp,
+    EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody, SigningKeys,
+    Timestamp,
 };
 use webhook_notices::NoticeBoard;
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
@@ -102,13 +103,19 @@ impl Target {
         }
     }
 
-    /// The log record of the job at this target before the attempt made `at`: the attempts
-    /// made so far, nothing yet of this one.
+    /// The bytes the job sends to this target (and signs).
+    pub(crate) fn body(&self, job: &DeliveryJob) -> Vec<u8> {
+        payload::body(&self.event_name, &job.data)
+    }
+
+    /// The log record of the job at this target before the attempt made `at` with `body`: the
+    /// attempts made so far, nothing yet of this one.
     pub(crate) fn record(
         &self,
         job: &DeliveryJob,
         occurred_at: Timestamp,
         at: Timestamp,
+        body: &[u8],
     ) -> DeliveryRecord {
         DeliveryRecord {
             org_id: job.org_id,
@@ -132,6 +139,8 @@ impl Target {
             next_retry_at: None,
             test: job.test,
             claim: None,
+            attempts: job.history.clone(),
+            body: Some(SentBody::compress(body)),
         }
     }
 }
@@ -153,15 +162,16 @@ pub(crate) async fn log_delivery(
     }
 }
 
-/// Signs the job's data for the target and sends it, waiting at most `timeout` for the answer.
+/// Signs `body` (the target's body for the job) and sends it, waiting at most `timeout` for
+/// the answer.
 pub(crate) async fn send_signed(
     sender: &Sender,
     target: &Target,
     job: &DeliveryJob,
+    body: Vec<u8>,
     now: Timestamp,
     timeout: Duration,
 ) -> Sent {
-    let body = payload::body(&target.event_name, &job.data);
     let headers = signature::headers(
         &target.keys,
         now,
@@ -246,12 +256,13 @@ where
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
         let timeout = timeout_for(&job.event_type);
-        let before = target.record(&job, occurred_at, now);
+        let body = target.body(&job);
+        let before = target.record(&job, occurred_at, now, &body);
         if !self.claim(&before, timeout, now).await? {
             tracing::info!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
             return Ok(Delivery::Duplicate);
         }
-        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
+        let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
         job.attempts += 1;
         let attempt = Attempt {
             at: now,
@@ -277,6 +288,7 @@ where
         };
         log_delivery(&self.store, &record, self.log_retention).await;
         if let Delivery::Retrying(delay) = delivery {
+            job.history = record.attempts;
             self.requeue(job, delay, now).await?;
         }
         Ok(delivery)
@@ -349,7 +361,7 @@ where
             &self.schedule
         };
         match schedule.next_delay(
-            job.attempts,
+            job.attempts_in_chain(),
             sent.outcome.status(),
             sent.retry_after,
             elapsed,

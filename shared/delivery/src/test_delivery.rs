@@ -83,14 +83,17 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
             event_type: event,
             occurred_at: Some(now),
             attempts: 0,
+            chain_starts_after: 0,
             first_attempt_at: Some(now),
             not_before: None,
             test: true,
+            history: Vec::new(),
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
         let timeout = timeout_for(&job.event_type).min(MAX_TEST_WAIT);
-        let before = target.record(&job, now, now);
-        let sent = send_signed(&self.sender, &target, &job, now, timeout).await;
+        let body = target.body(&job);
+        let before = target.record(&job, now, now, &body);
+        let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
         job.attempts = 1;
         let attempt = Attempt {
             at: now,
@@ -98,6 +101,7 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
             duration: sent.duration,
         };
         let mut record = before.after(&attempt);
+        job.history = record.attempts.clone();
         if !sent.outcome.is_success()
             && let Ok(delay) = RetrySchedule::test_delivery().next_delay(
                 job.attempts,

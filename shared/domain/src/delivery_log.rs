@@ -1,5 +1,6 @@
-//! The delivery log: one record per event per destination, payload-free, updated as attempts
-//! happen, shown newest first.
+//! The delivery log: one record per event per destination, updated as attempts happen, shown
+//! newest first. A record keeps the body it sent and its attempts, shown one delivery at a
+//! time, never in a list.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::sent_body::{AttemptSummary, SentBody, with_attempt};
 use crate::{AgentId, Attempt, EndpointId, EventName, FailureCategory, OrgId, Timestamp};
 
 /// Where a delivery stands.
@@ -51,7 +53,7 @@ impl fmt::Display for DeliveryStatus {
     }
 }
 
-/// What one event did at one destination. Never the payload, never a secret.
+/// What one event did at one destination. Never a secret.
 // Absent options are left out of items and messages rather than written as nulls.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,11 @@ pub struct DeliveryRecord {
     pub test: bool,
     /// The attempt a worker is making right now, if any. Internal: never shown.
     pub claim: Option<AttemptClaim>,
+    /// Every attempt, oldest first (the latest `ATTEMPTS_KEPT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<AttemptSummary>,
+    /// The exact body sent.
+    pub body: Option<SentBody>,
 }
 
 /// A worker's hold on one attempt of a delivery, taken before it sends: SQS delivers jobs at
@@ -119,8 +126,10 @@ impl DeliveryRecord {
 
     /// The record after one more attempt: counted, with its outcome: delivered on a 2xx, else
     /// failed (a caller that will retry says so).
-    pub fn after(self, attempt: &Attempt) -> Self {
+    pub fn after(mut self, attempt: &Attempt) -> Self {
+        let attempts = with_attempt(std::mem::take(&mut self.attempts), attempt);
         Self {
+            attempts,
             status: if attempt.outcome.is_success() {
                 DeliveryStatus::Delivered
             } else {
@@ -158,6 +167,21 @@ impl DeliveryRecord {
             self.next_retry_at = None;
         }
         ends
+    }
+
+    /// Opens the record for another chain of attempts (a resend), when it is finished
+    /// (delivered or failed) and has seen exactly `attempts`, the count the caller read: then
+    /// `retrying`, its next attempt due `now`. A record already retrying is left alone, so two
+    /// resends at once open it once. Returns whether it changed.
+    pub fn reopen(&mut self, attempts: u32, now: Timestamp) -> bool {
+        let opens = self.is_shown()
+            && self.status != DeliveryStatus::Retrying
+            && self.attempt_count == attempts;
+        if opens {
+            self.status = DeliveryStatus::Retrying;
+            self.next_retry_at = Some(now);
+        }
+        opens
     }
 }
 

@@ -76,5 +76,14 @@ pub fn delivery_record(
         next_retry_at: None,
         test: false,
         claim: None,
+        attempts: vec![crate::AttemptSummary {
+            at: occurred_at,
+            http_status: Some(200),
+            failure_category: None,
+            duration_ms: 40,
+        }],
+        body: Some(crate::SentBody::compress(
+            br#"{"data":{"call_id":"c_1"},"type":"call.graded"}"#,
+        )),
     }
 }

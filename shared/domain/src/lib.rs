@@ -20,6 +20,7 @@ pub mod network;
 pub mod notice;
 pub mod rate_limit;
 pub mod secret;
+pub mod sent_body;
 pub mod status;
 mod stored;
 pub mod time;
@@ -52,5 +53,6 @@ pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
     SigningKeys, SigningSecret,
 };
+pub use sent_body::{ATTEMPTS_KEPT, AttemptSummary, DamagedBody, SentBody};
 pub use status::{EndpointStatus, RequestedStatus, StatusError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};

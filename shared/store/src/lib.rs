@@ -290,6 +290,32 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         org: OrgId,
         query: &LogQuery,
     ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
+
+    /// The organization's record of one event at one destination (`None`: the legacy URL),
+    /// with its attempts and body, if it is shown and not expired at `now`.
+    fn delivery(
+        &self,
+        org: OrgId,
+        event: EventRef,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<DeliveryRecord>, StoreError>> + Send;
+
+    /// Opens the record for a resend (`DeliveryRecord::reopen`): `true` if it did. One
+    /// conditional write.
+    fn reopen_delivery(
+        &self,
+        record: &DeliveryRef,
+        attempts: u32,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// One event at one destination, as a caller names it: the event id and the endpoint, or
+/// `None` for the legacy URL (no time: that is what the store looks up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef {
+    pub event_id: uuid::Uuid,
+    pub endpoint_id: Option<EndpointId>,
 }
 
 /// The bundled authorizer's API keys: only their digests are kept.

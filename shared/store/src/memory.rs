@@ -10,7 +10,7 @@ use webhook_domain::{
 };
 
 use crate::{
-    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore,
+    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
     IdempotencyStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage,
     TestQuotaStore, sort_oldest_first,
 };
@@ -578,6 +578,39 @@ impl DeliveryLogStore for MemoryStore {
             stored.end(attempts);
         }
         Ok(())
+    }
+
+    async fn delivery(
+        &self,
+        org: OrgId,
+        event: EventRef,
+        now: Timestamp,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let orgs = self.orgs()?;
+        Ok(orgs.get(&org).and_then(|org| {
+            org.deliveries
+                .values()
+                .find(|(record, expires_at)| {
+                    record.event_id == event.event_id
+                        && record.endpoint_id == event.endpoint_id
+                        && record.is_shown()
+                        && !is_expired(*expires_at, now)
+                })
+                .map(|(record, _)| record.clone())
+        }))
+    }
+
+    async fn reopen_delivery(
+        &self,
+        record: &DeliveryRef,
+        attempts: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut orgs = self.orgs()?;
+        Ok(orgs
+            .get_mut(&record.org_id)
+            .and_then(|org| org.deliveries.get_mut(&record.log_key()))
+            .is_some_and(|(stored, _)| stored.reopen(attempts, now)))
     }
 
     async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {

@@ -487,6 +487,22 @@ impl DeliveryLogStore for BrokenStore {
     async fn deliveries(&self, _: OrgId, _: &LogQuery) -> Result<DeliveryPage, StoreError> {
         Err((self.0)())
     }
+    async fn delivery(
+        &self,
+        _: OrgId,
+        _: webhook_store::EventRef,
+        _: Timestamp,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        Err((self.0)())
+    }
+    async fn reopen_delivery(
+        &self,
+        _: &DeliveryRef,
+        _: u32,
+        _: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Err((self.0)())
+    }
 }
 
 #[tokio::test]
@@ -518,6 +534,11 @@ async fn storage_failures_say_nothing_about_themselves() {
             .await,
             handlers::rotate_secret(&app, request(&sample_event("rotate-secret"))).await,
             handlers::get_legacy_webhook(&app, request(&sample_event("get-legacy-webhook"))).await,
+            handlers::get_delivery(&app, request(&sample_event("get-delivery"))).await,
+            handlers::resend_delivery(&app, request(&sample_event("resend-delivery")), |_| async {
+                panic!("nothing is queued when the store fails")
+            })
+            .await,
         ];
         for response in responses {
             let response = response.unwrap();

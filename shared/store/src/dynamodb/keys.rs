@@ -29,6 +29,11 @@ pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
 pub(super) const PROBLEM_LOG_INDEX: &str = "log-problems";
 pub(super) const PROBLEM_LOG_KEY: &str = "problem_log";
 
+/// An index that finds one event's record at one destination without its time (the table's
+/// sort key starts with it): keys only, each record under `LOG#<org>#<event>#<destination>`.
+pub(super) const EVENT_LOG_INDEX: &str = "log-by-event";
+pub(super) const EVENT_LOG_KEY: &str = "event_log";
+
 /// An endpoint item's subscription as a set (see `items::events_key`), for PATCH conditions.
 pub(super) const EVENTS_KEY: &str = "events_key";
 
@@ -128,6 +133,15 @@ impl Keys {
         }
     }
 
+    /// The table keys an index item (or any item) carries.
+    pub(super) fn of_item(item: &Item) -> Option<Self> {
+        let text = |name: &str| item.get(name)?.as_s().ok().cloned();
+        Some(Self {
+            pk: text("pk")?,
+            sk: text("sk")?,
+        })
+    }
+
     pub(super) fn into_map(self) -> Item {
         HashMap::from([
             ("pk".to_owned(), AttributeValue::S(self.pk)),
@@ -139,6 +153,18 @@ impl Keys {
 /// One shard of an organization's delivery log (the table's `pk`, and the problem index's).
 pub(super) fn log_partition(org: OrgId, shard: u8) -> String {
     format!("LOG#{org}#{shard}")
+}
+
+/// One event's record at one destination in the `log-by-event` index.
+pub(super) fn event_log_key(
+    org: OrgId,
+    event_id: uuid::Uuid,
+    endpoint: Option<EndpointId>,
+) -> String {
+    match endpoint {
+        Some(id) => format!("LOG#{org}#{event_id}#{id}"),
+        None => format!("LOG#{org}#{event_id}#legacy"),
+    }
 }
 
 /// One shard of an endpoint's records in the `log-by-endpoint` index.

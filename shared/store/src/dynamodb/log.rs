@@ -6,17 +6,18 @@ use futures::future::try_join_all;
 
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    EndpointId, LogKey, LogQuery, OrgId, Timestamp,
+    EndpointId, LogKey, LogQuery, OrgId, Timestamp, is_expired,
 };
 
 use super::DynamoStore;
 use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
-    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
-    PROBLEM_LOG_KEY, endpoint_log_partition, log_partition, log_shard,
+    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, Keys,
+    LOG_SHARDS, PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, endpoint_log_partition, event_log_key,
+    log_partition, log_shard,
 };
-use crate::{DeliveryLogStore, StoreError};
+use crate::{DeliveryLogStore, EventRef, StoreError};
 
 /// Where a page of the log is read: the table, or the index that holds only what the filter
 /// asks for.
@@ -160,6 +161,75 @@ impl DeliveryLogStore for DynamoStore {
         unless_condition_failed(updated)
     }
 
+    async fn delivery(
+        &self,
+        org: OrgId,
+        event: EventRef,
+        now: Timestamp,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        // The index gives the record's keys (its time is in the sort key); the table, the record.
+        let found = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(EVENT_LOG_INDEX)
+            .key_condition_expression("#event = :event")
+            .expression_attribute_names("#event", EVENT_LOG_KEY)
+            .expression_attribute_values(
+                ":event",
+                string(event_log_key(org, event.event_id, event.endpoint_id)),
+            )
+            .limit(1)
+            .send()
+            .await
+            .map_err(classify)?;
+        let Some(keys) = found.items().first().and_then(Keys::of_item) else {
+            return Ok(None);
+        };
+        let Some(item) = self.read_item(keys, None).await? else {
+            return Ok(None);
+        };
+        let expires_at = item
+            .get(EXPIRES_AT)
+            .and_then(|value| value.as_n().ok())
+            .and_then(|seconds| seconds.parse::<i64>().ok())
+            .and_then(|seconds| Timestamp::from_unix_millis(seconds.saturating_mul(1000)));
+        let record: DeliveryRecord = from_item(item)?;
+        let kept = expires_at.is_none_or(|at| !is_expired(at, now));
+        Ok((record.org_id == org && record.is_shown() && kept).then_some(record))
+    }
+
+    async fn reopen_delivery(
+        &self,
+        record: &DeliveryRef,
+        attempts: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .update(Keys::delivery(record))
+            // `DeliveryRecord::reopen`, as an update and its condition; a retrying record is
+            // in the problem index.
+            .update_expression(
+                "SET #status = :retrying, next_retry_at = :now, #problem = :partition",
+            )
+            .condition_expression(
+                "attempt_count > :zero AND attempt_count = :attempts AND #status <> :retrying",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
+            .expression_attribute_values(":retrying", string(DeliveryStatus::Retrying))
+            .expression_attribute_values(":now", string(now))
+            .expression_attribute_values(
+                ":partition",
+                string(log_partition(record.org_id, log_shard(record))),
+            )
+            .expression_attribute_values(":zero", number(0))
+            .expression_attribute_values(":attempts", number(attempts))
+            .send()
+            .await;
+        written(result)
+    }
+
     async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
         let (filter, limit) = (&query.filter, query.limit);
         // Each shard gives its newest `limit + 1` matches, or stops at its read budget; the
@@ -211,6 +281,14 @@ pub(super) fn delivery_item(
         let partition = endpoint_log_partition(record.org_id, id, shard);
         item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
     }
+    item.insert(
+        EVENT_LOG_KEY.into(),
+        string(event_log_key(
+            record.org_id,
+            record.event_id,
+            record.endpoint_id,
+        )),
+    );
     if record.status != DeliveryStatus::Delivered {
         item.insert(
             PROBLEM_LOG_KEY.into(),

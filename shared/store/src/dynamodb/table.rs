@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::classify;
 use super::keys::{
-    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EXPIRES_AT, PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY,
-    STREAK_INDEX, STREAK_KEY,
+    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT,
+    PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, STREAK_INDEX, STREAK_KEY,
 };
 use crate::StoreError;
 
@@ -45,6 +45,17 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         )
         .build()
         .map_err(StoreError::internal)?;
+    // Keys only: it finds a record's table keys, the table gives the record.
+    let event_index = GlobalSecondaryIndex::builder()
+        .index_name(EVENT_LOG_INDEX)
+        .key_schema(key(EVENT_LOG_KEY, KeyType::Hash)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .map_err(StoreError::internal)?;
     let log_index = |name: &str, partition: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
@@ -67,11 +78,13 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .attribute_definitions(attribute("failing_since")?)
         .attribute_definitions(attribute(ENDPOINT_LOG_KEY)?)
         .attribute_definitions(attribute(PROBLEM_LOG_KEY)?)
+        .attribute_definitions(attribute(EVENT_LOG_KEY)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(streaks)
         .global_secondary_indexes(log_index(ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY)?)
         .global_secondary_indexes(log_index(PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY)?)
+        .global_secondary_indexes(event_index)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

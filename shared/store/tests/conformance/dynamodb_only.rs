@@ -102,7 +102,7 @@ async fn creating_the_table_twice_is_harmless() {
 }
 
 #[tokio::test]
-async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
+async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
     use webhook_domain::{DeliveryRecord, EndpointId};
     use webhook_store::DeliveryLogStore;
 
@@ -136,11 +136,14 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
         names,
         [
             "attempt_count",
+            "attempts",
+            "body",
             "call_id",
             "endpoint_id",
             "endpoint_label",
             "endpoint_log",
             "event_id",
+            "event_log",
             "event_type",
             "expires_at",
             "http_status",
@@ -153,7 +156,20 @@ async fn delivery_records_expire_by_ttl_and_hold_no_payload() {
             "test",
             "url",
         ],
-        "delivered: in the endpoint index, not in the sparse problem index"
+        "delivered: in the endpoint and event indexes, not in the sparse problem index"
+    );
+    let AttributeValue::B(body) = &item["body"] else {
+        panic!("the body is binary: {:?}", item["body"])
+    };
+    let sent = record.body.as_ref().unwrap().bytes().unwrap();
+    assert!(body.as_ref().len() < sent.len() + 16, "kept compressed");
+    assert_eq!(
+        item["event_log"],
+        AttributeValue::S(format!(
+            "LOG#5#{}#{}",
+            record.event_id,
+            record.endpoint_id.unwrap()
+        ))
     );
 
     let retrying = DeliveryRecord {

@@ -4,7 +4,7 @@ use webhook_domain::{
     AgentId, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryStatus, EndpointId, EventType,
     FailureCategory, LogKey, LogQuery, OrgId, Timestamp,
 };
-use webhook_store::DeliveryLogStore;
+use webhook_store::{DeliveryLogStore, EventRef};
 
 use crate::support::at;
 
@@ -212,4 +212,132 @@ pub async fn expired_records_are_not_listed(store: impl DeliveryLogStore) {
     };
     assert_eq!(read(at(49_000)).await, vec![young.clone(), old]);
     assert_eq!(read(at(51_000)).await, vec![young]);
+}
+
+/// One event's record at one destination, found without its time, with its body and attempts.
+pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl DeliveryLogStore) {
+    let endpoint = EndpointId::generate();
+    let mut at_endpoint = record(ORG, Some(endpoint), 1_000);
+    at_endpoint.attempts.push(webhook_domain::AttemptSummary {
+        at: at(61_000),
+        http_status: None,
+        failure_category: Some(FailureCategory::Timeout),
+        duration_ms: 30_000,
+    });
+    let at_legacy = DeliveryRecord {
+        event_id: at_endpoint.event_id,
+        ..record(ORG, None, 1_000)
+    };
+    keep(&store, &at_endpoint).await;
+    keep(&store, &at_legacy).await;
+    let elsewhere = DeliveryRecord {
+        event_id: at_endpoint.event_id,
+        ..record(OTHER_ORG, Some(endpoint), 1_000)
+    };
+    keep(&store, &elsewhere).await;
+    let expiring = record(ORG, Some(endpoint), 2_000);
+    store.record_delivery(&expiring, at(50_000)).await.unwrap();
+
+    let find = |org, event_id, endpoint_id, now| {
+        let store = &store;
+        async move {
+            let event = EventRef {
+                event_id,
+                endpoint_id,
+            };
+            store.delivery(org, event, at(now)).await.unwrap()
+        }
+    };
+    let found = find(ORG, at_endpoint.event_id, Some(endpoint), 10_000).await;
+    assert_eq!(
+        found.as_ref(),
+        Some(&at_endpoint),
+        "every field, body and attempts"
+    );
+    assert_eq!(
+        found.and_then(|r| r.body).map(|b| b.bytes().unwrap()),
+        at_endpoint.body.as_ref().map(|b| b.bytes().unwrap())
+    );
+    assert_eq!(
+        find(ORG, at_endpoint.event_id, None, 10_000).await,
+        Some(at_legacy),
+        "the legacy URL's record of the same event"
+    );
+    assert_eq!(
+        find(OTHER_ORG, at_endpoint.event_id, Some(endpoint), 10_000).await,
+        Some(elsewhere)
+    );
+    let other_endpoint = Some(EndpointId::generate());
+    assert_eq!(
+        find(ORG, at_endpoint.event_id, other_endpoint, 10_000).await,
+        None
+    );
+    assert_eq!(
+        find(ORG, uuid::Uuid::new_v4(), Some(endpoint), 10_000).await,
+        None
+    );
+    assert!(
+        find(ORG, expiring.event_id, Some(endpoint), 49_000)
+            .await
+            .is_some()
+    );
+    assert_eq!(
+        find(ORG, expiring.event_id, Some(endpoint), 51_000).await,
+        None,
+        "expired"
+    );
+}
+
+/// `DeliveryRecord::reopen`: both stores open exactly the records the domain opens.
+pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore) {
+    let cases = [
+        ("failed", DeliveryStatus::Failed, 3, 3),
+        ("delivered", DeliveryStatus::Delivered, 1, 1),
+        ("retrying", DeliveryStatus::Retrying, 2, 2),
+        ("moved on", DeliveryStatus::Failed, 4, 3),
+    ];
+    for (case, status, count, read_count) in cases {
+        let endpoint = Some(EndpointId::generate());
+        let stored = DeliveryRecord {
+            status,
+            attempt_count: count,
+            ..record(ORG, endpoint, 1_000)
+        };
+        keep(&store, &stored).await;
+        let mut expected = stored.clone();
+        let opens = expected.reopen(read_count, at(5_000));
+        let opened = store
+            .reopen_delivery(&stored.reference(), read_count, at(5_000))
+            .await
+            .unwrap();
+        assert_eq!(opened, opens, "{case}");
+        let event = EventRef {
+            event_id: stored.event_id,
+            endpoint_id: endpoint,
+        };
+        let now = store.delivery(ORG, event, at(6_000)).await.unwrap();
+        assert_eq!(now, Some(expected), "{case}");
+    }
+    let opened_twice = record(ORG, None, 1_000);
+    keep(&store, &opened_twice).await;
+    let reference = opened_twice.reference();
+    let (first, second) = tokio::join!(
+        store.reopen_delivery(&reference, 1, at(5_000)),
+        store.reopen_delivery(&reference, 1, at(5_000)),
+    );
+    assert_eq!(
+        [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|o| **o)
+            .count(),
+        1,
+        "two resends at once open it once"
+    );
+    assert!(
+        !store
+            .reopen_delivery(&record(ORG, None, 9_000).reference(), 0, at(5_000))
+            .await
+            .unwrap(),
+        "nothing to open"
+    );
 }

@@ -70,6 +70,8 @@ conformance! {
     a_late_duplicate_does_not_overwrite_a_later_attempt,
     ending_a_retrying_record_marks_it_failed,
     expired_records_are_not_listed,
+    one_delivery_is_found_by_its_event_and_destination,
+    reopening_a_record_follows_the_domain,
     revive_follows_the_domain,
     marking_failing_follows_the_domain,
     ending_a_record_follows_the_domain,

@@ -1,0 +1,19 @@
+//! `POST /v1/developer/webhook-deliveries/{event_id}/resend`: a new chain of attempts of a logged
+//! delivery, queued on the delivery queue for `deliver`.
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{ApiError, App, handlers};
+use webhook_delivery::resend::Resends;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env().await?;
+    let resends = Resends::from_env().await?;
+    run(service_fn(|request| {
+        handlers::resend_delivery(&app, request, |record| async {
+            resends.resend(record).await.map_err(ApiError::internal)
+        })
+    }))
+    .await
+}

@@ -1,0 +1,93 @@
+//! Resending a logged delivery: a new chain of attempts of the same message, rebuilt from the
+//! body the record kept. Same event id, so the same `webhook-id` for receivers to deduplicate
+//! on; attempt numbers go on from the record's, so the attempt claim sends each once however
+//! often the resend is asked for; the schedule starts over.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use webhook_domain::{DeliveryRecord, SentBody};
+
+use crate::event::DeliveryJob;
+use crate::pipeline::Pipeline;
+use crate::queue::{Delayed, JobQueue, QueueError};
+use crate::sqs::SqsQueue;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResendError {
+    /// The record keeps no body (it was written before bodies were kept), or a damaged one.
+    #[error("the delivery keeps no body to resend")]
+    NoBody,
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// What the resend route holds: the delivery queue.
+pub struct Resends<Q> {
+    queue: Q,
+}
+
+impl<S, Q: Clone> From<&Pipeline<S, Q>> for Resends<Q> {
+    fn from(pipeline: &Pipeline<S, Q>) -> Self {
+        Self {
+            queue: pipeline.queue.clone(),
+        }
+    }
+}
+
+impl Resends<SqsQueue> {
+    /// `DELIVERY_QUEUE_URL` and the AWS SDK's own environment.
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let url = crate::lambda::required("DELIVERY_QUEUE_URL")?;
+        Ok(Self {
+            queue: SqsQueue::new(aws_sdk_sqs::Client::new(&config), url),
+        })
+    }
+}
+
+impl<Q: JobQueue> Resends<Q> {
+    /// Queues the first attempt of a new chain for the delivery `record` logs (which the caller
+    /// has just reopened).
+    pub async fn resend(&self, record: DeliveryRecord) -> Result<(), ResendError> {
+        let job = job_from(record)?;
+        let now = Delayed {
+            job,
+            delay: Duration::ZERO,
+        };
+        self.queue.enqueue(vec![now]).await?;
+        Ok(())
+    }
+}
+
+/// The job that sends `record`'s message again: its data from the body it kept.
+fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
+    let body = record
+        .body
+        .as_ref()
+        .map(SentBody::bytes)
+        .and_then(Result::ok)
+        .ok_or(ResendError::NoBody)?;
+    let data = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut sent)) => match sent.remove("data") {
+            Some(Value::Object(data)) => data,
+            _ => return Err(ResendError::NoBody),
+        },
+        _ => return Err(ResendError::NoBody),
+    };
+    Ok(DeliveryJob {
+        event_id: record.event_id,
+        org_id: record.org_id,
+        endpoint_id: record.endpoint_id,
+        agent_id: record.agent_id,
+        event_type: record.event_type,
+        data,
+        occurred_at: Some(record.occurred_at),
+        attempts: record.attempt_count,
+        chain_starts_after: record.attempt_count,
+        first_attempt_at: None,
+        not_before: None,
+        test: record.test,
+        history: record.attempts,
+    })
+}

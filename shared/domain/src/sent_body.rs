@@ -1,0 +1,136 @@
+//! What a delivery keeps of what it sent, for people reading the log and for resending: the
+//! exact body, compressed, and every attempt's outcome.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Attempt, FailureCategory, Timestamp};
+
+/// The exact bytes a delivery signed and sent, deflate-compressed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentBody(#[serde(with = "serde_bytes")] Vec<u8>);
+
+/// A stored body that does not inflate back to at most [`SentBody::MAX_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored body is damaged")]
+pub struct DamagedBody;
+
+impl SentBody {
+    /// Events are at most 256 KiB on the platform's queue; their bodies no larger.
+    pub const MAX_LEN: usize = 256 * 1024;
+
+    pub fn compress(body: &[u8]) -> Self {
+        Self(miniz_oxide::deflate::compress_to_vec(body, 6))
+    }
+
+    /// The bytes as sent.
+    pub fn bytes(&self) -> Result<Vec<u8>, DamagedBody> {
+        miniz_oxide::inflate::decompress_to_vec_with_limit(&self.0, Self::MAX_LEN)
+            .map_err(|_| DamagedBody)
+    }
+
+    pub fn compressed_len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl std::fmt::Debug for SentBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SentBody({} bytes compressed)", self.0.len())
+    }
+}
+
+/// One attempt as the log keeps it.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptSummary {
+    pub at: Timestamp,
+    pub http_status: Option<u16>,
+    pub failure_category: Option<FailureCategory>,
+    pub duration_ms: u64,
+}
+
+impl From<&Attempt> for AttemptSummary {
+    fn from(attempt: &Attempt) -> Self {
+        Self {
+            at: attempt.at,
+            http_status: attempt.outcome.status(),
+            failure_category: attempt.outcome.failure(),
+            duration_ms: u64::try_from(attempt.duration.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// The most attempts a record lists: the first schedule makes 9, each resend up to 9 more.
+pub const ATTEMPTS_KEPT: usize = 50;
+
+/// `history` with `attempt` added, the oldest dropped past [`ATTEMPTS_KEPT`].
+pub fn with_attempt(mut history: Vec<AttemptSummary>, attempt: &Attempt) -> Vec<AttemptSummary> {
+    history.push(AttemptSummary::from(attempt));
+    let excess = history.len().saturating_sub(ATTEMPTS_KEPT);
+    history.drain(..excess);
+    history
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::AttemptOutcome;
+
+    #[test]
+    fn a_body_comes_back_byte_for_byte_and_smaller() {
+        let body = format!(
+            r#"{{"data":{{"transcript":"{}"}},"type":"call.graded"}}"#,
+            "hello ".repeat(500)
+        );
+        let stored = SentBody::compress(body.as_bytes());
+        assert!(
+            stored.compressed_len() < body.len() / 10,
+            "{}",
+            stored.compressed_len()
+        );
+        assert_eq!(stored.bytes().unwrap(), body.as_bytes());
+        assert_eq!(SentBody::compress(b"").bytes().unwrap(), b"");
+    }
+
+    #[test]
+    fn a_damaged_or_oversized_body_is_refused() {
+        assert_eq!(SentBody(vec![0xff, 0x00, 0x13]).bytes(), Err(DamagedBody));
+        let huge = vec![b'a'; SentBody::MAX_LEN + 1];
+        assert_eq!(SentBody::compress(&huge).bytes(), Err(DamagedBody));
+        let largest = vec![b'a'; SentBody::MAX_LEN];
+        assert_eq!(
+            SentBody::compress(&largest).bytes().unwrap().len(),
+            SentBody::MAX_LEN
+        );
+    }
+
+    #[test]
+    fn the_history_keeps_the_latest_attempts() {
+        let at = |s: i64| Timestamp::from_unix_millis(s * 1000).unwrap();
+        let attempt = |s, status| Attempt {
+            at: at(s),
+            outcome: AttemptOutcome::from_status(status),
+            duration: Duration::from_millis(12),
+        };
+        let history = with_attempt(Vec::new(), &attempt(1, 500));
+        assert_eq!(
+            history,
+            [AttemptSummary {
+                at: at(1),
+                http_status: Some(500),
+                failure_category: Some(FailureCategory::HttpError),
+                duration_ms: 12
+            }]
+        );
+        let mut history = history;
+        for s in 2..=60 {
+            history = with_attempt(history, &attempt(s, 200));
+        }
+        assert_eq!(history.len(), ATTEMPTS_KEPT);
+        assert_eq!(history[0].at, at(11));
+        assert_eq!(history[ATTEMPTS_KEPT - 1].at, at(60));
+        assert_eq!(history[ATTEMPTS_KEPT - 1].failure_category, None);
+    }
+}
