@@ -75,6 +75,8 @@ schemas={
    "payload":{"type":["object","null"],"description":"The exact body sent (`{\"data\": ..., \"type\": ...}`), kept for the log's retention; null for a record logged before bodies were kept."},
    "attempts":{"type":"array","items":ref("DeliveryAttempt"),"description":"Every attempt, oldest first (the latest 50)."}},desc="One event at one destination, with the body it sent and every attempt."),
  "ResendRequest":obj({"endpoint_id":{"type":"string","description":"The endpoint's id, or `legacy` for the legacy URL."}}),
+ "RecoverRequest":obj({"since":{"type":"string","format":"date-time","description":"Resend failed deliveries of events at or after this time (within the log's retention)."},"cursor":{"type":"string","description":"`next_cursor` of the previous call, with the same `since`."}},required=["since"]),
+ "RecoverQueued":obj({"queued":{"type":"integer","minimum":0,"maximum":1000},"has_more":{"type":"boolean","description":"More failed deliveries remain: call again with `cursor`."},"next_cursor":{"type":["string","null"]}}),
  "ResendQueued":obj({"queued":{"type":"integer","minimum":0,"maximum":1,"description":"0 while the delivery is still retrying: nothing new was queued."}}),
  "WebhookDeliveryListResponse":obj({"results":{"type":"array","items":ref("DeveloperWebhookDelivery")},"has_more":{"type":"boolean"},"next_cursor":{"type":["string","null"]},"limit":{"type":"integer"}},desc="A page may be short (even empty) with has_more when a filter matched little within the page's read budget; follow next_cursor."),
  "OrganizationWebhook":obj({"url":{"type":"string"},"secret":{"type":"string"},"created_at":ts,"updated_at":ts},desc="The legacy single-URL webhook; its secret can be read back."),
@@ -114,6 +116,7 @@ EXAMPLES={
  "OrganizationWebhookRequest":{"url":"https://legacy.example.com/hook"},
  "PatchedOrganizationWebhookRequest":{"url":"https://legacy.example.com/other"},
  "ResendRequest":{"endpoint_id":"legacy"},
+ "RecoverRequest":{"since":"2026-11-30T00:00:00Z"},
 }
 def body(schema, required):
     return {"required":required,"content":{"application/json":{"schema":ref(schema),"example":EXAMPLES[schema]}}}
@@ -139,6 +142,10 @@ paths={
  "/v1/developer/webhook-endpoints/{endpoint_id}/stats":{
   "parameters":[ep_param],
   "get":{"operationId":"endpointStats","summary":"The endpoint's delivery health.","responses":{"200":ok("The endpoint's health.",ref("EndpointStats")),**errors("401","403","404","503","500")}}},
+ "/v1/developer/webhook-endpoints/{endpoint_id}/recover":{
+  "parameters":[ep_param],
+  "post":{"operationId":"recoverEndpoint","summary":"Resend the endpoint's failed deliveries since a time: at most 1,000 a call, newest first.","requestBody":body("RecoverRequest",True),
+   "responses":{"202":ok("How many were queued, and whether more remain.",ref("RecoverQueued")),**errors("400","401","403","404","409","413","429","503","500")}}},
  "/v1/developer/webhook-event-types":{
   "get":{"operationId":"listEventTypes","summary":"The event catalogue, in order.","responses":{"200":ok("Every event type.",{"type":"array","items":ref("EventTypeInfo")}),**errors("401","403","500")}}},
  "/v1/developer/webhook-deliveries":{
@@ -172,6 +179,9 @@ paths["/v1/developer/webhook-endpoints/{endpoint_id}/test"]["post"]["responses"]
 resend=paths["/v1/developer/webhook-deliveries/{event_id}/resend"]["post"]["responses"]
 resend["429"]["headers"]=retry_after
 resend["409"]=err("The destination was deleted or is disabled, or the delivery keeps no body to resend.")
+recover=paths["/v1/developer/webhook-endpoints/{endpoint_id}/recover"]["post"]["responses"]
+recover["429"]["headers"]=retry_after
+recover["409"]=err("The endpoint is disabled.")
 for route in ("/v1/developer/webhook-deliveries/{event_id}", "/v1/developer/webhook-deliveries/{event_id}/resend"):
     for op in paths[route].values():
         if isinstance(op, dict) and "responses" in op:

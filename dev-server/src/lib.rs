@@ -368,8 +368,17 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::GetDelivery => handlers::get_delivery(app, request).await,
         Operation::ResendDelivery => match &server.resends {
             Some(resends) => {
-                handlers::resend_delivery(app, request, |record| async move {
-                    resends.resend(record).await.map_err(ApiError::internal)
+                handlers::resend_delivery(app, request, |records| async move {
+                    resends.resend(records).await.map_err(ApiError::internal)
+                })
+                .await
+            }
+            None => Ok(gateway::not_served()),
+        },
+        Operation::RecoverEndpoint => match &server.resends {
+            Some(resends) => {
+                handlers::recover_endpoint(app, request, |records| async move {
+                    resends.resend(records).await.map_err(ApiError::internal)
                 })
                 .await
             }

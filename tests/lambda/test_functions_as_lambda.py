@@ -334,6 +334,21 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     chains = [json.loads(m["Body"]) for m in again if published["id"] in m["Body"]]
     assert [(j["attempts"], j["chain_starts_after"], j["endpoint_id"]) for j in chains] == [(1, 1, endpoint)], chains
 
+    # Recovering the endpoint (its delivery failed again) resends it the same way.
+    stack["dynamodb"].update_item(
+        TableName=stack["table"],
+        Key={"pk": keys["pk"], "sk": keys["sk"]},
+        UpdateExpression="SET #status = :failed REMOVE next_retry_at",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "failed"}},
+    )
+    recover = sample("recover-endpoint", endpoint_id=endpoint)
+    recover["body"] = json.dumps({"since": "2026-01-01T00:00:00Z"})
+    recovered = http(stack, "RecoverEndpointFunction", recover, 202)
+    assert recovered == {"queued": 1, "has_more": False, "next_cursor": None}, recovered
+    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["chain_starts_after"] for m in again if published["id"] in m["Body"]] == [1]
+
     # A blocking event, invoked directly: the legacy URL is its one destination here, and no
     # receiver resolves, so the answer is null with the attempt that says why; it is logged.
     blocking = json.loads((ROOT / "events" / "dispatch-blocking.json").read_text())

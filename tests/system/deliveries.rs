@@ -572,3 +572,128 @@ pub async fn a_failed_delivery_is_kept_with_its_body_and_resent_once_repaired(ba
     assert_eq!(gone.status, 409, "{:?}", gone.body);
     assert!(gone.detail().contains("deleted"));
 }
+
+/// An endpoint down past the schedule for several events: recover resends the failed ones since
+/// a time (not older ones, not other endpoints'), each once, however often it is called.
+pub async fn recover_resends_an_endpoints_failed_deliveries_since_a_time(backend: Backend) {
+    let api = start_delivering_on(backend, "100ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(500); 6]).await;
+    let endpoint = api
+        .create(ORG_A_ADMIN, json!({"label": "Down", "url": hook(port)}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut events = Vec::new();
+    for n in 0..3 {
+        let published = api
+            .send(
+                "POST",
+                "/_dev/events",
+                Some(ORG_A_ADMIN),
+                Some(json!({"type": "call.graded", "data": {"call_id": n}}).to_string()),
+            )
+            .await;
+        events.push(published.body["event_id"].as_str().unwrap().to_owned());
+        if n == 0 {
+            // The first event is older than `since` below.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    for event in &events {
+        let one = format!("{LOG}/{event}?endpoint_id={endpoint}");
+        delivery_until(&api, &one, |d| d["status"] == "failed").await;
+    }
+    assert_eq!(got.count(), 6);
+    let first = delivery_until(
+        &api,
+        &format!("{LOG}/{}?endpoint_id={endpoint}", events[0]),
+        |_| true,
+    )
+    .await;
+    let since = first.body["occurred_at"].as_str().unwrap();
+    let since = webhook_domain::Timestamp::parse_iso8601(since)
+        .unwrap()
+        .checked_add(std::time::Duration::from_millis(1))
+        .unwrap()
+        .to_string();
+
+    let recover_path = format!("{COLLECTION}/{endpoint}/recover");
+    let recover = || {
+        api.send(
+            "POST",
+            &recover_path,
+            Some(ORG_A_ADMIN),
+            Some(json!({"since": since}).to_string()),
+        )
+    };
+    let (one, two) = tokio::join!(recover(), recover());
+    assert_eq!(
+        (one.status, two.status),
+        (202, 202),
+        "{:?} {:?}",
+        one.body,
+        two.body
+    );
+    let queued = one.body["queued"].as_u64().unwrap() + two.body["queued"].as_u64().unwrap();
+    assert_eq!(
+        queued, 2,
+        "the two newer events, once: {:?} {:?}",
+        one.body, two.body
+    );
+    assert_eq!(
+        (&one.body["has_more"], &one.body["next_cursor"]),
+        (&json!(false), &Value::Null)
+    );
+    for event in &events[1..] {
+        let one = format!("{LOG}/{event}?endpoint_id={endpoint}");
+        let delivered = delivery_until(&api, &one, |d| d["status"] == "delivered").await;
+        assert_eq!(delivered.body["attempt_count"], 3);
+    }
+    assert!(!got.wait_for(9, std::time::Duration::from_millis(500)).await);
+    assert_eq!(got.count(), 8, "two more, once each");
+    let old = delivery_until(
+        &api,
+        &format!("{LOG}/{}?endpoint_id={endpoint}", events[0]),
+        |_| true,
+    )
+    .await;
+    assert_eq!(old.body["status"], "failed", "older than since: left alone");
+    let again = recover().await;
+    assert_eq!(again.body["queued"], 0, "nothing failed since");
+
+    let foreign = api
+        .send(
+            "POST",
+            &format!("{COLLECTION}/{endpoint}/recover"),
+            Some(ORG_A_ADMIN),
+            Some(json!({"since": since, "cursor": "bm90IG91cnM"}).to_string()),
+        )
+        .await;
+    assert_eq!(foreign.status, 400);
+    let no_since = api
+        .send(
+            "POST",
+            &format!("{COLLECTION}/{endpoint}/recover"),
+            Some(ORG_A_ADMIN),
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(no_since.status, 400);
+    assert!(no_since.body["errors"]["since"].is_array());
+    let paused = api
+        .patch(ORG_A_ADMIN, &endpoint, json!({"status": "disabled"}))
+        .await;
+    assert_eq!(paused.status, 200);
+    assert_eq!(recover().await.status, 409);
+    let other_org = api
+        .send(
+            "POST",
+            &format!("{COLLECTION}/{endpoint}/recover"),
+            Some(ORG_B_ADMIN),
+            Some(json!({"since": since}).to_string()),
+        )
+        .await;
+    assert_eq!(other_org.status, 404);
+}

@@ -68,6 +68,7 @@ on_both_stores! {
     the_same_event_published_twice_is_delivered_once,
     a_blocking_event_answers_with_the_receivers_answer,
     a_failed_delivery_is_kept_with_its_body_and_resent_once_repaired,
+    recover_resends_an_endpoints_failed_deliveries_since_a_time,
     a_retried_create_answers_the_first_call_and_creates_once,
     a_retried_rotation_or_test_happens_once,
     the_stats_route_shows_an_endpoints_health,

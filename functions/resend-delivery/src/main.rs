@@ -11,8 +11,8 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let resends = Resends::from_env().await?;
     run(service_fn(|request| {
-        handlers::resend_delivery(&app, request, |record| async {
-            resends.resend(record).await.map_err(ApiError::internal)
+        handlers::resend_delivery(&app, request, |records| async {
+            resends.resend(records).await.map_err(ApiError::internal)
         })
     }))
     .await

@@ -7,9 +7,9 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EventName, EventType,
-    IdempotencyRecord, LegacyWebhook, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys,
-    SigningSecret, TestDelivery, Timestamp,
+    DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
+    EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, Minute, OrgId, Replay,
+    Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, IdempotencyStore,
@@ -440,7 +440,7 @@ pub async fn resend_delivery<S, Resend, Resending>(
 ) -> Result<Response<Body>, Error>
 where
     S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
-    Resend: FnOnce(DeliveryRecord) -> Resending,
+    Resend: FnOnce(Vec<DeliveryRecord>) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
     respond(&request, async {
@@ -501,12 +501,129 @@ where
         if !app.store.reopen_delivery(&reference, attempts, now).await? {
             return Ok(queued(0)); // another resend opened it first
         }
-        if let Err(error) = resend(record).await {
+        if let Err(error) = resend(vec![record]).await {
             // Not queued: the record goes back to failed rather than claim a retry.
             app.store.end_delivery(&reference, attempts).await?;
             return Err(error);
         }
         Ok(queued(1))
+    })
+    .await
+}
+
+/// How much of a call `recover` may take before it answers with a cursor: well inside its
+/// function's 25 s timeout and API Gateway's 30 s.
+pub const RECOVER_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most deliveries one `recover` call resends.
+pub const RECOVER_MAX: usize = 1_000;
+
+/// `POST /v1/developer/webhook-endpoints/{endpoint_id}/recover` with `{"since": <date-time>}`:
+/// resends every `failed` delivery to the endpoint whose event happened at or after `since`,
+/// newest first, each as `resend_delivery` would (its record reopened once, the same message
+/// again), queued by `resend`. At most [`RECOVER_MAX`] a call and within [`RECOVER_TIME`]: 202
+/// `{"queued", "has_more", "next_cursor"}`; call again with `"cursor": next_cursor` for the rest.
+/// A deleted endpoint is a 404, a disabled one a 409. One call counts once against the
+/// organization's per-minute limit of test deliveries.
+pub async fn recover_endpoint<S, Resend, Resending>(
+    app: &App<S>,
+    request: Request,
+    resend: Resend,
+) -> Result<Response<Body>, Error>
+where
+    S: DeliveryLogStore + EndpointStore + TestQuotaStore,
+    Resend: FnOnce(Vec<DeliveryRecord>) -> Resending,
+    Resending: Future<Output = Result<(), ApiError>>,
+{
+    respond(&request, async {
+        let started = std::time::Instant::now();
+        let caller = admin(&request)?;
+        let id = endpoint_id(&request)?;
+        let (since, cursor) = request_body::recovery(request.body())?;
+        let cursors = app
+            .cursors
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("recover is served without a cursor key"))?;
+        let filter = DeliveryFilter {
+            endpoint_id: Some(id),
+            status: Some(DeliveryStatus::Failed),
+            since: Some(since),
+            ..DeliveryFilter::default()
+        };
+        let mut after = match &cursor {
+            Some(cursor) => Some(
+                cursors
+                    .open(cursor, caller.org, &filter)
+                    .ok_or_else(request_query::foreign_cursor)?,
+            ),
+            None => None,
+        };
+        let (endpoint, _) = app
+            .store
+            .signing_target(caller.org, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if endpoint.status == EndpointStatus::Disabled {
+            return Err(ApiError::Conflict(
+                "The endpoint is disabled: enable it, then recover.",
+            ));
+        }
+        let now = app.clock.now();
+        let limit = app.settings.test_deliveries;
+        let minute = Minute::of(now);
+        if !app
+            .store
+            .count_test_delivery(caller.org, minute, limit)
+            .await?
+        {
+            return Err(ApiError::TooManyTests {
+                per_minute: limit.per_minute(),
+                retry_after: minute.seconds_left(now),
+            });
+        }
+        let mut reopened = Vec::new();
+        let has_more = loop {
+            let wanted = (RECOVER_MAX - reopened.len()).min(request_query::MAX_PAGE_SIZE);
+            let read = LogQuery::newest(filter.clone(), wanted, now).after(after.clone());
+            let page = app.store.deliveries(caller.org, &read).await?;
+            for record in page.records {
+                let attempts = record.attempt_count;
+                if record.body.is_some()
+                    && app
+                        .store
+                        .reopen_delivery(&record.reference(), attempts, now)
+                        .await?
+                {
+                    reopened.push(record);
+                }
+            }
+            after = page.resume_after;
+            if !page.has_more {
+                break false;
+            }
+            if reopened.len() >= RECOVER_MAX || started.elapsed() >= RECOVER_TIME {
+                break true;
+            }
+        };
+        let queued = reopened.len();
+        let references: Vec<_> = reopened
+            .iter()
+            .map(|record| (record.reference(), record.attempt_count))
+            .collect();
+        if let Err(error) = resend(reopened).await {
+            // Not queued: back to failed rather than claim retries that will not come.
+            for (reference, attempts) in &references {
+                app.store.end_delivery(reference, *attempts).await?;
+            }
+            return Err(error);
+        }
+        let next_cursor = after
+            .as_ref()
+            .filter(|_| has_more)
+            .map(|position| cursors.seal(caller.org, &filter, position));
+        Ok(json(
+            StatusCode::ACCEPTED,
+            &serde_json::json!({"queued": queued, "has_more": has_more, "next_cursor": next_cursor}),
+        ))
     })
     .await
 }

@@ -4,7 +4,7 @@ use lambda_http::Body;
 use serde_json::{Map, Value};
 use webhook_domain::{
     AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
-    MalformedEventName, NewEndpoint, RequestedStatus, RotationGrace, UnknownEventType,
+    MalformedEventName, NewEndpoint, RequestedStatus, RotationGrace, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -230,6 +230,18 @@ pub(crate) fn resend_destination(
     let destination = fields.required("endpoint_id", crate::request_query::destination);
     fields.finish()?;
     destination.ok_or_else(|| ApiError::internal("a required field missing after validation"))
+}
+
+/// `{"since": <date-time>, "cursor": <next_cursor>}`: what a recover covers, and where a call
+/// that stopped early goes on. `since` is required.
+pub(crate) fn recovery(body: &Body) -> Result<(Timestamp, Option<String>), ApiError> {
+    let mut fields = Fields::new(json_object(body)?, &["since", "cursor"], "field");
+    let since = fields.required("since", crate::request_query::since);
+    let cursor = fields.optional("cursor", |v| string(v).map(str::to_owned));
+    fields.finish()?;
+    let since =
+        since.ok_or_else(|| ApiError::internal("a required field missing after validation"))?;
+    Ok((since, cursor))
 }
 
 #[cfg(test)]

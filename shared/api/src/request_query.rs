@@ -124,7 +124,7 @@ fn status(value: &Value) -> Result<DeliveryStatus, String> {
         .map_err(|_| "Expected one of delivered, retrying, failed.".into())
 }
 
-fn since(value: &Value) -> Result<Timestamp, String> {
+pub(crate) fn since(value: &Value) -> Result<Timestamp, String> {
     Timestamp::parse_iso8601(string(value)?)
         .map_err(|_| "Expected an ISO 8601 date-time such as 2026-04-20T18:24:10.113Z.".into())
 }

@@ -20,6 +20,7 @@ pub enum Operation {
     SetLegacyWebhook,
     GetDelivery,
     ResendDelivery,
+    RecoverEndpoint,
     /// dev-server's `POST /_dev/events`; the platform publishes to SQS instead.
     PublishEvent,
 }
@@ -94,6 +95,12 @@ pub const ROUTES: &[Route] = &[
         Method::POST,
         "/v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret",
         "rotate-secret",
+    ),
+    route(
+        Operation::RecoverEndpoint,
+        Method::POST,
+        "/v1/developer/webhook-endpoints/{endpoint_id}/recover",
+        "recover-endpoint",
     ),
     route(
         Operation::EndpointStats,

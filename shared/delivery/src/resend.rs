@@ -47,15 +47,21 @@ impl Resends<SqsQueue> {
 }
 
 impl<Q: JobQueue> Resends<Q> {
-    /// Queues the first attempt of a new chain for the delivery `record` logs (which the caller
-    /// has just reopened).
-    pub async fn resend(&self, record: DeliveryRecord) -> Result<(), ResendError> {
-        let job = job_from(record)?;
-        let now = Delayed {
-            job,
-            delay: Duration::ZERO,
-        };
-        self.queue.enqueue(vec![now]).await?;
+    /// Queues the first attempt of a new chain for each delivery `records` log (which the
+    /// caller has just reopened), in as few requests as the queue allows.
+    pub async fn resend(&self, records: Vec<DeliveryRecord>) -> Result<(), ResendError> {
+        let jobs = records
+            .into_iter()
+            .map(|record| {
+                job_from(record).map(|job| Delayed {
+                    job,
+                    delay: Duration::ZERO,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !jobs.is_empty() {
+            self.queue.enqueue(jobs).await?;
+        }
         Ok(())
     }
 }

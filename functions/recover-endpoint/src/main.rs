@@ -1,0 +1,21 @@
+//! `POST /v1/developer/webhook-endpoints/{endpoint_id}/recover`: resends an endpoint's failed
+//! deliveries since a time, a bounded batch per call.
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{ApiError, App, CursorKey, handlers};
+use webhook_delivery::resend::Resends;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env()
+        .await?
+        .with_cursor_key(CursorKey::from_env()?);
+    let resends = Resends::from_env().await?;
+    run(service_fn(|request| {
+        handlers::recover_endpoint(&app, request, |records| async {
+            resends.resend(records).await.map_err(ApiError::internal)
+        })
+    }))
+    .await
+}
