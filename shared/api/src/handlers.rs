@@ -8,8 +8,8 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
     DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EventName, EventType, IdempotencyRecord, LegacyWebhook, LogQuery, Minute, OrgId, Replay,
-    Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey, LogQuery, Minute, OrgId,
+    Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, IdempotencyStore,
@@ -24,7 +24,7 @@ use crate::views::{
     CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView, EndpointStatsView,
     EndpointView, EventTypeView, LegacyWebhookView, TestDeliveryView,
 };
-use crate::{ApiError, App, request_body, request_query, routes};
+use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
 /// `GET /v1/developer/webhook-endpoints`
 pub async fn list_endpoints<S: EndpointStore>(
@@ -177,14 +177,7 @@ pub async fn list_deliveries<S: DeliveryLogStore>(
             .as_ref()
             .ok_or_else(|| ApiError::internal("the delivery log is served without a cursor key"))?;
         let query = request_query::delivery_query(request.query_string_parameters_ref())?;
-        let after = match &query.cursor {
-            Some(cursor) => Some(
-                cursors
-                    .open(cursor, caller.org, &query.filter)
-                    .ok_or_else(request_query::foreign_cursor)?,
-            ),
-            None => None,
-        };
+        let after = opened(cursors, query.cursor.as_deref(), caller.org, &query.filter)?;
         let read =
             LogQuery::newest(query.filter.clone(), query.limit, app.clock.now()).after(after);
         let page = app.store.deliveries(caller.org, &read).await?;
@@ -237,18 +230,7 @@ where
             }
         }
         let tested = async {
-            let limit = app.settings.test_deliveries;
-            let minute = Minute::of(now);
-            if !app
-                .store
-                .count_test_delivery(caller.org, minute, limit)
-                .await?
-            {
-                return Err(ApiError::TooManyTests {
-                    per_minute: limit.per_minute(),
-                    retry_after: minute.seconds_left(now),
-                });
-            }
+            spend_test_quota(app, caller.org, now).await?;
             let (endpoint, keys) = app
                 .store
                 .signing_target(caller.org, id)
@@ -412,17 +394,9 @@ pub async fn get_delivery<S: DeliveryLogStore>(
 ) -> Result<Response<Body>, Error> {
     respond(&request, async {
         let caller = admin(&request)?;
-        let event_id = event_id(&request)?;
         let endpoint_id = request_query::destination_query(request.query_string_parameters_ref())?;
-        let event = EventRef {
-            event_id,
-            endpoint_id,
-        };
-        let record = app
-            .store
-            .delivery(caller.org, event, app.clock.now())
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let now = app.clock.now();
+        let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
         Ok(json(StatusCode::OK, &DeliveryDetailView::from(&record)))
     })
     .await
@@ -445,18 +419,9 @@ where
 {
     respond(&request, async {
         let caller = admin(&request)?;
-        let event_id = event_id(&request)?;
         let endpoint_id = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
-        let event = EventRef {
-            event_id,
-            endpoint_id,
-        };
-        let record = app
-            .store
-            .delivery(caller.org, event, now)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+        let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
         let destination_gone = match endpoint_id {
             Some(id) => match app.store.signing_target(caller.org, id).await? {
                 None => Some("The endpoint was deleted: there is nothing to resend to."),
@@ -484,18 +449,7 @@ where
         if record.status == DeliveryStatus::Retrying {
             return Ok(queued(0));
         }
-        let limit = app.settings.test_deliveries;
-        let minute = Minute::of(now);
-        if !app
-            .store
-            .count_test_delivery(caller.org, minute, limit)
-            .await?
-        {
-            return Err(ApiError::TooManyTests {
-                per_minute: limit.per_minute(),
-                retry_after: minute.seconds_left(now),
-            });
-        }
+        spend_test_quota(app, caller.org, now).await?;
         let reference = record.reference();
         let attempts = record.attempt_count;
         if !app.store.reopen_delivery(&reference, attempts, now).await? {
@@ -549,14 +503,7 @@ where
             since: Some(since),
             ..DeliveryFilter::default()
         };
-        let mut after = match &cursor {
-            Some(cursor) => Some(
-                cursors
-                    .open(cursor, caller.org, &filter)
-                    .ok_or_else(request_query::foreign_cursor)?,
-            ),
-            None => None,
-        };
+        let mut after = opened(cursors, cursor.as_deref(), caller.org, &filter)?;
         let (endpoint, _) = app
             .store
             .signing_target(caller.org, id)
@@ -568,18 +515,7 @@ where
             ));
         }
         let now = app.clock.now();
-        let limit = app.settings.test_deliveries;
-        let minute = Minute::of(now);
-        if !app
-            .store
-            .count_test_delivery(caller.org, minute, limit)
-            .await?
-        {
-            return Err(ApiError::TooManyTests {
-                per_minute: limit.per_minute(),
-                retry_after: minute.seconds_left(now),
-            });
-        }
+        spend_test_quota(app, caller.org, now).await?;
         let mut reopened = Vec::new();
         let has_more = loop {
             let wanted = (RECOVER_MAX - reopened.len()).min(request_query::MAX_PAGE_SIZE);
@@ -626,6 +562,61 @@ where
         ))
     })
     .await
+}
+
+/// Counts one test delivery, resend or recover in the organization's minute: a 429 with
+/// `Retry-After` beyond `Settings::test_deliveries`.
+async fn spend_test_quota<S: TestQuotaStore>(
+    app: &App<S>,
+    org: OrgId,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let limit = app.settings.test_deliveries;
+    let minute = Minute::of(now);
+    if app.store.count_test_delivery(org, minute, limit).await? {
+        Ok(())
+    } else {
+        Err(ApiError::TooManyTests {
+            per_minute: limit.per_minute(),
+            retry_after: minute.seconds_left(now),
+        })
+    }
+}
+
+/// The logged delivery of the path's event to `endpoint_id` (`None`: the legacy URL): 404 if
+/// there is none.
+async fn logged_delivery<S: DeliveryLogStore>(
+    app: &App<S>,
+    org: OrgId,
+    request: &Request,
+    endpoint_id: Option<EndpointId>,
+    now: Timestamp,
+) -> Result<DeliveryRecord, ApiError> {
+    let event = EventRef {
+        event_id: event_id(request)?,
+        endpoint_id,
+    };
+    app.store
+        .delivery(org, event, now)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Where a sealed cursor says to go on, for this organization and filter: a 400 if it was not
+/// issued for them.
+fn opened(
+    cursors: &CursorKey,
+    cursor: Option<&str>,
+    org: OrgId,
+    filter: &DeliveryFilter,
+) -> Result<Option<LogKey>, ApiError> {
+    cursor
+        .map(|cursor| {
+            cursors
+                .open(cursor, org, filter)
+                .ok_or_else(request_query::foreign_cursor)
+        })
+        .transpose()
 }
 
 /// An event id in a path: a UUID, hyphenated; anything else names no event (404).
