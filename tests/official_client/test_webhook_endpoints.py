@@ -418,3 +418,48 @@ def test_rotating_the_legacy_secret():
     official, standard_webhooks = verifiers(headers, body)
     assert official(old) and official(new) and standard_webhooks(old) and standard_webhooks(new)
     assert headers["X-ThunderPhone-Signature"] == hex_hmac(new, body)
+
+
+def test_a_resent_delivery_is_the_same_message_and_verifies_with_both_libraries():
+    import time
+
+    admin = client()
+    receiver = Receiver()
+    created = create.sync(
+        client=admin,
+        body=DeveloperWebhookEndpointCreateUpdateRequest(
+            label="Resent", url=receiver.url, events=[EventsEnum.CALL_GRADED]
+        ),
+    )
+    http = admin.get_httpx_client()
+    published = http.post("/_dev/events", json={"type": "call.graded", "data": {"call_id": 77}})
+    assert published.status_code == 202, published.text
+    event_id = published.json()["event_id"]
+    receiver.wait_for(1)
+    one = f"/v1/developer/webhook-deliveries/{event_id}?endpoint_id={created.id}"
+    deadline = time.monotonic() + 10
+    while (shown := http.get(one).json()).get("status") != "delivered":
+        assert time.monotonic() < deadline, shown
+        time.sleep(0.05)
+    assert shown["payload"] == {"data": {"call_id": 77}, "type": "call.graded"}
+    assert [a["http_status"] for a in shown["attempts"]] == [200]
+
+    resent = http.post(f"/v1/developer/webhook-deliveries/{event_id}/resend", json={"endpoint_id": created.id})
+    assert resent.status_code == 202 and resent.json() == {"queued": 1}, resent.text
+    receiver.wait_for(2)
+    (first_headers, first_body), (headers, body) = receiver.requests[:2]
+    assert body == first_body == json_bytes(shown["payload"])
+    assert headers["webhook-id"] == first_headers["webhook-id"], "receivers deduplicate on it"
+    official, standard_webhooks = verifiers(headers, body)
+    assert official(created.secret) and standard_webhooks(created.secret)
+    assert not official("whsec_" + "A" * 43)
+    while http.get(one).json()["attempt_count"] != 2:
+        assert time.monotonic() < deadline + 10
+        time.sleep(0.05)
+    delete.sync_detailed(created.id, client=admin)
+
+
+def json_bytes(value):
+    import json
+
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()

@@ -297,9 +297,24 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
         "{delay:?}"
     );
     assert_eq!(h.run_next().await, Delivery::Delivered);
-    // The same record, moved on to the third attempt.
+    // The same record, moved on to the third attempt, listing all three.
+    let last = h.only_record().await;
+    let attempts: Vec<_> = last
+        .attempts
+        .iter()
+        .map(|a| (a.http_status, a.failure_category))
+        .collect();
     assert_eq!(
-        h.only_record().await,
+        attempts,
+        [
+            (Some(500), Some(FailureCategory::HttpError)),
+            (Some(502), Some(FailureCategory::HttpError)),
+            (Some(200), None)
+        ]
+    );
+    assert_eq!(last.attempts[2].at, h.clock.now());
+    assert_eq!(
+        last,
         DeliveryRecord {
             status: DeliveryStatus::Delivered,
             attempt_count: 3,
@@ -307,6 +322,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             failure_category: None,
             next_retry_at: None,
             last_attempt_at: h.clock.now(),
+            attempts: last.attempts.clone(),
             ..first_record
         }
     );
