@@ -444,7 +444,7 @@ def test_a_resent_delivery_is_the_same_message_and_verifies_with_both_libraries(
     assert shown["payload"] == {"data": {"call_id": 77}, "type": "call.graded"}
     assert [a["http_status"] for a in shown["attempts"]] == [200]
 
-    resent = http.post(f"/v1/developer/webhook-deliveries/{event_id}/resend", json={"endpoint_id": created.id})
+    resent = http.post(f"/v1/developer/webhook-deliveries/{event_id}/resend", json={"endpoint_id": str(created.id)})
     assert resent.status_code == 202 and resent.json() == {"queued": 1}, resent.text
     receiver.wait_for(2)
     (first_headers, first_body), (headers, body) = receiver.requests[:2]
