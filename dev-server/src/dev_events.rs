@@ -55,10 +55,12 @@ where
         occurred_at: published.occurred_at(event.id, now),
     };
     if event.event_type.is_blocking() {
-        let dispatched = pipeline
+        let (dispatched, pending) = pipeline
             .dispatch_blocking(&event, dispatch::BUDGET)
             .await
             .map_err(ApiError::internal)?;
+        // A server keeps running: the rest finishes after the answer.
+        pending.detach();
         let answer = serde_json::to_value(dispatched).map_err(ApiError::internal)?;
         return Ok(PublishOutcome::Dispatched(answer));
     }

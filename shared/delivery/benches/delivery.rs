@@ -159,7 +159,9 @@ fn benches(c: &mut Criterion) {
                 for _ in 0..iterations {
                     let event = blocking(uuid::Uuid::new_v4());
                     let started = std::time::Instant::now();
-                    let dispatched = pipeline.dispatch_blocking(&event, BUDGET).await.unwrap();
+                    let (dispatched, pending) =
+                        pipeline.dispatch_blocking(&event, BUDGET).await.unwrap();
+                    pending.detach();
                     let took = started.elapsed();
                     assert!(dispatched.answer.is_some());
                     samples.lock().unwrap().push(took);

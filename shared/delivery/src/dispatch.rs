@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::timeout_at;
 use webhook_domain::{
     Attempt, DeliveryRecord, Endpoint, EndpointId, EndpointNotice, FailureCategory,
 };
@@ -97,27 +99,63 @@ struct Finished {
     answer: Option<Map<String, Value>>,
 }
 
+/// What a dispatch leaves running once it has answered: the sends behind the winner and every
+/// attempt's log and stats writes. A long-running server lets them finish on their own
+/// ([`Pending::detach`]); a Lambda must wait for them before it returns ([`Pending::finish`]),
+/// since Lambda freezes whatever runs after an invocation's answer.
+pub struct Pending(JoinSet<()>);
+
+impl Pending {
+    /// Waits for the remaining work, for at most `within`.
+    pub async fn finish(mut self, within: Duration) {
+        let all = async { while self.0.join_next().await.is_some() {} };
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!("a blocking dispatch's remaining work outlived its wait");
+        }
+    }
+
+    /// Lets the remaining work run on its own.
+    pub fn detach(mut self) {
+        self.0.detach_all();
+    }
+}
+
+/// How long after the budget a dispatch still waits for a destination to report: a send that
+/// ran out of time says so right at the deadline.
+const REPORT_MARGIN: Duration = Duration::from_millis(50);
+
 impl<S, Q> Pipeline<S, Q>
 where
     S: Store,
     Q: JobQueue,
 {
     /// Sends a blocking event to every destination that receives it and answers within
-    /// `budget` (the Lambda passes [`BUDGET`]; tests a shorter one).
+    /// `budget` (the Lambda passes [`BUDGET`]; tests a shorter one), with what is left running.
     pub async fn dispatch_blocking(
         self: &Arc<Self>,
         event: &PlatformEvent,
         budget: Duration,
-    ) -> Result<Dispatched, PipelineError> {
+    ) -> Result<(Dispatched, Pending), PipelineError> {
         let deadline = Instant::now() + budget;
+        let mut pending = JoinSet::new();
         if !event.event_type.is_blocking() {
-            return Ok(Dispatched::refused(format!(
+            let refused = Dispatched::refused(format!(
                 "{} is not a blocking event type: only telephony.incoming and web.incoming are \
                  dispatched; publish other events to the events queue",
                 event.event_type.as_str()
-            )));
+            ));
+            return Ok((refused, Pending(pending)));
         }
-        let targets = self.store.delivery_targets(event.org_id).await?;
+        let targets =
+            match timeout_at(deadline.into(), self.store.delivery_targets(event.org_id)).await {
+                Ok(targets) => targets?,
+                Err(_) => {
+                    let late = Dispatched::refused(
+                        "the destinations could not be read within the budget".to_owned(),
+                    );
+                    return Ok((late, Pending(pending)));
+                }
+            };
         let mut endpoints: Vec<Endpoint> = targets
             .endpoints
             .into_iter()
@@ -136,18 +174,19 @@ where
             let pipeline = Arc::clone(self);
             let event = event.clone();
             let done = done.clone();
-            tokio::spawn(async move {
-                let outcome = pipeline.dispatch_one(&event, endpoint, deadline).await;
-                // The receiver is gone once the answer went back: nothing to tell then.
-                let _ = done.send((rank, outcome));
+            pending.spawn(async move {
+                pipeline
+                    .dispatch_one(&event, endpoint, deadline, rank, done)
+                    .await;
             });
         }
         drop(done);
 
         let mut slots: Vec<Option<Finished>> = destinations.iter().map(|_| None).collect();
         let mut winner = None;
+        let last_report = (deadline + REPORT_MARGIN).into();
         while winner.is_none() && slots.iter().any(Option::is_none) {
-            let Some((rank, outcome)) = finished.recv().await else {
+            let Ok(Some((rank, outcome))) = timeout_at(last_report, finished.recv()).await else {
                 break;
             };
             if let Some(slot) = slots.get_mut(rank) {
@@ -159,22 +198,26 @@ where
             Some(won) => (won.answer.take(), Some(won.attempt.destination.clone())),
             None => (None, None),
         };
-        Ok(Dispatched {
+        let dispatched = Dispatched {
             answer,
             answered_by,
             attempts: slots.into_iter().flatten().map(|f| f.attempt).collect(),
             error: None,
-        })
+        };
+        Ok((dispatched, Pending(pending)))
     }
 
-    /// Reads the destination's signing keys, sends, and records the attempt in the stats and
-    /// the log (those writes run on after the answer is known: they never delay it).
+    /// Reads the destination's signing keys, sends, reports to `done` under `rank`, then
+    /// records the attempt in the stats and the log (after the report: never delaying the
+    /// answer).
     async fn dispatch_one(
         self: Arc<Self>,
         event: &PlatformEvent,
         endpoint: Option<EndpointId>,
         deadline: Instant,
-    ) -> Finished {
+        rank: usize,
+        done: mpsc::UnboundedSender<(usize, Finished)>,
+    ) {
         let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
         let started = Instant::now();
         let now = self.clock.now();
@@ -183,18 +226,29 @@ where
             ..DeliveryJob::first(event, endpoint)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.
-        let target = match self.destination(&job).await {
-            Ok(Destination::Send(target)) => target,
-            Ok(Destination::Gone(reason)) => {
+        let target = match timeout_at(deadline.into(), self.destination(&job)).await {
+            Ok(Ok(Destination::Send(target))) => target,
+            Ok(Ok(Destination::Gone(reason))) => {
                 tracing::info!(event_id = %event.id, destination, ?reason, "a blocking event's destination is gone");
-                return Finished::unsent(destination, started);
+                let _ = done.send((rank, Finished::unsent(destination, started)));
+                return;
             }
-            Err(error) => {
+            Ok(Err(error)) => {
                 tracing::error!(%error, event_id = %event.id, destination, "could not read a blocking event's destination");
-                return Finished::unsent(destination, started);
+                let _ = done.send((rank, Finished::unsent(destination, started)));
+                return;
+            }
+            // Read too late to send at all: nothing was attempted, nothing is counted.
+            Err(_) => {
+                let _ = done.send((rank, Finished::unsent(destination, started)));
+                return;
             }
         };
         let timeout = deadline.saturating_duration_since(Instant::now());
+        if timeout.is_zero() {
+            let _ = done.send((rank, Finished::unsent(destination, started)));
+            return;
+        }
         let body = target.body(&job);
         let before = target.record(&job, event.occurred_at, now, &body);
         let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
@@ -215,10 +269,9 @@ where
             },
             answer: answer.and_then(Result::ok),
         };
-        tokio::spawn(async move {
-            self.record_blocking(&job, &target, &attempt, before).await;
-        });
-        finished
+        // The dispatch may have answered already: then nobody listens.
+        let _ = done.send((rank, finished));
+        self.record_blocking(&job, &target, &attempt, before).await;
     }
 
     async fn record_blocking(

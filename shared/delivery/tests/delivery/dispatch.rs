@@ -9,11 +9,15 @@ fn agent() -> Option<AgentId> {
 }
 
 impl Harness {
+    /// Dispatches as dev-server does: the answer, with the rest left to finish on its own.
     async fn dispatch(&self, event: &PlatformEvent, budget: Duration) -> Dispatched {
-        self.pipeline
+        let (dispatched, pending) = self
+            .pipeline
             .dispatch_blocking(event, budget)
             .await
-            .unwrap()
+            .unwrap();
+        pending.detach();
+        dispatched
     }
 
     /// An endpoint at `receiver`, subscribed to every type, scoped to `agent` if given.
@@ -224,4 +228,31 @@ async fn only_blocking_types_are_dispatched() {
         "a paused endpoint gets nothing"
     );
     assert_eq!(paused.count(), 0);
+}
+
+/// As the Lambda runs it: the answer is known early, and the rest (the hanging destination's
+/// send, every log write) is finished before the invocation returns.
+#[tokio::test]
+async fn finishing_the_rest_leaves_every_attempt_logged() {
+    let h = harness(true);
+    let quick = receive(vec![Reply::json(&json!({"say": "hello"}))]).await;
+    let hanging = receive(vec![Reply::Hang]).await;
+    h.blocking_endpoint(&quick, None).await;
+    let slow_endpoint = h.blocking_endpoint(&hanging, None).await;
+
+    let event = h.event(EventType::TelephonyIncoming, None);
+    let (dispatched, pending) = h
+        .pipeline
+        .dispatch_blocking(&event, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(dispatched.attempts.len(), 1, "answered before the rest");
+    pending.finish(Duration::from_secs(5)).await;
+    let log = h.log().await;
+    assert_eq!(log.len(), 2, "both attempts logged once finished: {log:?}");
+    let slow = log
+        .iter()
+        .find(|r| r.endpoint_id == Some(slow_endpoint.id))
+        .unwrap();
+    assert_eq!(slow.failure_category, Some(FailureCategory::Timeout));
 }
