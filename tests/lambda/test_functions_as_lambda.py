@@ -330,7 +330,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
         ExpressionAttributeValues={":failed": {"S": "failed"}},
     )
     assert http(stack, "ResendDeliveryFunction", resend, 202) == {"queued": 1}
-    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     chains = [json.loads(m["Body"]) for m in again if published["id"] in m["Body"]]
     assert [(j["attempts"], j["chain_starts_after"], j["endpoint_id"]) for j in chains] == [(1, 1, endpoint)], chains
 
@@ -346,7 +346,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     recover["body"] = json.dumps({"since": "2026-01-01T00:00:00Z"})
     recovered = http(stack, "RecoverEndpointFunction", recover, 202)
     assert recovered == {"queued": 1, "has_more": False, "next_cursor": None}, recovered
-    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     assert [json.loads(m["Body"])["chain_starts_after"] for m in again if published["id"] in m["Body"]] == [1]
 
     # A blocking event, invoked directly: the legacy URL is its one destination here, and no

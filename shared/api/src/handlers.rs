@@ -422,45 +422,42 @@ where
         let endpoint_id = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
-        let destination_gone = match endpoint_id {
+        let endpoint = match endpoint_id {
             Some(id) => match app.store.signing_target(caller.org, id).await? {
-                None => Some("The endpoint was deleted: there is nothing to resend to."),
-                Some((endpoint, _)) if endpoint.status == EndpointStatus::Disabled => {
-                    Some("The endpoint is disabled: enable it, then resend.")
+                None => {
+                    return Err(ApiError::Conflict(
+                        "The endpoint was deleted: there is nothing to resend to.",
+                    ));
                 }
-                Some(_) => None,
+                Some((endpoint, _)) if endpoint.status == EndpointStatus::Disabled => {
+                    return Err(ApiError::Conflict(
+                        "The endpoint is disabled: enable it, then resend.",
+                    ));
+                }
+                Some((endpoint, _)) => Some(endpoint),
             },
-            None => app
-                .store
-                .legacy_webhook(caller.org)
-                .await?
-                .is_none()
-                .then_some("The legacy webhook URL was removed: there is nothing to resend to."),
+            None if app.store.legacy_webhook(caller.org).await?.is_none() => {
+                return Err(ApiError::Conflict(
+                    "The legacy webhook URL was removed: there is nothing to resend to.",
+                ));
+            }
+            None => None,
         };
-        if let Some(detail) = destination_gone {
-            return Err(ApiError::Conflict(detail));
-        }
-        if record.body.is_none() {
-            return Err(ApiError::Conflict(
-                "This delivery was logged before bodies were kept: it cannot be resent.",
-            ));
+        if let Some(refusal) = record.resend_refusal(endpoint.as_ref()) {
+            return Err(ApiError::Conflict(refusal.detail()));
         }
         let queued = |n: u32| json(StatusCode::ACCEPTED, &serde_json::json!({ "queued": n }));
-        if record.status == DeliveryStatus::Retrying {
+        if record.awaits_attempt(now) {
             return Ok(queued(0));
         }
         spend_test_quota(app, caller.org, now).await?;
+        // Queued first, then opened: a failed queue changes nothing, and a job whose record
+        // another resend opened first is the same attempt, which the claim sends once.
         let reference = record.reference();
         let attempts = record.attempt_count;
-        if !app.store.reopen_delivery(&reference, attempts, now).await? {
-            return Ok(queued(0)); // another resend opened it first
-        }
-        if let Err(error) = resend(vec![record]).await {
-            // Not queued: the record goes back to failed rather than claim a retry.
-            app.store.end_delivery(&reference, attempts).await?;
-            return Err(error);
-        }
-        Ok(queued(1))
+        resend(vec![record]).await?;
+        let opened = app.store.reopen_delivery(&reference, attempts, now).await?;
+        Ok(queued(u32::from(opened)))
     })
     .await
 }
@@ -485,7 +482,7 @@ pub async fn recover_endpoint<S, Resend, Resending>(
 ) -> Result<Response<Body>, Error>
 where
     S: DeliveryLogStore + EndpointStore + TestQuotaStore,
-    Resend: FnOnce(Vec<DeliveryRecord>) -> Resending,
+    Resend: Fn(Vec<DeliveryRecord>) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
     respond(&request, async {
@@ -516,42 +513,40 @@ where
         }
         let now = app.clock.now();
         spend_test_quota(app, caller.org, now).await?;
-        let mut reopened = Vec::new();
+        // A page at a time, each queued before its records are opened (as `resend_delivery`
+        // does): a call cut short leaves nothing opened without its job. Test deliveries, and
+        // deliveries that cannot be resent (blocking, bodiless, no longer subscribed), are
+        // passed over.
+        let mut queued = 0;
         let has_more = loop {
-            let wanted = (RECOVER_MAX - reopened.len()).min(request_query::MAX_PAGE_SIZE);
+            let wanted = (RECOVER_MAX - queued).min(request_query::MAX_PAGE_SIZE);
             let read = LogQuery::newest(filter.clone(), wanted, now).after(after.clone());
             let page = app.store.deliveries(caller.org, &read).await?;
-            for record in page.records {
-                let attempts = record.attempt_count;
-                if record.body.is_some()
-                    && app
-                        .store
-                        .reopen_delivery(&record.reference(), attempts, now)
-                        .await?
-                {
-                    reopened.push(record);
+            let batch: Vec<DeliveryRecord> = page
+                .records
+                .into_iter()
+                .filter(|record| !record.test && record.resend_refusal(Some(&endpoint)).is_none())
+                .collect();
+            let opening: Vec<_> = batch
+                .iter()
+                .map(|record| (record.reference(), record.attempt_count))
+                .collect();
+            if !batch.is_empty() {
+                resend(batch).await?;
+            }
+            for (reference, attempts) in &opening {
+                if app.store.reopen_delivery(reference, *attempts, now).await? {
+                    queued += 1;
                 }
             }
             after = page.resume_after;
             if !page.has_more {
                 break false;
             }
-            if reopened.len() >= RECOVER_MAX || started.elapsed() >= RECOVER_TIME {
+            if queued >= RECOVER_MAX || started.elapsed() >= RECOVER_TIME {
                 break true;
             }
         };
-        let queued = reopened.len();
-        let references: Vec<_> = reopened
-            .iter()
-            .map(|record| (record.reference(), record.attempt_count))
-            .collect();
-        if let Err(error) = resend(reopened).await {
-            // Not queued: back to failed rather than claim retries that will not come.
-            for (reference, attempts) in &references {
-                app.store.end_delivery(reference, *attempts).await?;
-            }
-            return Err(error);
-        }
         let next_cursor = after
             .as_ref()
             .filter(|_| has_more)

@@ -22,6 +22,9 @@ pub enum ResendError {
     Queue(#[from] QueueError),
 }
 
+/// How long a resent job waits before its attempt.
+pub const OPEN_FIRST: Duration = Duration::from_secs(1);
+
 /// What the resend route holds: the delivery queue.
 pub struct Resends<Q> {
     queue: Q,
@@ -47,15 +50,16 @@ impl Resends<SqsQueue> {
 }
 
 impl<Q: JobQueue> Resends<Q> {
-    /// Queues the first attempt of a new chain for each delivery `records` log (which the
-    /// caller has just reopened), in as few requests as the queue allows.
+    /// Queues the first attempt of a new chain for each delivery `records` log, in as few
+    /// requests as the queue allows. The caller opens the records right after: the jobs wait
+    /// [`OPEN_FIRST`] so that the opening lands before the attempt.
     pub async fn resend(&self, records: Vec<DeliveryRecord>) -> Result<(), ResendError> {
         let jobs = records
             .into_iter()
             .map(|record| {
                 job_from(record).map(|job| Delayed {
                     job,
-                    delay: Duration::ZERO,
+                    delay: OPEN_FIRST,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

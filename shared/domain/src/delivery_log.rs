@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::sent_body::{AttemptSummary, SentBody, with_attempt};
-use crate::{AgentId, Attempt, EndpointId, EventName, FailureCategory, OrgId, Timestamp};
+use crate::{AgentId, Attempt, Endpoint, EndpointId, EventName, FailureCategory, OrgId, Timestamp};
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -169,14 +169,39 @@ impl DeliveryRecord {
         ends
     }
 
-    /// Opens the record for another chain of attempts (a resend), when it is finished
-    /// (delivered or failed) and has seen exactly `attempts`, the count the caller read: then
-    /// `retrying`, its next attempt due `now`. A record already retrying is left alone, so two
-    /// resends at once open it once. Returns whether it changed.
+    /// Why this delivery cannot be sent again, if it cannot. `to` is its endpoint as read now
+    /// (`None` for the legacy URL, which receives every event).
+    pub fn resend_refusal(&self, to: Option<&Endpoint>) -> Option<NotResendable> {
+        if self.event_type.is_blocking() {
+            return Some(NotResendable::Blocking);
+        }
+        if self.body.as_ref().is_none_or(|body| body.bytes().is_err()) {
+            return Some(NotResendable::NoBody);
+        }
+        match to {
+            Some(endpoint) if !self.test && !endpoint.receives(&self.event_type, self.agent_id) => {
+                Some(NotResendable::NotSubscribed)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether another attempt is on its way: retrying, and its next attempt not more than
+    /// [`LOST_AFTER`] overdue (past that, its job is taken for lost).
+    pub fn awaits_attempt(&self, now: Timestamp) -> bool {
+        self.status == DeliveryStatus::Retrying
+            && self.next_retry_at.is_some_and(|due| {
+                due.checked_add(LOST_AFTER)
+                    .is_none_or(|lost| lost.unix_millis() > now.unix_millis())
+            })
+    }
+
+    /// Opens the record for another chain of attempts (a resend), unless another attempt is
+    /// on its way (`awaits_attempt`), and if it has seen exactly `attempts`, the count the
+    /// caller read: then `retrying`, its next attempt due `now`. Two resends at once open it
+    /// once. Returns whether it changed.
     pub fn reopen(&mut self, attempts: u32, now: Timestamp) -> bool {
-        let opens = self.is_shown()
-            && self.status != DeliveryStatus::Retrying
-            && self.attempt_count == attempts;
+        let opens = self.is_shown() && !self.awaits_attempt(now) && self.attempt_count == attempts;
         if opens {
             self.status = DeliveryStatus::Retrying;
             self.next_retry_at = Some(now);
@@ -184,6 +209,34 @@ impl DeliveryRecord {
         opens
     }
 }
+
+/// Why a logged delivery cannot be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotResendable {
+    Blocking,
+    NoBody,
+    NotSubscribed,
+}
+
+impl NotResendable {
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Blocking => {
+                "A blocking event's answer configured a call that has ended: it is not resent."
+            }
+            Self::NoBody => {
+                "This delivery keeps no body to resend (it was logged before bodies were kept)."
+            }
+            Self::NotSubscribed => {
+                "The endpoint no longer receives this event (its types or agent changed)."
+            }
+        }
+    }
+}
+
+/// How overdue a retrying record's next attempt must be before its job is taken for lost and
+/// a resend may open it again (the attempt claim still sends each attempt once).
+pub const LOST_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Whether a record kept until `expires_at` is gone by `now`. Whole seconds, as DynamoDB's TTL
 /// attribute holds them.
@@ -490,5 +543,83 @@ mod tests {
         legacy.agent_id = None;
         assert!(!hits[0].matches(&legacy));
         assert!(!hits[1].matches(&legacy));
+    }
+}
+
+#[cfg(test)]
+mod resending {
+    use super::*;
+    use crate::{EventSubscription, EventType, SentBody, fixtures};
+
+    fn failed_record() -> DeliveryRecord {
+        let at = Timestamp::from_unix_millis(1_800_000_000_000).unwrap();
+        DeliveryRecord {
+            status: DeliveryStatus::Failed,
+            ..fixtures::delivery_record(OrgId::new(3), None, at)
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_resent_says_why() {
+        let record = failed_record();
+        let mut endpoint = fixtures::endpoint(OrgId::new(3));
+        assert_eq!(record.resend_refusal(Some(&endpoint)), None);
+        assert_eq!(
+            record.resend_refusal(None),
+            None,
+            "the legacy URL takes every type"
+        );
+
+        endpoint.events = EventSubscription::from(vec![EventType::SmsSent]);
+        assert_eq!(
+            record.resend_refusal(Some(&endpoint)),
+            Some(NotResendable::NotSubscribed)
+        );
+        let test = DeliveryRecord {
+            test: true,
+            ..record.clone()
+        };
+        assert_eq!(
+            test.resend_refusal(Some(&endpoint)),
+            None,
+            "a test goes where asked"
+        );
+
+        let bodiless = DeliveryRecord {
+            body: None,
+            ..record.clone()
+        };
+        assert_eq!(bodiless.resend_refusal(None), Some(NotResendable::NoBody));
+        let oversized = DeliveryRecord {
+            body: Some(SentBody::compress(&vec![b' '; SentBody::MAX_LEN + 1])),
+            ..record.clone()
+        };
+        assert_eq!(oversized.resend_refusal(None), Some(NotResendable::NoBody));
+        let blocking = DeliveryRecord {
+            event_type: EventType::WebIncoming.into(),
+            ..record
+        };
+        assert_eq!(blocking.resend_refusal(None), Some(NotResendable::Blocking));
+    }
+
+    #[test]
+    fn a_retry_is_awaited_until_an_hour_past_its_time() {
+        let due = Timestamp::from_unix_millis(1_800_000_000_000).unwrap();
+        let later = |ms: u64| {
+            due.checked_add(std::time::Duration::from_millis(ms))
+                .unwrap()
+        };
+        let retrying = DeliveryRecord {
+            status: DeliveryStatus::Retrying,
+            next_retry_at: Some(due),
+            ..failed_record()
+        };
+        assert!(retrying.awaits_attempt(due));
+        assert!(retrying.awaits_attempt(later(3_599_999)));
+        assert!(
+            !retrying.awaits_attempt(later(3_600_000)),
+            "its job is lost"
+        );
+        assert!(!failed_record().awaits_attempt(due));
     }
 }

@@ -33,7 +33,7 @@ pub use delivery::{
 };
 pub use delivery_log::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    LogKey, LogQuery, is_expired,
+    LOST_AFTER, LogKey, LogQuery, NotResendable, is_expired,
 };
 pub use duration::{DelayError, LogRetention, RetentionError, parse_delay, parse_delay_within};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};

@@ -6,7 +6,7 @@ use futures::future::try_join_all;
 
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    EndpointId, LogKey, LogQuery, OrgId, Timestamp, is_expired,
+    EndpointId, LOST_AFTER, LogKey, LogQuery, OrgId, Timestamp, is_expired,
 };
 
 use super::DynamoStore;
@@ -205,6 +205,11 @@ impl DeliveryLogStore for DynamoStore {
         attempts: u32,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        // `DeliveryRecord::awaits_attempt` no longer holds once the next attempt is LOST_AFTER
+        // overdue.
+        let overdue = i64::try_from(LOST_AFTER.as_millis()).unwrap_or(i64::MAX);
+        let lost =
+            Timestamp::from_unix_millis(now.unix_millis().saturating_sub(overdue)).unwrap_or(now);
         let result = self
             .update(Keys::delivery(record))
             // `DeliveryRecord::reopen`, as an update and its condition; a retrying record is
@@ -213,8 +218,10 @@ impl DeliveryLogStore for DynamoStore {
                 "SET #status = :retrying, next_retry_at = :now, #problem = :partition",
             )
             .condition_expression(
-                "attempt_count > :zero AND attempt_count = :attempts AND #status <> :retrying",
+                "attempt_count > :zero AND attempt_count = :attempts AND (#status <> :retrying \
+                 OR attribute_not_exists(next_retry_at) OR next_retry_at <= :lost)",
             )
+            .expression_attribute_values(":lost", string(lost))
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
             .expression_attribute_values(":retrying", string(DeliveryStatus::Retrying))

@@ -290,24 +290,55 @@ pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl Deli
 
 /// `DeliveryRecord::reopen`: both stores open exactly the records the domain opens.
 pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore) {
+    const NOW: i64 = 10_000_000;
+    const HOUR: i64 = 3_600_000;
     let cases = [
-        ("failed", DeliveryStatus::Failed, 3, 3),
-        ("delivered", DeliveryStatus::Delivered, 1, 1),
-        ("retrying", DeliveryStatus::Retrying, 2, 2),
-        ("moved on", DeliveryStatus::Failed, 4, 3),
+        ("failed", DeliveryStatus::Failed, 3, 3, None),
+        ("delivered", DeliveryStatus::Delivered, 1, 1, None),
+        (
+            "retrying, due soon",
+            DeliveryStatus::Retrying,
+            2,
+            2,
+            Some(NOW + 5_000),
+        ),
+        (
+            "retrying, just overdue",
+            DeliveryStatus::Retrying,
+            2,
+            2,
+            Some(NOW - HOUR + 1),
+        ),
+        (
+            "retrying, its job lost",
+            DeliveryStatus::Retrying,
+            2,
+            2,
+            Some(NOW - HOUR),
+        ),
+        (
+            "retrying, no next attempt",
+            DeliveryStatus::Retrying,
+            2,
+            2,
+            None,
+        ),
+        ("moved on", DeliveryStatus::Failed, 4, 3, None),
     ];
-    for (case, status, count, read_count) in cases {
+    let mut opened_cases = Vec::new();
+    for (case, status, count, read_count, due) in cases {
         let endpoint = Some(EndpointId::generate());
         let stored = DeliveryRecord {
             status,
             attempt_count: count,
+            next_retry_at: due.map(at),
             ..record(ORG, endpoint, 1_000)
         };
         keep(&store, &stored).await;
         let mut expected = stored.clone();
-        let opens = expected.reopen(read_count, at(5_000));
+        let opens = expected.reopen(read_count, at(NOW));
         let opened = store
-            .reopen_delivery(&stored.reference(), read_count, at(5_000))
+            .reopen_delivery(&stored.reference(), read_count, at(NOW))
             .await
             .unwrap();
         assert_eq!(opened, opens, "{case}");
@@ -315,9 +346,15 @@ pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore)
             event_id: stored.event_id,
             endpoint_id: endpoint,
         };
-        let now = store.delivery(ORG, event, at(6_000)).await.unwrap();
+        let now = store.delivery(ORG, event, at(NOW)).await.unwrap();
         assert_eq!(now, Some(expected), "{case}");
+        opened_cases.push(opened);
     }
+    assert_eq!(
+        opened_cases,
+        [true, true, false, false, true, true, false],
+        "finished and lost ones open; one on its way, or moved on, does not"
+    );
     let opened_twice = record(ORG, None, 1_000);
     keep(&store, &opened_twice).await;
     let reference = opened_twice.reference();
