@@ -520,7 +520,9 @@ where
         let mut queued = 0;
         let has_more = loop {
             let wanted = (RECOVER_MAX - queued).min(request_query::MAX_PAGE_SIZE);
-            let read = LogQuery::newest(filter.clone(), wanted, now).after(after.clone());
+            let read = LogQuery::newest(filter.clone(), wanted, now)
+                .after(after.clone())
+                .with_bodies();
             let page = app.store.deliveries(caller.org, &read).await?;
             let batch: Vec<DeliveryRecord> = page
                 .records

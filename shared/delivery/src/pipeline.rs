@@ -140,7 +140,7 @@ impl Target {
             test: job.test,
             claim: None,
             attempts: job.history.clone(),
-            body: Some(SentBody::compress(body)),
+            body: SentBody::keep(body),
         }
     }
 }

@@ -146,6 +146,15 @@ impl DeliveryRecord {
 
     /// A record enters the log when its first attempt is made; before that it only holds a
     /// claim.
+    /// The record as a page of the log lists it: no body, no attempts.
+    pub fn listed(self) -> Self {
+        Self {
+            body: None,
+            attempts: Vec::new(),
+            ..self
+        }
+    }
+
     pub fn is_shown(&self) -> bool {
         self.attempt_count > 0
     }
@@ -328,6 +337,9 @@ pub struct LogQuery {
     pub after: Option<LogKey>,
     pub limit: usize,
     pub now: Timestamp,
+    /// Whether records come with their bodies and attempts (a recover needs them; a page of
+    /// the log shows neither, and reads less without them).
+    pub bodies: bool,
 }
 
 impl LogQuery {
@@ -338,7 +350,14 @@ impl LogQuery {
             after: None,
             limit,
             now,
+            bodies: false,
         }
+    }
+
+    /// The same read, records with their bodies and attempts.
+    pub fn with_bodies(mut self) -> Self {
+        self.bodies = true;
+        self
     }
 
     /// The page that follows the record at `key`, if any.

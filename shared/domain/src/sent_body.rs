@@ -18,6 +18,17 @@ impl SentBody {
     /// Events are at most 256 KiB on the platform's queue; their bodies no larger.
     pub const MAX_LEN: usize = 256 * 1024;
 
+    /// The most compressed bytes kept: with the rest of a record, well inside DynamoDB's
+    /// 400 KB item.
+    pub const MAX_STORED: usize = 300 * 1024;
+
+    /// The body as a record keeps it, or `None` when it is too large to keep (the delivery goes
+    /// on; the record then shows no payload and cannot be resent).
+    pub fn keep(body: &[u8]) -> Option<Self> {
+        let stored = Self::compress(body);
+        (body.len() <= Self::MAX_LEN && stored.0.len() <= Self::MAX_STORED).then_some(stored)
+    }
+
     pub fn compress(body: &[u8]) -> Self {
         Self(miniz_oxide::deflate::compress_to_vec(body, 6))
     }
@@ -92,6 +103,12 @@ mod tests {
         );
         assert_eq!(stored.bytes().unwrap(), body.as_bytes());
         assert_eq!(SentBody::compress(b"").bytes().unwrap(), b"");
+    }
+
+    #[test]
+    fn only_bodies_a_record_can_hold_are_kept() {
+        assert!(SentBody::keep(&vec![b'a'; SentBody::MAX_LEN]).is_some());
+        assert!(SentBody::keep(&vec![b'a'; SentBody::MAX_LEN + 1]).is_none());
     }
 
     #[test]

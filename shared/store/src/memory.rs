@@ -628,7 +628,10 @@ impl DeliveryLogStore for MemoryStore {
                     && !is_expired(*expires_at, query.now)
                     && query.filter.matches(record)
             })
-            .map(|(_, (record, _))| record.clone());
+            .map(|(_, (record, _))| match query.bodies {
+                true => record.clone(),
+                false => record.clone().listed(),
+            });
         let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();
         let has_more = matching.next().is_some();
         let resume_after = records

@@ -151,7 +151,7 @@ impl Harness {
         self.store
             .deliveries(
                 ORG,
-                &LogQuery::newest(DeliveryFilter::default(), 200, self.clock.now()),
+                &LogQuery::newest(DeliveryFilter::default(), 200, self.clock.now()).with_bodies(),
             )
             .await
             .unwrap()

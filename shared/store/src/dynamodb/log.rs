@@ -305,6 +305,27 @@ pub(super) fn delivery_item(
     Ok(item)
 }
 
+/// What a page of the log reads of each record: every field of `DeliveryRecord::listed`.
+const LISTED_ATTRIBUTES: &[&str] = &[
+    "org_id",
+    "event_id",
+    "endpoint_id",
+    "endpoint_label",
+    "url",
+    "event_type",
+    "agent_id",
+    "call_id",
+    "occurred_at",
+    "status",
+    "attempt_count",
+    "http_status",
+    "failure_category",
+    "last_attempt_at",
+    "next_retry_at",
+    "test",
+    "claim",
+];
+
 /// How many items one page may read in each shard, whatever the filter: a page reads at most
 /// `LOG_SHARDS` times this (2,000 items, one Query per shard), and a filter that matches
 /// nothing answers a short page with a cursor instead of reading the whole log.
@@ -340,6 +361,15 @@ impl DynamoStore {
             .expression_attribute_values(":pk", string(partition))
             .expression_attribute_values(":now", epoch_seconds(log_query.now))
             .expression_attribute_values(":zero", number(0));
+        if !log_query.bodies {
+            // A page of the log shows neither bodies nor attempts: they are not read out.
+            let mut projection = Vec::new();
+            for (i, name) in LISTED_ATTRIBUTES.iter().enumerate() {
+                projection.push(format!("#l{i}"));
+                query = query.expression_attribute_names(format!("#l{i}"), *name);
+            }
+            query = query.projection_expression(projection.join(", "));
+        }
         // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
         // record itself is dropped below.
         if let Some(since) = filter.since {

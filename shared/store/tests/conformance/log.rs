@@ -20,7 +20,10 @@ async fn keep<S: DeliveryLogStore>(store: &S, record: &DeliveryRecord) {
 /// The newest ten records of `ORG` as of `now`, unfiltered.
 async fn first_page<S: DeliveryLogStore>(store: &S, now: Timestamp) -> DeliveryPage {
     store
-        .deliveries(ORG, &LogQuery::newest(DeliveryFilter::default(), 10, now))
+        .deliveries(
+            ORG,
+            &LogQuery::newest(DeliveryFilter::default(), 10, now).with_bodies(),
+        )
         .await
         .unwrap()
 }
@@ -45,7 +48,9 @@ async fn read_all(
         let page = store
             .deliveries(
                 org,
-                &LogQuery::newest(filter.clone(), limit, at(10_000_000)).after(after),
+                &LogQuery::newest(filter.clone(), limit, at(10_000_000))
+                    .after(after)
+                    .with_bodies(),
             )
             .await
             .unwrap();
@@ -195,7 +200,10 @@ pub async fn ending_a_retrying_record_marks_it_failed(store: impl DeliveryLogSto
         ..Default::default()
     };
     let page = store
-        .deliveries(ORG, &LogQuery::newest(failed.clone(), 10, at(2_000)))
+        .deliveries(
+            ORG,
+            &LogQuery::newest(failed.clone(), 10, at(2_000)).with_bodies(),
+        )
         .await
         .unwrap();
     assert_eq!(page.records, vec![ended]);
@@ -377,4 +385,20 @@ pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore)
             .unwrap(),
         "nothing to open"
     );
+}
+
+/// A page of the log carries no bodies or attempts unless asked for them.
+pub async fn a_page_of_the_log_lists_no_bodies(store: impl DeliveryLogStore) {
+    let kept = record(ORG, Some(EndpointId::generate()), 1_000);
+    assert!(kept.body.is_some() && !kept.attempts.is_empty());
+    keep(&store, &kept).await;
+    let listed = store
+        .deliveries(
+            ORG,
+            &LogQuery::newest(DeliveryFilter::default(), 10, at(2_000)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.records, vec![kept.clone().listed()]);
+    assert_eq!(first_page(&store, at(2_000)).await.records, vec![kept]);
 }

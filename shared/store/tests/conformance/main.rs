@@ -72,6 +72,7 @@ conformance! {
     expired_records_are_not_listed,
     one_delivery_is_found_by_its_event_and_destination,
     reopening_a_record_follows_the_domain,
+    a_page_of_the_log_lists_no_bodies,
     revive_follows_the_domain,
     marking_failing_follows_the_domain,
     ending_a_record_follows_the_domain,

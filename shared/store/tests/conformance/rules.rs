@@ -180,7 +180,7 @@ pub async fn ending_a_record_follows_the_domain(store: impl DeliveryLogStore) {
             ..Default::default()
         };
         let page = store
-            .deliveries(ORG, &LogQuery::newest(filter, 10, at(2_000)))
+            .deliveries(ORG, &LogQuery::newest(filter, 10, at(2_000)).with_bodies())
             .await
             .unwrap();
         assert_eq!(
