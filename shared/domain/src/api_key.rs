@@ -267,3 +267,15 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod key_ids {
+    use super::*;
+
+    #[test]
+    fn a_key_id_reads_as_itself() {
+        let id = KeyId::parse("0123456789abcdef0123").unwrap();
+        assert_eq!(id.to_string(), "0123456789abcdef0123");
+        assert_eq!(String::from(id), "0123456789abcdef0123");
+    }
+}

@@ -642,3 +642,128 @@ mod resending {
         assert!(!failed_record().awaits_attempt(due));
     }
 }
+
+#[cfg(test)]
+mod record_changes {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{AttemptOutcome, fixtures};
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_unix_millis(millis).unwrap()
+    }
+
+    fn retrying(due: Option<i64>) -> DeliveryRecord {
+        DeliveryRecord {
+            status: DeliveryStatus::Retrying,
+            attempt_count: 2,
+            http_status: Some(503),
+            failure_category: Some(FailureCategory::HttpError),
+            next_retry_at: due.map(at),
+            claim: Some(AttemptClaim {
+                attempt: 3,
+                until: at(9_000_000),
+            }),
+            ..fixtures::delivery_record(OrgId::new(4), None, at(1_000_000))
+        }
+    }
+
+    #[test]
+    fn an_attempt_moves_every_field_it_names() {
+        let attempt = Attempt {
+            at: at(2_000_000),
+            outcome: AttemptOutcome::from_status(204),
+            duration: Duration::from_millis(31),
+        };
+        let before = retrying(Some(2_000_000));
+        let after = before.clone().after(&attempt);
+        assert_eq!(after.status, DeliveryStatus::Delivered);
+        assert_eq!(after.attempt_count, 3);
+        assert_eq!(
+            (after.http_status, after.failure_category),
+            (Some(204), None)
+        );
+        assert_eq!(after.last_attempt_at, at(2_000_000));
+        assert_eq!(after.claim, None, "the claim ends with its attempt");
+        assert_eq!(after.attempts.len(), before.attempts.len() + 1);
+        assert_eq!(after.attempts.last().unwrap().duration_ms, 31);
+        let failed = before.after(&Attempt {
+            outcome: AttemptOutcome::from_status(500),
+            ..attempt
+        });
+        assert_eq!(
+            (failed.status, failed.failure_category),
+            (DeliveryStatus::Failed, Some(FailureCategory::HttpError))
+        );
+    }
+
+    #[test]
+    fn a_listed_record_carries_no_body_or_attempts() {
+        let record = retrying(None);
+        assert!(record.body.is_some() && !record.attempts.is_empty());
+        let listed = record.clone().listed();
+        assert_eq!((listed.body, listed.attempts.len()), (None, 0));
+        assert_eq!(listed.attempt_count, record.attempt_count);
+    }
+
+    #[test]
+    fn reopening_opens_finished_or_lost_records_seen_as_read() {
+        let now = at(10_000_000);
+        let hour = 3_600_000;
+        let cases = [
+            (
+                "failed",
+                DeliveryRecord {
+                    status: DeliveryStatus::Failed,
+                    ..retrying(None)
+                },
+                2,
+                true,
+            ),
+            (
+                "read at another count",
+                DeliveryRecord {
+                    status: DeliveryStatus::Failed,
+                    ..retrying(None)
+                },
+                1,
+                false,
+            ),
+            ("due", retrying(Some(10_000_000)), 2, false),
+            ("lost", retrying(Some(10_000_000 - hour)), 2, true),
+            (
+                "not shown",
+                DeliveryRecord {
+                    status: DeliveryStatus::Failed,
+                    attempt_count: 0,
+                    ..retrying(None)
+                },
+                0,
+                false,
+            ),
+        ];
+        for (case, mut record, read, opens) in cases {
+            let before = record.clone();
+            assert_eq!(record.reopen(read, now), opens, "{case}");
+            if opens {
+                assert_eq!(record.status, DeliveryStatus::Retrying, "{case}");
+                assert_eq!(record.next_retry_at, Some(now), "{case}");
+            } else {
+                assert_eq!(record, before, "{case}: untouched");
+            }
+        }
+    }
+
+    #[test]
+    fn each_refusal_says_its_own_reason() {
+        let details = [
+            NotResendable::Blocking.detail(),
+            NotResendable::NoBody.detail(),
+            NotResendable::NotSubscribed.detail(),
+        ];
+        assert!(details[0].contains("blocking"));
+        assert!(details[1].contains("no body"));
+        assert!(details[2].contains("no longer receives"));
+    }
+}

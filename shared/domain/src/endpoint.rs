@@ -373,3 +373,31 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod rotation {
+    use super::*;
+    use crate::{RotationGrace, fixtures};
+
+    #[test]
+    fn a_rotated_endpoint_names_the_new_secret() {
+        let mut endpoint = fixtures::endpoint(OrgId::new(3));
+        let at = Timestamp::from_unix_millis(1_900_000_000_000).unwrap();
+        let rotation = crate::Rotation::new(RotationGrace::DEFAULT, at).unwrap();
+        endpoint.rotated(&rotation, at);
+        assert_eq!(endpoint.secret_hint, rotation.new.hint());
+        assert_eq!(endpoint.updated_at, at);
+    }
+
+    #[test]
+    fn ids_are_read_only_hyphenated() {
+        let id = EndpointId::generate().to_string();
+        assert!(EndpointId::parse(&id).is_some());
+        assert!(EndpointId::parse(&id.replace('-', "")).is_none());
+        let shifted = format!("{}-{}", &id[..7], &id[8..]);
+        assert!(
+            EndpointId::parse(&shifted).is_none(),
+            "a hyphen out of place"
+        );
+    }
+}

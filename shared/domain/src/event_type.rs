@@ -458,3 +458,25 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod sets_and_names {
+    use super::*;
+
+    #[test]
+    fn subscriptions_are_the_same_set_only_with_the_same_members() {
+        let set = |types: &[EventType]| EventSubscription::from(types.to_vec());
+        let graded_and_tool = set(&[EventType::CallGraded, EventType::WebTool]);
+        assert!(graded_and_tool.same_set(&set(&[EventType::WebTool, EventType::CallGraded])));
+        assert!(!graded_and_tool.same_set(&set(&[EventType::CallGraded])));
+        assert!(!graded_and_tool.same_set(&set(&[EventType::CallGraded, EventType::SmsSent])));
+        assert!(!set(&[EventType::CallGraded]).same_set(&graded_and_tool));
+    }
+
+    #[test]
+    fn a_name_equals_only_its_own_type() {
+        let name = EventName::from(EventType::CallGraded);
+        assert!(name == EventType::CallGraded);
+        assert!(name != EventType::WebTool);
+    }
+}

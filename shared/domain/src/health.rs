@@ -235,3 +235,29 @@ mod tests {
         assert_eq!(recent.last_day(later).attempts(), 2);
     }
 }
+
+#[cfg(test)]
+mod grace {
+    use super::*;
+    use crate::fixtures;
+
+    #[test]
+    fn the_previous_secret_shows_only_while_it_signs() {
+        let at = |millis| Timestamp::from_unix_millis(millis).unwrap();
+        let endpoint = fixtures::endpoint(crate::OrgId::new(2));
+        let health = EndpointHealth {
+            stats: DeliveryStats::new(endpoint.org_id, endpoint.id),
+            endpoint,
+            previous_secret_expires_at: Some(at(5_000)),
+        };
+        assert_eq!(health.grace_until(at(4_999)), Some(at(5_000)));
+        assert_eq!(
+            health.grace_until(at(5_000)),
+            None,
+            "expired at its instant"
+        );
+        assert_eq!(health.grace_until(at(6_000)), None);
+        let hours = [(Hour::from_number(7), HourCount::default())];
+        assert_eq!(RecentAttempts::from_hours(hours).hours().count(), 1);
+    }
+}

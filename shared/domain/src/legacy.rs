@@ -24,3 +24,29 @@ impl LegacyWebhook {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RotationGrace, SigningSecret};
+
+    #[test]
+    fn a_rotation_changes_the_keys_and_the_update_time() {
+        let at = |millis| Timestamp::from_unix_millis(millis).unwrap();
+        let first = SigningSecret::generate().unwrap();
+        let legacy = LegacyWebhook {
+            org_id: OrgId::new(1),
+            url: EndpointUrl::parse("https://legacy.example.com/h").unwrap(),
+            keys: SigningKeys::new(first.clone()),
+            created_at: at(1_000),
+            updated_at: at(1_000),
+        };
+        let rotation = Rotation::new(RotationGrace::DEFAULT, at(5_000)).unwrap();
+        let new = rotation.new.clone();
+        let rotated = legacy.rotated(rotation, at(5_000));
+        assert_eq!(rotated.updated_at, at(5_000));
+        assert_eq!(rotated.created_at, at(1_000));
+        assert_eq!(rotated.keys.current, new);
+        assert_eq!(rotated.keys.previous.map(|p| p.secret), Some(first));
+    }
+}

@@ -151,3 +151,20 @@ mod tests {
         assert_eq!(history[ATTEMPTS_KEPT - 1].failure_category, None);
     }
 }
+
+#[cfg(test)]
+mod sizes {
+    use super::*;
+
+    #[test]
+    fn the_limits_are_the_queues_and_the_items() {
+        assert_eq!(SentBody::MAX_LEN, 262_144);
+        assert_eq!(SentBody::MAX_STORED, 307_200);
+        let stored = SentBody::compress(b"{\"data\":{},\"type\":\"call.graded\"}");
+        assert!(stored.compressed_len() > 10, "{}", stored.compressed_len());
+        assert_eq!(
+            format!("{stored:?}"),
+            format!("SentBody({} bytes compressed)", stored.compressed_len())
+        );
+    }
+}
