@@ -401,3 +401,28 @@ mod rotation {
         );
     }
 }
+
+#[cfg(test)]
+mod reordered_events {
+    use super::*;
+    use crate::{EventType, fixtures};
+
+    #[test]
+    fn the_same_events_in_another_order_keep_the_stored_order() {
+        let mut endpoint = fixtures::endpoint(OrgId::new(5));
+        endpoint.events = EventSubscription::from(vec![EventType::CallGraded, EventType::WebTool]);
+        let reordered = EndpointChanges {
+            events: Some(EventSubscription::from(vec![
+                EventType::WebTool,
+                EventType::CallGraded,
+            ])),
+            ..Default::default()
+        };
+        let now = Timestamp::from_unix_millis(1_900_000_000_000).unwrap();
+        assert!(!reordered.apply(&mut endpoint, now), "no change");
+        assert_eq!(
+            endpoint.events.types(),
+            [EventType::CallGraded, EventType::WebTool]
+        );
+    }
+}

@@ -183,6 +183,13 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn only_a_scheme_shaped_word_is_called_a_scheme() {
+        assert_eq!(err("ftp://example.com/x"), EndpointUrlError::Scheme);
+        assert_eq!(err("1ftp://example.com/x"), EndpointUrlError::Invalid);
+        assert_eq!(err("f_tp://example.com/x"), EndpointUrlError::Invalid);
+    }
+
+    #[test]
     fn the_host_is_the_host_alone() {
         let host = |raw: &str| EndpointUrl::parse(raw).unwrap().host().to_owned();
         assert_eq!(

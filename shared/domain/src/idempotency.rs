@@ -193,3 +193,14 @@ mod tests {
         assert_eq!(secret_named(&keys, &first.hint(), at(3_600_000)), None);
     }
 }
+
+#[cfg(test)]
+mod shown {
+    use super::*;
+
+    #[test]
+    fn a_key_shows_its_length_only() {
+        let key = IdempotencyKey::parse("order-7781").unwrap();
+        assert_eq!(format!("{key:?}"), "IdempotencyKey(10 chars)");
+    }
+}
