@@ -335,3 +335,17 @@ mod tests {
         assert!(serde_json::from_value::<Timestamp>(serde_json::json!("2026-04-20")).is_err());
     }
 }
+
+#[cfg(test)]
+mod spaced {
+    use super::*;
+
+    #[test]
+    fn a_space_between_date_and_time_is_read_as_such() {
+        let spaced = Timestamp::parse_iso8601("2026-01-01 10:00:00Z");
+        assert_eq!(
+            spaced.map(|t| t.unix_millis()),
+            Timestamp::parse_iso8601("2026-01-01T10:00:00Z").map(|t| t.unix_millis())
+        );
+    }
+}
