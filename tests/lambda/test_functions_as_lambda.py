@@ -259,6 +259,17 @@ def stack():
     recorder.server.shutdown()
 
 
+def fail_for_good(stack, keys):
+    """Sets the record at `keys` failed, as the end of its schedule would (a day away here)."""
+    stack["dynamodb"].update_item(
+        TableName=stack["table"],
+        Key={"pk": keys["pk"], "sk": keys["sk"]},
+        UpdateExpression="SET #status = :failed REMOVE next_retry_at",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "failed"}},
+    )
+
+
 def http(stack, logical_id, event, status):
     answer = stack["function"](logical_id).invoke(event)
     assert answer["statusCode"] == status, (logical_id, answer)
@@ -322,26 +333,14 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
         KeyConditionExpression="event_log = :event",
         ExpressionAttributeValues={":event": {"S": f"LOG#42#{published['id']}#{endpoint}"}},
     )["Items"][0]
-    stack["dynamodb"].update_item(
-        TableName=stack["table"],
-        Key={"pk": keys["pk"], "sk": keys["sk"]},
-        UpdateExpression="SET #status = :failed REMOVE next_retry_at",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":failed": {"S": "failed"}},
-    )
+    fail_for_good(stack, keys)
     assert http(stack, "ResendDeliveryFunction", resend, 202) == {"queued": 1}
     again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     chains = [json.loads(m["Body"]) for m in again if published["id"] in m["Body"]]
     assert [(j["attempts"], j["chain_starts_after"], j["endpoint_id"]) for j in chains] == [(1, 1, endpoint)], chains
 
     # Recovering the endpoint (its delivery failed again) resends it the same way.
-    stack["dynamodb"].update_item(
-        TableName=stack["table"],
-        Key={"pk": keys["pk"], "sk": keys["sk"]},
-        UpdateExpression="SET #status = :failed REMOVE next_retry_at",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":failed": {"S": "failed"}},
-    )
+    fail_for_good(stack, keys)
     recover = sample("recover-endpoint", endpoint_id=endpoint)
     recover["body"] = json.dumps({"since": "2026-01-01T00:00:00Z"})
     recovered = http(stack, "RecoverEndpointFunction", recover, 202)

@@ -17,10 +17,8 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::timeout_at;
-use webhook_domain::{
-    Attempt, DeliveryRecord, Endpoint, EndpointId, EndpointNotice, FailureCategory,
-};
-use webhook_store::{Recorded, Store};
+use webhook_domain::{Attempt, DeliveryRecord, Endpoint, EndpointId, FailureCategory};
+use webhook_store::Store;
 
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Destination, Pipeline, PipelineError, Target, log_delivery, send_signed};
@@ -281,17 +279,10 @@ where
         attempt: &Attempt,
         before: DeliveryRecord,
     ) {
-        if let Some(endpoint) = &target.endpoint {
-            match self.store.record_attempt(endpoint, attempt).await {
-                Ok(Recorded::Revived { failing_since }) => {
-                    let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
-                    self.notices.post(notice).await;
-                }
-                Ok(Recorded::Counted | Recorded::EndpointGone) => {}
-                Err(error) => {
-                    tracing::error!(%error, event_id = %job.event_id, "could not record a blocking attempt in the stats");
-                }
-            }
+        if let Some(endpoint) = &target.endpoint
+            && let Err(error) = self.count_attempt(endpoint, attempt).await
+        {
+            tracing::error!(%error, event_id = %job.event_id, "could not record a blocking attempt in the stats");
         }
         let record = before.after(attempt);
         log_delivery(&self.store, &record, self.log_retention).await;

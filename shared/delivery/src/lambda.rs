@@ -56,7 +56,7 @@ impl Worker<DynamoStore> {
         };
         Ok(Self {
             pipeline: Pipeline {
-                store: DynamoStore::from_env().await?,
+                store: DynamoStore::from_config(&config)?,
                 queue: SqsQueue::new(sqs.clone(), required("DELIVERY_QUEUE_URL")?),
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),
@@ -169,7 +169,7 @@ impl BlockingDispatch<DynamoStore> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self {
             pipeline: Arc::new(Pipeline {
-                store: DynamoStore::from_env().await?,
+                store: DynamoStore::from_config(&config)?,
                 queue: NoQueue,
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),

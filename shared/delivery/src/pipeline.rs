@@ -314,6 +314,20 @@ where
             .await?)
     }
 
+    /// Counts the attempt in the endpoint's stats, and announces a revival.
+    pub(crate) async fn count_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> Result<Recorded, StoreError> {
+        let recorded = self.store.record_attempt(endpoint, attempt).await?;
+        if let Recorded::Revived { failing_since } = recorded {
+            let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
+            self.notices.post(notice).await;
+        }
+        Ok(recorded)
+    }
+
     /// Records the attempt in the endpoint's stats and decides what comes after it.
     async fn next_step(
         &self,
@@ -325,17 +339,10 @@ where
         // A test says nothing about real traffic: it counts in no stats and follows its own
         // schedule, whatever the endpoint's status.
         let counted = target.endpoint.as_ref().filter(|_| !job.test);
-        if let Some(endpoint) = counted {
-            match self.store.record_attempt(endpoint, attempt).await? {
-                Recorded::Counted => {}
-                Recorded::Revived { failing_since } => {
-                    let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
-                    self.notices.post(notice).await;
-                }
-                Recorded::EndpointGone => {
-                    return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
-                }
-            }
+        if let Some(endpoint) = counted
+            && self.count_attempt(endpoint, attempt).await? == Recorded::EndpointGone
+        {
+            return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
         }
         if sent.outcome.is_success() {
             return Ok(Delivery::Delivered);

@@ -156,7 +156,7 @@ impl ScheduledSweep<DynamoStore> {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Ok(Self {
-            store: DynamoStore::from_env().await?,
+            store: DynamoStore::from_config(&config)?,
             clock: Arc::new(SystemClock),
             policy: policy_from_env()?,
             notices: NoticeBoard::from_env(&config)?,

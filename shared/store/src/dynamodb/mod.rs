@@ -81,10 +81,16 @@ impl DynamoStore {
     }
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
     pub async fn from_env() -> Result<Self, StoreError> {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        Self::from_config(&config)
+    }
+
+    /// The table named by `TABLE_NAME`, with an SDK configuration the caller already loaded
+    /// (functions that also build another client load it once).
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::internal("TABLE_NAME is not set"))?;
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Ok(Self::new(Client::new(&config), table))
+        Ok(Self::new(Client::new(config), table))
     }
 }
 
