@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
-from template_functions import FUNCTIONS, RESOURCES, ROOT, TEMPLATE, binary_of, environment
+from template_functions import ENV_VARS, FUNCTIONS, RESOURCES, ROOT, TEMPLATE, binary_of, environment, queue_name
 MOTO = os.environ["WEBHOOKS_TEST_DYNAMODB_ENDPOINT"]
 BINARIES = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "debug"
 CREDENTIALS = {
@@ -116,7 +116,7 @@ class RuntimeApi:
 class Function:
     """One function's binary, started as Lambda starts it; `invoke` hands it one event."""
 
-    def __init__(self, logical_id, stack, recorder):
+    def __init__(self, logical_id, recorder):
         self.logical_id = logical_id
         self.runtime = RuntimeApi()
         self.recorder = recorder
@@ -130,7 +130,7 @@ class Function:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
             "AWS_LAMBDA_LOG_FORMAT": "JSON",
-            **environment(logical_id, stack),
+            **environment(logical_id, recorder.url),
         }
         self.process = subprocess.Popen(
             [str(BINARIES / binary_of(logical_id))],
@@ -225,17 +225,28 @@ def permitted(grants, action, index):
 
 @pytest.fixture(scope="module")
 def stack():
-    sqs = boto3.client("sqs", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-    run = uuid.uuid4().hex[:8]
-    queues = {name: sqs.create_queue(QueueName=f"{name}-{run}")["QueueUrl"] for name in ("EventsQueue", "DeliveryQueue", "DeadLetterQueue", "NoticeQueue")}
+    """moto with the table and queues events/env-vars.json names, made empty; the functions
+    started on first use with that file's environment, their AWS calls through the recorder."""
+    clients = {"endpoint_url": MOTO, "region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    sqs = boto3.client("sqs", **clients)
+    dynamodb = boto3.client("dynamodb", **clients)
+    table = ENV_VARS["TABLE_NAME"]
+    if table in dynamodb.list_tables()["TableNames"]:
+        dynamodb.delete_table(TableName=table)
+    queues = {}
+    for variable in ("DELIVERY_QUEUE_URL", "DEAD_LETTER_QUEUE_URL"):
+        for url in sqs.list_queues(QueueNamePrefix=queue_name(variable)).get("QueueUrls", []):
+            sqs.delete_queue(QueueUrl=url)
+        queues[variable] = sqs.create_queue(QueueName=queue_name(variable))["QueueUrl"]
     # What a platform would do with the notice bus: a rule that sends the stack's notices on.
-    events = boto3.client("events", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+    run = uuid.uuid4().hex[:8]
+    queues["notices"] = sqs.create_queue(QueueName=f"notices-{run}")["QueueUrl"]
+    events = boto3.client("events", **clients)
     bus = TEMPLATE["Parameters"]["NoticeBus"]["Default"]
     rule = f"notices-{run}"
     events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"source": ["webhooks.endpoints"]}))
-    notice_queue = sqs.get_queue_attributes(QueueUrl=queues["NoticeQueue"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    notice_queue = sqs.get_queue_attributes(QueueUrl=queues["notices"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "notices", "Arn": notice_queue}])
-    table = f"lambda-{run}"
     created = subprocess.run(
         [str(BINARIES / "webhooks-admin"), "--dynamodb-endpoint", MOTO, "--table", table, "keys", "create", "--org", "42", "--role", "admin"],
         env={**os.environ, **CREDENTIALS},
@@ -243,16 +254,14 @@ def stack():
         text=True,
         check=True,
     )
-    names = {"WebhooksTable": table, **queues, "secret": "k" * 64}
     recorder = Recorder()
     functions = {}
 
     def function(logical_id):
         if logical_id not in functions:
-            functions[logical_id] = Function(logical_id, names, recorder)
+            functions[logical_id] = Function(logical_id, recorder)
         return functions[logical_id]
 
-    dynamodb = boto3.client("dynamodb", endpoint_url=MOTO, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
     yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder, "dynamodb": dynamodb, "table": table}
     for started in functions.values():
         started.stop()
@@ -303,7 +312,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     fanned = stack["function"]("FanOutFunction").invoke(sqs_event([json.dumps(published)]))
     assert fanned["batchItemFailures"] == []
     sqs, queues = stack["sqs"], stack["queues"]
-    jobs = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    jobs = sqs.receive_message(QueueUrl=queues["DELIVERY_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     bodies = [m["Body"] for m in jobs if published["id"] in m["Body"]]
     assert len(bodies) == 2, "the endpoint and the legacy URL"
     delivered = stack["function"]("DeliverFunction").invoke(sqs_event(bodies))
@@ -335,7 +344,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     )["Items"][0]
     fail_for_good(stack, keys)
     assert http(stack, "ResendDeliveryFunction", resend, 202) == {"queued": 1}
-    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+    again = sqs.receive_message(QueueUrl=queues["DELIVERY_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     chains = [json.loads(m["Body"]) for m in again if published["id"] in m["Body"]]
     assert [(j["attempts"], j["chain_starts_after"], j["endpoint_id"]) for j in chains] == [(1, 1, endpoint)], chains
 
@@ -345,7 +354,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     recover["body"] = json.dumps({"since": "2026-01-01T00:00:00Z"})
     recovered = http(stack, "RecoverEndpointFunction", recover, 202)
     assert recovered == {"queued": 1, "has_more": False, "next_cursor": None}, recovered
-    again = sqs.receive_message(QueueUrl=queues["DeliveryQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
+    again = sqs.receive_message(QueueUrl=queues["DELIVERY_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=5).get("Messages", [])
     assert [json.loads(m["Body"])["chain_starts_after"] for m in again if published["id"] in m["Body"]] == [1]
 
     # A blocking event, invoked directly: the legacy URL is its one destination here, and no
@@ -361,7 +370,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     # A malformed event goes to the dead-letter queue and fails nothing else.
     malformed = stack["function"]("FanOutFunction").invoke(sqs_event(["{not json"]))
     assert malformed["batchItemFailures"] == []
-    dead = sqs.receive_message(QueueUrl=queues["DeadLetterQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    dead = sqs.receive_message(QueueUrl=queues["DEAD_LETTER_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     assert any("{not json" in m["Body"] for m in dead), dead
 
     # A scheduled sweep finds the endpoint's streak (the failed attempt above, its start moved two
@@ -376,7 +385,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     scheduled = json.loads((ROOT / "events" / "sweeper-scheduled.json").read_text())
     swept = stack["function"]("SweepFailingFunction").invoke(scheduled)
     assert (swept["marked"], swept["errors"]) == (1, 0), swept
-    notices = sqs.receive_message(QueueUrl=queues["NoticeQueue"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    notices = sqs.receive_message(QueueUrl=queues["notices"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     assert len(notices) == 1, notices
     notice = json.loads(notices[0]["Body"])
     assert notice["detail-type"] == "webhook-endpoint.failing"
