@@ -3,6 +3,7 @@
 
 pub mod dynamodb;
 pub mod memory;
+mod sdk_config;
 
 use std::future::Future;
 
@@ -15,6 +16,7 @@ use webhook_domain::{
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
+pub use sdk_config::load_sdk_config;
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 

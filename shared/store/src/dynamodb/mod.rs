@@ -81,7 +81,7 @@ impl DynamoStore {
     }
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = crate::load_sdk_config().await;
         Self::from_config(&config)
     }
 
