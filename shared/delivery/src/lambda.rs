@@ -46,7 +46,7 @@ impl Worker<DynamoStore> {
     /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
     /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await;
+        let config = webhook_store::load_sdk_config().await?;
         let sqs = aws_sdk_sqs::Client::new(&config);
         let schedule = match std::env::var("RETRY_SCHEDULE") {
             Ok(raw) if !raw.trim().is_empty() => raw
@@ -166,7 +166,7 @@ impl BlockingDispatch<DynamoStore> {
     /// `TABLE_NAME`, `NOTICE_BUS`, optional `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
     /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await;
+        let config = webhook_store::load_sdk_config().await?;
         Ok(Self {
             pipeline: Arc::new(Pipeline {
                 store: DynamoStore::from_config(&config)?,

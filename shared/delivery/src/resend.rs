@@ -41,7 +41,7 @@ impl<S, Q: Clone> From<&Pipeline<S, Q>> for Resends<Q> {
 impl Resends<SqsQueue> {
     /// `DELIVERY_QUEUE_URL` and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await;
+        let config = webhook_store::load_sdk_config().await?;
         let url = crate::lambda::required("DELIVERY_QUEUE_URL")?;
         Ok(Self {
             queue: SqsQueue::new(aws_sdk_sqs::Client::new(&config), url),

@@ -38,7 +38,7 @@ impl TestDeliveries<DynamoStore, SqsQueue> {
     /// `TABLE_NAME`, the retry's queue from `DELIVERY_QUEUE_URL`, the log retention from
     /// `DELIVERY_LOG_RETENTION`.
     pub async fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await;
+        let config = webhook_store::load_sdk_config().await?;
         Ok(Self {
             store,
             queue: SqsQueue::new(

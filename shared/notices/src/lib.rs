@@ -6,7 +6,8 @@
 //! be posted is logged as an error, with the notice, for an alarm on the function's log.
 
 #[cfg(feature = "testing")]
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+use std::sync::{Arc, OnceLock};
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use webhook_domain::EndpointNotice;
@@ -17,15 +18,28 @@ pub const SOURCE: &str = "webhooks.endpoints";
 #[derive(Debug, Clone)]
 pub enum NoticeBoard {
     /// PutEvents to this bus (a name or an ARN).
-    EventBridge {
-        client: aws_sdk_eventbridge::Client,
-        bus: String,
-    },
+    EventBridge { client: LazyClient, bus: String },
     /// One log line per notice: dev-server and tests that do not look.
     Log,
     /// Kept in memory, for tests to read.
     #[cfg(feature = "testing")]
     Recorded(Arc<Mutex<Vec<EndpointNotice>>>),
+}
+
+/// The EventBridge client, made at the first notice. Notices are rare, and making a client
+/// sets up TLS, which every cold start of the functions that may post one would pay for.
+#[derive(Debug, Clone)]
+pub struct LazyClient(Arc<(aws_config::SdkConfig, OnceLock<aws_sdk_eventbridge::Client>)>);
+
+impl LazyClient {
+    fn new(config: &aws_config::SdkConfig) -> Self {
+        Self(Arc::new((config.clone(), OnceLock::new())))
+    }
+
+    fn get(&self) -> &aws_sdk_eventbridge::Client {
+        let (config, client) = &*self.0;
+        client.get_or_init(|| aws_sdk_eventbridge::Client::new(config))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +58,7 @@ impl NoticeBoard {
             .filter(|bus| !bus.trim().is_empty())
             .ok_or("NOTICE_BUS is not set")?;
         Ok(Self::EventBridge {
-            client: aws_sdk_eventbridge::Client::new(config),
+            client: LazyClient::new(config),
             bus,
         })
     }
@@ -74,6 +88,7 @@ impl NoticeBoard {
                     .detail(detail)
                     .build();
                 let output = client
+                    .get()
                     .put_events()
                     .entries(entry)
                     .send()

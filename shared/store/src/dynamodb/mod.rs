@@ -81,7 +81,9 @@ impl DynamoStore {
     }
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
     pub async fn from_env() -> Result<Self, StoreError> {
-        let config = crate::load_sdk_config().await;
+        let config = crate::load_sdk_config()
+            .await
+            .map_err(StoreError::internal)?;
         Self::from_config(&config)
     }
 
