@@ -9,7 +9,7 @@ use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
 use super::errors::classify;
 use super::items::{from_item, string, to_item};
 use super::keys::{API_KEY_SK_PREFIX, Keys};
-use super::{DynamoStore, each_item};
+use super::{DynamoStore, TransactionItem, each_item};
 use crate::{ApiKeyStore, StoreError};
 
 impl DynamoStore {
@@ -24,7 +24,7 @@ impl DynamoStore {
             .put_in_transaction(item)
             .build()
             .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        Ok(put.item())
     }
 
     fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem, StoreError> {
@@ -35,20 +35,17 @@ impl DynamoStore {
             .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        Ok(update.item())
     }
 }
 
 impl ApiKeyStore for DynamoStore {
     async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        self.client
-            .transact_write_items()
-            .transact_items(self.api_key_put(Keys::api_key(&record.id), record)?)
-            .transact_items(self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        let items = vec![
+            self.api_key_put(Keys::api_key(&record.id), record)?,
+            self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?,
+        ];
+        self.write_together(items).await.map_err(classify)
     }
 
     async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
@@ -79,13 +76,11 @@ impl ApiKeyStore for DynamoStore {
 
     async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord, StoreError> {
         let record = self.api_key(id).await?.ok_or(StoreError::NotFound)?;
-        self.client
-            .transact_write_items()
-            .transact_items(self.revoking(Keys::api_key(id), now)?)
-            .transact_items(self.revoking(Keys::org_api_key(record.org_id, id), now)?)
-            .send()
-            .await
-            .map_err(classify)?;
+        let items = vec![
+            self.revoking(Keys::api_key(id), now)?,
+            self.revoking(Keys::org_api_key(record.org_id, id), now)?,
+        ];
+        self.write_together(items).await.map_err(classify)?;
         self.api_key(id).await?.ok_or(StoreError::NotFound)
     }
 }

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
     RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
@@ -20,7 +18,7 @@ use super::items::{
     projection_names, rotation_update, secret_item, stats_item, string, to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
-use super::{DynamoStore, Item, each_item};
+use super::{DynamoStore, Item, TransactionItem, each_item};
 use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
 
 impl DynamoStore {
@@ -161,17 +159,14 @@ impl EndpointStore for DynamoStore {
         let remember = remember
             .map(|record| remembering_put(self, endpoint.org_id, record, endpoint.created_at))
             .transpose()?;
-        let mut write = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .transact_items(TransactWriteItem::builder().put(put_endpoint).build())
-            .transact_items(TransactWriteItem::builder().put(put_secret).build())
-            .transact_items(TransactWriteItem::builder().put(put_stats).build());
-        if let Some(put) = remember {
-            write = write.transact_items(TransactWriteItem::builder().put(put).build());
-        }
-        match write.send().await {
+        let mut items = vec![
+            count.item(),
+            put_endpoint.item(),
+            put_secret.item(),
+            put_stats.item(),
+        ];
+        items.extend(remember.map(TransactionItem::item));
+        match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
                 Some(reasons) if failed_at(reasons, 4) => Err(StoreError::KeyTaken),
@@ -264,16 +259,11 @@ impl EndpointStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(StoreError::internal)?;
-        let mut write = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(show).build())
-            .transact_items(TransactWriteItem::builder().update(rotate).build());
+        let mut items = vec![show.item(), rotate.item()];
         if let Some(record) = remember {
-            let put = remembering_put(self, org, record, now)?;
-            write = write.transact_items(TransactWriteItem::builder().put(put).build());
+            items.push(remembering_put(self, org, record, now)?.item());
         }
-        match write.send().await {
+        match self.write_together(items).await {
             Ok(_) => self.get(org, id).await,
             Err(error) => match cancellation_reasons(&error).as_deref() {
                 Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
@@ -305,16 +295,13 @@ impl EndpointStore for DynamoStore {
             .delete_in_transaction(Keys::stats(id))
             .build()
             .map_err(StoreError::internal)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(delete_endpoint).build())
-            .transact_items(TransactWriteItem::builder().delete(delete_secret).build())
-            .transact_items(TransactWriteItem::builder().update(count).build())
-            .transact_items(TransactWriteItem::builder().delete(delete_stats).build())
-            .send()
-            .await;
-        match result {
+        let items = vec![
+            delete_endpoint.item(),
+            delete_secret.item(),
+            count.item(),
+            delete_stats.item(),
+        ];
+        match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
                 Some(["ConditionalCheckFailed", ..]) => Err(StoreError::NotFound),

@@ -1,6 +1,6 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::ReturnValue;
 use serde::Deserialize;
 use webhook_domain::{
     EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
@@ -11,7 +11,7 @@ use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
 use super::items::{StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
-use super::{DynamoStore, Item};
+use super::{DynamoStore, Item, TransactionItem};
 use crate::{LegacyWebhookStore, StoreError};
 
 /// The legacy item as stored; the organization is its partition.
@@ -88,14 +88,7 @@ impl LegacyWebhookStore for DynamoStore {
                 .build()
                 .map_err(StoreError::internal)?;
             let put = remembering_put(self, org, record, now)?;
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(rotate).build())
-                .transact_items(TransactWriteItem::builder().put(put).build())
-                .send()
-                .await;
-            return match result {
+            return match self.write_together(vec![rotate.item(), put.item()]).await {
                 Ok(_) => self.legacy_webhook(org).await,
                 Err(error) => match cancellation_reasons(&error).as_deref() {
                     Some(reasons) if failed_at(reasons, 0) => Ok(None),

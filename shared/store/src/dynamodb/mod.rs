@@ -36,12 +36,16 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
 use aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Get, Put, TransactGetItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update,
+};
 
 use crate::StoreError;
 use errors::classify;
@@ -140,6 +144,19 @@ impl DynamoStore {
             .set_key(Some(key.into_map()))
     }
 
+    /// One TransactWriteItems of `items`, in this order: cancellation reasons follow it.
+    async fn write_together(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<(), SdkError<TransactWriteItemsError>> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map(drop)
+    }
+
     /// One item, read consistently, narrowed to `projection` (its text and the `#names` it
     /// uses) when given.
     async fn read_item(
@@ -187,6 +204,29 @@ impl DynamoStore {
             .into_iter()
             .map(|response| response.item)
             .collect())
+    }
+}
+
+/// A put, update or delete as one item of a TransactWriteItems.
+trait TransactionItem {
+    fn item(self) -> TransactWriteItem;
+}
+
+impl TransactionItem for Put {
+    fn item(self) -> TransactWriteItem {
+        TransactWriteItem::builder().put(self).build()
+    }
+}
+
+impl TransactionItem for Update {
+    fn item(self) -> TransactWriteItem {
+        TransactWriteItem::builder().update(self).build()
+    }
+}
+
+impl TransactionItem for Delete {
+    fn item(self) -> TransactWriteItem {
+        TransactWriteItem::builder().delete(self).build()
     }
 }
 

@@ -2,9 +2,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
 use webhook_domain::{
     Attempt, DeliveryStats, Endpoint, EndpointHealth, EndpointId, EndpointStatus, Hour, OrgId,
@@ -21,7 +19,7 @@ use super::items::{
 use super::keys::{
     Keys, STREAK_INDEX, STREAK_KEY, STREAK_SHARDS, StreakPlace, streak_partition, streak_shard,
 };
-use super::{DynamoStore, Item};
+use super::{DynamoStore, Item, TransactionItem};
 use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
 
 /// Which shard of the streak index to read next, and where in it.
@@ -432,14 +430,10 @@ impl DeliveryStatsStore for DynamoStore {
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .build()
             .map_err(StoreError::internal)?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(same_streak).build())
-            .transact_items(TransactWriteItem::builder().update(mark).build())
-            .send()
-            .await;
-        match result {
+        match self
+            .write_together(vec![same_streak.item(), mark.item()])
+            .await
+        {
             Ok(_) => Ok(true),
             Err(error) => match cancellation_reasons(&error).as_deref() {
                 // Same streak, but the endpoint is paused, re-activated since, or failing:
