@@ -382,10 +382,7 @@ pub struct DeliveryPage {
 mod tests {
     use super::*;
     use crate::EventType;
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_unix_millis(millis).unwrap()
-    }
+    use crate::fixtures::at;
 
     #[test]
     fn keys_sort_in_time_order_and_since_bounds_them() {
@@ -648,11 +645,8 @@ mod record_changes {
     use std::time::Duration;
 
     use super::*;
+    use crate::fixtures::at;
     use crate::{AttemptOutcome, fixtures};
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_unix_millis(millis).unwrap()
-    }
 
     fn retrying(due: Option<i64>) -> DeliveryRecord {
         DeliveryRecord {

@@ -199,6 +199,7 @@ impl EndpointChanges {
 mod tests {
     use super::*;
     use crate::EventType;
+    use crate::fixtures::at;
 
     fn endpoint(now: Timestamp) -> Endpoint {
         let secret = SigningSecret::generate().unwrap();
@@ -210,10 +211,6 @@ mod tests {
             agent_id: None,
         }
         .into_endpoint(OrgId::new(1), &secret, now)
-    }
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_unix_millis(millis).unwrap()
     }
 
     #[test]

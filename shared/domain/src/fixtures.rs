@@ -11,6 +11,12 @@ pub fn instant() -> Timestamp {
     Timestamp::from_unix_millis(1_795_770_904_113).unwrap_or_else(|| SystemClock.now())
 }
 
+/// The instant `millis` milliseconds after the epoch, for tests that count time in them.
+pub fn at(millis: i64) -> Timestamp {
+    Timestamp::from_unix_millis(millis)
+        .unwrap_or_else(|| panic!("{millis} ms is outside the years 1 to 9999"))
+}
+
 /// An active endpoint of `org` subscribed to every type, at a public https URL, with a fresh
 /// id and the hint of a fresh secret.
 pub fn endpoint(org: OrgId) -> Endpoint {

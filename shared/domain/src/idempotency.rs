@@ -142,10 +142,7 @@ pub fn secret_named<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_unix_millis(millis).unwrap()
-    }
+    use crate::fixtures::at;
 
     #[test]
     fn keys_are_one_to_255_printable_ascii_characters() {

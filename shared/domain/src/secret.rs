@@ -165,6 +165,7 @@ impl RotationGrace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::at;
 
     #[test]
     fn generates_standard_webhooks_secrets() {
@@ -172,10 +173,6 @@ mod tests {
         let key = secret.expose().strip_prefix("whsec_").unwrap();
         assert_eq!(key.len(), 32);
         assert_eq!(STANDARD.decode(key).unwrap().len(), 24);
-    }
-
-    fn at(millis: i64) -> Timestamp {
-        Timestamp::from_unix_millis(millis).unwrap()
     }
 
     #[test]

@@ -9,6 +9,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
+use webhook_domain::fixtures::at;
 use webhook_domain::{
     AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
     EndpointChanges, EndpointId, EventName, EventType, FailureCategory, IdempotencyKey,
@@ -30,10 +31,6 @@ fn sample_event(name: &str) -> Value {
 
 fn request(event: &Value) -> Request {
     lambda_http::request::from_str(&event.to_string()).unwrap()
-}
-
-fn at(millis: i64) -> Timestamp {
-    Timestamp::from_unix_millis(millis).unwrap()
 }
 
 fn app() -> App<MemoryStore> {

@@ -20,9 +20,7 @@ pub async fn dynamo_store() -> DynamoStore {
     DynamoStore::new(client, name)
 }
 
-pub fn at(millis: i64) -> Timestamp {
-    Timestamp::from_unix_millis(millis).unwrap()
-}
+pub use webhook_domain::fixtures::at;
 
 pub fn new_endpoint(org: OrgId, label: &str, created: Timestamp) -> (Endpoint, SigningSecret) {
     let (endpoint, secret) = fixtures::endpoint_with_secret(org, created);
