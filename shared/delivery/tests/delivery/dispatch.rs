@@ -27,18 +27,6 @@ impl Harness {
         endpoint
     }
 
-    async fn legacy_at(&self, receiver: &Receiver) {
-        self.store
-            .set_legacy_webhook(
-                ORG,
-                &EndpointUrl::parse(&receiver.url()).unwrap(),
-                &SigningSecret::generate().unwrap(),
-                self.clock.now(),
-            )
-            .await
-            .unwrap();
-    }
-
     /// Waits until the log holds `count` records: the dispatch writes them after answering.
     async fn logged(&self, count: usize) -> Vec<DeliveryRecord> {
         for _ in 0..400 {
@@ -69,7 +57,7 @@ async fn scoped_endpoints_answer_first_then_unscoped_oldest_first_then_the_legac
     let legacy = receive(vec![Reply::json(&json!({"agent": "legacy"}))]).await;
     let unscoped_endpoint = h.blocking_endpoint(&unscoped, None).await;
     let scoped_endpoint = h.blocking_endpoint(&scoped, agent()).await;
-    h.legacy_at(&legacy).await;
+    h.legacy_at(&legacy.url()).await;
 
     let event = h.event(EventType::TelephonyIncoming, agent());
     let dispatched = h.dispatch(&event, BUDGET).await;
@@ -117,7 +105,7 @@ async fn answers_that_do_not_count_fall_through_to_the_next_destination() {
     for receiver in [&failing, &not_an_object, &too_large, &empty] {
         h.blocking_endpoint(receiver, None).await;
     }
-    h.legacy_at(&legacy).await;
+    h.legacy_at(&legacy.url()).await;
 
     let event = h.event(EventType::WebIncoming, None);
     let dispatched = h.dispatch(&event, BUDGET).await;

@@ -22,8 +22,8 @@ mod dispatch;
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label,
-    LogQuery, ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock, TestDelivery,
-    fixtures,
+    LegacyWebhook, LogQuery, ManualClock, OrgId, RequestedStatus, SigningSecret, SystemClock,
+    TestDelivery, fixtures,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, LegacyWebhookStore, MemoryStore,
@@ -104,6 +104,16 @@ impl Harness {
             .await
             .unwrap();
         (endpoint, secret)
+    }
+
+    /// Sets the organization's legacy URL to `url`, with a fresh secret.
+    async fn legacy_at(&self, url: &str) -> LegacyWebhook {
+        let url = EndpointUrl::parse(url).unwrap();
+        let secret = SigningSecret::generate().unwrap();
+        self.store
+            .set_legacy_webhook(ORG, &url, &secret, self.clock.now())
+            .await
+            .unwrap()
     }
 
     fn event(&self, event_type: EventType, agent: Option<AgentId>) -> PlatformEvent {
@@ -739,17 +749,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
     let h = harness(true);
     let receiver = receive(vec![Reply::Status(500)]).await;
     let addr = receiver.addr;
-    let org_secret = SigningSecret::generate().unwrap();
-    let legacy = h
-        .store
-        .set_legacy_webhook(
-            ORG,
-            &EndpointUrl::parse(&url(addr)).unwrap(),
-            &org_secret,
-            h.clock.now(),
-        )
-        .await
-        .unwrap();
+    let legacy = h.legacy_at(&url(addr)).await;
     let (_endpoint, _) = h
         .endpoint("https://example.com/hook", |e| {
             e.events = EventSubscription::from(vec![EventType::CallGraded])
@@ -800,7 +800,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
         got.headers["x-thunderphone-signature"].to_str().unwrap(),
         hex_hmac(legacy.keys.current.expose().as_bytes(), &got.body)
     );
-    standardwebhooks::Webhook::new(org_secret.expose())
+    standardwebhooks::Webhook::new(legacy.keys.current.expose())
         .unwrap()
         .verify(&got.body, &got.headers)
         .unwrap();
@@ -959,15 +959,7 @@ async fn types_this_build_does_not_know_reach_every_type_subscribers_and_the_leg
             e.events = EventSubscription::from(EventType::ALL.to_vec());
         })
         .await;
-    h.store
-        .set_legacy_webhook(
-            ORG,
-            &EndpointUrl::parse(&receiver.url()).unwrap(),
-            &SigningSecret::generate().unwrap(),
-            h.clock.now(),
-        )
-        .await
-        .unwrap();
+    h.legacy_at(&receiver.url()).await;
     let event = PlatformEvent::parse(&format!(
         r#"{{"id":"{}","org_id":{ORG},"type":"voicemail.left","data":{{"call_id":5}},"occurred_at":"{}"}}"#,
         uuid::Uuid::new_v4(),
