@@ -23,6 +23,9 @@ pub struct MemoryStore {
     /// Keys are found by id alone, as the authorizer knows no organization yet.
     api_keys: Arc<Mutex<BTreeMap<KeyId, ApiKeyRecord>>>,
     streak_page_size: usize,
+    /// What every organization's data answers instead (`MemoryStore::broken`).
+    #[cfg(feature = "testing")]
+    broken: Option<fn() -> StoreError>,
 }
 
 impl Default for MemoryStore {
@@ -31,6 +34,8 @@ impl Default for MemoryStore {
             orgs: Arc::default(),
             api_keys: Arc::default(),
             streak_page_size: 100,
+            #[cfg(feature = "testing")]
+            broken: None,
         }
     }
 }
@@ -90,9 +95,23 @@ impl MemoryStore {
     }
 
     fn orgs(&self) -> Result<MutexGuard<'_, HashMap<OrgId, Org>>, StoreError> {
+        #[cfg(feature = "testing")]
+        if let Some(error) = self.broken {
+            return Err(error());
+        }
         self.orgs
             .lock()
             .map_err(|_| StoreError::internal("memory store lock poisoned"))
+    }
+
+    /// A store whose every read and write of an organization's data fails with `error`, for
+    /// tests of what callers make of storage failures.
+    #[cfg(feature = "testing")]
+    pub fn broken(error: fn() -> StoreError) -> Self {
+        Self {
+            broken: Some(error),
+            ..Self::default()
+        }
     }
 
     /// The stored secret of an endpoint, for tests that check what create wrote.

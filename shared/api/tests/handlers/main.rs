@@ -11,15 +11,11 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::fixtures::at;
 use webhook_domain::{
-    AttemptOutcome, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus, Endpoint,
-    EndpointChanges, EndpointId, EventName, EventType, FailureCategory, IdempotencyKey,
-    IdempotencyRecord, LegacyWebhook, LogQuery, ManualClock, OrgId, Rotation, SigningKeys,
-    SigningSecret, TestDelivery, Timestamp, fixtures,
+    AttemptOutcome, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EventName, EventType,
+    FailureCategory, ManualClock, OrgId, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    fixtures,
 };
-use webhook_store::{
-    DeliveryLogStore, DeliveryTargets, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    MemoryStore, StoreError,
-};
+use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore, StoreError};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 const SAMPLE_ORG: OrgId = OrgId::new(42);
@@ -353,154 +349,8 @@ async fn other_orgs_and_malformed_ids_are_not_found() {
     assert_eq!(app.store.list(OrgId::new(7)).await.unwrap().len(), 1);
 }
 
-/// A store whose every call fails, to see what leaks.
-struct BrokenStore(fn() -> StoreError);
-
+/// What a storage error may carry that no answer should repeat.
 const LEAKY: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/webhooks AccessDenied";
-
-impl EndpointStore for BrokenStore {
-    async fn list(&self, _: OrgId) -> Result<Vec<Endpoint>, StoreError> {
-        Err((self.0)())
-    }
-    async fn create(
-        &self,
-        _: &Endpoint,
-        _: &SigningSecret,
-        _: u32,
-        _: Option<&IdempotencyRecord>,
-    ) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-    async fn update(
-        &self,
-        _: OrgId,
-        _: EndpointId,
-        _: &EndpointChanges,
-        _: Timestamp,
-    ) -> Result<Endpoint, StoreError> {
-        Err((self.0)())
-    }
-    async fn delivery_targets(&self, _: OrgId) -> Result<DeliveryTargets, StoreError> {
-        Err((self.0)())
-    }
-    async fn signing_target(
-        &self,
-        _: OrgId,
-        _: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
-        Err((self.0)())
-    }
-    async fn rotate_secret(
-        &self,
-        _: OrgId,
-        _: EndpointId,
-        _: &Rotation,
-        _: Timestamp,
-        _: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint, StoreError> {
-        Err((self.0)())
-    }
-    async fn delete(&self, _: OrgId, _: EndpointId) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-}
-
-impl LegacyWebhookStore for BrokenStore {
-    async fn legacy_webhook(&self, _: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
-        Err((self.0)())
-    }
-    async fn set_legacy_webhook(
-        &self,
-        _: OrgId,
-        _: &webhook_domain::EndpointUrl,
-        _: &SigningSecret,
-        _: Timestamp,
-    ) -> Result<LegacyWebhook, StoreError> {
-        Err((self.0)())
-    }
-    async fn rotate_legacy_secret(
-        &self,
-        _: OrgId,
-        _: &Rotation,
-        _: Timestamp,
-        _: Option<&IdempotencyRecord>,
-    ) -> Result<Option<LegacyWebhook>, StoreError> {
-        Err((self.0)())
-    }
-}
-
-impl IdempotencyStore for BrokenStore {
-    async fn idempotency_record(
-        &self,
-        _: OrgId,
-        _: &IdempotencyKey,
-        _: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        Err((self.0)())
-    }
-    async fn reserve(
-        &self,
-        _: OrgId,
-        _: &IdempotencyRecord,
-        _: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        Err((self.0)())
-    }
-    async fn remember(&self, _: OrgId, _: &IdempotencyRecord) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-    async fn forget(&self, _: OrgId, _: &IdempotencyKey) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-}
-
-impl webhook_store::TestQuotaStore for BrokenStore {
-    async fn count_test_delivery(
-        &self,
-        _: OrgId,
-        _: webhook_domain::Minute,
-        _: webhook_domain::TestRateLimit,
-    ) -> Result<bool, StoreError> {
-        Err((self.0)())
-    }
-}
-
-impl DeliveryLogStore for BrokenStore {
-    async fn claim_attempt(
-        &self,
-        _: &DeliveryRecord,
-        _: webhook_domain::AttemptClaim,
-        _: Timestamp,
-        _: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Err((self.0)())
-    }
-    async fn record_delivery(&self, _: &DeliveryRecord, _: Timestamp) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-    async fn end_delivery(&self, _: &DeliveryRef, _: u32) -> Result<(), StoreError> {
-        Err((self.0)())
-    }
-    async fn deliveries(&self, _: OrgId, _: &LogQuery) -> Result<DeliveryPage, StoreError> {
-        Err((self.0)())
-    }
-    async fn delivery(
-        &self,
-        _: OrgId,
-        _: webhook_store::EventRef,
-        _: Timestamp,
-    ) -> Result<Option<DeliveryRecord>, StoreError> {
-        Err((self.0)())
-    }
-    async fn reopen_delivery(
-        &self,
-        _: &DeliveryRef,
-        _: u32,
-        _: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Err((self.0)())
-    }
-}
 
 #[tokio::test]
 async fn storage_failures_say_nothing_about_themselves() {
@@ -515,7 +365,7 @@ async fn storage_failures_say_nothing_about_themselves() {
         ),
     ];
     for (error, status) in cases {
-        let app = App::new(BrokenStore(error), Settings::default())
+        let app = App::new(MemoryStore::broken(error), Settings::default())
             .with_cursor_key(webhook_api::CursorKey::random().unwrap());
         let responses = [
             handlers::list_endpoints(&app, request(&sample_event("list-endpoints"))).await,
