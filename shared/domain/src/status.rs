@@ -61,18 +61,13 @@ mod tests {
 
     #[test]
     fn callers_may_ask_for_active_or_disabled_only() {
-        assert_eq!(
-            RequestedStatus::parse("active"),
-            Ok(RequestedStatus::Active)
-        );
-        assert_eq!(
-            RequestedStatus::parse("disabled"),
-            Ok(RequestedStatus::Disabled)
-        );
-        assert_eq!(
-            RequestedStatus::parse("failing"),
-            Err(StatusError::ServerOnly)
-        );
+        for (text, parsed) in [
+            ("active", Ok(RequestedStatus::Active)),
+            ("disabled", Ok(RequestedStatus::Disabled)),
+            ("failing", Err(StatusError::ServerOnly)),
+        ] {
+            assert_eq!(RequestedStatus::parse(text), parsed, "{text}");
+        }
         assert!(
             RequestedStatus::parse("failing")
                 .unwrap_err()
