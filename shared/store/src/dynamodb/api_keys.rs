@@ -57,9 +57,7 @@ impl ApiKeyStore for DynamoStore {
 
     async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.table)
+            .query(None)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", string(Keys::org_pk(org)))
             .expression_attribute_values(":prefix", string(API_KEY_SK_PREFIX))

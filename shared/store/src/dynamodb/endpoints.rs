@@ -80,9 +80,7 @@ impl DynamoStore {
             "pk = :pk AND begins_with(sk, :endpoints)"
         };
         let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
+            .query(None)
             .key_condition_expression(key_condition)
             .expression_attribute_values(":pk", string(Keys::org_pk(org)))
             .expression_attribute_values(":endpoints", string(ENDPOINT_SK_PREFIX))

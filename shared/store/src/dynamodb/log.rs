@@ -169,10 +169,7 @@ impl DeliveryLogStore for DynamoStore {
     ) -> Result<Option<DeliveryRecord>, StoreError> {
         // The index gives the record's keys (its time is in the sort key); the table, the record.
         let found = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(EVENT_LOG_INDEX)
+            .query(Some(EVENT_LOG_INDEX))
             .key_condition_expression("#event = :event")
             .expression_attribute_names("#event", EVENT_LOG_KEY)
             .expression_attribute_values(
@@ -350,10 +347,7 @@ impl DynamoStore {
     ) -> Result<ShardRead, StoreError> {
         let (filter, after) = (&log_query.filter, log_query.after.as_ref());
         let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .set_index_name(source.index().map(str::to_owned))
+            .query(source.index())
             .scan_index_forward(false)
             // Indexes are read eventually consistent: a record may show there a moment late.
             .consistent_read(source.index().is_none())

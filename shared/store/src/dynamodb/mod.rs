@@ -125,6 +125,14 @@ impl DynamoStore {
             .set_key(Some(key.into_map()))
     }
 
+    /// A Query of this table, or of its index `index`.
+    fn query(&self, index: Option<&str>) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.map(str::to_owned))
+    }
+
     /// A transaction's update of the item at `key` in this table.
     fn update_in_transaction(&self, key: keys::Keys) -> UpdateBuilder {
         Update::builder()

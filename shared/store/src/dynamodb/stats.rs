@@ -355,10 +355,7 @@ impl DeliveryStatsStore for DynamoStore {
             start: None,
         });
         let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(STREAK_INDEX)
+            .query(Some(STREAK_INDEX))
             .key_condition_expression("#streak = :shard AND failing_since <= :cutoff")
             .expression_attribute_names("#streak", STREAK_KEY)
             .expression_attribute_values(":shard", string(streak_partition(cursor.shard)))
