@@ -32,43 +32,32 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
             .build()
             .map_err(StoreError::internal)
     };
-    let streaks = GlobalSecondaryIndex::builder()
-        .index_name(STREAK_INDEX)
-        .key_schema(key(STREAK_KEY, KeyType::Hash)?)
-        .key_schema(key("failing_since", KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .non_key_attributes("org_id")
-                .non_key_attributes("endpoint_id")
-                .build(),
-        )
-        .build()
-        .map_err(StoreError::internal)?;
-    // Keys only: it finds a record's table keys, the table gives the record.
-    let event_index = GlobalSecondaryIndex::builder()
-        .index_name(EVENT_LOG_INDEX)
-        .key_schema(key(EVENT_LOG_KEY, KeyType::Hash)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::KeysOnly)
-                .build(),
-        )
-        .build()
-        .map_err(StoreError::internal)?;
-    let log_index = |name: &str, partition: &str| {
-        GlobalSecondaryIndex::builder()
+    let index = |name: &str, partition: &str, sort: Option<&str>, projection: Projection| {
+        let mut index = GlobalSecondaryIndex::builder()
             .index_name(name)
-            .key_schema(key(partition, KeyType::Hash)?)
-            .key_schema(key("sk", KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .key_schema(key(partition, KeyType::Hash)?);
+        if let Some(sort) = sort {
+            index = index.key_schema(key(sort, KeyType::Range)?);
+        }
+        index
+            .projection(projection)
             .build()
             .map_err(StoreError::internal)
     };
+    let all = || {
+        Projection::builder()
+            .projection_type(ProjectionType::All)
+            .build()
+    };
+    let streaks = Projection::builder()
+        .projection_type(ProjectionType::Include)
+        .non_key_attributes("org_id")
+        .non_key_attributes("endpoint_id")
+        .build();
+    // Keys only: it finds a record's table keys, the table gives the record.
+    let keys_only = Projection::builder()
+        .projection_type(ProjectionType::KeysOnly)
+        .build();
     let created = client
         .create_table()
         .table_name(table)
@@ -81,10 +70,25 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
         .attribute_definitions(attribute(EVENT_LOG_KEY)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
-        .global_secondary_indexes(streaks)
-        .global_secondary_indexes(log_index(ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY)?)
-        .global_secondary_indexes(log_index(PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY)?)
-        .global_secondary_indexes(event_index)
+        .global_secondary_indexes(index(
+            STREAK_INDEX,
+            STREAK_KEY,
+            Some("failing_since"),
+            streaks,
+        )?)
+        .global_secondary_indexes(index(
+            ENDPOINT_LOG_INDEX,
+            ENDPOINT_LOG_KEY,
+            Some("sk"),
+            all(),
+        )?)
+        .global_secondary_indexes(index(
+            PROBLEM_LOG_INDEX,
+            PROBLEM_LOG_KEY,
+            Some("sk"),
+            all(),
+        )?)
+        .global_secondary_indexes(index(EVENT_LOG_INDEX, EVENT_LOG_KEY, None, keys_only)?)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;
