@@ -3,6 +3,11 @@
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 
 /// The roots AWS service endpoints chain to (Amazon Trust Services and the Starfield roots that
 /// cross-sign them).
@@ -33,11 +38,27 @@ impl TlsRoots {
         }
     }
 
-    fn trust_store(self) -> TrustStore {
-        match self {
+    /// The SDK's HTTPS client (rustls on aws-lc, as its default) trusting these roots.
+    fn http_client(self) -> Result<SharedHttpClient, String> {
+        let trust_store = match self {
             Self::Amazon => TrustStore::empty().with_pem_certificate(AMAZON_ROOTS),
             Self::System => TrustStore::default(),
-        }
+        };
+        let tls = TlsContext::builder()
+            .with_trust_store(trust_store)
+            .build()
+            .map_err(|e| format!("TLS configuration: {e}"))?;
+        let client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(tls)
+            .build_https();
+        Ok(match self {
+            Self::Amazon => SharedHttpClient::new(ConnectsAtFirstRequest(client)),
+            // The SDK loads the system's roots once, when the first client is made.
+            Self::System => client,
+        })
     }
 }
 
@@ -52,17 +73,8 @@ impl TlsRoots {
 /// web identity tokens, and set up TLS for it, that a function never uses. Without credentials
 /// in the environment (a developer's machine) the default chain applies.
 pub async fn load_sdk_config() -> Result<SdkConfig, String> {
-    let tls = TlsContext::builder()
-        .with_trust_store(TlsRoots::from_env()?.trust_store())
-        .build()
-        .map_err(|e| format!("TLS configuration: {e}"))?;
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .tls_context(tls)
-        .build_https();
-    let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client);
+    let roots = TlsRoots::from_env()?;
+    let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(roots.http_client()?);
     let loader = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
         loader.credentials_provider(EnvironmentVariableCredentialsProvider::new())
     } else {
@@ -71,16 +83,54 @@ pub async fn load_sdk_config() -> Result<SdkConfig, String> {
     Ok(loader.load().await)
 }
 
+/// The SDK's HTTP client, less the TLS connector it builds and throws away when each client is
+/// made. It does that so that the system's roots are loaded (and kept) before the first request;
+/// compiled-in roots are parsed again for every connector, so that early one is pure cost. The
+/// connector each request uses is built at the first one, and kept, as before.
+#[derive(Debug)]
+struct ConnectsAtFirstRequest(SharedHttpClient);
+
+impl HttpClient for ConnectsAtFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_client_can_be_made_on_the_compiled_in_roots() {
-        // The SDK parses the roots (with `expect`) when a client is made, so a damaged file
-        // would stop every function at start; this makes one the way a function does.
-        let config = load_sdk_config().await.unwrap();
-        let _client = aws_sdk_dynamodb::Client::new(&config);
+    async fn a_request_on_the_compiled_in_roots_builds_its_connector_and_goes_out() {
+        // The SDK parses the roots (with `expect`) when it builds the connector, at the first
+        // request: a damaged file would panic there. Nothing listens on port 9, so the request
+        // ends in a connection error once the connector is built.
+        use aws_sdk_dynamodb::config::{Credentials, Region};
+        let config = aws_sdk_dynamodb::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(TlsRoots::Amazon.http_client().unwrap())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("id", "secret", None, None, "test"))
+            .endpoint_url("https://127.0.0.1:9")
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        let error = aws_sdk_dynamodb::Client::from_conf(config)
+            .list_tables()
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)),
+            "{error:?}"
+        );
         let pem = String::from_utf8_lossy(AMAZON_ROOTS);
         assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 6);
     }
