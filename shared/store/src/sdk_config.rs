@@ -66,12 +66,12 @@ impl TlsRoots {
 /// the credentials Lambda puts in every function's environment and the roots `TLS_ROOTS` names.
 ///
 /// Both choices are about start-up. The SDK sets up TLS for each client when the client is
-/// made, not at its first request, and the system's roots are PEM files it parses at that
-/// moment: 86% of a function's start-up instructions here, which took 4.5–5.3 ms against a
-/// hello-world `lambda_http` binary's 1.9 ms, and 2.1–2.6 ms with six compiled-in roots
-/// (`scripts/cold-start`). The default credentials chain would also build an STS client for
-/// web identity tokens, and set up TLS for it, that a function never uses. Without credentials
-/// in the environment (a developer's machine) the default chain applies.
+/// made, and the system's roots are PEM files it parses at that moment: 86% of a function's
+/// start-up instructions here, which took 4.5–5.3 ms against a hello-world `lambda_http`
+/// binary's 1.9 ms, and 2.1–2.7 ms with six compiled-in roots (`scripts/cold-start`). The
+/// default credentials chain would also build an STS client for web identity tokens, and set up
+/// TLS for it, that a function never uses. Without credentials in the environment (a
+/// developer's machine) the default chain applies.
 pub async fn load_sdk_config() -> Result<SdkConfig, String> {
     let roots = TlsRoots::from_env()?;
     let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(roots.http_client()?);
