@@ -8,6 +8,7 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use tokio::sync::OnceCell;
 
 /// The roots AWS service endpoints chain to (Amazon Trust Services and the Starfield roots that
 /// cross-sign them).
@@ -15,7 +16,7 @@ const AMAZON_ROOTS: &[u8] = include_bytes!("amazon-roots.pem");
 
 /// Which root certificates a function's AWS clients trust (`TLS_ROOTS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsRoots {
+enum TlsRoots {
     /// The six roots of `amazon-roots.pem`, compiled in: the default.
     Amazon,
     /// The system's store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else the usual places), for an
@@ -24,7 +25,7 @@ pub enum TlsRoots {
 }
 
 impl TlsRoots {
-    pub fn from_env() -> Result<Self, String> {
+    fn from_env() -> Result<Self, String> {
         Self::parse(std::env::var("TLS_ROOTS").ok().as_deref())
     }
 
@@ -72,7 +73,18 @@ impl TlsRoots {
 /// default credentials chain would also build an STS client for web identity tokens, and set up
 /// TLS for it, that a function never uses. Without credentials in the environment (a
 /// developer's machine) the default chain applies.
+///
+/// Loaded once per process: a function whose crates each build a client (the table, the
+/// delivery queue) shares one configuration, and so one HTTP client, whose connector is built
+/// at its first request and kept.
 pub async fn load_sdk_config() -> Result<SdkConfig, String> {
+    static LOADED: OnceCell<SdkConfig> = OnceCell::const_new();
+    LOADED.get_or_try_init(load).await.cloned()
+}
+
+async fn load() -> Result<SdkConfig, String> {
+    #[cfg(test)]
+    tests::LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let roots = TlsRoots::from_env()?;
     let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(roots.http_client()?);
     let loader = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
@@ -107,6 +119,18 @@ impl HttpClient for ConnectsAtFirstRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// How many times this process loaded the configuration.
+    pub(super) static LOADS: AtomicUsize = AtomicUsize::new(0);
+
+    #[tokio::test]
+    async fn the_configuration_is_loaded_once_whoever_asks() {
+        let (first, second) = tokio::join!(load_sdk_config(), load_sdk_config());
+        let third = load_sdk_config().await;
+        assert!(first.is_ok() && second.is_ok() && third.is_ok());
+        assert_eq!(LOADS.load(Ordering::SeqCst), 1);
+    }
 
     #[tokio::test]
     async fn a_request_on_the_compiled_in_roots_builds_its_connector_and_goes_out() {
