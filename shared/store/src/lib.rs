@@ -20,6 +20,9 @@ pub use sdk_config::load_sdk_config;
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 
+/// What a store operation comes to.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("no such endpoint in this organization")]
@@ -45,7 +48,7 @@ impl StoreError {
 /// The endpoint operations the API needs, each a single storage request on DynamoDB.
 pub trait EndpointStore: Send + Sync + 'static {
     /// The organization's endpoints, oldest first.
-    fn list(&self, org: OrgId) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send;
+    fn list(&self, org: OrgId) -> impl Future<Output = Result<Vec<Endpoint>>> + Send;
 
     /// Stores a new endpoint and its secret, unless the organization already has `max_per_org`;
     /// with `remember`, also that idempotency record, in the same write (`KeyTaken` if a live
@@ -56,7 +59,7 @@ pub trait EndpointStore: Send + Sync + 'static {
         secret: &SigningSecret,
         max_per_org: u32,
         remember: Option<&IdempotencyRecord>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Applies `changes` to the organization's endpoint and returns it as stored afterwards.
     /// Empty changes, or values equal to the stored ones, leave it (and `updated_at`) untouched.
@@ -66,21 +69,18 @@ pub trait EndpointStore: Send + Sync + 'static {
         id: EndpointId,
         changes: &EndpointChanges,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Endpoint>> + Send;
 
     /// What an event of the organization goes to: its endpoints (oldest first) and whether its
     /// legacy URL is set. One Query on DynamoDB.
-    fn delivery_targets(
-        &self,
-        org: OrgId,
-    ) -> impl Future<Output = Result<DeliveryTargets, StoreError>> + Send;
+    fn delivery_targets(&self, org: OrgId) -> impl Future<Output = Result<DeliveryTargets>> + Send;
 
     /// The endpoint and its signing secrets, read together, for delivering to it.
     fn signing_target(
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>>> + Send;
 
     /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
     /// afterwards: its hint follows the new secret, and it was updated `now`. `remember` as for
@@ -92,14 +92,10 @@ pub trait EndpointStore: Send + Sync + 'static {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> impl Future<Output = Result<Endpoint, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Endpoint>> + Send;
 
     /// Deletes the organization's endpoint and its secret.
-    fn delete(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete(&self, org: OrgId, id: EndpointId) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The fan-out's view of an organization.
@@ -152,7 +148,7 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         &self,
         endpoint: &Endpoint,
         attempt: &Attempt,
-    ) -> impl Future<Output = Result<Recorded, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Recorded>> + Send;
 
     /// Records that a delivery to the endpoint was dropped without success. Writes nothing for
     /// an endpoint that no longer exists.
@@ -160,13 +156,13 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         &self,
         endpoint: &Endpoint,
         at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 
     fn delivery_stats(
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> impl Future<Output = Result<Option<DeliveryStats>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<DeliveryStats>>> + Send;
 
     /// The organization's endpoint with its stats and its previous secret's expiry, in one
     /// consistent read; `None` if it has no such endpoint. Never reads a secret.
@@ -174,14 +170,14 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> impl Future<Output = Result<Option<EndpointHealth>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<EndpointHealth>>> + Send;
 
     /// Endpoints whose streak began at or before `cutoff`, a page at a time.
     fn streak_candidates(
         &self,
         cutoff: Timestamp,
         from: Option<Self::Cursor>,
-    ) -> impl Future<Output = Result<StreakPage<Self::Cursor>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<StreakPage<Self::Cursor>>> + Send;
 
     /// Marks the candidate's endpoint failing if it is still active, still in the same streak,
     /// and was not re-activated after the streak began. Returns whether it did.
@@ -189,7 +185,7 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
         &self,
         candidate: &StreakCandidate,
         now: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// The legacy single-URL webhook of each organization.
@@ -197,7 +193,7 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
     fn legacy_webhook(
         &self,
         org: OrgId,
-    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
 
     /// Sets the organization's URL: the first call creates the webhook with `new_secret`, later
     /// ones change the URL and keep the secret they find. One conditional write.
@@ -207,7 +203,7 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         url: &EndpointUrl,
         new_secret: &SigningSecret,
         now: Timestamp,
-    ) -> impl Future<Output = Result<LegacyWebhook, StoreError>> + Send;
+    ) -> impl Future<Output = Result<LegacyWebhook>> + Send;
 
     /// Rotates the organization secret like an endpoint's; `None` when no URL is set.
     fn rotate_legacy_secret(
@@ -216,7 +212,7 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> impl Future<Output = Result<Option<LegacyWebhook>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
 }
 
 /// What an organization's idempotency keys answered, each kept for 24 hours (TTL on DynamoDB).
@@ -227,7 +223,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
         org: OrgId,
         key: &IdempotencyKey,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>>> + Send;
 
     /// Takes the key of `record` (a request starting) unless a record that may not be taken
     /// (`IdempotencyRecord::may_be_taken`) holds it: that record is returned instead. One write.
@@ -236,21 +232,17 @@ pub trait IdempotencyStore: Send + Sync + 'static {
         org: OrgId,
         record: &IdempotencyRecord,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Option<IdempotencyRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<IdempotencyRecord>>> + Send;
 
     /// Stores what the request answered, over its reservation.
     fn remember(
         &self,
         org: OrgId,
         record: &IdempotencyRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Lets go of a key whose request failed, so that a retry starts afresh.
-    fn forget(
-        &self,
-        org: OrgId,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn forget(&self, org: OrgId, key: &IdempotencyKey) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The delivery log: one record per event per destination. The record is also the ledger of
@@ -266,7 +258,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         claim: AttemptClaim,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Writes the record as it stands after an attempt, to be kept until `expires_at`, unless
     /// the stored record has seen more attempts (this write is a late duplicate). One write.
@@ -274,7 +266,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         &self,
         record: &DeliveryRecord,
         expires_at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// Marks a record `failed` whose delivery was dropped between attempts (its endpoint was
     /// deleted or disabled): no next retry. Nothing if there is no such record, it has moved
@@ -283,7 +275,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         &self,
         record: &DeliveryRef,
         attempts: u32,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send;
 
     /// The page of the organization's log `query` asks for, newest first. Never a short page
     /// while more match; expired records are not returned even before storage removes them.
@@ -291,7 +283,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         &self,
         org: OrgId,
         query: &LogQuery,
-    ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
+    ) -> impl Future<Output = Result<DeliveryPage>> + Send;
 
     /// The organization's record of one event at one destination (`None`: the legacy URL),
     /// with its attempts and body, if it is shown and not expired at `now`.
@@ -300,7 +292,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         org: OrgId,
         event: EventRef,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Option<DeliveryRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<DeliveryRecord>>> + Send;
 
     /// Opens the record for a resend (`DeliveryRecord::reopen`): `true` if it did. One
     /// conditional write.
@@ -309,7 +301,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
         record: &DeliveryRef,
         attempts: u32,
         now: Timestamp,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// One event at one destination, as a caller names it: the event id and the endpoint, or
@@ -324,22 +316,13 @@ pub struct EventRef {
 pub trait ApiKeyStore: Send + Sync + 'static {
     /// Keeps an issued key's record (replacing one with the same id: dev-server re-seeds its
     /// `--api-key`s on every start).
-    fn put_api_key(
-        &self,
-        record: &ApiKeyRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_api_key(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
 
     /// The record of the key with this id, revoked or not: the authorizer's one read.
-    fn api_key(
-        &self,
-        id: &KeyId,
-    ) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+    fn api_key(&self, id: &KeyId) -> impl Future<Output = Result<Option<ApiKeyRecord>>> + Send;
 
     /// The organization's keys, oldest first, revoked ones included.
-    fn api_keys(
-        &self,
-        org: OrgId,
-    ) -> impl Future<Output = Result<Vec<ApiKeyRecord>, StoreError>> + Send;
+    fn api_keys(&self, org: OrgId) -> impl Future<Output = Result<Vec<ApiKeyRecord>>> + Send;
 
     /// Revokes a key from `now` on and answers its record; a key revoked before keeps its first
     /// revocation time. `NotFound` if no key has this id.
@@ -347,7 +330,7 @@ pub trait ApiKeyStore: Send + Sync + 'static {
         &self,
         id: &KeyId,
         now: Timestamp,
-    ) -> impl Future<Output = Result<ApiKeyRecord, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ApiKeyRecord>> + Send;
 }
 
 /// The test route's per-organization quota.
@@ -359,7 +342,7 @@ pub trait TestQuotaStore: Send + Sync + 'static {
         org: OrgId,
         minute: Minute,
         limit: TestRateLimit,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones

@@ -11,8 +11,8 @@ use webhook_domain::{
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
-    IdempotencyStore, LegacyWebhookStore, Recorded, StoreError, StreakCandidate, StreakPage,
-    TestQuotaStore, sort_oldest_first,
+    IdempotencyStore, LegacyWebhookStore, Recorded, Result, StoreError, StreakCandidate,
+    StreakPage, TestQuotaStore, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -94,7 +94,7 @@ impl MemoryStore {
         self
     }
 
-    fn orgs(&self) -> Result<MutexGuard<'_, HashMap<OrgId, Org>>, StoreError> {
+    fn orgs(&self) -> Result<MutexGuard<'_, HashMap<OrgId, Org>>> {
         #[cfg(feature = "testing")]
         if let Some(error) = self.broken {
             return Err(error());
@@ -123,7 +123,7 @@ impl MemoryStore {
 }
 
 impl MemoryStore {
-    fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>, StoreError> {
+    fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>> {
         self.api_keys
             .lock()
             .map_err(|_| StoreError::internal("memory store lock poisoned"))
@@ -131,16 +131,16 @@ impl MemoryStore {
 }
 
 impl ApiKeyStore for MemoryStore {
-    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<()> {
         self.keys()?.insert(record.id.clone(), record.clone());
         Ok(())
     }
 
-    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {
         Ok(self.keys()?.get(id).cloned())
     }
 
-    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>> {
         let mut keys: Vec<ApiKeyRecord> = self
             .keys()?
             .values()
@@ -151,7 +151,7 @@ impl ApiKeyStore for MemoryStore {
         Ok(keys)
     }
 
-    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord, StoreError> {
+    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord> {
         let mut keys = self.keys()?;
         let record = keys.get_mut(id).ok_or(StoreError::NotFound)?;
         record.revoked_at.get_or_insert(now);
@@ -165,7 +165,7 @@ impl TestQuotaStore for MemoryStore {
         org: OrgId,
         minute: Minute,
         limit: TestRateLimit,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         let mut orgs = self.orgs()?;
         let quota = &mut orgs.entry(org).or_default().test_quota;
         // What DynamoDB's TTL does: a minute's count goes an hour after the minute.
@@ -180,7 +180,7 @@ impl TestQuotaStore for MemoryStore {
 }
 
 impl EndpointStore for MemoryStore {
-    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>> {
         let orgs = self.orgs()?;
         let mut endpoints: Vec<Endpoint> = orgs
             .get(&org)
@@ -196,7 +196,7 @@ impl EndpointStore for MemoryStore {
         secret: &SigningSecret,
         max_per_org: u32,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(endpoint.org_id).or_default();
         if org.key_taken(remember, endpoint.created_at) {
@@ -225,7 +225,7 @@ impl EndpointStore for MemoryStore {
         id: EndpointId,
         changes: &EndpointChanges,
         now: Timestamp,
-    ) -> Result<Endpoint, StoreError> {
+    ) -> Result<Endpoint> {
         let mut orgs = self.orgs()?;
         let endpoint = orgs
             .get_mut(&org)
@@ -235,7 +235,7 @@ impl EndpointStore for MemoryStore {
         Ok(endpoint.clone())
     }
 
-    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets, StoreError> {
+    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets> {
         let legacy_url_set = self.orgs()?.get(&org).is_some_and(|o| o.legacy.is_some());
         Ok(DeliveryTargets {
             endpoints: self.list(org).await?,
@@ -247,7 +247,7 @@ impl EndpointStore for MemoryStore {
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
+    ) -> Result<Option<(Endpoint, SigningKeys)>> {
         let orgs = self.orgs()?;
         let Some(org) = orgs.get(&org) else {
             return Ok(None);
@@ -266,7 +266,7 @@ impl EndpointStore for MemoryStore {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint, StoreError> {
+    ) -> Result<Endpoint> {
         let mut orgs = self.orgs()?;
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
         if !org.endpoints.contains_key(&id) {
@@ -285,7 +285,7 @@ impl EndpointStore for MemoryStore {
         Ok(endpoint.clone())
     }
 
-    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
+    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<()> {
         let mut orgs = self.orgs()?;
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
         org.endpoints.remove(&id).ok_or(StoreError::NotFound)?;
@@ -302,11 +302,7 @@ pub struct MemoryCursor(Timestamp, EndpointId);
 impl DeliveryStatsStore for MemoryStore {
     type Cursor = MemoryCursor;
 
-    async fn record_attempt(
-        &self,
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-    ) -> Result<Recorded, StoreError> {
+    async fn record_attempt(&self, endpoint: &Endpoint, attempt: &Attempt) -> Result<Recorded> {
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&endpoint.org_id) else {
             return Ok(Recorded::EndpointGone);
@@ -329,7 +325,7 @@ impl DeliveryStatsStore for MemoryStore {
         })
     }
 
-    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
+    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<()> {
         let mut orgs = self.orgs()?;
         if let Some(stats) = orgs
             .get_mut(&endpoint.org_id)
@@ -341,20 +337,12 @@ impl DeliveryStatsStore for MemoryStore {
         Ok(())
     }
 
-    async fn delivery_stats(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> Result<Option<DeliveryStats>, StoreError> {
+    async fn delivery_stats(&self, org: OrgId, id: EndpointId) -> Result<Option<DeliveryStats>> {
         let orgs = self.orgs()?;
         Ok(orgs.get(&org).and_then(|o| o.stats.get(&id)).cloned())
     }
 
-    async fn endpoint_health(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> Result<Option<EndpointHealth>, StoreError> {
+    async fn endpoint_health(&self, org: OrgId, id: EndpointId) -> Result<Option<EndpointHealth>> {
         let orgs = self.orgs()?;
         let Some((org, endpoint)) = orgs
             .get(&org)
@@ -381,7 +369,7 @@ impl DeliveryStatsStore for MemoryStore {
         &self,
         cutoff: Timestamp,
         from: Option<MemoryCursor>,
-    ) -> Result<StreakPage<MemoryCursor>, StoreError> {
+    ) -> Result<StreakPage<MemoryCursor>> {
         let orgs = self.orgs()?;
         let mut candidates: Vec<StreakCandidate> = orgs
             .values()
@@ -412,11 +400,7 @@ impl DeliveryStatsStore for MemoryStore {
         Ok(StreakPage { candidates, next })
     }
 
-    async fn mark_failing(
-        &self,
-        candidate: &StreakCandidate,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn mark_failing(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<bool> {
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&candidate.org_id) else {
             return Ok(false);
@@ -444,7 +428,7 @@ impl DeliveryStatsStore for MemoryStore {
 }
 
 impl LegacyWebhookStore for MemoryStore {
-    async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
+    async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>> {
         Ok(self.orgs()?.get(&org).and_then(|o| o.legacy.clone()))
     }
 
@@ -454,7 +438,7 @@ impl LegacyWebhookStore for MemoryStore {
         url: &EndpointUrl,
         new_secret: &SigningSecret,
         now: Timestamp,
-    ) -> Result<LegacyWebhook, StoreError> {
+    ) -> Result<LegacyWebhook> {
         let mut orgs = self.orgs()?;
         let legacy = orgs
             .entry(org)
@@ -478,7 +462,7 @@ impl LegacyWebhookStore for MemoryStore {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Option<LegacyWebhook>, StoreError> {
+    ) -> Result<Option<LegacyWebhook>> {
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&org).filter(|o| o.legacy.is_some()) else {
             return Ok(None);
@@ -502,7 +486,7 @@ impl IdempotencyStore for MemoryStore {
         org: OrgId,
         key: &IdempotencyKey,
         now: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    ) -> Result<Option<IdempotencyRecord>> {
         Ok(self
             .orgs()?
             .get(&org)
@@ -516,7 +500,7 @@ impl IdempotencyStore for MemoryStore {
         org: OrgId,
         record: &IdempotencyRecord,
         now: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    ) -> Result<Option<IdempotencyRecord>> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(org).or_default();
         if org.key_taken(Some(record), now) {
@@ -526,12 +510,12 @@ impl IdempotencyStore for MemoryStore {
         Ok(None)
     }
 
-    async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<()> {
         self.orgs()?.entry(org).or_default().remember(Some(record));
         Ok(())
     }
 
-    async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<()> {
         if let Some(org) = self.orgs()?.get_mut(&org) {
             org.idempotency.remove(key);
         }
@@ -546,7 +530,7 @@ impl DeliveryLogStore for MemoryStore {
         claim: AttemptClaim,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(now);
@@ -567,11 +551,7 @@ impl DeliveryLogStore for MemoryStore {
         Ok(true)
     }
 
-    async fn record_delivery(
-        &self,
-        record: &DeliveryRecord,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn record_delivery(&self, record: &DeliveryRecord, expires_at: Timestamp) -> Result<()> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(record.last_attempt_at);
@@ -588,7 +568,7 @@ impl DeliveryLogStore for MemoryStore {
         Ok(())
     }
 
-    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
+    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<()> {
         let mut orgs = self.orgs()?;
         if let Some((stored, _)) = orgs
             .get_mut(&record.org_id)
@@ -604,7 +584,7 @@ impl DeliveryLogStore for MemoryStore {
         org: OrgId,
         event: EventRef,
         now: Timestamp,
-    ) -> Result<Option<DeliveryRecord>, StoreError> {
+    ) -> Result<Option<DeliveryRecord>> {
         let orgs = self.orgs()?;
         Ok(orgs.get(&org).and_then(|org| {
             org.deliveries
@@ -624,7 +604,7 @@ impl DeliveryLogStore for MemoryStore {
         record: &DeliveryRef,
         attempts: u32,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         let mut orgs = self.orgs()?;
         Ok(orgs
             .get_mut(&record.org_id)
@@ -632,7 +612,7 @@ impl DeliveryLogStore for MemoryStore {
             .is_some_and(|(stored, _)| stored.reopen(attempts, now)))
     }
 
-    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
+    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage> {
         let orgs = self.orgs()?;
         let Some(org) = orgs.get(&org) else {
             return Ok(DeliveryPage::default());

@@ -10,14 +10,10 @@ use super::errors::classify;
 use super::items::{from_item, string, to_item};
 use super::keys::{API_KEY_SK_PREFIX, Keys};
 use super::{DynamoStore, TransactionItem, each_item};
-use crate::{ApiKeyStore, StoreError};
+use crate::{ApiKeyStore, Result, StoreError};
 
 impl DynamoStore {
-    fn api_key_put(
-        &self,
-        keys: Keys,
-        record: &ApiKeyRecord,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn api_key_put(&self, keys: Keys, record: &ApiKeyRecord) -> Result<TransactWriteItem> {
         let mut item = to_item(record)?;
         item.extend(keys.into_map());
         let put = self
@@ -27,7 +23,7 @@ impl DynamoStore {
         Ok(put.item())
     }
 
-    fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem, StoreError> {
+    fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem> {
         let update = self
             .update_in_transaction(keys)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
@@ -40,7 +36,7 @@ impl DynamoStore {
 }
 
 impl ApiKeyStore for DynamoStore {
-    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+    async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<()> {
         let items = vec![
             self.api_key_put(Keys::api_key(&record.id), record)?,
             self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?,
@@ -48,14 +44,14 @@ impl ApiKeyStore for DynamoStore {
         self.write_together(items).await.map_err(classify)
     }
 
-    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>, StoreError> {
+    async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {
         self.read_item(Keys::api_key(id), None)
             .await?
             .map(from_item)
             .transpose()
     }
 
-    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    async fn api_keys(&self, org: OrgId) -> Result<Vec<ApiKeyRecord>> {
         let query = self
             .query(None)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
@@ -72,7 +68,7 @@ impl ApiKeyStore for DynamoStore {
         Ok(keys)
     }
 
-    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord, StoreError> {
+    async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord> {
         let record = self.api_key(id).await?.ok_or(StoreError::NotFound)?;
         let items = vec![
             self.revoking(Keys::api_key(id), now)?,

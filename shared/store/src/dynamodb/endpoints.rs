@@ -19,7 +19,7 @@ use super::items::{
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionItem, each_item};
-use crate::{DeliveryTargets, EndpointStore, StoreError, sort_oldest_first};
+use crate::{DeliveryTargets, EndpointStore, Result, StoreError, sort_oldest_first};
 
 impl DynamoStore {
     /// One conditional UpdateItem.
@@ -28,7 +28,7 @@ impl DynamoStore {
         org: OrgId,
         id: EndpointId,
         expression: UpdateExpression,
-    ) -> Result<Applied, StoreError> {
+    ) -> Result<Applied> {
         // The condition both refuses to resurrect a deleted endpoint and skips writes that would
         // change nothing; on failure DynamoDB hands back the current item, which tells the two
         // apart without a second request.
@@ -57,7 +57,7 @@ impl DynamoStore {
     }
 
     /// Reads the endpoint item only (the projection leaves out everything else).
-    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint, StoreError> {
+    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
         let projection = (ENDPOINT_PROJECTION, projection_names());
         self.read_item(Keys::endpoint(org, id), Some(projection))
             .await?
@@ -69,11 +69,7 @@ impl DynamoStore {
     /// The organization's endpoints, oldest first, with one consistent Query (a page per
     /// megabyte). `with_legacy` extends the range to the legacy item, which sorts right after
     /// the endpoints (`ENDPOINT#…` < `LEGACY`); the projection leaves its secret out.
-    async fn org_endpoints(
-        &self,
-        org: OrgId,
-        with_legacy: bool,
-    ) -> Result<DeliveryTargets, StoreError> {
+    async fn org_endpoints(&self, org: OrgId, with_legacy: bool) -> Result<DeliveryTargets> {
         let key_condition = if with_legacy {
             "pk = :pk AND sk BETWEEN :endpoints AND :legacy"
         } else {
@@ -110,11 +106,11 @@ impl DynamoStore {
 }
 
 impl EndpointStore for DynamoStore {
-    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>, StoreError> {
+    async fn list(&self, org: OrgId) -> Result<Vec<Endpoint>> {
         Ok(self.org_endpoints(org, false).await?.endpoints)
     }
 
-    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets, StoreError> {
+    async fn delivery_targets(&self, org: OrgId) -> Result<DeliveryTargets> {
         self.org_endpoints(org, true).await
     }
 
@@ -124,7 +120,7 @@ impl EndpointStore for DynamoStore {
         secret: &SigningSecret,
         max_per_org: u32,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         // One transaction: the counter enforces the limit, the endpoint and its secret appear
         // together or not at all.
         let count = self
@@ -182,7 +178,7 @@ impl EndpointStore for DynamoStore {
         id: EndpointId,
         changes: &EndpointChanges,
         now: Timestamp,
-    ) -> Result<Endpoint, StoreError> {
+    ) -> Result<Endpoint> {
         let Some(expression) = UpdateExpression::for_changes(changes, now)? else {
             return self.get(org, id).await;
         };
@@ -210,7 +206,7 @@ impl EndpointStore for DynamoStore {
         &self,
         org: OrgId,
         id: EndpointId,
-    ) -> Result<Option<(Endpoint, SigningKeys)>, StoreError> {
+    ) -> Result<Option<(Endpoint, SigningKeys)>> {
         // One consistent read of both items; the only read of a secret anywhere.
         let read = self
             .read_items_together(vec![
@@ -238,7 +234,7 @@ impl EndpointStore for DynamoStore {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint, StoreError> {
+    ) -> Result<Endpoint> {
         // One transaction, so the hint never names a secret that is not the current one; then
         // one consistent read for the answer (a transaction returns no item).
         let show = self
@@ -273,7 +269,7 @@ impl EndpointStore for DynamoStore {
         }
     }
 
-    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<(), StoreError> {
+    async fn delete(&self, org: OrgId, id: EndpointId) -> Result<()> {
         let delete_endpoint = self
             .delete_in_transaction(Keys::endpoint(org, id))
             .condition_expression("attribute_exists(pk)")
@@ -332,7 +328,7 @@ struct UpdateExpression {
 
 impl UpdateExpression {
     /// `None` when there is nothing to change.
-    fn for_changes(changes: &EndpointChanges, now: Timestamp) -> Result<Option<Self>, StoreError> {
+    fn for_changes(changes: &EndpointChanges, now: Timestamp) -> Result<Option<Self>> {
         let mut expression = Self {
             update: String::new(),
             condition: String::new(),

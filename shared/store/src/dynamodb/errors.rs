@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 
 use super::Item;
-use crate::StoreError;
+use crate::{Result, StoreError};
 
 /// Throttling, capacity and transport trouble are `Unavailable`; everything else is a bug or a
 /// misconfiguration and is `Internal`.
@@ -105,7 +105,7 @@ where
 
 /// Whether a conditional write was written (`false`: its condition failed); every other failure
 /// sorted as usual.
-pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -119,9 +119,7 @@ where
 
 /// The result of a conditional write whose failed condition means "nothing to do": `Ok` then,
 /// and every other failure sorted as usual.
-pub(super) fn unless_condition_failed<T, E, R>(
-    result: Result<T, SdkError<E, R>>,
-) -> Result<(), StoreError>
+pub(super) fn unless_condition_failed<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<()>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,

@@ -10,7 +10,7 @@ use super::errors::{Refusal, classify, refusal};
 use super::items::{epoch_seconds, from_item, string, to_item};
 use super::keys::{EXPIRES_AT, Keys};
 use super::{DynamoStore, Item};
-use crate::{IdempotencyStore, StoreError};
+use crate::{IdempotencyStore, Result, StoreError};
 
 /// A record as stored; its key is in `sk`.
 #[derive(Serialize, Deserialize)]
@@ -46,7 +46,7 @@ enum StoredReplay {
 pub(super) const KEY_FREE: &str = "attribute_not_exists(pk) OR valid_until <= :now \
      OR (replay = :in_progress AND #until <= :now)";
 
-pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Item, StoreError> {
+pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Item> {
     let replay = match &record.replay {
         Replay::Endpoint { id, secret_hint } => StoredReplay::Endpoint {
             endpoint_id: *id,
@@ -69,7 +69,7 @@ pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Ite
     Ok(item)
 }
 
-fn record_from_item(key: &IdempotencyKey, item: Item) -> Result<IdempotencyRecord, StoreError> {
+fn record_from_item(key: &IdempotencyKey, item: Item) -> Result<IdempotencyRecord> {
     let stored: RequestItem = from_item(item)?;
     Ok(IdempotencyRecord {
         key: key.clone(),
@@ -98,7 +98,7 @@ pub(super) fn remembering_put(
     org: OrgId,
     record: &IdempotencyRecord,
     now: Timestamp,
-) -> Result<Put, StoreError> {
+) -> Result<Put> {
     store
         .put_in_transaction(request_item(org, record)?)
         .condition_expression(KEY_FREE)
@@ -115,7 +115,7 @@ impl IdempotencyStore for DynamoStore {
         org: OrgId,
         key: &IdempotencyKey,
         now: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    ) -> Result<Option<IdempotencyRecord>> {
         let Some(item) = self
             .read_item(Keys::request(org, key.as_str()), None)
             .await?
@@ -131,7 +131,7 @@ impl IdempotencyStore for DynamoStore {
         org: OrgId,
         record: &IdempotencyRecord,
         now: Timestamp,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    ) -> Result<Option<IdempotencyRecord>> {
         let result = self
             .put(request_item(org, record)?)
             .condition_expression(KEY_FREE)
@@ -155,7 +155,7 @@ impl IdempotencyStore for DynamoStore {
         }
     }
 
-    async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<(), StoreError> {
+    async fn remember(&self, org: OrgId, record: &IdempotencyRecord) -> Result<()> {
         self.put(request_item(org, record)?)
             .send()
             .await
@@ -163,7 +163,7 @@ impl IdempotencyStore for DynamoStore {
         Ok(())
     }
 
-    async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<(), StoreError> {
+    async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<()> {
         self.delete(Keys::request(org, key.as_str()))
             .send()
             .await

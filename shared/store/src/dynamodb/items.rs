@@ -13,7 +13,7 @@ use webhook_domain::{
 
 use super::Item;
 use super::keys::{EVENTS_KEY, Keys};
-use crate::StoreError;
+use crate::{Result, StoreError};
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
 pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at, #streak_reset_at";
@@ -130,11 +130,11 @@ pub(super) fn recent_attempts(item: &Item) -> RecentAttempts {
     RecentAttempts::from_hours(hours)
 }
 
-pub(super) fn to_item(value: &impl Serialize) -> Result<Item, StoreError> {
+pub(super) fn to_item(value: &impl Serialize) -> Result<Item> {
     serde_dynamo::to_item(value).map_err(StoreError::internal)
 }
 
-pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(super) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T> {
     serde_dynamo::from_item(item).map_err(StoreError::internal)
 }
 
@@ -151,7 +151,7 @@ pub(super) fn epoch_seconds(at: Timestamp) -> AttributeValue {
     number(at.unix_millis().div_euclid(1000))
 }
 
-pub(super) fn to_value(value: &impl Serialize) -> Result<AttributeValue, StoreError> {
+pub(super) fn to_value(value: &impl Serialize) -> Result<AttributeValue> {
     serde_dynamo::to_attribute_value(value).map_err(StoreError::internal)
 }
 
@@ -163,21 +163,21 @@ pub(super) fn events_key(events: &EventSubscription) -> AttributeValue {
     string(names.join(","))
 }
 
-pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item, StoreError> {
+pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item> {
     let mut item = to_item(endpoint)?;
     item.insert(EVENTS_KEY.into(), events_key(&endpoint.events));
     item.extend(Keys::endpoint(endpoint.org_id, endpoint.id).into_map());
     Ok(item)
 }
 
-pub(super) fn secret_item(endpoint: &Endpoint, secret: &SigningSecret) -> Result<Item, StoreError> {
+pub(super) fn secret_item(endpoint: &Endpoint, secret: &SigningSecret) -> Result<Item> {
     let mut item = Keys::secret(endpoint.org_id, endpoint.id).into_map();
     item.insert("endpoint_id".into(), to_value(&endpoint.id)?);
     item.insert("secret".into(), string(secret.expose()));
     Ok(item)
 }
 
-pub(super) fn stats_item(stats: &DeliveryStats) -> Result<Item, StoreError> {
+pub(super) fn stats_item(stats: &DeliveryStats) -> Result<Item> {
     let mut item = to_item(stats)?;
     item.extend(Keys::stats(stats.endpoint_id).into_map());
     Ok(item)

@@ -12,7 +12,7 @@ use super::idempotency::remembering_put;
 use super::items::{StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item, TransactionItem};
-use crate::{LegacyWebhookStore, StoreError};
+use crate::{LegacyWebhookStore, Result, StoreError};
 
 /// The legacy item as stored; the organization is its partition.
 #[derive(Deserialize)]
@@ -24,7 +24,7 @@ struct LegacyItem {
     updated_at: Timestamp,
 }
 
-fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook, StoreError> {
+fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook> {
     let stored: LegacyItem = from_item(item)?;
     Ok(LegacyWebhook {
         org_id: org,
@@ -36,7 +36,7 @@ fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook, StoreError>
 }
 
 impl LegacyWebhookStore for DynamoStore {
-    async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>, StoreError> {
+    async fn legacy_webhook(&self, org: OrgId) -> Result<Option<LegacyWebhook>> {
         self.read_item(Keys::legacy(org), None)
             .await?
             .map(|item| legacy_from_item(org, item))
@@ -49,7 +49,7 @@ impl LegacyWebhookStore for DynamoStore {
         url: &EndpointUrl,
         new_secret: &SigningSecret,
         now: Timestamp,
-    ) -> Result<LegacyWebhook, StoreError> {
+    ) -> Result<LegacyWebhook> {
         // The secret and creation time are written only by the first call; if_not_exists keeps
         // them on every later one, so concurrent first calls still agree on one secret.
         let output = self
@@ -75,7 +75,7 @@ impl LegacyWebhookStore for DynamoStore {
         rotation: &Rotation,
         now: Timestamp,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Option<LegacyWebhook>, StoreError> {
+    ) -> Result<Option<LegacyWebhook>> {
         let (update, values) = rotation_update(rotation, "updated_at = :now, ");
         if let Some(record) = remember {
             // A transaction returns no item: one more read answers.

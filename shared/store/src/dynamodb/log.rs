@@ -17,7 +17,7 @@ use super::keys::{
     LOG_SHARDS, PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, endpoint_log_partition, event_log_key,
     log_partition, log_shard,
 };
-use crate::{DeliveryLogStore, EventRef, StoreError};
+use crate::{DeliveryLogStore, EventRef, Result, StoreError};
 
 /// Where a page of the log is read: the table, or the index that holds only what the filter
 /// asks for.
@@ -80,7 +80,7 @@ impl DeliveryLogStore for DynamoStore {
         claim: AttemptClaim,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         // One UpdateItem: every attribute of `record` only if there is no record yet (not yet
         // shown, and in no index: it carries no index key), the claim in any case.
         let mut item = to_item(record)?;
@@ -117,11 +117,7 @@ impl DeliveryLogStore for DynamoStore {
         written(result)
     }
 
-    async fn record_delivery(
-        &self,
-        record: &DeliveryRecord,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    async fn record_delivery(&self, record: &DeliveryRecord, expires_at: Timestamp) -> Result<()> {
         let item = delivery_item(record, expires_at)?;
         let written = self
             .put(item)
@@ -138,7 +134,7 @@ impl DeliveryLogStore for DynamoStore {
         unless_condition_failed(written)
     }
 
-    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<(), StoreError> {
+    async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<()> {
         let updated = self
             .update(Keys::delivery(record))
             // `DeliveryRecord::end`, as an update and its condition. Failed records also belong
@@ -166,7 +162,7 @@ impl DeliveryLogStore for DynamoStore {
         org: OrgId,
         event: EventRef,
         now: Timestamp,
-    ) -> Result<Option<DeliveryRecord>, StoreError> {
+    ) -> Result<Option<DeliveryRecord>> {
         // The index gives the record's keys (its time is in the sort key); the table, the record.
         let found = self
             .query(Some(EVENT_LOG_INDEX))
@@ -201,7 +197,7 @@ impl DeliveryLogStore for DynamoStore {
         record: &DeliveryRef,
         attempts: u32,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         // `DeliveryRecord::awaits_attempt` no longer holds once the next attempt is LOST_AFTER
         // overdue.
         let overdue = i64::try_from(LOST_AFTER.as_millis()).unwrap_or(i64::MAX);
@@ -234,7 +230,7 @@ impl DeliveryLogStore for DynamoStore {
         written(result)
     }
 
-    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage, StoreError> {
+    async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage> {
         let (filter, limit) = (&query.filter, query.limit);
         // Each shard gives its newest `limit + 1` matches, or stops at its read budget; the
         // page is the newest `limit` of them all, and one more anywhere means there is more.
@@ -272,10 +268,7 @@ impl DeliveryLogStore for DynamoStore {
 }
 
 /// A delivery record as its item: its keys, its expiry, and the index keys it belongs under.
-pub(super) fn delivery_item(
-    record: &DeliveryRecord,
-    expires_at: Timestamp,
-) -> Result<super::Item, StoreError> {
+pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> Result<super::Item> {
     let reference = record.reference();
     let shard = log_shard(&reference);
     let mut item = to_item(record)?;
@@ -344,7 +337,7 @@ impl DynamoStore {
         partition: String,
         log_query: &LogQuery,
         wanted: usize,
-    ) -> Result<ShardRead, StoreError> {
+    ) -> Result<ShardRead> {
         let (filter, after) = (&log_query.filter, log_query.after.as_ref());
         let mut query = self
             .query(source.index())

@@ -47,7 +47,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update,
 };
 
-use crate::StoreError;
+use crate::{Result, StoreError};
 use errors::classify;
 pub use local::{local_client, local_config};
 pub use stats::StreakCursor;
@@ -84,7 +84,7 @@ impl DynamoStore {
         &self.table
     }
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
-    pub async fn from_env() -> Result<Self, StoreError> {
+    pub async fn from_env() -> Result<Self> {
         let config = crate::load_sdk_config()
             .await
             .map_err(StoreError::internal)?;
@@ -93,7 +93,7 @@ impl DynamoStore {
 
     /// The table named by `TABLE_NAME`, with an SDK configuration the caller already loaded
     /// (functions that also build another client load it once).
-    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, StoreError> {
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self> {
         let table = std::env::var("TABLE_NAME")
             .map_err(|_| StoreError::internal("TABLE_NAME is not set"))?;
         Ok(Self::new(Client::new(config), table))
@@ -171,7 +171,7 @@ impl DynamoStore {
         &self,
         keys: keys::Keys,
         projection: Projection<'_>,
-    ) -> Result<Option<Item>, StoreError> {
+    ) -> Result<Option<Item>> {
         let (projection, names) = projection.unzip();
         let output = self
             .client
@@ -192,7 +192,7 @@ impl DynamoStore {
     async fn read_items_together(
         &self,
         reads: Vec<(keys::Keys, Projection<'_>)>,
-    ) -> Result<Vec<Option<Item>>, StoreError> {
+    ) -> Result<Vec<Option<Item>>> {
         let mut transaction = self.client.transact_get_items();
         for (keys, projection) in reads {
             let (projection, names) = projection.unzip();
@@ -244,8 +244,8 @@ type Projection<'a> = Option<(&'a str, HashMap<String, String>)>;
 /// Runs a Query page by page, handing each item to `take` until it breaks or the pages end.
 async fn each_item(
     query: QueryFluentBuilder,
-    mut take: impl FnMut(Item) -> Result<ControlFlow<()>, StoreError>,
-) -> Result<(), StoreError> {
+    mut take: impl FnMut(Item) -> Result<ControlFlow<()>>,
+) -> Result<()> {
     let mut start_key = None;
     loop {
         let output = query

@@ -7,7 +7,7 @@ use super::DynamoStore;
 use super::errors::written;
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
-use crate::{StoreError, TestQuotaStore};
+use crate::{Result, TestQuotaStore};
 
 impl TestQuotaStore for DynamoStore {
     async fn count_test_delivery(
@@ -15,7 +15,7 @@ impl TestQuotaStore for DynamoStore {
         org: OrgId,
         minute: Minute,
         limit: TestRateLimit,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool> {
         // `TestRateLimit::admits`, as a condition: the count so far is below the limit.
         let result = self
             .update(Keys::test_quota(org, minute))

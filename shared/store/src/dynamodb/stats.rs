@@ -20,7 +20,7 @@ use super::keys::{
     Keys, STREAK_INDEX, STREAK_KEY, STREAK_SHARDS, StreakPlace, streak_partition, streak_shard,
 };
 use super::{DynamoStore, Item, TransactionItem};
-use crate::{DeliveryStatsStore, Recorded, StoreError, StreakCandidate, StreakPage};
+use crate::{DeliveryStatsStore, Recorded, Result, StoreError, StreakCandidate, StreakPage};
 
 /// Which shard of the streak index to read next, and where in it.
 #[derive(Debug)]
@@ -41,11 +41,7 @@ struct AttemptUpdate {
 impl AttemptUpdate {
     /// `restart_streak`: the running streak began before the endpoint was re-activated, so this
     /// failure starts a new one instead of continuing it.
-    fn new(
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-        restart_streak: bool,
-    ) -> Result<Self, StoreError> {
+    fn new(endpoint: &Endpoint, attempt: &Attempt, restart_streak: bool) -> Result<Self> {
         // `RecentAttempts::record`: count the attempt in its hour's bucket, drop the buckets
         // just past the day (older ones, left by a quiet spell, `drop_stale_buckets` removes).
         let hour = Hour::of(attempt.at);
@@ -142,7 +138,7 @@ impl DynamoStore {
         endpoint: &Endpoint,
         attempt: &Attempt,
         restart_streak: bool,
-    ) -> Result<AttemptWrite, StoreError> {
+    ) -> Result<AttemptWrite> {
         let update = AttemptUpdate::new(endpoint, attempt, restart_streak)?;
         let mut condition = "attribute_exists(pk)".to_owned();
         let mut values = update.values.clone();
@@ -184,7 +180,7 @@ impl DynamoStore {
         endpoint: &Endpoint,
         before: &Item,
         at: Timestamp,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let stale = recent_attempts(before).stale_at(at);
         if stale.is_empty() {
             return Ok(());
@@ -200,7 +196,7 @@ impl DynamoStore {
     }
 
     /// Moves a streak no sweep can act on out of the sweeper's way, unless it changed meanwhile.
-    async fn park(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<(), StoreError> {
+    async fn park(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<()> {
         let result = self
             .update(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :parked, parked_at = :now")
@@ -219,7 +215,7 @@ impl DynamoStore {
 
     /// A success ends the streak; a failing endpoint becomes active again. The condition is
     /// `Endpoint::revive`'s.
-    async fn revive(&self, endpoint: &Endpoint, at: Timestamp) -> Result<bool, StoreError> {
+    async fn revive(&self, endpoint: &Endpoint, at: Timestamp) -> Result<bool> {
         let result = self
             .update(Keys::endpoint(endpoint.org_id, endpoint.id))
             .update_expression("SET #status = :active, updated_at = :at")
@@ -241,7 +237,7 @@ fn before_failing_since(before: &Item) -> Option<Timestamp> {
 }
 
 /// A stats item as the domain sees it, hourly buckets included.
-pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats, StoreError> {
+pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats> {
     let recent = recent_attempts(&item);
     let mut stats: DeliveryStats = from_item(item)?;
     stats.recent = recent;
@@ -258,11 +254,7 @@ struct IndexedStreak {
 impl DeliveryStatsStore for DynamoStore {
     type Cursor = StreakCursor;
 
-    async fn record_attempt(
-        &self,
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-    ) -> Result<Recorded, StoreError> {
+    async fn record_attempt(&self, endpoint: &Endpoint, attempt: &Attempt) -> Result<Recorded> {
         let before = match self.apply_attempt(endpoint, attempt, false).await? {
             AttemptWrite::Applied(before) => before,
             AttemptWrite::StaleStreak => match self.apply_attempt(endpoint, attempt, true).await? {
@@ -287,7 +279,7 @@ impl DeliveryStatsStore for DynamoStore {
         })
     }
 
-    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<(), StoreError> {
+    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<()> {
         let result = self
             .update(Keys::stats(endpoint.id))
             .update_expression("SET last_given_up_at = :at ADD given_up_count :one")
@@ -299,11 +291,7 @@ impl DeliveryStatsStore for DynamoStore {
         unless_condition_failed(result)
     }
 
-    async fn delivery_stats(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> Result<Option<DeliveryStats>, StoreError> {
+    async fn delivery_stats(&self, org: OrgId, id: EndpointId) -> Result<Option<DeliveryStats>> {
         let stats = self
             .read_item(Keys::stats(id), None)
             .await?
@@ -312,11 +300,7 @@ impl DeliveryStatsStore for DynamoStore {
         Ok(stats.filter(|s| s.org_id == org))
     }
 
-    async fn endpoint_health(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-    ) -> Result<Option<EndpointHealth>, StoreError> {
+    async fn endpoint_health(&self, org: OrgId, id: EndpointId) -> Result<Option<EndpointHealth>> {
         let read = self
             .read_items_together(vec![
                 (
@@ -349,7 +333,7 @@ impl DeliveryStatsStore for DynamoStore {
         &self,
         cutoff: Timestamp,
         from: Option<StreakCursor>,
-    ) -> Result<StreakPage<StreakCursor>, StoreError> {
+    ) -> Result<StreakPage<StreakCursor>> {
         let cursor = from.unwrap_or(StreakCursor {
             shard: 0,
             start: None,
@@ -377,7 +361,7 @@ impl DeliveryStatsStore for DynamoStore {
                     failing_since: streak.failing_since,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<Result<Vec<_>>>()?;
         let next = match output.last_evaluated_key {
             Some(start) => Some(StreakCursor {
                 shard: cursor.shard,
@@ -392,11 +376,7 @@ impl DeliveryStatsStore for DynamoStore {
         Ok(StreakPage { candidates, next })
     }
 
-    async fn mark_failing(
-        &self,
-        candidate: &StreakCandidate,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
+    async fn mark_failing(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<bool> {
         // `sweep_verdict`, as two conditions that hold at one instant or nothing is written: the
         // streak is the one the sweeper saw, and the endpoint is active and was not re-activated
         // since it began. The marked streak moves to its MARKED partition: later sweeps skip it.

@@ -14,10 +14,10 @@ use super::keys::{
     ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT,
     PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, STREAK_INDEX, STREAK_KEY,
 };
-use crate::StoreError;
+use crate::{Result, StoreError};
 
 /// Creates the table unless it exists, then waits until it is active.
-pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), StoreError> {
+pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
     let attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -103,7 +103,7 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<(), Store
 
 /// Delivery records carry their expiry; DynamoDB removes them after it passes. Checked on every
 /// start, so a table created before (or a start that failed halfway) gets it too.
-async fn enable_expiry(client: &Client, table: &str) -> Result<(), StoreError> {
+async fn enable_expiry(client: &Client, table: &str) -> Result<()> {
     let current = client
         .describe_time_to_live()
         .table_name(table)
@@ -135,7 +135,7 @@ async fn enable_expiry(client: &Client, table: &str) -> Result<(), StoreError> {
 }
 
 /// Polls DescribeTable; the SDK's own waiter sleeps 20 s between polls.
-async fn wait_until_active(client: &Client, table: &str) -> Result<(), StoreError> {
+async fn wait_until_active(client: &Client, table: &str) -> Result<()> {
     for _ in 0..600 {
         let description = client
             .describe_table()

@@ -10,13 +10,13 @@ use super::DynamoStore;
 use super::errors::classify;
 use super::items::{endpoint_item, secret_item, stats_item};
 use super::keys::Keys;
-use crate::StoreError;
+use crate::{Result, StoreError};
 
 impl DynamoStore {
     /// Writes endpoints with their secrets and fresh delivery stats in batches of 25, then
     /// sets each organization's counter: for migrations and load tests. Unlike `create` it
     /// checks no limit and no existing item; run it on endpoints that are not there yet.
-    pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<(), StoreError> {
+    pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<()> {
         let mut requests = Vec::with_capacity(endpoints.len() * 3);
         let mut per_org: HashMap<OrgId, u64> = HashMap::new();
         for (endpoint, secret) in endpoints {
@@ -46,7 +46,7 @@ impl DynamoStore {
     pub async fn import_deliveries(
         &self,
         records: &[(webhook_domain::DeliveryRecord, webhook_domain::Timestamp)],
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let requests = records
             .iter()
             .map(|(record, expires_at)| {
@@ -56,7 +56,7 @@ impl DynamoStore {
         self.write_all(&requests).await
     }
 
-    async fn write_all(&self, requests: &[WriteRequest]) -> Result<(), StoreError> {
+    async fn write_all(&self, requests: &[WriteRequest]) -> Result<()> {
         for chunk in requests.chunks(25) {
             let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
             for retry in 0u32.. {
@@ -83,7 +83,7 @@ impl DynamoStore {
     }
 }
 
-fn put_request(item: super::Item) -> Result<WriteRequest, StoreError> {
+fn put_request(item: super::Item) -> Result<WriteRequest> {
     let put = PutRequest::builder()
         .set_item(Some(item))
         .build()
