@@ -7,7 +7,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
+    Caller, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
     EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey, LogQuery, Minute, OrgId,
     Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
@@ -27,12 +27,8 @@ use crate::views::{
 use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
 /// `GET /v1/developer/webhook-endpoints`
-pub async fn list_endpoints<S: EndpointStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn list_endpoints<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let endpoints = app.store.list(caller.org).await?;
         let views: Vec<EndpointView> = endpoints.iter().map(EndpointView::from).collect();
         Ok(json(StatusCode::OK, &views))
@@ -45,9 +41,8 @@ pub async fn list_endpoints<S: EndpointStore>(
 pub async fn create_endpoint<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
     app: &App<S>,
     request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+) -> Answer {
+    respond(&request, async |caller| {
         let new = request_body::new_endpoint(request.body())?;
         let idempotent = Idempotent::of(&request)?;
         let now = app.clock.now();
@@ -77,12 +72,8 @@ pub async fn create_endpoint<S: EndpointStore + LegacyWebhookStore + Idempotency
 }
 
 /// `PATCH /v1/developer/webhook-endpoints/{endpoint_id}`
-pub async fn update_endpoint<S: EndpointStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn update_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let id = endpoint_id(&request)?;
         let changes = request_body::endpoint_changes(request.body())?;
         let endpoint = app
@@ -95,12 +86,8 @@ pub async fn update_endpoint<S: EndpointStore>(
 }
 
 /// `DELETE /v1/developer/webhook-endpoints/{endpoint_id}`
-pub async fn delete_endpoint<S: EndpointStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn delete_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let id = endpoint_id(&request)?;
         app.store.delete(caller.org, id).await?;
         Ok(no_content())
@@ -109,12 +96,8 @@ pub async fn delete_endpoint<S: EndpointStore>(
 }
 
 /// `GET /v1/webhook`: the legacy single-URL webhook, secret included.
-pub async fn get_legacy_webhook<S: LegacyWebhookStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn get_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         Ok(legacy_answer(&stored_legacy(app, caller.org).await?))
     })
     .await
@@ -122,12 +105,8 @@ pub async fn get_legacy_webhook<S: LegacyWebhookStore>(
 
 /// `PUT` (URL required) and `PATCH /v1/webhook`: the first call creates the webhook with a new
 /// secret; later ones change the URL and keep the secret.
-pub async fn set_legacy_webhook<S: LegacyWebhookStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn set_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let url = request_body::legacy_url(request.body(), request.method() == Method::PUT)?;
         let legacy = match url {
             Some(url) => {
@@ -166,12 +145,8 @@ pub(crate) fn legacy_answer_with(legacy: &LegacyWebhook, secret: &SigningSecret)
 }
 
 /// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
-pub async fn list_deliveries<S: DeliveryLogStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn list_deliveries<S: DeliveryLogStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let cursors = app
             .cursors
             .as_ref()
@@ -211,14 +186,13 @@ pub async fn send_test_delivery<S, SendTest, Sending>(
     app: &App<S>,
     request: Request,
     send: SendTest,
-) -> Result<Response<Body>, Error>
+) -> Answer
 where
     S: EndpointStore + LegacyWebhookStore + IdempotencyStore + TestQuotaStore,
     SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
     Sending: Future<Output = TestDelivery>,
 {
-    respond(&request, async {
-        let caller = admin(&request)?;
+    respond(&request, async |caller| {
         let id = endpoint_id(&request)?;
         let event_type = request_body::test_event_type(request.body())?;
         let idempotent = Idempotent::of(&request)?;
@@ -268,9 +242,8 @@ where
 pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
     app: &App<S>,
     request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+) -> Answer {
+    respond(&request, async |caller| {
         let endpoint = path_endpoint_id(&request)
             .map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound))
             .transpose()?;
@@ -320,12 +293,8 @@ pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencySt
 
 /// `GET /v1/developer/webhook-endpoints/{endpoint_id}/stats`: the endpoint's health, from its
 /// stats item (hourly buckets, no read of the log).
-pub async fn endpoint_stats<S: DeliveryStatsStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn endpoint_stats<S: DeliveryStatsStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let id = endpoint_id(&request)?;
         let health = app
             .store
@@ -339,9 +308,8 @@ pub async fn endpoint_stats<S: DeliveryStatsStore>(
 }
 
 /// `GET /v1/developer/webhook-event-types`: the catalogue, in order. It needs no storage.
-pub async fn list_event_types(request: Request) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        admin(&request)?;
+pub async fn list_event_types(request: Request) -> Answer {
+    respond(&request, async |_| {
         let views: Vec<EventTypeView> = EventType::ALL
             .into_iter()
             .map(EventTypeView::from)
@@ -366,13 +334,12 @@ pub async fn publish_event<S, Publish, Publishing>(
     app: &App<S>,
     request: Request,
     publish: Publish,
-) -> Result<Response<Body>, Error>
+) -> Answer
 where
     Publish: FnOnce(OrgId, PublishedEvent, Timestamp) -> Publishing,
     Publishing: Future<Output = Result<PublishOutcome, ApiError>>,
 {
-    respond(&request, async {
-        let caller = admin(&request)?;
+    respond(&request, async |caller| {
         let event = request_body::published_event(request.body())?;
         let (id, event_type) = (event.id, event.event_type.clone());
         Ok(match publish(caller.org, event, app.clock.now()).await? {
@@ -388,12 +355,8 @@ where
 
 /// `GET /v1/developer/webhook-deliveries/{event_id}?endpoint_id=<id>|legacy`: one delivery, with
 /// the body it sent and every attempt.
-pub async fn get_delivery<S: DeliveryLogStore>(
-    app: &App<S>,
-    request: Request,
-) -> Result<Response<Body>, Error> {
-    respond(&request, async {
-        let caller = admin(&request)?;
+pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
         let endpoint_id = request_query::destination_query(request.query_string_parameters_ref())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
@@ -411,14 +374,13 @@ pub async fn resend_delivery<S, Resend, Resending>(
     app: &App<S>,
     request: Request,
     resend: Resend,
-) -> Result<Response<Body>, Error>
+) -> Answer
 where
     S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
     Resend: FnOnce(Vec<DeliveryRecord>) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
-    respond(&request, async {
-        let caller = admin(&request)?;
+    respond(&request, async |caller| {
         let endpoint_id = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
@@ -479,15 +441,14 @@ pub async fn recover_endpoint<S, Resend, Resending>(
     app: &App<S>,
     request: Request,
     resend: Resend,
-) -> Result<Response<Body>, Error>
+) -> Answer
 where
     S: DeliveryLogStore + EndpointStore + TestQuotaStore,
     Resend: Fn(Vec<DeliveryRecord>) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
-    respond(&request, async {
+    respond(&request, async |caller| {
         let started = std::time::Instant::now();
-        let caller = admin(&request)?;
         let id = endpoint_id(&request)?;
         let (since, cursor) = request_body::recovery(request.body())?;
         let cursors = app
@@ -639,12 +600,18 @@ fn path_endpoint_id(request: &Request) -> Option<&str> {
         .and_then(|params| params.first(routes::ENDPOINT_ID))
 }
 
-/// Runs a handler body inside a span carrying the request id and turns its error into a response.
+/// What every route answers: a response, whatever happened (the `Result` is `service_fn`'s).
+pub type Answer = Result<Response<Body>, Error>;
+
+/// Runs a handler for the caller (every route is for an organization's owners and admins),
+/// inside a span carrying the request id, and turns its error into a response.
 async fn respond(
     request: &Request,
-    handler: impl Future<Output = Result<Response<Body>, ApiError>>,
-) -> Result<Response<Body>, Error> {
+    handler: impl AsyncFnOnce(Caller) -> Result<Response<Body>, ApiError>,
+) -> Answer {
     let span = tracing::info_span!("request", request_id = %request_id(request));
-    let response = handler.instrument(span).await;
+    let response = async { handler(admin(request)?).await }
+        .instrument(span)
+        .await;
     Ok(response.unwrap_or_else(|error| error_response(&error)))
 }
