@@ -263,7 +263,7 @@ pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencySt
                 let remember = remember(Replay::Endpoint { id, secret_hint });
                 let rotated = app
                     .store
-                    .rotate_secret(org, id, &rotation, now, remember.as_ref())
+                    .rotate_secret(org, id, &rotation, remember.as_ref())
                     .await;
                 Ok(match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => first,
@@ -277,7 +277,7 @@ pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencySt
                 let remember = remember(Replay::LegacyWebhook { secret_hint });
                 let rotated = app
                     .store
-                    .rotate_legacy_secret(org, &rotation, now, remember.as_ref())
+                    .rotate_legacy_secret(org, &rotation, remember.as_ref())
                     .await;
                 match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => Ok(first),

@@ -91,10 +91,10 @@ impl Endpoint {
             && self.agent_id.is_none_or(|scope| agent == Some(scope))
     }
 
-    /// After a secret rotation at `now`: the hint follows the new secret.
-    pub fn rotated(&mut self, rotation: &crate::Rotation, now: Timestamp) {
+    /// After a secret rotation, updated at its time: the hint follows the new secret.
+    pub fn rotated(&mut self, rotation: &crate::Rotation) {
         self.secret_hint = rotation.new.hint();
-        self.updated_at = now;
+        self.updated_at = rotation.at;
     }
 
     /// Revive on success, once [`crate::may_revive`] says the attempt may: a `failing` endpoint
@@ -381,7 +381,7 @@ mod rotation {
         let mut endpoint = fixtures::endpoint(OrgId::new(3));
         let at = Timestamp::from_unix_millis(1_900_000_000_000).unwrap();
         let rotation = crate::Rotation::new(RotationGrace::DEFAULT, at).unwrap();
-        endpoint.rotated(&rotation, at);
+        endpoint.rotated(&rotation);
         assert_eq!(endpoint.secret_hint, rotation.new.hint());
         assert_eq!(endpoint.updated_at, at);
     }

@@ -15,11 +15,11 @@ pub struct LegacyWebhook {
 }
 
 impl LegacyWebhook {
-    /// After `rotation` at `now`.
-    pub fn rotated(self, rotation: Rotation, now: Timestamp) -> Self {
+    /// After `rotation`, updated at its time.
+    pub fn rotated(self, rotation: Rotation) -> Self {
         Self {
+            updated_at: rotation.at,
             keys: self.keys.rotated(rotation),
-            updated_at: now,
             ..self
         }
     }
@@ -43,7 +43,7 @@ mod tests {
         };
         let rotation = Rotation::new(RotationGrace::DEFAULT, at(5_000)).unwrap();
         let new = rotation.new.clone();
-        let rotated = legacy.rotated(rotation, at(5_000));
+        let rotated = legacy.rotated(rotation);
         assert_eq!(rotated.updated_at, at(5_000));
         assert_eq!(rotated.created_at, at(1_000));
         assert_eq!(rotated.keys.current, new);

@@ -92,6 +92,8 @@ pub struct PreviousSecret {
 pub struct Rotation {
     pub new: SigningSecret,
     pub previous_until: Option<Timestamp>,
+    /// When the new secret takes over: the rotated item's `updated_at`.
+    pub at: Timestamp,
 }
 
 impl Rotation {
@@ -102,6 +104,7 @@ impl Rotation {
             previous_until: (!grace.0.is_zero())
                 .then(|| now.checked_add(grace.0))
                 .flatten(),
+            at: now,
         })
     }
 }

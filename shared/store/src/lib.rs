@@ -83,14 +83,13 @@ pub trait EndpointStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>>> + Send;
 
     /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
-    /// afterwards: its hint follows the new secret, and it was updated `now`. `remember` as for
+    /// afterwards: its hint follows the new secret, and it was updated at `rotation.at`. `remember` as for
     /// `create`.
     fn rotate_secret(
         &self,
         org: OrgId,
         id: EndpointId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<Endpoint>> + Send;
 
@@ -210,7 +209,6 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         &self,
         org: OrgId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
 }

@@ -264,9 +264,9 @@ impl EndpointStore for MemoryStore {
         org: OrgId,
         id: EndpointId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
+        let now = rotation.at;
         let mut orgs = self.orgs()?;
         let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
         if !org.endpoints.contains_key(&id) {
@@ -281,7 +281,7 @@ impl EndpointStore for MemoryStore {
             return Err(StoreError::NotFound);
         };
         org.secrets.insert(id, keys.rotated(rotation.clone()));
-        endpoint.rotated(rotation, now);
+        endpoint.rotated(rotation);
         Ok(endpoint.clone())
     }
 
@@ -460,9 +460,9 @@ impl LegacyWebhookStore for MemoryStore {
         &self,
         org: OrgId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>> {
+        let now = rotation.at;
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&org).filter(|o| o.legacy.is_some()) else {
             return Ok(None);
@@ -474,7 +474,7 @@ impl LegacyWebhookStore for MemoryStore {
         let Some(legacy) = org.legacy.take() else {
             return Ok(None);
         };
-        let rotated = legacy.rotated(rotation.clone(), now);
+        let rotated = legacy.rotated(rotation.clone());
         org.legacy = Some(rotated.clone());
         Ok(Some(rotated))
     }

@@ -232,9 +232,9 @@ impl EndpointStore for DynamoStore {
         org: OrgId,
         id: EndpointId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
+        let now = rotation.at;
         // One transaction, so the hint never names a secret that is not the current one; then
         // one consistent read for the answer (a transaction returns no item).
         let show = self

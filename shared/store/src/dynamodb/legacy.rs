@@ -73,9 +73,9 @@ impl LegacyWebhookStore for DynamoStore {
         &self,
         org: OrgId,
         rotation: &Rotation,
-        now: Timestamp,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>> {
+        let now = rotation.at;
         // One transaction with the idempotency record, if any (a transaction returns no item:
         // one more read answers). Rotations are rare; one way of writing them is worth the read.
         let (update, values) = rotation_update(rotation, "updated_at = :now, ");

@@ -276,10 +276,10 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
     for (now, hours) in [(2_000, 24), (3_000, 1), (4_000, 0), (5_000, 168)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_secret(ORG, endpoint.id, &rotation, at(now), None)
+            .rotate_secret(ORG, endpoint.id, &rotation, None)
             .await
             .unwrap();
-        expected.rotated(&rotation, at(now));
+        expected.rotated(&rotation);
         expected_keys = expected_keys.rotated(rotation);
         assert_eq!(rotated, expected, "{hours} h");
         let (read, keys) = store
@@ -300,17 +300,13 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         (ORG, EndpointId::generate()),
     ] {
         assert!(matches!(
-            store
-                .rotate_secret(org, id, &rotation, at(6_000), None)
-                .await,
+            store.rotate_secret(org, id, &rotation, None).await,
             Err(webhook_store::StoreError::NotFound)
         ));
     }
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(matches!(
-        store
-            .rotate_secret(ORG, endpoint.id, &rotation, at(6_000), None)
-            .await,
+        store.rotate_secret(ORG, endpoint.id, &rotation, None).await,
         Err(webhook_store::StoreError::NotFound)
     ));
     assert!(
@@ -329,7 +325,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
     assert_eq!(
         store
-            .rotate_legacy_secret(ORG, &rotation, at(2_000), None)
+            .rotate_legacy_secret(ORG, &rotation, None)
             .await
             .unwrap(),
         None
@@ -347,10 +343,10 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_legacy_secret(ORG, &rotation, at(now), None)
+            .rotate_legacy_secret(ORG, &rotation, None)
             .await
             .unwrap();
-        expected = expected.rotated(rotation, at(now));
+        expected = expected.rotated(rotation);
         assert_eq!(rotated.as_ref(), Some(&expected), "{hours} h");
         assert_eq!(
             store.legacy_webhook(ORG).await.unwrap(),
@@ -498,19 +494,13 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
         at(3_000),
     );
     store
-        .rotate_secret(ORG, first.id, &rotation, at(3_000), Some(&remembered))
+        .rotate_secret(ORG, first.id, &rotation, Some(&remembered))
         .await
         .unwrap();
     let second_rotation = Rotation::new(RotationGrace::DEFAULT, at(3_001)).unwrap();
     assert!(matches!(
         store
-            .rotate_secret(
-                ORG,
-                first.id,
-                &second_rotation,
-                at(3_001),
-                Some(&remembered)
-            )
+            .rotate_secret(ORG, first.id, &second_rotation, Some(&remembered))
             .await,
         Err(webhook_store::StoreError::KeyTaken)
     ));
@@ -553,7 +543,7 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
     assert_eq!(health.previous_secret_expires_at, None);
     let rotation = Rotation::new(RotationGrace::from_hours(2).unwrap(), at(90 * HOUR)).unwrap();
     store
-        .rotate_secret(ORG, endpoint.id, &rotation, at(90 * HOUR), None)
+        .rotate_secret(ORG, endpoint.id, &rotation, None)
         .await
         .unwrap();
     let health = store.endpoint_health(ORG, endpoint.id).await.unwrap();
