@@ -16,7 +16,7 @@ use webhook_store::{
     LegacyWebhookStore, TestQuotaStore,
 };
 
-use crate::idempotent::{self, Idempotent, Written, written};
+use crate::idempotent::{Idempotent, Written, written};
 use crate::identity::{admin, request_id};
 use crate::request_body::PublishedEvent;
 use crate::response::{error_response, json, json_text, no_content, uncacheable};
@@ -200,7 +200,7 @@ where
         if let Some(i) = &idempotent {
             let running = IdempotencyRecord::in_progress(i.key.clone(), i.fingerprint.clone(), now);
             if let Some(held) = app.store.reserve(caller.org, &running, now).await? {
-                return idempotent::answer_from(app, caller.org, &held, &i.fingerprint, now).await;
+                return i.answer_from(app, caller.org, &held, now).await;
             }
         }
         let tested = async {

@@ -53,6 +53,61 @@ impl Idempotent {
             now,
         )
     }
+
+    /// The answer a repeated request gets from the record holding its key.
+    pub(crate) async fn answer_from<S>(
+        &self,
+        app: &App<S>,
+        org: OrgId,
+        record: &IdempotencyRecord,
+        now: Timestamp,
+    ) -> Result<Response<Body>, ApiError>
+    where
+        S: EndpointStore + LegacyWebhookStore,
+    {
+        let replay = match record.repeat(&self.fingerprint) {
+            Repeat::Mismatch => return Err(ApiError::Conflict(MISMATCH)),
+            Repeat::InProgress => return Err(ApiError::Conflict(IN_PROGRESS)),
+            Repeat::Replay(replay) => replay,
+        };
+        let status = StatusCode::from_u16(record.status).map_err(ApiError::internal)?;
+        let mut response = match replay {
+            Replay::Endpoint { id, secret_hint } => {
+                let (endpoint, keys) = app
+                    .store
+                    .signing_target(org, *id)
+                    .await?
+                    .ok_or(ApiError::Conflict(GONE))?;
+                let secret =
+                    secret_named(&keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+                uncacheable(json(status, &CreatedEndpointView::new(&endpoint, secret)))
+            }
+            Replay::LegacyWebhook { secret_hint } => {
+                let legacy = app
+                    .store
+                    .legacy_webhook(org)
+                    .await?
+                    .ok_or(ApiError::Conflict(GONE))?;
+                let secret =
+                    secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+                legacy_answer_with(&legacy, secret)
+            }
+            Replay::Answer { body } => {
+                let mut response = Response::new(Body::Text(body.clone()));
+                *response.status_mut() = status;
+                response.headers_mut().insert(
+                    lambda_http::http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                response
+            }
+            Replay::InProgress { .. } => return Err(ApiError::Conflict(IN_PROGRESS)),
+        };
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+        Ok(response)
+    }
 }
 
 /// What a write that remembers a key came to.
@@ -62,7 +117,8 @@ pub(crate) enum Written<T> {
     Replayed(Response<Body>),
 }
 
-/// Sorts out a write that may have found its key taken.
+/// Sorts out a write that may have found its key taken: then the answer is read from the
+/// record that holds the key.
 pub(crate) async fn written<T, S>(
     result: Result<T, StoreError>,
     idempotent: Option<&Idempotent>,
@@ -75,9 +131,16 @@ where
 {
     match (result, idempotent) {
         (Ok(done), _) => Ok(Written::Done(done)),
-        (Err(StoreError::KeyTaken), Some(idempotent)) => Ok(Written::Replayed(
-            repeat(app, org, &idempotent.key, &idempotent.fingerprint, now).await?,
-        )),
+        (Err(StoreError::KeyTaken), Some(idempotent)) => {
+            let first = app
+                .store
+                .idempotency_record(org, &idempotent.key, now)
+                .await?
+                // Taken a moment ago, expired since: the caller can simply retry.
+                .ok_or(ApiError::Conflict(IN_PROGRESS))?;
+            let answer = idempotent.answer_from(app, org, &first, now).await?;
+            Ok(Written::Replayed(answer))
+        }
         (Err(error), _) => Err(error.into()),
     }
 }
@@ -117,79 +180,4 @@ fn fingerprint(request: &Request) -> String {
     digest.update(b"\n");
     digest.update(&canonical);
     hex::encode(digest.finalize())
-}
-
-/// The answer a repeated request gets from the record holding its key.
-pub(crate) async fn answer_from<S>(
-    app: &App<S>,
-    org: OrgId,
-    record: &IdempotencyRecord,
-    fingerprint: &str,
-    now: Timestamp,
-) -> Result<Response<Body>, ApiError>
-where
-    S: EndpointStore + LegacyWebhookStore,
-{
-    let replay = match record.repeat(fingerprint) {
-        Repeat::Mismatch => return Err(ApiError::Conflict(MISMATCH)),
-        Repeat::InProgress => return Err(ApiError::Conflict(IN_PROGRESS)),
-        Repeat::Replay(replay) => replay,
-    };
-    let status = StatusCode::from_u16(record.status).map_err(ApiError::internal)?;
-    let mut response = match replay {
-        Replay::Endpoint { id, secret_hint } => {
-            let (endpoint, keys) = app
-                .store
-                .signing_target(org, *id)
-                .await?
-                .ok_or(ApiError::Conflict(GONE))?;
-            let secret = secret_named(&keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
-            uncacheable(json(status, &CreatedEndpointView::new(&endpoint, secret)))
-        }
-        Replay::LegacyWebhook { secret_hint } => {
-            let legacy = app
-                .store
-                .legacy_webhook(org)
-                .await?
-                .ok_or(ApiError::Conflict(GONE))?;
-            let secret =
-                secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
-            legacy_answer_with(&legacy, secret)
-        }
-        Replay::Answer { body } => {
-            let mut response = Response::new(Body::Text(body.clone()));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                lambda_http::http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
-        Replay::InProgress { .. } => return Err(ApiError::Conflict(IN_PROGRESS)),
-    };
-    response
-        .headers_mut()
-        .insert(REPLAYED, HeaderValue::from_static("true"));
-    Ok(response)
-}
-
-/// [`answer_from`] the record of `key`, read now: the write that would have remembered it
-/// found the key taken.
-async fn repeat<S>(
-    app: &App<S>,
-    org: OrgId,
-    key: &IdempotencyKey,
-    fingerprint: &str,
-    now: Timestamp,
-) -> Result<Response<Body>, ApiError>
-where
-    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
-{
-    let record = app
-        .store
-        .idempotency_record(org, key, now)
-        .await?
-        // Taken a moment ago, expired since: the caller can simply retry.
-        .ok_or(ApiError::Conflict(IN_PROGRESS))?;
-    answer_from(app, org, &record, fingerprint, now).await
 }
