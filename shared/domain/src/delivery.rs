@@ -273,6 +273,13 @@ mod tests {
         DeliveryStats::new(OrgId::new(1), EndpointId::generate())
     }
 
+    /// Stats whose streak began with a failure now, and when that was.
+    fn streak_begun(clock: &ManualClock) -> (DeliveryStats, Timestamp) {
+        let mut s = stats();
+        s.record(&attempt(clock, failed()), None);
+        (s, clock.now())
+    }
+
     #[test]
     fn success_is_any_2xx() {
         assert!(AttemptOutcome::from_status(200).is_success());
@@ -287,9 +294,7 @@ mod tests {
     #[test]
     fn the_streak_starts_at_the_first_failure_and_a_success_clears_it() {
         let clock = clock();
-        let mut s = stats();
-        let first_failure = clock.now();
-        s.record(&attempt(&clock, failed()), None);
+        let (mut s, first_failure) = streak_begun(&clock);
         clock.advance(HOUR);
         s.record(
             &attempt(
@@ -329,9 +334,7 @@ mod tests {
     #[test]
     fn a_reactivation_restarts_the_streak_at_the_next_failure() {
         let clock = clock();
-        let mut s = stats();
-        let old_streak = clock.now();
-        s.record(&attempt(&clock, failed()), None);
+        let (mut s, old_streak) = streak_begun(&clock);
         clock.advance(30 * HOUR);
         let reset = clock.now();
         clock.advance(HOUR);
@@ -380,9 +383,7 @@ mod tests {
     #[test]
     fn a_sweep_marks_only_the_streak_it_read_on_an_active_endpoint() {
         let clock = clock();
-        let mut s = stats();
-        let seen = clock.now();
-        s.record(&attempt(&clock, failed()), None);
+        let (mut s, seen) = streak_begun(&clock);
         let active = endpoint(EndpointStatus::Active, None);
         assert_eq!(sweep_verdict(&s, seen, &active), SweepVerdict::Mark);
         let reset_with_streak = endpoint(EndpointStatus::Active, Some(seen));
