@@ -106,6 +106,13 @@ impl Harness {
         (endpoint, secret)
     }
 
+    /// A receiver answering `script`, and an endpoint (as stored by `endpoint`) pointed at it.
+    async fn receiving(&self, script: Vec<Reply>) -> (Receiver, Endpoint, SigningSecret) {
+        let receiver = receive(script).await;
+        let (endpoint, secret) = self.endpoint(&receiver.url(), |_| {}).await;
+        (receiver, endpoint, secret)
+    }
+
     /// Sets the organization's legacy URL to `url`, with a fresh secret.
     async fn legacy_at(&self, url: &str) -> LegacyWebhook {
         let url = EndpointUrl::parse(url).unwrap();
@@ -222,8 +229,7 @@ fn hex_hmac(key: &[u8], body: &[u8]) -> String {
 #[tokio::test]
 async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, secret) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, secret) = h.receiving(vec![]).await;
     let job = h.job(&endpoint, EventType::CallGraded);
     assert_eq!(h.deliver(job.clone()).await, Delivery::Delivered);
 
@@ -257,8 +263,9 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
 #[tokio::test]
 async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500), Reply::Status(502)]).await;
-    let (endpoint, secret) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, secret) = h
+        .receiving(vec![Reply::Status(500), Reply::Status(502)])
+        .await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     let Delivery::Retrying(delay) = first else {
         panic!("{first:?}")
@@ -368,8 +375,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
 #[tokio::test]
 async fn the_schedule_ends_after_24_hours() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500); 20]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, _) = h.receiving(vec![Reply::Status(500); 20]).await;
     let started = h.clock.now();
     let mut outcome = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     while let Delivery::Retrying(_) | Delivery::Deferred(_) = outcome {
@@ -450,8 +456,9 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 #[tokio::test]
 async fn a_duplicate_job_sends_nothing_and_counts_nothing() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500), Reply::Status(500)]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, _) = h
+        .receiving(vec![Reply::Status(500), Reply::Status(500)])
+        .await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
     assert!(matches!(
@@ -475,8 +482,7 @@ async fn a_duplicate_job_sends_nothing_and_counts_nothing() {
 #[tokio::test]
 async fn concurrent_copies_of_a_job_send_once() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let job = h.job(&endpoint, EventType::CallGraded);
     let outcomes = futures::future::join_all((0..8).map(|_| h.deliver(job.clone()))).await;
     let delivered = outcomes
@@ -495,8 +501,7 @@ async fn concurrent_copies_of_a_job_send_once() {
 #[tokio::test]
 async fn a_fan_out_run_twice_or_an_event_published_twice_delivers_once() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let (other, _) = h.endpoint(&receiver.url(), |_| {}).await;
     let event = h.event(EventType::CallGraded, None);
     // A fan-out retried after a partly failed batch, or the platform publishing again.
@@ -521,8 +526,7 @@ async fn a_fan_out_run_twice_or_an_event_published_twice_delivers_once() {
 #[tokio::test]
 async fn an_attempt_whose_worker_died_is_made_once_its_claim_lapses() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let job = h.job(&endpoint, EventType::CallGraded);
     // A run claimed the first attempt and died before sending (its Lambda timed out).
     let crashed = receive(vec![Reply::Hang]).await;
@@ -552,8 +556,9 @@ async fn an_attempt_whose_worker_died_is_made_once_its_claim_lapses() {
 #[tokio::test]
 async fn deleting_or_disabling_stops_retries() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500), Reply::Status(500)]).await;
-    let (deleted, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, deleted, _) = h
+        .receiving(vec![Reply::Status(500), Reply::Status(500)])
+        .await;
     let (paused, _) = h.endpoint(&receiver.url(), |_| {}).await;
     h.deliver(h.job(&deleted, EventType::WebTool)).await;
     h.deliver(h.job(&paused, EventType::WebTool)).await;
@@ -720,8 +725,7 @@ async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
 #[tokio::test]
 async fn long_delays_are_chained_through_the_queue() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (_receiver, endpoint, _) = h.receiving(vec![]).await;
     let mut job = h.job(&endpoint, EventType::WebTool);
     job.not_before = h.clock.now().checked_add(Duration::from_secs(2 * 3600));
     let deferred = h.deliver(job).await;
@@ -929,8 +933,9 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
 #[tokio::test]
 async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(204), Reply::Status(410)]).await;
-    let (endpoint, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (_receiver, endpoint, _) = h
+        .receiving(vec![Reply::Status(204), Reply::Status(410)])
+        .await;
     for expected in [204, 410] {
         let answer = h.send_test(&endpoint, EventType::SmsReceived.into()).await;
         assert_eq!(answer.outcome.status(), Some(expected));
@@ -952,8 +957,7 @@ async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
 #[tokio::test]
 async fn types_this_build_does_not_know_reach_every_type_subscribers_and_the_legacy_url() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (everything, _) = h.endpoint(&receiver.url(), |_| {}).await;
+    let (receiver, everything, _) = h.receiving(vec![]).await;
     let (_listed, _) = h
         .endpoint(&receiver.url(), |e| {
             e.events = EventSubscription::from(EventType::ALL.to_vec());
