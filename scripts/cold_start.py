@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "lambda"))
 from template_functions import FUNCTIONS, binary_of, environment  # noqa: E402
 
-RUNS = 15
+RUNS = 25
 # Nothing is called before the first poll: the AWS endpoints may name a closed port.
 NOWHERE = "http://127.0.0.1:9"
 BASE = {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_domain::{LogRetention, SystemClock};
-use webhook_store::DynamoStore;
+use webhook_store::{DynamoStore, LazyClient};
 
 use crate::dispatch::{self, Dispatched};
 use crate::event::{DeliveryJob, PlatformEvent};
@@ -47,7 +47,7 @@ impl Worker<DynamoStore> {
     /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = webhook_store::load_sdk_config().await?;
-        let sqs = aws_sdk_sqs::Client::new(&config);
+        let sqs = LazyClient::new(&config, aws_sdk_sqs::Client::new);
         let schedule = match std::env::var("RETRY_SCHEDULE") {
             Ok(raw) if !raw.trim().is_empty() => raw
                 .parse::<RetrySchedule>()

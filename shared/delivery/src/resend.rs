@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use webhook_domain::{DeliveryRecord, SentBody};
+use webhook_store::LazyClient;
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;
@@ -44,7 +45,7 @@ impl Resends<SqsQueue> {
         let config = webhook_store::load_sdk_config().await?;
         let url = crate::lambda::required("DELIVERY_QUEUE_URL")?;
         Ok(Self {
-            queue: SqsQueue::new(aws_sdk_sqs::Client::new(&config), url),
+            queue: SqsQueue::new(LazyClient::new(&config, aws_sdk_sqs::Client::new), url),
         })
     }
 }

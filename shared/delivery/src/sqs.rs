@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use webhook_store::LazyClient;
 
 use crate::queue::{Delayed, JobQueue, QueueError};
 
@@ -13,16 +14,18 @@ const BATCH: usize = 10;
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 
+/// The client is made at the first send: `deliver` sends only to retry, a test only when it
+/// failed.
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
-    client: Client,
+    client: LazyClient<Client>,
     url: String,
 }
 
 impl SqsQueue {
-    pub fn new(client: Client, url: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, url: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             url: url.into(),
         }
     }
@@ -68,6 +71,7 @@ impl SqsQueue {
         let count = entries.len();
         let output = self
             .client
+            .get()
             .send_message_batch()
             .queue_url(&self.url)
             .set_entries(Some(entries))
@@ -88,14 +92,14 @@ impl SqsQueue {
 /// Where messages go that can never be processed, with the reason attached.
 #[derive(Debug, Clone)]
 pub struct DeadLetters {
-    client: Client,
+    client: LazyClient<Client>,
     url: String,
 }
 
 impl DeadLetters {
-    pub fn new(client: Client, url: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, url: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             url: url.into(),
         }
     }
@@ -107,6 +111,7 @@ impl DeadLetters {
             .build()
             .map_err(|e| QueueError(e.to_string()))?;
         self.client
+            .get()
             .send_message()
             .queue_url(&self.url)
             .message_body(body)

@@ -9,7 +9,7 @@ use webhook_domain::{
     Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningKeys, SystemClock,
     TestDelivery,
 };
-use webhook_store::{DeliveryLogStore, DynamoStore};
+use webhook_store::{DeliveryLogStore, DynamoStore, LazyClient};
 
 use crate::event::DeliveryJob;
 use crate::lambda::{log_retention_from_env, required};
@@ -42,7 +42,7 @@ impl TestDeliveries<DynamoStore, SqsQueue> {
         Ok(Self {
             store,
             queue: SqsQueue::new(
-                aws_sdk_sqs::Client::new(&config),
+                LazyClient::new(&config, aws_sdk_sqs::Client::new),
                 required("DELIVERY_QUEUE_URL")?,
             ),
             sender: Sender::new(false)?,

@@ -6,40 +6,28 @@
 //! be posted is logged as an error, with the notice, for an alarm on the function's log.
 
 #[cfg(feature = "testing")]
-use std::sync::Mutex;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use webhook_domain::EndpointNotice;
+use webhook_store::LazyClient;
 
 /// The `source` of every notice on the bus.
 pub const SOURCE: &str = "webhooks.endpoints";
 
 #[derive(Debug, Clone)]
 pub enum NoticeBoard {
-    /// PutEvents to this bus (a name or an ARN).
-    EventBridge { client: LazyClient, bus: String },
+    /// PutEvents to this bus (a name or an ARN). Notices are rare: the client is made at the
+    /// first.
+    EventBridge {
+        client: LazyClient<aws_sdk_eventbridge::Client>,
+        bus: String,
+    },
     /// One log line per notice: dev-server and tests that do not look.
     Log,
     /// Kept in memory, for tests to read.
     #[cfg(feature = "testing")]
     Recorded(Arc<Mutex<Vec<EndpointNotice>>>),
-}
-
-/// The EventBridge client, made at the first notice. Notices are rare, and making a client
-/// sets up TLS, which every cold start of the functions that may post one would pay for.
-#[derive(Debug, Clone)]
-pub struct LazyClient(Arc<(aws_config::SdkConfig, OnceLock<aws_sdk_eventbridge::Client>)>);
-
-impl LazyClient {
-    fn new(config: &aws_config::SdkConfig) -> Self {
-        Self(Arc::new((config.clone(), OnceLock::new())))
-    }
-
-    fn get(&self) -> &aws_sdk_eventbridge::Client {
-        let (config, client) = &*self.0;
-        client.get_or_init(|| aws_sdk_eventbridge::Client::new(config))
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +46,7 @@ impl NoticeBoard {
             .filter(|bus| !bus.trim().is_empty())
             .ok_or("NOTICE_BUS is not set")?;
         Ok(Self::EventBridge {
-            client: LazyClient::new(config),
+            client: LazyClient::new(config, aws_sdk_eventbridge::Client::new),
             bus,
         })
     }

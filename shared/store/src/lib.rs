@@ -16,7 +16,7 @@ use webhook_domain::{
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
-pub use sdk_config::load_sdk_config;
+pub use sdk_config::{LazyClient, load_sdk_config};
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 

@@ -1,7 +1,9 @@
 //! The AWS SDK configuration every function loads once at start.
 
+use std::sync::{Arc, OnceLock};
+
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -63,16 +65,18 @@ impl TlsRoots {
     }
 }
 
-/// The SDK's default configuration (region, endpoints and retries from the environment), with
-/// the credentials Lambda puts in every function's environment and the roots `TLS_ROOTS` names.
+/// The SDK's default configuration (endpoints and retries from the environment), with the
+/// region and credentials Lambda puts in every function's environment and the roots `TLS_ROOTS`
+/// names.
 ///
-/// Both choices are about start-up. The SDK sets up TLS for each client when the client is
+/// These choices are about start-up. The SDK sets up TLS for each client when the client is
 /// made, and the system's roots are PEM files it parses at that moment: 86% of a function's
 /// start-up instructions here, which took 4.5–5.3 ms against a hello-world `lambda_http`
 /// binary's 1.9 ms, and 2.1–2.7 ms with six compiled-in roots (`scripts/cold-start`). The
 /// default credentials chain would also build an STS client for web identity tokens, and set up
-/// TLS for it, that a function never uses. Without credentials in the environment (a
-/// developer's machine) the default chain applies.
+/// TLS for it, that a function never uses, and the default region chain an instance metadata
+/// client. Without credentials or a region in the environment (a developer's machine) the
+/// default chains apply.
 ///
 /// Loaded once per process: a function whose crates each build a client (the table, the
 /// delivery queue) shares one configuration, and so one HTTP client, whose connector is built
@@ -91,6 +95,12 @@ async fn load() -> Result<SdkConfig, String> {
         loader.credentials_provider(EnvironmentVariableCredentialsProvider::new())
     } else {
         loader
+    };
+    // Lambda sets AWS_REGION; the default region chain would also build an instance metadata
+    // client that a function never asks.
+    let loader = match std::env::var("AWS_REGION") {
+        Ok(region) if !region.is_empty() => loader.region(Region::new(region)),
+        _ => loader,
     };
     Ok(loader.load().await)
 }
@@ -113,6 +123,60 @@ impl HttpClient for ConnectsAtFirstRequest {
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
         self.0.connector_metadata()
+    }
+}
+
+/// An AWS client made at its first use. Making one parses its service's endpoint rules (about
+/// 0.75 M instructions, a quarter of a function's start), which a cold start should not pay for
+/// a client that most invocations never use: the queue a delivery uses only to retry, the bus
+/// a notice goes to. Clones share the one client.
+#[derive(Debug)]
+pub struct LazyClient<C>(Arc<Made<C>>);
+
+// One per client, behind an Arc: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Made<C> {
+    Already(C),
+    AtFirstUse {
+        config: SdkConfig,
+        make: fn(&SdkConfig) -> C,
+        client: OnceLock<C>,
+    },
+}
+
+impl<C> LazyClient<C> {
+    /// `make` (a client's `new`) runs at the first [`Self::get`], on `config`.
+    pub fn new(config: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
+        Self(Arc::new(Made::AtFirstUse {
+            config: config.clone(),
+            make,
+            client: OnceLock::new(),
+        }))
+    }
+
+    pub fn get(&self) -> &C {
+        match &*self.0 {
+            Made::Already(client) => client,
+            Made::AtFirstUse {
+                config,
+                make,
+                client,
+            } => client.get_or_init(|| make(config)),
+        }
+    }
+}
+
+/// A client already made (a test's, on a local server).
+impl<C> From<C> for LazyClient<C> {
+    fn from(client: C) -> Self {
+        Self(Arc::new(Made::Already(client)))
+    }
+}
+
+impl<C> Clone for LazyClient<C> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
     }
 }
 
@@ -157,6 +221,20 @@ mod tests {
         );
         let pem = String::from_utf8_lossy(AMAZON_ROOTS);
         assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 6);
+    }
+
+    #[test]
+    fn a_lazy_client_is_made_at_its_first_use_once_for_all_its_clones() {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        fn make(_: &SdkConfig) -> usize {
+            MADE.fetch_add(1, Ordering::SeqCst) + 100
+        }
+        let lazy = LazyClient::new(&SdkConfig::builder().build(), make);
+        let clone = lazy.clone();
+        assert_eq!(MADE.load(Ordering::SeqCst), 0, "nothing made yet");
+        assert_eq!((*lazy.get(), *clone.get(), *lazy.get()), (100, 100, 100));
+        assert_eq!(MADE.load(Ordering::SeqCst), 1);
+        assert_eq!(*LazyClient::from(7).get(), 7);
     }
 
     #[test]
