@@ -58,4 +58,11 @@ impl Fields {
             Err(ApiError::Invalid(self.errors))
         }
     }
+
+    /// Every error so far, else what `build` makes of the values taken. `build` finds each
+    /// required value present: a missing one was an error already.
+    pub(crate) fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.finish()?;
+        build().ok_or_else(|| ApiError::internal("a required value missing after validation"))
+    }
 }

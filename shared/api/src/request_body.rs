@@ -36,19 +36,15 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let events = fields.optional("events", events);
     let status = fields.optional("status", status);
     let agent_id = fields.optional("agent_id", agent_id);
-    fields.finish()?;
-    match (label, url) {
-        (Some(label), Some(url)) => Ok(NewEndpoint {
-            label,
-            url,
+    fields.finish_with(|| {
+        Some(NewEndpoint {
+            label: label?,
+            url: url?,
             events: events.unwrap_or_default(),
             status: status.unwrap_or(RequestedStatus::Active),
             agent_id: agent_id.flatten(),
-        }),
-        _ => Err(ApiError::internal(
-            "required fields missing after validation",
-        )),
-    }
+        })
+    })
 }
 
 pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
@@ -106,14 +102,13 @@ pub(crate) fn published_event(body: &Body) -> Result<PublishedEvent, ApiError> {
     let event_type = fields.required("type", event_name);
     let data = fields.optional("data", data_object);
     let agent_id = fields.optional("agent_id", agent_id);
-    fields.finish()?;
-    let event_type =
-        event_type.ok_or_else(|| ApiError::internal("required field missing after validation"))?;
-    Ok(PublishedEvent {
-        id: id.unwrap_or_else(uuid::Uuid::new_v4),
-        event_type,
-        data: data.unwrap_or_default(),
-        agent_id: agent_id.flatten(),
+    fields.finish_with(|| {
+        Some(PublishedEvent {
+            id: id.unwrap_or_else(uuid::Uuid::new_v4),
+            event_type: event_type?,
+            data: data.unwrap_or_default(),
+            agent_id: agent_id.flatten(),
+        })
     })
 }
 

@@ -53,8 +53,7 @@ pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, 
 pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Option<EndpointId>, ApiError> {
     let mut fields = Fields::new(single_values(query)?, &["endpoint_id"], "parameter");
     let destination = fields.required("endpoint_id", destination);
-    fields.finish()?;
-    destination.ok_or_else(|| ApiError::internal("a required parameter missing after validation"))
+    fields.finish_with(|| destination)
 }
 
 /// An endpoint id, or `legacy` for the organization's legacy URL.
