@@ -7,7 +7,7 @@ use webhook_domain::{
 };
 
 use super::endpoints::failed_at;
-use super::errors::{cancellation_reasons, classify};
+use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
 use super::items::{StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
@@ -76,27 +76,41 @@ impl LegacyWebhookStore for DynamoStore {
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>> {
         let now = rotation.at;
-        // One transaction with the idempotency record, if any (a transaction returns no item:
-        // one more read answers). Rotations are rare; one way of writing them is worth the read.
         let (update, values) = rotation_update(rotation, "updated_at = :now, ");
-        let rotate = self
-            .update_in_transaction(Keys::legacy(org))
+        if let Some(record) = remember {
+            // A transaction returns no item: one more read answers.
+            let rotate = self
+                .update_in_transaction(Keys::legacy(org))
+                .update_expression(update)
+                .condition_expression("attribute_exists(pk)")
+                .set_expression_attribute_values(Some(values))
+                .expression_attribute_values(":now", string(now))
+                .build()
+                .map_err(StoreError::internal)?;
+            let put = remembering_put(self, org, record, now)?;
+            return match self.write_together(vec![rotate.item(), put.item()]).await {
+                Ok(_) => self.legacy_webhook(org).await,
+                Err(error) => match cancellation_reasons(&error).as_deref() {
+                    Some(reasons) if failed_at(reasons, 0) => Ok(None),
+                    Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
+                    _ => Err(classify(error)),
+                },
+            };
+        }
+        let result = self
+            .update(Keys::legacy(org))
             .update_expression(update)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values(Some(values))
             .expression_attribute_values(":now", string(now))
-            .build()
-            .map_err(StoreError::internal)?;
-        let mut items = vec![rotate.item()];
-        if let Some(record) = remember {
-            items.push(remembering_put(self, org, record, now)?.item());
-        }
-        match self.write_together(items).await {
-            Ok(_) => self.legacy_webhook(org).await,
-            Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if failed_at(reasons, 0) => Ok(None),
-                Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
-                _ => Err(classify(error)),
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => legacy_from_item(org, output.attributes.unwrap_or_default()).map(Some),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(None),
+                Refusal::Failed(error) => Err(error),
             },
         }
     }
