@@ -76,7 +76,8 @@ impl LegacyWebhookStore for DynamoStore {
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>> {
         let now = rotation.at;
-        let (update, values) = rotation_update(rotation, "updated_at = :now, ");
+        let (update, mut values) = rotation_update(rotation, "updated_at = :now, ");
+        values.insert(":now".to_owned(), string(now));
         if let Some(record) = remember {
             // A transaction returns no item: one more read answers.
             let rotate = self
@@ -84,7 +85,6 @@ impl LegacyWebhookStore for DynamoStore {
                 .update_expression(update)
                 .condition_expression("attribute_exists(pk)")
                 .set_expression_attribute_values(Some(values))
-                .expression_attribute_values(":now", string(now))
                 .build()
                 .map_err(StoreError::internal)?;
             let put = remembering_put(self, org, record, now)?;
@@ -102,7 +102,6 @@ impl LegacyWebhookStore for DynamoStore {
             .update_expression(update)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values(Some(values))
-            .expression_attribute_values(":now", string(now))
             .return_values(ReturnValue::AllNew)
             .send()
             .await;
