@@ -13,7 +13,7 @@ use futures::future::join_all;
 use log::*;
 use rules::*;
 use stats::*;
-use support::{at, created, new_endpoint};
+use support::{at, created, new_endpoint, updated};
 use webhook_domain::{
     AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
     OrgId, RequestedStatus,
@@ -176,10 +176,7 @@ async fn updates_only_the_given_fields(store: impl EndpointStore) {
         events: Some(EventSubscription::from(vec![EventType::IssueReported])),
         ..Default::default()
     };
-    let updated = store
-        .update(ORG, endpoint.id, &changes, at(5_000))
-        .await
-        .unwrap();
+    let updated = updated(&store, &endpoint, &changes, at(5_000)).await;
     let mut expected = endpoint.clone();
     expected.label = Label::parse("after").unwrap();
     expected.events = EventSubscription::from(vec![EventType::IssueReported]);
@@ -197,10 +194,7 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
         status: Some(RequestedStatus::Active),
         agent_id: Some(None),
     };
-    let unchanged = store
-        .update(ORG, endpoint.id, &changes, at(9_000))
-        .await
-        .unwrap();
+    let unchanged = updated(&store, &endpoint, &changes, at(9_000)).await;
     assert_eq!(unchanged, endpoint);
 }
 
@@ -213,10 +207,7 @@ async fn the_same_events_in_another_order_are_no_change(store: impl EndpointStor
         events: Some(ordered.clone()),
         ..Default::default()
     };
-    let stored = store
-        .update(ORG, endpoint.id, &set, at(2_000))
-        .await
-        .unwrap();
+    let stored = updated(&store, &endpoint, &set, at(2_000)).await;
     assert_eq!(
         (stored.events.clone(), stored.updated_at),
         (ordered.clone(), at(2_000))
@@ -226,10 +217,7 @@ async fn the_same_events_in_another_order_are_no_change(store: impl EndpointStor
         events: Some(reordered.clone()),
         ..Default::default()
     };
-    let unchanged = store
-        .update(ORG, endpoint.id, &same, at(3_000))
-        .await
-        .unwrap();
+    let unchanged = updated(&store, &endpoint, &same, at(3_000)).await;
     assert_eq!(
         unchanged, stored,
         "no change: updated_at and the order stay"
@@ -240,10 +228,7 @@ async fn the_same_events_in_another_order_are_no_change(store: impl EndpointStor
         label: Some(webhook_domain::Label::parse("renamed").unwrap()),
         ..Default::default()
     };
-    let after = store
-        .update(ORG, endpoint.id, &renamed, at(4_000))
-        .await
-        .unwrap();
+    let after = updated(&store, &endpoint, &renamed, at(4_000)).await;
     assert_eq!(after.label.as_str(), "renamed");
     assert_eq!(
         (after.events, after.updated_at),
@@ -254,10 +239,7 @@ async fn the_same_events_in_another_order_are_no_change(store: impl EndpointStor
 
 async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) {
     let endpoint = created(&store, ORG, "untouched", at(1_000)).await;
-    let same = store
-        .update(ORG, endpoint.id, &EndpointChanges::default(), at(9_000))
-        .await
-        .unwrap();
+    let same = updated(&store, &endpoint, &EndpointChanges::default(), at(9_000)).await;
     assert_eq!(same, endpoint);
 }
 
@@ -267,29 +249,20 @@ async fn clears_and_sets_the_agent(store: impl EndpointStore) {
         agent_id: Some(AgentId::new(77)),
         ..Default::default()
     };
-    let scoped = store
-        .update(ORG, endpoint.id, &set, at(2_000))
-        .await
-        .unwrap();
+    let scoped = updated(&store, &endpoint, &set, at(2_000)).await;
     assert_eq!(
         (scoped.agent_id, scoped.updated_at),
         (AgentId::new(77), at(2_000))
     );
 
-    let again = store
-        .update(ORG, endpoint.id, &set, at(3_000))
-        .await
-        .unwrap();
+    let again = updated(&store, &endpoint, &set, at(3_000)).await;
     assert_eq!(again.updated_at, at(2_000), "same agent is no change");
 
     let clear = EndpointChanges {
         agent_id: Some(None),
         ..Default::default()
     };
-    let cleared = store
-        .update(ORG, endpoint.id, &clear, at(4_000))
-        .await
-        .unwrap();
+    let cleared = updated(&store, &endpoint, &clear, at(4_000)).await;
     assert_eq!((cleared.agent_id, cleared.updated_at), (None, at(4_000)));
     assert_eq!(store.list(ORG).await.unwrap(), vec![cleared]);
 }
@@ -299,10 +272,7 @@ async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {
     endpoint.status = EndpointStatus::Failing;
     store.create(&endpoint, &secret, 50, None).await.unwrap();
     let activate = EndpointChanges::status(RequestedStatus::Active);
-    let revived = store
-        .update(ORG, endpoint.id, &activate, at(2_000))
-        .await
-        .unwrap();
+    let revived = updated(&store, &endpoint, &activate, at(2_000)).await;
     assert_eq!(revived.status, EndpointStatus::Active);
     assert_eq!(revived.updated_at, at(2_000));
 }

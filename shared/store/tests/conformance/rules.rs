@@ -14,7 +14,7 @@ use webhook_store::{
 
 use crate::log::record;
 use crate::stats::{HOUR, endpoint_failing_since_one_hour, stats_of, stored, success};
-use crate::support::at;
+use crate::support::{at, updated};
 
 const ORG: webhook_domain::OrgId = crate::stats::ORG;
 
@@ -47,10 +47,7 @@ pub async fn revive_follows_the_domain<S: EndpointStore + DeliveryStatsStore>(st
         }
         if paused {
             let pause = EndpointChanges::status(RequestedStatus::Disabled);
-            store
-                .update(ORG, endpoint.id, &pause, at(26 * HOUR))
-                .await
-                .unwrap();
+            updated(&store, &endpoint, &pause, at(26 * HOUR)).await;
         }
         let read = if read_after {
             stored(&store, &endpoint).await
@@ -97,10 +94,7 @@ pub async fn marking_failing_follows_the_domain<S: EndpointStore + DeliveryStats
             let paused_first = EndpointChanges::status(RequestedStatus::Disabled);
             if change == &reactivate {
                 // Only a real change re-activates: pause first, so `active` is one.
-                store
-                    .update(ORG, endpoint.id, &paused_first, at(2 * HOUR))
-                    .await
-                    .unwrap();
+                updated(&store, &endpoint, &paused_first, at(2 * HOUR)).await;
             }
             store
                 .update(ORG, endpoint.id, change, at(3 * HOUR))

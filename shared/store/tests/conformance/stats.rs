@@ -8,7 +8,7 @@ use webhook_domain::{
 };
 use webhook_store::{DeliveryStatsStore, EndpointStore, Recorded, StreakCandidate};
 
-use crate::support::{at, new_endpoint};
+use crate::support::{at, new_endpoint, updated};
 
 pub(crate) const ORG: OrgId = OrgId::new(77);
 pub(crate) const HOUR: i64 = 3_600_000;
@@ -303,10 +303,7 @@ pub async fn marks_only_active_endpoints_still_in_the_same_streak<
     );
 
     let pause = EndpointChanges::status(RequestedStatus::Disabled);
-    store
-        .update(ORG, other.id, &pause, at(2 * HOUR))
-        .await
-        .unwrap();
+    updated(&store, &other, &pause, at(2 * HOUR)).await;
     record(&store, &other, &failure(at(3 * HOUR))).await;
     let disabled_candidate = StreakCandidate {
         endpoint_id: other.id,
@@ -328,10 +325,7 @@ pub async fn reactivation_beats_the_sweeper<S: EndpointStore + DeliveryStatsStor
     assert!(mark(&store, &candidate, at(25 * HOUR)).await);
 
     let activate = EndpointChanges::status(RequestedStatus::Active);
-    let revived = store
-        .update(ORG, endpoint.id, &activate, at(26 * HOUR))
-        .await
-        .unwrap();
+    let revived = updated(&store, &endpoint, &activate, at(26 * HOUR)).await;
     assert_eq!(revived.status, EndpointStatus::Active);
     assert!(
         !mark(&store, &candidate, at(27 * HOUR)).await,
@@ -438,10 +432,7 @@ pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + Delivery
 ) {
     let endpoint = endpoint_failing_since_one_hour(&store, "paused").await;
     let pause = EndpointChanges::status(RequestedStatus::Disabled);
-    store
-        .update(ORG, endpoint.id, &pause, at(2 * HOUR))
-        .await
-        .unwrap();
+    updated(&store, &endpoint, &pause, at(2 * HOUR)).await;
 
     let candidate = the_candidate(&store).await;
     assert!(!mark(&store, &candidate, at(25 * HOUR)).await);
@@ -451,10 +442,7 @@ pub async fn a_paused_endpoints_streak_is_swept_once<S: EndpointStore + Delivery
     );
 
     let resume = EndpointChanges::status(RequestedStatus::Active);
-    let resumed = store
-        .update(ORG, endpoint.id, &resume, at(51 * HOUR))
-        .await
-        .unwrap();
+    let resumed = updated(&store, &endpoint, &resume, at(51 * HOUR)).await;
     record(&store, &resumed, &failure(at(52 * HOUR))).await;
     let [fresh] = all_candidates(&store, at(52 * HOUR))
         .await

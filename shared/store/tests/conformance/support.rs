@@ -1,4 +1,4 @@
-use webhook_domain::{Endpoint, Label, OrgId, SigningSecret, Timestamp, fixtures};
+use webhook_domain::{Endpoint, EndpointChanges, Label, OrgId, SigningSecret, Timestamp, fixtures};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DynamoStore, EndpointStore};
 
@@ -38,4 +38,17 @@ pub async fn created(
     let (endpoint, secret) = new_endpoint(org, label, at);
     store.create(&endpoint, &secret, 50, None).await.unwrap();
     endpoint
+}
+
+/// The stored `endpoint` as it is after `changes` at `now`.
+pub async fn updated(
+    store: &impl EndpointStore,
+    endpoint: &Endpoint,
+    changes: &EndpointChanges,
+    now: Timestamp,
+) -> Endpoint {
+    store
+        .update(endpoint.org_id, endpoint.id, changes, now)
+        .await
+        .unwrap()
 }
