@@ -12,11 +12,11 @@ use webhook_domain::{
     Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, IdempotencyStore,
-    LegacyWebhookStore, TestQuotaStore,
+    DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
+    TestQuotaStore,
 };
 
-use crate::idempotent::{Idempotent, Written, written};
+use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
 use crate::identity::{admin, request_id};
 use crate::request_body::PublishedEvent;
 use crate::response::{error_response, json, json_text, no_content, uncacheable};
@@ -38,10 +38,7 @@ pub async fn list_endpoints<S: EndpointStore>(app: &App<S>, request: Request) ->
 
 /// `POST /v1/developer/webhook-endpoints`; with an `Idempotency-Key`, the key is remembered
 /// in the create's own transaction, and a repeat rebuilds the answer from what was stored.
-pub async fn create_endpoint<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
-    app: &App<S>,
-    request: Request,
-) -> Answer {
+pub async fn create_endpoint<S: IdempotentRouteStore>(app: &App<S>, request: Request) -> Answer {
     respond(&request, async |caller| {
         let new = request_body::new_endpoint(request.body())?;
         let idempotent = Idempotent::of(&request)?;
@@ -182,15 +179,13 @@ pub async fn list_deliveries<S: DeliveryLogStore>(app: &App<S>, request: Request
 ///
 /// With an `Idempotency-Key`, the key is held while the test runs and then keeps its answer: a
 /// repeat sends nothing.
-pub async fn send_test_delivery<S, SendTest, Sending>(
+pub async fn send_test_delivery<S>(
     app: &App<S>,
     request: Request,
-    send: SendTest,
+    send: impl AsyncFnOnce(Endpoint, SigningKeys, EventName) -> TestDelivery,
 ) -> Answer
 where
-    S: EndpointStore + LegacyWebhookStore + IdempotencyStore + TestQuotaStore,
-    SendTest: FnOnce(Endpoint, SigningKeys, EventName) -> Sending,
-    Sending: Future<Output = TestDelivery>,
+    S: IdempotentRouteStore + TestQuotaStore,
 {
     respond(&request, async |caller| {
         let id = endpoint_id(&request)?;
@@ -239,10 +234,7 @@ where
 /// `POST /v1/webhook/rotate-secret`: a new secret, shown once in the answer, while the one it
 /// replaces keeps signing for `expire_previous_after_hours` (default 24). One function serves
 /// both: the endpoint route is the one with an endpoint id.
-pub async fn rotate_secret<S: EndpointStore + LegacyWebhookStore + IdempotencyStore>(
-    app: &App<S>,
-    request: Request,
-) -> Answer {
+pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Request) -> Answer {
     respond(&request, async |caller| {
         let endpoint = path_endpoint_id(&request)
             .map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound))
@@ -330,15 +322,11 @@ pub enum PublishOutcome {
 /// `POST /_dev/events`, dev-server's only: publishes an event for the caller's organization as
 /// the platform would, through `publish`: the pipeline's fan-out, or for a blocking event its
 /// synchronous dispatch.
-pub async fn publish_event<S, Publish, Publishing>(
+pub async fn publish_event<S>(
     app: &App<S>,
     request: Request,
-    publish: Publish,
-) -> Answer
-where
-    Publish: FnOnce(OrgId, PublishedEvent, Timestamp) -> Publishing,
-    Publishing: Future<Output = Result<PublishOutcome, ApiError>>,
-{
+    publish: impl AsyncFnOnce(OrgId, PublishedEvent, Timestamp) -> Result<PublishOutcome, ApiError>,
+) -> Answer {
     respond(&request, async |caller| {
         let event = request_body::published_event(request.body())?;
         let (id, event_type) = (event.id, event.event_type.clone());
@@ -370,15 +358,13 @@ pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -
 /// crate's, so this crate links no queue). 202 `{"queued": 1}`; `{"queued": 0}` while the
 /// delivery is still retrying. A deleted or disabled destination is a 409. Counts against the
 /// organization's per-minute test-delivery limit.
-pub async fn resend_delivery<S, Resend, Resending>(
+pub async fn resend_delivery<S>(
     app: &App<S>,
     request: Request,
-    resend: Resend,
+    resend: impl AsyncFnOnce(Vec<DeliveryRecord>) -> Result<(), ApiError>,
 ) -> Answer
 where
     S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
-    Resend: FnOnce(Vec<DeliveryRecord>) -> Resending,
-    Resending: Future<Output = Result<(), ApiError>>,
 {
     respond(&request, async |caller| {
         let endpoint_id = request_body::resend_destination(request.body())?;

@@ -23,6 +23,12 @@ pub(crate) const IN_PROGRESS: &str =
     "A request with this Idempotency-Key is still in progress; retry in a moment.";
 const GONE: &str = "The result of the request with this Idempotency-Key no longer exists (deleted, or its secret rotated out); use a new key.";
 
+/// What a route taking an `Idempotency-Key` needs of storage: the key's records, and what a
+/// replay rebuilds its answer from (the endpoint, or the legacy webhook, as stored now).
+pub trait IdempotentRouteStore: EndpointStore + LegacyWebhookStore + IdempotencyStore {}
+
+impl<S: EndpointStore + LegacyWebhookStore + IdempotencyStore> IdempotentRouteStore for S {}
+
 /// A request that carries a key: the key, and what the request asks.
 pub(crate) struct Idempotent {
     pub key: IdempotencyKey,
@@ -127,7 +133,7 @@ pub(crate) async fn written<T, S>(
     now: Timestamp,
 ) -> Result<Written<T>, ApiError>
 where
-    S: EndpointStore + LegacyWebhookStore + IdempotencyStore,
+    S: IdempotentRouteStore,
 {
     match (result, idempotent) {
         (Ok(done), _) => Ok(Written::Done(done)),

@@ -21,6 +21,7 @@ use webhook_store::DynamoStore;
 
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
 pub use error::ApiError;
+pub use idempotent::IdempotentRouteStore;
 pub use request_body::PublishedEvent;
 
 /// The OpenAPI 3.1 document of every route in [`routes::ROUTES`]: what dev-server serves at

@@ -581,13 +581,10 @@ async fn send_test_delivery_event_sends_the_requested_type_to_that_endpoint() {
     let response = handlers::send_test_delivery(
         &app,
         request(&sample_event("send-test-delivery")),
-        |endpoint, _, event_type| {
+        async |endpoint, _, event_type| {
             *asked.lock().unwrap() = Some((endpoint.id, event_type.clone()));
-            answered_204(
-                endpoint,
-                SigningKeys::new(SigningSecret::generate().unwrap()),
-                event_type,
-            )
+            let keys = SigningKeys::new(SigningSecret::generate().unwrap());
+            answered_204(endpoint, keys, event_type).await
         },
     )
     .await
