@@ -10,7 +10,7 @@ use webhook_domain::{
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
 use crate::handlers::legacy_answer_with;
-use crate::response::{json, uncacheable};
+use crate::response::{json, json_text, uncacheable};
 use crate::views::CreatedEndpointView;
 use crate::{ApiError, App};
 
@@ -98,15 +98,7 @@ impl Idempotent {
                     secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
                 legacy_answer_with(&legacy, secret)
             }
-            Replay::Answer { body } => {
-                let mut response = Response::new(Body::Text(body.clone()));
-                *response.status_mut() = status;
-                response.headers_mut().insert(
-                    lambda_http::http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                response
-            }
+            Replay::Answer { body } => json_text(status, body.clone()),
             Replay::InProgress { .. } => return Err(ApiError::Conflict(IN_PROGRESS)),
         };
         response

@@ -83,8 +83,8 @@ pub trait EndpointStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>>> + Send;
 
     /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
-    /// afterwards: its hint follows the new secret, and it was updated at `rotation.at`. `remember` as for
-    /// `create`.
+    /// afterwards: its hint follows the new secret, and it was updated at `rotation.at`.
+    /// `remember` as for `create`.
     fn rotate_secret(
         &self,
         org: OrgId,
