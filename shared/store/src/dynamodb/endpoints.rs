@@ -14,8 +14,8 @@ use webhook_domain::{
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
 use super::items::{
-    ENDPOINT_PROJECTION, KEYS_PROJECTION, StoredKeys, endpoint_item, events_key, from_item, number,
-    projection_names, rotation_update, secret_item, stats_item, string, to_value,
+    ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item, events_key, from_item,
+    number, projection_names, rotation_update, secret_item, stats_item, string, to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionItem, each_item};
@@ -245,7 +245,7 @@ impl EndpointStore for DynamoStore {
             .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;
-        let (update, values) = rotation_update(rotation, "");
+        let (update, values) = rotation_update(rotation, Stamp::Nothing);
         let rotate = self
             .update_in_transaction(Keys::secret(org, id))
             .update_expression(update)

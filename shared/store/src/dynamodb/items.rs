@@ -70,14 +70,28 @@ impl From<StoredKeys> for SigningKeys {
     }
 }
 
-/// An update expression that rotates the secrets of an item holding [`StoredKeys`] (and sets
-/// `also_set` too), mirroring `SigningKeys::rotated`: the current secret becomes the previous
-/// one (every operand reads the item as it was), or with no grace period there is none.
+/// Whether a rotated item also takes the rotation's time as its `updated_at`: the legacy item
+/// does; an endpoint's secret item has no such attribute (its endpoint item is stamped apart).
+pub(super) enum Stamp {
+    UpdatedAt,
+    Nothing,
+}
+
+/// An update expression that rotates the secrets of an item holding [`StoredKeys`], mirroring
+/// `SigningKeys::rotated`: the current secret becomes the previous one (every operand reads the
+/// item as it was), or with no grace period there is none.
 pub(super) fn rotation_update(
     rotation: &Rotation,
-    also_set: &str,
+    stamp: Stamp,
 ) -> (String, HashMap<String, AttributeValue>) {
     let mut values = HashMap::from([(":new_secret".to_owned(), string(rotation.new.expose()))]);
+    let also_set = match stamp {
+        Stamp::UpdatedAt => {
+            values.insert(":rotated_at".to_owned(), string(rotation.at));
+            "updated_at = :rotated_at, "
+        }
+        Stamp::Nothing => "",
+    };
     let update = match rotation.previous_until {
         Some(until) => {
             values.insert(":previous_until".to_owned(), string(until));

@@ -9,7 +9,7 @@ use webhook_domain::{
 use super::endpoints::failed_at;
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
-use super::items::{StoredKeys, from_item, rotation_update, string};
+use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item, TransactionItem};
 use crate::{LegacyWebhookStore, Result, StoreError};
@@ -76,8 +76,7 @@ impl LegacyWebhookStore for DynamoStore {
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Option<LegacyWebhook>> {
         let now = rotation.at;
-        let (update, mut values) = rotation_update(rotation, "updated_at = :now, ");
-        values.insert(":now".to_owned(), string(now));
+        let (update, values) = rotation_update(rotation, Stamp::UpdatedAt);
         if let Some(record) = remember {
             // A transaction returns no item: one more read answers.
             let rotate = self
