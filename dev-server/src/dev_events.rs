@@ -1,18 +1,29 @@
-//! `POST /_dev/events`: publishes an event for the caller's organization, as the platform would,
-//! so a newcomer can watch a real delivery. Only dev-server has it; the API crate's
-//! `publish_event` handler reads the caller and the body, this hands the event to the pipeline:
-//! to fan-out, or for a blocking type to the synchronous dispatch `dispatch-blocking` runs.
+//! `POST /_dev/events`, dev-server's own route: publishes an event for the caller's
+//! organization, as the platform would, so a newcomer can watch a real delivery. Nothing deploys
+//! it: the platform publishes to the events queue, or invokes `dispatch-blocking`. The caller
+//! and the body are read by the API crate's rules, and the event goes to the pipeline: to
+//! fan-out, or for a blocking type to the synchronous dispatch `dispatch-blocking` runs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use webhook_api::handlers::PublishOutcome;
-use webhook_api::{ApiError, PublishedEvent};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request};
+use serde_json::{Map, Value};
+use webhook_api::ApiError;
+use webhook_api::fields::{Fields, agent_or_null, event_name, json_object, string};
+use webhook_api::handlers::{Answer, respond};
+use webhook_api::response::json;
 use webhook_delivery::dispatch;
 use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::local::LocalQueue;
 use webhook_delivery::pipeline::Pipeline;
-use webhook_domain::{OrgId, Timestamp};
+use webhook_domain::Timestamp;
+
+/// The route's path; its method is POST.
+pub(crate) const PATH: &str = "/_dev/events";
+
+const FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
 
 /// When each event id was first published. The platform re-publishes an event as it was, so
 /// publishing an id again re-publishes that event, time included: the pipeline then knows it
@@ -36,34 +47,64 @@ impl Published {
     }
 }
 
-pub(crate) async fn publish<S>(
+/// `{"type", "data", "agent_id", "id"}`, only `type` required: answered 202 `{"event_id",
+/// "type", "endpoints"}` once fanned out, or 200 with the dispatch's answer for a blocking type.
+pub(crate) async fn publish<S: webhook_store::Store>(
     pipeline: &Arc<Pipeline<S, LocalQueue>>,
     published: &Published,
-    org: OrgId,
-    event: PublishedEvent,
-    now: Timestamp,
-) -> Result<PublishOutcome, ApiError>
-where
-    S: webhook_store::Store,
-{
-    let event = PlatformEvent {
-        id: event.id,
-        org_id: org,
-        agent_id: event.agent_id,
-        event_type: event.event_type,
-        data: event.data,
-        occurred_at: published.occurred_at(event.id, now),
-    };
-    if event.event_type.is_blocking() {
-        let (dispatched, pending) = pipeline
-            .dispatch_blocking(&event, dispatch::BUDGET)
-            .await
-            .map_err(ApiError::internal)?;
-        // A server keeps running: the rest finishes after the answer.
-        pending.detach();
-        let answer = serde_json::to_value(dispatched).map_err(ApiError::internal)?;
-        return Ok(PublishOutcome::Dispatched(answer));
+    request: Request,
+) -> Answer {
+    respond(&request, async |caller| {
+        let event = published_event(request.body(), caller.org, |id| {
+            published.occurred_at(id, pipeline.clock.now())
+        })?;
+        if event.event_type.is_blocking() {
+            let (dispatched, pending) = pipeline
+                .dispatch_blocking(&event, dispatch::BUDGET)
+                .await
+                .map_err(ApiError::internal)?;
+            // A server keeps running: the rest finishes after the answer.
+            pending.detach();
+            return Ok(json(StatusCode::OK, &dispatched));
+        }
+        let queued = pipeline.fan_out(&event).await.map_err(ApiError::internal)?;
+        let accepted = serde_json::json!({"event_id": event.id, "type": event.event_type, "endpoints": queued});
+        Ok(json(StatusCode::ACCEPTED, &accepted))
+    })
+    .await
+}
+
+fn published_event(
+    body: &Body,
+    org_id: webhook_domain::OrgId,
+    occurred_at: impl FnOnce(uuid::Uuid) -> Timestamp,
+) -> Result<PlatformEvent, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, FIELDS, "field");
+    let id = fields.optional("id", event_id);
+    // Forward-compatible like the platform's queue: any well-formed name.
+    let event_type = fields.required("type", event_name);
+    let data = fields.optional("data", data_object);
+    let agent_id = fields.optional("agent_id", agent_or_null);
+    fields.finish_with(|| {
+        let id = id.unwrap_or_else(uuid::Uuid::new_v4);
+        Some(PlatformEvent {
+            id,
+            org_id,
+            agent_id: agent_id.flatten(),
+            event_type: event_type?,
+            data: data.unwrap_or_default(),
+            occurred_at: occurred_at(id),
+        })
+    })
+}
+
+fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
+    uuid::Uuid::try_parse(string(value)?).map_err(|_| "Must be a valid UUID.".to_owned())
+}
+
+fn data_object(value: &Value) -> Result<Map<String, Value>, String> {
+    match value {
+        Value::Object(data) => Ok(data.clone()),
+        _ => Err("Expected a JSON object.".to_owned()),
     }
-    let queued = pipeline.fan_out(&event).await.map_err(ApiError::internal)?;
-    Ok(PublishOutcome::Queued(queued))
 }

@@ -12,15 +12,13 @@ use hyper::header::{CONTENT_TYPE, HOST, USER_AGENT};
 use hyper::http::request::Parts;
 use serde_json::{Map, Value, json};
 
-use webhook_api::routes::Matched;
-
 use webhook_api::authorizer::AuthorizerContext;
 
 /// The payload 2.0 event API Gateway would send for this request.
 pub(crate) fn lambda_request(
     parts: &Parts,
     body: Bytes,
-    route: &Matched,
+    route: &crate::Served,
     authorized: &AuthorizerContext,
     peer: SocketAddr,
 ) -> Result<lambda_http::Request, serde_json::Error> {
@@ -57,7 +55,7 @@ pub(crate) fn lambda_request(
             "userAgent": header(USER_AGENT),
         },
         "requestId": uuid::Uuid::new_v4().to_string(),
-        "routeKey": route.route.key(),
+        "routeKey": route.key(),
         "stage": "$default",
         "timeEpoch": now,
     });
@@ -70,7 +68,7 @@ pub(crate) fn lambda_request(
     };
     let mut event = json!({
         "version": "2.0",
-        "routeKey": route.route.key(),
+        "routeKey": route.key(),
         "rawPath": parts.uri.path(),
         "rawQueryString": parts.uri.query().unwrap_or_default(),
         "headers": headers,
@@ -80,7 +78,7 @@ pub(crate) fn lambda_request(
     if !body.is_empty() {
         event["body"] = Value::String(body);
     }
-    if let Some((name, value)) = &route.parameter {
+    if let Some((name, value)) = route.parameter() {
         event["pathParameters"] = json!({ *name: value });
     }
     lambda_http::request::from_str(&event.to_string())

@@ -28,7 +28,6 @@ use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
-use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_domain::{
     Clock, DelayError, FailingPolicy, LogRetention, TestRateLimit, parse_delay_within,
 };
@@ -183,7 +182,6 @@ pub struct Server<S> {
     app: App<S>,
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
-    tests: Option<TestDeliveries<S, LocalQueue>>,
     resends: Option<Resends<LocalQueue>>,
     published: dev_events::Published,
     /// How long a client has to send a request head.
@@ -196,7 +194,6 @@ impl<S> Server<S> {
             app,
             keys,
             delivery: None,
-            tests: None,
             resends: None,
             published: dev_events::Published::default(),
             head_timeout: connection::HEAD_TIMEOUT,
@@ -215,7 +212,6 @@ impl<S> Server<S> {
 impl<S: Clone> Server<S> {
     /// Delivers: `POST /_dev/events` and the test route use this pipeline's sender and rules.
     pub fn with_delivery(mut self, pipeline: Arc<Pipeline<S, LocalQueue>>) -> Self {
-        self.tests = Some(TestDeliveries::from(pipeline.as_ref()));
         self.resends = Some(Resends::from(pipeline.as_ref()));
         self.delivery = Some(pipeline);
         self
@@ -296,12 +292,14 @@ where
 {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let route = routes::find(&parts.method, parts.uri.path())
-        .or_else(|| routes::find_in(routes::DEV_ROUTES, &parts.method, parts.uri.path()));
+    let path = parts.uri.path();
+    let route = match routes::find(&parts.method, path) {
+        Some(matched) => Some(Served::Api(matched)),
+        None if parts.method == Method::POST && path == dev_events::PATH => Some(Served::Publish),
+        None => None,
+    };
     let response = match route {
-        None if parts.method == Method::GET && parts.uri.path() == "/openapi.json" => {
-            gateway::openapi()
-        }
+        None if parts.method == Method::GET && path == "/openapi.json" => gateway::openapi(),
         None => gateway::not_found(),
         Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
             Err(_) => gateway::too_large(),
@@ -318,13 +316,36 @@ where
     response
 }
 
+/// What a request reached: one of the API's routes, or dev-server's own publish route.
+enum Served {
+    Api(routes::Matched),
+    Publish,
+}
+
+impl Served {
+    /// `METHOD /path`, as API Gateway names the route.
+    fn key(&self) -> String {
+        match self {
+            Self::Api(matched) => matched.route.key(),
+            Self::Publish => format!("POST {}", dev_events::PATH),
+        }
+    }
+
+    fn parameter(&self) -> Option<&(&'static str, String)> {
+        match self {
+            Self::Api(matched) => matched.parameter.as_ref(),
+            Self::Publish => None,
+        }
+    }
+}
+
 /// A matched request: authorized by the bundled authorizer's code, shaped into the event API
 /// Gateway would send, and handed to its handler.
 async fn answer<S: webhook_store::Store>(
     server: &Server<S>,
     parts: &hyper::http::request::Parts,
     body: Bytes,
-    route: &routes::Matched,
+    route: &Served,
     peer: SocketAddr,
 ) -> hyper::Response<Full<Bytes>> {
     let authorization = parts
@@ -340,7 +361,13 @@ async fn answer<S: webhook_store::Store>(
     };
     let authorized = AuthorizerContext::from(caller);
     match gateway::lambda_request(parts, body, route, &authorized, peer) {
-        Ok(event) => gateway::into_http(dispatch(server, route.route.operation, event).await),
+        Ok(event) => gateway::into_http(match route {
+            Served::Api(matched) => dispatch(server, matched.route.operation, event).await,
+            Served::Publish => match &server.delivery {
+                Some(pipeline) => dev_events::publish(pipeline, &server.published, event).await,
+                None => Ok(gateway::not_served()),
+            },
+        }),
         Err(error) => {
             tracing::error!(%error, "could not shape the request as an API Gateway event");
             gateway::internal_error()
@@ -384,23 +411,14 @@ async fn dispatch<S: webhook_store::Store>(
             }
             None => Ok(gateway::not_served()),
         },
-        Operation::SendTestDelivery => match &server.tests {
-            Some(tests) => {
+        Operation::SendTestDelivery => match &server.delivery {
+            Some(pipeline) => {
                 handlers::send_test_delivery(app, request, |endpoint, keys, event_type| {
-                    tests.send(endpoint, keys, event_type)
+                    pipeline.send_test(endpoint, keys, event_type)
                 })
                 .await
             }
             // Without delivery there is nothing to send with; the route is not served.
-            None => Ok(gateway::not_served()),
-        },
-        Operation::PublishEvent => match &server.delivery {
-            Some(pipeline) => {
-                handlers::publish_event(app, request, |org, event, now| {
-                    dev_events::publish(pipeline, &server.published, org, event, now)
-                })
-                .await
-            }
             None => Ok(gateway::not_served()),
         },
     }

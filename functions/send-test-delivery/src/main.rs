@@ -3,16 +3,16 @@
 
 use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
-use webhook_delivery::test_delivery::TestDeliveries;
+use webhook_delivery::pipeline::Pipeline;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let app = App::from_env().await?;
-    let tests = TestDeliveries::from_env(app.store.clone()).await?;
+    let tests = Pipeline::for_tests_from_env(app.store.clone()).await?;
     run(service_fn(|request| {
         handlers::send_test_delivery(&app, request, |endpoint, secret, event_type| {
-            tests.send(endpoint, secret, event_type)
+            tests.send_test(endpoint, secret, event_type)
         })
     }))
     .await

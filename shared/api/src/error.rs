@@ -35,6 +35,10 @@ pub enum ApiError {
     Internal,
 }
 
+/// A repeat of an `Idempotency-Key` whose first request has not finished.
+pub(crate) const IN_PROGRESS: &str =
+    "A request with this Idempotency-Key is still in progress; retry in a moment.";
+
 /// Messages per field, in field-name order.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -129,7 +133,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound,
             StoreError::LimitReached { limit } => Self::LimitReached { limit },
             // Handlers that remember keys sort this out before it could get here.
-            StoreError::KeyTaken => Self::Conflict(crate::idempotent::IN_PROGRESS),
+            StoreError::KeyTaken => Self::Conflict(IN_PROGRESS),
             StoreError::Unavailable(source) => {
                 tracing::warn!(error = %source, "storage unavailable");
                 Self::Unavailable

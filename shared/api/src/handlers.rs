@@ -18,11 +18,10 @@ use webhook_store::{
 
 use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
 use crate::identity::{admin, request_id};
-use crate::request_body::PublishedEvent;
-use crate::response::{error_response, json, json_text, no_content, uncacheable};
+use crate::response::{error_response, json, json_text, legacy_answer, no_content, uncacheable};
 use crate::views::{
     CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView, EndpointStatsView,
-    EndpointView, EventTypeView, LegacyWebhookView, TestDeliveryView,
+    EndpointView, EventTypeView, TestDeliveryView,
 };
 use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
@@ -95,7 +94,7 @@ pub async fn delete_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -
 /// `GET /v1/webhook`: the legacy single-URL webhook, secret included.
 pub async fn get_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Request) -> Answer {
     respond(&request, async |caller| {
-        Ok(legacy_answer(&stored_legacy(app, caller.org).await?))
+        Ok(legacy_answer(&stored_legacy(app, caller.org).await?, None))
     })
     .await
 }
@@ -114,7 +113,7 @@ pub async fn set_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Re
             }
             None => stored_legacy(app, caller.org).await?,
         };
-        Ok(legacy_answer(&legacy))
+        Ok(legacy_answer(&legacy, None))
     })
     .await
 }
@@ -127,18 +126,6 @@ async fn stored_legacy<S: LegacyWebhookStore>(
         .legacy_webhook(org)
         .await?
         .ok_or(ApiError::NoLegacyWebhook)
-}
-
-/// The legacy webhook, secret included: never cached.
-fn legacy_answer(legacy: &LegacyWebhook) -> Response<Body> {
-    legacy_answer_with(legacy, &legacy.keys.current)
-}
-
-pub(crate) fn legacy_answer_with(legacy: &LegacyWebhook, secret: &SigningSecret) -> Response<Body> {
-    uncacheable(json(
-        StatusCode::OK,
-        &LegacyWebhookView::new(legacy, secret),
-    ))
 }
 
 /// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
@@ -273,9 +260,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                     .await;
                 match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => Ok(first),
-                    Written::Done(legacy) => {
-                        Ok(legacy_answer(&legacy.ok_or(ApiError::NoLegacyWebhook)?))
-                    }
+                    Written::Done(legacy) => Ok(legacy_answer(
+                        &legacy.ok_or(ApiError::NoLegacyWebhook)?,
+                        None,
+                    )),
                 }
             }
         }
@@ -307,36 +295,6 @@ pub async fn list_event_types(request: Request) -> Answer {
             .map(EventTypeView::from)
             .collect();
         Ok(json(StatusCode::OK, &views))
-    })
-    .await
-}
-
-/// What publishing an event on dev-server came to.
-pub enum PublishOutcome {
-    /// Fanned out: this many destinations queued (202).
-    Queued(usize),
-    /// A blocking event, dispatched synchronously: the dispatch's answer (200).
-    Dispatched(serde_json::Value),
-}
-
-/// `POST /_dev/events`, dev-server's only: publishes an event for the caller's organization as
-/// the platform would, through `publish`: the pipeline's fan-out, or for a blocking event its
-/// synchronous dispatch.
-pub async fn publish_event<S>(
-    app: &App<S>,
-    request: Request,
-    publish: impl AsyncFnOnce(OrgId, PublishedEvent, Timestamp) -> Result<PublishOutcome, ApiError>,
-) -> Answer {
-    respond(&request, async |caller| {
-        let event = request_body::published_event(request.body())?;
-        let (id, event_type) = (event.id, event.event_type.clone());
-        Ok(match publish(caller.org, event, app.clock.now()).await? {
-            PublishOutcome::Queued(queued) => json(
-                StatusCode::ACCEPTED,
-                &serde_json::json!({"event_id": id, "type": event_type, "endpoints": queued}),
-            ),
-            PublishOutcome::Dispatched(answer) => json(StatusCode::OK, &answer),
-        })
     })
     .await
 }
@@ -591,7 +549,7 @@ pub type Answer = Result<Response<Body>, Error>;
 
 /// Runs a handler for the caller (every route is for an organization's owners and admins),
 /// inside a span carrying the request id, and turns its error into a response.
-async fn respond(
+pub async fn respond(
     request: &Request,
     handler: impl AsyncFnOnce(Caller) -> Result<Response<Body>, ApiError>,
 ) -> Answer {

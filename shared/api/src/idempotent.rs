@@ -9,8 +9,8 @@ use webhook_domain::{
 };
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
-use crate::handlers::legacy_answer_with;
-use crate::response::{json, json_text, uncacheable};
+use crate::error::IN_PROGRESS;
+use crate::response::{json, json_text, legacy_answer, uncacheable};
 use crate::views::CreatedEndpointView;
 use crate::{ApiError, App};
 
@@ -19,8 +19,6 @@ pub(crate) const HEADER: &str = "idempotency-key";
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 const MISMATCH: &str = "This Idempotency-Key was already used with a different request.";
-pub(crate) const IN_PROGRESS: &str =
-    "A request with this Idempotency-Key is still in progress; retry in a moment.";
 const GONE: &str = "The result of the request with this Idempotency-Key no longer exists (deleted, or its secret rotated out); use a new key.";
 
 /// What a route taking an `Idempotency-Key` needs of storage: the key's records, and what a
@@ -96,7 +94,7 @@ impl Idempotent {
                     .ok_or(ApiError::Conflict(GONE))?;
                 let secret =
                     secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
-                legacy_answer_with(&legacy, secret)
+                legacy_answer(&legacy, Some(secret))
             }
             Replay::Answer { body } => json_text(status, body.clone()),
             Replay::InProgress { .. } => return Err(ApiError::Conflict(IN_PROGRESS)),

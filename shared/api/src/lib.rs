@@ -4,13 +4,13 @@
 pub mod authorizer;
 mod cursor;
 mod error;
-mod fields;
+pub mod fields;
 pub mod handlers;
 mod idempotent;
 mod identity;
 mod request_body;
 mod request_query;
-mod response;
+pub mod response;
 pub mod routes;
 mod views;
 
@@ -22,7 +22,6 @@ use webhook_store::DynamoStore;
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
 pub use error::ApiError;
 pub use idempotent::IdempotentRouteStore;
-pub use request_body::PublishedEvent;
 
 /// The OpenAPI 3.1 document of every route in [`routes::ROUTES`]: what dev-server serves at
 /// `GET /openapi.json`. A test keeps its paths in step with the route table, another its

@@ -1,33 +1,19 @@
 //! Turning request bodies into domain values, naming every field that is wrong.
 
 use lambda_http::Body;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
-    MalformedEventName, NewEndpoint, RequestedStatus, RotationGrace, Timestamp, UnknownEventType,
+    EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
+    NewEndpoint, RequestedStatus, RotationGrace, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
-use crate::fields::Fields;
-
-/// Larger bodies are refused before parsing; a valid one is a few hundred bytes.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+use crate::fields::{Fields, agent_or_null, destination, event_name, json_object, since, string};
 
 const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
 const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
-const PUBLISHED_EVENT_FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
-
-/// An event for the caller's organization, as dev-server's `POST /_dev/events` publishes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PublishedEvent {
-    /// The caller's, or a new one: the same id published twice is the same event.
-    pub id: uuid::Uuid,
-    pub event_type: EventName,
-    pub data: Map<String, Value>,
-    pub agent_id: Option<AgentId>,
-}
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
@@ -35,7 +21,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let url = fields.required("url", url);
     let events = fields.optional("events", events);
     let status = fields.optional("status", status);
-    let agent_id = fields.optional("agent_id", agent_id);
+    let agent_id = fields.optional("agent_id", agent_or_null);
     fields.finish_with(|| {
         Some(NewEndpoint {
             label: label?,
@@ -54,7 +40,7 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
         url: fields.optional("url", url),
         events: fields.optional("events", events),
         status: fields.optional("status", status),
-        agent_id: fields.optional("agent_id", agent_id),
+        agent_id: fields.optional("agent_id", agent_or_null),
     };
     fields.finish()?;
     Ok(changes)
@@ -94,35 +80,6 @@ fn grace_hours(value: &Value) -> Result<RotationGrace, String> {
     RotationGrace::from_hours(hours).map_err(|e| e.to_string())
 }
 
-/// `{"type", "data", "agent_id", "id"}`: only `type` is required.
-pub(crate) fn published_event(body: &Body) -> Result<PublishedEvent, ApiError> {
-    let mut fields = Fields::new(json_object(body)?, PUBLISHED_EVENT_FIELDS, "field");
-    let id = fields.optional("id", event_id);
-    // Forward-compatible like the platform's queue: any well-formed name.
-    let event_type = fields.required("type", event_name);
-    let data = fields.optional("data", data_object);
-    let agent_id = fields.optional("agent_id", agent_id);
-    fields.finish_with(|| {
-        Some(PublishedEvent {
-            id: id.unwrap_or_else(uuid::Uuid::new_v4),
-            event_type: event_type?,
-            data: data.unwrap_or_default(),
-            agent_id: agent_id.flatten(),
-        })
-    })
-}
-
-fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
-    uuid::Uuid::try_parse(string(value)?).map_err(|_| "Must be a valid UUID.".to_owned())
-}
-
-/// A catalogue type or a well-formed name this build does not know.
-pub(crate) fn event_name(value: &Value) -> Result<EventName, String> {
-    string(value)?
-        .parse()
-        .map_err(|e: MalformedEventName| e.to_string())
-}
-
 /// What a test may send: a catalogue type, or `webhook.test`.
 fn test_event(value: &Value) -> Result<EventName, String> {
     let name = event_name(value)?;
@@ -130,51 +87,6 @@ fn test_event(value: &Value) -> Result<EventName, String> {
         Ok(name)
     } else {
         Err(UnknownEventType(name.to_string()).to_string())
-    }
-}
-
-fn data_object(value: &Value) -> Result<Map<String, Value>, String> {
-    match value {
-        Value::Object(data) => Ok(data.clone()),
-        _ => Err("Expected a JSON object.".to_owned()),
-    }
-}
-
-fn body_bytes(body: &Body) -> &[u8] {
-    match body {
-        Body::Empty => b"",
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => b"",
-    }
-}
-
-fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body_bytes(body);
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
-    }
-    // The official client sends no body for a call without fields (a PATCH that changes
-    // nothing, a default test): an absent body is `{}`, and a required field says so by name.
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(bytes) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(ApiError::BadRequest(
-            "Request body must be a JSON object.".into(),
-        )),
-        Err(error) => Err(ApiError::BadRequest(format!("Malformed JSON: {error}."))),
-    }
-}
-
-pub(crate) fn string(value: &Value) -> Result<&str, String> {
-    match value {
-        Value::String(s) => Ok(s),
-        Value::Null => Err("This field may not be null.".into()),
-        _ => Err("Expected a string.".into()),
     }
 }
 
@@ -204,25 +116,12 @@ fn events(value: &Value) -> Result<EventSubscription, String> {
     EventSubscription::parse(names).map_err(|e| e.to_string())
 }
 
-/// `null` clears the agent; otherwise a positive integer.
-fn agent_id(value: &Value) -> Result<Option<AgentId>, String> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(AgentId::new)
-            .map(Some)
-            .ok_or_else(|| "Expected a positive integer or null.".into()),
-        _ => Err("Expected a positive integer or null.".into()),
-    }
-}
-
 /// `{"endpoint_id": <endpoint id> | "legacy"}`: which destination to resend to.
 pub(crate) fn resend_destination(
     body: &Body,
 ) -> Result<Option<webhook_domain::EndpointId>, ApiError> {
     let mut fields = Fields::new(json_object(body)?, &["endpoint_id"], "field");
-    let destination = fields.required("endpoint_id", crate::request_query::destination);
+    let destination = fields.required("endpoint_id", destination);
     fields.finish()?;
     destination.ok_or_else(|| ApiError::internal("a required field missing after validation"))
 }
@@ -231,7 +130,7 @@ pub(crate) fn resend_destination(
 /// that stopped early goes on. `since` is required.
 pub(crate) fn recovery(body: &Body) -> Result<(Timestamp, Option<String>), ApiError> {
     let mut fields = Fields::new(json_object(body)?, &["since", "cursor"], "field");
-    let since = fields.required("since", crate::request_query::since);
+    let since = fields.required("since", since);
     let cursor = fields.optional("cursor", |v| string(v).map(str::to_owned));
     fields.finish()?;
     let since =
@@ -243,7 +142,8 @@ pub(crate) fn recovery(body: &Body) -> Result<(Timestamp, Option<String>), ApiEr
 mod tests {
     use super::*;
     use crate::error::FieldErrors;
-    use webhook_domain::EventType;
+    use crate::fields::MAX_BODY_BYTES;
+    use webhook_domain::{AgentId, EventType};
 
     fn body(json: &str) -> Body {
         Body::Text(json.to_owned())

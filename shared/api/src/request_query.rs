@@ -2,11 +2,10 @@
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value};
-use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, EndpointId, Timestamp};
+use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, EndpointId};
 
 use crate::error::ApiError;
-use crate::fields::Fields;
-use crate::request_body::{event_name, string};
+use crate::fields::{Fields, destination, event_name, since, string};
 
 const DELIVERY_PARAMETERS: &[&str] = &[
     "endpoint_id",
@@ -54,17 +53,6 @@ pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Option<Endpo
     let mut fields = Fields::new(single_values(query)?, &["endpoint_id"], "parameter");
     let destination = fields.required("endpoint_id", destination);
     fields.finish_with(|| destination)
-}
-
-/// An endpoint id, or `legacy` for the organization's legacy URL.
-pub(crate) fn destination(value: &Value) -> Result<Option<EndpointId>, String> {
-    let text = string(value)?;
-    if text == "legacy" {
-        return Ok(None);
-    }
-    EndpointId::parse(text)
-        .map(Some)
-        .ok_or_else(|| "Expected an endpoint id (a UUID) or legacy.".into())
 }
 
 /// A cursor this service did not issue for this organization and these filters.
@@ -123,11 +111,6 @@ fn status(value: &Value) -> Result<DeliveryStatus, String> {
         .map_err(|_| "Expected one of delivered, retrying, failed.".into())
 }
 
-pub(crate) fn since(value: &Value) -> Result<Timestamp, String> {
-    Timestamp::parse_iso8601(string(value)?)
-        .map_err(|_| "Expected an ISO 8601 date-time such as 2026-04-20T18:24:10.113Z.".into())
-}
-
 fn limit(value: &Value) -> Result<usize, String> {
     string(value)?
         .parse()
@@ -140,6 +123,7 @@ fn limit(value: &Value) -> Result<usize, String> {
 mod tests {
     use super::*;
     use crate::error::FieldErrors;
+    use webhook_domain::Timestamp;
 
     fn parse(query: &str) -> Result<DeliveryQuery, ApiError> {
         let map: QueryMap = query.parse().unwrap();

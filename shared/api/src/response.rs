@@ -3,12 +3,15 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
+use webhook_domain::{LegacyWebhook, SigningSecret};
+
 use crate::ApiError;
+use crate::views::LegacyWebhookView;
 
 /// The last resort when even an error body cannot be written.
 const INTERNAL_ERROR_BODY: &str = r#"{"detail":"Internal server error."}"#;
 
-pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+pub fn json(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     match serde_json::to_string(value) {
         Ok(text) => json_text(status, text),
         Err(error) => error_response(&ApiError::internal(error)),
@@ -52,4 +55,17 @@ pub(crate) fn no_content() -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = StatusCode::NO_CONTENT;
     response
+}
+
+/// The legacy webhook with its secret (`None`: the current one; a replay passes the one it
+/// answered with): never cached.
+pub(crate) fn legacy_answer(
+    legacy: &LegacyWebhook,
+    secret: Option<&SigningSecret>,
+) -> Response<Body> {
+    let secret = secret.unwrap_or(&legacy.keys.current);
+    uncacheable(json(
+        StatusCode::OK,
+        &LegacyWebhookView::new(legacy, secret),
+    ))
 }

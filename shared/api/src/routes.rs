@@ -21,8 +21,6 @@ pub enum Operation {
     GetDelivery,
     ResendDelivery,
     RecoverEndpoint,
-    /// dev-server's `POST /_dev/events`; the platform publishes to SQS instead.
-    PublishEvent,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,14 +156,6 @@ pub const ROUTES: &[Route] = &[
     ),
 ];
 
-/// Routes only dev-server serves: nothing deploys them.
-pub const DEV_ROUTES: &[Route] = &[route(
-    Operation::PublishEvent,
-    Method::POST,
-    "/_dev/events",
-    "dev-server",
-)];
-
 /// A request matched to its route, with the path parameter when the route has one: its name
 /// (`endpoint_id`, `event_id`) and value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,12 +167,7 @@ pub struct Matched {
 /// The route `method path` reaches, as API Gateway would match it: a parameter is one
 /// non-empty segment.
 pub fn find(method: &Method, path: &str) -> Option<Matched> {
-    find_in(ROUTES, method, path)
-}
-
-/// [`find`] in another table, such as [`DEV_ROUTES`].
-pub fn find_in(table: &'static [Route], method: &Method, path: &str) -> Option<Matched> {
-    table
+    ROUTES
         .iter()
         .filter(|route| route.method == *method)
         .find_map(|route| {

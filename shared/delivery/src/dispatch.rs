@@ -17,12 +17,14 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::timeout_at;
-use webhook_domain::{Attempt, DeliveryRecord, Endpoint, EndpointId, FailureCategory};
+use webhook_domain::{Endpoint, EndpointId, FailureCategory};
 use webhook_store::Store;
 
+use crate::attempt::{Destination, Plan};
 use crate::event::{DeliveryJob, PlatformEvent};
-use crate::pipeline::{Destination, Pipeline, PipelineError, Target, log_delivery, send_signed};
+use crate::pipeline::{Pipeline, PipelineError};
 use crate::queue::JobQueue;
+use crate::schedule::RetrySchedule;
 use crate::sender::Sent;
 
 /// How long the platform waits for an answer, from invocation; reading the destinations and
@@ -219,7 +221,7 @@ where
         let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
         let started = Instant::now();
         let now = self.clock.now();
-        let job = DeliveryJob {
+        let mut job = DeliveryJob {
             first_attempt_at: Some(now),
             ..DeliveryJob::first(event, endpoint)
         };
@@ -247,17 +249,26 @@ where
             let _ = done.send((rank, Finished::unsent(destination, started)));
             return;
         }
-        let body = target.body(&job);
-        let before = target.record(&job, event.occurred_at, now, &body);
-        let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
-        let attempt = Attempt {
-            at: now,
-            outcome: sent.outcome,
-            duration: sent.duration,
+        let plan = Plan {
+            timeout,
+            claim: false,
+            schedule: RetrySchedule::none(),
         };
-        self.metrics.report(&attempt);
-        let answer = answer_of(&sent);
-        let finished = Finished {
+        // Reported as soon as it is sent; the stats and log writes come after, never delaying
+        // the answer. The dispatch may have answered already: then nobody listens.
+        let report = |sent: &Sent| {
+            let _ = done.send((rank, Finished::of(destination, sent)));
+        };
+        if let Err(error) = self.attempt(&mut job, &target, plan, report).await {
+            tracing::error!(%error, event_id = %event.id, "could not record a blocking attempt");
+        }
+    }
+}
+
+impl Finished {
+    fn of(destination: String, sent: &Sent) -> Self {
+        let answer = answer_of(sent);
+        Self {
             attempt: DispatchAttempt {
                 destination,
                 http_status: sent.outcome.status(),
@@ -266,30 +277,9 @@ where
                 answer_ignored: answer.as_ref().and_then(|a| a.as_ref().err().copied()),
             },
             answer: answer.and_then(Result::ok),
-        };
-        // The dispatch may have answered already: then nobody listens.
-        let _ = done.send((rank, finished));
-        self.record_blocking(&job, &target, &attempt, before).await;
-    }
-
-    async fn record_blocking(
-        &self,
-        job: &DeliveryJob,
-        target: &Target,
-        attempt: &Attempt,
-        before: DeliveryRecord,
-    ) {
-        if let Some(endpoint) = &target.endpoint
-            && let Err(error) = self.count_attempt(endpoint, attempt).await
-        {
-            tracing::error!(%error, event_id = %job.event_id, "could not record a blocking attempt in the stats");
         }
-        let record = before.after(attempt);
-        log_delivery(&self.store, &record, self.log_retention).await;
     }
-}
 
-impl Finished {
     /// A destination nothing was sent to: it vanished, or could not be read.
     fn unsent(destination: String, started: Instant) -> Self {
         Self {

@@ -2,8 +2,10 @@
 //! (the retry schedule), and how it is sent (without following redirects or reaching private
 //! addresses).
 
+pub mod attempt;
 pub mod dispatch;
 pub mod event;
+pub mod jobs;
 pub mod lambda;
 pub mod local;
 pub mod metrics;

@@ -55,6 +55,7 @@ impl Default for RetrySchedule {
 
 /// A test delivery that fails gets one retry, about a minute later, as the official client
 /// documents it.
+static NONE: RetrySchedule = RetrySchedule(Vec::new());
 static TEST_DELIVERY: LazyLock<RetrySchedule> =
     LazyLock::new(|| RetrySchedule(vec![Duration::from_secs(60)]));
 
@@ -62,6 +63,11 @@ impl RetrySchedule {
     /// The schedule of test route deliveries: one retry, a minute after the first attempt.
     pub fn test_delivery() -> &'static Self {
         &TEST_DELIVERY
+    }
+
+    /// No retries: a blocking event's ringing call cannot wait for one.
+    pub fn none() -> &'static Self {
+        &NONE
     }
 
     /// The number of attempts in all, the first included.

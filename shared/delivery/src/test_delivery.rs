@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_domain::{
-    Attempt, Clock, DeliveryStatus, Endpoint, EventName, LogRetention, SigningKeys, SystemClock,
-    TestDelivery,
+    AttemptOutcome, Endpoint, EventName, FailureCategory, SigningKeys, SystemClock, TestDelivery,
 };
-use webhook_store::{DeliveryLogStore, DynamoStore, LazyClient};
+use webhook_store::{DynamoStore, LazyClient, Store};
 
+use crate::attempt::{Plan, Target, timeout_for};
 use crate::event::DeliveryJob;
 use crate::lambda::{log_retention_from_env, required};
-use crate::pipeline::{Pipeline, Target, log_delivery, send_signed, timeout_for};
-use crate::queue::{Delayed, JobQueue};
+use crate::metrics::AttemptMetrics;
+use crate::pipeline::Pipeline;
+use crate::queue::JobQueue;
 use crate::samples;
 use crate::schedule::RetrySchedule;
 use crate::sender::Sender;
@@ -24,20 +25,11 @@ use crate::sqs::SqsQueue;
 /// a test waits at most this long for the receiver (blocking types keep their 2 s).
 pub const MAX_TEST_WAIT: Duration = Duration::from_secs(10);
 
-pub struct TestDeliveries<S, Q> {
-    pub store: S,
-    /// Where the retry of a failed test goes: the delivery queue.
-    pub queue: Q,
-    pub sender: Sender,
-    pub clock: Arc<dyn Clock>,
-    pub log_retention: LogRetention,
-}
-
-impl TestDeliveries<DynamoStore, SqsQueue> {
-    /// The test route's sender: production rules (no private addresses), the table from
-    /// `TABLE_NAME`, the retry's queue from `DELIVERY_QUEUE_URL`, the log retention from
-    /// `DELIVERY_LOG_RETENTION`.
-    pub async fn from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
+impl Pipeline<DynamoStore, SqsQueue> {
+    /// The test route's pipeline: production rules (no private addresses), the retry's queue
+    /// from `DELIVERY_QUEUE_URL`, the log retention from `DELIVERY_LOG_RETENTION`. A test counts
+    /// in no stats, so it reports no metric and posts no notice.
+    pub async fn for_tests_from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
         let config = webhook_store::load_sdk_config().await?;
         Ok(Self {
             store,
@@ -47,27 +39,18 @@ impl TestDeliveries<DynamoStore, SqsQueue> {
             ),
             sender: Sender::new(false)?,
             clock: Arc::new(SystemClock),
+            schedule: RetrySchedule::default(),
             log_retention: log_retention_from_env()?,
+            metrics: AttemptMetrics::Off,
+            notices: webhook_notices::NoticeBoard::Log,
         })
     }
 }
 
-impl<S: Clone, Q: Clone> From<&Pipeline<S, Q>> for TestDeliveries<S, Q> {
-    fn from(pipeline: &Pipeline<S, Q>) -> Self {
-        Self {
-            store: pipeline.store.clone(),
-            queue: pipeline.queue.clone(),
-            sender: pipeline.sender.clone(),
-            clock: pipeline.clock.clone(),
-            log_retention: pipeline.log_retention,
-        }
-    }
-}
-
-impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
+impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
     /// Sends a sample `event` to the endpoint (as the caller just read it), queues the retry if
     /// it failed, and logs the outcome. The answer is this first attempt's.
-    pub async fn send(
+    pub async fn send_test(
         &self,
         endpoint: Endpoint,
         keys: SigningKeys,
@@ -90,52 +73,34 @@ impl<S: DeliveryLogStore, Q: JobQueue> TestDeliveries<S, Q> {
             history: Vec::new(),
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
-        let timeout = timeout_for(&job.event_type).min(MAX_TEST_WAIT);
-        let body = target.body(&job);
-        let before = target.record(&job, now, now, &body);
-        let sent = send_signed(&self.sender, &target, &job, body, now, timeout).await;
-        job.attempts = 1;
-        let attempt = Attempt {
-            at: now,
-            outcome: sent.outcome,
-            duration: sent.duration,
+        let plan = Plan {
+            timeout: timeout_for(&job.event_type).min(MAX_TEST_WAIT),
+            claim: false,
+            schedule: self.schedule_for(&job),
         };
-        let mut record = before.after(&attempt);
-        job.history = record.attempts.clone();
-        if !sent.outcome.is_success()
-            && let Ok(delay) = RetrySchedule::test_delivery().next_delay(
-                job.attempts,
-                sent.outcome.status(),
-                sent.retry_after,
-                Duration::ZERO,
-            )
-            && self.queue_retry(&job, delay).await
-        {
-            record.status = DeliveryStatus::Retrying;
-            record.next_retry_at = self.clock.now().checked_add(delay);
+        let mut first = None;
+        let made = self
+            .attempt(&mut job, &target, plan, |sent| {
+                first = Some((sent.outcome, sent.error.clone()));
+            })
+            .await;
+        // The caller has its answer either way: without the retry, the test simply ends failed.
+        if let Err(error) = made {
+            tracing::error!(%error, event_id = %job.event_id, "could not record the test delivery or queue its retry");
         }
-        log_delivery(&self.store, &record, self.log_retention).await;
+        // Only a claim could stop an attempt before it is sent, and a test claims none.
+        let (outcome, error) = first.unwrap_or((
+            AttemptOutcome::Failed {
+                status: None,
+                category: FailureCategory::Other,
+            },
+            None,
+        ));
         TestDelivery {
             event_id: job.event_id,
             event_type: job.event_type,
-            outcome: sent.outcome,
-            error: sent.error,
-        }
-    }
-
-    /// Whether the retry was queued. Without it the test simply ends failed: the caller has its
-    /// answer either way.
-    async fn queue_retry(&self, job: &DeliveryJob, delay: Duration) -> bool {
-        let retry = Delayed {
-            job: job.clone(),
-            delay,
-        };
-        match self.queue.enqueue(vec![retry]).await {
-            Ok(()) => true,
-            Err(error) => {
-                tracing::error!(%error, event_id = %job.event_id, "could not queue the test delivery's retry");
-                false
-            }
+            outcome,
+            error,
         }
     }
 }

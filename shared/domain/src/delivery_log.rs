@@ -125,16 +125,20 @@ impl DeliveryRecord {
     }
 
     /// The record after one more attempt: counted, with its outcome: delivered on a 2xx, else
-    /// failed (a caller that will retry says so).
-    pub fn after(mut self, attempt: &Attempt) -> Self {
+    /// retrying when the next attempt is queued for `next_retry_at`, else failed.
+    pub fn after(mut self, attempt: &Attempt, next_retry_at: Option<Timestamp>) -> Self {
         let attempts = with_attempt(std::mem::take(&mut self.attempts), attempt);
+        let status = if attempt.outcome.is_success() {
+            DeliveryStatus::Delivered
+        } else if next_retry_at.is_some() {
+            DeliveryStatus::Retrying
+        } else {
+            DeliveryStatus::Failed
+        };
         Self {
             attempts,
-            status: if attempt.outcome.is_success() {
-                DeliveryStatus::Delivered
-            } else {
-                DeliveryStatus::Failed
-            },
+            status,
+            next_retry_at: next_retry_at.filter(|_| status == DeliveryStatus::Retrying),
             attempt_count: self.attempt_count.saturating_add(1),
             http_status: attempt.outcome.status(),
             failure_category: attempt.outcome.failure(),
@@ -671,8 +675,13 @@ mod record_changes {
             duration: Duration::from_millis(31),
         };
         let before = retrying(Some(2_000_000));
-        let after = before.clone().after(&attempt);
-        assert_eq!(after.status, DeliveryStatus::Delivered);
+        let after = before.clone().after(&attempt, Some(at(3_000_000)));
+        assert_eq!(
+            after.status,
+            DeliveryStatus::Delivered,
+            "a 2xx is never retried"
+        );
+        assert_eq!(after.next_retry_at, None);
         assert_eq!(after.attempt_count, 3);
         assert_eq!(
             (after.http_status, after.failure_category),
@@ -682,13 +691,23 @@ mod record_changes {
         assert_eq!(after.claim, None, "the claim ends with its attempt");
         assert_eq!(after.attempts.len(), before.attempts.len() + 1);
         assert_eq!(after.attempts.last().unwrap().duration_ms, 31);
-        let failed = before.after(&Attempt {
+        let failure = Attempt {
             outcome: AttemptOutcome::from_status(500),
             ..attempt
-        });
+        };
+        let failed = before.clone().after(&failure, None);
         assert_eq!(
-            (failed.status, failed.failure_category),
-            (DeliveryStatus::Failed, Some(FailureCategory::HttpError))
+            (failed.status, failed.failure_category, failed.next_retry_at),
+            (
+                DeliveryStatus::Failed,
+                Some(FailureCategory::HttpError),
+                None
+            )
+        );
+        let retrying = before.after(&failure, Some(at(3_000_000)));
+        assert_eq!(
+            (retrying.status, retrying.next_retry_at),
+            (DeliveryStatus::Retrying, Some(at(3_000_000)))
         );
     }
 

@@ -2,6 +2,7 @@
 //! failing threshold, the log retention, dev-server's timers) reads it with the one grammar
 //! here: humantime's, e.g. `500ms`, `5s`, `10m`, `2h`, `30d`, `1h 30m`.
 
+use crate::Timestamp;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -74,6 +75,11 @@ impl LogRetention {
 
     pub fn get(self) -> Duration {
         self.0
+    }
+
+    /// When a record whose last attempt was `at` expires.
+    pub fn expires_at(self, at: Timestamp) -> Timestamp {
+        at.checked_add(self.0).unwrap_or(at)
     }
 }
 

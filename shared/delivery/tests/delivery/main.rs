@@ -15,7 +15,6 @@ use webhook_delivery::pipeline::{Abandoned, Delivery, GiveUp, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
-use webhook_delivery::test_delivery::TestDeliveries;
 use webhook_delivery::testing::{Receiver, Reply};
 
 mod dispatch;
@@ -195,9 +194,7 @@ impl Harness {
             .await
             .unwrap()
             .unwrap();
-        TestDeliveries::from(self.pipeline.as_ref())
-            .send(stored, keys, event)
-            .await
+        self.pipeline.send_test(stored, keys, event).await
     }
 
     async fn status(&self, endpoint: &Endpoint) -> EndpointStatus {

@@ -1,0 +1,352 @@
+//! One attempt, the one way every path makes it (queued delivery, blocking dispatch, the test
+//! route): build the body, claim the attempt when a queue may deliver its job twice, sign, send,
+//! count it in the endpoint's stats, decide what comes next, queue it, and log the record.
+
+use std::time::Duration;
+
+use webhook_domain::sent_body::with_attempt;
+use webhook_domain::{
+    Attempt, AttemptClaim, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointNotice,
+    EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody, SigningKeys, Timestamp,
+};
+use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
+
+use crate::event::DeliveryJob;
+use crate::payload;
+use crate::pipeline::{Abandoned, Delivery, GiveUp, Pipeline, PipelineError, millis_between};
+use crate::queue::{Delayed, JobQueue, QueueError};
+use crate::schedule::{RetrySchedule, Stop};
+use crate::sender::{Sender, Sent};
+use crate::signature;
+
+/// How long a receiver has to answer: blocking events configure a live call.
+pub fn timeout_for(event_type: &EventName) -> Duration {
+    if event_type.is_blocking() {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(30)
+    }
+}
+
+/// How long a claim outlives its attempt's timeout: the worker's own overhead. The delivery
+/// function's timeout (45 s) is shorter than the longest claim, and the delivery queue's
+/// visibility timeout far longer, so a redelivered job finds the claim of a dead run lapsed.
+pub const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+
+/// How a path makes its attempt.
+pub(crate) struct Plan<'a> {
+    /// How long the receiver has.
+    pub timeout: Duration,
+    /// Whether the attempt is claimed on its record first: a queued job may arrive twice.
+    pub claim: bool,
+    /// What follows a failure.
+    pub schedule: &'a RetrySchedule,
+}
+
+/// Where a job goes now, if anywhere. Short-lived: one per job, so its size does not matter.
+#[expect(clippy::large_enum_variant, reason = "one short-lived value per job")]
+pub(crate) enum Destination {
+    Send(Target),
+    Gone(Abandoned),
+}
+
+/// Where one attempt goes and how it is signed.
+pub(crate) struct Target {
+    url: EndpointUrl,
+    keys: SigningKeys,
+    event_name: String,
+    /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
+    pub(crate) endpoint: Option<Endpoint>,
+}
+
+impl Target {
+    pub(crate) fn endpoint(endpoint: Endpoint, keys: SigningKeys, event: &EventName) -> Self {
+        Self {
+            url: endpoint.url.clone(),
+            keys,
+            event_name: event.as_str().to_owned(),
+            endpoint: Some(endpoint),
+        }
+    }
+
+    /// The legacy URL keeps the names its receivers were written for.
+    pub(crate) fn legacy(url: EndpointUrl, keys: SigningKeys, event: &EventName) -> Self {
+        Self {
+            url,
+            keys,
+            event_name: event.legacy_name().to_owned(),
+            endpoint: None,
+        }
+    }
+
+    /// The log record of the job at this target before the attempt made `at` with `body`: the
+    /// attempts made so far, nothing yet of this one.
+    fn record(&self, job: &DeliveryJob, occurred_at: Timestamp, at: Timestamp) -> DeliveryRecord {
+        let body = payload::body(&self.event_name, &job.data);
+        DeliveryRecord {
+            org_id: job.org_id,
+            event_id: job.event_id,
+            endpoint_id: job.endpoint_id,
+            endpoint_label: self
+                .endpoint
+                .as_ref()
+                .map(|e| e.label.as_str().to_owned())
+                .unwrap_or_default(),
+            url: self.url.as_str().to_owned(),
+            event_type: job.event_type.clone(),
+            agent_id: job.agent_id,
+            call_id: job.call_id(),
+            occurred_at,
+            status: DeliveryStatus::Retrying,
+            attempt_count: job.attempts,
+            http_status: None,
+            failure_category: None,
+            last_attempt_at: at,
+            next_retry_at: None,
+            test: job.test,
+            claim: None,
+            attempts: job.history.clone(),
+            body: SentBody::keep(&body),
+        }
+    }
+
+    /// Signs `body` and sends it, waiting at most `timeout` for the answer.
+    async fn send(
+        &self,
+        sender: &Sender,
+        job: &DeliveryJob,
+        body: Vec<u8>,
+        now: Timestamp,
+        timeout: Duration,
+    ) -> Sent {
+        let path = self.url.path_and_query();
+        let headers = signature::headers(&self.keys, now, &job.message_id(), &path, &body);
+        sender
+            .send(self.url.as_str(), body, &headers, timeout)
+            .await
+    }
+}
+
+impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
+    /// Makes the job's next attempt at `target` as `plan` says, and records it: `None` when its
+    /// claim was refused (another run made it or is making it). `sent` hears of the answer
+    /// before anything is written, so a caller waiting for it never waits for storage.
+    pub(crate) async fn attempt(
+        &self,
+        job: &mut DeliveryJob,
+        target: &Target,
+        plan: Plan<'_>,
+        sent: impl FnOnce(&Sent),
+    ) -> Result<Option<(Sent, Delivery)>, PipelineError> {
+        let now = self.clock.now();
+        let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
+        let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
+        let before = target.record(job, occurred_at, now);
+        if plan.claim && !self.claim(&before, plan.timeout, now).await? {
+            tracing::info!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
+            return Ok(None);
+        }
+        let body = payload::body(&target.event_name, &job.data);
+        let answer = target
+            .send(&self.sender, job, body, now, plan.timeout)
+            .await;
+        job.attempts += 1;
+        let attempt = Attempt {
+            at: now,
+            outcome: answer.outcome,
+            duration: answer.duration,
+        };
+        // A test says nothing about real traffic: no metric, no stats.
+        if !job.test {
+            self.metrics.report(&attempt);
+        }
+        sent(&answer);
+        let mut delivery = self
+            .next_step(job, target, &answer, &attempt, plan.schedule)
+            .await?;
+        let mut queued = Ok(());
+        let next_retry_at = match delivery {
+            Delivery::Retrying(delay) => {
+                job.history = with_attempt(std::mem::take(&mut job.history), &attempt);
+                queued = self.requeue(job.clone(), delay, now).await;
+                if queued.is_err() {
+                    delivery = Delivery::GaveUp(GiveUp::NotQueued);
+                }
+                // From now, when the retry is queued, not from when the attempt began.
+                queued
+                    .is_ok()
+                    .then(|| self.clock.now().checked_add(delay))
+                    .flatten()
+            }
+            _ => None,
+        };
+        let record = before.after(&attempt, next_retry_at);
+        log_delivery(&self.store, &record, self.log_retention).await;
+        queued?;
+        Ok(Some((answer, delivery)))
+    }
+
+    /// Where the job goes now: its endpoint as just read, or the legacy URL.
+    pub(crate) async fn destination(
+        &self,
+        job: &DeliveryJob,
+    ) -> Result<Destination, PipelineError> {
+        match job.endpoint_id {
+            Some(id) => self.endpoint_destination(job, id).await,
+            None => Ok(match self.store.legacy_webhook(job.org_id).await? {
+                Some(legacy) => {
+                    Destination::Send(Target::legacy(legacy.url, legacy.keys, &job.event_type))
+                }
+                None => Destination::Gone(Abandoned::LegacyUrlRemoved),
+            }),
+        }
+    }
+
+    /// Re-reads the endpoint: a deleted, paused or unsubscribed one gets nothing more.
+    async fn endpoint_destination(
+        &self,
+        job: &DeliveryJob,
+        id: EndpointId,
+    ) -> Result<Destination, PipelineError> {
+        let Some((endpoint, keys)) = self.store.signing_target(job.org_id, id).await? else {
+            return Ok(Destination::Gone(Abandoned::EndpointDeleted));
+        };
+        // A test goes to the endpoint it was asked for, whatever its status and subscription.
+        Ok(if job.test {
+            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
+        } else if endpoint.status == EndpointStatus::Disabled {
+            Destination::Gone(Abandoned::EndpointDisabled)
+        } else if !endpoint.receives(&job.event_type, job.agent_id) {
+            Destination::Gone(Abandoned::NoLongerSubscribed)
+        } else {
+            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
+        })
+    }
+
+    /// Queues the job to come back after `wait`, in steps the queue can hold.
+    pub(crate) async fn requeue(
+        &self,
+        mut job: DeliveryJob,
+        wait: Duration,
+        now: Timestamp,
+    ) -> Result<(), QueueError> {
+        let step = wait.min(self.queue.max_delay());
+        job.not_before = if step < wait {
+            now.checked_add(wait)
+        } else {
+            None
+        };
+        self.queue.enqueue(vec![Delayed { job, delay: step }]).await
+    }
+
+    /// The retries a queued job's failure gets: a test follows its own schedule (one retry a
+    /// minute later), whatever the endpoint's.
+    pub(crate) fn schedule_for(&self, job: &DeliveryJob) -> &RetrySchedule {
+        if job.test {
+            RetrySchedule::test_delivery()
+        } else {
+            &self.schedule
+        }
+    }
+
+    /// Claims the attempt `before` is the record before: `false` if another run made it or is
+    /// making it. The claim outlives the attempt's timeout, so a running attempt is never
+    /// taken over; a crashed one is, once its claim lapses.
+    async fn claim(
+        &self,
+        before: &DeliveryRecord,
+        timeout: Duration,
+        now: Timestamp,
+    ) -> Result<bool, PipelineError> {
+        let claim = AttemptClaim {
+            attempt: before.attempt_count + 1,
+            until: now.checked_add(timeout + CLAIM_MARGIN).unwrap_or(now),
+        };
+        let expires_at = self.log_retention.expires_at(now);
+        Ok(self
+            .store
+            .claim_attempt(before, claim, now, expires_at)
+            .await?)
+    }
+
+    /// Counts the attempt in the endpoint's stats, and announces a revival.
+    async fn count_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+    ) -> Result<Recorded, StoreError> {
+        let recorded = self.store.record_attempt(endpoint, attempt).await?;
+        if let Recorded::Revived { failing_since } = recorded {
+            let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
+            self.notices.post(notice).await;
+        }
+        Ok(recorded)
+    }
+
+    /// Records the attempt in the endpoint's stats and decides what comes after it.
+    async fn next_step(
+        &self,
+        job: &DeliveryJob,
+        target: &Target,
+        sent: &Sent,
+        attempt: &Attempt,
+        schedule: &RetrySchedule,
+    ) -> Result<Delivery, PipelineError> {
+        let counted = target.endpoint.as_ref().filter(|_| !job.test);
+        if let Some(endpoint) = counted
+            && self.count_attempt(endpoint, attempt).await? == Recorded::EndpointGone
+        {
+            return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
+        }
+        if sent.outcome.is_success() {
+            return Ok(Delivery::Delivered);
+        }
+        tracing::info!(
+            event_id = %job.event_id,
+            endpoint_id = ?job.endpoint_id,
+            attempt = job.attempts,
+            error = sent.error.as_deref().unwrap_or("failed"),
+            "delivery attempt failed"
+        );
+        if let Some(endpoint) = counted
+            && endpoint.status == EndpointStatus::Failing
+        {
+            self.store.record_give_up(endpoint, attempt.at).await?;
+            return Ok(Delivery::GaveUp(GiveUp::FailingEndpoint));
+        }
+        let first = job.first_attempt_at.unwrap_or(attempt.at);
+        let elapsed = millis_between(first, attempt.at).unwrap_or_default();
+        match schedule.next_delay(
+            job.attempts_in_chain(),
+            sent.outcome.status(),
+            sent.retry_after,
+            elapsed,
+        ) {
+            Ok(delay) => Ok(Delivery::Retrying(delay)),
+            Err(stop) => {
+                tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
+                if let Some(endpoint) = counted {
+                    self.store.record_give_up(endpoint, attempt.at).await?;
+                }
+                Ok(Delivery::GaveUp(match stop {
+                    Stop::Gone => GiveUp::Gone,
+                    Stop::Exhausted => GiveUp::Exhausted,
+                }))
+            }
+        }
+    }
+}
+
+/// Writes the record to the delivery log, to be kept for `retention` after its last attempt.
+/// The log is for people, not for delivery: a failed write is logged and delivery goes on,
+/// rather than failing the job and sending the webhook again.
+async fn log_delivery(
+    store: &impl DeliveryLogStore,
+    record: &DeliveryRecord,
+    retention: LogRetention,
+) {
+    let expires_at = retention.expires_at(record.last_attempt_at);
+    if let Err(error) = store.record_delivery(record, expires_at).await {
+        tracing::error!(%error, event_id = %record.event_id, endpoint_id = ?record.endpoint_id, "could not write the delivery log record");
+    }
+}

@@ -1,0 +1,78 @@
+//! Fan-out (an event to the jobs of every matching endpoint) and delivery (one attempt of one
+//! job, and what comes after it).
+
+use std::time::Duration;
+
+use webhook_store::Store;
+
+use crate::attempt::{Destination, Plan, timeout_for};
+use crate::event::{DeliveryJob, PlatformEvent};
+use crate::pipeline::{Delivery, Pipeline, PipelineError, millis_between};
+use crate::queue::{Delayed, JobQueue};
+
+impl<S, Q> Pipeline<S, Q>
+where
+    S: Store,
+    Q: JobQueue,
+{
+    /// Queues one job per endpoint of the event's organization that receives it, and one for
+    /// the legacy URL if set: one Query, then the queue's batches.
+    pub async fn fan_out(&self, event: &PlatformEvent) -> Result<usize, PipelineError> {
+        let targets = self.store.delivery_targets(event.org_id).await?;
+        let mut jobs: Vec<Delayed> = targets
+            .endpoints
+            .iter()
+            .filter(|endpoint| endpoint.receives(&event.event_type, event.agent_id))
+            .map(|endpoint| Delayed {
+                job: DeliveryJob::first(event, Some(endpoint.id)),
+                delay: Duration::ZERO,
+            })
+            .collect();
+        // The legacy URL, when set, gets every event type.
+        if targets.legacy_url_set {
+            jobs.push(Delayed {
+                job: DeliveryJob::first(event, None),
+                delay: Duration::ZERO,
+            });
+        }
+        let count = jobs.len();
+        if count > 0 {
+            self.queue.enqueue(jobs).await?;
+        }
+        Ok(count)
+    }
+
+    /// Makes one attempt of the job, records it (stats and log), and queues the next one if
+    /// there is to be one.
+    pub async fn deliver(&self, mut job: DeliveryJob) -> Result<Delivery, PipelineError> {
+        let now = self.clock.now();
+        if let Some(wait) = job.not_before.and_then(|at| millis_between(now, at)) {
+            return self
+                .requeue(job, wait, now)
+                .await
+                .map(|()| Delivery::Deferred(wait))
+                .map_err(PipelineError::from);
+        }
+        let target = match self.destination(&job).await? {
+            Destination::Send(target) => target,
+            Destination::Gone(reason) => {
+                if job.attempts > 0
+                    && let Some(record) = job.record_ref()
+                    && let Err(error) = self.store.end_delivery(&record, job.attempts).await
+                {
+                    tracing::error!(%error, event_id = %job.event_id, "could not end the delivery log record");
+                }
+                return Ok(Delivery::Abandoned(reason));
+            }
+        };
+        let plan = Plan {
+            timeout: timeout_for(&job.event_type),
+            claim: true,
+            schedule: self.schedule_for(&job),
+        };
+        Ok(match self.attempt(&mut job, &target, plan, |_| ()).await? {
+            Some((_, delivery)) => delivery,
+            None => Delivery::Duplicate,
+        })
+    }
+}
