@@ -94,7 +94,11 @@ schemas={
    "attempts_24h":{"type":"integer","minimum":0},
    "successes_24h":{"type":"integer","minimum":0},
    "failures_24h":{"type":"integer","minimum":0},
+   "hourly":{"type":"array","minItems":24,"maxItems":24,"items":ref("HourCount"),"description":"The same 24 hours one by one, oldest first."},
    "previous_secret_expires_at":{"type":["string","null"],"format":"date-time","description":"Set while a rotated-out secret still signs."}},desc="An endpoint's health. The 24-hour counts cover the current hour and the 23 before it."),
+ "HourCount":obj({"hour":{**ts,"description":"The hour's start, UTC."},"successes":{"type":"integer","minimum":0},"failures":{"type":"integer","minimum":0}}),
+ "PortalSessionRequest":obj({"expires_in":{"type":"string","default":"1h","description":"How long the link lasts, 5m to 24h (a duration such as 30m, 1h or 8h)."}},required=[]),
+ "PortalSession":obj({"url":{"type":"string","format":"uri","description":"The portal's address on this API's origin; the session token is in its fragment, never sent to a server by the browser."},"expires_at":ts},desc="A sign-in link to the portal, for the caller's organization with the caller's role."),
  "Error":obj({"detail":{"type":"string"},"errors":{"type":"object","additionalProperties":{"type":"array","items":{"type":"string"}},"description":"Messages per field or parameter, for a 400 about the input."}},required=["detail"],desc="Every error answer."),
 }
 def err(desc): return {"description":desc,"content":{"application/json":{"schema":ref("Error")}}}
@@ -117,6 +121,7 @@ EXAMPLES={
  "PatchedOrganizationWebhookRequest":{"url":"https://legacy.example.com/other"},
  "ResendRequest":{"endpoint_id":"legacy"},
  "RecoverRequest":{"since":"2026-11-30T00:00:00Z"},
+ "PortalSessionRequest":{"expires_in":"1h"},
 }
 def body(schema, required):
     return {"required":required,"content":{"application/json":{"schema":ref(schema),"example":EXAMPLES[schema]}}}
@@ -171,6 +176,13 @@ paths={
   "get":{"operationId":"getLegacyWebhook","summary":"The legacy single-URL webhook, secret included.","responses":{"200":ok("The legacy webhook.",ref("OrganizationWebhook")),**errors("401","403","404","503","500")}},
   "put":{"operationId":"setLegacyWebhook","summary":"Set the URL; the first call creates the organization secret.","requestBody":body("OrganizationWebhookRequest",True),"responses":{"200":ok("The legacy webhook.",ref("OrganizationWebhook")),**errors("400","401","403","413","503","500")}},
   "patch":{"operationId":"patchLegacyWebhook","summary":"Change the URL, if given.","requestBody":body("PatchedOrganizationWebhookRequest",False),"responses":{"200":ok("The legacy webhook.",ref("OrganizationWebhook")),**errors("400","401","403","404","413","503","500")}}},
+ "/v1/developer/portal-sessions":{
+  "post":{"operationId":"createPortalSession","summary":"A sign-in link to the portal, for an hour or as long as asked (5 minutes to 24 hours). A portal session cannot open another.","requestBody":body("PortalSessionRequest",False),"responses":{"201":ok("The link and its end.",ref("PortalSession")),**errors("400","401","403","413","503","500")}}},
+ "/portal":{
+  "get":{"operationId":"portalPage","summary":"The portal's page (public: its data comes from this API with the link's token).","security":[],"responses":{"200":{"description":"The page.","content":{"text/html":{"schema":{"type":"string"}}}}}}},
+ "/portal/{asset}":{
+  "parameters":[{"name":"asset","in":"path","required":True,"schema":{"type":"string"},"description":"`portal.js` or `portal.css`."}],
+  "get":{"operationId":"portalAsset","summary":"The portal's script or style (public).","security":[],"responses":{"200":{"description":"The file.","content":{"text/javascript":{"schema":{"type":"string"}},"text/css":{"schema":{"type":"string"}}}},"404":err("No such file.")}}},
  "/v1/webhook/rotate-secret":{
   "post":{"operationId":"rotateLegacySecret","summary":"A new organization secret; the previous one keeps signing for the grace period.","parameters":[idem],"requestBody":body("RotateSecretRequest",False),"responses":{"200":ok("The legacy webhook with its new secret.",ref("OrganizationWebhook"),replayed),**errors("400","401","403","404","409","413","503","500")}}},
 }
@@ -194,7 +206,7 @@ doc={"openapi":"3.1.0",
  "security":[{"ApiKey":[]}],
  "tags":[{"name":"webhooks"}],
  "paths":paths,
- "components":{"securitySchemes":{"ApiKey":{"type":"http","scheme":"bearer","description":"`Authorization: Bearer <API key>`; the key's organization and role decide what it sees."}},
+ "components":{"securitySchemes":{"ApiKey":{"type":"http","scheme":"bearer","description":"`Authorization: Bearer <API key or portal session token>`; its organization and role decide what it sees."}},
   "parameters":{
    "EndpointId":{"name":"endpoint_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The endpoint's id, hyphenated; any other spelling is a 404."},
    "EventId":{"name":"event_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The event's id (the message's `webhook-id` without `msg_`), hyphenated."},

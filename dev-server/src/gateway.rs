@@ -32,6 +32,11 @@ pub(crate) fn lambda_request(
             .collect();
         headers.insert(name.as_str().to_owned(), Value::String(values.join(",")));
     }
+    // As API Gateway tells the handlers which scheme the client used: this server's is http.
+    headers.insert(
+        "x-forwarded-proto".to_owned(),
+        Value::String("http".to_owned()),
+    );
     let header = |name| {
         parts
             .headers

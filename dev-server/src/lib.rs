@@ -21,7 +21,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use webhook_api::authorizer::{self, AuthorizerContext};
+use webhook_api::authorizer;
 use webhook_api::{ApiError, App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
@@ -29,7 +29,8 @@ use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
-    Clock, DelayError, FailingPolicy, LogRetention, TestRateLimit, parse_delay_within,
+    ApiKeyRecord, ApiKeySecret, Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId,
+    Role, SessionLength, TestRateLimit, parse_delay_within,
 };
 use webhook_notices::NoticeBoard;
 use webhook_store::dynamodb::{local_client, table};
@@ -37,7 +38,9 @@ use webhook_store::{DeliveryStatsStore, DynamoStore, MemoryStore};
 use webhook_sweeper::sweep;
 
 pub use api_keys::{ApiKey, ApiKeys};
+use lambda_http::RequestExt;
 use webhook_api::routes::{self, Operation};
+use webhook_portal::FrameAncestors;
 
 #[derive(Debug, clap::Parser)]
 #[command(
@@ -109,6 +112,7 @@ async fn run_on<S>(store: S, options: Options) -> Result<(), lambda_http::Error>
 where
     S: webhook_store::Store,
 {
+    let made_up_key = options.api_keys.is_empty();
     let keys = ApiKeys::or_default_admin(options.api_keys);
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
@@ -135,10 +139,34 @@ where
         policy,
     ));
     let listener = TcpListener::bind(options.listen).await?;
-    println!("listening on http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    println!("listening on http://{address}");
+    if made_up_key {
+        let link = portal_link(&app, address).await?;
+        println!("portal for org 1 (a day): {link}");
+    }
     let server = Server::new(app, keys).with_delivery(pipeline);
     server.seed_keys().await?;
     serve(listener, Arc::new(server)).await
+}
+
+/// A day's sign-in link to the portal for the made-up admin key's organization.
+async fn portal_link<S: webhook_store::ApiKeyStore>(
+    app: &App<S>,
+    address: SocketAddr,
+) -> Result<String, lambda_http::Error> {
+    let now = app.clock.now();
+    let token = ApiKeySecret::generate_session()?;
+    let admin = Caller {
+        org: OrgId::new(1),
+        role: Role::Admin,
+        session: false,
+    };
+    let end = SessionLength::LONGEST.ends(now);
+    app.store
+        .put_portal_session(&ApiKeyRecord::session(&token, admin, end, now))
+        .await?;
+    Ok(format!("http://{address}/portal#token={}", token.expose()))
 }
 
 /// The API's route table as `[{"route": "GET /path", "function": "binary"}]`.
@@ -352,14 +380,14 @@ async fn answer<S: webhook_store::Store>(
         .headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let caller = match authorizer::identify(&server.app.store, authorization).await {
-        Ok(caller) => caller,
+    let now = server.app.clock.now();
+    let authorized = match authorizer::identify(&server.app.store, authorization, now).await {
+        Ok(authorized) => authorized,
         Err(error) => {
             tracing::error!(%error, "could not read the API key");
             return gateway::internal_error();
         }
     };
-    let authorized = AuthorizerContext::from(caller);
     match gateway::lambda_request(parts, body, route, &authorized, peer) {
         Ok(event) => gateway::into_http(match route {
             Served::Api(matched) => dispatch(server, matched.route.operation, event).await,
@@ -402,6 +430,13 @@ async fn dispatch<S: webhook_store::Store>(
             }
             None => Ok(gateway::not_served()),
         },
+        Operation::CreatePortalSession => handlers::create_portal_session(app, request).await,
+        Operation::Portal => {
+            let asset = request
+                .path_parameters_ref()
+                .and_then(|params| params.first(routes::ASSET));
+            Ok(webhook_portal::serve(asset, &FrameAncestors::default()))
+        }
         Operation::RecoverEndpoint => match &server.resends {
             Some(resends) => {
                 handlers::recover_endpoint(app, request, |records| async move {

@@ -141,14 +141,21 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
     store.put_api_key(&record).await.unwrap();
     let answer = |header: Option<String>| {
         let store = store.clone();
-        async move {
+        answer_at(store, header, SystemClock.now())
+    };
+    async fn answer_at(
+        store: MemoryStore,
+        header: Option<String>,
+        now: webhook_domain::Timestamp,
+    ) -> serde_json::Value {
+        {
             let request: AuthorizerRequest = serde_json::from_value(serde_json::json!({
                 "headers": header.map_or(serde_json::json!({}), |h| serde_json::json!({"authorization": h}))
             }))
             .unwrap();
-            serde_json::to_value(authorize(&store, request).await.unwrap()).unwrap()
+            serde_json::to_value(authorize(&store, request, now).await.unwrap()).unwrap()
         }
-    };
+    }
     assert_eq!(
         answer(Some(format!("Bearer {}", key.expose()))).await,
         serde_json::json!({"isAuthorized": true, "context": {"org_id": 9, "role": "owner"}})
@@ -164,9 +171,13 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
     let seeded = ApiKeySecret::presented("sk_test_admin").unwrap();
     let admin = ApiKeyRecord::new(&seeded, OrgId::new(7), Role::Admin, None, SystemClock.now());
     store.put_api_key(&admin).await.unwrap();
-    let sampled = authorize(&store, serde_json::from_str(&sample).unwrap())
-        .await
-        .unwrap();
+    let sampled = authorize(
+        &store,
+        serde_json::from_str(&sample).unwrap(),
+        SystemClock.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         serde_json::to_value(sampled).unwrap(),
         serde_json::json!({"isAuthorized": true, "context": {"org_id": 7, "role": "admin"}})
@@ -181,4 +192,140 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
         answer(Some(format!("Bearer {}", key.expose()))).await,
         empty
     );
+
+    // A portal session: its creator's org and role, and its end, until that end.
+    let token = ApiKeySecret::generate_session().unwrap();
+    let opened = SystemClock.now();
+    let end = opened
+        .checked_add(std::time::Duration::from_secs(300))
+        .unwrap();
+    let by = webhook_domain::Caller {
+        org: OrgId::new(9),
+        role: Role::Admin,
+        session: false,
+    };
+    store
+        .put_portal_session(&ApiKeyRecord::session(&token, by, end, opened))
+        .await
+        .unwrap();
+    let bearer = Some(format!("Bearer {}", token.expose()));
+    assert_eq!(
+        answer_at(store.clone(), bearer.clone(), opened).await,
+        serde_json::json!({"isAuthorized": true, "context": {
+            "org_id": 9, "role": "admin", "session_until": end.unix_millis()
+        }})
+    );
+    assert_eq!(answer_at(store.clone(), bearer, end).await, empty);
+}
+
+/// Portal sessions: a link from `webhooks-admin portal-link` or from the API opens the API for
+/// its organization as admin until it ends, cannot open another, and carries its token only in
+/// the fragment of a URL on the origin the request came to.
+#[tokio::test]
+async fn portal_links_open_the_api_until_they_end_and_open_no_other() {
+    use std::sync::Arc;
+    use webhook_domain::{Clock, ManualClock, SystemClock};
+
+    let table = format!("portal-{}", uuid::Uuid::new_v4());
+    let (key, _) = admin(&table, &["keys", "create", "--org", "7", "--role", "admin"])
+        .await
+        .unwrap();
+    // From now on the real clock too: the tool's link is made at the real time.
+    let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
+    let store = DynamoStore::new(local_client(&dynamodb_endpoint()), table.clone());
+    let app = App::new(store, Settings::default()).with_clock(clock.clone());
+    let server = dev_server::Server::new(app, dev_server::ApiKeys::new(Vec::new()));
+    let address = dev_server::spawn(server).await.unwrap();
+    let base = format!("http://{address}");
+    let open = |bearer: String, body: serde_json::Value| {
+        let url = format!("{base}/v1/developer/portal-sessions");
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(bearer)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let code = response.status().as_u16();
+            (code, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+
+    let (code, link) = open(
+        key.trim().to_owned(),
+        serde_json::json!({"expires_in": "10m"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{link}");
+    let url = link["url"].as_str().unwrap();
+    let token = url
+        .strip_prefix(&format!("{base}/portal#token="))
+        .unwrap_or_else(|| panic!("on the request's origin, token in the fragment: {url}"));
+    assert!(token.starts_with("ps_") && token.len() >= 3 + 32, "{token}");
+    let ten_minutes = std::time::Duration::from_secs(600);
+    let end = clock.now().checked_add(ten_minutes).unwrap();
+    assert_eq!(link["expires_at"], end.to_string());
+    assert_eq!(status(&base, Some(token)).await.0, 200);
+    let (code, refused) = open(token.to_owned(), serde_json::json!({})).await;
+    assert_eq!(code, 403, "a session opens no other: {refused}");
+
+    for bad in ["4m", "25h", "soon"] {
+        let (code, body) = open(
+            key.trim().to_owned(),
+            serde_json::json!({"expires_in": bad}),
+        )
+        .await;
+        assert_eq!(code, 400, "{bad}");
+        assert!(body["errors"]["expires_in"].is_array(), "{body}");
+    }
+
+    let (tool_link, note) = admin(
+        &table,
+        &[
+            "portal-link",
+            "--org",
+            "7",
+            "--expires-in",
+            "5m",
+            "--api-url",
+            "https://api.example.com/",
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(note.contains("only time"), "{note}");
+    let tool_token = tool_link
+        .trim()
+        .strip_prefix("https://api.example.com/portal#token=")
+        .unwrap();
+    assert_eq!(status(&base, Some(tool_token)).await.0, 200);
+    assert!(
+        admin(
+            &table,
+            &[
+                "portal-link",
+                "--org",
+                "0",
+                "--api-url",
+                "https://a.example"
+            ]
+        )
+        .await
+        .is_err(),
+        "org ids are positive"
+    );
+
+    clock.advance(ten_minutes);
+    let (code, body) = status(&base, Some(token)).await;
+    assert_eq!(code, 401, "ended: {body}");
+
+    let page = reqwest::get(format!("{base}/portal")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert!(page.text().await.unwrap().contains("portal.js"));
 }

@@ -37,8 +37,20 @@ pub async fn the_stats_route_shows_an_endpoints_health(backend: Backend) {
     assert_eq!(created.status, 201);
     let id = created.body["id"].as_str().unwrap().to_owned();
 
-    let fresh = stats(&api, ORG_A_ADMIN, &id).await;
+    let mut fresh = stats(&api, ORG_A_ADMIN, &id).await;
     assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    let hourly = fresh.body["hourly"].take();
+    let hours = hourly.as_array().unwrap();
+    assert_eq!(hours.len(), 24, "the last day, hour by hour");
+    assert!(
+        hours
+            .iter()
+            .all(|hour| hour["successes"] == 0 && hour["failures"] == 0)
+    );
+    assert!(
+        hours[0]["hour"].as_str() < hours[23]["hour"].as_str(),
+        "oldest first"
+    );
     assert_eq!(
         fresh.body,
         json!({
@@ -46,7 +58,7 @@ pub async fn the_stats_route_shows_an_endpoints_health(backend: Backend) {
             "last_attempt_at": null, "last_success_at": null, "last_failure_at": null,
             "last_http_status": null, "last_failure_category": null,
             "attempts_24h": 0, "successes_24h": 0, "failures_24h": 0,
-            "previous_secret_expires_at": null,
+            "previous_secret_expires_at": null, "hourly": null,
         })
     );
 
@@ -59,6 +71,11 @@ pub async fn the_stats_route_shows_an_endpoints_health(backend: Backend) {
     let health = stats_after(&api, &id, 2).await;
     assert_eq!(
         (&health["successes_24h"], &health["failures_24h"]),
+        (&json!(1), &json!(1))
+    );
+    let this_hour = &health["hourly"][23];
+    assert_eq!(
+        (&this_hour["successes"], &this_hour["failures"]),
         (&json!(1), &json!(1))
     );
     assert_eq!(health["last_http_status"], 200);

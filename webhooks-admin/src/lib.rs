@@ -1,10 +1,14 @@
-//! `webhooks-admin keys create | list | revoke`: the API keys of the bundled authorizer, in the
+//! `webhooks-admin keys create | list | revoke` and `portal-link`: the API keys of the bundled
+//! authorizer and sign-in links to the portal, in the
 //! deployed table (the AWS SDK's own environment and `TABLE_NAME`) or in a local server's
 //! (`--dynamodb-endpoint URL --table NAME`, as dev-server takes them).
 
 use std::io::Write;
 
-use webhook_domain::{ApiKeyRecord, ApiKeySecret, Clock, KeyId, Label, OrgId, Role, SystemClock};
+use webhook_domain::{
+    ApiKeyRecord, ApiKeySecret, Caller, Clock, KeyId, Label, OrgId, Role, SessionLength,
+    SystemClock,
+};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{ApiKeyStore, DynamoStore};
 
@@ -18,7 +22,7 @@ pub struct Options {
     /// missing, as dev-server does).
     #[arg(long, global = true, value_name = "URL")]
     pub dynamodb_endpoint: Option<String>,
-    /// The stack's table (its `WebhooksTable` output).
+    /// The stack's table (its `TableName` output).
     #[arg(long, global = true, env = "TABLE_NAME", default_value = "webhooks")]
     pub table: String,
     #[command(subcommand)]
@@ -30,6 +34,18 @@ pub enum Command {
     /// API keys: each names one organization and one role.
     #[command(subcommand)]
     Keys(Keys),
+    /// Prints a sign-in link to the portal for an organization, as its admin, once; only its
+    /// token's SHA-256 is stored, and it ends after --expires-in.
+    PortalLink {
+        #[arg(long, value_parser = org_id)]
+        org: OrgId,
+        /// From 5m to 24h.
+        #[arg(long, default_value = "1h", value_parser = session_length)]
+        expires_in: SessionLength,
+        /// The API's base URL (the stack's `ApiUrl` output).
+        #[arg(long, env = "WEBHOOKS_API_URL", value_parser = api_url)]
+        api_url: String,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -56,7 +72,28 @@ pub enum Keys {
 }
 
 fn org_id(raw: &str) -> Result<OrgId, String> {
-    OrgId::parse(raw).ok_or_else(|| format!("expected a positive whole number, got {raw:?}"))
+    OrgId::parse(raw)
+        .filter(|org| org.get() > 0)
+        .ok_or_else(|| format!("expected a positive whole number, got {raw:?}"))
+}
+
+fn session_length(raw: &str) -> Result<SessionLength, String> {
+    SessionLength::parse(raw).map_err(|error| error.to_string())
+}
+
+fn api_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim_end_matches('/');
+    let origin_only = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains(['/', '?', '#']));
+    if origin_only {
+        Ok(url.to_owned())
+    } else {
+        Err(format!(
+            "expected the API's base URL, such as https://abc.execute-api.eu-west-1.amazonaws.com, got {raw:?}"
+        ))
+    }
 }
 
 fn role(raw: &str) -> Result<Role, String> {
@@ -90,8 +127,44 @@ pub async fn run(
             DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), options.table)
         }
     };
-    let Command::Keys(command) = options.command;
-    keys(&store, command, SystemClock.now(), out, notes).await
+    match options.command {
+        Command::Keys(command) => keys(&store, command, SystemClock.now(), out, notes).await,
+        Command::PortalLink {
+            org,
+            expires_in,
+            api_url,
+        } => {
+            let now = SystemClock.now();
+            let link = portal_link(&store, org, expires_in, &api_url, now).await?;
+            writeln!(out, "{link}")?;
+            writeln!(
+                notes,
+                "portal link for org {} as admin, until {}; this is the only time it is shown",
+                org.get(),
+                expires_in.ends(now)
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Opens a portal session for the organization's admins and answers its sign-in link.
+pub async fn portal_link<S: ApiKeyStore>(
+    store: &S,
+    org: OrgId,
+    length: SessionLength,
+    api_url: &str,
+    now: webhook_domain::Timestamp,
+) -> Result<String, Error> {
+    let token = ApiKeySecret::generate_session()?;
+    let admin = Caller {
+        org,
+        role: Role::Admin,
+        session: false,
+    };
+    let session = ApiKeyRecord::session(&token, admin, length.ends(now), now);
+    store.put_portal_session(&session).await?;
+    Ok(format!("{api_url}/portal#token={}", token.expose()))
 }
 
 /// The key commands on any store.

@@ -3,6 +3,7 @@
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{Error, service_fn};
 use webhook_api::authorizer::{self, AuthorizerRequest};
+use webhook_domain::{Clock, SystemClock};
 use webhook_store::DynamoStore;
 
 #[tokio::main]
@@ -10,7 +11,7 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let store = DynamoStore::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<AuthorizerRequest>| {
-        authorizer::authorize(&store, event.payload)
+        authorizer::authorize(&store, event.payload, SystemClock.now())
     }))
     .await
 }

@@ -8,22 +8,30 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use webhook_domain::{ApiKeySecret, Caller};
+use webhook_domain::{ApiKeySecret, Caller, Timestamp};
 use webhook_store::{ApiKeyStore, StoreError};
 
-/// Who presents `authorization` (an `Authorization` header value): the organization and role of
-/// a live key it names, or nobody.
+/// Who presents `authorization` (an `Authorization` header value) at `now`: the organization and
+/// role of a live key or portal session it names (with the session's end), or nobody.
 pub async fn identify<S: ApiKeyStore>(
     store: &S,
     authorization: Option<&str>,
-) -> Result<Option<Caller>, StoreError> {
+    now: Timestamp,
+) -> Result<AuthorizerContext, StoreError> {
     let Some(key) = authorization.and_then(ApiKeySecret::from_authorization) else {
-        return Ok(None);
+        return Ok(AuthorizerContext::default());
     };
     let record = store.api_key(&key.digest().id()).await?;
     Ok(record
         .filter(|record| record.admits(&key))
-        .and_then(|record| record.caller()))
+        .and_then(|record| {
+            let caller = record.caller(now)?;
+            Some(AuthorizerContext {
+                session_until: record.valid_until.map(Timestamp::unix_millis),
+                ..Some(caller).into()
+            })
+        })
+        .unwrap_or_default())
 }
 
 /// What API Gateway sends a payload 2.0 authorizer: only the headers matter here (lowercase
@@ -42,13 +50,17 @@ pub struct AuthorizerResponse {
     pub context: AuthorizerContext,
 }
 
-/// `{org_id, role}` for a live key; `{}` for anything else.
+/// `{org_id, role}` for a live key, with `session_until` (Unix milliseconds) for a portal
+/// session; `{}` for anything else. API Gateway caches an answer for `ReauthorizeEvery`, so the
+/// handlers check a session's end themselves.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct AuthorizerContext {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_until: Option<i64>,
 }
 
 impl From<Option<Caller>> for AuthorizerContext {
@@ -56,6 +68,7 @@ impl From<Option<Caller>> for AuthorizerContext {
         Self {
             org_id: caller.map(|c| c.org.get()),
             role: caller.map(|c| c.role.as_str()),
+            session_until: None,
         }
     }
 }
@@ -65,13 +78,16 @@ impl From<Option<Caller>> for AuthorizerContext {
 pub async fn authorize<S: ApiKeyStore>(
     store: &S,
     request: AuthorizerRequest,
+    now: Timestamp,
 ) -> Result<AuthorizerResponse, lambda_http::Error> {
     let authorization = request.headers.get("authorization").map(String::as_str);
-    let caller = identify(store, authorization).await.inspect_err(|error| {
-        tracing::error!(%error, "could not read the API key");
-    })?;
+    let context = identify(store, authorization, now)
+        .await
+        .inspect_err(|error| {
+            tracing::error!(%error, "could not read the API key");
+        })?;
     Ok(AuthorizerResponse {
         is_authorized: true,
-        context: caller.into(),
+        context,
     })
 }

@@ -4,15 +4,16 @@
 use std::future::Future;
 
 use lambda_http::http::{Method, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    Caller, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus,
-    EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey, LogQuery, Minute, OrgId,
-    Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    ApiKeyRecord, ApiKeySecret, Caller, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint,
+    EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey,
+    LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
 };
 use webhook_store::{
-    DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
+    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
     TestQuotaStore,
 };
 
@@ -21,7 +22,7 @@ use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, json_text, legacy_answer, no_content, uncacheable};
 use crate::views::{
     CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView, EndpointStatsView,
-    EndpointView, EventTypeView, TestDeliveryView,
+    EndpointView, EventTypeView, PortalSessionView, TestDeliveryView,
 };
 use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
@@ -287,6 +288,25 @@ pub async fn endpoint_stats<S: DeliveryStatsStore>(app: &App<S>, request: Reques
     .await
 }
 
+/// `POST /v1/developer/portal-sessions`: a sign-in link to the portal for the caller's
+/// organization, with the caller's role, for an hour or as long as asked (5 minutes to a day).
+/// Only the token's digest is kept. A session cannot open another, so no link outlives its end.
+pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Request) -> Answer {
+    respond(&request, async |caller| {
+        if caller.session {
+            return Err(ApiError::Forbidden(webhook_domain::Forbidden));
+        }
+        let length = request_body::portal_session(request.body())?;
+        let now = app.clock.now();
+        let token = ApiKeySecret::generate_session().map_err(ApiError::internal)?;
+        let session = ApiKeyRecord::session(&token, caller, length.ends(now), now);
+        app.store.put_portal_session(&session).await?;
+        let view = PortalSessionView::new(&origin(&request), &token, length.ends(now));
+        Ok(uncacheable(json(StatusCode::CREATED, &view)))
+    })
+    .await
+}
+
 /// `GET /v1/developer/webhook-event-types`: the catalogue, in order. It needs no storage.
 pub async fn list_event_types(request: Request) -> Answer {
     respond(&request, async |_| {
@@ -529,6 +549,22 @@ fn event_id(request: &Request) -> Result<uuid::Uuid, ApiError> {
         .filter(|id| id.len() == 36)
         .and_then(|id| uuid::Uuid::parse_str(id).ok())
         .ok_or(ApiError::NotFound)
+}
+
+/// Where the request came to, as `https://host`: API Gateway's domain name, with the scheme it
+/// forwards (dev-server forwards `http`).
+fn origin(request: &Request) -> String {
+    let scheme = request
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .filter(|scheme| matches!(*scheme, "http" | "https"))
+        .unwrap_or("https");
+    let host = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.domain_name.clone(),
+        _ => None,
+    };
+    format!("{scheme}://{}", host.unwrap_or_default())
 }
 
 /// An id that is not a UUID names no endpoint: 404, like an unknown one.

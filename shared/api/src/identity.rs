@@ -3,7 +3,7 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::Value;
-use webhook_domain::{Caller, OrgId, Role};
+use webhook_domain::{Caller, Clock, OrgId, Role, SystemClock};
 
 use crate::ApiError;
 
@@ -35,7 +35,16 @@ fn caller(request: &Request) -> Result<Caller, ApiError> {
         .ok_or(ApiError::Unauthenticated)?;
     // A role this service does not know grants nothing.
     let role = Role::parse(role).ok_or(ApiError::Forbidden(webhook_domain::Forbidden))?;
-    Ok(Caller { org, role })
+    // API Gateway may have cached the authorizer's answer past a session's end.
+    let session_until = fields.get("session_until").and_then(Value::as_i64);
+    if session_until.is_some_and(|end| SystemClock.now().unix_millis() >= end) {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Caller {
+        org,
+        role,
+        session: session_until.is_some(),
+    })
 }
 
 /// The id of the request as API Gateway (or dev-server) assigned it, for log lines.

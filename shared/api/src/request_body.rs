@@ -4,7 +4,7 @@ use lambda_http::Body;
 use serde_json::Value;
 use webhook_domain::{
     EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
-    NewEndpoint, RequestedStatus, RotationGrace, Timestamp, UnknownEventType,
+    NewEndpoint, RequestedStatus, RotationGrace, SessionLength, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -65,6 +65,17 @@ pub(crate) fn test_event_type(body: &Body) -> Result<EventName, ApiError> {
     let event_type = fields.optional("event_type", test_event);
     fields.finish()?;
     Ok(event_type.unwrap_or(EventName::WEBHOOK_TEST))
+}
+
+/// A portal session's optional `{"expires_in": "1h"}`, from 5 minutes to 24 hours, an hour
+/// when absent.
+pub(crate) fn portal_session(body: &Body) -> Result<SessionLength, ApiError> {
+    let mut fields = Fields::new(json_object(body)?, &["expires_in"], "field");
+    let length = fields.optional("expires_in", |value| {
+        SessionLength::parse(string(value)?).map_err(|e| e.to_string())
+    });
+    fields.finish()?;
+    Ok(length.unwrap_or(SessionLength::DEFAULT))
 }
 
 /// A rotation's optional `{"expire_previous_after_hours": 0-168}`, 24 when absent.

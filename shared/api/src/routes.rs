@@ -21,6 +21,9 @@ pub enum Operation {
     GetDelivery,
     ResendDelivery,
     RecoverEndpoint,
+    CreatePortalSession,
+    /// The portal's page and assets: public, served by the portal crate, not by a handler here.
+    Portal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,7 @@ const fn route(
 }
 
 pub const ENDPOINT_ID: &str = "endpoint_id";
+pub const ASSET: &str = "asset";
 pub const EVENT_ID: &str = "event_id";
 
 pub const ROUTES: &[Route] = &[
@@ -154,6 +158,14 @@ pub const ROUTES: &[Route] = &[
         "/v1/webhook/rotate-secret",
         "rotate-secret",
     ),
+    route(
+        Operation::CreatePortalSession,
+        Method::POST,
+        "/v1/developer/portal-sessions",
+        "create-portal-session",
+    ),
+    route(Operation::Portal, Method::GET, "/portal", "portal"),
+    route(Operation::Portal, Method::GET, "/portal/{asset}", "portal"),
 ];
 
 /// A request matched to its route, with the path parameter when the route has one: its name

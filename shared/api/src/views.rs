@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, DeliveryRecord, DeliveryStatus, Endpoint, EndpointHealth, EndpointId, EndpointStatus,
-    EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook, SecretHint,
-    SigningSecret, TestDelivery, Timestamp,
+    AgentId, ApiKeySecret, DeliveryRecord, DeliveryStatus, Endpoint, EndpointHealth, EndpointId,
+    EndpointStatus, EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook,
+    SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -72,7 +72,16 @@ pub(crate) struct EndpointStatsView {
     attempts_24h: u64,
     successes_24h: u64,
     failures_24h: u64,
+    /// The same day hour by hour, oldest first: what the portal draws.
+    hourly: Vec<HourView>,
     previous_secret_expires_at: Option<Timestamp>,
+}
+
+#[derive(Serialize)]
+struct HourView {
+    hour: Timestamp,
+    successes: u64,
+    failures: u64,
 }
 
 impl EndpointStatsView {
@@ -91,6 +100,16 @@ impl EndpointStatsView {
             attempts_24h: day.attempts(),
             successes_24h: day.succeeded,
             failures_24h: day.failed,
+            hourly: stats
+                .recent
+                .by_hour(now)
+                .into_iter()
+                .map(|(hour, count)| HourView {
+                    hour: hour.start(),
+                    successes: count.succeeded,
+                    failures: count.failed,
+                })
+                .collect(),
             previous_secret_expires_at: health.grace_until(now),
         }
     }
@@ -252,6 +271,23 @@ impl<'a> From<&'a TestDelivery> for TestDeliveryView<'a> {
             },
             event_id: delivery.event_id,
             event_type: &delivery.event_type,
+        }
+    }
+}
+
+/// A portal session's sign-in link: the token rides in the fragment, which browsers never send
+/// to a server or put in a `Referer`.
+#[derive(Serialize)]
+pub(crate) struct PortalSessionView {
+    url: String,
+    expires_at: Timestamp,
+}
+
+impl PortalSessionView {
+    pub(crate) fn new(origin: &str, token: &ApiKeySecret, expires_at: Timestamp) -> Self {
+        Self {
+            url: format!("{origin}/portal#token={}", token.expose()),
+            expires_at,
         }
     }
 }

@@ -25,16 +25,23 @@ impl ApiKeySecret {
     /// Longer bearer values are not keys; they are refused before hashing.
     pub const MAX_LEN: usize = 512;
 
+    /// A portal session's token: a bearer value like a key, shown only in its sign-in link.
+    pub const SESSION_PREFIX: &'static str = "ps_";
+
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
+        Self::random(Self::PREFIX)
+    }
+
+    pub fn generate_session() -> Result<Self, RandomnessUnavailable> {
+        Self::random(Self::SESSION_PREFIX)
+    }
+
+    fn random(prefix: &str) -> Result<Self, RandomnessUnavailable> {
         let mut bytes = [0u8; Self::RANDOM_BYTES];
         OsRng
             .try_fill_bytes(&mut bytes)
             .map_err(|_| RandomnessUnavailable)?;
-        Ok(Self(format!(
-            "{}{}",
-            Self::PREFIX,
-            URL_SAFE_NO_PAD.encode(bytes)
-        )))
+        Ok(Self(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))))
     }
 
     /// A key as presented in `Authorization: Bearer …`, or as dev-server's `--api-key` seeds it:
@@ -145,6 +152,11 @@ pub struct ApiKeyRecord {
     pub hint: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// A portal session's end; keys issued by the key tool do not expire.
+    pub valid_until: Option<Timestamp>,
+    /// A portal session rather than a key: it may not open another session.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session: bool,
 }
 
 impl ApiKeyRecord {
@@ -165,14 +177,32 @@ impl ApiKeyRecord {
             hint: key.hint(),
             created_at: now,
             revoked_at: None,
+            valid_until: None,
+            session: false,
         }
     }
 
-    /// Who a request presenting this key is: nobody once it is revoked.
-    pub fn caller(&self) -> Option<Caller> {
-        self.revoked_at.is_none().then_some(Caller {
+    /// A portal session opened by `by`, with its role, until `valid_until`.
+    pub fn session(
+        token: &ApiKeySecret,
+        by: Caller,
+        valid_until: Timestamp,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            valid_until: Some(valid_until),
+            session: true,
+            ..Self::new(token, by.org, by.role, None, now)
+        }
+    }
+
+    /// Who a request presenting this key at `now` is: nobody once it is revoked or expired.
+    pub fn caller(&self, now: Timestamp) -> Option<Caller> {
+        let live = self.revoked_at.is_none() && self.valid_until.is_none_or(|end| now < end);
+        live.then_some(Caller {
             org: self.org_id,
             role: self.role,
+            session: self.session,
         })
     }
 
@@ -238,14 +268,40 @@ mod tests {
         let key = ApiKeySecret::generate().unwrap();
         let mut record = ApiKeyRecord::new(&key, OrgId::new(7), Role::Owner, None, now());
         assert_eq!(
-            record.caller(),
+            record.caller(now()),
             Some(Caller {
                 org: OrgId::new(7),
-                role: Role::Owner
+                role: Role::Owner,
+                session: false,
             })
         );
         record.revoked_at = Some(now());
-        assert_eq!(record.caller(), None);
+        assert_eq!(record.caller(now()), None);
+    }
+
+    #[test]
+    fn a_session_is_its_creators_org_and_role_until_it_expires() {
+        let token = ApiKeySecret::generate_session().unwrap();
+        let random = token.expose().strip_prefix("ps_").unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.decode(random).unwrap().len(), 32);
+        let by = Caller {
+            org: OrgId::new(7),
+            role: Role::Admin,
+            session: false,
+        };
+        let end = Timestamp::from_unix_millis(1_700_000_060_000).unwrap();
+        let record = ApiKeyRecord::session(&token, by, end, now());
+        let just_before = Timestamp::from_unix_millis(1_700_000_059_999).unwrap();
+        assert_eq!(
+            record.caller(just_before),
+            Some(Caller {
+                session: true,
+                ..by
+            })
+        );
+        assert_eq!(record.caller(end), None, "expired at its end");
+        assert!(record.admits(&token));
+        assert!(!serde_json::to_string(&record).unwrap().contains(random));
     }
 
     #[test]

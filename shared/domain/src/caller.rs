@@ -59,6 +59,8 @@ impl Role {
 pub struct Caller {
     pub org: OrgId,
     pub role: Role,
+    /// Signed in through a portal link rather than with a key.
+    pub session: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,7 +87,8 @@ mod tests {
         assert!(
             Caller {
                 org,
-                role: Role::Owner
+                role: Role::Owner,
+                session: false,
             }
             .require_admin()
             .is_ok()
@@ -93,7 +96,8 @@ mod tests {
         assert!(
             Caller {
                 org,
-                role: Role::Admin
+                role: Role::Admin,
+                session: false,
             }
             .require_admin()
             .is_ok()
@@ -101,7 +105,8 @@ mod tests {
         assert_eq!(
             Caller {
                 org,
-                role: Role::Member
+                role: Role::Member,
+                session: true,
             }
             .require_admin(),
             Err(Forbidden)

@@ -83,6 +83,26 @@ impl LogRetention {
     }
 }
 
+/// How long a portal sign-in link lasts: from 5 minutes to a day, an hour unless asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLength(Duration);
+
+impl SessionLength {
+    pub const MIN: Duration = Duration::from_secs(5 * 60);
+    pub const MAX: Duration = DAY;
+    pub const DEFAULT: Self = Self(Duration::from_secs(60 * 60));
+    pub const LONGEST: Self = Self(Self::MAX);
+
+    pub fn parse(raw: &str) -> Result<Self, DelayError> {
+        parse_delay_within(raw, Self::MIN..=Self::MAX).map(Self)
+    }
+
+    /// When a session opened at `now` ends.
+    pub fn ends(self, now: Timestamp) -> Timestamp {
+        now.checked_add(self.0).unwrap_or(now)
+    }
+}
+
 impl Default for LogRetention {
     fn default() -> Self {
         Self::DEFAULT
@@ -106,6 +126,19 @@ impl fmt::Display for LogRetention {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_lasts_from_five_minutes_to_a_day() {
+        assert_eq!(
+            SessionLength::parse("1h"),
+            Ok(SessionLength::DEFAULT),
+            "the default is an hour"
+        );
+        assert!(SessionLength::parse("5m").is_ok() && SessionLength::parse("24h").is_ok());
+        for bad in ["4m 59s", "25h", "soon"] {
+            assert!(SessionLength::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn delays_use_one_grammar() {

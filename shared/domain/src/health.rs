@@ -30,6 +30,15 @@ impl Hour {
         self.0
     }
 
+    /// The instant the hour begins.
+    pub fn start(self) -> Timestamp {
+        let millis = i64::try_from(self.0)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(SECONDS_PER_HOUR * 1000);
+        // Hours of years 1–9999 only ever come from timestamps; past them, the last instant.
+        Timestamp::from_unix_millis(millis).unwrap_or(Timestamp::MAX)
+    }
+
     /// Whether this bucket still counts when the newest attempt is in `newest`: it is one of
     /// the [`HOURS_KEPT`] hours ending there (or later, for an attempt whose clock ran ahead).
     pub fn is_kept_at(self, newest: Hour) -> bool {
@@ -95,6 +104,18 @@ impl RecentAttempts {
             .keys()
             .filter(|bucket| !bucket.is_kept_at(hour) && !routine.contains(bucket))
             .copied()
+            .collect()
+    }
+
+    /// The current hour and the 23 before it as seen at `now`, oldest first, each with its
+    /// count (none is zero): what the portal draws.
+    pub fn by_hour(&self, now: Timestamp) -> Vec<(Hour, HourCount)> {
+        let now = Hour::of(now).0;
+        (now.saturating_sub(HOURS_KEPT - 1)..=now)
+            .map(|hour| {
+                let hour = Hour(hour);
+                (hour, self.hours.get(&hour).copied().unwrap_or_default())
+            })
             .collect()
     }
 
@@ -180,6 +201,30 @@ mod tests {
         );
         clock.advance(HOUR * 23);
         assert_eq!(recent.last_day(clock.now()), HourCount::default());
+    }
+
+    #[test]
+    fn by_hour_is_the_last_24_hours_oldest_first_with_empty_ones_zero() {
+        let clock = clock();
+        let mut recent = RecentAttempts::default();
+        recent.record(&attempt(clock.now(), 500));
+        clock.advance(HOUR * 2);
+        recent.record(&attempt(clock.now(), 200));
+        recent.record(&attempt(clock.now(), 200));
+        let hours = recent.by_hour(clock.now());
+        assert_eq!(hours.len(), 24);
+        let (newest, count) = hours[23];
+        assert_eq!(newest, Hour::of(clock.now()));
+        assert_eq!((count.succeeded, count.failed), (2, 0));
+        assert_eq!((hours[21].1.succeeded, hours[21].1.failed), (0, 1));
+        assert_eq!(hours[22].1, HourCount::default());
+        assert!(newest.start() <= clock.now());
+        assert_eq!(Hour::of(newest.start()), newest);
+        assert_eq!(
+            hours[0].0.number() + 23,
+            newest.number(),
+            "contiguous, oldest first"
+        );
     }
 
     #[test]

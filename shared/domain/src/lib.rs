@@ -35,7 +35,9 @@ pub use delivery_log::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
     LOST_AFTER, LogKey, LogQuery, NotResendable, is_expired,
 };
-pub use duration::{DelayError, LogRetention, RetentionError, parse_delay, parse_delay_within};
+pub use duration::{
+    DelayError, LogRetention, RetentionError, SessionLength, parse_delay, parse_delay_within,
+};
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{

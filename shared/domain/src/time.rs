@@ -21,6 +21,9 @@ const FORMAT: &[FormatItem<'static>] =
 pub struct TimestampError;
 
 impl Timestamp {
+    /// The last millisecond of year 9999, the latest instant a timestamp holds.
+    pub const MAX: Self = Self(time::macros::datetime!(9999-12-31 23:59:59.999 UTC));
+
     pub fn from_unix_millis(millis: i64) -> Option<Self> {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
         (at.year() >= 1 && at.year() <= 9999).then_some(Self(at))

@@ -316,10 +316,14 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// `--api-key`s on every start).
     fn put_api_key(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
 
+    /// Keeps a portal session's record where the authorizer reads keys, unlisted, until its
+    /// `valid_until` (then TTL removes it).
+    fn put_portal_session(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
+
     /// The record of the key with this id, revoked or not: the authorizer's one read.
     fn api_key(&self, id: &KeyId) -> impl Future<Output = Result<Option<ApiKeyRecord>>> + Send;
 
-    /// The organization's keys, oldest first, revoked ones included.
+    /// The organization's keys, oldest first, revoked ones included; never a portal session.
     fn api_keys(&self, org: OrgId) -> impl Future<Output = Result<Vec<ApiKeyRecord>>> + Send;
 
     /// Revokes a key from `now` on and answers its record; a key revoked before keeps its first

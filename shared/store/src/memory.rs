@@ -136,6 +136,10 @@ impl ApiKeyStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_portal_session(&self, record: &ApiKeyRecord) -> Result<()> {
+        self.put_api_key(record).await
+    }
+
     async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {
         Ok(self.keys()?.get(id).cloned())
     }
@@ -144,7 +148,7 @@ impl ApiKeyStore for MemoryStore {
         let mut keys: Vec<ApiKeyRecord> = self
             .keys()?
             .values()
-            .filter(|record| record.org_id == org)
+            .filter(|record| record.org_id == org && !record.session)
             .cloned()
             .collect();
         keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));

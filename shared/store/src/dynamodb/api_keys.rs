@@ -1,5 +1,6 @@
 //! API keys: each record twice, under `APIKEY#<id>` for the authorizer's one GetItem and in its
-//! organization's partition for listing; both written in one transaction.
+//! organization's partition for listing; both written in one transaction. A portal session is
+//! only the first, removed by TTL once it ends.
 
 use std::ops::ControlFlow;
 
@@ -7,8 +8,8 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
 
 use super::errors::classify;
-use super::items::{from_item, string, to_item};
-use super::keys::{API_KEY_SK_PREFIX, Keys};
+use super::items::{epoch_seconds, from_item, string, to_item};
+use super::keys::{API_KEY_SK_PREFIX, EXPIRES_AT, Keys};
 use super::{DynamoStore, TransactionItem, each_item};
 use crate::{ApiKeyStore, Result, StoreError};
 
@@ -42,6 +43,16 @@ impl ApiKeyStore for DynamoStore {
             self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?,
         ];
         self.write_together(items).await.map_err(classify)
+    }
+
+    async fn put_portal_session(&self, record: &ApiKeyRecord) -> Result<()> {
+        let mut item = to_item(record)?;
+        item.extend(Keys::api_key(&record.id).into_map());
+        if let Some(end) = record.valid_until {
+            item.insert(EXPIRES_AT.to_owned(), epoch_seconds(end));
+        }
+        self.put(item).send().await.map_err(classify)?;
+        Ok(())
     }
 
     async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {

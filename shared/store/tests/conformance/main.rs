@@ -82,6 +82,7 @@ conformance! {
     idempotency_keys_follow_the_domain,
     recent_attempts_follow_the_domain,
     api_keys_follow_the_domain,
+    portal_sessions_are_read_as_keys_and_never_listed,
     the_test_quota_follows_the_domain,
 }
 

@@ -559,6 +559,33 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
     );
 }
 
+/// A portal session is read as a key is, until it ends, and is never listed among the keys.
+pub async fn portal_sessions_are_read_as_keys_and_never_listed<S: webhook_store::ApiKeyStore>(
+    store: S,
+) {
+    use webhook_domain::{ApiKeyRecord, ApiKeySecret, Caller, Role};
+    let by = Caller {
+        org: OrgId::new(8),
+        role: Role::Owner,
+        session: false,
+    };
+    let token = ApiKeySecret::generate_session().unwrap();
+    let session = ApiKeyRecord::session(&token, by, at(5_000), at(1_000));
+    store.put_portal_session(&session).await.unwrap();
+    let read = store.api_key(&token.digest().id()).await.unwrap().unwrap();
+    assert_eq!(read, session);
+    assert!(read.admits(&token));
+    assert_eq!(
+        read.caller(at(4_999)),
+        Some(Caller {
+            session: true,
+            ..by
+        })
+    );
+    assert_eq!(read.caller(at(5_000)), None, "ended");
+    assert_eq!(store.api_keys(OrgId::new(8)).await.unwrap(), vec![]);
+}
+
 /// `ApiKeyRecord::caller`: an issued key names its organization and role until it is revoked;
 /// the first revocation holds; listings stay within the organization.
 pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S) {
@@ -579,7 +606,7 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
     assert_eq!(read, first);
     assert!(read.admits(&key));
     assert_eq!(
-        read.caller().map(|c| (c.org, c.role)),
+        read.caller(at(2_500)).map(|c| (c.org, c.role)),
         Some((OrgId::new(5), Role::Admin))
     );
     let listed = store.api_keys(OrgId::new(5)).await.unwrap();
@@ -597,7 +624,7 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
 
     let revoked = store.revoke_api_key(&first.id, at(3_000)).await.unwrap();
     assert_eq!(revoked.revoked_at, Some(at(3_000)));
-    assert_eq!(revoked.caller(), None);
+    assert_eq!(revoked.caller(at(3_000)), None);
     let again = store.revoke_api_key(&first.id, at(4_000)).await.unwrap();
     assert_eq!(
         again.revoked_at,

@@ -1,0 +1,14 @@
+//! `POST /v1/developer/portal-sessions`
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{App, handlers};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let app = App::from_env().await?;
+    run(service_fn(|request| {
+        handlers::create_portal_session(&app, request)
+    }))
+    .await
+}
