@@ -54,7 +54,7 @@ pub(crate) async fn publish<S: webhook_store::Store>(
     published: &Published,
     request: Request,
 ) -> Answer {
-    respond(&request, async |caller| {
+    respond(pipeline.clock.as_ref(), &request, async |caller| {
         let event = published_event(request.body(), caller.org, |id| {
             published.occurred_at(id, pipeline.clock.now())
         })?;

@@ -301,6 +301,11 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     endpoint = created["id"]
     assert len(http(stack, "ListEndpointsFunction", sample("list-endpoints"), 200)) == 1
     assert len(http(stack, "ListEventTypesFunction", sample("list-event-types"), 200)) == 19
+    link = http(stack, "CreatePortalSessionFunction", sample("create-portal-session"), 201)
+    assert link["url"].startswith("https://abc123def4.execute-api.us-east-1.amazonaws.com/portal#token=ps_"), link
+    script = stack["function"]("PortalFunction").invoke(sample("portal"))
+    assert script["statusCode"] == 200 and script["headers"]["content-type"].startswith("text/javascript"), script
+    assert "frame-ancestors 'none'" in script["headers"]["content-security-policy"], script
     http(stack, "EndpointStatsFunction", sample("endpoint-stats", endpoint_id=endpoint), 200)
     assert http(stack, "RotateSecretFunction", sample("rotate-secret", endpoint_id=endpoint), 200)["secret"].startswith("whsec_")
     tested = http(stack, "SendTestDeliveryFunction", sample("send-test-delivery", endpoint_id=endpoint), 200)
@@ -398,7 +403,7 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
 
     # Every function of the template ran, and each call it made is allowed by its own policy.
     functions = set(FUNCTIONS)
-    assert functions == {f for f, _, _ in stack["recorder"].calls} | {"ListEventTypesFunction"}, "each one called AWS (the catalogue reads nothing)"
+    assert functions == {f for f, _, _ in stack["recorder"].calls} | {"ListEventTypesFunction", "PortalFunction"}, "each one called AWS (the catalogue and the portal's files read nothing)"
     refused = []
     for function, operation, body in stack["recorder"].calls:
         grants = allowed(function)

@@ -8,9 +8,10 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    ApiKeyRecord, ApiKeySecret, Caller, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint,
-    EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey,
-    LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, TestDelivery, Timestamp,
+    ApiKeyRecord, ApiKeySecret, Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus,
+    Endpoint, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook,
+    LogKey, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, SystemClock,
+    TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
@@ -28,7 +29,7 @@ use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
 /// `GET /v1/developer/webhook-endpoints`
 pub async fn list_endpoints<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let endpoints = app.store.list(caller.org).await?;
         let views: Vec<EndpointView> = endpoints.iter().map(EndpointView::from).collect();
         Ok(json(StatusCode::OK, &views))
@@ -39,7 +40,7 @@ pub async fn list_endpoints<S: EndpointStore>(app: &App<S>, request: Request) ->
 /// `POST /v1/developer/webhook-endpoints`; with an `Idempotency-Key`, the key is remembered
 /// in the create's own transaction, and a repeat rebuilds the answer from what was stored.
 pub async fn create_endpoint<S: IdempotentRouteStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let new = request_body::new_endpoint(request.body())?;
         let idempotent = Idempotent::of(&request)?;
         let now = app.clock.now();
@@ -70,7 +71,7 @@ pub async fn create_endpoint<S: IdempotentRouteStore>(app: &App<S>, request: Req
 
 /// `PATCH /v1/developer/webhook-endpoints/{endpoint_id}`
 pub async fn update_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let id = endpoint_id(&request)?;
         let changes = request_body::endpoint_changes(request.body())?;
         let endpoint = app
@@ -84,7 +85,7 @@ pub async fn update_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -
 
 /// `DELETE /v1/developer/webhook-endpoints/{endpoint_id}`
 pub async fn delete_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let id = endpoint_id(&request)?;
         app.store.delete(caller.org, id).await?;
         Ok(no_content())
@@ -94,7 +95,7 @@ pub async fn delete_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -
 
 /// `GET /v1/webhook`: the legacy single-URL webhook, secret included.
 pub async fn get_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         Ok(legacy_answer(&stored_legacy(app, caller.org).await?, None))
     })
     .await
@@ -103,7 +104,7 @@ pub async fn get_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Re
 /// `PUT` (URL required) and `PATCH /v1/webhook`: the first call creates the webhook with a new
 /// secret; later ones change the URL and keep the secret.
 pub async fn set_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let url = request_body::legacy_url(request.body(), request.method() == Method::PUT)?;
         let legacy = match url {
             Some(url) => {
@@ -131,7 +132,7 @@ async fn stored_legacy<S: LegacyWebhookStore>(
 
 /// `GET /v1/developer/webhook-deliveries`: the delivery log, newest first, a page at a time.
 pub async fn list_deliveries<S: DeliveryLogStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let cursors = app
             .cursors
             .as_ref()
@@ -175,7 +176,7 @@ pub async fn send_test_delivery<S>(
 where
     S: IdempotentRouteStore + TestQuotaStore,
 {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let id = endpoint_id(&request)?;
         let event_type = request_body::test_event_type(request.body())?;
         let idempotent = Idempotent::of(&request)?;
@@ -223,7 +224,7 @@ where
 /// replaces keeps signing for `expire_previous_after_hours` (default 24). One function serves
 /// both: the endpoint route is the one with an endpoint id.
 pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let endpoint = path_endpoint_id(&request)
             .map(|raw| EndpointId::parse(raw).ok_or(ApiError::NotFound))
             .transpose()?;
@@ -275,7 +276,7 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
 /// `GET /v1/developer/webhook-endpoints/{endpoint_id}/stats`: the endpoint's health, from its
 /// stats item (hourly buckets, no read of the log).
 pub async fn endpoint_stats<S: DeliveryStatsStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let id = endpoint_id(&request)?;
         let health = app
             .store
@@ -292,7 +293,7 @@ pub async fn endpoint_stats<S: DeliveryStatsStore>(app: &App<S>, request: Reques
 /// organization, with the caller's role, for an hour or as long as asked (5 minutes to a day).
 /// Only the token's digest is kept. A session cannot open another, so no link outlives its end.
 pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         if caller.session {
             return Err(ApiError::Forbidden(webhook_domain::Forbidden));
         }
@@ -309,7 +310,7 @@ pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Reques
 
 /// `GET /v1/developer/webhook-event-types`: the catalogue, in order. It needs no storage.
 pub async fn list_event_types(request: Request) -> Answer {
-    respond(&request, async |_| {
+    respond(&SystemClock, &request, async |_| {
         let views: Vec<EventTypeView> = EventType::ALL
             .into_iter()
             .map(EventTypeView::from)
@@ -322,7 +323,7 @@ pub async fn list_event_types(request: Request) -> Answer {
 /// `GET /v1/developer/webhook-deliveries/{event_id}?endpoint_id=<id>|legacy`: one delivery, with
 /// the body it sent and every attempt.
 pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -> Answer {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let endpoint_id = request_query::destination_query(request.query_string_parameters_ref())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
@@ -344,7 +345,7 @@ pub async fn resend_delivery<S>(
 where
     S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
 {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let endpoint_id = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
@@ -411,7 +412,7 @@ where
     Resend: Fn(Vec<DeliveryRecord>) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
-    respond(&request, async |caller| {
+    respond(app.clock.as_ref(), &request, async |caller| {
         let started = std::time::Instant::now();
         let id = endpoint_id(&request)?;
         let (since, cursor) = request_body::recovery(request.body())?;
@@ -586,11 +587,12 @@ pub type Answer = Result<Response<Body>, Error>;
 /// Runs a handler for the caller (every route is for an organization's owners and admins),
 /// inside a span carrying the request id, and turns its error into a response.
 pub async fn respond(
+    clock: &dyn Clock,
     request: &Request,
     handler: impl AsyncFnOnce(Caller) -> Result<Response<Body>, ApiError>,
 ) -> Answer {
     let span = tracing::info_span!("request", request_id = %request_id(request));
-    let response = async { handler(admin(request)?).await }
+    let response = async { handler(admin(request, clock.now())?).await }
         .instrument(span)
         .await;
     Ok(response.unwrap_or_else(|error| error_response(&error)))

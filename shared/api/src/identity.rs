@@ -3,17 +3,17 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::Value;
-use webhook_domain::{Caller, Clock, OrgId, Role, SystemClock};
+use webhook_domain::{Caller, OrgId, Role, Timestamp};
 
 use crate::ApiError;
 
 /// The caller as the authorizer established it (`requestContext.authorizer.lambda`), required
 /// to be an owner or admin.
-pub(crate) fn admin(request: &Request) -> Result<Caller, ApiError> {
-    Ok(caller(request)?.require_admin()?)
+pub(crate) fn admin(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
+    Ok(caller(request, now)?.require_admin()?)
 }
 
-fn caller(request: &Request) -> Result<Caller, ApiError> {
+fn caller(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
     let context = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context,
         _ => return Err(ApiError::Unauthenticated),
@@ -37,7 +37,7 @@ fn caller(request: &Request) -> Result<Caller, ApiError> {
     let role = Role::parse(role).ok_or(ApiError::Forbidden(webhook_domain::Forbidden))?;
     // API Gateway may have cached the authorizer's answer past a session's end.
     let session_until = fields.get("session_until").and_then(Value::as_i64);
-    if session_until.is_some_and(|end| SystemClock.now().unix_millis() >= end) {
+    if session_until.is_some_and(|end| now.unix_millis() >= end) {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Caller {

@@ -104,7 +104,7 @@ impl MemoryStore {
             .map_err(|_| StoreError::internal("memory store lock poisoned"))
     }
 
-    /// A store whose every read and write of an organization's data fails with `error`, for
+    /// A store whose every read and write of an organization's data and keys fails with `error`, for
     /// tests of what callers make of storage failures.
     #[cfg(feature = "testing")]
     pub fn broken(error: fn() -> StoreError) -> Self {
@@ -124,6 +124,10 @@ impl MemoryStore {
 
 impl MemoryStore {
     fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>> {
+        #[cfg(feature = "testing")]
+        if let Some(error) = self.broken {
+            return Err(error());
+        }
         self.api_keys
             .lock()
             .map_err(|_| StoreError::internal("memory store lock poisoned"))

@@ -11,11 +11,11 @@ use serde_json::Value;
 use webhook_api::{App, Settings, handlers};
 use webhook_domain::fixtures::at;
 use webhook_domain::{
-    AttemptOutcome, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EventName, EventType,
-    FailureCategory, ManualClock, OrgId, SigningKeys, SigningSecret, TestDelivery, Timestamp,
-    fixtures,
+    ApiKeySecret, AttemptOutcome, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EventName,
+    EventType, FailureCategory, ManualClock, OrgId, Role, SigningKeys, SigningSecret, TestDelivery,
+    Timestamp, fixtures,
 };
-use webhook_store::{DeliveryLogStore, EndpointStore, MemoryStore, StoreError};
+use webhook_store::{ApiKeyStore, DeliveryLogStore, EndpointStore, MemoryStore, StoreError};
 
 const SAMPLE_ID: &str = "3f1c2b7e-8d4a-4e7b-9c1d-5a6b7c8d9e0f";
 const SAMPLE_ORG: OrgId = OrgId::new(42);
@@ -229,6 +229,7 @@ async fn served(app: &App<MemoryStore>, name: &str, request: Request) -> Respons
         "get-legacy-webhook" => handlers::get_legacy_webhook(app, request).await,
         "set-legacy-webhook" => handlers::set_legacy_webhook(app, request).await,
         "list-event-types" => handlers::list_event_types(request).await,
+        "create-portal-session" => handlers::create_portal_session(app, request).await,
         other => panic!("no handler serves {other}"),
     }
     .unwrap()
@@ -247,7 +248,7 @@ async fn deliveries_with(app: &App<MemoryStore>, query: &str) -> Response<Body> 
 }
 
 /// Every route `served` serves, by the name of its sample event.
-const ROUTES: [&str; 12] = [
+const ROUTES: [&str; 13] = [
     "list-endpoints",
     "create-endpoint",
     "update-endpoint",
@@ -260,7 +261,51 @@ const ROUTES: [&str; 12] = [
     "get-legacy-webhook",
     "set-legacy-webhook",
     "list-event-types",
+    "create-portal-session",
 ];
+
+#[tokio::test]
+async fn a_portal_session_is_a_link_on_the_requests_origin_that_opens_the_api_as_its_creator() {
+    let app = app();
+    let answer = handle(&app, "create-portal-session").await;
+    assert_eq!(answer.status(), StatusCode::CREATED);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let link = body_json(&answer);
+    let url = link["url"].as_str().unwrap();
+    let token = url
+        .strip_prefix("https://abc123def4.execute-api.us-east-1.amazonaws.com/portal#token=")
+        .unwrap_or_else(|| panic!("{url}"));
+    let record = app
+        .store
+        .api_key(&ApiKeySecret::presented(token).unwrap().digest().id())
+        .await
+        .unwrap()
+        .unwrap();
+    let now = app.clock.now();
+    let caller = record.caller(now).unwrap();
+    assert_eq!(
+        (caller.org, caller.role, caller.session),
+        (SAMPLE_ORG, Role::Admin, true)
+    );
+    assert_eq!(
+        record.valid_until,
+        now.checked_add(std::time::Duration::from_secs(8 * 3600)),
+        "the sample asks for 8h"
+    );
+    assert_eq!(link["expires_at"], record.valid_until.unwrap().to_string());
+
+    // Opened with a session: refused, so no link outlives its end.
+    let mut again = sample_event("create-portal-session");
+    again["requestContext"]["authorizer"]["lambda"]["session_until"] =
+        (now.unix_millis() + 60_000).into();
+    let refused = served(&app, "create-portal-session", request(&again)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A cached authorizer answer past the session's end opens nothing.
+    let mut ended = sample_event("list-endpoints");
+    ended["requestContext"]["authorizer"]["lambda"]["session_until"] = 1.into();
+    let late = served(&app, "list-endpoints", request(&ended)).await;
+    assert_eq!(late.status(), StatusCode::UNAUTHORIZED);
+}
 
 #[tokio::test]
 async fn every_handler_needs_an_identity_and_admin_role() {
