@@ -35,14 +35,14 @@ async fn one_run_reads_only_the_streaks_and_marks_exactly_the_old_ones() {
     };
     for (endpoint, _) in &endpoints[..40] {
         store
-            .record_attempt(endpoint, &failure(clock.now()))
+            .record_attempt(endpoint, &failure(clock.now()), false)
             .await
             .unwrap();
     }
     clock.advance(23 * HOUR);
     for (endpoint, _) in &endpoints[40..100] {
         store
-            .record_attempt(endpoint, &failure(clock.now()))
+            .record_attempt(endpoint, &failure(clock.now()), false)
             .await
             .unwrap();
     }

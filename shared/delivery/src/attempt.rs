@@ -269,13 +269,18 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             .await?)
     }
 
-    /// Counts the attempt in the endpoint's stats, and announces a revival.
+    /// Counts the attempt in the endpoint's stats (with the give-up, when its delivery ends
+    /// there), and announces a revival.
     async fn count_attempt(
         &self,
         endpoint: &Endpoint,
         attempt: &Attempt,
+        gives_up: bool,
     ) -> Result<Recorded, StoreError> {
-        let recorded = self.store.record_attempt(endpoint, attempt).await?;
+        let recorded = self
+            .store
+            .record_attempt(endpoint, attempt, gives_up)
+            .await?;
         if let Recorded::Revived { failing_since } = recorded {
             let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
             self.notices.post(notice).await;
@@ -283,7 +288,8 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         Ok(recorded)
     }
 
-    /// Records the attempt in the endpoint's stats and decides what comes after it.
+    /// Decides what comes after the attempt and records it in the endpoint's stats, in one
+    /// write. A test counts nowhere.
     async fn next_step(
         &self,
         job: &DeliveryJob,
@@ -293,46 +299,54 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         schedule: &RetrySchedule,
     ) -> Result<Delivery, PipelineError> {
         let counted = target.endpoint.as_ref().filter(|_| !job.test);
+        let next = next_after(job, counted, sent, attempt, schedule);
+        let gives_up = matches!(next, Delivery::GaveUp(_));
         if let Some(endpoint) = counted
-            && self.count_attempt(endpoint, attempt).await? == Recorded::EndpointGone
+            && self.count_attempt(endpoint, attempt, gives_up).await? == Recorded::EndpointGone
         {
             return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
         }
-        if sent.outcome.is_success() {
-            return Ok(Delivery::Delivered);
-        }
-        tracing::info!(
-            event_id = %job.event_id,
-            endpoint_id = ?job.endpoint_id,
-            attempt = job.attempts,
-            error = sent.error.as_deref().unwrap_or("failed"),
-            "delivery attempt failed"
-        );
-        if let Some(endpoint) = counted
-            && endpoint.status == EndpointStatus::Failing
-        {
-            self.store.record_give_up(endpoint, attempt.at).await?;
-            return Ok(Delivery::GaveUp(GiveUp::FailingEndpoint));
-        }
-        let first = job.first_attempt_at.unwrap_or(attempt.at);
-        let elapsed = millis_between(first, attempt.at).unwrap_or_default();
-        match schedule.next_delay(
-            job.attempts_in_chain(),
-            sent.outcome.status(),
-            sent.retry_after,
-            elapsed,
-        ) {
-            Ok(delay) => Ok(Delivery::Retrying(delay)),
-            Err(stop) => {
-                tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
-                if let Some(endpoint) = counted {
-                    self.store.record_give_up(endpoint, attempt.at).await?;
-                }
-                Ok(Delivery::GaveUp(match stop {
-                    Stop::Gone => GiveUp::Gone,
-                    Stop::Exhausted => GiveUp::Exhausted,
-                }))
-            }
+        Ok(next)
+    }
+}
+
+/// What follows an attempt: delivered on a 2xx; else one attempt per event for a failing
+/// endpoint; else the schedule's next delay, or its end.
+fn next_after(
+    job: &DeliveryJob,
+    counted: Option<&Endpoint>,
+    sent: &Sent,
+    attempt: &Attempt,
+    schedule: &RetrySchedule,
+) -> Delivery {
+    if sent.outcome.is_success() {
+        return Delivery::Delivered;
+    }
+    tracing::info!(
+        event_id = %job.event_id,
+        endpoint_id = ?job.endpoint_id,
+        attempt = job.attempts,
+        error = sent.error.as_deref().unwrap_or("failed"),
+        "delivery attempt failed"
+    );
+    if counted.is_some_and(|endpoint| endpoint.status == EndpointStatus::Failing) {
+        return Delivery::GaveUp(GiveUp::FailingEndpoint);
+    }
+    let first = job.first_attempt_at.unwrap_or(attempt.at);
+    let elapsed = millis_between(first, attempt.at).unwrap_or_default();
+    match schedule.next_delay(
+        job.attempts_in_chain(),
+        sent.outcome.status(),
+        sent.retry_after,
+        elapsed,
+    ) {
+        Ok(delay) => Delivery::Retrying(delay),
+        Err(stop) => {
+            tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
+            Delivery::GaveUp(match stop {
+                Stop::Gone => GiveUp::Gone,
+                Stop::Exhausted => GiveUp::Exhausted,
+            })
         }
     }
 }

@@ -142,6 +142,12 @@ impl DeliveryStats {
         }
     }
 
+    /// A delivery ended without success at `at`.
+    pub fn give_up(&mut self, at: Timestamp) {
+        self.given_up_count += 1;
+        self.last_given_up_at = Some(at);
+    }
+
     /// Applies one attempt. A success ends the streak; a failure starts one unless one is
     /// running. A streak that began before `streak_reset_at` (the endpoint was re-activated
     /// since) no longer counts, so the failure starts a new one.

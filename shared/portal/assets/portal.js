@@ -300,7 +300,7 @@
   // ---- the health chart ----------------------------------------------------------------------
 
   // Per-hour bars when the stats carry `hourly: [{hour, successes, failures}]`; otherwise one
-  // bar of the 24-hour totals, which is all the stats answer has today.
+  // bar of the 24-hour totals (a server from before `hourly`).
   function healthChart(st, large) {
     const ok = Number(st.successes_24h) || 0;
     const bad = Number(st.failures_24h) || 0;
@@ -317,15 +317,14 @@
     };
     const hourly = Array.isArray(st.hourly) ? st.hourly : null;
     if (hourly) {
+      // Oldest first, the current hour last: placed by order, so a skewed clock moves nothing.
       const buckets = Array.from({ length: 24 }, () => ({ ok: 0, bad: 0, hour: null }));
-      const now = Math.floor(Date.now() / HOUR) * HOUR;
       hourly.slice(-24).forEach((b, i, all) => {
+        const slot = buckets[24 - all.length + i];
         const at = Date.parse(b && b.hour);
-        const slot = Number.isNaN(at) ? 24 - all.length + i : 23 - Math.round((now - Math.floor(at / HOUR) * HOUR) / HOUR);
-        if (slot < 0 || slot > 23) return;
-        buckets[slot].ok += Number(b.successes) || 0;
-        buckets[slot].bad += Number(b.failures) || 0;
-        buckets[slot].hour = Number.isNaN(at) ? null : at;
+        slot.ok = Number(b && b.successes) || 0;
+        slot.bad = Number(b && b.failures) || 0;
+        slot.hour = Number.isNaN(at) ? null : at;
       });
       const max = Math.max(1, ...buckets.map((b) => b.ok + b.bad));
       const bw = W / 24;

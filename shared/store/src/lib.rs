@@ -140,22 +140,16 @@ pub trait DeliveryStatsStore: Send + Sync + 'static {
     /// Where a page of candidates resumes; opaque to callers.
     type Cursor: Send + Sync + std::fmt::Debug;
 
-    /// Records one attempt to `endpoint` (as the delivery last read it). A failure starts or
-    /// continues the streak, a success ends it and revives a failing endpoint. Writes nothing
-    /// for an endpoint that no longer exists.
+    /// Records one attempt to `endpoint` (as the delivery last read it), in one write. A failure
+    /// starts or continues the streak, a success ends it and revives a failing endpoint;
+    /// `gives_up`: the attempt's delivery ends without success. Writes nothing for an endpoint
+    /// that no longer exists.
     fn record_attempt(
         &self,
         endpoint: &Endpoint,
         attempt: &Attempt,
+        gives_up: bool,
     ) -> impl Future<Output = Result<Recorded>> + Send;
-
-    /// Records that a delivery to the endpoint was dropped without success. Writes nothing for
-    /// an endpoint that no longer exists.
-    fn record_give_up(
-        &self,
-        endpoint: &Endpoint,
-        at: Timestamp,
-    ) -> impl Future<Output = Result<()>> + Send;
 
     fn delivery_stats(
         &self,

@@ -310,7 +310,12 @@ pub struct MemoryCursor(Timestamp, EndpointId);
 impl DeliveryStatsStore for MemoryStore {
     type Cursor = MemoryCursor;
 
-    async fn record_attempt(&self, endpoint: &Endpoint, attempt: &Attempt) -> Result<Recorded> {
+    async fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+        gives_up: bool,
+    ) -> Result<Recorded> {
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&endpoint.org_id) else {
             return Ok(Recorded::EndpointGone);
@@ -321,6 +326,9 @@ impl DeliveryStatsStore for MemoryStore {
         let streak_was_marked = stats.marked_failing_at.is_some();
         let failing_since = stats.failing_since;
         stats.record(attempt, endpoint.streak_reset_at);
+        if gives_up {
+            stats.give_up(attempt.at);
+        }
         let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
             && org
                 .endpoints
@@ -331,18 +339,6 @@ impl DeliveryStatsStore for MemoryStore {
         } else {
             Recorded::Counted
         })
-    }
-
-    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<()> {
-        let mut orgs = self.orgs()?;
-        if let Some(stats) = orgs
-            .get_mut(&endpoint.org_id)
-            .and_then(|org| org.stats.get_mut(&endpoint.id))
-        {
-            stats.given_up_count += 1;
-            stats.last_given_up_at = Some(at);
-        }
-        Ok(())
     }
 
     async fn delivery_stats(&self, org: OrgId, id: EndpointId) -> Result<Option<DeliveryStats>> {

@@ -41,7 +41,12 @@ struct AttemptUpdate {
 impl AttemptUpdate {
     /// `restart_streak`: the running streak began before the endpoint was re-activated, so this
     /// failure starts a new one instead of continuing it.
-    fn new(endpoint: &Endpoint, attempt: &Attempt, restart_streak: bool) -> Result<Self> {
+    fn new(
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+        restart_streak: bool,
+        gives_up: bool,
+    ) -> Result<Self> {
         // `RecentAttempts::record`: count the attempt in its hour's bucket, drop the buckets
         // just past the day (older ones, left by a quiet spell, `drop_stale_buckets` removes).
         let hour = Hour::of(attempt.at);
@@ -67,6 +72,10 @@ impl AttemptUpdate {
                 update.values.insert(":status".into(), number(status));
             }
             None => update.removes.push("last_status".into()),
+        }
+        if gives_up {
+            update.sets.push("last_given_up_at = :at");
+            update.adds.push("given_up_count :one".into());
         }
         match attempt.outcome.failure() {
             None => {
@@ -138,8 +147,9 @@ impl DynamoStore {
         endpoint: &Endpoint,
         attempt: &Attempt,
         restart_streak: bool,
+        gives_up: bool,
     ) -> Result<AttemptWrite> {
-        let update = AttemptUpdate::new(endpoint, attempt, restart_streak)?;
+        let update = AttemptUpdate::new(endpoint, attempt, restart_streak, gives_up)?;
         let mut condition = "attribute_exists(pk)".to_owned();
         let mut values = update.values.clone();
         // `streak_counts`, as a condition: a streak older than the endpoint's re-activation must
@@ -254,10 +264,16 @@ struct IndexedStreak {
 impl DeliveryStatsStore for DynamoStore {
     type Cursor = StreakCursor;
 
-    async fn record_attempt(&self, endpoint: &Endpoint, attempt: &Attempt) -> Result<Recorded> {
-        let before = match self.apply_attempt(endpoint, attempt, false).await? {
+    async fn record_attempt(
+        &self,
+        endpoint: &Endpoint,
+        attempt: &Attempt,
+        gives_up: bool,
+    ) -> Result<Recorded> {
+        let apply = |restart| self.apply_attempt(endpoint, attempt, restart, gives_up);
+        let before = match apply(false).await? {
             AttemptWrite::Applied(before) => before,
-            AttemptWrite::StaleStreak => match self.apply_attempt(endpoint, attempt, true).await? {
+            AttemptWrite::StaleStreak => match apply(true).await? {
                 AttemptWrite::Applied(before) => before,
                 AttemptWrite::StaleStreak | AttemptWrite::EndpointGone => {
                     return Ok(Recorded::EndpointGone);
@@ -277,18 +293,6 @@ impl DeliveryStatsStore for DynamoStore {
         } else {
             Recorded::Counted
         })
-    }
-
-    async fn record_give_up(&self, endpoint: &Endpoint, at: Timestamp) -> Result<()> {
-        let result = self
-            .update(Keys::stats(endpoint.id))
-            .update_expression("SET last_given_up_at = :at ADD given_up_count :one")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":at", string(at))
-            .expression_attribute_values(":one", number(1))
-            .send()
-            .await;
-        unless_condition_failed(result)
     }
 
     async fn delivery_stats(&self, org: OrgId, id: EndpointId) -> Result<Option<DeliveryStats>> {

@@ -63,7 +63,7 @@ pub async fn revive_follows_the_domain<S: EndpointStore + DeliveryStatsStore>(st
 
         let mut expected = before;
         let revives = may_revive(ok.outcome, read.status, was_marked) && expected.revive(ok.at);
-        let recorded = store.record_attempt(&read, &ok).await.unwrap();
+        let recorded = store.record_attempt(&read, &ok, false).await.unwrap();
         assert_eq!(
             matches!(recorded, Recorded::Revived { .. }),
             revives,
@@ -520,7 +520,10 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
         } else {
             crate::stats::failure(at(time))
         };
-        store.record_attempt(&endpoint, &attempt).await.unwrap();
+        store
+            .record_attempt(&endpoint, &attempt, false)
+            .await
+            .unwrap();
         expected.record(&attempt, None);
         assert_eq!(stats_of(&store, &endpoint).await, expected, "after {time}");
     }

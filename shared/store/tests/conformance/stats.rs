@@ -61,7 +61,10 @@ async fn record<S: DeliveryStatsStore>(
     endpoint: &Endpoint,
     attempt: &Attempt,
 ) -> Recorded {
-    store.record_attempt(endpoint, attempt).await.unwrap()
+    store
+        .record_attempt(endpoint, attempt, false)
+        .await
+        .unwrap()
 }
 
 async fn mark<S: DeliveryStatsStore>(
@@ -134,8 +137,15 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
         record(&store, &endpoint, &failure(at(HOUR))).await,
         Recorded::Counted
     );
-    record(&store, &endpoint, &timeout(at(2 * HOUR))).await;
+    let last = timeout(at(2 * HOUR));
+    let gives_up = store.record_attempt(&endpoint, &last, true).await.unwrap();
+    assert_eq!(gives_up, Recorded::Counted);
     let failing = stats_of(&store, &endpoint).await;
+    assert_eq!(
+        (failing.given_up_count, failing.last_given_up_at),
+        (1, Some(at(2 * HOUR))),
+        "the give-up is counted in the attempt's own write"
+    );
     assert_eq!(failing.failing_since, Some(at(HOUR)));
     assert_eq!(failing.failure_count, 2);
     assert_eq!(failing.last_attempt_at, Some(at(2 * HOUR)));
@@ -156,12 +166,7 @@ pub async fn counts_outcomes_and_tracks_the_streak<S: EndpointStore + DeliverySt
     );
     assert_eq!(healthy.last_success_at, Some(at(3 * HOUR)));
     assert_eq!(healthy.last_failure_at, Some(at(2 * HOUR)));
-    store.record_give_up(&endpoint, at(4 * HOUR)).await.unwrap();
-    let given_up = stats_of(&store, &endpoint).await;
-    assert_eq!(
-        (given_up.given_up_count, given_up.last_given_up_at),
-        (1, Some(at(4 * HOUR)))
-    );
+    assert_eq!(healthy.given_up_count, 1, "a success gives nothing up");
     assert!(all_candidates(&store, at(10 * HOUR)).await.is_empty());
     assert_eq!(
         store
@@ -218,7 +223,9 @@ pub async fn nothing_is_recorded_for_a_deleted_endpoint<S: EndpointStore + Deliv
             Recorded::EndpointGone
         );
     }
-    store.record_give_up(&endpoint, at(3 * HOUR)).await.unwrap();
+    let last = failure(at(3 * HOUR));
+    let given_up = store.record_attempt(&endpoint, &last, true).await.unwrap();
+    assert_eq!(given_up, Recorded::EndpointGone);
     assert_eq!(
         store.delivery_stats(ORG, endpoint.id).await.unwrap(),
         None,
@@ -378,7 +385,7 @@ pub async fn racing_writers_leave_a_consistent_endpoint<S: EndpointStore + Deliv
     let (marked, updated, recorded) = tokio::join!(
         store.mark_failing(&candidate, at(25 * HOUR)),
         store.update(ORG, endpoint.id, &activate, at(25 * HOUR)),
-        store.record_attempt(&endpoint, &late_failure),
+        store.record_attempt(&endpoint, &late_failure, false),
     );
     marked.unwrap();
     updated.unwrap();
@@ -389,7 +396,7 @@ pub async fn racing_writers_leave_a_consistent_endpoint<S: EndpointStore + Deliv
     let last_failure = failure(at(26 * HOUR));
     let (deleted, recorded, marked) = tokio::join!(
         store.delete(ORG, endpoint.id),
-        store.record_attempt(&endpoint, &last_failure),
+        store.record_attempt(&endpoint, &last_failure, false),
         store.mark_failing(&candidate, at(26 * HOUR)),
     );
     deleted.unwrap();

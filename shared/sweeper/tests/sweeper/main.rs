@@ -36,7 +36,10 @@ async fn fail(store: &MemoryStore, clock: &ManualClock, endpoint: &Endpoint) {
         outcome: AttemptOutcome::from_status(500),
         duration: Duration::ZERO,
     };
-    store.record_attempt(endpoint, &attempt).await.unwrap();
+    store
+        .record_attempt(endpoint, &attempt, false)
+        .await
+        .unwrap();
 }
 
 /// The endpoint as stored now.
@@ -175,7 +178,7 @@ async fn a_recovered_or_reactivated_endpoint_is_left_alone() {
         outcome: AttemptOutcome::from_status(204),
         duration: Duration::ZERO,
     };
-    store.record_attempt(&failing, &ok).await.unwrap();
+    store.record_attempt(&failing, &ok, false).await.unwrap();
     assert_eq!(
         status_of(&store, &recovered).await,
         EndpointStatus::Active,
