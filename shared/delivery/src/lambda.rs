@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_domain::{LogRetention, SystemClock};
-use webhook_store::{DynamoStore, LazyClient};
+use webhook_aws::LazyClient;
+use webhook_store::DynamoStore;
 
 use crate::dispatch::{self, Dispatched};
 use crate::event::{DeliveryJob, PlatformEvent};
@@ -46,7 +47,7 @@ impl Worker<DynamoStore> {
     /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
     /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await?;
+        let config = webhook_aws::load_sdk_config().await?;
         let sqs = LazyClient::new(&config, aws_sdk_sqs::Client::new);
         let schedule = match std::env::var("RETRY_SCHEDULE") {
             Ok(raw) if !raw.trim().is_empty() => raw
@@ -166,7 +167,7 @@ impl BlockingDispatch<DynamoStore> {
     /// `TABLE_NAME`, `NOTICE_BUS`, optional `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
     /// environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await?;
+        let config = webhook_aws::load_sdk_config().await?;
         Ok(Self {
             pipeline: Arc::new(Pipeline {
                 store: DynamoStore::from_config(&config)?,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use webhook_domain::{DeliveryRecord, SentBody};
-use webhook_store::LazyClient;
+use webhook_aws::LazyClient;
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;
@@ -42,7 +42,7 @@ impl<S, Q: Clone> From<&Pipeline<S, Q>> for Resends<Q> {
 impl Resends<SqsQueue> {
     /// `DELIVERY_QUEUE_URL` and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await?;
+        let config = webhook_aws::load_sdk_config().await?;
         let url = crate::lambda::required("DELIVERY_QUEUE_URL")?;
         Ok(Self {
             queue: SqsQueue::new(LazyClient::new(&config, aws_sdk_sqs::Client::new), url),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
-use webhook_store::LazyClient;
+use webhook_aws::LazyClient;
 
 use crate::queue::{Delayed, JobQueue, QueueError};
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 use webhook_domain::{
     AttemptOutcome, Endpoint, EventName, FailureCategory, SigningKeys, SystemClock, TestDelivery,
 };
-use webhook_store::{DynamoStore, LazyClient, Store};
+use webhook_aws::LazyClient;
+use webhook_store::{DynamoStore, Store};
 
 use crate::attempt::{Plan, Target, timeout_for};
 use crate::event::DeliveryJob;
@@ -30,7 +31,7 @@ impl Pipeline<DynamoStore, SqsQueue> {
     /// from `DELIVERY_QUEUE_URL`, the log retention from `DELIVERY_LOG_RETENTION`. A test counts
     /// in no stats, so it reports no metric and posts no notice.
     pub async fn for_tests_from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await?;
+        let config = webhook_aws::load_sdk_config().await?;
         Ok(Self {
             store,
             queue: SqsQueue::new(

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use webhook_domain::EndpointNotice;
-use webhook_store::LazyClient;
+use webhook_aws::LazyClient;
 
 /// The `source` of every notice on the bus.
 pub const SOURCE: &str = "webhooks.endpoints";

@@ -3,7 +3,6 @@
 
 pub mod dynamodb;
 pub mod memory;
-mod sdk_config;
 
 use std::future::Future;
 
@@ -16,7 +15,6 @@ use webhook_domain::{
 
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
-pub use sdk_config::{LazyClient, load_sdk_config};
 
 type Source = Box<dyn std::error::Error + Send + Sync>;
 

@@ -154,7 +154,7 @@ pub struct ScheduledSweep<S> {
 impl ScheduledSweep<DynamoStore> {
     /// `TABLE_NAME`, `NOTICE_BUS`, optional `FAILING_AFTER`, and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_store::load_sdk_config().await?;
+        let config = webhook_aws::load_sdk_config().await?;
         Ok(Self {
             store: DynamoStore::from_config(&config)?,
             clock: Arc::new(SystemClock),

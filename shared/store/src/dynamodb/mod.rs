@@ -85,7 +85,7 @@ impl DynamoStore {
     }
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment.
     pub async fn from_env() -> Result<Self> {
-        let config = crate::load_sdk_config()
+        let config = webhook_aws::load_sdk_config()
             .await
             .map_err(StoreError::internal)?;
         Self::from_config(&config)

@@ -1,4 +1,5 @@
-//! The AWS SDK configuration every function loads once at start.
+//! AWS client set-up, the one place for it: the SDK configuration every function loads once at
+//! start (region from `AWS_REGION`, the TLS roots of `TLS_ROOTS`), and clients made at first use.
 
 use std::sync::{Arc, OnceLock};
 
