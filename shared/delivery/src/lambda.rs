@@ -10,8 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
-use webhook_domain::{LogRetention, SystemClock};
 use webhook_aws::LazyClient;
+use webhook_domain::{LogRetention, SystemClock};
 use webhook_store::DynamoStore;
 
 use crate::dispatch::{self, Dispatched};

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use webhook_domain::{DeliveryRecord, SentBody};
 use webhook_aws::LazyClient;
+use webhook_domain::{DeliveryRecord, SentBody};
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use webhook_aws::LazyClient;
 use webhook_domain::{
     AttemptOutcome, Endpoint, EventName, FailureCategory, SigningKeys, SystemClock, TestDelivery,
 };
-use webhook_aws::LazyClient;
 use webhook_store::{DynamoStore, Store};
 
 use crate::attempt::{Plan, Target, timeout_for};

@@ -9,8 +9,8 @@
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use webhook_domain::EndpointNotice;
 use webhook_aws::LazyClient;
+use webhook_domain::EndpointNotice;
 
 /// The `source` of every notice on the bus.
 pub const SOURCE: &str = "webhooks.endpoints";

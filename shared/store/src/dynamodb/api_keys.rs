@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
 
+use super::conditions::EXISTS;
 use super::errors::classify;
 use super::items::{epoch_seconds, from_item, string, to_item};
 use super::keys::{API_KEY_SK_PREFIX, EXPIRES_AT, Keys};
@@ -28,7 +29,7 @@ impl DynamoStore {
         let update = self
             .update_in_transaction(keys)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .expression_attribute_values(":now", string(now))
             .build()
             .map_err(StoreError::internal)?;

@@ -11,6 +11,7 @@ use webhook_domain::{
     RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
+use super::conditions::{ABSENT, EXISTS, UNDER_ENDPOINT_LIMIT};
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
 use super::items::{
@@ -126,7 +127,7 @@ impl EndpointStore for DynamoStore {
         let count = self
             .update_in_transaction(Keys::org(endpoint.org_id))
             .update_expression("SET endpoint_count = if_not_exists(endpoint_count, :zero) + :one")
-            .condition_expression("attribute_not_exists(endpoint_count) OR endpoint_count < :limit")
+            .condition_expression(UNDER_ENDPOINT_LIMIT)
             .expression_attribute_values(":zero", number(0))
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":limit", number(max_per_org))
@@ -134,12 +135,12 @@ impl EndpointStore for DynamoStore {
             .map_err(StoreError::internal)?;
         let put_endpoint = self
             .put_in_transaction(endpoint_item(endpoint)?)
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(ABSENT)
             .build()
             .map_err(StoreError::internal)?;
         let put_secret = self
             .put_in_transaction(secret_item(endpoint, secret)?)
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(ABSENT)
             .build()
             .map_err(StoreError::internal)?;
         let put_stats = self
@@ -147,7 +148,7 @@ impl EndpointStore for DynamoStore {
                 endpoint.org_id,
                 endpoint.id,
             ))?)
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(ABSENT)
             .build()
             .map_err(StoreError::internal)?;
         let remember = remember
@@ -240,7 +241,7 @@ impl EndpointStore for DynamoStore {
         let show = self
             .update_in_transaction(Keys::endpoint(org, id))
             .update_expression("SET secret_hint = :hint, updated_at = :now")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
             .expression_attribute_values(":now", string(now))
             .build()
@@ -249,7 +250,7 @@ impl EndpointStore for DynamoStore {
         let rotate = self
             .update_in_transaction(Keys::secret(org, id))
             .update_expression(update)
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(StoreError::internal)?;
@@ -272,7 +273,7 @@ impl EndpointStore for DynamoStore {
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<()> {
         let delete_endpoint = self
             .delete_in_transaction(Keys::endpoint(org, id))
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .build()
             .map_err(StoreError::internal)?;
         let delete_secret = self
@@ -404,9 +405,9 @@ impl UpdateExpression {
         let events_differ =
             format!("(attribute_not_exists(#{EVENTS_KEY}) OR #{EVENTS_KEY} <> :{EVENTS_KEY})");
         expression.condition = match differs.as_slice() {
-            _ if changes.events.is_some() => format!("attribute_exists(pk) AND {events_differ}"),
-            [one] => format!("attribute_exists(pk) AND {one}"),
-            many => format!("attribute_exists(pk) AND ({})", many.join(" OR ")),
+            _ if changes.events.is_some() => format!("{EXISTS} AND {events_differ}"),
+            [one] => format!("{EXISTS} AND {one}"),
+            many => format!("{EXISTS} AND ({})", many.join(" OR ")),
         };
         Ok(Some(expression))
     }

@@ -6,6 +6,7 @@ use webhook_domain::{
     EndpointId, IdempotencyKey, IdempotencyRecord, OrgId, Replay, SecretHint, Timestamp,
 };
 
+use super::conditions::KEY_FREE;
 use super::errors::{Refusal, classify, refusal};
 use super::items::{epoch_seconds, from_item, string, to_item};
 use super::keys::{EXPIRES_AT, Keys};
@@ -40,11 +41,6 @@ enum StoredReplay {
         until: Timestamp,
     },
 }
-
-/// A live record holds the key, as `IdempotencyRecord::may_be_taken` decides: the condition
-/// under which a reservation or a remembered write is refused is this one's negation.
-pub(super) const KEY_FREE: &str = "attribute_not_exists(pk) OR valid_until <= :now \
-     OR (replay = :in_progress AND #until <= :now)";
 
 pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Item> {
     let replay = match &record.replay {

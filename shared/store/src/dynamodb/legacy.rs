@@ -6,6 +6,7 @@ use webhook_domain::{
     EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
 };
 
+use super::conditions::EXISTS;
 use super::endpoints::failed_at;
 use super::errors::{Refusal, cancellation_reasons, classify, refusal};
 use super::idempotency::remembering_put;
@@ -82,7 +83,7 @@ impl LegacyWebhookStore for DynamoStore {
             let rotate = self
                 .update_in_transaction(Keys::legacy(org))
                 .update_expression(update)
-                .condition_expression("attribute_exists(pk)")
+                .condition_expression(EXISTS)
                 .set_expression_attribute_values(Some(values))
                 .build()
                 .map_err(StoreError::internal)?;
@@ -99,7 +100,7 @@ impl LegacyWebhookStore for DynamoStore {
         let result = self
             .update(Keys::legacy(org))
             .update_expression(update)
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)
             .send()

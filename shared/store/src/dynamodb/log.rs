@@ -10,6 +10,7 @@ use webhook_domain::{
 };
 
 use super::DynamoStore;
+use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
 use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
@@ -105,11 +106,7 @@ impl DeliveryLogStore for DynamoStore {
         let result = self
             .update(Keys::delivery(&record.reference()))
             .update_expression(format!("SET {}", sets.join(", ")))
-            // `DeliveryRecord::may_claim`, as a condition.
-            .condition_expression(
-                "attribute_not_exists(pk) OR (attempt_count < :n AND (attribute_not_exists(#claim) \
-                 OR #claim.#attempt < :n OR #claim.#until <= :now))",
-            )
+            .condition_expression(MAY_CLAIM)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .send()
@@ -121,11 +118,7 @@ impl DeliveryLogStore for DynamoStore {
         let item = delivery_item(record, expires_at)?;
         let written = self
             .put(item)
-            // DeliveryRecord::supersedes, as a condition.
-            .condition_expression(
-                "attribute_not_exists(pk) OR attempt_count < :attempts \
-                 OR (attempt_count = :attempts AND last_attempt_at <= :at)",
-            )
+            .condition_expression(SUPERSEDES)
             .expression_attribute_values(":attempts", number(record.attempt_count))
             .expression_attribute_values(":at", string(record.last_attempt_at))
             .send()
@@ -137,12 +130,9 @@ impl DeliveryLogStore for DynamoStore {
     async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<()> {
         let updated = self
             .update(Keys::delivery(record))
-            // `DeliveryRecord::end`, as an update and its condition. Failed records also belong
-            // in the problem index.
+            // Failed records also belong in the problem index.
             .update_expression("SET #status = :failed, #problem = :partition REMOVE next_retry_at")
-            .condition_expression(
-                "attribute_exists(pk) AND attempt_count <= :attempts AND #status <> :delivered",
-            )
+            .condition_expression(ENDS)
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
             .expression_attribute_values(":failed", string(DeliveryStatus::Failed))
@@ -205,15 +195,11 @@ impl DeliveryLogStore for DynamoStore {
             Timestamp::from_unix_millis(now.unix_millis().saturating_sub(overdue)).unwrap_or(now);
         let result = self
             .update(Keys::delivery(record))
-            // `DeliveryRecord::reopen`, as an update and its condition; a retrying record is
-            // in the problem index.
+            // A retrying record is in the problem index.
             .update_expression(
                 "SET #status = :retrying, next_retry_at = :now, #problem = :partition",
             )
-            .condition_expression(
-                "attempt_count > :zero AND attempt_count = :attempts AND (#status <> :retrying \
-                 OR attribute_not_exists(next_retry_at) OR next_retry_at <= :lost)",
-            )
+            .condition_expression(REOPENS)
             .expression_attribute_values(":lost", string(lost))
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#problem", PROBLEM_LOG_KEY)

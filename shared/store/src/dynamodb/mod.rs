@@ -1,23 +1,8 @@
-//! The DynamoDB store: one table for the whole product.
-//!
-//! | item            | pk         | sk            | what it holds                           |
-//! |-----------------|------------|---------------|-----------------------------------------|
-//! | endpoint        | `ORG#<id>` | `ENDPOINT#<uuid>` | the endpoint as users see it, no secret |
-//! | signing secret  | `ORG#<id>` | `SECRET#<uuid>`   | the full secret, written once by create |
-//! | org counter     | `ORG#<id>` | `ORG`             | `endpoint_count`, the per-org limit     |
-//! | delivery stats  | `ENDPOINT#<uuid>` | `STATS`    | outcomes and the current failure streak |
-//! | legacy webhook  | `ORG#<id>` | `LEGACY`          | the single URL and its readable org secret |
-//! | delivery record | `LOG#<id>#<shard>` | `<occurred_at>#<event>#<destination>` | one event at one destination, expires via TTL |
-//!
-//! An organization's endpoints share one partition, so listing them is one Query; secrets sit
-//! in items of their own, so listing, updating (`ALL_NEW`) and deleting never read one.
-//! Delivery stats live under `ENDPOINT#<uuid>` partitions of their own, so a busy
-//! organization's delivery traffic spreads over many partitions; the sparse `failure-streaks`
-//! index holds only the stats of endpoints in a failure streak. An organization's delivery log
-//! is spread over `LOG_SHARDS` partitions by event and destination; a page of it queries every
-//! shard newest first and merges them.
+//! The DynamoDB store: one table for the whole product. Its items, keys, indexes and TTL are
+//! described once, in `docs/storage.md`; the conditions its writes put, in `conditions`.
 
 mod api_keys;
+mod conditions;
 mod endpoints;
 mod errors;
 mod idempotency;

@@ -4,6 +4,7 @@
 use webhook_domain::{Minute, OrgId, TestRateLimit};
 
 use super::DynamoStore;
+use super::conditions::ADMITS;
 use super::errors::written;
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
@@ -16,11 +17,10 @@ impl TestQuotaStore for DynamoStore {
         minute: Minute,
         limit: TestRateLimit,
     ) -> Result<bool> {
-        // `TestRateLimit::admits`, as a condition: the count so far is below the limit.
         let result = self
             .update(Keys::test_quota(org, minute))
             .update_expression("ADD used :one SET #expires = :expires")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
+            .condition_expression(ADMITS)
             .expression_attribute_names("#expires", EXPIRES_AT)
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":limit", number(limit.per_minute()))

@@ -9,6 +9,7 @@ use webhook_domain::{
     Timestamp, may_revive,
 };
 
+use super::conditions::{EXISTS, MAY_MARK_FAILING, REVIVES, SAME_STREAK, STREAK_COUNTS};
 use super::errors::{
     Refusal, cancellation_reasons, classify, refusal, unless_condition_failed, written,
 };
@@ -150,7 +151,7 @@ impl DynamoStore {
         gives_up: bool,
     ) -> Result<AttemptWrite> {
         let update = AttemptUpdate::new(endpoint, attempt, restart_streak, gives_up)?;
-        let mut condition = "attribute_exists(pk)".to_owned();
+        let mut condition = EXISTS.to_owned();
         let mut values = update.values.clone();
         // `streak_counts`, as a condition: a streak older than the endpoint's re-activation must
         // not continue. Refuse, and the caller restarts it.
@@ -159,8 +160,7 @@ impl DynamoStore {
             attempt.outcome.is_success(),
             restart_streak,
         ) {
-            condition
-                .push_str(" AND (attribute_not_exists(failing_since) OR failing_since >= :reset)");
+            condition.push_str(&format!(" AND ({STREAK_COUNTS})"));
             values.insert(":reset".into(), string(reset));
         }
         let result = self
@@ -199,7 +199,7 @@ impl DynamoStore {
         let result = self
             .update(Keys::stats(endpoint.id))
             .update_expression(format!("REMOVE {}", attributes.join(", ")))
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(EXISTS)
             .send()
             .await;
         unless_condition_failed(result)
@@ -210,7 +210,7 @@ impl DynamoStore {
         let result = self
             .update(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :parked, parked_at = :now")
-            .condition_expression("failing_since = :seen")
+            .condition_expression(SAME_STREAK)
             .expression_attribute_names("#streak", STREAK_KEY)
             .expression_attribute_values(
                 ":parked",
@@ -229,7 +229,7 @@ impl DynamoStore {
         let result = self
             .update(Keys::endpoint(endpoint.org_id, endpoint.id))
             .update_expression("SET #status = :active, updated_at = :at")
-            .condition_expression("#status = :failing")
+            .condition_expression(REVIVES)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))
             .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
@@ -387,7 +387,7 @@ impl DeliveryStatsStore for DynamoStore {
         let same_streak = self
             .update_in_transaction(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :marked, marked_failing_at = :now")
-            .condition_expression("failing_since = :seen")
+            .condition_expression(SAME_STREAK)
             .expression_attribute_names("#streak", STREAK_KEY)
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .expression_attribute_values(
@@ -400,10 +400,7 @@ impl DeliveryStatsStore for DynamoStore {
         let mark = self
             .update_in_transaction(Keys::endpoint(candidate.org_id, candidate.endpoint_id))
             .update_expression("SET #status = :failing, updated_at = :now")
-            .condition_expression(
-                "attribute_exists(pk) AND #status = :active \
-                 AND (attribute_not_exists(streak_reset_at) OR streak_reset_at <= :seen)",
-            )
+            .condition_expression(MAY_MARK_FAILING)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
             .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))

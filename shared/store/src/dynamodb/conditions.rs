@@ -1,0 +1,61 @@
+//! Every condition a write puts to DynamoDB, once, each named after the domain rule it mirrors.
+//! The in-memory store applies the rule itself; the conformance test named beside each runs on
+//! both stores, so the two cannot drift apart unnoticed.
+
+/// The item is there: a write to something deleted meanwhile writes nothing.
+pub(super) const EXISTS: &str = "attribute_exists(pk)";
+
+/// The item is new: a create or a first write never overwrites.
+pub(super) const ABSENT: &str = "attribute_not_exists(pk)";
+
+/// The organization holds fewer endpoints than its limit (`enforces_the_per_org_limit`,
+/// `enforces_the_limit_under_concurrent_creates`).
+pub(super) const UNDER_ENDPOINT_LIMIT: &str =
+    "attribute_not_exists(endpoint_count) OR endpoint_count < :limit";
+
+/// `DeliveryRecord::may_claim`: fewer attempts made than the one claimed, and no other live
+/// claim on it (`claiming_an_attempt_follows_the_domain`).
+pub(super) const MAY_CLAIM: &str = "attribute_not_exists(pk) OR (attempt_count < :n AND \
+     (attribute_not_exists(#claim) OR #claim.#attempt < :n OR #claim.#until <= :now))";
+
+/// `DeliveryRecord::supersedes`: more attempts than the stored record, or as many and none
+/// earlier (`a_late_duplicate_does_not_overwrite_a_later_attempt`).
+pub(super) const SUPERSEDES: &str = "attribute_not_exists(pk) OR attempt_count < :attempts \
+     OR (attempt_count = :attempts AND last_attempt_at <= :at)";
+
+/// `DeliveryRecord::end`: not moved past the attempts seen, never un-delivered
+/// (`ending_a_record_follows_the_domain`).
+pub(super) const ENDS: &str =
+    "attribute_exists(pk) AND attempt_count <= :attempts AND #status <> :delivered";
+
+/// `DeliveryRecord::reopen`: the record as read, not retrying unless its next attempt is lost
+/// (`reopening_a_record_follows_the_domain`).
+pub(super) const REOPENS: &str = "attempt_count > :zero AND attempt_count = :attempts AND \
+     (#status <> :retrying OR attribute_not_exists(next_retry_at) OR next_retry_at <= :lost)";
+
+/// `Endpoint::revive`: only a failing endpoint becomes active again
+/// (`revive_follows_the_domain`).
+pub(super) const REVIVES: &str = "#status = :failing";
+
+/// `streak_counts`: a streak older than the endpoint's re-activation does not go on
+/// (`reactivation_beats_the_sweeper`).
+pub(super) const STREAK_COUNTS: &str =
+    "attribute_not_exists(failing_since) OR failing_since >= :reset";
+
+/// The sweep's verdict, first half: the streak is still the one the sweeper saw
+/// (`marking_failing_follows_the_domain`).
+pub(super) const SAME_STREAK: &str = "failing_since = :seen";
+
+/// The sweep's verdict, second half: the endpoint is active and was not re-activated since the
+/// streak began (`marking_failing_follows_the_domain`).
+pub(super) const MAY_MARK_FAILING: &str = "attribute_exists(pk) AND #status = :active \
+     AND (attribute_not_exists(streak_reset_at) OR streak_reset_at <= :seen)";
+
+/// `TestRateLimit::admits`: the minute's count is below the limit
+/// (`the_test_quota_follows_the_domain`).
+pub(super) const ADMITS: &str = "attribute_not_exists(used) OR used < :limit";
+
+/// `IdempotencyRecord::may_be_taken`: no live record holds the key
+/// (`idempotency_keys_follow_the_domain`).
+pub(super) const KEY_FREE: &str = "attribute_not_exists(pk) OR valid_until <= :now \
+     OR (replay = :in_progress AND #until <= :now)";
