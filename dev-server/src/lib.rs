@@ -30,7 +30,7 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId,
-    Role, SessionLength, TestRateLimit, parse_delay_within,
+    Role, SessionLength, TestRateLimit, parse_delay_within, settings,
 };
 use webhook_notices::NoticeBoard;
 use webhook_store::dynamodb::{local_client, table};
@@ -58,13 +58,13 @@ pub struct Options {
     #[arg(long, env = "AWS_ENDPOINT_URL_DYNAMODB", value_name = "URL")]
     pub dynamodb_endpoint: Option<String>,
     /// Table to use (created if missing) with --dynamodb-endpoint.
-    #[arg(long, env = "TABLE_NAME", default_value = "webhooks")]
+    #[arg(long, env = settings::TABLE_NAME.variable, default_value = "webhooks")]
     pub table: String,
     /// How many endpoints one organization may hold.
-    #[arg(long, env = "MAX_ENDPOINTS_PER_ORG", default_value_t = Settings::default().max_endpoints_per_org)]
+    #[arg(long, env = settings::MAX_ENDPOINTS_PER_ORG.variable, default_value = settings::MAX_ENDPOINTS_PER_ORG.default_text())]
     pub max_endpoints_per_org: u32,
     /// How many test deliveries one organization may send per minute.
-    #[arg(long, env = "TEST_DELIVERIES_PER_MINUTE", value_parser = TestRateLimit::parse, default_value = "60")]
+    #[arg(long, env = settings::TEST_DELIVERIES_PER_MINUTE.variable, value_parser = TestRateLimit::parse, default_value = settings::TEST_DELIVERIES_PER_MINUTE.default_text())]
     pub test_deliveries_per_minute: TestRateLimit,
     /// How often the failing sweep runs.
     #[arg(long, value_parser = sweep_interval, default_value = "60s")]
@@ -78,19 +78,27 @@ pub struct Options {
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub allow_private_targets: bool,
     /// How long a failure streak lasts before an endpoint is marked failing (e.g. 5s for a demo).
-    #[arg(long, env = "FAILING_AFTER", value_parser = FailingPolicy::parse, default_value = "24h")]
+    #[arg(long, env = settings::FAILING_AFTER.variable, value_parser = FailingPolicy::parse, default_value = settings::FAILING_AFTER.default_text())]
     pub failing_after: FailingPolicy,
     /// Print the routes it serves (and the function binary behind each) as JSON, and exit.
     #[arg(long)]
     pub print_routes: bool,
+    /// Print every setting the functions read from their environment (variable, default,
+    /// bounds, stack parameter) and the timings the template must agree with, as JSON, and exit.
+    #[arg(long)]
+    pub print_settings: bool,
     /// How long delivery log records are kept after their last attempt.
-    #[arg(long, env = "DELIVERY_LOG_RETENTION", default_value = "30d")]
+    #[arg(long, env = settings::DELIVERY_LOG_RETENTION.variable, default_value = settings::DELIVERY_LOG_RETENTION.default_text())]
     pub delivery_log_retention: LogRetention,
 }
 
 pub async fn run(options: Options) -> Result<(), lambda_http::Error> {
     if options.print_routes {
         println!("{}", route_table());
+        return Ok(());
+    }
+    if options.print_settings {
+        println!("{}", settings_table());
         return Ok(());
     }
     match &options.dynamodb_endpoint {
@@ -167,6 +175,21 @@ async fn portal_link<S: webhook_store::ApiKeyStore>(
         .put_portal_session(&ApiKeyRecord::session(&token, admin, end, now))
         .await?;
     Ok(format!("http://{address}/portal#token={}", token.expose()))
+}
+
+/// The settings the functions read, and the delivery timings `template.yaml`'s function timeouts
+/// and queue visibility must agree with (in seconds).
+fn settings_table() -> serde_json::Value {
+    use webhook_delivery::attempt::{CLAIM_MARGIN, timeout_for};
+    let longest_attempt = timeout_for(&webhook_domain::EventName::WEBHOOK_TEST);
+    serde_json::json!({
+        "settings": settings::ALL,
+        "timings": {
+            "longest_attempt": longest_attempt.as_secs(),
+            "claim": (longest_attempt + CLAIM_MARGIN).as_secs(),
+            "blocking_budget": webhook_delivery::dispatch::BUDGET.as_secs(),
+        },
+    })
 }
 
 /// The API's route table as `[{"route": "GET /path", "function": "binary"}]`.

@@ -7,6 +7,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use sha2::Sha256;
+use webhook_domain::settings;
 use webhook_domain::{DeliveryFilter, LogKey, OrgId};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -58,8 +59,9 @@ impl CursorKey {
     }
 
     pub fn from_env() -> Result<Self, CursorKeyError> {
-        let raw = std::env::var(CURSOR_KEY_VARIABLE)
-            .map_err(|_| CursorKeyError::Missing(CURSOR_KEY_VARIABLE))?;
+        let raw = settings::CURSOR_SIGNING_KEY
+            .raw()
+            .ok_or(CursorKeyError::Missing(CURSOR_KEY_VARIABLE))?;
         Self::new(raw.into_bytes()).map_err(|_| CursorKeyError::TooShort(CURSOR_KEY_VARIABLE))
     }
 

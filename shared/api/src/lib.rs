@@ -16,7 +16,7 @@ mod views;
 
 use std::sync::Arc;
 
-use webhook_domain::{Clock, SystemClock, TestRateLimit};
+use webhook_domain::{Clock, SystemClock, TestRateLimit, settings};
 use webhook_store::DynamoStore;
 
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
@@ -53,20 +53,15 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// `MAX_ENDPOINTS_PER_ORG` (default 50) and `TEST_DELIVERIES_PER_MINUTE` (default 60); a
-    /// value that does not parse stops the cold start.
+    /// `MAX_ENDPOINTS_PER_ORG` and `TEST_DELIVERIES_PER_MINUTE`; a value that does not parse
+    /// stops the cold start.
     pub fn from_env() -> Result<Self, lambda_http::Error> {
-        let mut settings = Self::default();
-        if let Ok(raw) = std::env::var("MAX_ENDPOINTS_PER_ORG") {
-            settings.max_endpoints_per_org = raw.parse().map_err(|_| {
-                format!("MAX_ENDPOINTS_PER_ORG must be a whole number, got {raw:?}")
-            })?;
-        }
-        if let Ok(raw) = std::env::var("TEST_DELIVERIES_PER_MINUTE") {
-            settings.test_deliveries = TestRateLimit::parse(&raw)
-                .map_err(|e| format!("TEST_DELIVERIES_PER_MINUTE: {e}"))?;
-        }
-        Ok(settings)
+        Ok(Self {
+            max_endpoints_per_org: settings::MAX_ENDPOINTS_PER_ORG
+                .read::<std::num::NonZeroU32>()?
+                .get(),
+            test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE.read()?,
+        })
     }
 }
 

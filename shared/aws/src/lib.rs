@@ -29,7 +29,7 @@ enum TlsRoots {
 
 impl TlsRoots {
     fn from_env() -> Result<Self, String> {
-        Self::parse(std::env::var("TLS_ROOTS").ok().as_deref())
+        Self::parse(webhook_domain::settings::TLS_ROOTS.raw().as_deref())
     }
 
     fn parse(value: Option<&str>) -> Result<Self, String> {

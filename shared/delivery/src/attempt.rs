@@ -29,8 +29,9 @@ pub fn timeout_for(event_type: &EventName) -> Duration {
 }
 
 /// How long a claim outlives its attempt's timeout: the worker's own overhead. The delivery
-/// function's timeout (45 s) is shorter than the longest claim, and the delivery queue's
-/// visibility timeout far longer, so a redelivered job finds the claim of a dead run lapsed.
+/// function's timeout (45 s) lies between the longest attempt and the longest claim, and the
+/// delivery queue's visibility timeout beyond both, so a redelivered job finds the claim of a
+/// dead run lapsed (`tests/template/test_settings_match_template.py` holds the template to it).
 pub const CLAIM_MARGIN: Duration = Duration::from_secs(30);
 
 /// How a path makes its attempt.

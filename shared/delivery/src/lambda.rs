@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::LambdaEvent;
 use webhook_aws::LazyClient;
-use webhook_domain::{LogRetention, SystemClock};
+use webhook_domain::SystemClock;
+use webhook_domain::settings;
 use webhook_store::DynamoStore;
 
 use crate::dispatch::{self, Dispatched};
@@ -28,20 +29,6 @@ pub struct Worker<S> {
     pub dead_letters: DeadLetters,
 }
 
-pub(crate) fn required(name: &str) -> Result<String, lambda_runtime::Error> {
-    std::env::var(name).map_err(|_| format!("{name} is not set").into())
-}
-
-/// `DELIVERY_LOG_RETENTION` (e.g. `30d`, the default), within `LogRetention`'s bounds.
-pub fn log_retention_from_env() -> Result<LogRetention, lambda_runtime::Error> {
-    match std::env::var("DELIVERY_LOG_RETENTION") {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .parse()
-            .map_err(|e| format!("DELIVERY_LOG_RETENTION: {e}").into()),
-        _ => Ok(LogRetention::DEFAULT),
-    }
-}
-
 impl Worker<DynamoStore> {
     /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, `NOTICE_BUS`, optional
     /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
@@ -49,24 +36,22 @@ impl Worker<DynamoStore> {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = webhook_aws::load_sdk_config().await?;
         let sqs = LazyClient::new(&config, aws_sdk_sqs::Client::new);
-        let schedule = match std::env::var("RETRY_SCHEDULE") {
-            Ok(raw) if !raw.trim().is_empty() => raw
-                .parse::<RetrySchedule>()
-                .map_err(|e| format!("RETRY_SCHEDULE: {e}"))?,
+        let schedule = match settings::RETRY_SCHEDULE.raw() {
+            Some(raw) if !raw.trim().is_empty() => settings::RETRY_SCHEDULE.read()?,
             _ => RetrySchedule::default(),
         };
         Ok(Self {
             pipeline: Pipeline {
                 store: DynamoStore::from_config(&config)?,
-                queue: SqsQueue::new(sqs.clone(), required("DELIVERY_QUEUE_URL")?),
+                queue: SqsQueue::new(sqs.clone(), settings::DELIVERY_QUEUE_URL.read::<String>()?),
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),
                 schedule,
-                log_retention: log_retention_from_env()?,
+                log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
                 metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
                 notices: webhook_notices::NoticeBoard::from_env(&config)?,
             },
-            dead_letters: DeadLetters::new(sqs, required("DEAD_LETTER_QUEUE_URL")?),
+            dead_letters: DeadLetters::new(sqs, settings::DEAD_LETTER_QUEUE_URL.read::<String>()?),
         })
     }
 }
@@ -175,7 +160,7 @@ impl BlockingDispatch<DynamoStore> {
                 sender: Sender::new(false)?,
                 clock: Arc::new(SystemClock),
                 schedule: RetrySchedule::default(),
-                log_retention: log_retention_from_env()?,
+                log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
                 metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
                 notices: webhook_notices::NoticeBoard::from_env(&config)?,
             }),

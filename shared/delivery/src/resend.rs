@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use webhook_aws::LazyClient;
+use webhook_domain::settings;
 use webhook_domain::{DeliveryRecord, SentBody};
 
 use crate::event::DeliveryJob;
@@ -43,7 +44,7 @@ impl Resends<SqsQueue> {
     /// `DELIVERY_QUEUE_URL` and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = webhook_aws::load_sdk_config().await?;
-        let url = crate::lambda::required("DELIVERY_QUEUE_URL")?;
+        let url = settings::DELIVERY_QUEUE_URL.read::<String>()?;
         Ok(Self {
             queue: SqsQueue::new(LazyClient::new(&config, aws_sdk_sqs::Client::new), url),
         })

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_aws::LazyClient;
+use webhook_domain::settings;
 use webhook_domain::{
     AttemptOutcome, Endpoint, EventName, FailureCategory, SigningKeys, SystemClock, TestDelivery,
 };
@@ -13,7 +14,6 @@ use webhook_store::{DynamoStore, Store};
 
 use crate::attempt::{Plan, Target, timeout_for};
 use crate::event::DeliveryJob;
-use crate::lambda::{log_retention_from_env, required};
 use crate::metrics::AttemptMetrics;
 use crate::pipeline::Pipeline;
 use crate::queue::JobQueue;
@@ -36,12 +36,12 @@ impl Pipeline<DynamoStore, SqsQueue> {
             store,
             queue: SqsQueue::new(
                 LazyClient::new(&config, aws_sdk_sqs::Client::new),
-                required("DELIVERY_QUEUE_URL")?,
+                settings::DELIVERY_QUEUE_URL.read::<String>()?,
             ),
             sender: Sender::new(false)?,
             clock: Arc::new(SystemClock),
             schedule: RetrySchedule::default(),
-            log_retention: log_retention_from_env()?,
+            log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
             metrics: AttemptMetrics::Off,
             notices: webhook_notices::NoticeBoard::Log,
         })

@@ -21,6 +21,7 @@ pub mod notice;
 pub mod rate_limit;
 pub mod secret;
 pub mod sent_body;
+pub mod settings;
 pub mod status;
 mod stored;
 pub mod time;

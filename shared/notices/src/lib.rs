@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use webhook_aws::LazyClient;
 use webhook_domain::EndpointNotice;
+use webhook_domain::settings;
 
 /// The `source` of every notice on the bus.
 pub const SOURCE: &str = "webhooks.endpoints";
@@ -41,10 +42,7 @@ pub enum NoticeError {
 impl NoticeBoard {
     /// `NOTICE_BUS` (a bus name or ARN) and the AWS SDK's own environment.
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, String> {
-        let bus = std::env::var("NOTICE_BUS")
-            .ok()
-            .filter(|bus| !bus.trim().is_empty())
-            .ok_or("NOTICE_BUS is not set")?;
+        let bus = settings::NOTICE_BUS.read::<String>()?;
         Ok(Self::EventBridge {
             client: LazyClient::new(config, aws_sdk_eventbridge::Client::new),
             bus,

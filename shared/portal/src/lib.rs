@@ -55,6 +55,14 @@ impl std::fmt::Display for BadFrameAncestors {
 
 impl std::error::Error for BadFrameAncestors {}
 
+impl std::str::FromStr for FrameAncestors {
+    type Err = BadFrameAncestors;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
 impl Default for FrameAncestors {
     fn default() -> Self {
         Self("'none'".to_owned())
@@ -82,12 +90,9 @@ impl FrameAncestors {
         Ok(Self(sources.join(" ")))
     }
 
-    /// `PORTAL_FRAME_ANCESTORS`, `'none'` when unset or empty.
-    pub fn from_env() -> Result<Self, BadFrameAncestors> {
-        match std::env::var("PORTAL_FRAME_ANCESTORS") {
-            Ok(raw) if !raw.trim().is_empty() => Self::parse(&raw),
-            _ => Ok(Self::default()),
-        }
+    /// `PORTAL_FRAME_ANCESTORS`.
+    pub fn from_env() -> Result<Self, String> {
+        webhook_domain::settings::PORTAL_FRAME_ANCESTORS.read()
     }
 
     /// The page's Content-Security-Policy: its own files only, no inline script or style, no

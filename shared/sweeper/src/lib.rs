@@ -11,6 +11,7 @@ use futures::stream::FuturesUnordered;
 use lambda_runtime::LambdaEvent;
 use serde::Serialize;
 use serde_json::Value;
+use webhook_domain::settings;
 use webhook_domain::{Clock, EndpointNotice, FailingPolicy, SystemClock, Timestamp};
 use webhook_notices::NoticeBoard;
 use webhook_store::{DeliveryStatsStore, DynamoStore, StoreError, StreakCandidate};
@@ -135,12 +136,9 @@ pub async fn sweep<S: DeliveryStatsStore>(
     Ok(report)
 }
 
-/// `FAILING_AFTER` (e.g. `24h`, `90m`; default 24 h).
+/// `FAILING_AFTER` (e.g. `24h`, `90m`).
 pub fn policy_from_env() -> Result<FailingPolicy, lambda_runtime::Error> {
-    match std::env::var("FAILING_AFTER") {
-        Ok(raw) => FailingPolicy::parse(&raw).map_err(|e| format!("FAILING_AFTER: {e}").into()),
-        Err(_) => Ok(FailingPolicy::default()),
-    }
+    Ok(settings::FAILING_AFTER.read()?)
 }
 
 /// The scheduled Lambda: the store, clock and threshold it was built with, at cold start.

@@ -31,6 +31,7 @@ use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update,
 };
+use webhook_domain::settings;
 
 use crate::{Result, StoreError};
 use errors::classify;
@@ -79,8 +80,9 @@ impl DynamoStore {
     /// The table named by `TABLE_NAME`, with an SDK configuration the caller already loaded
     /// (functions that also build another client load it once).
     pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self> {
-        let table = std::env::var("TABLE_NAME")
-            .map_err(|_| StoreError::internal("TABLE_NAME is not set"))?;
+        let table = settings::TABLE_NAME
+            .raw()
+            .ok_or_else(|| StoreError::internal("TABLE_NAME is not set"))?;
         Ok(Self::new(Client::new(config), table))
     }
 }
