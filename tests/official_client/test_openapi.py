@@ -109,16 +109,22 @@ def test_every_enum_has_the_clients_values():
 def test_every_operation_needs_a_key_and_documents_its_errors():
     doc = document()
     assert doc["security"] == [{"ApiKey": []}]
+    public = set()
     for path, item in doc["paths"].items():
         for method, operation in item.items():
             if method == "parameters":
                 continue
             responses = operation["responses"]
+            if operation.get("security") == []:
+                public.add((method, path))
+                continue
             assert {"401", "403", "default"} <= set(responses), (method, path)
             if "{endpoint_id}" in path:
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:
                 assert {"400", "413"} <= set(responses), (method, path)
+    # Only the portal's page and files: their data comes from the API with a session token.
+    assert public == {("get", "/portal"), ("get", "/portal/{asset}")}
 
 
 def test_the_committed_document_is_what_the_script_writes():
