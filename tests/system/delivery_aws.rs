@@ -174,7 +174,7 @@ async fn the_fan_out_lambda_queues_jobs_and_dead_letters_malformed_events() {
     let jobs = receive_all(&client, &jobs_url).await;
     assert_eq!(jobs.len(), 1);
     let job: DeliveryJob = serde_json::from_str(jobs[0].body().unwrap()).unwrap();
-    assert_eq!(job.endpoint_id, Some(endpoint.id));
+    assert_eq!(job.destination.endpoint(), Some(endpoint.id));
     let published =
         PlatformEvent::parse(sample("fan-out-sqs").records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(
@@ -264,7 +264,7 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
         (
             log.records[0].status,
             log.records[0].http_status,
-            log.records[0].endpoint_id
+            log.records[0].destination.endpoint()
         ),
         (DeliveryStatus::Delivered, Some(204), Some(endpoint.id))
     );

@@ -3,7 +3,7 @@
 
 use lambda_http::Body;
 use serde_json::{Map, Value};
-use webhook_domain::{AgentId, EndpointId, EventName, MalformedEventName, Timestamp};
+use webhook_domain::{AgentId, Destination, EventName, MalformedEventName, Timestamp};
 
 use crate::error::{ApiError, FieldErrors};
 
@@ -136,13 +136,8 @@ pub fn agent_or_null(value: &Value) -> Result<Option<AgentId>, String> {
 }
 
 /// An endpoint id, or `legacy` for the organization's legacy URL.
-pub fn destination(value: &Value) -> Result<Option<EndpointId>, String> {
-    let text = string(value)?;
-    if text == "legacy" {
-        return Ok(None);
-    }
-    EndpointId::parse(text)
-        .map(Some)
+pub fn destination(value: &Value) -> Result<Destination, String> {
+    Destination::parse(string(value)?)
         .ok_or_else(|| "Expected an endpoint id (a UUID) or legacy.".into())
 }
 

@@ -9,9 +9,9 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus,
-    Endpoint, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook,
-    LogKey, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, SystemClock,
-    TestDelivery, Timestamp,
+    Destination, Endpoint, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord,
+    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret,
+    SystemClock, TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
@@ -324,9 +324,9 @@ pub async fn list_event_types(request: Request) -> Answer {
 /// the body it sent and every attempt.
 pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -> Answer {
     respond(app.clock.as_ref(), &request, async |caller| {
-        let endpoint_id = request_query::destination_query(request.query_string_parameters_ref())?;
+        let destination = request_query::destination_query(request.query_string_parameters_ref())?;
         let now = app.clock.now();
-        let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
+        let record = logged_delivery(app, caller.org, &request, destination, now).await?;
         Ok(json(StatusCode::OK, &DeliveryDetailView::from(&record)))
     })
     .await
@@ -346,11 +346,11 @@ where
     S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
 {
     respond(app.clock.as_ref(), &request, async |caller| {
-        let endpoint_id = request_body::resend_destination(request.body())?;
+        let destination = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
-        let record = logged_delivery(app, caller.org, &request, endpoint_id, now).await?;
-        let endpoint = match endpoint_id {
-            Some(id) => match app.store.signing_target(caller.org, id).await? {
+        let record = logged_delivery(app, caller.org, &request, destination, now).await?;
+        let endpoint = match destination {
+            Destination::Endpoint(id) => match app.store.signing_target(caller.org, id).await? {
                 None => {
                     return Err(ApiError::Conflict(
                         "The endpoint was deleted: there is nothing to resend to.",
@@ -363,12 +363,12 @@ where
                 }
                 Some((endpoint, _)) => Some(endpoint),
             },
-            None if app.store.legacy_webhook(caller.org).await?.is_none() => {
+            Destination::Legacy if app.store.legacy_webhook(caller.org).await?.is_none() => {
                 return Err(ApiError::Conflict(
                     "The legacy webhook URL was removed: there is nothing to resend to.",
                 ));
             }
-            None => None,
+            Destination::Legacy => None,
         };
         if let Some(refusal) = record.resend_refusal(endpoint.as_ref()) {
             return Err(ApiError::Conflict(refusal.detail()));
@@ -506,18 +506,17 @@ async fn spend_test_quota<S: TestQuotaStore>(
     }
 }
 
-/// The logged delivery of the path's event to `endpoint_id` (`None`: the legacy URL): 404 if
-/// there is none.
+/// The logged delivery of the path's event to `destination`: 404 if there is none.
 async fn logged_delivery<S: DeliveryLogStore>(
     app: &App<S>,
     org: OrgId,
     request: &Request,
-    endpoint_id: Option<EndpointId>,
+    destination: Destination,
     now: Timestamp,
 ) -> Result<DeliveryRecord, ApiError> {
     let event = EventRef {
         event_id: event_id(request)?,
-        endpoint_id,
+        destination,
     };
     app.store
         .delivery(org, event, now)

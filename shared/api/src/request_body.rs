@@ -128,13 +128,10 @@ fn events(value: &Value) -> Result<EventSubscription, String> {
 }
 
 /// `{"endpoint_id": <endpoint id> | "legacy"}`: which destination to resend to.
-pub(crate) fn resend_destination(
-    body: &Body,
-) -> Result<Option<webhook_domain::EndpointId>, ApiError> {
+pub(crate) fn resend_destination(body: &Body) -> Result<webhook_domain::Destination, ApiError> {
     let mut fields = Fields::new(json_object(body)?, &["endpoint_id"], "field");
     let destination = fields.required("endpoint_id", destination);
-    fields.finish()?;
-    destination.ok_or_else(|| ApiError::internal("a required field missing after validation"))
+    fields.finish_with(|| destination)
 }
 
 /// `{"since": <date-time>, "cursor": <next_cursor>}`: what a recover covers, and where a call

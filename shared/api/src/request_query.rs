@@ -2,7 +2,7 @@
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 use serde_json::{Map, Value};
-use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, EndpointId};
+use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, Destination, EndpointId};
 
 use crate::error::ApiError;
 use crate::fields::{Fields, destination, event_name, since, string};
@@ -49,7 +49,7 @@ pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, 
 }
 
 /// `?endpoint_id=<endpoint id>|legacy`: which destination of an event (`None`: the legacy URL).
-pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Option<EndpointId>, ApiError> {
+pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Destination, ApiError> {
     let mut fields = Fields::new(single_values(query)?, &["endpoint_id"], "parameter");
     let destination = fields.required("endpoint_id", destination);
     fields.finish_with(|| destination)

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, ApiKeySecret, DeliveryRecord, DeliveryStatus, Endpoint, EndpointHealth, EndpointId,
-    EndpointStatus, EventName, EventSubscription, EventType, FailureCategory, LegacyWebhook,
-    SecretHint, SigningSecret, TestDelivery, Timestamp,
+    AgentId, ApiKeySecret, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointHealth,
+    EndpointId, EndpointStatus, EventName, EventSubscription, EventType, FailureCategory,
+    LegacyWebhook, SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -165,7 +165,8 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
         Self {
             event_id: record.event_id,
             endpoint_id: record
-                .endpoint_id
+                .destination
+                .endpoint()
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
             endpoint_label: &record.endpoint_label,
@@ -174,10 +175,9 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
             occurred_at: record.occurred_at,
             agent_id: record.agent_id,
             call_id: record.call_id,
-            source: if record.endpoint_id.is_some() {
-                "endpoint"
-            } else {
-                "legacy"
+            source: match record.destination {
+                Destination::Endpoint(_) => "endpoint",
+                Destination::Legacy => Destination::LEGACY,
             },
             status: record.status,
             attempt_count: record.attempt_count,

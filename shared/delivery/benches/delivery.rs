@@ -99,7 +99,7 @@ fn benches(c: &mut Criterion) {
             .clone(),
         occurred_at: SystemClock.now(),
     };
-    let job = DeliveryJob::first(&event, Some(endpoints[0].id));
+    let job = DeliveryJob::first(&event, endpoints[0].id.into());
     // A new event each time: the attempt claim sends a repeated job's attempt only once.
     let fresh_job = || DeliveryJob {
         event_id: uuid::Uuid::new_v4(),

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use webhook_domain::sent_body::with_attempt;
 use webhook_domain::{
-    Attempt, AttemptClaim, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointNotice,
-    EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody, SigningKeys, Timestamp,
+    Attempt, AttemptClaim, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId,
+    EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody, SigningKeys,
+    Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -46,7 +47,7 @@ pub(crate) struct Plan<'a> {
 
 /// Where a job goes now, if anywhere. Short-lived: one per job, so its size does not matter.
 #[expect(clippy::large_enum_variant, reason = "one short-lived value per job")]
-pub(crate) enum Destination {
+pub(crate) enum Reach {
     Send(Target),
     Gone(Abandoned),
 }
@@ -87,7 +88,7 @@ impl Target {
         DeliveryRecord {
             org_id: job.org_id,
             event_id: job.event_id,
-            endpoint_id: job.endpoint_id,
+            destination: job.destination,
             endpoint_label: self
                 .endpoint
                 .as_ref()
@@ -144,7 +145,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
         let before = target.record(job, occurred_at, now);
         if plan.claim && !self.claim(&before, plan.timeout, now).await? {
-            tracing::info!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
+            tracing::info!(event_id = %job.event_id, destination = %job.destination, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
             return Ok(None);
         }
         let body = payload::body(&target.event_name, &job.data);
@@ -188,39 +189,36 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
     }
 
     /// Where the job goes now: its endpoint as just read, or the legacy URL.
-    pub(crate) async fn destination(
-        &self,
-        job: &DeliveryJob,
-    ) -> Result<Destination, PipelineError> {
-        match job.endpoint_id {
-            Some(id) => self.endpoint_destination(job, id).await,
-            None => Ok(match self.store.legacy_webhook(job.org_id).await? {
+    pub(crate) async fn reach(&self, job: &DeliveryJob) -> Result<Reach, PipelineError> {
+        match job.destination {
+            Destination::Endpoint(id) => self.endpoint_reach(job, id).await,
+            Destination::Legacy => Ok(match self.store.legacy_webhook(job.org_id).await? {
                 Some(legacy) => {
-                    Destination::Send(Target::legacy(legacy.url, legacy.keys, &job.event_type))
+                    Reach::Send(Target::legacy(legacy.url, legacy.keys, &job.event_type))
                 }
-                None => Destination::Gone(Abandoned::LegacyUrlRemoved),
+                None => Reach::Gone(Abandoned::LegacyUrlRemoved),
             }),
         }
     }
 
     /// Re-reads the endpoint: a deleted, paused or unsubscribed one gets nothing more.
-    async fn endpoint_destination(
+    async fn endpoint_reach(
         &self,
         job: &DeliveryJob,
         id: EndpointId,
-    ) -> Result<Destination, PipelineError> {
+    ) -> Result<Reach, PipelineError> {
         let Some((endpoint, keys)) = self.store.signing_target(job.org_id, id).await? else {
-            return Ok(Destination::Gone(Abandoned::EndpointDeleted));
+            return Ok(Reach::Gone(Abandoned::EndpointDeleted));
         };
         // A test goes to the endpoint it was asked for, whatever its status and subscription.
         Ok(if job.test {
-            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
+            Reach::Send(Target::endpoint(endpoint, keys, &job.event_type))
         } else if endpoint.status == EndpointStatus::Disabled {
-            Destination::Gone(Abandoned::EndpointDisabled)
+            Reach::Gone(Abandoned::EndpointDisabled)
         } else if !endpoint.receives(&job.event_type, job.agent_id) {
-            Destination::Gone(Abandoned::NoLongerSubscribed)
+            Reach::Gone(Abandoned::NoLongerSubscribed)
         } else {
-            Destination::Send(Target::endpoint(endpoint, keys, &job.event_type))
+            Reach::Send(Target::endpoint(endpoint, keys, &job.event_type))
         })
     }
 
@@ -325,7 +323,7 @@ fn next_after(
     }
     tracing::info!(
         event_id = %job.event_id,
-        endpoint_id = ?job.endpoint_id,
+        destination = %job.destination,
         attempt = job.attempts,
         error = sent.error.as_deref().unwrap_or("failed"),
         "delivery attempt failed"
@@ -343,7 +341,7 @@ fn next_after(
     ) {
         Ok(delay) => Delivery::Retrying(delay),
         Err(stop) => {
-            tracing::warn!(event_id = %job.event_id, endpoint_id = ?job.endpoint_id, ?stop, "delivery given up");
+            tracing::warn!(event_id = %job.event_id, destination = %job.destination, ?stop, "delivery given up");
             Delivery::GaveUp(match stop {
                 Stop::Gone => GiveUp::Gone,
                 Stop::Exhausted => GiveUp::Exhausted,
@@ -362,6 +360,6 @@ async fn log_delivery(
 ) {
     let expires_at = retention.expires_at(record.last_attempt_at);
     if let Err(error) = store.record_delivery(record, expires_at).await {
-        tracing::error!(%error, event_id = %record.event_id, endpoint_id = ?record.endpoint_id, "could not write the delivery log record");
+        tracing::error!(%error, event_id = %record.event_id, destination = %record.destination, "could not write the delivery log record");
     }
 }

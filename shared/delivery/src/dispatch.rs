@@ -17,10 +17,10 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::timeout_at;
-use webhook_domain::{Endpoint, EndpointId, FailureCategory};
+use webhook_domain::{Destination, Endpoint, FailureCategory};
 use webhook_store::Store;
 
-use crate::attempt::{Destination, Plan};
+use crate::attempt::{Plan, Reach};
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::queue::JobQueue;
@@ -163,20 +163,20 @@ where
             .collect();
         // Oldest first within each group: the sort is stable.
         endpoints.sort_by_key(|endpoint| endpoint.agent_id.is_none());
-        let mut destinations: Vec<Option<EndpointId>> =
-            endpoints.into_iter().map(|e| Some(e.id)).collect();
+        let mut destinations: Vec<Destination> =
+            endpoints.into_iter().map(|e| e.id.into()).collect();
         if targets.legacy_url_set {
-            destinations.push(None);
+            destinations.push(Destination::Legacy);
         }
 
         let (done, mut finished) = mpsc::unbounded_channel();
-        for (rank, endpoint) in destinations.iter().copied().enumerate() {
+        for (rank, destination) in destinations.iter().copied().enumerate() {
             let pipeline = Arc::clone(self);
             let event = event.clone();
             let done = done.clone();
             pending.spawn(async move {
                 pipeline
-                    .dispatch_one(&event, endpoint, deadline, rank, done)
+                    .dispatch_one(&event, destination, deadline, rank, done)
                     .await;
             });
         }
@@ -213,22 +213,22 @@ where
     async fn dispatch_one(
         self: Arc<Self>,
         event: &PlatformEvent,
-        endpoint: Option<EndpointId>,
+        to: Destination,
         deadline: Instant,
         rank: usize,
         done: mpsc::UnboundedSender<(usize, Finished)>,
     ) {
-        let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
+        let destination = to.to_string();
         let started = Instant::now();
         let now = self.clock.now();
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
-            ..DeliveryJob::first(event, endpoint)
+            ..DeliveryJob::first(event, to)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.
-        let target = match timeout_at(deadline.into(), self.destination(&job)).await {
-            Ok(Ok(Destination::Send(target))) => target,
-            Ok(Ok(Destination::Gone(reason))) => {
+        let target = match timeout_at(deadline.into(), self.reach(&job)).await {
+            Ok(Ok(Reach::Send(target))) => target,
+            Ok(Ok(Reach::Gone(reason))) => {
                 tracing::info!(event_id = %event.id, destination, ?reason, "a blocking event's destination is gone");
                 let _ = done.send((rank, Finished::unsent(destination, started)));
                 return;

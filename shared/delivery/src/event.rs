@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 use webhook_domain::{
-    AgentId, AttemptSummary, DeliveryRef, EndpointId, EventName, OrgId, Timestamp,
+    AgentId, AttemptSummary, DeliveryRef, Destination, EventName, OrgId, Timestamp,
 };
 
 /// An event published by the platform:
@@ -39,8 +39,13 @@ impl PlatformEvent {
 pub struct DeliveryJob {
     pub event_id: Uuid,
     pub org_id: OrgId,
-    /// The endpoint, or `None` for the organization's legacy URL.
-    pub endpoint_id: Option<EndpointId>,
+    /// Sent as `endpoint_id`, absent for the legacy URL.
+    #[serde(
+        rename = "endpoint_id",
+        default,
+        skip_serializing_if = "Destination::is_legacy"
+    )]
+    pub destination: Destination,
     /// The agent the event is about, so a retry can see whether the endpoint still wants it.
     pub agent_id: Option<AgentId>,
     #[serde(rename = "type")]
@@ -73,11 +78,11 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl DeliveryJob {
-    pub fn first(event: &PlatformEvent, endpoint_id: Option<EndpointId>) -> Self {
+    pub fn first(event: &PlatformEvent, destination: Destination) -> Self {
         Self {
             event_id: event.id,
             org_id: event.org_id,
-            endpoint_id,
+            destination,
             agent_id: event.agent_id,
             event_type: event.event_type.clone(),
             data: event.data.clone(),
@@ -110,7 +115,7 @@ impl DeliveryJob {
         Some(DeliveryRef {
             org_id: self.org_id,
             event_id: self.event_id,
-            endpoint_id: self.endpoint_id,
+            destination: self.destination,
             // Jobs queued before occurred_at was carried were placed by their first attempt.
             occurred_at: self.occurred_at.or(self.first_attempt_at)?,
         })
@@ -148,7 +153,7 @@ mod tests {
         .unwrap();
         assert_eq!(event.event_type.as_str(), "voicemail.left");
         assert_eq!(event.event_type.known(), None);
-        let job = serde_json::to_value(DeliveryJob::first(&event, None)).unwrap();
+        let job = serde_json::to_value(DeliveryJob::first(&event, Destination::Legacy)).unwrap();
         assert_eq!(job["type"], "voicemail.left");
         assert!(job.get("test").is_none(), "only test retries say so");
     }
@@ -162,7 +167,7 @@ mod tests {
             )
             .unwrap();
             event.data = data.as_object().unwrap().clone();
-            DeliveryJob::first(&event, None)
+            DeliveryJob::first(&event, Destination::Legacy)
         };
         assert_eq!(
             job(serde_json::json!({"call_id": 4711})).call_id(),

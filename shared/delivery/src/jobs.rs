@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use webhook_domain::Destination;
 use webhook_store::Store;
 
-use crate::attempt::{Destination, Plan, timeout_for};
+use crate::attempt::{Plan, Reach, timeout_for};
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Delivery, Pipeline, PipelineError, millis_between};
 use crate::queue::{Delayed, JobQueue};
@@ -24,14 +25,14 @@ where
             .iter()
             .filter(|endpoint| endpoint.receives(&event.event_type, event.agent_id))
             .map(|endpoint| Delayed {
-                job: DeliveryJob::first(event, Some(endpoint.id)),
+                job: DeliveryJob::first(event, endpoint.id.into()),
                 delay: Duration::ZERO,
             })
             .collect();
         // The legacy URL, when set, gets every event type.
         if targets.legacy_url_set {
             jobs.push(Delayed {
-                job: DeliveryJob::first(event, None),
+                job: DeliveryJob::first(event, Destination::Legacy),
                 delay: Duration::ZERO,
             });
         }
@@ -53,9 +54,9 @@ where
                 .map(|()| Delivery::Deferred(wait))
                 .map_err(PipelineError::from);
         }
-        let target = match self.destination(&job).await? {
-            Destination::Send(target) => target,
-            Destination::Gone(reason) => {
+        let target = match self.reach(&job).await? {
+            Reach::Send(target) => target,
+            Reach::Gone(reason) => {
                 if job.attempts > 0
                     && let Some(record) = job.record_ref()
                     && let Err(error) = self.store.end_delivery(&record, job.attempts).await

@@ -80,9 +80,9 @@ impl<S: webhook_store::Store> Worker<S> {
         self.each_message(event, |body| async move {
             let job: DeliveryJob = serde_json::from_str(&body)
                 .map_err(|e| Failure::Malformed(format!("malformed job: {e}")))?;
-            let (event_id, endpoint_id) = (job.event_id, job.endpoint_id);
+            let (event_id, destination) = (job.event_id, job.destination);
             let delivery = self.pipeline.deliver(job).await?;
-            tracing::info!(%event_id, ?endpoint_id, ?delivery, "delivery");
+            tracing::info!(%event_id, %destination, ?delivery, "delivery");
             Ok(())
         })
         .await

@@ -59,13 +59,13 @@ where
     while let Some(job) = jobs.recv().await {
         let pipeline = pipeline.clone();
         tokio::spawn(async move {
-            let (event_id, endpoint_id, attempt) =
-                (job.event_id, job.endpoint_id, job.attempts + 1);
+            let (event_id, destination, attempt) =
+                (job.event_id, job.destination, job.attempts + 1);
             match pipeline.deliver(job).await {
                 Ok(delivery) => {
-                    tracing::info!(%event_id, ?endpoint_id, attempt, ?delivery, "delivery")
+                    tracing::info!(%event_id, %destination, attempt, ?delivery, "delivery")
                 }
-                Err(error) => tracing::error!(%event_id, ?endpoint_id, %error, "delivery failed"),
+                Err(error) => tracing::error!(%event_id, %destination, %error, "delivery failed"),
             }
         });
     }

@@ -90,7 +90,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
     Ok(DeliveryJob {
         event_id: record.event_id,
         org_id: record.org_id,
-        endpoint_id: record.endpoint_id,
+        destination: record.destination,
         agent_id: record.agent_id,
         event_type: record.event_type,
         data,

@@ -61,7 +61,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let mut job = DeliveryJob {
             event_id: uuid::Uuid::new_v4(),
             org_id: endpoint.org_id,
-            endpoint_id: Some(endpoint.id),
+            destination: endpoint.id.into(),
             agent_id: endpoint.agent_id,
             data: samples::data(&event, endpoint.agent_id, now),
             event_type: event,

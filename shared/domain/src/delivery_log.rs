@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::sent_body::{AttemptSummary, SentBody, with_attempt};
-use crate::{AgentId, Attempt, Endpoint, EndpointId, EventName, FailureCategory, OrgId, Timestamp};
+use crate::{
+    AgentId, Attempt, Destination, Endpoint, EndpointId, EventName, FailureCategory, OrgId,
+    Timestamp,
+};
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,8 +63,13 @@ impl fmt::Display for DeliveryStatus {
 pub struct DeliveryRecord {
     pub org_id: OrgId,
     pub event_id: Uuid,
-    /// The endpoint, or `None` for the organization's legacy URL.
-    pub endpoint_id: Option<EndpointId>,
+    /// Stored as `endpoint_id`, absent for the legacy URL.
+    #[serde(
+        rename = "endpoint_id",
+        default,
+        skip_serializing_if = "Destination::is_legacy"
+    )]
+    pub destination: Destination,
     /// The endpoint's label and URL when the attempt was made, so the record still reads well
     /// after the endpoint is renamed or deleted. The label is empty for the legacy URL.
     pub endpoint_label: String,
@@ -105,7 +113,7 @@ impl DeliveryRecord {
         DeliveryRef {
             org_id: self.org_id,
             event_id: self.event_id,
-            endpoint_id: self.endpoint_id,
+            destination: self.destination,
             occurred_at: self.occurred_at,
         }
     }
@@ -262,7 +270,7 @@ pub fn is_expired(expires_at: Timestamp, now: Timestamp) -> bool {
 pub struct DeliveryRef {
     pub org_id: OrgId,
     pub event_id: Uuid,
-    pub endpoint_id: Option<EndpointId>,
+    pub destination: Destination,
     pub occurred_at: Timestamp,
 }
 
@@ -270,7 +278,7 @@ impl DeliveryRef {
     /// The record's place in its organization's log: later records have greater keys, and no two
     /// records share one (the event and destination make it unique).
     pub fn log_key(&self) -> LogKey {
-        LogKey::new(self.occurred_at, self.event_id, self.endpoint_id)
+        LogKey::new(self.occurred_at, self.event_id, self.destination)
     }
 }
 
@@ -280,8 +288,7 @@ impl DeliveryRef {
 pub struct LogKey(String);
 
 impl LogKey {
-    pub fn new(occurred_at: Timestamp, event_id: Uuid, endpoint: Option<EndpointId>) -> Self {
-        let destination = endpoint.map_or_else(|| "legacy".to_owned(), |id| id.to_string());
+    pub fn new(occurred_at: Timestamp, event_id: Uuid, destination: Destination) -> Self {
         Self(format!("{occurred_at}#{}#{destination}", event_id.simple()))
     }
 
@@ -314,7 +321,7 @@ pub struct DeliveryFilter {
 impl DeliveryFilter {
     pub fn matches(&self, record: &DeliveryRecord) -> bool {
         self.endpoint_id
-            .is_none_or(|id| record.endpoint_id == Some(id))
+            .is_none_or(|id| record.destination == Destination::Endpoint(id))
             && self.agent_id.is_none_or(|id| record.agent_id == Some(id))
             && self
                 .event_type
@@ -391,8 +398,8 @@ mod tests {
     #[test]
     fn keys_sort_in_time_order_and_since_bounds_them() {
         let event = Uuid::new_v4();
-        let earlier = LogKey::new(at(1_000), Uuid::new_v4(), None);
-        let later = LogKey::new(at(2_000), event, Some(EndpointId::generate()));
+        let earlier = LogKey::new(at(1_000), Uuid::new_v4(), Destination::Legacy);
+        let later = LogKey::new(at(2_000), event, EndpointId::generate().into());
         assert!(earlier < later);
         assert!(LogKey::at(at(2_000)) <= later);
         assert!(LogKey::at(at(2_001)) > later);
@@ -559,7 +566,7 @@ mod tests {
         }
         assert!(!hits[4].narrows_by_content());
         let mut legacy = record.clone();
-        legacy.endpoint_id = None;
+        legacy.destination = Destination::Legacy;
         legacy.agent_id = None;
         assert!(!hits[0].matches(&legacy));
         assert!(!hits[1].matches(&legacy));

@@ -2,8 +2,8 @@
 //! endpoints and delivery records one way. Fields are public: adjust what a test is about.
 
 use crate::{
-    Clock, DeliveryRecord, DeliveryStatus, Endpoint, EndpointId, EndpointStatus, EndpointUrl,
-    EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock, Timestamp,
+    Clock, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId, EndpointStatus,
+    EndpointUrl, EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock, Timestamp,
 };
 
 /// A fixed instant, 2026-11-27T09:15:04.113Z, for values whose time does not matter.
@@ -57,14 +57,15 @@ fn fixed_secret() -> SigningSecret {
 /// the legacy URL), the event having happened at `occurred_at`.
 pub fn delivery_record(
     org: OrgId,
-    endpoint: Option<EndpointId>,
+    destination: impl Into<Destination>,
     occurred_at: Timestamp,
 ) -> DeliveryRecord {
+    let destination = destination.into();
     DeliveryRecord {
         org_id: org,
         event_id: uuid::Uuid::new_v4(),
-        endpoint_id: endpoint,
-        endpoint_label: if endpoint.is_some() {
+        destination,
+        endpoint_label: if !destination.is_legacy() {
             "Fixture".to_owned()
         } else {
             String::new()

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod caller;
 pub mod delivery;
 pub mod delivery_log;
+mod destination;
 pub mod duration;
 pub mod endpoint;
 pub mod endpoint_url;
@@ -36,6 +37,7 @@ pub use delivery_log::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
     LOST_AFTER, LogKey, LogQuery, NotResendable, is_expired,
 };
+pub use destination::Destination;
 pub use duration::{
     DelayError, LogRetention, RetentionError, SessionLength, parse_delay, parse_delay_within,
 };

@@ -8,9 +8,9 @@ use std::future::Future;
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId, Rotation, SigningKeys,
-    SigningSecret, TestRateLimit, Timestamp,
+    Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl,
+    IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId, Rotation,
+    SigningKeys, SigningSecret, TestRateLimit, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -294,12 +294,12 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 }
 
-/// One event at one destination, as a caller names it: the event id and the endpoint, or
-/// `None` for the legacy URL (no time: that is what the store looks up).
+/// One event at one destination, as a caller names it (no time: that is what the store looks
+/// up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventRef {
     pub event_id: uuid::Uuid,
-    pub endpoint_id: Option<EndpointId>,
+    pub destination: Destination,
 }
 
 /// The bundled authorizer's API keys: only their digests are kept.

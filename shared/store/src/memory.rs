@@ -595,7 +595,7 @@ impl DeliveryLogStore for MemoryStore {
                 .values()
                 .find(|(record, expires_at)| {
                     record.event_id == event.event_id
-                        && record.endpoint_id == event.endpoint_id
+                        && record.destination == event.destination
                         && record.is_shown()
                         && !is_expired(*expires_at, now)
                 })

@@ -240,7 +240,7 @@ async fn finishing_the_rest_leaves_every_attempt_logged() {
     assert_eq!(log.len(), 2, "both attempts logged once finished: {log:?}");
     let slow = log
         .iter()
-        .find(|r| r.endpoint_id == Some(slow_endpoint.id))
+        .find(|r| r.destination.endpoint() == Some(slow_endpoint.id))
         .unwrap();
     assert_eq!(slow.failure_category, Some(FailureCategory::Timeout));
 }

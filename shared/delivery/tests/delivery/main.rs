@@ -138,7 +138,7 @@ impl Harness {
     }
 
     fn job(&self, endpoint: &Endpoint, event_type: EventType) -> DeliveryJob {
-        DeliveryJob::first(&self.event(event_type, None), Some(endpoint.id))
+        DeliveryJob::first(&self.event(event_type, None), endpoint.id.into())
     }
 
     /// The one job the last step queued, and its delay.
@@ -284,7 +284,7 @@ async fn failures_are_retried_on_schedule_with_the_same_message_id() {
             record.http_status,
             record.failure_category,
             record.next_retry_at,
-            record.endpoint_id,
+            record.destination.endpoint(),
             record.occurred_at,
             record.endpoint_label.as_str(),
             record.call_id,
@@ -603,7 +603,10 @@ async fn deleting_or_disabling_stops_retries() {
             (DeliveryStatus::Failed, None, 1)
         );
     }
-    assert!(log.iter().any(|r| r.endpoint_id == Some(deleted.id)));
+    assert!(
+        log.iter()
+            .any(|r| r.destination.endpoint() == Some(deleted.id))
+    );
 }
 
 #[tokio::test]
@@ -712,7 +715,7 @@ async fn fan_out_queues_one_job_per_matching_endpoint_in_one_batch() {
         .queue
         .take()
         .into_iter()
-        .filter_map(|d| d.job.endpoint_id)
+        .filter_map(|d| d.job.destination.endpoint())
         .collect();
     ids.sort();
     expected.sort();
@@ -767,7 +770,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
         "the endpoint does not subscribe; the legacy URL gets everything"
     );
     let job = h.next().job;
-    assert_eq!(job.endpoint_id, None);
+    assert_eq!(job.destination.endpoint(), None);
 
     assert!(
         matches!(h.deliver(job).await, Delivery::Retrying(_)),
@@ -777,7 +780,7 @@ async fn the_legacy_url_gets_every_event_under_its_old_name_signed_with_the_org_
     let record = &h.only_record().await;
     assert_eq!(
         (
-            record.endpoint_id,
+            record.destination.endpoint(),
             record.endpoint_label.as_str(),
             record.url.as_str(),
             record.event_type.clone(),
@@ -970,7 +973,9 @@ async fn types_this_build_does_not_know_reach_every_type_subscribers_and_the_leg
     assert_eq!(h.pipeline.fan_out(&event).await.unwrap(), 2);
     let jobs = h.queue.take();
     assert_eq!(
-        jobs.iter().map(|d| d.job.endpoint_id).collect::<Vec<_>>(),
+        jobs.iter()
+            .map(|d| d.job.destination.endpoint())
+            .collect::<Vec<_>>(),
         [Some(everything.id), None],
         "not the endpoint that lists every known type"
     );

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, EndpointId, KeyId, Minute, OrgId};
+use webhook_domain::{DeliveryRef, Destination, EndpointId, KeyId, Minute, OrgId};
 
 use super::Item;
 
@@ -156,15 +156,8 @@ pub(super) fn log_partition(org: OrgId, shard: u8) -> String {
 }
 
 /// One event's record at one destination in the `log-by-event` index.
-pub(super) fn event_log_key(
-    org: OrgId,
-    event_id: uuid::Uuid,
-    endpoint: Option<EndpointId>,
-) -> String {
-    match endpoint {
-        Some(id) => format!("LOG#{org}#{event_id}#{id}"),
-        None => format!("LOG#{org}#{event_id}#legacy"),
-    }
+pub(super) fn event_log_key(org: OrgId, event_id: uuid::Uuid, destination: Destination) -> String {
+    format!("LOG#{org}#{event_id}#{destination}")
 }
 
 /// One shard of an endpoint's records in the `log-by-endpoint` index.
@@ -175,7 +168,10 @@ pub(super) fn endpoint_log_partition(org: OrgId, id: EndpointId, shard: u8) -> S
 /// The shard of one event's record at one destination: the random bits of the ids spread the
 /// records of one event, and of one endpoint, over all shards.
 pub(super) fn log_shard(record: &DeliveryRef) -> u8 {
-    let endpoint = record.endpoint_id.map_or(0, |id| id.as_uuid().as_u128());
+    let endpoint = record
+        .destination
+        .endpoint()
+        .map_or(0, |id| id.as_uuid().as_u128());
     shard_of(record.event_id.as_u128() ^ endpoint, LOG_SHARDS)
 }
 
@@ -222,7 +218,7 @@ mod tests {
             let record = DeliveryRef {
                 org_id: OrgId::new(1),
                 event_id: Uuid::new_v4(),
-                endpoint_id: Some(EndpointId::generate()),
+                destination: EndpointId::generate().into(),
                 occurred_at: Timestamp::from_unix_millis(0).unwrap(),
             };
             seen[usize::from(log_shard(&record))] += 1;

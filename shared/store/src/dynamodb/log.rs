@@ -6,7 +6,7 @@ use futures::future::try_join_all;
 
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    EndpointId, LOST_AFTER, LogKey, LogQuery, OrgId, Timestamp, is_expired,
+    Destination, EndpointId, LOST_AFTER, LogKey, LogQuery, OrgId, Timestamp, is_expired,
 };
 
 use super::DynamoStore;
@@ -160,7 +160,7 @@ impl DeliveryLogStore for DynamoStore {
             .expression_attribute_names("#event", EVENT_LOG_KEY)
             .expression_attribute_values(
                 ":event",
-                string(event_log_key(org, event.event_id, event.endpoint_id)),
+                string(event_log_key(org, event.event_id, event.destination)),
             )
             .limit(1)
             .send()
@@ -260,7 +260,7 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
     let mut item = to_item(record)?;
     item.extend(Keys::delivery(&reference).into_map());
     item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
-    if let Some(id) = record.endpoint_id {
+    if let Destination::Endpoint(id) = record.destination {
         let partition = endpoint_log_partition(record.org_id, id, shard);
         item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
     }
@@ -269,7 +269,7 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
         string(event_log_key(
             record.org_id,
             record.event_id,
-            record.endpoint_id,
+            record.destination,
         )),
     );
     if record.status != DeliveryStatus::Delivered {

@@ -165,11 +165,7 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
     assert!(body.as_ref().len() < sent.len() + 16, "kept compressed");
     assert_eq!(
         item["event_log"],
-        AttributeValue::S(format!(
-            "LOG#5#{}#{}",
-            record.event_id,
-            record.endpoint_id.unwrap()
-        ))
+        AttributeValue::S(format!("LOG#5#{}#{}", record.event_id, record.destination))
     );
 
     let retrying = DeliveryRecord {

@@ -1,8 +1,8 @@
 //! The delivery log's store operations, on both stores.
 
 use webhook_domain::{
-    AgentId, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryStatus, EndpointId, EventType,
-    FailureCategory, LogKey, LogQuery, OrgId, Timestamp,
+    AgentId, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryStatus, Destination, EndpointId,
+    EventType, FailureCategory, LogKey, LogQuery, OrgId, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EventRef};
 
@@ -251,7 +251,7 @@ pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl Deli
         async move {
             let event = EventRef {
                 event_id,
-                endpoint_id,
+                destination: Destination::from(endpoint_id),
             };
             store.delivery(org, event, at(now)).await.unwrap()
         }
@@ -352,7 +352,7 @@ pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore)
         assert_eq!(opened, opens, "{case}");
         let event = EventRef {
             event_id: stored.event_id,
-            endpoint_id: endpoint,
+            destination: endpoint.into(),
         };
         let now = store.delivery(ORG, event, at(NOW)).await.unwrap();
         assert_eq!(now, Some(expected), "{case}");

@@ -170,7 +170,7 @@ pub async fn ending_a_record_follows_the_domain(store: impl DeliveryLogStore) {
             .await
             .unwrap();
         let filter = webhook_domain::DeliveryFilter {
-            endpoint_id: stored.endpoint_id,
+            endpoint_id: stored.destination.endpoint(),
             ..Default::default()
         };
         let page = store
@@ -245,7 +245,7 @@ pub async fn claiming_an_attempt_follows_the_domain(store: impl DeliveryLogStore
             .unwrap()
     );
     let filter = webhook_domain::DeliveryFilter {
-        endpoint_id: before.endpoint_id,
+        endpoint_id: before.destination.endpoint(),
         ..Default::default()
     };
     let everything = LogQuery::newest(webhook_domain::DeliveryFilter::default(), 200, at(2_000));
