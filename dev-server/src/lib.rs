@@ -172,7 +172,7 @@ async fn portal_link<S: webhook_store::ApiKeyStore>(
     };
     let end = SessionLength::LONGEST.ends(now);
     app.store
-        .put_portal_session(&ApiKeyRecord::session(&token, admin, end, now))
+        .put_api_key(&ApiKeyRecord::session(&token, admin, end, now))
         .await?;
     Ok(format!("http://{address}/portal#token={}", token.expose()))
 }
@@ -183,7 +183,12 @@ fn settings_table() -> serde_json::Value {
     use webhook_delivery::attempt::{CLAIM_MARGIN, timeout_for};
     let longest_attempt = timeout_for(&webhook_domain::EventName::WEBHOOK_TEST);
     serde_json::json!({
-        "settings": settings::ALL,
+        "settings": settings::ALL.map(|setting| serde_json::json!({
+            "variable": setting.variable,
+            "default": setting.default,
+            "bounds": setting.bounds,
+            "parameter": setting.parameter(),
+        })),
         "timings": {
             "longest_attempt": longest_attempt.as_secs(),
             "claim": (longest_attempt + CLAIM_MARGIN).as_secs(),

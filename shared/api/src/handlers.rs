@@ -301,7 +301,7 @@ pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Reques
         let now = app.clock.now();
         let token = ApiKeySecret::generate_session().map_err(ApiError::internal)?;
         let session = ApiKeyRecord::session(&token, caller, length.ends(now), now);
-        app.store.put_portal_session(&session).await?;
+        app.store.put_api_key(&session).await?;
         let view = PortalSessionView::new(&origin(&request), &token, length.ends(now));
         Ok(uncacheable(json(StatusCode::CREATED, &view)))
     })

@@ -60,7 +60,8 @@ impl Settings {
             max_endpoints_per_org: settings::MAX_ENDPOINTS_PER_ORG
                 .read::<std::num::NonZeroU32>()?
                 .get(),
-            test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE.read()?,
+            test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE
+                .read_with(TestRateLimit::parse)?,
         })
     }
 }

@@ -193,14 +193,6 @@ impl Default for FailingPolicy {
     }
 }
 
-impl std::str::FromStr for FailingPolicy {
-    type Err = crate::DelayError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Self::parse(raw)
-    }
-}
-
 impl FailingPolicy {
     /// A threshold as configuration gives it (`FAILING_AFTER`, `--failing-after`): from a
     /// second (for demos) to 30 days.

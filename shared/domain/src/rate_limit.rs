@@ -12,14 +12,6 @@ pub struct TestRateLimit {
 #[error("expected a whole number of test deliveries per minute from 1 to 10000, got {0:?}")]
 pub struct TestRateLimitError(String);
 
-impl std::str::FromStr for TestRateLimit {
-    type Err = TestRateLimitError;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Self::parse(raw)
-    }
-}
-
 impl Default for TestRateLimit {
     fn default() -> Self {
         Self { per_minute: 60 }

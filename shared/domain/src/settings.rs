@@ -8,103 +8,73 @@
 use std::fmt::Display;
 use std::str::FromStr;
 
-use serde::Serialize;
-
 /// One environment variable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
     pub variable: &'static str,
     /// Used when the variable is unset or empty; `None`: the variable is required.
     pub default: Option<&'static str>,
     /// What a value must be, in words.
     pub bounds: &'static str,
-    /// The `template.yaml` parameter that sets it, if one does.
-    pub parameter: Option<&'static str>,
+    /// Set from the stack parameter named after it (see [`Setting::parameter`]).
+    pub from_stack_parameter: bool,
 }
 
-pub const TABLE_NAME: Setting = Setting {
-    variable: "TABLE_NAME",
-    default: None,
-    bounds: "the stack's DynamoDB table",
-    parameter: None,
-};
+/// A variable the function cannot start without.
+const fn required(variable: &'static str, bounds: &'static str) -> Setting {
+    Setting {
+        variable,
+        default: None,
+        bounds,
+        from_stack_parameter: false,
+    }
+}
 
-pub const MAX_ENDPOINTS_PER_ORG: Setting = Setting {
-    variable: "MAX_ENDPOINTS_PER_ORG",
-    default: Some("50"),
-    bounds: "a whole number, 1 or more",
-    parameter: Some("MaxEndpointsPerOrg"),
-};
+/// A variable its stack parameter sets, with the code's default for when it is unset.
+const fn from_stack(
+    variable: &'static str,
+    default: &'static str,
+    bounds: &'static str,
+) -> Setting {
+    Setting {
+        variable,
+        default: Some(default),
+        bounds,
+        from_stack_parameter: true,
+    }
+}
 
-pub const TEST_DELIVERIES_PER_MINUTE: Setting = Setting {
-    variable: "TEST_DELIVERIES_PER_MINUTE",
-    default: Some("60"),
-    bounds: "1 to 10000",
-    parameter: Some("TestDeliveriesPerMinute"),
-};
-
-pub const CURSOR_SIGNING_KEY: Setting = Setting {
-    variable: "CURSOR_SIGNING_KEY",
-    default: None,
-    bounds: "at least 32 bytes, the same for every instance",
-    parameter: None,
-};
-
-pub const DELIVERY_QUEUE_URL: Setting = Setting {
-    variable: "DELIVERY_QUEUE_URL",
-    default: None,
-    bounds: "the delivery queue's URL",
-    parameter: None,
-};
-
-pub const DEAD_LETTER_QUEUE_URL: Setting = Setting {
-    variable: "DEAD_LETTER_QUEUE_URL",
-    default: None,
-    bounds: "the dead-letter queue's URL",
-    parameter: None,
-};
-
-pub const RETRY_SCHEDULE: Setting = Setting {
-    variable: "RETRY_SCHEDULE",
-    default: Some(""),
-    bounds: "empty for the standard schedule, or up to 50 comma-separated delays of 100ms to 1d, a week in all",
-    parameter: Some("RetrySchedule"),
-};
-
-pub const DELIVERY_LOG_RETENTION: Setting = Setting {
-    variable: "DELIVERY_LOG_RETENTION",
-    default: Some("30d"),
-    bounds: "1d to 3650d",
-    parameter: Some("DeliveryLogRetention"),
-};
-
+pub const TABLE_NAME: Setting = required("TABLE_NAME", "the stack's DynamoDB table");
+pub const CURSOR_SIGNING_KEY: Setting = required(
+    "CURSOR_SIGNING_KEY",
+    "at least 32 bytes, the same for every instance",
+);
+pub const DELIVERY_QUEUE_URL: Setting = required("DELIVERY_QUEUE_URL", "the delivery queue's URL");
+pub const DEAD_LETTER_QUEUE_URL: Setting =
+    required("DEAD_LETTER_QUEUE_URL", "the dead-letter queue's URL");
+/// Required by the code; the stack's parameter has the default.
 pub const NOTICE_BUS: Setting = Setting {
-    variable: "NOTICE_BUS",
-    default: None,
-    bounds: "an EventBridge bus name or ARN",
-    parameter: Some("NoticeBus"),
+    from_stack_parameter: true,
+    ..required("NOTICE_BUS", "an EventBridge bus name or ARN")
 };
-
-pub const FAILING_AFTER: Setting = Setting {
-    variable: "FAILING_AFTER",
-    default: Some("24h"),
-    bounds: "1s to 30d",
-    parameter: Some("FailingAfter"),
-};
-
-pub const TLS_ROOTS: Setting = Setting {
-    variable: "TLS_ROOTS",
-    default: Some("amazon"),
-    bounds: "amazon or system",
-    parameter: Some("TlsRoots"),
-};
-
-pub const PORTAL_FRAME_ANCESTORS: Setting = Setting {
-    variable: "PORTAL_FRAME_ANCESTORS",
-    default: Some("'none'"),
-    bounds: "'none', or 'self' and https origins separated by spaces",
-    parameter: Some("PortalFrameAncestors"),
-};
+pub const MAX_ENDPOINTS_PER_ORG: Setting =
+    from_stack("MAX_ENDPOINTS_PER_ORG", "50", "a whole number, 1 or more");
+pub const TEST_DELIVERIES_PER_MINUTE: Setting =
+    from_stack("TEST_DELIVERIES_PER_MINUTE", "60", "1 to 10000");
+pub const RETRY_SCHEDULE: Setting = from_stack(
+    "RETRY_SCHEDULE",
+    "",
+    "empty for the standard schedule, or up to 50 comma-separated delays of 100ms to 1d, a week in all",
+);
+pub const DELIVERY_LOG_RETENTION: Setting =
+    from_stack("DELIVERY_LOG_RETENTION", "30d", "1d to 3650d");
+pub const FAILING_AFTER: Setting = from_stack("FAILING_AFTER", "24h", "1s to 30d");
+pub const TLS_ROOTS: Setting = from_stack("TLS_ROOTS", "amazon", "amazon or system");
+pub const PORTAL_FRAME_ANCESTORS: Setting = from_stack(
+    "PORTAL_FRAME_ANCESTORS",
+    "'none'",
+    "'none', or 'self' and https origins separated by spaces",
+);
 
 /// Every setting, in the order the docs list them.
 pub const ALL: [Setting; 12] = [
@@ -123,6 +93,20 @@ pub const ALL: [Setting; 12] = [
 ];
 
 impl Setting {
+    /// The stack parameter that sets it: its variable in CamelCase (`FAILING_AFTER` is set by
+    /// `FailingAfter`), one rule rather than a second name to keep in step.
+    pub fn parameter(&self) -> Option<String> {
+        self.from_stack_parameter.then(|| {
+            self.variable
+                .split('_')
+                .map(|word| {
+                    let (first, rest) = word.split_at(1.min(word.len()));
+                    first.to_owned() + &rest.to_lowercase()
+                })
+                .collect()
+        })
+    }
+
     /// The default as a flag's default text (empty when the variable is required).
     pub const fn default_text(&self) -> &'static str {
         match self.default {
@@ -150,12 +134,18 @@ impl Setting {
         T: FromStr,
         T::Err: Display,
     {
+        self.read_with(str::parse)
+    }
+
+    /// [`Setting::read`] with the type's own parser.
+    pub fn read_with<T, E: Display>(
+        &self,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, String> {
         let raw = self
             .raw()
             .ok_or_else(|| format!("{} is not set", self.variable))?;
-        raw.trim()
-            .parse()
-            .map_err(|error| format!("{}: {error} ({})", self.variable, self.bounds))
+        parse(raw.trim()).map_err(|error| format!("{}: {error} ({})", self.variable, self.bounds))
     }
 }
 
@@ -189,6 +179,15 @@ mod tests {
             TestRateLimit::parse(default(TEST_DELIVERIES_PER_MINUTE)),
             Ok(TestRateLimit::default())
         );
+    }
+
+    #[test]
+    fn a_stack_parameter_is_its_variable_in_camel_case() {
+        assert_eq!(
+            TEST_DELIVERIES_PER_MINUTE.parameter().as_deref(),
+            Some("TestDeliveriesPerMinute")
+        );
+        assert_eq!(TABLE_NAME.parameter(), None);
     }
 
     #[test]

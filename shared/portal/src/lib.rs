@@ -55,14 +55,6 @@ impl std::fmt::Display for BadFrameAncestors {
 
 impl std::error::Error for BadFrameAncestors {}
 
-impl std::str::FromStr for FrameAncestors {
-    type Err = BadFrameAncestors;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        Self::parse(raw)
-    }
-}
-
 impl Default for FrameAncestors {
     fn default() -> Self {
         Self("'none'".to_owned())
@@ -92,7 +84,7 @@ impl FrameAncestors {
 
     /// `PORTAL_FRAME_ANCESTORS`.
     pub fn from_env() -> Result<Self, String> {
-        webhook_domain::settings::PORTAL_FRAME_ANCESTORS.read()
+        webhook_domain::settings::PORTAL_FRAME_ANCESTORS.read_with(Self::parse)
     }
 
     /// The page's Content-Security-Policy: its own files only, no inline script or style, no

@@ -305,12 +305,9 @@ pub struct EventRef {
 /// The bundled authorizer's API keys: only their digests are kept.
 pub trait ApiKeyStore: Send + Sync + 'static {
     /// Keeps an issued key's record (replacing one with the same id: dev-server re-seeds its
-    /// `--api-key`s on every start).
+    /// `--api-key`s on every start). A portal session's is kept only where the authorizer reads
+    /// keys, never listed, until its `valid_until` (then TTL removes it).
     fn put_api_key(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
-
-    /// Keeps a portal session's record where the authorizer reads keys, unlisted, until its
-    /// `valid_until` (then TTL removes it).
-    fn put_portal_session(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
 
     /// The record of the key with this id, revoked or not: the authorizer's one read.
     fn api_key(&self, id: &KeyId) -> impl Future<Output = Result<Option<ApiKeyRecord>>> + Send;

@@ -95,12 +95,20 @@ impl MemoryStore {
     }
 
     fn orgs(&self) -> Result<MutexGuard<'_, HashMap<OrgId, Org>>> {
+        self.lock(&self.orgs)
+    }
+
+    fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>> {
+        self.lock(&self.api_keys)
+    }
+
+    /// One of the store's maps, unless the store was made `broken` for a test.
+    fn lock<'a, T>(&self, map: &'a Mutex<T>) -> Result<MutexGuard<'a, T>> {
         #[cfg(feature = "testing")]
         if let Some(error) = self.broken {
             return Err(error());
         }
-        self.orgs
-            .lock()
+        map.lock()
             .map_err(|_| StoreError::internal("memory store lock poisoned"))
     }
 
@@ -122,26 +130,10 @@ impl MemoryStore {
     }
 }
 
-impl MemoryStore {
-    fn keys(&self) -> Result<MutexGuard<'_, BTreeMap<KeyId, ApiKeyRecord>>> {
-        #[cfg(feature = "testing")]
-        if let Some(error) = self.broken {
-            return Err(error());
-        }
-        self.api_keys
-            .lock()
-            .map_err(|_| StoreError::internal("memory store lock poisoned"))
-    }
-}
-
 impl ApiKeyStore for MemoryStore {
     async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<()> {
         self.keys()?.insert(record.id.clone(), record.clone());
         Ok(())
-    }
-
-    async fn put_portal_session(&self, record: &ApiKeyRecord) -> Result<()> {
-        self.put_api_key(record).await
     }
 
     async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {

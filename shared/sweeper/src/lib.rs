@@ -138,7 +138,7 @@ pub async fn sweep<S: DeliveryStatsStore>(
 
 /// `FAILING_AFTER` (e.g. `24h`, `90m`).
 pub fn policy_from_env() -> Result<FailingPolicy, lambda_runtime::Error> {
-    Ok(settings::FAILING_AFTER.read()?)
+    Ok(settings::FAILING_AFTER.read_with(FailingPolicy::parse)?)
 }
 
 /// The scheduled Lambda: the store, clock and threshold it was built with, at cold start.

@@ -15,11 +15,15 @@ use super::{DynamoStore, TransactionItem, each_item};
 use crate::{ApiKeyStore, Result, StoreError};
 
 impl DynamoStore {
-    fn api_key_put(&self, keys: Keys, record: &ApiKeyRecord) -> Result<TransactWriteItem> {
+    fn api_key_item(&self, keys: Keys, record: &ApiKeyRecord) -> Result<super::Item> {
         let mut item = to_item(record)?;
         item.extend(keys.into_map());
+        Ok(item)
+    }
+
+    fn api_key_put(&self, keys: Keys, record: &ApiKeyRecord) -> Result<TransactWriteItem> {
         let put = self
-            .put_in_transaction(item)
+            .put_in_transaction(self.api_key_item(keys, record)?)
             .build()
             .map_err(StoreError::internal)?;
         Ok(put.item())
@@ -39,21 +43,17 @@ impl DynamoStore {
 
 impl ApiKeyStore for DynamoStore {
     async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<()> {
+        if let Some(end) = record.valid_until.filter(|_| record.session) {
+            let mut item = self.api_key_item(Keys::api_key(&record.id), record)?;
+            item.insert(EXPIRES_AT.to_owned(), epoch_seconds(end));
+            self.put(item).send().await.map_err(classify)?;
+            return Ok(());
+        }
         let items = vec![
             self.api_key_put(Keys::api_key(&record.id), record)?,
             self.api_key_put(Keys::org_api_key(record.org_id, &record.id), record)?,
         ];
         self.write_together(items).await.map_err(classify)
-    }
-
-    async fn put_portal_session(&self, record: &ApiKeyRecord) -> Result<()> {
-        let mut item = to_item(record)?;
-        item.extend(Keys::api_key(&record.id).into_map());
-        if let Some(end) = record.valid_until {
-            item.insert(EXPIRES_AT.to_owned(), epoch_seconds(end));
-        }
-        self.put(item).send().await.map_err(classify)?;
-        Ok(())
     }
 
     async fn api_key(&self, id: &KeyId) -> Result<Option<ApiKeyRecord>> {

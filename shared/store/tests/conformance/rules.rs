@@ -574,7 +574,7 @@ pub async fn portal_sessions_are_read_as_keys_and_never_listed<S: webhook_store:
     };
     let token = ApiKeySecret::generate_session().unwrap();
     let session = ApiKeyRecord::session(&token, by, at(5_000), at(1_000));
-    store.put_portal_session(&session).await.unwrap();
+    store.put_api_key(&session).await.unwrap();
     let read = store.api_key(&token.digest().id()).await.unwrap().unwrap();
     assert_eq!(read, session);
     assert!(read.admits(&token));
