@@ -61,7 +61,7 @@ pub struct Options {
     #[arg(long, env = settings::TABLE_NAME.variable, default_value = "webhooks")]
     pub table: String,
     /// How many endpoints one organization may hold.
-    #[arg(long, env = settings::MAX_ENDPOINTS_PER_ORG.variable, default_value = settings::MAX_ENDPOINTS_PER_ORG.default_text())]
+    #[arg(long, env = settings::MAX_ENDPOINTS_PER_ORG.variable, value_parser = settings::endpoint_limit, default_value = settings::MAX_ENDPOINTS_PER_ORG.default_text())]
     pub max_endpoints_per_org: u32,
     /// How many test deliveries one organization may send per minute.
     #[arg(long, env = settings::TEST_DELIVERIES_PER_MINUTE.variable, value_parser = TestRateLimit::parse, default_value = settings::TEST_DELIVERIES_PER_MINUTE.default_text())]
@@ -194,6 +194,7 @@ fn settings_table() -> serde_json::Value {
             "claim": (longest_attempt + CLAIM_MARGIN).as_secs(),
             "blocking_budget": webhook_delivery::dispatch::BUDGET.as_secs(),
         },
+        "limits": {"max_endpoints_per_org": settings::ENDPOINT_LIMIT_MAX},
     })
 }
 

@@ -205,7 +205,7 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
         session: false,
     };
     store
-        .put_portal_session(&ApiKeyRecord::session(&token, by, end, opened))
+        .put_api_key(&ApiKeyRecord::session(&token, by, end, opened))
         .await
         .unwrap();
     let bearer = Some(format!("Bearer {}", token.expose()));

@@ -403,6 +403,11 @@ pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
             .await;
         ids.push(created.body["id"].as_str().unwrap().to_owned());
     }
+    // Tests to an endpoint that is not there (another org's, an unknown id) use none of it.
+    for missing in [ids[1].as_str(), "0196f3c2-7a4e-7b1d-9c3e-5f6a7b8c9d0e"] {
+        let refused = test_delivery(&api, ORG_A_ADMIN, missing, None).await;
+        assert_eq!(refused.status, 404, "{:?}", refused.body);
+    }
     for _ in 0..2 {
         assert_eq!(
             test_delivery(&api, ORG_A_ADMIN, &ids[0], None).await.status,

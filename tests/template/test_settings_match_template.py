@@ -64,6 +64,11 @@ def test_a_parameter_feeds_its_variable_and_defaults_to_the_codes_default():
                 assert variables[setting["variable"]] == {"Ref": parameter}, (function, setting["variable"])
 
 
+def test_the_endpoint_limit_parameter_stops_where_the_code_does():
+    limit = template()["Parameters"]["MaxEndpointsPerOrg"]
+    assert (limit["MinValue"], limit["MaxValue"]) == (1, printed()["limits"]["max_endpoints_per_org"])
+
+
 def test_a_lapsed_claim_outlives_the_delivery_function_and_the_queue_outlives_both():
     timings = printed()["timings"]
     stack = template()

@@ -188,12 +188,13 @@ where
             }
         }
         let tested = async {
-            spend_test_quota(app, caller.org, now).await?;
             let (endpoint, keys) = app
                 .store
                 .signing_target(caller.org, id)
                 .await?
                 .ok_or(ApiError::NotFound)?;
+            // Counted once the endpoint is found: a 404 sends nothing and costs nothing.
+            spend_test_quota(app, caller.org, now).await?;
             let delivery = send(endpoint, keys, event_type).await;
             serde_json::to_string(&TestDeliveryView::from(&delivery)).map_err(ApiError::internal)
         }

@@ -58,8 +58,7 @@ impl Settings {
     pub fn from_env() -> Result<Self, lambda_http::Error> {
         Ok(Self {
             max_endpoints_per_org: settings::MAX_ENDPOINTS_PER_ORG
-                .read::<std::num::NonZeroU32>()?
-                .get(),
+                .read_with(settings::endpoint_limit)?,
             test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE
                 .read_with(TestRateLimit::parse)?,
         })

@@ -57,8 +57,25 @@ pub const NOTICE_BUS: Setting = Setting {
     from_stack_parameter: true,
     ..required("NOTICE_BUS", "an EventBridge bus name or ARN")
 };
-pub const MAX_ENDPOINTS_PER_ORG: Setting =
-    from_stack("MAX_ENDPOINTS_PER_ORG", "50", "a whole number, 1 or more");
+pub const MAX_ENDPOINTS_PER_ORG: Setting = from_stack(
+    "MAX_ENDPOINTS_PER_ORG",
+    "50",
+    "a whole number from 1 to 1000",
+);
+
+/// The most endpoints an organization may be allowed: fan-out reads them all for every event.
+pub const ENDPOINT_LIMIT_MAX: u32 = 1000;
+
+/// `MAX_ENDPOINTS_PER_ORG`'s value: 1 to [`ENDPOINT_LIMIT_MAX`].
+pub fn endpoint_limit(raw: &str) -> Result<u32, String> {
+    raw.trim()
+        .parse()
+        .ok()
+        .filter(|limit| (1..=ENDPOINT_LIMIT_MAX).contains(limit))
+        .ok_or_else(|| {
+            format!("expected a whole number from 1 to {ENDPOINT_LIMIT_MAX}, got {raw:?}")
+        })
+}
 pub const TEST_DELIVERIES_PER_MINUTE: Setting =
     from_stack("TEST_DELIVERIES_PER_MINUTE", "60", "1 to 10000");
 pub const RETRY_SCHEDULE: Setting = from_stack(
@@ -188,6 +205,15 @@ mod tests {
             Some("TestDeliveriesPerMinute")
         );
         assert_eq!(TABLE_NAME.parameter(), None);
+    }
+
+    #[test]
+    fn an_endpoint_limit_is_from_one_to_a_thousand() {
+        assert_eq!(endpoint_limit("50"), Ok(50));
+        assert_eq!(endpoint_limit("1000"), Ok(1000));
+        for bad in ["0", "1001", "-1", "many"] {
+            assert!(endpoint_limit(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
