@@ -3,6 +3,6 @@ use dev_server::Options;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     dev_server::run(Options::parse()).await
 }

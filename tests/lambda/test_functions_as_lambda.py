@@ -116,7 +116,7 @@ class RuntimeApi:
 class Function:
     """One function's binary, started as Lambda starts it; `invoke` hands it one event."""
 
-    def __init__(self, logical_id, recorder):
+    def __init__(self, logical_id, recorder, **extra_env):
         self.logical_id = logical_id
         self.runtime = RuntimeApi()
         self.recorder = recorder
@@ -131,6 +131,7 @@ class Function:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
             "AWS_LAMBDA_LOG_FORMAT": "JSON",
             **environment(logical_id, recorder.url),
+            **extra_env,
         }
         self.process = subprocess.Popen(
             [str(BINARIES / binary_of(logical_id))],
@@ -138,6 +139,9 @@ class Function:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        # Read as it comes, so a chatty function never blocks on a full pipe.
+        self.output = []
+        threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
 
     def invoke(self, event):
         self.runtime.pending.put((str(uuid.uuid4()), event))
@@ -145,10 +149,12 @@ class Function:
             kind, body = self.runtime.answers.get(timeout=60)
         except queue.Empty:
             self.process.kill()
-            output = self.process.stdout.read().decode(errors="replace")
-            raise AssertionError(f"{self.logical_id} never answered:\n{output}")
+            raise AssertionError(f"{self.logical_id} never answered:\n{self.printed()}")
         assert kind == "response", f"{self.logical_id} answered {kind}: {body!r}"
         return json.loads(body)
+
+    def printed(self):
+        return b"".join(self.output).decode(errors="replace")
 
     def stop(self):
         self.process.kill()
@@ -411,3 +417,34 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
             if not permitted(grants, action, index):
                 refused.append((function, action, index))
     assert refused == [], f"calls the template's policies do not allow: {sorted(set(refused))}"
+
+
+def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
+    """The functions that hand over secrets, run at TRACE: their whole output holds neither the
+    secrets they answered with nor the bearer tokens they were called with."""
+    bearer = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"  # the samples' Authorization header
+    secrets, outputs = [], []
+    create = Function("CreateEndpointFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
+    rotate = Function("RotateSecretFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
+    session = Function("CreatePortalSessionFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
+    try:
+        created = create.invoke(sample("create-endpoint"))
+        assert created["statusCode"] == 201, created
+        endpoint = json.loads(created["body"])
+        secrets.append(endpoint["secret"])
+        rotated = rotate.invoke(sample("rotate-secret", endpoint_id=endpoint["id"]))
+        secrets.append(json.loads(rotated["body"])["secret"])
+        opened = session.invoke(sample("create-portal-session"))
+        secrets.append(json.loads(opened["body"])["url"].split("#token=")[1])
+        # A request that fails in storage logs its error: a 404 here, as a bad id would.
+        missing = rotate.invoke(sample("rotate-secret", endpoint_id=str(uuid.uuid4())))
+        assert missing["statusCode"] == 404, missing
+    finally:
+        for function in (create, rotate, session):
+            function.stop()
+            outputs.append(function.printed())
+    output = "\n".join(outputs)
+    assert '"level":"TRACE"' in output or '"level":"DEBUG"' in output, "the run logged below info"
+    for secret in secrets + [bearer]:
+        assert secret.startswith(("whsec_", "ps_", "sk_live_"))
+        assert secret not in output, f"{secret[:8]}... reached the log"

@@ -8,7 +8,7 @@ use webhook_store::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let store = DynamoStore::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<AuthorizerRequest>| {
         authorizer::authorize(&store, event.payload, SystemClock.now())

@@ -5,7 +5,7 @@ use webhook_api::{App, CursorKey, handlers};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     // Every instance must seal cursors with the same key, or pages break between instances.
     let app = App::from_env()
         .await?

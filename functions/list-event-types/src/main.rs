@@ -5,6 +5,6 @@ use webhook_api::handlers;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     run(service_fn(handlers::list_event_types)).await
 }

@@ -7,7 +7,7 @@ use webhook_portal::FrameAncestors;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let frame_ancestors = FrameAncestors::from_env()?;
     run(service_fn(|request: Request| {
         let asset = request

@@ -7,7 +7,7 @@ use webhook_delivery::resend::Resends;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let app = App::from_env()
         .await?
         .with_cursor_key(CursorKey::from_env()?);

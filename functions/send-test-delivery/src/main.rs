@@ -7,7 +7,7 @@ use webhook_delivery::pipeline::Pipeline;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let app = App::from_env().await?;
     let tests = Pipeline::for_tests_from_env(app.store.clone()).await?;
     run(service_fn(|request| {

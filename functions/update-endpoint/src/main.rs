@@ -5,7 +5,7 @@ use webhook_api::{App, handlers};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let app = App::from_env().await?;
     run(service_fn(|request| {
         handlers::update_endpoint(&app, request)

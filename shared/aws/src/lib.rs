@@ -1,5 +1,5 @@
-//! AWS client set-up, the one place for it: the SDK configuration every function loads once at
-//! start (region from `AWS_REGION`, the TLS roots of `TLS_ROOTS`), and clients made at first use.
+//! How a function starts on AWS, in one place: its logging, the SDK configuration it loads once
+//! (region from `AWS_REGION`, the TLS roots of `TLS_ROOTS`), and clients made at first use.
 
 use std::sync::{Arc, OnceLock};
 
@@ -10,8 +10,86 @@ use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
+
+/// Libraries whose verbose levels write what must never reach a log: the SDK and its HTTP stack
+/// log requests and responses (item values, secrets among them), the Lambda runtime the events
+/// it hands over (bearer tokens, bodies). They log at `info` at most, whatever level is asked.
+const CLAMPED: [&str; 12] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "aws_sdk_dynamodb",
+    "aws_sdk_sqs",
+    "aws_sdk_eventbridge",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "lambda_runtime",
+    "lambda_http",
+];
+
+/// Logging as Lambda's controls ask (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`;
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`), with [`CLAMPED`] held at `info`.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::LevelFilter;
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|raw| raw.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let filter = CLAMPED
+        .iter()
+        .filter_map(|target| format!("{target}=info").parse().ok())
+        .fold(
+            EnvFilter::default().add_directive(level.into()),
+            |filter, directive| filter.add_directive(directive),
+        );
+    let logs = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    // A second call (a test that starts twice) keeps the first subscriber.
+    let _ = if json {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
+}
+
+/// An SDK failure as a log line or error may carry it: the service's error code and message, or
+/// what kind of transport trouble it was. Never the raw response, which the SDK's own
+/// `DisplayErrorContext` appends and which may hold item values.
+pub fn describe<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::ServiceError(service) => {
+            let error = service.err();
+            format!(
+                "{}: {}",
+                error.code().unwrap_or("unknown error"),
+                error.message().unwrap_or("no message")
+            )
+        }
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
+            Some(connector) if connector.is_timeout() => "could not connect: timed out".to_owned(),
+            Some(connector) if connector.is_io() => "could not connect: I/O error".to_owned(),
+            _ => "could not send the request".to_owned(),
+        },
+        SdkError::ResponseError(_) => "the response could not be read".to_owned(),
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_owned(),
+        _ => "unknown SDK failure".to_owned(),
+    }
+}
 
 /// The roots AWS service endpoints chain to (Amazon Trust Services and the Starfield roots that
 /// cross-sign them).
@@ -245,5 +323,36 @@ mod tests {
         assert_eq!(TlsRoots::parse(Some("amazon")), Ok(TlsRoots::Amazon));
         assert_eq!(TlsRoots::parse(Some("system")), Ok(TlsRoots::System));
         assert!(TlsRoots::parse(Some("System")).is_err());
+    }
+}
+
+#[cfg(test)]
+mod described {
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    #[test]
+    fn a_service_error_is_its_code_and_message_never_the_raw_response() {
+        let error = PutItemError::generic(
+            ErrorMetadata::builder()
+                .code("ValidationException")
+                .message("One or more parameter values were invalid")
+                .build(),
+        );
+        let raw = Response::new(
+            StatusCode::try_from(400).unwrap(),
+            SdkBody::from(r#"{"secret":"whsec_do_not_log"}"#),
+        );
+        let described = describe(&SdkError::service_error(error, raw));
+        assert_eq!(
+            described,
+            "ValidationException: One or more parameter values were invalid"
+        );
+        let timeout: SdkError<PutItemError, Response> = SdkError::timeout_error("whsec_do_not_log");
+        assert_eq!(describe(&timeout), "timed out");
     }
 }

@@ -77,7 +77,7 @@ impl SqsQueue {
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| QueueError(webhook_aws::describe(&e)))?;
         match output.failed.first() {
             None => Ok(()),
             Some(failed) => Err(QueueError(format!(
@@ -118,7 +118,7 @@ impl DeadLetters {
             .message_attributes("reason", reason)
             .send()
             .await
-            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| QueueError(webhook_aws::describe(&e)))?;
         Ok(())
     }
 }

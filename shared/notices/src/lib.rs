@@ -79,11 +79,7 @@ impl NoticeBoard {
                     .entries(entry)
                     .send()
                     .await
-                    .map_err(|error| {
-                        NoticeError::Unreachable(
-                            aws_sdk_eventbridge::error::DisplayErrorContext(error).to_string(),
-                        )
-                    })?;
+                    .map_err(|error| NoticeError::Unreachable(webhook_aws::describe(&error)))?;
                 match output
                     .entries()
                     .first()

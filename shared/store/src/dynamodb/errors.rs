@@ -33,7 +33,7 @@ where
         ),
         _ => false,
     };
-    let message = aws_sdk_dynamodb::error::DisplayErrorContext(error).to_string();
+    let message = webhook_aws::describe(&error);
     if transient {
         StoreError::Unavailable(message.into())
     } else {
