@@ -336,6 +336,14 @@ mod tests {
             "https://[::1]:8443/hook",
             "https://0xa9fea9fe/",
             "https://2852039166/",
+            // Special-purpose blocks that are not globally reachable.
+            "https://198.18.0.1/",
+            "https://240.0.0.1/",
+            "https://192.0.0.1/",
+            "https://192.0.2.1/",
+            "https://[fec0::1]/",
+            "https://[2001:db8::1]/",
+            "https://[100::1]/",
         ] {
             assert!(
                 matches!(err(raw), EndpointUrlError::ForbiddenAddress(_)),

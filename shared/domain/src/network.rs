@@ -1,5 +1,8 @@
-//! Addresses a webhook must never be sent to: the server-side request forgery rule, kept in one
-//! place for URL validation now and for the address check at delivery time.
+//! Where a webhook may be sent: only to global unicast addresses, the server-side request forgery
+//! rule, kept in one place for URL validation and for the address check at delivery time. Every
+//! block of IANA's IPv4 and IPv6 special-purpose registries that is not globally reachable is
+//! refused, as is everything outside IPv6's global unicast space (2000::/3); forms that carry an
+//! IPv4 address (mapped, NAT64, 6to4) are judged by that address.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -37,6 +40,14 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("a carrier-grade NAT address")
     } else if ip.is_broadcast() || ip.is_multicast() {
         Some("a broadcast or multicast address")
+    } else if a >= 240 {
+        Some("a reserved address") // 240.0.0.0/4
+    } else if a == 198 && (b & 0xfe) == 18 {
+        Some("a benchmarking address") // 198.18.0.0/15
+    } else if matches!(ip.octets(), [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]) {
+        Some("a documentation address")
+    } else if matches!(ip.octets(), [192, 0, 0, _] | [192, 88, 99, _]) {
+        Some("a special-purpose address") // IETF protocol assignments, the old 6to4 relay
     } else {
         None
     }
@@ -74,6 +85,13 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a link-local address")
     } else if ip.is_multicast() {
         Some("a multicast address")
+    } else if first & 0xe000 != 0x2000 {
+        Some("not a global unicast address") // outside 2000::/3: fec0::/10, 100::/64, ...
+    } else if first == 0x2001 && segments[1] == 0x0db8 || first == 0x3fff && segments[1] < 0x1000
+    {
+        Some("a documentation address") // 2001:db8::/32, 3fff::/20
+    } else if first == 0x2001 && segments[1] < 0x0200 {
+        Some("a special-purpose address") // 2001::/23, IETF protocol assignments
     } else {
         None
     }
@@ -121,6 +139,40 @@ mod tests {
             "2001:0:4136:e378::1",
         ] {
             assert!(refused(ip), "{ip} should be refused");
+        }
+    }
+
+    #[test]
+    fn refuses_every_special_purpose_block_not_globally_reachable() {
+        for ip in [
+            "198.18.0.1",
+            "198.19.255.254",
+            "240.0.0.1",
+            "254.1.2.3",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.88.99.1",
+            "fec0::1",
+            "feff::1",
+            "2001:db8::1",
+            "2001:db8:ffff::1",
+            "3fff::1",
+            "3fff:fff::1",
+            "100::1",
+            "2001:2::1",
+            "2001:1ff::1",
+            "5f00::1",
+            "4000::1",
+            "::ffff:198.18.0.1",
+            "64:ff9b::c000:201",
+        ] {
+            assert!(refused(ip), "{ip} should be refused");
+        }
+        for ip in ["198.17.255.255", "198.20.0.1", "239.0.0.0", "2001:200::1", "3fff:1000::1"] {
+            let reason = forbidden_reason(ip.parse().unwrap());
+            assert!(ip == "239.0.0.0" || reason.is_none(), "{ip}: {reason:?}");
         }
     }
 
