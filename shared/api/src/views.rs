@@ -143,7 +143,8 @@ pub(crate) struct DeliveryView<'a> {
     /// Empty for the legacy URL, which is no endpoint.
     endpoint_id: String,
     endpoint_label: &'a str,
-    url: &'a str,
+    /// Query values redacted, also in records kept from before they were.
+    url: String,
     event_type: &'a EventName,
     /// When the event happened: the log's order, and what `since` compares.
     occurred_at: Timestamp,
@@ -170,7 +171,7 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
             endpoint_label: &record.endpoint_label,
-            url: &record.url,
+            url: webhook_domain::endpoint_url::redacted(&record.url),
             event_type: &record.event_type,
             occurred_at: record.occurred_at,
             agent_id: record.agent_id,

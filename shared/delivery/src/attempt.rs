@@ -94,7 +94,7 @@ impl Target {
                 .as_ref()
                 .map(|e| e.label.as_str().to_owned())
                 .unwrap_or_default(),
-            url: self.url.as_str().to_owned(),
+            url: self.url.redacted(),
             event_type: job.event_type.clone(),
             agent_id: job.agent_id,
             call_id: job.call_id(),

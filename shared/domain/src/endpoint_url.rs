@@ -123,6 +123,11 @@ impl EndpointUrl {
         &self.0
     }
 
+    /// The URL as the delivery log keeps it: query values, which often hold tokens, replaced.
+    pub fn redacted(&self) -> String {
+        redacted(&self.0)
+    }
+
     /// The host alone (`hooks.example.com`, `127.0.0.1`, `[::1]`): what may name the receiver
     /// where its path and query, which often hold tokens, must not appear.
     pub fn host(&self) -> &str {
@@ -165,6 +170,26 @@ fn is_local_dev_host(host: &Host<&str>) -> bool {
         Host::Ipv4(ip) => *ip == std::net::Ipv4Addr::LOCALHOST,
         Host::Ipv6(ip) => *ip == std::net::Ipv6Addr::LOCALHOST,
     }
+}
+
+/// A URL with every query value replaced by `REDACTED` (names kept), for the delivery log,
+/// which lives for its retention after the endpoint's URL has changed. Text that is not a URL
+/// comes back unchanged.
+pub fn redacted(raw: &str) -> String {
+    let Ok(mut url) = Url::parse(raw) else {
+        return raw.to_owned();
+    };
+    if url.query().is_none() {
+        return raw.to_owned();
+    }
+    let names: Vec<String> = url
+        .query_pairs()
+        .map(|(name, _)| name.into_owned())
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(names.iter().map(|name| (name, "REDACTED")));
+    url.into()
 }
 
 #[cfg(test)]
@@ -318,6 +343,19 @@ mod tests {
         assert_eq!(err(&long), EndpointUrlError::TooLong);
         let exact = format!("https://example.com/{}", "a".repeat(2048 - 20));
         assert!(EndpointUrl::parse(&exact).is_ok());
+    }
+
+    #[test]
+    fn the_log_keeps_query_names_never_values() {
+        let url =
+            EndpointUrl::parse("https://hooks.example.com/tp?token=s3cr3t&team=a%20b").unwrap();
+        assert_eq!(
+            url.redacted(),
+            "https://hooks.example.com/tp?token=REDACTED&team=REDACTED"
+        );
+        let plain = EndpointUrl::parse("https://hooks.example.com/tp").unwrap();
+        assert_eq!(plain.redacted(), "https://hooks.example.com/tp");
+        assert_eq!(redacted("not a url"), "not a url");
     }
 
     #[test]

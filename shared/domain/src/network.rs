@@ -44,7 +44,10 @@ fn forbidden_v4(ip: Ipv4Addr) -> Option<&'static str> {
         Some("a reserved address") // 240.0.0.0/4
     } else if a == 198 && (b & 0xfe) == 18 {
         Some("a benchmarking address") // 198.18.0.0/15
-    } else if matches!(ip.octets(), [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]) {
+    } else if matches!(
+        ip.octets(),
+        [192, 0, 2, _] | [198, 51, 100, _] | [203, 0, 113, _]
+    ) {
         Some("a documentation address")
     } else if matches!(ip.octets(), [192, 0, 0, _] | [192, 88, 99, _]) {
         Some("a special-purpose address") // IETF protocol assignments, the old 6to4 relay
@@ -87,8 +90,7 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         Some("a multicast address")
     } else if first & 0xe000 != 0x2000 {
         Some("not a global unicast address") // outside 2000::/3: fec0::/10, 100::/64, ...
-    } else if first == 0x2001 && segments[1] == 0x0db8 || first == 0x3fff && segments[1] < 0x1000
-    {
+    } else if first == 0x2001 && segments[1] == 0x0db8 || first == 0x3fff && segments[1] < 0x1000 {
         Some("a documentation address") // 2001:db8::/32, 3fff::/20
     } else if first == 0x2001 && segments[1] < 0x0200 {
         Some("a special-purpose address") // 2001::/23, IETF protocol assignments
@@ -170,7 +172,13 @@ mod tests {
         ] {
             assert!(refused(ip), "{ip} should be refused");
         }
-        for ip in ["198.17.255.255", "198.20.0.1", "239.0.0.0", "2001:200::1", "3fff:1000::1"] {
+        for ip in [
+            "198.17.255.255",
+            "198.20.0.1",
+            "239.0.0.0",
+            "2001:200::1",
+            "3fff:1000::1",
+        ] {
             let reason = forbidden_reason(ip.parse().unwrap());
             assert!(ip == "239.0.0.0" || reason.is_none(), "{ip}: {reason:?}");
         }

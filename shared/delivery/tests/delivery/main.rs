@@ -223,6 +223,29 @@ fn hex_hmac(key: &[u8], body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The receiver gets its URL's query, tokens and all; the log, which outlives a URL change by
+/// its retention, keeps only the query's names.
+#[tokio::test]
+async fn the_log_keeps_a_urls_query_names_but_never_its_values() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let url = format!("{}?token=s3cr3t-value&team=ops", receiver.url());
+    let (endpoint, _) = h.endpoint(&url, |_| {}).await;
+    assert_eq!(
+        h.deliver(h.job(&endpoint, EventType::CallGraded)).await,
+        Delivery::Delivered
+    );
+    assert_eq!(
+        receiver.last().unwrap().target,
+        "/hook?token=s3cr3t-value&team=ops"
+    );
+    let record = h.only_record().await;
+    assert_eq!(
+        record.url,
+        format!("{}?token=REDACTED&team=REDACTED", receiver.url())
+    );
+}
+
 #[tokio::test]
 async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
     let h = harness(true);
