@@ -704,3 +704,59 @@ pub async fn recover_resends_an_endpoints_failed_deliveries_since_a_time(backend
         .await;
     assert_eq!(other_org.status, 404);
 }
+
+/// Ten rotations of one endpoint at once: each answers 200 or 409, a 200 carries the hint of its
+/// own secret (built from what its write wrote, never re-read), and the secret the endpoint ends
+/// with is a winner's and signs the next delivery.
+pub async fn concurrent_rotations_leave_one_secret_that_signs(backend: Backend) {
+    let api = start_delivering_on(backend, "1s".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![]).await;
+    let created = api
+        .create(ORG_A_ADMIN, json!({"label": "rotated", "url": hook(port)}))
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let path = format!("{COLLECTION}/{id}/rotate-secret");
+    let body = json!({"expire_previous_after_hours": 0}).to_string();
+    let rotate = || api.send("POST", &path, Some(ORG_A_ADMIN), Some(body.clone()));
+    let answers = futures::future::join_all((0..10).map(|_| rotate())).await;
+    let mut winners = Vec::new();
+    for answer in &answers {
+        match answer.status {
+            200 => {
+                let secret = answer.body["secret"].as_str().unwrap().to_owned();
+                let hint = answer.body["secret_hint"].as_str().unwrap();
+                assert!(
+                    hint.ends_with(&secret[secret.len() - 6..]),
+                    "the answer's hint is its own secret's: {hint} / {secret}"
+                );
+                winners.push((hint.to_owned(), secret));
+            }
+            409 => assert!(
+                answer.detail().contains("Another rotation"),
+                "{:?}",
+                answer.body
+            ),
+            other => panic!("a rotation answered {other}: {:?}", answer.body),
+        }
+    }
+    assert!(!winners.is_empty());
+    let listed = api.list(ORG_A_ADMIN).await.body[0]["secret_hint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, signing) = winners
+        .iter()
+        .find(|(hint, _)| *hint == listed)
+        .expect("the endpoint ends with a winner's secret");
+    assert_eq!(
+        test_delivery(&api, ORG_A_ADMIN, &id, None).await.status,
+        200
+    );
+    wait_for(&got, 1).await;
+    let (body, signature) = body_and_signature(&got.received()[0]);
+    assert_eq!(
+        signature,
+        hex_hmac(signing, &body),
+        "the winner's secret signs"
+    );
+}

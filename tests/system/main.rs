@@ -73,6 +73,7 @@ on_both_stores! {
     a_retried_rotation_or_test_happens_once,
     the_stats_route_shows_an_endpoints_health,
     the_test_route_is_limited_per_organization,
+    concurrent_rotations_leave_one_secret_that_signs,
 }
 
 async fn api(backend: Backend) -> Api {

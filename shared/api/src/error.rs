@@ -134,6 +134,10 @@ impl From<StoreError> for ApiError {
             StoreError::LimitReached { limit } => Self::LimitReached { limit },
             // Handlers that remember keys sort this out before it could get here.
             StoreError::KeyTaken => Self::Conflict(IN_PROGRESS),
+            StoreError::Superseded => Self::Conflict(
+                "Another rotation of this endpoint finished first: its secret is the one that \
+                 signs. Rotate again to replace it.",
+            ),
             StoreError::Unavailable(source) => {
                 tracing::warn!(error = %source, "storage unavailable");
                 Self::Unavailable

@@ -243,9 +243,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
         match endpoint {
             Some(id) => {
                 let remember = remember(Replay::Endpoint { id, secret_hint });
+                let from = app.store.get(org, id).await?;
                 let rotated = app
                     .store
-                    .rotate_secret(org, id, &rotation, remember.as_ref())
+                    .rotate_secret(&from, &rotation, remember.as_ref())
                     .await;
                 Ok(match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => first,

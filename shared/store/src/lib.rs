@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The idempotency key to remember is held by a live record: nothing was written.
     #[error("the idempotency key is taken")]
     KeyTaken,
+    /// Another write changed what this one was based on first: nothing was written.
+    #[error("superseded by a concurrent write")]
+    Superseded,
     /// Throttling, timeouts and outages: worth retrying later.
     #[error("storage is unavailable: {0}")]
     Unavailable(#[source] Source),
@@ -80,13 +83,16 @@ pub trait EndpointStore: Send + Sync + 'static {
         id: EndpointId,
     ) -> impl Future<Output = Result<Option<(Endpoint, SigningKeys)>>> + Send;
 
-    /// Rotates the endpoint's secret (`SigningKeys::rotated`) and returns the endpoint as stored
-    /// afterwards: its hint follows the new secret, and it was updated at `rotation.at`.
-    /// `remember` as for `create`.
+    /// The organization's endpoint, read consistently, never its secret.
+    fn get(&self, org: OrgId, id: EndpointId) -> impl Future<Output = Result<Endpoint>> + Send;
+
+    /// Rotates the secret of the endpoint `from` (as the caller read it) (`SigningKeys::rotated`)
+    /// and returns it as the rotation left it (`Endpoint::rotated`), built from what was written.
+    /// Only if its secret is still the one `from` names: a rotation that another one beat is
+    /// `Superseded`, so of concurrent rotations exactly one wins. `remember` as for `create`.
     fn rotate_secret(
         &self,
-        org: OrgId,
-        id: EndpointId,
+        from: &Endpoint,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<Endpoint>> + Send;

@@ -259,18 +259,29 @@ impl EndpointStore for MemoryStore {
             .zip(org.secrets.get(&id).cloned()))
     }
 
+    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
+        let orgs = self.orgs()?;
+        orgs.get(&org)
+            .and_then(|org| org.endpoints.get(&id))
+            .cloned()
+            .ok_or(StoreError::NotFound)
+    }
+
     async fn rotate_secret(
         &self,
-        org: OrgId,
-        id: EndpointId,
+        from: &Endpoint,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
-        let now = rotation.at;
+        let (now, id) = (rotation.at, from.id);
         let mut orgs = self.orgs()?;
-        let org = orgs.get_mut(&org).ok_or(StoreError::NotFound)?;
-        if !org.endpoints.contains_key(&id) {
-            return Err(StoreError::NotFound);
+        let org = orgs.get_mut(&from.org_id).ok_or(StoreError::NotFound)?;
+        match org.endpoints.get(&id) {
+            None => return Err(StoreError::NotFound),
+            Some(stored) if stored.secret_hint != from.secret_hint => {
+                return Err(StoreError::Superseded);
+            }
+            Some(_) => {}
         }
         if org.key_taken(remember, now) {
             return Err(StoreError::KeyTaken);

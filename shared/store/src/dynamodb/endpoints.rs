@@ -11,8 +11,8 @@ use webhook_domain::{
     RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
-use super::conditions::{ABSENT, EXISTS, UNDER_ENDPOINT_LIMIT};
-use super::errors::{Refusal, cancellation_reasons, classify, refusal};
+use super::conditions::{ABSENT, EXISTS, ROTATES_FROM, UNDER_ENDPOINT_LIMIT};
+use super::errors::{Refusal, cancellation_reasons, classify, item_was_there, refusal};
 use super::idempotency::remembering_put;
 use super::items::{
     ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item, events_key, from_item,
@@ -55,16 +55,6 @@ impl DynamoStore {
                 Refusal::Failed(error) => Err(error),
             },
         }
-    }
-
-    /// Reads the endpoint item only (the projection leaves out everything else).
-    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
-        let projection = (ENDPOINT_PROJECTION, projection_names());
-        self.read_item(Keys::endpoint(org, id), Some(projection))
-            .await?
-            .map(from_item)
-            .transpose()?
-            .ok_or(StoreError::NotFound)
     }
 
     /// The organization's endpoints, oldest first, with one consistent Query (a page per
@@ -228,22 +218,32 @@ impl EndpointStore for DynamoStore {
         Ok(Some((from_item(endpoint)?, keys.into())))
     }
 
+    async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
+        let projection = (ENDPOINT_PROJECTION, projection_names());
+        self.read_item(Keys::endpoint(org, id), Some(projection))
+            .await?
+            .map(from_item)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
+    }
+
     async fn rotate_secret(
         &self,
-        org: OrgId,
-        id: EndpointId,
+        from: &Endpoint,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
-        let now = rotation.at;
-        // One transaction, so the hint never names a secret that is not the current one; then
-        // one consistent read for the answer (a transaction returns no item).
+        let (org, id, now) = (from.org_id, from.id, rotation.at);
+        // One transaction, so the hint never names a secret that is not the current one, and
+        // only from the secret the caller saw: of concurrent rotations one wins.
         let show = self
             .update_in_transaction(Keys::endpoint(org, id))
             .update_expression("SET secret_hint = :hint, updated_at = :now")
-            .condition_expression(EXISTS)
+            .condition_expression(ROTATES_FROM)
             .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
+            .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
             .expression_attribute_values(":now", string(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::internal)?;
         let (update, values) = rotation_update(rotation, Stamp::Nothing);
@@ -259,8 +259,15 @@ impl EndpointStore for DynamoStore {
             items.push(remembering_put(self, org, record, now)?.item());
         }
         match self.write_together(items).await {
-            Ok(_) => self.get(org, id).await,
+            Ok(_) => {
+                let mut rotated = from.clone();
+                rotated.rotated(rotation);
+                Ok(rotated)
+            }
             Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
+                    Err(StoreError::Superseded)
+                }
                 Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
                     Err(StoreError::NotFound)
                 }

@@ -57,6 +57,21 @@ pub(super) fn cancellation_reasons<R>(
     }
 }
 
+/// Whether the item at `index` of a cancelled transaction was there when its condition failed
+/// (its action must have asked for the item on failure).
+pub(super) fn item_was_there<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+    index: usize,
+) -> bool {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .get(index)
+            .is_some_and(|reason| reason.item().is_some_and(|item| !item.is_empty())),
+        _ => false,
+    }
+}
+
 /// How a conditional UpdateItem was refused.
 pub(super) enum Refusal {
     /// The condition failed; the item as it stood then (`None`: there was none). Asking for

@@ -270,7 +270,7 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
     for (now, hours) in [(2_000, 24), (3_000, 1), (4_000, 0), (5_000, 168)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_secret(ORG, endpoint.id, &rotation, None)
+            .rotate_secret(&expected, &rotation, None)
             .await
             .unwrap();
         expected.rotated(&rotation);
@@ -289,18 +289,34 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         assert!(keys.signing_at(at(now)).len() == 1 + usize::from(hours > 0));
     }
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(6_000)).unwrap();
+    // Rotated from a secret another rotation replaced: nothing written, the winner's stands.
+    assert!(matches!(
+        store.rotate_secret(&endpoint, &rotation, None).await,
+        Err(webhook_store::StoreError::Superseded)
+    ));
+    let (_, keys) = store
+        .signing_target(ORG, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(keys, expected_keys, "the superseded rotation wrote nothing");
     for (org, id) in [
         (webhook_domain::OrgId::new(78), endpoint.id),
         (ORG, EndpointId::generate()),
     ] {
+        let elsewhere = webhook_domain::Endpoint {
+            org_id: org,
+            id,
+            ..expected.clone()
+        };
         assert!(matches!(
-            store.rotate_secret(org, id, &rotation, None).await,
+            store.rotate_secret(&elsewhere, &rotation, None).await,
             Err(webhook_store::StoreError::NotFound)
         ));
     }
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(matches!(
-        store.rotate_secret(ORG, endpoint.id, &rotation, None).await,
+        store.rotate_secret(&expected, &rotation, None).await,
         Err(webhook_store::StoreError::NotFound)
     ));
     assert!(
@@ -487,14 +503,14 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
         },
         at(3_000),
     );
-    store
-        .rotate_secret(ORG, first.id, &rotation, Some(&remembered))
+    let rotated = store
+        .rotate_secret(&first, &rotation, Some(&remembered))
         .await
         .unwrap();
     let second_rotation = Rotation::new(RotationGrace::DEFAULT, at(3_001)).unwrap();
     assert!(matches!(
         store
-            .rotate_secret(ORG, first.id, &second_rotation, Some(&remembered))
+            .rotate_secret(&rotated, &second_rotation, Some(&remembered))
             .await,
         Err(webhook_store::StoreError::KeyTaken)
     ));
@@ -539,10 +555,8 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
     assert_eq!(health.stats, expected);
     assert_eq!(health.previous_secret_expires_at, None);
     let rotation = Rotation::new(RotationGrace::from_hours(2).unwrap(), at(90 * HOUR)).unwrap();
-    store
-        .rotate_secret(ORG, endpoint.id, &rotation, None)
-        .await
-        .unwrap();
+    let from = store.get(ORG, endpoint.id).await.unwrap();
+    store.rotate_secret(&from, &rotation, None).await.unwrap();
     let health = store.endpoint_health(ORG, endpoint.id).await.unwrap();
     assert_eq!(
         health.unwrap().previous_secret_expires_at,
