@@ -448,3 +448,13 @@ def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
     for secret in secrets + [bearer]:
         assert secret.startswith(("whsec_", "ps_", "sk_live_"))
         assert secret not in output, f"{secret[:8]}... reached the log"
+
+
+def test_every_function_starts_its_logging_clamped():
+    """Every binary the template deploys starts its logging through webhook_aws::init_logging,
+    which holds the SDK's and the runtime's verbose targets back: one that called the runtime's
+    default instead would log secrets at TRACE."""
+    for logical_id in FUNCTIONS:
+        main = (ROOT / "functions" / binary_of(logical_id) / "src" / "main.rs").read_text()
+        assert "webhook_aws::init_logging();" in main, logical_id
+        assert "init_default_subscriber" not in main, logical_id

@@ -5,7 +5,7 @@ use webhook_delivery::lambda::Worker;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let worker = Worker::from_env().await?;
     run(service_fn(|event| worker.deliver(event))).await
 }

@@ -6,7 +6,7 @@ use webhook_delivery::lambda::BlockingDispatch;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let dispatch = BlockingDispatch::from_env().await?;
     run(service_fn(|event| dispatch.handle(event))).await
 }

@@ -5,7 +5,7 @@ use webhook_sweeper::ScheduledSweep;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    webhook_aws::init_logging();
     let sweep = ScheduledSweep::from_env().await?;
     run(service_fn(|event| sweep.handle(event))).await
 }
