@@ -163,7 +163,7 @@ pub async fn portal_link<S: ApiKeyStore>(
         session: false,
     };
     let session = ApiKeyRecord::session(&token, admin, length.ends(now), now);
-    store.put_portal_session(&session).await?;
+    store.put_api_key(&session).await?;
     Ok(format!("{api_url}/portal#token={}", token.expose()))
 }
 
