@@ -35,8 +35,14 @@ fn caller(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
         .ok_or(ApiError::Unauthenticated)?;
     // A role this service does not know grants nothing.
     let role = Role::parse(role).ok_or(ApiError::Forbidden(webhook_domain::Forbidden))?;
-    // API Gateway may have cached the authorizer's answer past a session's end.
-    let session_until = fields.get("session_until").and_then(Value::as_i64);
+    // API Gateway may have cached the authorizer's answer past a session's end. A session's
+    // end that cannot be read fails closed: the caller is nobody, never a key.
+    let session_until = match fields.get("session_until") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(n.as_i64().ok_or(ApiError::Unauthenticated)?),
+        Some(Value::String(s)) => Some(s.trim().parse().map_err(|_| ApiError::Unauthenticated)?),
+        Some(_) => return Err(ApiError::Unauthenticated),
+    };
     if session_until.is_some_and(|end| now.unix_millis() >= end) {
         return Err(ApiError::Unauthenticated);
     }

@@ -163,9 +163,20 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             self.metrics.report(&attempt);
         }
         sent(&answer);
-        let mut delivery = self
+        let next = self
             .next_step(job, target, &answer, &attempt, plan.schedule)
-            .await?;
+            .await;
+        let mut delivery = match next {
+            Ok(delivery) => delivery,
+            // A claimed attempt is made again once its claim lapses, and logged then; one that
+            // nothing will redo (blocking dispatch, a test) is logged now, as it went.
+            Err(error) if !plan.claim => {
+                let record = before.after(&attempt, None);
+                log_delivery(&self.store, &record, self.log_retention).await;
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         let mut queued = Ok(());
         let next_retry_at = match delivery {
             Delivery::Retrying(delay) => {

@@ -173,22 +173,24 @@ fn is_local_dev_host(host: &Host<&str>) -> bool {
 }
 
 /// A URL with every query value replaced by `REDACTED` (names kept), for the delivery log,
-/// which lives for its retention after the endpoint's URL has changed. Text that is not a URL
-/// comes back unchanged.
+/// which lives for its retention after the endpoint's URL has changed. A part without `=` may be
+/// a token itself: it is replaced whole. Text that is not a URL comes back unchanged.
 pub fn redacted(raw: &str) -> String {
     let Ok(mut url) = Url::parse(raw) else {
         return raw.to_owned();
     };
-    if url.query().is_none() {
+    let Some(query) = url.query() else {
         return raw.to_owned();
-    }
-    let names: Vec<String> = url
-        .query_pairs()
-        .map(|(name, _)| name.into_owned())
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| match part.split_once('=') {
+            Some((name, _)) => format!("{name}=REDACTED"),
+            None => "REDACTED".to_owned(),
+        })
         .collect();
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(names.iter().map(|name| (name, "REDACTED")));
+    url.set_query(Some(&parts.join("&")));
     url.into()
 }
 
@@ -356,6 +358,15 @@ mod tests {
         let plain = EndpointUrl::parse("https://hooks.example.com/tp").unwrap();
         assert_eq!(plain.redacted(), "https://hooks.example.com/tp");
         assert_eq!(redacted("not a url"), "not a url");
+        assert_eq!(
+            redacted("https://hooks.example.com/tp?s3cr3ttoken"),
+            "https://hooks.example.com/tp?REDACTED",
+            "a bare part may be the token itself"
+        );
+        assert_eq!(
+            redacted("https://hooks.example.com/tp?a=1&flag&&b="),
+            "https://hooks.example.com/tp?a=REDACTED&REDACTED&b=REDACTED"
+        );
     }
 
     #[test]

@@ -69,10 +69,12 @@ impl FrameAncestors {
         let valid = |source: &&str| {
             matches!(*source, "'none'" | "'self'")
                 || source.strip_prefix("https://").is_some_and(|host| {
-                    !host.is_empty()
-                        && host.bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'*')
-                        })
+                    // A wildcard only as a leading label: `*.example.com`, never `*` alone.
+                    let named = host.strip_prefix("*.").unwrap_or(host);
+                    named.contains('.')
+                        && named
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
                 })
         };
         let lone_none = sources.contains(&"'none'") && sources.len() > 1;
@@ -169,6 +171,8 @@ mod tests {
             "'none' https://a.example",
             "*",
             "https://",
+            "https://*",
+            "https://*.com.*",
         ] {
             assert!(FrameAncestors::parse(bad).is_err(), "{bad}");
         }

@@ -300,11 +300,24 @@ async fn a_portal_session_is_a_link_on_the_requests_origin_that_opens_the_api_as
         (now.unix_millis() + 60_000).into();
     let refused = served(&app, "create-portal-session", request(&again)).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    // A cached authorizer answer past the session's end opens nothing.
-    let mut ended = sample_event("list-endpoints");
-    ended["requestContext"]["authorizer"]["lambda"]["session_until"] = 1.into();
-    let late = served(&app, "list-endpoints", request(&ended)).await;
-    assert_eq!(late.status(), StatusCode::UNAUTHORIZED);
+    // The end as text (an authorizer that passes strings) is still a session's.
+    let mut as_text = again.clone();
+    as_text["requestContext"]["authorizer"]["lambda"]["session_until"] =
+        (now.unix_millis() + 60_000).to_string().into();
+    let refused = served(&app, "create-portal-session", request(&as_text)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A cached authorizer answer past the session's end, or an end that cannot be read,
+    // opens nothing.
+    for end in [
+        serde_json::json!(1),
+        serde_json::json!(1.5e12),
+        serde_json::json!("soon"),
+    ] {
+        let mut ended = sample_event("list-endpoints");
+        ended["requestContext"]["authorizer"]["lambda"]["session_until"] = end.clone();
+        let late = served(&app, "list-endpoints", request(&ended)).await;
+        assert_eq!(late.status(), StatusCode::UNAUTHORIZED, "{end}");
+    }
 }
 
 #[tokio::test]

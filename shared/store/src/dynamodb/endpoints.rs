@@ -268,6 +268,10 @@ impl EndpointStore for DynamoStore {
                 Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
                     Err(StoreError::Superseded)
                 }
+                // Another rotation's transaction was writing the same items at that moment.
+                Some(reasons) if reasons.iter().take(2).any(|r| *r == "TransactionConflict") => {
+                    Err(StoreError::Superseded)
+                }
                 Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
                     Err(StoreError::NotFound)
                 }
