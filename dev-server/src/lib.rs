@@ -29,8 +29,8 @@ use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
-    ApiKeyRecord, ApiKeySecret, Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId,
-    Role, SessionLength, TestRateLimit, parse_delay_within, settings,
+    Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId, Role, SessionLength,
+    TestRateLimit, parse_delay_within, settings,
 };
 use webhook_notices::NoticeBoard;
 use webhook_store::dynamodb::{local_client, table};
@@ -163,18 +163,17 @@ async fn portal_link<S: webhook_store::ApiKeyStore>(
     app: &App<S>,
     address: SocketAddr,
 ) -> Result<String, lambda_http::Error> {
-    let now = app.clock.now();
-    let token = ApiKeySecret::generate_session()?;
     let admin = Caller {
         org: OrgId::new(1),
         role: Role::Admin,
         session: false,
     };
-    let end = SessionLength::LONGEST.ends(now);
-    app.store
-        .put_api_key(&ApiKeyRecord::session(&token, admin, end, now))
+    let length = SessionLength::LONGEST;
+    let (token, _) = app
+        .store
+        .open_portal_session(admin, length, app.clock.now())
         .await?;
-    Ok(format!("http://{address}/portal#token={}", token.expose()))
+    Ok(token.portal_link(&format!("http://{address}")))
 }
 
 /// The settings the functions read, and the delivery timings `template.yaml`'s function timeouts

@@ -156,15 +156,13 @@ pub async fn portal_link<S: ApiKeyStore>(
     api_url: &str,
     now: webhook_domain::Timestamp,
 ) -> Result<String, Error> {
-    let token = ApiKeySecret::generate_session()?;
     let admin = Caller {
         org,
         role: Role::Admin,
         session: false,
     };
-    let session = ApiKeyRecord::session(&token, admin, length.ends(now), now);
-    store.put_api_key(&session).await?;
-    Ok(format!("{api_url}/portal#token={}", token.expose()))
+    let (token, _) = store.open_portal_session(admin, length, now).await?;
+    Ok(token.portal_link(api_url))
 }
 
 /// The key commands on any store.

@@ -8,10 +8,10 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
-    ApiKeyRecord, ApiKeySecret, Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus,
-    Destination, Endpoint, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord,
-    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret,
-    SystemClock, TestDelivery, Timestamp,
+    Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
+    EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey,
+    LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, SystemClock,
+    TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
@@ -300,11 +300,11 @@ pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Reques
             return Err(ApiError::Forbidden(webhook_domain::Forbidden));
         }
         let length = request_body::portal_session(request.body())?;
-        let now = app.clock.now();
-        let token = ApiKeySecret::generate_session().map_err(ApiError::internal)?;
-        let session = ApiKeyRecord::session(&token, caller, length.ends(now), now);
-        app.store.put_api_key(&session).await?;
-        let view = PortalSessionView::new(&origin(&request), &token, length.ends(now));
+        let (token, end) = app
+            .store
+            .open_portal_session(caller, length, app.clock.now())
+            .await?;
+        let view = PortalSessionView::new(&origin(&request), &token, end);
         Ok(uncacheable(json(StatusCode::CREATED, &view)))
     })
     .await

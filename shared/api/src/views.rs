@@ -287,7 +287,7 @@ pub(crate) struct PortalSessionView {
 impl PortalSessionView {
     pub(crate) fn new(origin: &str, token: &ApiKeySecret, expires_at: Timestamp) -> Self {
         Self {
-            url: format!("{origin}/portal#token={}", token.expose()),
+            url: token.portal_link(origin),
             expires_at,
         }
     }

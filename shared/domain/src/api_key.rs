@@ -65,6 +65,12 @@ impl ApiKeySecret {
         &self.0
     }
 
+    /// A portal session's sign-in link on `origin` (`https://host`): the token rides in the
+    /// fragment, which a browser never sends to a server or puts in a `Referer`.
+    pub fn portal_link(&self, origin: &str) -> String {
+        format!("{origin}/portal#token={}", self.0)
+    }
+
     pub fn digest(&self) -> KeyDigest {
         KeyDigest(hex::encode(Sha256::digest(self.0.as_bytes())))
     }

@@ -91,6 +91,12 @@ impl Endpoint {
             && self.agent_id.is_none_or(|scope| agent == Some(scope))
     }
 
+    /// Whether a rotation read from `seen` may replace this endpoint's secret: only while it is
+    /// still the secret that rotation saw, so of concurrent rotations one wins.
+    pub fn may_rotate_from(&self, seen: &Endpoint) -> bool {
+        self.secret_hint == seen.secret_hint
+    }
+
     /// After a secret rotation, updated at its time: the hint follows the new secret.
     pub fn rotated(&mut self, rotation: &crate::Rotation) {
         self.secret_hint = rotation.new.hint();

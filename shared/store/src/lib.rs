@@ -7,10 +7,10 @@ pub mod memory;
 use std::future::Future;
 
 use webhook_domain::{
-    ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl,
-    IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId, Rotation,
-    SigningKeys, SigningSecret, TestRateLimit, Timestamp,
+    ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
+    DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
+    EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId,
+    Rotation, SessionLength, SigningKeys, SigningSecret, TestRateLimit, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -314,6 +314,23 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     /// `--api-key`s on every start). A portal session's is kept only where the authorizer reads
     /// keys, never listed, until its `valid_until` (then TTL removes it).
     fn put_api_key(&self, record: &ApiKeyRecord) -> impl Future<Output = Result<()>> + Send;
+
+    /// Opens a portal session for `by` lasting `length` from `now`: its token (shown once, in a
+    /// link) and its end. Only the token's digest is kept.
+    fn open_portal_session(
+        &self,
+        by: Caller,
+        length: SessionLength,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(ApiKeySecret, Timestamp)>> + Send {
+        async move {
+            let token = ApiKeySecret::generate_session().map_err(StoreError::internal)?;
+            let end = length.ends(now);
+            self.put_api_key(&ApiKeyRecord::session(&token, by, end, now))
+                .await?;
+            Ok((token, end))
+        }
+    }
 
     /// The record of the key with this id, revoked or not: the authorizer's one read.
     fn api_key(&self, id: &KeyId) -> impl Future<Output = Result<Option<ApiKeyRecord>>> + Send;

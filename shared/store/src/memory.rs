@@ -278,7 +278,7 @@ impl EndpointStore for MemoryStore {
         let org = orgs.get_mut(&from.org_id).ok_or(StoreError::NotFound)?;
         match org.endpoints.get(&id) {
             None => return Err(StoreError::NotFound),
-            Some(stored) if stored.secret_hint != from.secret_hint => {
+            Some(stored) if !stored.may_rotate_from(from) => {
                 return Err(StoreError::Superseded);
             }
             Some(_) => {}

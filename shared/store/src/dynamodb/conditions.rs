@@ -33,8 +33,8 @@ pub(super) const ENDS: &str =
 pub(super) const REOPENS: &str = "attempt_count > :zero AND attempt_count = :attempts AND \
      (#status <> :retrying OR attribute_not_exists(next_retry_at) OR next_retry_at <= :lost)";
 
-/// The endpoint still has the secret the rotation replaces (`SigningKeys::rotated`'s input):
-/// of concurrent rotations one wins (`rotating_an_endpoint_secret_follows_the_domain`).
+/// `Endpoint::may_rotate_from`: the endpoint still has the secret the rotation read, so of
+/// concurrent rotations one wins (`rotating_an_endpoint_secret_follows_the_domain`).
 pub(super) const ROTATES_FROM: &str = "secret_hint = :seen";
 
 /// `Endpoint::revive`: only a failing endpoint becomes active again
