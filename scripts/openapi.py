@@ -108,7 +108,7 @@ def ok(desc, schema, headers=None):
     return r
 replayed={"Idempotent-Replayed":{"description":"`true` when the answer replays an earlier request with the same Idempotency-Key.","schema":{"type":"string","enum":["true"]}}}
 def errors(*codes):
-    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"No such endpoint in the caller's organization.","409":"The Idempotency-Key was used for another request, or that request is still running.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization sent its minute's test deliveries and resends; `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
+    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"No such endpoint in the caller's organization.","409":"The Idempotency-Key was used for another request, or that request is still running.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization spent its minute's test deliveries (the test route) or resent deliveries (resend and recover); `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
     r={c:err(words[c]) for c in codes}
     r["default"]=err("Any other error, with a `detail`.")
     return r

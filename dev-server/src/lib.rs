@@ -29,8 +29,8 @@ use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
-    Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId, Role, SessionLength,
-    TestRateLimit, parse_delay_within, settings,
+    Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId, PerMinute, Role, SessionLength,
+    parse_delay_within, settings,
 };
 use webhook_notices::NoticeBoard;
 use webhook_store::dynamodb::{local_client, table};
@@ -64,8 +64,11 @@ pub struct Options {
     #[arg(long, env = settings::MAX_ENDPOINTS_PER_ORG.variable, value_parser = settings::endpoint_limit, default_value = settings::MAX_ENDPOINTS_PER_ORG.default_text())]
     pub max_endpoints_per_org: u32,
     /// How many test deliveries one organization may send per minute.
-    #[arg(long, env = settings::TEST_DELIVERIES_PER_MINUTE.variable, value_parser = TestRateLimit::parse, default_value = settings::TEST_DELIVERIES_PER_MINUTE.default_text())]
-    pub test_deliveries_per_minute: TestRateLimit,
+    #[arg(long, env = settings::TEST_DELIVERIES_PER_MINUTE.variable, value_parser = PerMinute::parse, default_value = settings::TEST_DELIVERIES_PER_MINUTE.default_text())]
+    pub test_deliveries_per_minute: PerMinute,
+    /// How many deliveries one organization may resend or recover per minute.
+    #[arg(long, env = settings::RESENDS_PER_MINUTE.variable, value_parser = PerMinute::parse, default_value = settings::RESENDS_PER_MINUTE.default_text())]
+    pub resends_per_minute: PerMinute,
     /// How often the failing sweep runs.
     #[arg(long, value_parser = sweep_interval, default_value = "60s")]
     pub sweep_every: Duration,
@@ -125,6 +128,7 @@ where
     let settings = Settings {
         max_endpoints_per_org: options.max_endpoints_per_org,
         test_deliveries: options.test_deliveries_per_minute,
+        resends: options.resends_per_minute,
     };
     let app = App::new(store.clone(), settings).with_cursor_key(CursorKey::random()?);
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(15 * 60));
@@ -451,8 +455,11 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::GetDelivery => handlers::get_delivery(app, request).await,
         Operation::ResendDelivery => match &server.resends {
             Some(resends) => {
-                handlers::resend_delivery(app, request, |records| async move {
-                    resends.resend(records).await.map_err(ApiError::internal)
+                handlers::resend_delivery(app, request, |records, attempts| async move {
+                    resends
+                        .resend(records, attempts)
+                        .await
+                        .map_err(ApiError::internal)
                 })
                 .await
             }
@@ -467,8 +474,11 @@ async fn dispatch<S: webhook_store::Store>(
         }
         Operation::RecoverEndpoint => match &server.resends {
             Some(resends) => {
-                handlers::recover_endpoint(app, request, |records| async move {
-                    resends.resend(records).await.map_err(ApiError::internal)
+                handlers::recover_endpoint(app, request, |records, attempts| async move {
+                    resends
+                        .resend(records, attempts)
+                        .await
+                        .map_err(ApiError::internal)
                 })
                 .await
             }

@@ -390,7 +390,7 @@ pub async fn the_log_follows_events_to_endpoints_and_the_legacy_url(backend: Bac
 
 pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
     let settings = webhook_api::Settings {
-        test_deliveries: webhook_domain::TestRateLimit::parse("2").unwrap(),
+        test_deliveries: webhook_domain::PerMinute::parse("2").unwrap(),
         ..Default::default()
     };
     let schedule = "1s".parse().unwrap();
@@ -419,7 +419,7 @@ pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
     assert!(
         limited
             .detail()
-            .contains("2 test deliveries and resends a minute"),
+            .contains("2 test deliveries a minute"),
         "{:?}",
         limited.body
     );

@@ -13,8 +13,14 @@ async fn main() -> Result<(), Error> {
         .with_cursor_key(CursorKey::from_env()?);
     let resends = Resends::from_env().await?;
     run(service_fn(|request| {
-        handlers::recover_endpoint(&app, request, |records| async {
-            resends.resend(records).await.map_err(ApiError::internal)
+        handlers::recover_endpoint(&app, request, |records, attempts| {
+            let resends = &resends;
+            async move {
+                resends
+                    .resend(records, attempts)
+                    .await
+                    .map_err(ApiError::internal)
+            }
         })
     }))
     .await

@@ -11,8 +11,14 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let resends = Resends::from_env().await?;
     run(service_fn(|request| {
-        handlers::resend_delivery(&app, request, |records| async {
-            resends.resend(records).await.map_err(ApiError::internal)
+        handlers::resend_delivery(&app, request, |records, attempts| {
+            let resends = &resends;
+            async move {
+                resends
+                    .resend(records, attempts)
+                    .await
+                    .map_err(ApiError::internal)
+            }
         })
     }))
     .await

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use lambda_http::http::StatusCode;
 use serde::Serialize;
-use webhook_domain::Forbidden;
+use webhook_domain::{Forbidden, Quota};
 use webhook_store::StoreError;
 
 /// Everything a request can end in other than success. Client errors say what was wrong;
@@ -27,7 +27,9 @@ pub enum ApiError {
     /// nothing left to replay).
     Conflict(&'static str),
     /// The organization sent its minute's test deliveries; try again in `retry_after` seconds.
-    TooManyTests {
+    /// An organization's minute of a quota is spent.
+    QuotaSpent {
+        quota: Quota,
         per_minute: u32,
         retry_after: u64,
     },
@@ -60,7 +62,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::TooManyTests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::QuotaSpent { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -85,11 +87,19 @@ impl ApiError {
                 "This organization already has the maximum of {limit} webhook endpoints; delete one first."
             ),
             Self::Conflict(detail) => (*detail).to_owned(),
-            Self::TooManyTests {
+            Self::QuotaSpent {
+                quota: Quota::Tests,
                 per_minute,
                 retry_after,
             } => format!(
-                "This organization may send {per_minute} test deliveries and resends a minute; retry in {retry_after} s."
+                "This organization may send {per_minute} test deliveries a minute; retry in {retry_after} s."
+            ),
+            Self::QuotaSpent {
+                quota: Quota::Resends,
+                per_minute,
+                retry_after,
+            } => format!(
+                "This organization may resend or recover {per_minute} deliveries a minute; retry in {retry_after} s."
             ),
             Self::Unavailable => "The service is temporarily unavailable; please retry.".to_owned(),
             Self::Internal => "Internal server error.".to_owned(),
@@ -104,7 +114,7 @@ impl ApiError {
     /// Seconds a client should wait before trying again, for a `Retry-After` header.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Self::TooManyTests { retry_after, .. } => Some(*retry_after),
+            Self::QuotaSpent { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

@@ -9,13 +9,13 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
     Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord, LegacyWebhook, LogKey,
-    LogQuery, Minute, OrgId, Replay, Rotation, SigningKeys, SigningSecret, SystemClock,
-    TestDelivery, Timestamp,
+    EndpointHealth, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord,
+    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Quota, Replay, ResentAttempts, Rotation,
+    SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
-    TestQuotaStore,
+    QuotaStore,
 };
 
 use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
@@ -174,7 +174,7 @@ pub async fn send_test_delivery<S>(
     send: impl AsyncFnOnce(Endpoint, SigningKeys, EventName) -> TestDelivery,
 ) -> Answer
 where
-    S: IdempotentRouteStore + TestQuotaStore,
+    S: IdempotentRouteStore + QuotaStore,
 {
     respond(app.clock.as_ref(), &request, async |caller| {
         let id = endpoint_id(&request)?;
@@ -194,7 +194,7 @@ where
                 .await?
                 .ok_or(ApiError::NotFound)?;
             // Counted once the endpoint is found: a 404 sends nothing and costs nothing.
-            spend_test_quota(app, caller.org, now).await?;
+            take(app, caller.org, Quota::Tests, 1, now).await?;
             let delivery = send(endpoint, keys, event_type).await;
             serde_json::to_string(&TestDeliveryView::from(&delivery)).map_err(ApiError::internal)
         }
@@ -337,33 +337,33 @@ pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -
 /// `POST /v1/developer/webhook-deliveries/{event_id}/resend` with `{"endpoint_id": <id> |
 /// "legacy"}`: a new chain of attempts of the same message, queued by `resend` (the delivery
 /// crate's, so this crate links no queue). 202 `{"queued": 1}`; `{"queued": 0}` while the
-/// delivery is still retrying. A deleted or disabled destination is a 409. Counts against the
-/// organization's per-minute test-delivery limit.
+/// delivery is still retrying. A deleted or disabled destination is a 409. Counts one against
+/// the organization's per-minute resend quota.
 pub async fn resend_delivery<S>(
     app: &App<S>,
     request: Request,
-    resend: impl AsyncFnOnce(Vec<DeliveryRecord>) -> Result<(), ApiError>,
+    resend: impl AsyncFnOnce(Vec<DeliveryRecord>, ResentAttempts) -> Result<(), ApiError>,
 ) -> Answer
 where
-    S: DeliveryLogStore + EndpointStore + LegacyWebhookStore + TestQuotaStore,
+    S: DeliveryLogStore + EndpointStore + DeliveryStatsStore + LegacyWebhookStore + QuotaStore,
 {
     respond(app.clock.as_ref(), &request, async |caller| {
         let destination = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, destination, now).await?;
-        let endpoint = match destination {
-            Destination::Endpoint(id) => match app.store.signing_target(caller.org, id).await? {
+        let health = match destination {
+            Destination::Endpoint(id) => match app.store.endpoint_health(caller.org, id).await? {
                 None => {
                     return Err(ApiError::Conflict(
                         "The endpoint was deleted: there is nothing to resend to.",
                     ));
                 }
-                Some((endpoint, _)) if endpoint.status == EndpointStatus::Disabled => {
+                Some(health) if health.endpoint.status == EndpointStatus::Disabled => {
                     return Err(ApiError::Conflict(
                         "The endpoint is disabled: enable it, then resend.",
                     ));
                 }
-                Some((endpoint, _)) => Some(endpoint),
+                Some(health) => Some(health),
             },
             Destination::Legacy if app.store.legacy_webhook(caller.org).await?.is_none() => {
                 return Err(ApiError::Conflict(
@@ -372,6 +372,10 @@ where
             }
             Destination::Legacy => None,
         };
+        let endpoint = health.as_ref().map(|health| health.endpoint.clone());
+        let attempts = health
+            .as_ref()
+            .map_or(ResentAttempts::Scheduled, EndpointHealth::resent_attempts);
         if let Some(refusal) = record.resend_refusal(endpoint.as_ref()) {
             return Err(ApiError::Conflict(refusal.detail()));
         }
@@ -379,13 +383,13 @@ where
         if record.awaits_attempt(now) {
             return Ok(queued(0));
         }
-        spend_test_quota(app, caller.org, now).await?;
+        take(app, caller.org, Quota::Resends, 1, now).await?;
         // Queued first, then opened: a failed queue changes nothing, and a job whose record
         // another resend opened first is the same attempt, which the claim sends once.
         let reference = record.reference();
-        let attempts = record.attempt_count;
-        resend(vec![record]).await?;
-        let opened = app.store.reopen_delivery(&reference, attempts, now).await?;
+        let made = record.attempt_count;
+        resend(vec![record], attempts).await?;
+        let opened = app.store.reopen_delivery(&reference, made, now).await?;
         Ok(queued(u32::from(opened)))
     })
     .await
@@ -396,22 +400,25 @@ where
 pub const RECOVER_TIME: std::time::Duration = std::time::Duration::from_secs(10);
 /// The most deliveries one `recover` call resends.
 pub const RECOVER_MAX: usize = 1_000;
+/// The most pages of the log one `recover` call reads (each within the store's read bound).
+pub const RECOVER_PAGES: usize = 5;
 
 /// `POST /v1/developer/webhook-endpoints/{endpoint_id}/recover` with `{"since": <date-time>}`:
 /// resends every `failed` delivery to the endpoint whose event happened at or after `since`,
 /// newest first, each as `resend_delivery` would (its record reopened once, the same message
-/// again), queued by `resend`. At most [`RECOVER_MAX`] a call and within [`RECOVER_TIME`]: 202
-/// `{"queued", "has_more", "next_cursor"}`; call again with `"cursor": next_cursor` for the rest.
-/// A deleted endpoint is a 404, a disabled one a 409. One call counts once against the
-/// organization's per-minute limit of test deliveries.
+/// again), queued by `resend`. Each queued delivery counts against the organization's
+/// per-minute resend quota: a 429 with `Retry-After` when none is left. A call stops at
+/// [`RECOVER_MAX`] deliveries, [`RECOVER_PAGES`] pages, [`RECOVER_TIME`] or the quota's end,
+/// and answers 202 `{"queued", "has_more", "next_cursor"}`; call again with
+/// `"cursor": next_cursor` for the rest. A deleted endpoint is a 404, a disabled one a 409.
 pub async fn recover_endpoint<S, Resend, Resending>(
     app: &App<S>,
     request: Request,
     resend: Resend,
 ) -> Answer
 where
-    S: DeliveryLogStore + EndpointStore + TestQuotaStore,
-    Resend: Fn(Vec<DeliveryRecord>) -> Resending,
+    S: DeliveryLogStore + EndpointStore + DeliveryStatsStore + QuotaStore,
+    Resend: Fn(Vec<DeliveryRecord>, ResentAttempts) -> Resending,
     Resending: Future<Output = Result<(), ApiError>>,
 {
     respond(app.clock.as_ref(), &request, async |caller| {
@@ -429,51 +436,81 @@ where
             ..DeliveryFilter::default()
         };
         let mut after = opened(cursors, cursor.as_deref(), caller.org, &filter)?;
-        let (endpoint, _) = app
+        let health = app
             .store
-            .signing_target(caller.org, id)
+            .endpoint_health(caller.org, id)
             .await?
             .ok_or(ApiError::NotFound)?;
+        let attempts = health.resent_attempts();
+        let endpoint = health.endpoint;
         if endpoint.status == EndpointStatus::Disabled {
             return Err(ApiError::Conflict(
                 "The endpoint is disabled: enable it, then recover.",
             ));
         }
         let now = app.clock.now();
-        spend_test_quota(app, caller.org, now).await?;
         // A page at a time, each queued before its records are opened (as `resend_delivery`
         // does): a call cut short leaves nothing opened without its job. Test deliveries, and
         // deliveries that cannot be resent (blocking, bodiless, no longer subscribed), are
         // passed over.
         let mut queued = 0;
+        let mut pages = 0;
         let has_more = loop {
             let wanted = (RECOVER_MAX - queued).min(request_query::MAX_PAGE_SIZE);
             let read = LogQuery::newest(filter.clone(), wanted, now)
                 .after(after.clone())
                 .with_bodies();
             let page = app.store.deliveries(caller.org, &read).await?;
-            let batch: Vec<DeliveryRecord> = page
+            pages += 1;
+            let mut batch: Vec<DeliveryRecord> = page
                 .records
                 .into_iter()
                 .filter(|record| !record.test && record.resend_refusal(Some(&endpoint)).is_none())
                 .collect();
+            let wanted = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+            let granted = if batch.is_empty() {
+                0
+            } else if queued == 0 {
+                // The call's first take: nothing left is a 429, as for a single resend.
+                take(app, caller.org, Quota::Resends, wanted, now).await?
+            } else {
+                let limit = app.settings.limit(Quota::Resends);
+                app.store
+                    .take(caller.org, Quota::Resends, Minute::of(now), wanted, limit)
+                    .await?
+            };
+            // What the quota did not cover waits for the next call: the cursor resumes after
+            // the last record queued.
+            let cut_short = (granted as usize) < batch.len();
+            if cut_short {
+                batch.truncate(granted as usize);
+            }
             let opening: Vec<_> = batch
                 .iter()
                 .map(|record| (record.reference(), record.attempt_count))
                 .collect();
             if !batch.is_empty() {
-                resend(batch).await?;
+                resend(batch, attempts).await?;
             }
             for (reference, attempts) in &opening {
                 if app.store.reopen_delivery(reference, *attempts, now).await? {
                     queued += 1;
                 }
             }
+            if cut_short {
+                if let Some((last, _)) = opening.last() {
+                    after = Some(last.log_key());
+                }
+                break true;
+            }
             after = page.resume_after;
             if !page.has_more {
                 break false;
             }
-            if queued >= RECOVER_MAX || started.elapsed() >= RECOVER_TIME {
+            if queued >= RECOVER_MAX
+                || pages >= RECOVER_PAGES
+                || started.elapsed() >= RECOVER_TIME
+            {
                 break true;
             }
         };
@@ -489,22 +526,24 @@ where
     .await
 }
 
-/// Counts one test delivery, resend or recover in the organization's minute: a 429 with
-/// `Retry-After` beyond `Settings::test_deliveries`.
-async fn spend_test_quota<S: TestQuotaStore>(
+/// Takes `wanted` (or what is left of them) from the organization's minute of `quota`: a 429
+/// with `Retry-After` when nothing is left.
+async fn take<S: QuotaStore>(
     app: &App<S>,
     org: OrgId,
+    quota: Quota,
+    wanted: u32,
     now: Timestamp,
-) -> Result<(), ApiError> {
-    let limit = app.settings.test_deliveries;
+) -> Result<u32, ApiError> {
+    let limit = app.settings.limit(quota);
     let minute = Minute::of(now);
-    if app.store.count_test_delivery(org, minute, limit).await? {
-        Ok(())
-    } else {
-        Err(ApiError::TooManyTests {
+    match app.store.take(org, quota, minute, wanted, limit).await? {
+        0 => Err(ApiError::QuotaSpent {
+            quota,
             per_minute: limit.per_minute(),
             retry_after: minute.seconds_left(now),
-        })
+        }),
+        taken => Ok(taken),
     }
 }
 

@@ -16,7 +16,7 @@ mod views;
 
 use std::sync::Arc;
 
-use webhook_domain::{Clock, SystemClock, TestRateLimit, settings};
+use webhook_domain::{Clock, PerMinute, Quota, SystemClock, settings};
 use webhook_store::DynamoStore;
 
 pub use cursor::{CURSOR_KEY_VARIABLE, CursorKey, CursorKeyError};
@@ -40,27 +40,37 @@ pub struct App<S> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
     pub max_endpoints_per_org: u32,
-    pub test_deliveries: TestRateLimit,
+    pub test_deliveries: PerMinute,
+    pub resends: PerMinute,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             max_endpoints_per_org: 50,
-            test_deliveries: TestRateLimit::default(),
+            test_deliveries: PerMinute::TESTS,
+            resends: PerMinute::RESENDS,
         }
     }
 }
 
 impl Settings {
-    /// `MAX_ENDPOINTS_PER_ORG` and `TEST_DELIVERIES_PER_MINUTE`; a value that does not parse
-    /// stops the cold start.
+    /// How many a minute `quota` allows an organization.
+    pub fn limit(&self, quota: Quota) -> PerMinute {
+        match quota {
+            Quota::Tests => self.test_deliveries,
+            Quota::Resends => self.resends,
+        }
+    }
+
+    /// `MAX_ENDPOINTS_PER_ORG`, `TEST_DELIVERIES_PER_MINUTE` and `RESENDS_PER_MINUTE`; a value
+    /// that does not parse stops the cold start.
     pub fn from_env() -> Result<Self, lambda_http::Error> {
         Ok(Self {
             max_endpoints_per_org: settings::MAX_ENDPOINTS_PER_ORG
                 .read_with(settings::endpoint_limit)?,
-            test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE
-                .read_with(TestRateLimit::parse)?,
+            test_deliveries: settings::TEST_DELIVERIES_PER_MINUTE.read_with(PerMinute::parse)?,
+            resends: settings::RESENDS_PER_MINUTE.read_with(PerMinute::parse)?,
         })
     }
 }

@@ -321,7 +321,8 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
 }
 
 /// What follows an attempt: delivered on a 2xx; else one attempt per event for a failing
-/// endpoint; else the schedule's next delay, or its end.
+/// endpoint (or a resend asked while it was failing); else the schedule's next delay, or its
+/// end.
 fn next_after(
     job: &DeliveryJob,
     counted: Option<&Endpoint>,
@@ -339,7 +340,8 @@ fn next_after(
         error = sent.error.as_deref().unwrap_or("failed"),
         "delivery attempt failed"
     );
-    if counted.is_some_and(|endpoint| endpoint.status == EndpointStatus::Failing) {
+    if job.one_attempt || counted.is_some_and(|endpoint| endpoint.status == EndpointStatus::Failing)
+    {
         return Delivery::GaveUp(GiveUp::FailingEndpoint);
     }
     let first = job.first_attempt_at.unwrap_or(attempt.at);

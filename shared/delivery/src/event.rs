@@ -68,6 +68,10 @@ pub struct DeliveryJob {
     /// status or subscription, and counts toward no stats.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
+    /// A resend to an endpoint that was failing when asked: one attempt and no retries,
+    /// whatever the endpoint's status by then (`EndpointHealth::resent_attempts`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub one_attempt: bool,
     /// The attempts made so far, for the log record (which each attempt writes whole).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<AttemptSummary>,
@@ -92,6 +96,7 @@ impl DeliveryJob {
             first_attempt_at: None,
             not_before: None,
             test: false,
+            one_attempt: false,
             history: Vec::new(),
         }
     }

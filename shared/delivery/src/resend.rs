@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use webhook_aws::LazyClient;
 use webhook_domain::settings;
-use webhook_domain::{DeliveryRecord, SentBody};
+use webhook_domain::{DeliveryRecord, ResentAttempts, SentBody};
 
 use crate::event::DeliveryJob;
 use crate::pipeline::Pipeline;
@@ -53,15 +53,22 @@ impl Resends<SqsQueue> {
 
 impl<Q: JobQueue> Resends<Q> {
     /// Queues the first attempt of a new chain for each delivery `records` log, in as few
-    /// requests as the queue allows. The caller opens the records right after: the jobs wait
-    /// [`OPEN_FIRST`] so that the opening lands before the attempt.
-    pub async fn resend(&self, records: Vec<DeliveryRecord>) -> Result<(), ResendError> {
+    /// requests as the queue allows, each chain with `attempts`. The caller opens the records
+    /// right after: the jobs wait [`OPEN_FIRST`] so that the opening lands before the attempt.
+    pub async fn resend(
+        &self,
+        records: Vec<DeliveryRecord>,
+        attempts: ResentAttempts,
+    ) -> Result<(), ResendError> {
         let jobs = records
             .into_iter()
             .map(|record| {
-                job_from(record).map(|job| Delayed {
-                    job,
-                    delay: OPEN_FIRST,
+                job_from(record).map(|mut job| {
+                    job.one_attempt = attempts == ResentAttempts::One;
+                    Delayed {
+                        job,
+                        delay: OPEN_FIRST,
+                    }
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -100,6 +107,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         first_attempt_at: None,
         not_before: None,
         test: record.test,
+        one_attempt: false,
         history: record.attempts,
     })
 }

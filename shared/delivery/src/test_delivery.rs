@@ -71,6 +71,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             first_attempt_at: Some(now),
             not_before: None,
             test: true,
+            one_attempt: false,
             history: Vec::new(),
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::{Attempt, DeliveryStats, Endpoint, Timestamp};
+use crate::{Attempt, DeliveryStats, Endpoint, EndpointStatus, Timestamp};
 
 const SECONDS_PER_HOUR: i64 = 3600;
 
@@ -141,7 +141,29 @@ pub struct EndpointHealth {
     pub previous_secret_expires_at: Option<Timestamp>,
 }
 
+/// How many attempts a resent delivery gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResentAttempts {
+    /// A new chain: the whole retry schedule.
+    Scheduled,
+    /// One attempt and no retries, as a new event to a `failing` endpoint gets.
+    One,
+}
+
 impl EndpointHealth {
+    /// What a delivery resent to this endpoint now gets: one attempt, as new events get, while
+    /// the endpoint is `failing`, and also after a PATCH re-activated it until its streak ends
+    /// (a 2xx, or a new failure starting a new streak), so that re-activating cannot lift the
+    /// rule from a bulk recover into a receiver that is still down.
+    pub fn resent_attempts(&self) -> ResentAttempts {
+        if self.endpoint.status == EndpointStatus::Failing || self.stats.marked_failing_at.is_some()
+        {
+            ResentAttempts::One
+        } else {
+            ResentAttempts::Scheduled
+        }
+    }
+
     /// The previous secret's expiry while it still signs at `now`, else none.
     pub fn grace_until(&self, now: Timestamp) -> Option<Timestamp> {
         self.previous_secret_expires_at.filter(|until| *until > now)
@@ -304,5 +326,33 @@ mod grace {
         assert_eq!(health.grace_until(at(6_000)), None);
         let hours = [(Hour::from_number(7), HourCount::default())];
         assert_eq!(RecentAttempts::from_hours(hours).hours().count(), 1);
+    }
+
+    #[test]
+    fn a_resend_gets_one_attempt_while_the_streak_that_made_the_endpoint_failing_runs() {
+        let at = |millis| Timestamp::from_unix_millis(millis).unwrap();
+        let ok_attempt = |at| Attempt {
+            at,
+            outcome: crate::AttemptOutcome::from_status(204),
+            duration: std::time::Duration::from_millis(5),
+        };
+        let endpoint = fixtures::endpoint(crate::OrgId::new(1));
+        let mut health = EndpointHealth {
+            stats: DeliveryStats::new(endpoint.org_id, endpoint.id),
+            endpoint,
+            previous_secret_expires_at: None,
+        };
+        assert_eq!(health.resent_attempts(), ResentAttempts::Scheduled);
+        health.endpoint.status = EndpointStatus::Failing;
+        assert_eq!(health.resent_attempts(), ResentAttempts::One);
+        // Re-activated by a PATCH: the streak that made it failing still runs.
+        health.endpoint.status = EndpointStatus::Active;
+        health.stats.failing_since = Some(at(1_000));
+        health.stats.marked_failing_at = Some(at(2_000));
+        assert_eq!(health.resent_attempts(), ResentAttempts::One);
+        health
+            .stats
+            .record(&ok_attempt(at(3_000)), health.endpoint.streak_reset_at);
+        assert_eq!(health.resent_attempts(), ResentAttempts::Scheduled);
     }
 }

@@ -46,14 +46,14 @@ pub use endpoint_url::{EndpointUrl, EndpointUrlError};
 pub use event_type::{
     EventName, EventSubscription, EventType, MalformedEventName, UnknownEventType,
 };
-pub use health::{EndpointHealth, HOURS_KEPT, Hour, HourCount, RecentAttempts};
+pub use health::{EndpointHealth, HOURS_KEPT, Hour, HourCount, RecentAttempts, ResentAttempts};
 pub use idempotency::{
     IdempotencyKey, IdempotencyRecord, InvalidIdempotencyKey, Repeat, Replay, secret_named,
 };
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
 pub use notice::{EndpointNotice, NoticeKind};
-pub use rate_limit::{Minute, TestRateLimit, TestRateLimitError};
+pub use rate_limit::{Minute, PerMinute, PerMinuteError, Quota};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
     SigningKeys, SigningSecret,

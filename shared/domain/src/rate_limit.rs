@@ -1,45 +1,69 @@
-//! How many test deliveries an organization may send: the test route is a POST source any admin
-//! key can aim at any URL, so it is counted per organization and clock minute.
+//! What an organization may queue a minute beyond its events: the test route is a POST source
+//! any admin key can aim at any URL, and resend and recover put deliveries on the queue every
+//! organization shares. Each is counted per organization and clock minute, against its own
+//! limit.
 
 use crate::Timestamp;
 
+/// What a minute's count is kept for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Quota {
+    /// Test deliveries, one per call of the test route.
+    Tests,
+    /// Resent deliveries, one per delivery queued by resend or recover.
+    Resends,
+}
+
+impl Quota {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tests => "test",
+            Self::Resends => "resend",
+        }
+    }
+}
+
+/// How many a minute: `TEST_DELIVERIES_PER_MINUTE`, `RESENDS_PER_MINUTE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TestRateLimit {
+pub struct PerMinute {
     per_minute: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a whole number of test deliveries per minute from 1 to 10000, got {0:?}")]
-pub struct TestRateLimitError(String);
+#[error("expected a whole number a minute from 1 to {max}, got {0:?}", max = PerMinute::MAX)]
+pub struct PerMinuteError(String);
 
-impl Default for TestRateLimit {
-    fn default() -> Self {
-        Self { per_minute: 60 }
-    }
-}
+impl PerMinute {
+    pub const MAX: u32 = 100_000;
+    pub const TESTS: Self = Self { per_minute: 60 };
+    pub const RESENDS: Self = Self { per_minute: 1_000 };
 
-impl TestRateLimit {
-    /// `TEST_DELIVERIES_PER_MINUTE`: 1 to 10,000.
-    pub fn parse(raw: &str) -> Result<Self, TestRateLimitError> {
+    /// 1 to [`Self::MAX`].
+    pub fn parse(raw: &str) -> Result<Self, PerMinuteError> {
         raw.trim()
             .parse()
             .ok()
-            .filter(|n| (1..=10_000).contains(n))
+            .filter(|n| (1..=Self::MAX).contains(n))
             .map(|per_minute| Self { per_minute })
-            .ok_or_else(|| TestRateLimitError(raw.to_owned()))
+            .ok_or_else(|| PerMinuteError(raw.to_owned()))
     }
 
     pub fn per_minute(self) -> u32 {
         self.per_minute
     }
 
-    /// Whether one more test fits in a minute that has had `used` already.
-    pub fn admits(self, used: u32) -> bool {
-        used < self.per_minute
+    /// Whether `more` fit in a minute that has had `used` already.
+    pub fn admits(self, used: u32, more: u32) -> bool {
+        used.saturating_add(more) <= self.per_minute
+    }
+
+    /// How many of `wanted` fit in a minute that has had `used` already.
+    pub fn room(self, used: u32, wanted: u32) -> u32 {
+        self.per_minute.saturating_sub(used).min(wanted)
     }
 }
 
-/// A clock minute, counted from the epoch: the window a test is counted in.
+/// A clock minute, counted from the epoch: the window a quota is counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Minute(i64);
 
@@ -70,13 +94,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_limit_is_per_minute_within_bounds() {
-        let limit = TestRateLimit::default();
-        assert!(limit.admits(59) && !limit.admits(60));
-        assert_eq!(TestRateLimit::parse("5").unwrap().per_minute(), 5);
-        for bad in ["0", "10001", "-1", "x", ""] {
-            assert!(TestRateLimit::parse(bad).is_err(), "{bad}");
+    fn a_limit_is_per_minute_within_bounds() {
+        let limit = PerMinute::TESTS;
+        assert!(limit.admits(59, 1) && !limit.admits(60, 1) && !limit.admits(59, 2));
+        assert_eq!(PerMinute::parse("5").unwrap().per_minute(), 5);
+        assert_eq!(PerMinute::parse("100000").unwrap().per_minute(), 100_000);
+        for bad in ["0", "100001", "-1", "x", ""] {
+            assert!(PerMinute::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn room_is_what_is_left_of_the_minute_at_most_what_is_wanted() {
+        let limit = PerMinute::RESENDS;
+        assert_eq!(limit.room(0, 100), 100);
+        assert_eq!(limit.room(950, 100), 50);
+        assert_eq!(limit.room(1_000, 1), 0);
+        assert_eq!(limit.room(5_000, 1), 0);
     }
 
     #[test]

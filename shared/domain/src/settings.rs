@@ -77,7 +77,8 @@ pub fn endpoint_limit(raw: &str) -> Result<u32, String> {
         })
 }
 pub const TEST_DELIVERIES_PER_MINUTE: Setting =
-    from_stack("TEST_DELIVERIES_PER_MINUTE", "60", "1 to 10000");
+    from_stack("TEST_DELIVERIES_PER_MINUTE", "60", "1 to 100000");
+pub const RESENDS_PER_MINUTE: Setting = from_stack("RESENDS_PER_MINUTE", "1000", "1 to 100000");
 pub const RETRY_SCHEDULE: Setting = from_stack(
     "RETRY_SCHEDULE",
     "",
@@ -94,7 +95,7 @@ pub const PORTAL_FRAME_ANCESTORS: Setting = from_stack(
 );
 
 /// Every setting, in the order the docs list them.
-pub const ALL: [Setting; 12] = [
+pub const ALL: [Setting; 13] = [
     TABLE_NAME,
     MAX_ENDPOINTS_PER_ORG,
     TLS_ROOTS,
@@ -102,6 +103,7 @@ pub const ALL: [Setting; 12] = [
     DELIVERY_QUEUE_URL,
     DEAD_LETTER_QUEUE_URL,
     TEST_DELIVERIES_PER_MINUTE,
+    RESENDS_PER_MINUTE,
     DELIVERY_LOG_RETENTION,
     NOTICE_BUS,
     RETRY_SCHEDULE,
@@ -169,7 +171,7 @@ impl Setting {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{FailingPolicy, LogRetention, TestRateLimit};
+    use crate::{FailingPolicy, LogRetention, PerMinute};
 
     #[test]
     fn a_value_beats_the_default_and_empty_is_unset() {
@@ -193,8 +195,12 @@ mod tests {
             Ok(FailingPolicy::default())
         );
         assert_eq!(
-            TestRateLimit::parse(default(TEST_DELIVERIES_PER_MINUTE)),
-            Ok(TestRateLimit::default())
+            PerMinute::parse(default(TEST_DELIVERIES_PER_MINUTE)),
+            Ok(PerMinute::TESTS)
+        );
+        assert_eq!(
+            PerMinute::parse(default(RESENDS_PER_MINUTE)),
+            Ok(PerMinute::RESENDS)
         );
     }
 

@@ -10,7 +10,7 @@ use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
     EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId,
-    Rotation, SessionLength, SigningKeys, SigningSecret, TestRateLimit, Timestamp,
+    PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -348,15 +348,18 @@ pub trait ApiKeyStore: Send + Sync + 'static {
 }
 
 /// The test route's per-organization quota.
-pub trait TestQuotaStore: Send + Sync + 'static {
-    /// Counts one test delivery in the organization's `minute` if `limit` admits it; `false`
-    /// (and nothing counted) when the minute is full.
-    fn count_test_delivery(
+pub trait QuotaStore: Send + Sync + 'static {
+    /// Counts as many of `wanted` as `limit` still has room for in the organization's `minute`
+    /// of `quota`, and answers how many that was (0 when the minute is full). Concurrent takes
+    /// never count more than the limit between them.
+    fn take(
         &self,
         org: OrgId,
+        quota: Quota,
         minute: Minute,
-        limit: TestRateLimit,
-    ) -> impl Future<Output = Result<bool>> + Send;
+        wanted: u32,
+        limit: PerMinute,
+    ) -> impl Future<Output = Result<u32>> + Send;
 }
 
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
@@ -368,7 +371,7 @@ pub trait Store:
     + LegacyWebhookStore
     + IdempotencyStore
     + ApiKeyStore
-    + TestQuotaStore
+    + QuotaStore
     + Clone
 {
 }
@@ -380,7 +383,7 @@ impl<T> Store for T where
         + LegacyWebhookStore
         + IdempotencyStore
         + ApiKeyStore
-        + TestQuotaStore
+        + QuotaStore
         + Clone
 {
 }

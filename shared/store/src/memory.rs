@@ -4,15 +4,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Rotation,
-    SigningKeys, SigningSecret, SweepVerdict, TestRateLimit, Timestamp, is_expired, may_revive,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, Minute, OrgId, PerMinute, Quota,
+    Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive,
     sweep_verdict,
 };
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
-    IdempotencyStore, LegacyWebhookStore, Recorded, Result, StoreError, StreakCandidate,
-    StreakPage, TestQuotaStore, sort_oldest_first,
+    IdempotencyStore, LegacyWebhookStore, QuotaStore, Recorded, Result, StoreError,
+    StreakCandidate, StreakPage, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -47,8 +47,8 @@ struct Org {
     stats: HashMap<EndpointId, DeliveryStats>,
     legacy: Option<LegacyWebhook>,
     idempotency: HashMap<IdempotencyKey, IdempotencyRecord>,
-    /// Test deliveries per minute; only the current minute matters.
-    test_quota: BTreeMap<Minute, u32>,
+    /// Each quota's count per minute; only the current minute matters.
+    quotas: BTreeMap<(Quota, Minute), u32>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
@@ -159,23 +159,23 @@ impl ApiKeyStore for MemoryStore {
     }
 }
 
-impl TestQuotaStore for MemoryStore {
-    async fn count_test_delivery(
+impl QuotaStore for MemoryStore {
+    async fn take(
         &self,
         org: OrgId,
+        quota: Quota,
         minute: Minute,
-        limit: TestRateLimit,
-    ) -> Result<bool> {
+        wanted: u32,
+        limit: PerMinute,
+    ) -> Result<u32> {
         let mut orgs = self.orgs()?;
-        let quota = &mut orgs.entry(org).or_default().test_quota;
+        let quotas = &mut orgs.entry(org).or_default().quotas;
         // What DynamoDB's TTL does: a minute's count goes an hour after the minute.
-        quota.retain(|counted, _| counted.number() + 60 >= minute.number());
-        let used = quota.entry(minute).or_default();
-        let admitted = limit.admits(*used);
-        if admitted {
-            *used += 1;
-        }
-        Ok(admitted)
+        quotas.retain(|(_, counted), _| counted.number() + 60 >= minute.number());
+        let used = quotas.entry((quota, minute)).or_default();
+        let taken = limit.room(*used, wanted);
+        *used += taken;
+        Ok(taken)
     }
 }
 

@@ -428,7 +428,7 @@ async fn storage_failures_say_nothing_about_themselves() {
             responses.push(handle(&app, name).await);
         }
         let resend = request(&sample_event("resend-delivery"));
-        let resent = handlers::resend_delivery(&app, resend, |_| async {
+        let resent = handlers::resend_delivery(&app, resend, |_, _| async {
             panic!("nothing is queued when the store fails")
         });
         responses.push(resent.await.unwrap());
@@ -715,4 +715,83 @@ async fn a_failed_test_delivery_is_still_a_200_that_says_why() {
             &Value::from("timed out after 30 s")
         )
     );
+}
+
+/// Recover counts every delivery it queues against the organization's resend quota, queues what
+/// the quota leaves and hands a cursor for the rest, then answers 429 with `Retry-After`; a
+/// failing endpoint's recovered deliveries get one attempt each.
+#[tokio::test]
+async fn recover_spends_the_resend_quota_per_delivery_and_keeps_the_failing_rule() {
+    use std::sync::Mutex;
+    use webhook_domain::{EndpointStatus, PerMinute, ResentAttempts};
+
+    let settings = Settings {
+        resends: PerMinute::parse("3").unwrap(),
+        ..Settings::default()
+    };
+    let clock = Arc::new(ManualClock::starting_at(at(1_795_770_904_113)));
+    let app = App::new(MemoryStore::new(), settings)
+        .with_cursor_key(webhook_api::CursorKey::random().unwrap())
+        .with_clock(clock.clone());
+    let secret = SigningSecret::generate().unwrap();
+    let endpoint = Endpoint {
+        id: EndpointId::parse(SAMPLE_ID).unwrap(),
+        secret_hint: secret.hint(),
+        status: EndpointStatus::Failing,
+        ..fixtures::endpoint(SAMPLE_ORG)
+    };
+    app.store
+        .create(&endpoint, &secret, 50, None)
+        .await
+        .unwrap();
+    let forever = at(4_000_000_000_000);
+    for n in 0..5 {
+        app.store
+            .record_delivery(&failed_record(SAMPLE_ORG, n), forever)
+            .await
+            .unwrap();
+    }
+    let mut event = sample_event("recover-endpoint");
+    event["body"] = Value::String(r#"{"since": "2026-11-01T00:00:00Z"}"#.into());
+    let queued = Mutex::new(Vec::new());
+    let recover = |event: &Value| {
+        let queued = &queued;
+        handlers::recover_endpoint(&app, request(event), move |records, attempts| async move {
+            queued.lock().unwrap().push((records.len(), attempts));
+            Ok(())
+        })
+    };
+
+    let first = recover(&event).await.unwrap();
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let body = body_json(&first);
+    assert_eq!(
+        (&body["queued"], &body["has_more"]),
+        (&3.into(), &true.into())
+    );
+    assert_eq!(*queued.lock().unwrap(), [(3, ResentAttempts::One)]);
+
+    let cursor = body["next_cursor"].as_str().unwrap();
+    event["body"] = Value::String(
+        serde_json::json!({"since": "2026-11-01T00:00:00Z", "cursor": cursor}).to_string(),
+    );
+    let spent = recover(&event).await.unwrap();
+    assert_eq!(spent.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(spent.headers().contains_key("retry-after"));
+    assert!(
+        body_json(&spent)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("resend or recover 3 deliveries a minute")
+    );
+    assert_eq!(queued.lock().unwrap().len(), 1, "nothing more queued");
+
+    clock.advance(std::time::Duration::from_secs(60));
+    let rest = recover(&event).await.unwrap();
+    assert_eq!(
+        body_json(&rest)["queued"],
+        2,
+        "the cursor goes on where the quota stopped"
+    );
+    assert_eq!(body_json(&rest)["has_more"], false);
 }

@@ -632,6 +632,26 @@ async fn deleting_or_disabling_stops_retries() {
     );
 }
 
+/// A resend asked while its endpoint was failing keeps the one-attempt rule even when the
+/// endpoint is active again by the time of the attempt (a PATCH lifted the status).
+#[tokio::test]
+async fn a_resend_marked_one_attempt_is_not_retried_at_an_active_endpoint() {
+    let h = harness(true);
+    let receiver = receive(vec![Reply::Status(500); 2]).await;
+    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let job = DeliveryJob {
+        one_attempt: true,
+        ..h.job(&endpoint, EventType::WebTool)
+    };
+    assert_eq!(
+        h.deliver(job).await,
+        Delivery::GaveUp(GiveUp::FailingEndpoint)
+    );
+    assert!(h.queue.take().is_empty(), "no retry");
+    let scheduled = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
+    assert!(matches!(scheduled, Delivery::Retrying(_)), "{scheduled:?}");
+}
+
 #[tokio::test]
 async fn failing_endpoints_get_one_attempt_and_recover_on_a_2xx() {
     let h = harness(true);

@@ -55,9 +55,9 @@ pub(super) const SAME_STREAK: &str = "failing_since = :seen";
 pub(super) const MAY_MARK_FAILING: &str = "attribute_exists(pk) AND #status = :active \
      AND (attribute_not_exists(streak_reset_at) OR streak_reset_at <= :seen)";
 
-/// `TestRateLimit::admits`: the minute's count is below the limit
-/// (`the_test_quota_follows_the_domain`).
-pub(super) const ADMITS: &str = "attribute_not_exists(used) OR used < :limit";
+/// `PerMinute::admits`: what is asked for fits in what the minute has left, `:room` being the
+/// limit less what is asked (`quotas_follow_the_domain`).
+pub(super) const ADMITS: &str = "attribute_not_exists(used) OR used <= :room";
 
 /// `IdempotencyRecord::may_be_taken`: no live record holds the key
 /// (`idempotency_keys_follow_the_domain`).

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, Destination, EndpointId, KeyId, Minute, OrgId};
+use webhook_domain::{DeliveryRef, Destination, EndpointId, KeyId, Minute, OrgId, Quota};
 
 use super::Item;
 
@@ -103,10 +103,10 @@ impl Keys {
 
     /// One minute's count of an organization's test deliveries. `QUOTA#` sorts after `LEGACY`,
     /// outside the endpoints' range.
-    pub(super) fn test_quota(org: OrgId, minute: Minute) -> Self {
+    pub(super) fn quota(org: OrgId, quota: Quota, minute: Minute) -> Self {
         Self {
             pk: Self::org_pk(org),
-            sk: format!("QUOTA#test#{}", minute.number()),
+            sk: format!("QUOTA#{}#{}", quota.as_str(), minute.number()),
         }
     }
 

@@ -1,32 +1,66 @@
-//! The test route's quota: one item per organization and minute, counted by a conditional ADD
+//! Per-minute quotas: one item per organization, quota and minute, counted by a conditional ADD
 //! and forgotten through TTL an hour after its minute.
 
-use webhook_domain::{Minute, OrgId, TestRateLimit};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use webhook_domain::{Minute, OrgId, PerMinute, Quota};
 
 use super::DynamoStore;
 use super::conditions::ADMITS;
-use super::errors::written;
+use super::errors::{Refusal, refusal};
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
-use crate::{Result, TestQuotaStore};
+use crate::{QuotaStore, Result};
 
-impl TestQuotaStore for DynamoStore {
-    async fn count_test_delivery(
+/// A take that meets others is retried with what they left. A retry follows only a count that
+/// grew (another take was granted), so this many end it but under a crowd of takes at once.
+const TRIES: usize = 16;
+
+impl QuotaStore for DynamoStore {
+    async fn take(
         &self,
         org: OrgId,
+        quota: Quota,
         minute: Minute,
-        limit: TestRateLimit,
-    ) -> Result<bool> {
-        let result = self
-            .update(Keys::test_quota(org, minute))
-            .update_expression("ADD used :one SET #expires = :expires")
-            .condition_expression(ADMITS)
-            .expression_attribute_names("#expires", EXPIRES_AT)
-            .expression_attribute_values(":one", number(1))
-            .expression_attribute_values(":limit", number(limit.per_minute()))
-            .expression_attribute_values(":expires", epoch_seconds(minute.forgettable_at()))
-            .send()
-            .await;
-        written(result)
+        wanted: u32,
+        limit: PerMinute,
+    ) -> Result<u32> {
+        let mut asking = limit.room(0, wanted);
+        for _ in 0..TRIES {
+            if asking == 0 {
+                break;
+            }
+            let room = limit.per_minute() - asking;
+            let result = self
+                .update(Keys::quota(org, quota, minute))
+                .update_expression("ADD used :asking SET #expires = :expires")
+                .condition_expression(ADMITS)
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":asking", number(asking))
+                .expression_attribute_values(":room", number(room))
+                .expression_attribute_values(":expires", epoch_seconds(minute.forgettable_at()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(asking),
+                Err(error) => match refusal(error) {
+                    Refusal::ConditionFailed(item) => {
+                        let used = item
+                            .as_ref()
+                            .and_then(|item| item.get("used"))
+                            .and_then(|used| match used {
+                                AttributeValue::N(n) => n.parse().ok(),
+                                _ => None,
+                            })
+                            .unwrap_or(u32::MAX);
+                        asking = limit.room(used, wanted);
+                    }
+                    Refusal::Failed(error) => return Err(error),
+                },
+            }
+        }
+        Ok(0)
     }
 }

@@ -83,7 +83,7 @@ conformance! {
     recent_attempts_follow_the_domain,
     api_keys_follow_the_domain,
     portal_sessions_are_read_as_keys_and_never_listed,
-    the_test_quota_follows_the_domain,
+    quotas_follow_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);

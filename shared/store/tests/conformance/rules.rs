@@ -660,30 +660,83 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
     );
 }
 
-/// `TestRateLimit::admits`: a minute holds at most the limit, per organization; the next
-/// minute starts afresh.
-pub async fn the_test_quota_follows_the_domain<S: webhook_store::TestQuotaStore>(store: S) {
-    use webhook_domain::{Minute, TestRateLimit};
-    let limit = TestRateLimit::parse("3").unwrap();
+/// `PerMinute::room`: a minute of a quota holds at most the limit, per organization and quota,
+/// a take being granted what is left of it; the next minute starts afresh; concurrent takes
+/// never count more than the limit between them.
+pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(store: S) {
+    use webhook_domain::{Minute, PerMinute, Quota};
+    let limit = PerMinute::parse("3").unwrap();
     let minute = Minute::of(at(600_000));
-    let mut admitted = Vec::new();
+    let mut taken = Vec::new();
     for _ in 0..5 {
-        admitted.push(store.count_test_delivery(ORG, minute, limit).await.unwrap());
+        taken.push(
+            store
+                .take(ORG, Quota::Tests, minute, 1, limit)
+                .await
+                .unwrap(),
+        );
     }
-    assert_eq!(admitted, [true, true, true, false, false]);
+    assert_eq!(taken, [1, 1, 1, 0, 0]);
     let other = OrgId::new(78);
-    assert!(
+    assert_eq!(
         store
-            .count_test_delivery(other, minute, limit)
+            .take(other, Quota::Tests, minute, 1, limit)
             .await
-            .unwrap()
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .take(ORG, Quota::Resends, minute, 2, limit)
+            .await
+            .unwrap(),
+        2,
+        "each quota counts apart"
+    );
+    assert_eq!(
+        store
+            .take(ORG, Quota::Resends, minute, 5, limit)
+            .await
+            .unwrap(),
+        1,
+        "a take is granted what is left"
     );
     let next = Minute::of(at(660_000));
-    assert!(store.count_test_delivery(ORG, next, limit).await.unwrap());
-    let wider = TestRateLimit::parse("4").unwrap();
-    assert!(
-        store.count_test_delivery(ORG, minute, wider).await.unwrap(),
-        "the two refusals counted nothing"
+    assert_eq!(
+        store.take(ORG, Quota::Tests, next, 1, limit).await.unwrap(),
+        1
     );
-    assert!(!store.count_test_delivery(ORG, minute, wider).await.unwrap());
+    let wider = PerMinute::parse("4").unwrap();
+    assert_eq!(
+        store
+            .take(ORG, Quota::Tests, minute, 1, wider)
+            .await
+            .unwrap(),
+        1,
+        "the refusals counted nothing"
+    );
+    assert_eq!(
+        store
+            .take(ORG, Quota::Tests, minute, 1, wider)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let busy = Minute::of(at(720_000));
+    let hundred = PerMinute::parse("100").unwrap();
+    let takes = (0..8).map(|_| {
+        let store = store.clone();
+        async move {
+            store
+                .take(ORG, Quota::Resends, busy, 30, hundred)
+                .await
+                .unwrap()
+        }
+    });
+    let granted: u32 = futures::future::join_all(takes).await.into_iter().sum();
+    assert_eq!(
+        granted, 100,
+        "eight takes of 30 share a limit of 100 exactly"
+    );
 }
