@@ -44,6 +44,7 @@ async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs
             .queue_url(url)
             .max_number_of_messages(10)
             .message_attribute_names("All")
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .send()
             .await
             .unwrap()
@@ -75,6 +76,16 @@ async fn the_sqs_queue_sends_batches_of_ten_and_holds_delays() {
     );
 
     let received = receive_all(&client, &url).await;
+    for message in &received {
+        assert_eq!(
+            message
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+                .map(String::as_str),
+            Some("1"),
+            "grouped by organization: a fair queue"
+        );
+    }
     let mut got: Vec<DeliveryJob> = received
         .iter()
         .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())

@@ -5,6 +5,7 @@
 pub mod attempt;
 pub mod dispatch;
 pub mod event;
+pub mod fair;
 pub mod jobs;
 pub mod lambda;
 pub mod local;

@@ -1,12 +1,14 @@
 //! The in-process queue and worker `dev-server` runs: the same fan-out and delivery code as the
 //! Lambdas, with tokio timers standing in for SQS delays.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::event::DeliveryJob;
+use crate::fair::FairQueue;
 use crate::pipeline::Pipeline;
 use crate::queue::{Delayed, JobQueue, QueueError};
 
@@ -51,22 +53,49 @@ impl JobQueue for LocalQueue {
     }
 }
 
-/// Delivers every job that becomes ready, each in a task of its own.
+/// How many deliveries the local worker makes at once, as `DeliveryMaximumConcurrency` bounds
+/// `deliver` on AWS.
+pub const CONCURRENCY: usize = 20;
+/// How many of them one organization may hold.
+pub const SHARE: usize = CONCURRENCY * 3 / 4;
+
+/// Delivers every job that becomes ready, [`CONCURRENCY`] at a time, handed out fairly among
+/// organizations ([`FairQueue`]).
 pub async fn run_worker<S>(pipeline: Arc<Pipeline<S, LocalQueue>>, mut jobs: Jobs)
 where
     S: webhook_store::Store,
 {
-    while let Some(job) = jobs.recv().await {
-        let pipeline = pipeline.clone();
-        tokio::spawn(async move {
-            let (event_id, destination, attempt) =
-                (job.event_id, job.destination, job.attempts + 1);
-            match pipeline.deliver(job).await {
-                Ok(delivery) => {
-                    tracing::info!(%event_id, %destination, attempt, ?delivery, "delivery")
+    let mut ready = FairQueue::new(SHARE);
+    let mut running = tokio::task::JoinSet::new();
+    // Whose each task is, so that one that panicked is counted out too.
+    let mut orgs = HashMap::new();
+    loop {
+        while running.len() < CONCURRENCY
+            && let Some((org, job)) = ready.pop()
+        {
+            let pipeline = pipeline.clone();
+            let task = running.spawn(async move { deliver(&pipeline, job).await });
+            orgs.insert(task.id(), org);
+        }
+        tokio::select! {
+            job = jobs.recv() => match job {
+                Some(job) => ready.push(job.org_id, job),
+                None => break,
+            },
+            Some(finished) = running.join_next_with_id() => {
+                let task = finished.map_or_else(|error| error.id(), |(id, ())| id);
+                if let Some(org) = orgs.remove(&task) {
+                    ready.finished(&org);
                 }
-                Err(error) => tracing::error!(%event_id, %destination, %error, "delivery failed"),
             }
-        });
+        }
+    }
+}
+
+async fn deliver<S: webhook_store::Store>(pipeline: &Pipeline<S, LocalQueue>, job: DeliveryJob) {
+    let (event_id, destination, attempt) = (job.event_id, job.destination, job.attempts + 1);
+    match pipeline.deliver(job).await {
+        Ok(delivery) => tracing::info!(%event_id, %destination, attempt, ?delivery, "delivery"),
+        Err(error) => tracing::error!(%event_id, %destination, %error, "delivery failed"),
     }
 }

@@ -1,5 +1,5 @@
-//! The queues on AWS: delivery jobs on SQS (batches of ten, delays of up to 15 minutes) and the
-//! dead-letter queue that takes messages no retry can fix.
+//! The queues on AWS: delivery jobs on SQS (batches of ten, delays of up to 15 minutes, grouped
+//! by organization for fairness) and the dead-letter queue that takes messages no retry can fix.
 
 use std::time::Duration;
 
@@ -54,6 +54,10 @@ impl JobQueue for SqsQueue {
             let entry = SendMessageBatchRequestEntry::builder()
                 .id(batch.len().to_string())
                 .message_body(body)
+                // On a standard queue, the group makes it a fair queue: SQS hands out the
+                // messages of organizations with fewer in flight first, so one organization's
+                // backlog does not hold back the others' deliveries.
+                .message_group_id(job.org_id.to_string())
                 .delay_seconds(seconds.min(MAX_DELAY.as_secs()) as i32)
                 .build()
                 .map_err(|e| QueueError(e.to_string()))?;
