@@ -417,9 +417,7 @@ pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
     let limited = test_delivery(&api, ORG_A_ADMIN, &ids[0], None).await;
     assert_eq!(limited.status, 429, "{:?}", limited.body);
     assert!(
-        limited
-            .detail()
-            .contains("2 test deliveries a minute"),
+        limited.detail().contains("2 test deliveries a minute"),
         "{:?}",
         limited.body
     );
