@@ -2,7 +2,9 @@
 //! the first call answered and does nothing twice.
 
 use serde_json::json;
-use system_tests::{Answer, Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_B_ADMIN, Reply, receiver};
+use system_tests::{
+    Answer, Api, Backend, COLLECTION, ORG_A_ADMIN, ORG_A_OWNER, ORG_B_ADMIN, Reply, receiver,
+};
 
 async fn keyed(api: &Api, path: &str, org_key: &str, key: &str, body: Option<&str>) -> Reply {
     api.send_with(
@@ -42,6 +44,29 @@ pub async fn a_retried_create_answers_the_first_call_and_creates_once(backend: B
         conflict.detail().contains("different request"),
         "{:?}",
         conflict.body
+    );
+    // A key is replayed only to the credential that first used it: another admin key of the
+    // same organization gets no secret from it.
+    let stranger = keyed(&api, COLLECTION, ORG_A_OWNER, "create-1", Some(body)).await;
+    assert_eq!(stranger.status, 409, "{:?}", stranger.body);
+    assert!(!stranger.body.to_string().contains("whsec_"));
+    // After the secret changed, a replay would pair the old secret with the new hint.
+    let id = first.body["id"].as_str().unwrap();
+    let rotated = api
+        .send(
+            "POST",
+            &format!("{COLLECTION}/{id}/rotate-secret"),
+            Some(ORG_A_ADMIN),
+            Some(r#"{"expire_previous_after_hours": 1}"#.into()),
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    let stale = keyed(&api, COLLECTION, ORG_A_ADMIN, "create-1", Some(body)).await;
+    assert_eq!(stale.status, 409, "{:?}", stale.body);
+    assert!(
+        stale.detail().contains("secret changed"),
+        "{:?}",
+        stale.body
     );
     // Keys are per organization.
     let elsewhere = keyed(&api, COLLECTION, ORG_B_ADMIN, "create-1", Some(body)).await;

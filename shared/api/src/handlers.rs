@@ -184,7 +184,7 @@ where
         if let Some(i) = &idempotent {
             let running = IdempotencyRecord::in_progress(i.key.clone(), i.fingerprint.clone(), now);
             if let Some(held) = app.store.reserve(caller.org, &running, now).await? {
-                return i.answer_from(app, caller.org, &held, now).await;
+                return i.answer_from(app, caller.org, &held).await;
             }
         }
         let tested = async {

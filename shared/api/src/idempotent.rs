@@ -19,7 +19,7 @@ pub(crate) const HEADER: &str = "idempotency-key";
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 const MISMATCH: &str = "This Idempotency-Key was already used with a different request.";
-const GONE: &str = "The result of the request with this Idempotency-Key no longer exists (deleted, or its secret rotated out); use a new key.";
+const GONE: &str = "The result of the request with this Idempotency-Key no longer exists (deleted, or its secret changed since); use a new key.";
 
 /// What a route taking an `Idempotency-Key` needs of storage: the key's records, and what a
 /// replay rebuilds its answer from (the endpoint, or the legacy webhook, as stored now).
@@ -64,7 +64,6 @@ impl Idempotent {
         app: &App<S>,
         org: OrgId,
         record: &IdempotencyRecord,
-        now: Timestamp,
     ) -> Result<Response<Body>, ApiError>
     where
         S: EndpointStore + LegacyWebhookStore,
@@ -82,8 +81,7 @@ impl Idempotent {
                     .signing_target(org, *id)
                     .await?
                     .ok_or(ApiError::Conflict(GONE))?;
-                let secret =
-                    secret_named(&keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+                let secret = secret_named(&keys, secret_hint).ok_or(ApiError::Conflict(GONE))?;
                 uncacheable(json(status, &CreatedEndpointView::new(&endpoint, secret)))
             }
             Replay::LegacyWebhook { secret_hint } => {
@@ -93,7 +91,7 @@ impl Idempotent {
                     .await?
                     .ok_or(ApiError::Conflict(GONE))?;
                 let secret =
-                    secret_named(&legacy.keys, secret_hint, now).ok_or(ApiError::Conflict(GONE))?;
+                    secret_named(&legacy.keys, secret_hint).ok_or(ApiError::Conflict(GONE))?;
                 legacy_answer(&legacy, Some(secret))
             }
             Replay::Answer { body } => json_text(status, body.clone()),
@@ -134,7 +132,7 @@ where
                 .await?
                 // Taken a moment ago, expired since: the caller can simply retry.
                 .ok_or(ApiError::Conflict(IN_PROGRESS))?;
-            let answer = idempotent.answer_from(app, org, &first, now).await?;
+            let answer = idempotent.answer_from(app, org, &first).await?;
             Ok(Written::Replayed(answer))
         }
         (Err(error), _) => Err(error.into()),
@@ -154,8 +152,9 @@ fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
         .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-/// What makes two requests the same: the method, the path and the body as JSON (so spacing and
-/// key order do not count; no body is `{}`).
+/// What makes two requests the same: the credential that sent it (so a key is replayed only
+/// to whoever first used it), the method, the path and the body as JSON (so spacing and key
+/// order do not count; no body is `{}`). The credential enters only through its digest.
 fn fingerprint(request: &Request) -> String {
     let body: &[u8] = match request.body() {
         Body::Text(text) => text.as_bytes(),
@@ -169,7 +168,14 @@ fn fingerprint(request: &Request) -> String {
             .map(|value| value.to_string().into_bytes())
             .unwrap_or_else(|_| body.to_vec())
     };
+    let credential = request
+        .headers()
+        .get(lambda_http::http::header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
     let mut digest = Sha256::new();
+    digest.update(Sha256::digest(credential));
+    digest.update(b"\n");
     digest.update(request.method().as_str());
     digest.update(b"\n");
     digest.update(request.uri().path());
