@@ -31,6 +31,10 @@ use crate::sender::Sent;
 /// connecting to them count against it.
 pub const BUDGET: Duration = Duration::from_secs(2);
 
+/// The end of the budget kept for the writes that follow the sends (log records and stats): a
+/// Lambda answers only once they are done, since it freezes whatever runs after its answer.
+pub const WRITE_RESERVE: Duration = Duration::from_millis(250);
+
 /// What `dispatch-blocking` answers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Dispatched {
@@ -129,6 +133,23 @@ where
     S: Store,
     Q: JobQueue,
 {
+    /// What a Lambda answers: the dispatch, with the sends behind the winner and every write
+    /// finished, all within `budget`. The receivers have the budget less [`WRITE_RESERVE`]; a
+    /// write still running at the end of the budget is given up (and said so in the log).
+    pub async fn dispatch_within(
+        self: &Arc<Self>,
+        event: &PlatformEvent,
+        budget: Duration,
+    ) -> Result<Dispatched, PipelineError> {
+        let answer_by = Instant::now() + budget;
+        let sends = budget.saturating_sub(WRITE_RESERVE);
+        let (dispatched, pending) = self.dispatch_blocking(event, sends).await?;
+        pending
+            .finish(answer_by.saturating_duration_since(Instant::now()))
+            .await;
+        Ok(dispatched)
+    }
+
     /// Sends a blocking event to every destination that receives it and answers within
     /// `budget` (the Lambda passes [`BUDGET`]; tests a shorter one), with what is left running.
     pub async fn dispatch_blocking(

@@ -189,12 +189,9 @@ impl<S: webhook_store::Store> BlockingDispatch<S> {
             Ok(event) => event,
             Err(reason) => return Ok(Dispatched::refused(format!("malformed event: {reason}"))),
         };
-        match self.pipeline.dispatch_blocking(&event, budget).await {
-            Ok((dispatched, pending)) => {
+        match self.pipeline.dispatch_within(&event, budget).await {
+            Ok(dispatched) => {
                 tracing::info!(event_id = %event.id, answered_by = ?dispatched.answered_by, attempts = dispatched.attempts.len(), "dispatched");
-                // Lambda freezes whatever runs after the answer: the sends behind the winner
-                // (each bounded by the budget) and the log writes finish first.
-                pending.finish(left).await;
                 Ok(dispatched)
             }
             Err(error) => {

@@ -244,3 +244,38 @@ async fn finishing_the_rest_leaves_every_attempt_logged() {
         .unwrap();
     assert_eq!(slow.failure_category, Some(FailureCategory::Timeout));
 }
+
+/// What a Lambda answers waits for the send behind the winner and every log write, and still
+/// comes within the budget: the receiver behind the winner that hangs is cut at the budget
+/// less the write reserve, and its record is written in the reserve.
+#[tokio::test]
+async fn a_lambdas_answer_comes_within_the_budget_with_every_attempt_logged() {
+    let h = harness(true);
+    let quick = receive(vec![Reply::json(&json!({"say": "hello"}))]).await;
+    let hanging = receive(vec![Reply::Hang]).await;
+    h.blocking_endpoint(&quick, None).await;
+    let slow_endpoint = h.blocking_endpoint(&hanging, None).await;
+
+    let event = h.event(EventType::TelephonyIncoming, None);
+    let budget = Duration::from_millis(600);
+    let started = std::time::Instant::now();
+    let dispatched = h.pipeline.dispatch_within(&event, budget).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(dispatched.answer, answer(json!({"say": "hello"})));
+    // Not a speed target: the bound the platform is promised, with room for a busy machine.
+    assert!(
+        took < budget + Duration::from_millis(100),
+        "answered after {took:?}"
+    );
+    let log = h.log().await;
+    assert_eq!(
+        log.len(),
+        2,
+        "both attempts logged before the answer: {log:?}"
+    );
+    let slow = log
+        .iter()
+        .find(|r| r.destination.endpoint() == Some(slow_endpoint.id))
+        .unwrap();
+    assert_eq!(slow.failure_category, Some(FailureCategory::Timeout));
+}
