@@ -1,6 +1,8 @@
-//! One TCP connection. Its first request head is read here, within a time limit, so that a
-//! malformed, oversized or stalled head gets the API's JSON `detail` (hyper itself would answer
-//! a bare 400, or wait); then hyper serves the connection, starting with what was read.
+//! One TCP connection, one request. Its head is read here, within a time limit, so that a
+//! malformed, oversized or stalled head, or a body whose framing is ambiguous or too large, gets
+//! the API's JSON `detail` (hyper itself would answer a bare 400, or wait); then hyper serves
+//! the request, starting with what was read, and closes the connection (no keep-alive, so that
+//! every request passes here).
 
 use std::io;
 use std::pin::Pin;
@@ -15,6 +17,8 @@ use tokio::net::TcpStream;
 pub(crate) const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Larger heads are refused: API Gateway allows about 10 KiB of headers.
 const MAX_HEAD: usize = 64 * 1024;
+/// API Gateway's own payload limit for HTTP APIs; the handlers apply their much smaller one.
+pub(crate) const MAX_BODY: u64 = 10 * 1024 * 1024;
 const MAX_HEADERS: usize = 100;
 
 enum HeadRead {
@@ -60,8 +64,9 @@ pub(crate) async fn first_head(mut stream: TcpStream, timeout: Duration) -> Opti
 async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<HeadRead> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        match httparse::Request::new(&mut headers).parse(head) {
-            Ok(httparse::Status::Complete(_)) => return Ok(HeadRead::Complete),
+        let mut request = httparse::Request::new(&mut headers);
+        match request.parse(head) {
+            Ok(httparse::Status::Complete(_)) => return Ok(framing(request.headers)),
             Ok(httparse::Status::Partial) => {}
             Err(error) => {
                 return Ok(HeadRead::Refused(
@@ -92,6 +97,38 @@ async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<Hea
             });
         }
         head.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// How the body is framed, refused where hyper would answer a bare 400 (a length said twice,
+/// not a number, or beside chunked framing) and where the length alone is more than API
+/// Gateway takes (before any of the body is read).
+fn framing(headers: &[httparse::Header<'_>]) -> HeadRead {
+    let named = |name: &'static str| {
+        headers
+            .iter()
+            .filter(move |header| header.name.eq_ignore_ascii_case(name))
+    };
+    let lengths: Vec<&[u8]> = named("content-length").map(|h| h.value).collect();
+    let chunked = named("transfer-encoding").next().is_some();
+    let refused = |detail: &str| HeadRead::Refused(400, "Bad Request", detail.to_owned());
+    match lengths.as_slice() {
+        [] => HeadRead::Complete,
+        [_, _, ..] => refused("Content-Length is given more than once."),
+        [_] if chunked => refused("Content-Length and Transfer-Encoding are given together."),
+        [value] => match std::str::from_utf8(value)
+            .ok()
+            .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|text| text.parse::<u64>().ok())
+        {
+            None => refused("Content-Length is not a whole number."),
+            Some(length) if length > MAX_BODY => HeadRead::Refused(
+                413,
+                "Payload Too Large",
+                "Request body is too large.".to_owned(),
+            ),
+            Some(_) => HeadRead::Complete,
+        },
     }
 }
 

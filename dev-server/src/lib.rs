@@ -330,6 +330,7 @@ where
             if let Err(error) = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(timeout)
+                .keep_alive(false)
                 .serve_connection(TokioIo::new(stream), service)
                 .await
             {
@@ -338,9 +339,6 @@ where
         });
     }
 }
-
-/// API Gateway's own payload limit for HTTP APIs; the handlers apply their much smaller one.
-const GATEWAY_MAX_BODY: usize = 10 * 1024 * 1024;
 
 async fn handle<S>(
     server: &Server<S>,
@@ -361,9 +359,19 @@ where
     let response = match route {
         None if parts.method == Method::GET && path == "/openapi.json" => gateway::openapi(),
         None => gateway::not_found(),
-        Some(route) => match Limited::new(body, GATEWAY_MAX_BODY).collect().await {
-            Err(_) => gateway::too_large(),
-            Ok(body) => answer(server, &parts, body.to_bytes(), &route, peer).await,
+        // A body that stops arriving holds the connection no longer than a head may.
+        Some(route) => match tokio::time::timeout(
+            server.head_timeout,
+            Limited::new(body, connection::MAX_BODY as usize).collect(),
+        )
+        .await
+        {
+            Err(_) => gateway::detail(
+                hyper::StatusCode::REQUEST_TIMEOUT,
+                "The request body did not arrive in time.",
+            ),
+            Ok(Err(_)) => gateway::too_large(),
+            Ok(Ok(body)) => answer(server, &parts, body.to_bytes(), &route, peer).await,
         },
     };
     tracing::info!(

@@ -40,6 +40,11 @@ async fn malformed_or_unfinished_requests_get_a_json_detail() {
         b"GET /v1/webhook HTTP/1.1\r\nno colon here\r\n\r\n",
         b"GET /v1/web hook HTTP/1.1\r\nhost: x\r\n\r\n",
         b"GET /v1/webhook HTTP/1.1\r\nhost: x\r\n",
+        b"GET /v1/webhook HTTP/1.1\r\nhost: x\r\nx-nul: a\0b\r\n\r\n",
+        b"POST /v1/webhook/rotate-secret HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\n{}",
+        b"POST /v1/webhook/rotate-secret HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+        b"POST /v1/webhook/rotate-secret HTTP/1.1\r\nhost: x\r\ncontent-length: +2\r\n\r\n{}",
+        b"POST /v1/webhook/rotate-secret HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n{}",
     ] {
         let (status, body) = exchange(&address, raw, true).await;
         assert_eq!(status, 400, "{raw:?}");
@@ -49,6 +54,30 @@ async fn malformed_or_unfinished_requests_get_a_json_detail() {
     let (status, body) = exchange(&address, b"GET /v1/webhook HTTP/1.1\r\nhost:", false).await;
     assert_eq!(status, 408);
     assert!(body["detail"].as_str().unwrap().contains("time"));
+    // A body that stops short of its Content-Length is timed out too.
+    let short = format!(
+        "POST /v1/developer/webhook-endpoints HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {ORG_A_ADMIN}\r\ncontent-length: 100\r\n\r\n{{\"label\""
+    );
+    let (status, body) = exchange(&address, short.as_bytes(), false).await;
+    assert_eq!(status, 408);
+    assert!(body["detail"].as_str().unwrap().contains("body"));
+    // A length beyond what API Gateway takes is refused from the header, before any body.
+    let huge = b"POST /v1/developer/webhook-endpoints HTTP/1.1\r\nhost: x\r\ncontent-length: 99999999999\r\n\r\n";
+    let (status, body) = exchange(&address, huge, false).await;
+    assert_eq!(status, 413);
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    // Every request passes the same checks: a second one on the connection is not served by
+    // hyper alone (the connection closes after each answer).
+    let two = format!(
+        "GET /v1/developer/webhook-endpoints HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {ORG_A_ADMIN}\r\n\r\nGET /v1/webhook HTTP/1.1\r\nx-nul: \0\r\n\r\n"
+    );
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    stream.write_all(two.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     // The server still answers well-formed requests, read in pieces.
     let request = format!(
         "GET /v1/developer/webhook-endpoints HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {ORG_A_ADMIN}\r\nconnection: close\r\n\r\n"
