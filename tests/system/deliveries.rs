@@ -757,4 +757,43 @@ pub async fn concurrent_rotations_leave_one_secret_that_signs(backend: Backend) 
         hex_hmac(signing, &body),
         "the winner's secret signs"
     );
+
+    // The organization secret of the legacy webhook the same way.
+    let url = json!({"url": "https://legacy.example.com/hook"}).to_string();
+    assert_eq!(
+        api.send("PUT", "/v1/webhook", Some(ORG_A_ADMIN), Some(url))
+            .await
+            .status,
+        200
+    );
+    let no_grace = json!({"expire_previous_after_hours": 0}).to_string();
+    let rotate = || {
+        api.send(
+            "POST",
+            "/v1/webhook/rotate-secret",
+            Some(ORG_A_ADMIN),
+            Some(no_grace.clone()),
+        )
+    };
+    let answers = futures::future::join_all((0..10).map(|_| rotate())).await;
+    let mut winners = Vec::new();
+    for answer in &answers {
+        match answer.status {
+            200 => winners.push(answer.body["secret"].as_str().unwrap().to_owned()),
+            409 => assert!(
+                answer.detail().contains("Another rotation"),
+                "{:?}",
+                answer.body
+            ),
+            other => panic!("a legacy rotation answered {other}: {:?}", answer.body),
+        }
+    }
+    let shown = api
+        .send("GET", "/v1/webhook", Some(ORG_A_ADMIN), None)
+        .await;
+    let current = shown.body["secret"].as_str().unwrap().to_owned();
+    assert!(
+        winners.contains(&current),
+        "the webhook ends with a winner's secret: {current} among {winners:?}"
+    );
 }

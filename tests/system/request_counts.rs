@@ -169,9 +169,11 @@ async fn what_rotation_and_idempotency_keys_cost() {
         .await;
     assert_eq!(legacy.status, 200);
     assert_eq!(
-        handled_count(&counter),
-        1,
-        "a legacy rotation: one UpdateItem"
+        handled(&counter),
+        [("GetItem", 1), ("UpdateItem", 1)]
+            .map(|(op, n)| (op.to_owned(), n))
+            .into(),
+        "a legacy rotation: one read, one conditional UpdateItem from what it read"
     );
 }
 

@@ -15,7 +15,7 @@ use webhook_domain::{
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
-    QuotaStore,
+    QuotaStore, StoreError,
 };
 
 use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
@@ -258,16 +258,22 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
             }
             None => {
                 let remember = remember(Replay::LegacyWebhook { secret_hint });
-                let rotated = app
+                let from = app
                     .store
-                    .rotate_legacy_secret(org, &rotation, remember.as_ref())
-                    .await;
+                    .legacy_webhook(org)
+                    .await?
+                    .ok_or(ApiError::NoLegacyWebhook)?;
+                let rotated = match app
+                    .store
+                    .rotate_legacy_secret(&from, &rotation, remember.as_ref())
+                    .await
+                {
+                    Err(StoreError::NotFound) => return Err(ApiError::NoLegacyWebhook),
+                    rotated => rotated,
+                };
                 match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => Ok(first),
-                    Written::Done(legacy) => Ok(legacy_answer(
-                        &legacy.ok_or(ApiError::NoLegacyWebhook)?,
-                        None,
-                    )),
+                    Written::Done(legacy) => Ok(legacy_answer(&legacy, None)),
                 }
             }
         }

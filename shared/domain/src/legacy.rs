@@ -15,6 +15,12 @@ pub struct LegacyWebhook {
 }
 
 impl LegacyWebhook {
+    /// Whether a rotation read from `seen` may replace this webhook's secret: only while it is
+    /// still the secret that rotation saw, so of concurrent rotations one wins.
+    pub fn may_rotate_from(&self, seen: &LegacyWebhook) -> bool {
+        self.keys.current == seen.keys.current
+    }
+
     /// After `rotation`, updated at its time.
     pub fn rotated(self, rotation: Rotation) -> Self {
         Self {

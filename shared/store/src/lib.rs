@@ -202,13 +202,15 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<LegacyWebhook>> + Send;
 
-    /// Rotates the organization secret like an endpoint's; `None` when no URL is set.
+    /// Rotates the organization secret like an endpoint's, from the webhook as the caller read
+    /// it (`LegacyWebhook::may_rotate_from`): `Superseded` when another rotation came first,
+    /// `NotFound` when the URL was removed. The answer is `from` rotated, never read again.
     fn rotate_legacy_secret(
         &self,
-        org: OrgId,
+        from: &LegacyWebhook,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
-    ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
+    ) -> impl Future<Output = Result<LegacyWebhook>> + Send;
 }
 
 /// What an organization's idempotency keys answered, each kept for 24 hours (TTL on DynamoDB).

@@ -465,25 +465,29 @@ impl LegacyWebhookStore for MemoryStore {
 
     async fn rotate_legacy_secret(
         &self,
-        org: OrgId,
+        from: &LegacyWebhook,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Option<LegacyWebhook>> {
+    ) -> Result<LegacyWebhook> {
         let now = rotation.at;
         let mut orgs = self.orgs()?;
-        let Some(org) = orgs.get_mut(&org).filter(|o| o.legacy.is_some()) else {
-            return Ok(None);
-        };
+        let org = orgs.get_mut(&from.org_id).ok_or(StoreError::NotFound)?;
+        match &org.legacy {
+            None => return Err(StoreError::NotFound),
+            Some(stored) if !stored.may_rotate_from(from) => return Err(StoreError::Superseded),
+            Some(_) => {}
+        }
         if org.key_taken(remember, now) {
             return Err(StoreError::KeyTaken);
         }
         org.remember(remember);
-        let Some(legacy) = org.legacy.take() else {
-            return Ok(None);
-        };
-        let rotated = legacy.rotated(rotation.clone());
+        let rotated = org
+            .legacy
+            .take()
+            .ok_or(StoreError::NotFound)?
+            .rotated(rotation.clone());
         org.legacy = Some(rotated.clone());
-        Ok(Some(rotated))
+        Ok(rotated)
     }
 }
 

@@ -37,6 +37,10 @@ pub(super) const REOPENS: &str = "attempt_count > :zero AND attempt_count = :att
 /// concurrent rotations one wins (`rotating_an_endpoint_secret_follows_the_domain`).
 pub(super) const ROTATES_FROM: &str = "secret_hint = :seen";
 
+/// `LegacyWebhook::may_rotate_from`: the webhook still has the secret the rotation read
+/// (`rotating_the_legacy_secret_follows_the_domain`).
+pub(super) const LEGACY_ROTATES_FROM: &str = "secret = :seen";
+
 /// `Endpoint::revive`: only a failing endpoint becomes active again
 /// (`revive_follows_the_domain`).
 pub(super) const REVIVES: &str = "#status = :failing";

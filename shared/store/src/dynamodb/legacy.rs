@@ -1,14 +1,14 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
 use webhook_domain::{
     EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
 };
 
-use super::conditions::EXISTS;
+use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
-use super::errors::{Refusal, cancellation_reasons, classify, refusal};
+use super::errors::{Refusal, cancellation_reasons, classify, item_was_there, refusal};
 use super::idempotency::remembering_put;
 use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
@@ -72,26 +72,36 @@ impl LegacyWebhookStore for DynamoStore {
 
     async fn rotate_legacy_secret(
         &self,
-        org: OrgId,
+        from: &LegacyWebhook,
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
-    ) -> Result<Option<LegacyWebhook>> {
-        let now = rotation.at;
-        let (update, values) = rotation_update(rotation, Stamp::UpdatedAt);
+    ) -> Result<LegacyWebhook> {
+        let (org, now) = (from.org_id, rotation.at);
+        let (update, mut values) = rotation_update(rotation, Stamp::UpdatedAt);
+        values.insert(":seen".to_owned(), string(from.keys.current.expose()));
+        let rotated = || from.clone().rotated(rotation.clone());
         if let Some(record) = remember {
-            // A transaction returns no item: one more read answers.
             let rotate = self
                 .update_in_transaction(Keys::legacy(org))
                 .update_expression(update)
-                .condition_expression(EXISTS)
+                .condition_expression(LEGACY_ROTATES_FROM)
                 .set_expression_attribute_values(Some(values))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .build()
                 .map_err(StoreError::internal)?;
             let put = remembering_put(self, org, record, now)?;
             return match self.write_together(vec![rotate.item(), put.item()]).await {
-                Ok(_) => self.legacy_webhook(org).await,
+                Ok(_) => Ok(rotated()),
                 Err(error) => match cancellation_reasons(&error).as_deref() {
-                    Some(reasons) if failed_at(reasons, 0) => Ok(None),
+                    Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
+                        Err(StoreError::Superseded)
+                    }
+                    Some(reasons) if reasons.first() == Some(&"TransactionConflict") => {
+                        Err(StoreError::Superseded)
+                    }
+                    Some(reasons) if failed_at(reasons, 0) => Err(StoreError::NotFound),
                     Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
                     _ => Err(classify(error)),
                 },
@@ -100,15 +110,16 @@ impl LegacyWebhookStore for DynamoStore {
         let result = self
             .update(Keys::legacy(org))
             .update_expression(update)
-            .condition_expression(EXISTS)
+            .condition_expression(LEGACY_ROTATES_FROM)
             .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(output) => legacy_from_item(org, output.attributes.unwrap_or_default()).map(Some),
+            Ok(_) => Ok(rotated()),
             Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(None),
+                Refusal::ConditionFailed(Some(_)) => Err(StoreError::Superseded),
+                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
                 Refusal::Failed(error) => Err(error),
             },
         }

@@ -4,12 +4,12 @@
 
 use webhook_domain::{
     DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges, EndpointId, EndpointUrl,
-    IdempotencyKey, IdempotencyRecord, LogQuery, OrgId, Replay, RequestedStatus, Rotation,
-    RotationGrace, SigningKeys, SigningSecret, SweepVerdict, may_revive, sweep_verdict,
+    IdempotencyKey, IdempotencyRecord, LegacyWebhook, LogQuery, OrgId, Replay, RequestedStatus,
+    Rotation, RotationGrace, SigningKeys, SigningSecret, SweepVerdict, may_revive, sweep_verdict,
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    Recorded, StreakCandidate,
+    Recorded, StoreError, StreakCandidate,
 };
 
 use crate::log::record;
@@ -332,37 +332,52 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
 /// The organization secret rotates the same way; an organization without a URL has nothing to
 /// rotate.
 pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore>(store: S) {
+    let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
+    let unset = LegacyWebhook {
+        org_id: ORG,
+        url: url.clone(),
+        keys: SigningKeys::new(SigningSecret::generate().unwrap()),
+        created_at: at(1_000),
+        updated_at: at(1_000),
+    };
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
-    assert_eq!(
-        store
-            .rotate_legacy_secret(ORG, &rotation, None)
-            .await
-            .unwrap(),
-        None
-    );
+    assert!(matches!(
+        store.rotate_legacy_secret(&unset, &rotation, None).await,
+        Err(StoreError::NotFound)
+    ));
     assert_eq!(
         store.legacy_webhook(ORG).await.unwrap(),
         None,
         "nothing created"
     );
-    let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
     let mut expected = store
         .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(1_000))
         .await
         .unwrap();
+    let first_seen = expected.clone();
     for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_legacy_secret(ORG, &rotation, None)
+            .rotate_legacy_secret(&expected, &rotation, None)
             .await
             .unwrap();
         expected = expected.rotated(rotation);
-        assert_eq!(rotated.as_ref(), Some(&expected), "{hours} h");
+        assert_eq!(rotated, expected, "{hours} h");
         assert_eq!(
             store.legacy_webhook(ORG).await.unwrap(),
             Some(expected.clone())
         );
     }
+    // A rotation from a secret another rotation replaced since loses, and changes nothing.
+    let late = Rotation::new(RotationGrace::DEFAULT, at(4_500)).unwrap();
+    assert!(matches!(
+        store.rotate_legacy_secret(&first_seen, &late, None).await,
+        Err(StoreError::Superseded)
+    ));
+    assert_eq!(
+        store.legacy_webhook(ORG).await.unwrap(),
+        Some(expected.clone())
+    );
     // Setting the URL again keeps both secrets.
     let kept = store
         .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(5_000))
