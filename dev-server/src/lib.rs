@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use webhook_api::authorizer;
-use webhook_api::{ApiError, App, CursorKey, Settings, handlers};
+use webhook_api::{App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::resend::Resends;
@@ -464,10 +464,7 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::ResendDelivery => match &server.resends {
             Some(resends) => {
                 handlers::resend_delivery(app, request, |records, attempts| async move {
-                    resends
-                        .resend(records, attempts)
-                        .await
-                        .map_err(ApiError::internal)
+                    resends.resend(records, attempts).await
                 })
                 .await
             }
@@ -483,10 +480,7 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::RecoverEndpoint => match &server.resends {
             Some(resends) => {
                 handlers::recover_endpoint(app, request, |records, attempts| async move {
-                    resends
-                        .resend(records, attempts)
-                        .await
-                        .map_err(ApiError::internal)
+                    resends.resend(records, attempts).await
                 })
                 .await
             }

@@ -2,7 +2,7 @@
 //! deliveries since a time, a bounded batch per call.
 
 use lambda_http::{Error, run, service_fn};
-use webhook_api::{ApiError, App, CursorKey, handlers};
+use webhook_api::{App, CursorKey, handlers};
 use webhook_delivery::resend::Resends;
 
 #[tokio::main]
@@ -13,14 +13,8 @@ async fn main() -> Result<(), Error> {
         .with_cursor_key(CursorKey::from_env()?);
     let resends = Resends::from_env().await?;
     run(service_fn(|request| {
-        handlers::recover_endpoint(&app, request, |records, attempts| {
-            let resends = &resends;
-            async move {
-                resends
-                    .resend(records, attempts)
-                    .await
-                    .map_err(ApiError::internal)
-            }
+        handlers::recover_endpoint(&app, request, async |records, attempts| {
+            resends.resend(records, attempts).await
         })
     }))
     .await

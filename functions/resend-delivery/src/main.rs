@@ -2,7 +2,7 @@
 //! delivery, queued on the delivery queue for `deliver`.
 
 use lambda_http::{Error, run, service_fn};
-use webhook_api::{ApiError, App, handlers};
+use webhook_api::{App, handlers};
 use webhook_delivery::resend::Resends;
 
 #[tokio::main]
@@ -11,14 +11,8 @@ async fn main() -> Result<(), Error> {
     let app = App::from_env().await?;
     let resends = Resends::from_env().await?;
     run(service_fn(|request| {
-        handlers::resend_delivery(&app, request, |records, attempts| {
-            let resends = &resends;
-            async move {
-                resends
-                    .resend(records, attempts)
-                    .await
-                    .map_err(ApiError::internal)
-            }
+        handlers::resend_delivery(&app, request, async |records, attempts| {
+            resends.resend(records, attempts).await
         })
     }))
     .await

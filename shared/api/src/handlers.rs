@@ -1,8 +1,6 @@
 //! One function per route. Each is glue: who is calling, what they asked, one store call, the
 //! answer. They never fail: every error becomes its response here.
 
-use std::future::Future;
-
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -345,10 +343,10 @@ pub async fn get_delivery<S: DeliveryLogStore>(app: &App<S>, request: Request) -
 /// crate's, so this crate links no queue). 202 `{"queued": 1}`; `{"queued": 0}` while the
 /// delivery is still retrying. A deleted or disabled destination is a 409. Counts one against
 /// the organization's per-minute resend quota.
-pub async fn resend_delivery<S>(
+pub async fn resend_delivery<S, E: std::fmt::Display>(
     app: &App<S>,
     request: Request,
-    resend: impl AsyncFnOnce(Vec<DeliveryRecord>, ResentAttempts) -> Result<(), ApiError>,
+    resend: impl AsyncFnOnce(Vec<DeliveryRecord>, ResentAttempts) -> Result<(), E>,
 ) -> Answer
 where
     S: DeliveryLogStore + EndpointStore + DeliveryStatsStore + LegacyWebhookStore + QuotaStore,
@@ -394,7 +392,9 @@ where
         // another resend opened first is the same attempt, which the claim sends once.
         let reference = record.reference();
         let made = record.attempt_count;
-        resend(vec![record], attempts).await?;
+        resend(vec![record], attempts)
+            .await
+            .map_err(ApiError::internal)?;
         let opened = app.store.reopen_delivery(&reference, made, now).await?;
         Ok(queued(u32::from(opened)))
     })
@@ -417,15 +417,17 @@ pub const RECOVER_PAGES: usize = 5;
 /// [`RECOVER_MAX`] deliveries, [`RECOVER_PAGES`] pages, [`RECOVER_TIME`] or the quota's end,
 /// and answers 202 `{"queued", "has_more", "next_cursor"}`; call again with
 /// `"cursor": next_cursor` for the rest. A deleted endpoint is a 404, a disabled one a 409.
-pub async fn recover_endpoint<S, Resend, Resending>(
+pub async fn recover_endpoint<S, Resend, Resending, E>(
     app: &App<S>,
     request: Request,
     resend: Resend,
 ) -> Answer
 where
     S: DeliveryLogStore + EndpointStore + DeliveryStatsStore + QuotaStore,
+    // Not `AsyncFn`: its futures borrow the closure, which a spawned server task cannot hold.
     Resend: Fn(Vec<DeliveryRecord>, ResentAttempts) -> Resending,
-    Resending: Future<Output = Result<(), ApiError>>,
+    Resending: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
 {
     respond(app.clock.as_ref(), &request, async |caller| {
         let started = std::time::Instant::now();
@@ -496,7 +498,9 @@ where
                 .map(|record| (record.reference(), record.attempt_count))
                 .collect();
             if !batch.is_empty() {
-                resend(batch, attempts).await?;
+                resend(batch, attempts)
+                    .await
+                    .map_err(ApiError::internal)?;
             }
             for (reference, attempts) in &opening {
                 if app.store.reopen_delivery(reference, *attempts, now).await? {
