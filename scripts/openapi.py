@@ -23,6 +23,7 @@ endpoint_props={
  "status":ref("EndpointStatus"),
  "agent_id":{"type":["integer","null"],"minimum":1},
  "agent_name":{"type":["string","null"],"description":"Always null: this service keeps no agent directory."},
+ "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; {} for none."},
  "secret_hint":{"type":"string","description":"The secret's first characters, to tell secrets apart."},
  "created_at":ts,"updated_at":ts}
 write_props={
@@ -30,7 +31,8 @@ write_props={
  "url":{"type":"string","minLength":1,"maxLength":2048,"description":"An https URL (http only for loopback on dev-server) to a public address."},
  "events":{"type":"array","items":ref("EventsEnum"),"description":"Empty or absent: every type."},
  "status":{"allOf":[ref("EndpointCreateUpdateStatusEnum")],"description":"`failing` is set by the platform only; sending it is a 400."},
- "agent_id":{"type":["integer","null"],"minimum":1,"description":"Scope the endpoint to one agent's events; null clears it."}}
+ "agent_id":{"type":["integer","null"],"minimum":1,"description":"Scope the endpoint to one agent's events; null clears it."},
+ "headers":{"type":["object","null"],"maxProperties":20,"additionalProperties":{"type":"string","maxLength":1024},"description":"Custom headers sent with every delivery: names are HTTP tokens, values visible ASCII; Host, Content-*, Transfer-Encoding, Connection, hop-by-hop, forwarding, signature and webhook-* names are refused. Replaces the whole set; {} or null clears it."}}
 schemas={
  "EventsEnum":{"type":"string","enum":EVENTS,"description":"The event catalogue, in the official client's order."},
  "TestEventTypeEnum":{"type":"string","enum":EVENTS+["webhook.test"],"description":"A catalogue type, or `webhook.test` (the default)."},
@@ -39,7 +41,7 @@ schemas={
  "FailureCategoryEnum":{"type":"string","enum":["connection","dns","http_error","other","timeout","tls"]},
  "DeliveryStatusEnum":{"type":"string","enum":["delivered","failed","retrying"]},
  "DeliverySourceEnum":{"type":"string","enum":["endpoint","legacy"]},
- "DeveloperWebhookEndpoint":obj(endpoint_props,desc="A webhook endpoint: exactly the product page's fields."),
+ "DeveloperWebhookEndpoint":obj(endpoint_props,desc="A webhook endpoint: the product page's fields and its custom headers."),
  "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
  "DeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=["label","url"]),
  "PatchedDeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=[],desc="Any subset of the fields; an empty or absent body changes nothing."),

@@ -428,10 +428,14 @@ def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
     rotate = Function("RotateSecretFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
     session = Function("CreatePortalSessionFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
     try:
-        created = create.invoke(sample("create-endpoint"))
+        creating = sample("create-endpoint")
+        header_value = "hv_" + uuid.uuid4().hex  # a custom header's value is a secret too
+        creating["body"] = json.dumps({**json.loads(creating["body"]), "headers": {"Authorization": header_value}})
+        created = create.invoke(creating)
         assert created["statusCode"] == 201, created
         endpoint = json.loads(created["body"])
-        secrets.append(endpoint["secret"])
+        assert endpoint["headers"] == {"Authorization": header_value}
+        secrets += [endpoint["secret"], header_value]
         rotated = rotate.invoke(sample("rotate-secret", endpoint_id=endpoint["id"]))
         secrets.append(json.loads(rotated["body"])["secret"])
         opened = session.invoke(sample("create-portal-session"))
@@ -446,7 +450,7 @@ def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
     output = "\n".join(outputs)
     assert '"level":"TRACE"' in output or '"level":"DEBUG"' in output, "the run logged below info"
     for secret in secrets + [bearer]:
-        assert secret.startswith(("whsec_", "ps_", "sk_live_"))
+        assert secret.startswith(("whsec_", "ps_", "sk_live_", "hv_"))
         assert secret not in output, f"{secret[:8]}... reached the log"
 
 

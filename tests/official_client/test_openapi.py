@@ -51,7 +51,13 @@ MODELS = {
 
 # Fields this service's log records carry beyond the client's model, on purpose: the event id
 # (the `webhook-id` receivers see), when it happened, its agent, and whether it was a test.
-ADDED_FIELDS = {"DeveloperWebhookDelivery": {"event_id", "occurred_at", "agent_id", "test"}}
+ADDED_FIELDS = {
+    "DeveloperWebhookDelivery": {"event_id", "occurred_at", "agent_id", "test"},
+    "DeveloperWebhookEndpoint": {"headers"},
+    "WebhookCreated": {"headers"},
+    "DeveloperWebhookEndpointCreateUpdateRequest": {"headers"},
+    "PatchedDeveloperWebhookEndpointCreateUpdateRequest": {"headers"},
+}
 
 ENUMS = {
     "EventsEnum": events_enum.EventsEnum,

@@ -149,6 +149,20 @@ def test_edit_endpoint(portal, portal_link, driver, api, receiver, endpoints):
     assert (stored["label"], stored["url"], stored["events"]) == (new_label, new_url, ["sms.received"])
     portal.screenshots("edit-endpoint")
 
+    # Custom headers, one per line; a refused name is named beside the field.
+    headers = portal.field("Custom headers", settings)
+    headers.send_keys("Host: evil.example")
+    portal.click("Save", settings)
+    portal.wait(lambda d: headers.get_attribute("aria-invalid") == "true", message="the headers marked invalid")
+    assert "Host" in settings.find_element(By.ID, headers.get_attribute("id") + "-error").text
+    headers.clear()
+    headers.send_keys("X-Tenant: acme\nAuthorization: Bearer t0k:en")
+    portal.click("Save", settings)
+    portal.wait(lambda d: headers.get_attribute("aria-invalid") is None, message="the headers accepted")
+    portal.wait(lambda d: api.endpoint(endpoint["id"])["headers"], message="the headers stored")
+    assert api.endpoint(endpoint["id"])["headers"] == {"X-Tenant": "acme", "Authorization": "Bearer t0k:en"}
+    portal.screenshots("edit-endpoint-headers")
+
     # The table shows the change too.
     portal.link("Endpoints").click()
     row = portal.endpoint_row(endpoint["id"])

@@ -797,3 +797,92 @@ pub async fn concurrent_rotations_leave_one_secret_that_signs(backend: Backend) 
         "the webhook ends with a winner's secret: {current} among {winners:?}"
     );
 }
+
+/// An endpoint's custom headers: refused by name when they would change the request's meaning
+/// or origin, shown in every answer, replaced whole by a PATCH (cleared by `{}` or null), and
+/// sent with every attempt, retries included, beside the signatures.
+pub async fn custom_headers_are_validated_shown_and_sent_with_every_attempt(backend: Backend) {
+    let api = start_delivering_on(backend, "100ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(500)]).await;
+    let refused = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "h", "url": hook(port), "headers": {
+                "Host": "evil.example", "Content-Type": "text/plain", "webhook-id": "forged",
+                "bad name": "x", "X-Ok": "line\r\nbreak"}}),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+    let message = refused.field_errors("headers").join(" ");
+    for named in [
+        "Host:",
+        "Content-Type:",
+        "webhook-id:",
+        "\"bad name\"",
+        "X-Ok:",
+    ] {
+        assert!(message.contains(named), "{named} in {message}");
+    }
+    assert!(
+        api.list(ORG_A_ADMIN)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let headers = json!({"Authorization": "Bearer gateway-token", "X-Tenant": "acme"});
+    let created = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "h", "url": hook(port), "headers": headers}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["headers"], headers);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(api.list(ORG_A_ADMIN).await.body[0]["headers"], headers);
+
+    let published = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(json!({"type": "call.graded", "data": {"call_id": 1}}).to_string()),
+        )
+        .await;
+    assert_eq!(published.status, 202, "{:?}", published.body);
+    wait_for(&got, 2).await;
+    for request in got.received() {
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer gateway-token")
+        );
+        assert_eq!(request.header("x-tenant"), Some("acme"));
+        assert!(request.header("webhook-signature").is_some());
+        assert_eq!(request.header("content-type"), Some("application/json"));
+    }
+
+    let replaced = api
+        .patch(ORG_A_ADMIN, &id, json!({"headers": {"X-Other": "1"}}))
+        .await;
+    assert_eq!(replaced.body["headers"], json!({"X-Other": "1"}));
+    let unchanged = api
+        .patch(ORG_A_ADMIN, &id, json!({"label": "renamed"}))
+        .await;
+    assert_eq!(unchanged.body["headers"], json!({"X-Other": "1"}));
+    for clear in [json!({}), Value::Null] {
+        let cleared = api
+            .patch(ORG_A_ADMIN, &id, json!({"headers": {"X-Again": "2"}}))
+            .await;
+        assert_eq!(cleared.status, 200);
+        let cleared = api.patch(ORG_A_ADMIN, &id, json!({"headers": clear})).await;
+        assert_eq!(cleared.body["headers"], json!({}), "{clear}");
+    }
+    let many: serde_json::Map<String, Value> =
+        (0..21).map(|n| (format!("X-{n}"), json!("v"))).collect();
+    let too_many = api.patch(ORG_A_ADMIN, &id, json!({"headers": many})).await;
+    assert_eq!(too_many.status, 400);
+    assert!(too_many.field_errors("headers")[0].contains("At most 20"));
+}

@@ -74,6 +74,7 @@ on_both_stores! {
     the_stats_route_shows_an_endpoints_health,
     the_test_route_is_limited_per_organization,
     concurrent_rotations_leave_one_secret_that_signs,
+    custom_headers_are_validated_shown_and_sent_with_every_attempt,
 }
 
 async fn api(backend: Backend) -> Api {

@@ -3,14 +3,14 @@
 use lambda_http::Body;
 use serde_json::Value;
 use webhook_domain::{
-    EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange, Label,
-    NewEndpoint, RequestedStatus, RotationGrace, SessionLength, Timestamp, UnknownEventType,
+    CustomHeaders, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange,
+    Label, NewEndpoint, RequestedStatus, RotationGrace, SessionLength, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
 use crate::fields::{Fields, agent_or_null, destination, event_name, json_object, since, string};
 
-const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id"];
+const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id", "headers"];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
 const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
@@ -22,6 +22,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let events = fields.optional("events", events);
     let status = fields.optional("status", status);
     let agent_id = fields.optional("agent_id", agent_or_null);
+    let headers = fields.optional("headers", headers);
     fields.finish_with(|| {
         Some(NewEndpoint {
             label: label?,
@@ -29,6 +30,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
             events: events.unwrap_or_default(),
             status: status.unwrap_or(RequestedStatus::Active),
             agent_id: agent_id.flatten(),
+            headers: headers.unwrap_or_default(),
         })
     })
 }
@@ -41,9 +43,32 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
         events: fields.optional("events", events),
         status: fields.optional("status", status),
         agent_id: fields.optional("agent_id", agent_or_null),
+        headers: fields.optional("headers", headers),
     };
     fields.finish()?;
     Ok(changes)
+}
+
+/// `{"Name": "value", ...}`, or `null` for none: every refused header named, in one message.
+fn headers(value: &Value) -> Result<CustomHeaders, String> {
+    let pairs = match value {
+        Value::Null => return Ok(CustomHeaders::default()),
+        Value::Object(object) => object
+            .iter()
+            .map(|(name, value)| match value {
+                Value::String(text) => Ok((name.clone(), text.clone())),
+                _ => Err(format!("{name}: the value must be a string.")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err("Expected an object of header names and string values, or null.".into()),
+    };
+    CustomHeaders::parse(pairs).map_err(|refused| {
+        refused
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// The legacy webhook's `{"url": ...}`: required to set it (PUT), optional to update (PATCH).

@@ -2,9 +2,9 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, ApiKeySecret, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointHealth,
-    EndpointId, EndpointStatus, EventName, EventSubscription, EventType, FailureCategory,
-    LegacyWebhook, SecretHint, SigningSecret, TestDelivery, Timestamp,
+    AgentId, ApiKeySecret, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
+    EndpointHealth, EndpointId, EndpointStatus, EventName, EventSubscription, EventType,
+    FailureCategory, LegacyWebhook, SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -17,6 +17,7 @@ pub(crate) struct EndpointView<'a> {
     agent_id: Option<AgentId>,
     /// This service keeps no agent directory, so it cannot name the agent.
     agent_name: Option<&'a str>,
+    headers: &'a CustomHeaders,
     secret_hint: &'a SecretHint,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -32,6 +33,7 @@ impl<'a> From<&'a Endpoint> for EndpointView<'a> {
             status: endpoint.status,
             agent_id: endpoint.agent_id,
             agent_name: None,
+            headers: &endpoint.headers,
             secret_hint: &endpoint.secret_hint,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use webhook_domain::sent_body::with_attempt;
 use webhook_domain::{
-    Attempt, AttemptClaim, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId,
-    EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody, SigningKeys,
-    Timestamp,
+    Attempt, AttemptClaim, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
+    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody,
+    SigningKeys, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -55,6 +55,8 @@ pub(crate) enum Reach {
 /// Where one attempt goes and how it is signed.
 pub(crate) struct Target {
     url: EndpointUrl,
+    /// The endpoint's custom headers; the legacy URL has none.
+    headers: CustomHeaders,
     keys: SigningKeys,
     event_name: String,
     /// The endpoint as just read; `None` for the legacy URL, which keeps no stats.
@@ -65,6 +67,7 @@ impl Target {
     pub(crate) fn endpoint(endpoint: Endpoint, keys: SigningKeys, event: &EventName) -> Self {
         Self {
             url: endpoint.url.clone(),
+            headers: endpoint.headers.clone(),
             keys,
             event_name: event.as_str().to_owned(),
             endpoint: Some(endpoint),
@@ -75,6 +78,7 @@ impl Target {
     pub(crate) fn legacy(url: EndpointUrl, keys: SigningKeys, event: &EventName) -> Self {
         Self {
             url,
+            headers: CustomHeaders::default(),
             keys,
             event_name: event.legacy_name().to_owned(),
             endpoint: None,
@@ -124,7 +128,7 @@ impl Target {
         let path = self.url.path_and_query();
         let headers = signature::headers(&self.keys, now, &job.message_id(), &path, &body);
         sender
-            .send(self.url.as_str(), body, &headers, timeout)
+            .send(self.url.as_str(), body, &self.headers, &headers, timeout)
             .await
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use webhook_domain::network::{forbidden_reason, host_ip};
-use webhook_domain::{AttemptOutcome, FailureCategory};
+use webhook_domain::{AttemptOutcome, CustomHeaders, FailureCategory};
 
 /// The most of a response body read; the rest is dropped unread.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -101,6 +101,7 @@ impl Sender {
         &self,
         url: &str,
         body: Vec<u8>,
+        custom: &CustomHeaders,
         headers: &[(&'static str, String)],
         timeout: Duration,
     ) -> Sent {
@@ -134,6 +135,16 @@ impl Sender {
             );
         }
         let mut header_map = HeaderMap::new();
+        // The endpoint's own headers first: none of them can name what follows (their names
+        // are refused when set).
+        for (name, value) in custom.iter() {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                header_map.insert(name, value);
+            }
+        }
         header_map.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         for (name, value) in headers {
             if let Ok(value) = HeaderValue::from_str(value) {
@@ -263,7 +274,13 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}/hooks/tok_SECRET1?key=SECRET2");
         let sent = Sender::new(true)
             .unwrap()
-            .send(&url, b"{}".to_vec(), &[], Duration::from_secs(2))
+            .send(
+                &url,
+                b"{}".to_vec(),
+                &CustomHeaders::default(),
+                &[],
+                Duration::from_secs(2),
+            )
             .await;
         let error = sent.error.unwrap();
         assert!(

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId, RequestedStatus,
-    SecretHint, SigningSecret, Timestamp,
+    CustomHeaders, EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId,
+    RequestedStatus, SecretHint, SigningSecret, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,6 +73,9 @@ pub struct Endpoint {
     pub events: EventSubscription,
     pub status: EndpointStatus,
     pub agent_id: Option<AgentId>,
+    /// Sent with every delivery; values never logged.
+    #[serde(default, skip_serializing_if = "CustomHeaders::is_empty")]
+    pub headers: CustomHeaders,
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -124,6 +127,7 @@ pub struct NewEndpoint {
     pub events: EventSubscription,
     pub status: RequestedStatus,
     pub agent_id: Option<AgentId>,
+    pub headers: CustomHeaders,
 }
 
 impl NewEndpoint {
@@ -136,6 +140,7 @@ impl NewEndpoint {
             events: self.events,
             status: self.status.into(),
             agent_id: self.agent_id,
+            headers: self.headers,
             secret_hint: secret.hint(),
             created_at: now,
             updated_at: now,
@@ -152,6 +157,8 @@ pub struct EndpointChanges {
     pub events: Option<EventSubscription>,
     pub status: Option<RequestedStatus>,
     pub agent_id: Option<Option<AgentId>>,
+    /// The whole set: replaces the endpoint's (empty clears them).
+    pub headers: Option<CustomHeaders>,
 }
 
 impl EndpointChanges {
@@ -190,6 +197,9 @@ impl EndpointChanges {
         if let Some(agent) = self.agent_id {
             endpoint.agent_id = agent;
         }
+        if let Some(headers) = &self.headers {
+            endpoint.headers = headers.clone();
+        }
         let changed = *endpoint != before;
         if changed {
             endpoint.updated_at = now;
@@ -215,6 +225,7 @@ mod tests {
             events: EventSubscription::all(),
             status: RequestedStatus::Active,
             agent_id: None,
+            headers: CustomHeaders::default(),
         }
         .into_endpoint(OrgId::new(1), &secret, now)
     }
@@ -228,6 +239,7 @@ mod tests {
             events: EventSubscription::all(),
             status: RequestedStatus::Disabled,
             agent_id: AgentId::new(9),
+            headers: CustomHeaders::default(),
         }
         .into_endpoint(OrgId::new(1), &secret, at(5));
         assert_eq!(e.secret_hint, secret.hint());

@@ -2,8 +2,9 @@
 //! endpoints and delivery records one way. Fields are public: adjust what a test is about.
 
 use crate::{
-    Clock, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId, EndpointStatus,
-    EndpointUrl, EventSubscription, EventType, Label, OrgId, SigningSecret, SystemClock, Timestamp,
+    Clock, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId,
+    EndpointStatus, EndpointUrl, EventSubscription, EventType, Label, OrgId, SigningSecret,
+    SystemClock, Timestamp,
 };
 
 /// A fixed instant, 2026-11-27T09:15:04.113Z, for values whose time does not matter.
@@ -29,6 +30,7 @@ pub fn endpoint(org: OrgId) -> Endpoint {
         events: EventSubscription::all(),
         status: EndpointStatus::Active,
         agent_id: None,
+        headers: CustomHeaders::default(),
         secret_hint: secret.hint(),
         created_at: instant(),
         updated_at: instant(),

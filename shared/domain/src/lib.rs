@@ -4,6 +4,7 @@
 
 pub mod api_key;
 pub mod caller;
+mod custom_headers;
 pub mod delivery;
 pub mod delivery_log;
 mod destination;
@@ -29,6 +30,7 @@ pub mod time;
 
 pub use api_key::{ApiKeyRecord, ApiKeySecret, KeyDigest, KeyId};
 pub use caller::{Caller, Forbidden, OrgId, Role};
+pub use custom_headers::{CustomHeaders, HeaderRefused};
 pub use delivery::{
     Attempt, AttemptOutcome, DeliveryStats, FailingPolicy, FailureCategory, SweepVerdict,
     TestDelivery, may_revive, streak_counts, sweep_verdict,

@@ -391,7 +391,20 @@
     }
   }
 
-  // Label, URL and Events; onSubmit(values) runs the request and may throw an ApiError.
+  // "Name: value" lines as an object; a line without a colon is a name with an empty value,
+  // which the API names in its answer if it refuses it.
+  function parseHeaders(text) {
+    const headers = {};
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const colon = line.indexOf(':');
+      const name = (colon < 0 ? line : line.slice(0, colon)).trim();
+      headers[name] = colon < 0 ? '' : line.slice(colon + 1).trim();
+    }
+    return headers;
+  }
+
+  // Label, URL, Events and custom headers; onSubmit(values) runs the request and may throw an ApiError.
   function endpointForm(ep, types, submitName, onSubmit) {
     const label = field('Label', h('input', { type: 'text', name: 'label', required: true, maxlength: '120', autocomplete: 'off', value: ep.label }));
     const url = field('URL', h('input', { type: 'url', name: 'url', required: true, maxlength: '2048', autocomplete: 'off', inputmode: 'url', spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: ep.url }),
@@ -407,10 +420,13 @@
     const hint = h('p', { class: 'hint', id: uid('events-hint') }, 'Leave every box empty to receive all events, including types added later.');
     const fieldset = h('fieldset', { class: 'events', 'aria-describedby': hint.id + ' ' + eventsErr.id },
       h('legend', {}, 'Events'), hint, h('div', { class: 'checks' }, boxes), eventsErr);
-    const fields = { label, url, events: { control: fieldset, err: eventsErr } };
+    const headerLines = Object.entries(ep.headers || {}).map(([name, value]) => `${name}: ${value}`).join('\n');
+    const headers = field('Custom headers', h('textarea', { name: 'headers', rows: '3', autocomplete: 'off', spellcheck: 'false', placeholder: 'Authorization: Bearer …' }, headerLines),
+      'Sent with every delivery, one per line as Name: value (at most 20), for example a token your gateway asks for.');
+    const fields = { label, url, events: { control: fieldset, err: eventsErr }, headers };
     const box = errorBox();
     const submit = h('button', { type: 'submit', class: 'primary' }, submitName);
-    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, fieldset, h('div', { class: 'actions' }, submit));
+    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, fieldset, headers.el, h('div', { class: 'actions' }, submit));
     let busy = false;
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -422,6 +438,7 @@
         label: label.control.value,
         url: url.control.value.trim(),
         events: [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value),
+        headers: parseHeaders(headers.control.value),
       };
       try { await onSubmit(values); } catch (e) { showErrors(fields, box, e); } finally {
         busy = false;
@@ -618,6 +635,7 @@
       if (values.url !== ep.url) body.url = values.url;
       const before = [...ep.events].sort().join();
       if ([...values.events].sort().join() !== before) body.events = values.events;
+      if (JSON.stringify(values.headers) !== JSON.stringify(ep.headers || {})) body.headers = values.headers;
       show(await api('PATCH', endpointPath(ep.id), { body }));
       saved.textContent = 'Saved.';
     });

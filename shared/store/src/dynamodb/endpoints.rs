@@ -350,12 +350,13 @@ impl UpdateExpression {
         let mut sets = Vec::new();
         let mut removes = Vec::new();
         let mut differs = Vec::new();
-        // Only agent_id may be absent from an item; every other attribute is always there.
+        // Only agent_id and headers may be absent from an item; every other attribute is
+        // always there.
         let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
             expression.names.insert(format!("#{name}"), name.to_owned());
             expression.values.insert(format!(":{name}"), value);
             sets.push(format!("#{name} = :{name}"));
-            differs.push(if name == "agent_id" || name == EVENTS_KEY {
+            differs.push(if ["agent_id", "headers", EVENTS_KEY].contains(&name) {
                 format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
             } else {
                 format!("#{name} <> :{name}")
@@ -375,6 +376,9 @@ impl UpdateExpression {
             let status = webhook_domain::EndpointStatus::from(status);
             set(&mut expression, "status", to_value(&status)?);
         }
+        if let Some(headers) = changes.headers.as_ref().filter(|h| !h.is_empty()) {
+            set(&mut expression, "headers", to_value(headers)?);
+        }
         match changes.agent_id {
             Some(Some(agent)) => set(&mut expression, "agent_id", to_value(&agent)?),
             Some(None) => {
@@ -385,6 +389,11 @@ impl UpdateExpression {
                 differs.push("attribute_exists(#agent_id)".to_owned());
             }
             None => {}
+        }
+        if changes.headers.as_ref().is_some_and(|h| h.is_empty()) {
+            expression.names.insert("#headers".into(), "headers".into());
+            removes.push("#headers".to_owned());
+            differs.push("attribute_exists(#headers)".to_owned());
         }
         if differs.is_empty() {
             return Ok(None);

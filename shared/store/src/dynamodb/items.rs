@@ -16,7 +16,7 @@ use super::keys::{EVENTS_KEY, Keys};
 use crate::{Result, StoreError};
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
-pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #secret_hint, #created_at, #updated_at, #streak_reset_at";
+pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #headers, #secret_hint, #created_at, #updated_at, #streak_reset_at";
 
 pub(super) fn projection_names() -> HashMap<String, String> {
     [
@@ -27,6 +27,7 @@ pub(super) fn projection_names() -> HashMap<String, String> {
         "events",
         "status",
         "agent_id",
+        "headers",
         "secret_hint",
         "created_at",
         "updated_at",

@@ -194,6 +194,7 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
         events: Some(endpoint.events.clone()),
         status: Some(RequestedStatus::Active),
         agent_id: Some(None),
+        headers: Some(endpoint.headers.clone()),
     };
     let unchanged = updated(&store, &endpoint, &changes, at(9_000)).await;
     assert_eq!(unchanged, endpoint);
