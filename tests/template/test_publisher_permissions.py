@@ -1,21 +1,19 @@
 """Who may publish, as `template.yaml` resolves `EventPublisherArns`: every principal it lists may
-send to the events queue and invoke dispatch-blocking, each with a permission of its own, and a
-list longer than the template can grant fails the deployment rather than granting half."""
-
-import pathlib
+send to the events queue and invoke dispatch-blocking, each with a permission of its own, and
+nobody else; an empty list lets nobody (not this account's principals either); a list longer than
+the template can grant fails the deployment rather than granting half."""
 
 import pytest
-from cfnlint.decode import decode
+from template_loader import load
 
-ROOT = pathlib.Path(__file__).parents[2]
 ACCOUNT = "111122223333"
 TOO_MANY = "EventPublisherArnsListsMoreThanFive"
-
-
-def load():
-    template, errors = decode(str(ROOT / "template.yaml"))
-    assert not errors, errors
-    return template
+# What `!Ref AWS::NoValue` leaves: the property, or the list item, is not there.
+NO_VALUE = object()
+# The intrinsic functions `Stack.value` evaluates; any other mapping is a plain value.
+INTRINSICS = {
+    "Ref", "Fn::Join", "Fn::Split", "Fn::Select", "Fn::Equals", "Fn::Not", "Fn::If", "Condition", "Fn::GetAtt",
+}
 
 
 class Stack:
@@ -34,13 +32,17 @@ class Stack:
 
     def value(self, node):
         if isinstance(node, list):
-            return [self.value(item) for item in node]
-        if not isinstance(node, dict) or len(node) != 1:
+            return [v for v in (self.value(item) for item in node) if v is not NO_VALUE]
+        if not isinstance(node, dict):
             return node
+        if len(node) != 1 or next(iter(node)) not in INTRINSICS:
+            return {k: v for k, v in ((k, self.value(v)) for k, v in node.items()) if v is not NO_VALUE}
         ((function, argument),) = node.items()
         if function == "Ref":
             if argument == "AWS::AccountId":
                 return ACCOUNT
+            if argument == "AWS::NoValue":
+                return NO_VALUE
             return self.parameters[argument]
         if function == "Fn::Join":
             separator, items = argument
@@ -88,18 +90,38 @@ def invokers(template, stack):
     }
 
 
-def queue_senders(template, stack):
-    statements = template["Resources"]["EventsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    (allow,) = [s for s in statements if s["Effect"] == "Allow" and s["Action"] == "sqs:SendMessage"]
-    return stack.value(allow["Principal"]["AWS"])
+def queue_statements(template, stack):
+    policy = template["Resources"]["EventsQueuePolicy"]["Properties"]["PolicyDocument"]
+    return stack.value(policy["Statement"])
 
 
-def test_with_no_publishers_the_account_sends_and_invokes():
+def queue_senders(statements):
+    """The principals the events queue's policy allows to send."""
+    allowed = [s for s in statements if s["Effect"] == "Allow"]
+    assert all(s["Action"] == "sqs:SendMessage" for s in allowed), allowed
+    principals = [s["Principal"]["AWS"] for s in allowed]
+    return [arn for p in principals for arn in ([p] if isinstance(p, str) else p)]
+
+
+def deny_to_others(statements):
+    """The deny of sending to all principals: the principals it spares, or None if it spares none."""
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "sqs:SendMessage"), deny
+    if "Condition" not in deny:
+        return None
+    assert list(deny["Condition"]) == ["ArnNotLike"], deny
+    assert list(deny["Condition"]["ArnNotLike"]) == ["aws:PrincipalArn"], deny
+    return deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+
+
+def test_with_no_publishers_nobody_sends_or_invokes():
     template = load()
     _, parameters = publishers(0)
     stack = Stack(template, parameters)
-    assert list(invokers(template, stack).values()) == [ACCOUNT]
-    assert queue_senders(template, stack) == [ACCOUNT]
+    assert invokers(template, stack) == {}, "dispatch-blocking has no resource policy"
+    statements = queue_statements(template, stack)
+    assert queue_senders(statements) == [], "the queue's policy allows nobody, not this account"
+    assert deny_to_others(statements) is None, "and denies sending to everyone, without exception"
 
 
 @pytest.mark.parametrize("count", [1, 2, 5])
@@ -110,7 +132,10 @@ def test_each_listed_publisher_sends_and_invokes(count):
     granted = invokers(template, stack)
     assert sorted(granted.values()) == sorted(arns), "one invoke permission each, no other"
     assert TOO_MANY not in granted
-    assert queue_senders(template, stack) == arns
+    assert ACCOUNT not in granted.values()
+    statements = queue_statements(template, stack)
+    assert queue_senders(statements) == arns
+    assert deny_to_others(statements) == arns, "every other principal is refused"
 
 
 def test_a_sixth_publisher_fails_the_deployment():
