@@ -55,9 +55,15 @@ pub(crate) async fn publish<S: webhook_store::Store>(
     request: Request,
 ) -> Answer {
     respond(pipeline.clock.as_ref(), &request, async |caller| {
-        let event = published_event(request.body(), caller.org, |id| {
+        let mut event = published_event(request.body(), caller.org, |id| {
             published.occurred_at(id, pipeline.clock.now())
         })?;
+        // As a publisher passes its trace on: the request's own `traceparent`.
+        event.traceparent = request
+            .headers()
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         if event.event_type.is_blocking() {
             let (dispatched, pending) = pipeline
                 .dispatch_blocking(&event, dispatch::BUDGET)
@@ -94,6 +100,7 @@ fn published_event(
             event_type: event_type?,
             data: data.unwrap_or_default(),
             occurred_at: occurred_at(id),
+            traceparent: None,
         })
     })
 }

@@ -886,3 +886,54 @@ pub async fn custom_headers_are_validated_shown_and_sent_with_every_attempt(back
     assert_eq!(too_many.status, 400);
     assert!(too_many.field_errors("headers")[0].contains("At most 20"));
 }
+
+/// Every attempt carries a W3C `traceparent`: the publisher's trace when the event came with
+/// one, else the event's own id as the trace; a new span each time.
+pub async fn every_attempt_continues_the_events_trace(backend: Backend) {
+    let api = start_delivering_on(backend, "100ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(500)]).await;
+    let created = api
+        .create(ORG_A_ADMIN, json!({"label": "traced", "url": hook(port)}))
+        .await;
+    assert_eq!(created.status, 201);
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let published = api
+        .send_with(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(json!({"type": "call.graded", "data": {"call_id": 1}}).to_string()),
+            &[("traceparent", &format!("00-{trace}-00f067aa0ba902b7-01"))],
+        )
+        .await;
+    assert_eq!(published.status, 202, "{:?}", published.body);
+    wait_for(&got, 2).await;
+    let parents: Vec<String> = got
+        .received()
+        .iter()
+        .map(|r| r.header("traceparent").unwrap().to_owned())
+        .collect();
+    for parent in &parents {
+        let parts: Vec<&str> = parent.split('-').collect();
+        assert_eq!(
+            (parts[0], parts[1], parts[3]),
+            ("00", trace, "01"),
+            "{parent}"
+        );
+        assert_ne!(parts[2], "00f067aa0ba902b7", "a span of its own");
+    }
+    assert_ne!(parents[0], parents[1], "each attempt a new span");
+
+    let untraced = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(json!({"type": "call.graded", "data": {"call_id": 2}}).to_string()),
+        )
+        .await;
+    let event_id = untraced.body["event_id"].as_str().unwrap().replace('-', "");
+    wait_for(&got, 3).await;
+    let last = got.received()[2].header("traceparent").unwrap().to_owned();
+    assert_eq!(last.split('-').nth(1), Some(event_id.as_str()), "{last}");
+}

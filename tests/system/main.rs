@@ -75,6 +75,7 @@ on_both_stores! {
     the_test_route_is_limited_per_organization,
     concurrent_rotations_leave_one_secret_that_signs,
     custom_headers_are_validated_shown_and_sent_with_every_attempt,
+    every_attempt_continues_the_events_trace,
 }
 
 async fn api(backend: Backend) -> Api {
@@ -625,7 +626,7 @@ async fn secrets_follow_the_standard_webhooks_format(backend: Backend) {
     assert_ne!(a["secret"], b["secret"]);
     assert_eq!(
         a.as_object().unwrap().len(),
-        11,
-        "the endpoint object's ten fields plus secret"
+        12,
+        "the product page's ten fields, custom headers and the secret"
     );
 }

@@ -82,6 +82,9 @@ UNFENCED = {
 # logs:CreateLogStream and logs:PutLogEvents on "*"). Only an explicit role per function would
 # drop it, and tests/lambda reads each function's Policies, not a role's.
 BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# And the one SAM attaches with `Tracing: Active`: xray:PutTraceSegments, PutTelemetryRecords and
+# the sampling reads, which X-Ray grants on "*" only (it has no resource-level permissions).
+XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
 # Resources with a wildcard that are unavoidable: none in the stack's own statements.
 WILDCARD_RESOURCES = set()
 # Roles in the stack that no function runs as, and what each may do.
@@ -279,12 +282,12 @@ def test_every_function_runs_as_a_role_of_its_own():
     assert set(functions) == set(ALLOWED), "every function has an allow-list here, and only those"
 
 
-def test_no_managed_policy_but_the_basic_execution_role():
+def test_no_managed_policy_but_basic_execution_and_xray_writes():
     resources, _, roles = stack()
     for function, role in roles.items():
         managed = resources[role]["Properties"].get("ManagedPolicyArns", [])
         # AWSLambdaSQSQueueExecutionRole (every queue of the account) comes with a SAM SQS event.
-        assert managed == [BASIC_EXECUTION_ROLE], (function, managed)
+        assert managed == [BASIC_EXECUTION_ROLE, XRAY_WRITE_ONLY], (function, managed)
     # No policy attached to a role from outside it.
     attached = [
         name

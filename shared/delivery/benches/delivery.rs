@@ -98,6 +98,7 @@ fn benches(c: &mut Criterion) {
             .unwrap()
             .clone(),
         occurred_at: SystemClock.now(),
+        traceparent: None,
     };
     let job = DeliveryJob::first(&event, endpoints[0].id.into());
     // A new event each time: the attempt claim sends a repeated job's attempt only once.

@@ -126,7 +126,9 @@ impl Target {
         timeout: Duration,
     ) -> Sent {
         let path = self.url.path_and_query();
-        let headers = signature::headers(&self.keys, now, &job.message_id(), &path, &body);
+        let mut headers =
+            signature::headers(&self.keys, now, &job.message_id(), &path, &body).to_vec();
+        headers.push(("traceparent", job.trace().traceparent()));
         sender
             .send(self.url.as_str(), body, &self.headers, &headers, timeout)
             .await

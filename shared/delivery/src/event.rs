@@ -1,5 +1,6 @@
 //! What the platform publishes, and what travels between fan-out and delivery.
 
+use crate::trace::TraceId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -20,6 +21,10 @@ pub struct PlatformEvent {
     pub event_type: EventName,
     pub data: serde_json::Map<String, Value>,
     pub occurred_at: Timestamp,
+    /// The W3C `traceparent` of the publisher's trace, if it has one: every attempt of the
+    /// event continues that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +77,8 @@ pub struct DeliveryJob {
     /// whatever the endpoint's status by then (`EndpointHealth::resent_attempts`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub one_attempt: bool,
+    /// The publisher's trace; absent, the event's own (`DeliveryJob::trace`).
+    pub trace_id: Option<TraceId>,
     /// The attempts made so far, for the log record (which each attempt writes whole).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<AttemptSummary>,
@@ -97,8 +104,18 @@ impl DeliveryJob {
             not_before: None,
             test: false,
             one_attempt: false,
+            trace_id: event
+                .traceparent
+                .as_deref()
+                .and_then(TraceId::from_traceparent),
             history: Vec::new(),
         }
+    }
+
+    /// The trace every attempt of this job continues: the publisher's, else the event's own.
+    pub fn trace(&self) -> TraceId {
+        self.trace_id
+            .unwrap_or_else(|| TraceId::of_event(self.event_id))
     }
 
     /// Attempts made in this chain (the schedule counts these).

@@ -18,6 +18,7 @@ where
 {
     /// Queues one job per endpoint of the event's organization that receives it, and one for
     /// the legacy URL if set: one Query, then the queue's batches.
+    #[tracing::instrument(name = "fan_out", skip_all, fields(event_id = %event.id, org_id = %event.org_id))]
     pub async fn fan_out(&self, event: &PlatformEvent) -> Result<usize, PipelineError> {
         let targets = self.store.delivery_targets(event.org_id).await?;
         let mut jobs: Vec<Delayed> = targets
@@ -44,7 +45,8 @@ where
     }
 
     /// Makes one attempt of the job, records it (stats and log), and queues the next one if
-    /// there is to be one.
+    /// there is to be one. Its log lines carry the event's trace id.
+    #[tracing::instrument(name = "deliver", skip_all, fields(event_id = %job.event_id, destination = %job.destination, trace_id = %job.trace()))]
     pub async fn deliver(&self, mut job: DeliveryJob) -> Result<Delivery, PipelineError> {
         let now = self.clock.now();
         if let Some(wait) = job.not_before.and_then(|at| millis_between(now, at)) {

@@ -22,3 +22,4 @@ pub mod sqs;
 pub mod test_delivery;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace;

@@ -108,6 +108,8 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         not_before: None,
         test: record.test,
         one_attempt: false,
+        // The record keeps no publisher's trace: a resend continues the event's own.
+        trace_id: None,
         history: record.attempts,
     })
 }

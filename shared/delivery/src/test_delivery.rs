@@ -72,6 +72,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             not_before: None,
             test: true,
             one_attempt: false,
+            trace_id: None,
             history: Vec::new(),
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);

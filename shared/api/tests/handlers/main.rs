@@ -59,11 +59,13 @@ fn body_json(response: &Response<Body>) -> Value {
     }
 }
 
-const ENDPOINT_FIELDS: [&str; 10] = [
+/// The product page's ten fields, and the endpoint's custom headers.
+const ENDPOINT_FIELDS: [&str; 11] = [
     "agent_id",
     "agent_name",
     "created_at",
     "events",
+    "headers",
     "id",
     "label",
     "secret_hint",

@@ -134,6 +134,7 @@ impl Harness {
                     .unwrap()
                     .clone(),
             occurred_at: self.clock.now(),
+            traceparent: None,
         }
     }
 
