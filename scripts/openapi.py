@@ -23,7 +23,7 @@ endpoint_props={
  "status":ref("EndpointStatus"),
  "agent_id":{"type":["integer","null"],"minimum":1},
  "agent_name":{"type":["string","null"],"description":"Always null: this service keeps no agent directory."},
- "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; {} for none."},
+ "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; absent when none are set."},
  "secret_hint":{"type":"string","description":"The secret's first characters, to tell secrets apart."},
  "created_at":ts,"updated_at":ts}
 write_props={
@@ -41,8 +41,8 @@ schemas={
  "FailureCategoryEnum":{"type":"string","enum":["connection","dns","http_error","other","timeout","tls"]},
  "DeliveryStatusEnum":{"type":"string","enum":["delivered","failed","retrying"]},
  "DeliverySourceEnum":{"type":"string","enum":["endpoint","legacy"]},
- "DeveloperWebhookEndpoint":obj(endpoint_props,desc="A webhook endpoint: the product page's fields and its custom headers."),
- "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
+ "DeveloperWebhookEndpoint":obj(endpoint_props,required=[p for p in endpoint_props if p!="headers"],desc="A webhook endpoint: the product page's fields, and its custom headers when set."),
+ "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},required=[p for p in endpoint_props if p!="headers"]+["secret"],desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
  "DeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=["label","url"]),
  "PatchedDeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=[],desc="Any subset of the fields; an empty or absent body changes nothing."),
  "DeveloperWebhookEndpointsTestBody":obj({"event_type":ref("TestEventTypeEnum")},required=[]),

@@ -141,6 +141,7 @@ where
         log_retention: options.delivery_log_retention,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: NoticeBoard::Log,
+        resent_in_flight: PerMinute::RESENT_IN_FLIGHT,
     });
     tokio::spawn(local::run_worker(pipeline.clone(), jobs));
     let policy = options.failing_after;

@@ -352,6 +352,7 @@ async fn delivering<S: webhook_store::Store>(
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: webhook_notices::NoticeBoard::Log,
+        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

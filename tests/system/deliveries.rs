@@ -878,7 +878,12 @@ pub async fn custom_headers_are_validated_shown_and_sent_with_every_attempt(back
             .await;
         assert_eq!(cleared.status, 200);
         let cleared = api.patch(ORG_A_ADMIN, &id, json!({"headers": clear})).await;
-        assert_eq!(cleared.body["headers"], json!({}), "{clear}");
+        assert_eq!(cleared.status, 200);
+        assert!(
+            cleared.body.get("headers").is_none(),
+            "{clear}: {:?}",
+            cleared.body
+        );
     }
     let many: serde_json::Map<String, Value> =
         (0..21).map(|n| (format!("X-{n}"), json!("v"))).collect();

@@ -143,6 +143,7 @@ async fn worker(
             log_retention: webhook_domain::LogRetention::DEFAULT,
             metrics: webhook_delivery::metrics::AttemptMetrics::Off,
             notices: webhook_notices::NoticeBoard::Log,
+            resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
         },
         dead_letters: DeadLetters::new(client.clone(), &dead_url),
     };

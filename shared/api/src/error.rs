@@ -95,7 +95,7 @@ impl ApiError {
                 "This organization may send {per_minute} test deliveries a minute; retry in {retry_after} s."
             ),
             Self::QuotaSpent {
-                quota: Quota::Resends,
+                quota: Quota::Resends | Quota::ResentInFlight,
                 per_minute,
                 retry_after,
             } => format!(

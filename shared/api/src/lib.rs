@@ -60,6 +60,8 @@ impl Settings {
         match quota {
             Quota::Tests => self.test_deliveries,
             Quota::Resends => self.resends,
+            // Counted by `deliver`, never by a route.
+            Quota::ResentInFlight => PerMinute::RESENT_IN_FLIGHT,
         }
     }
 

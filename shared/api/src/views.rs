@@ -17,6 +17,8 @@ pub(crate) struct EndpointView<'a> {
     agent_id: Option<AgentId>,
     /// This service keeps no agent directory, so it cannot name the agent.
     agent_name: Option<&'a str>,
+    /// Only when set: an endpoint without them is exactly the product page's object.
+    #[serde(skip_serializing_if = "CustomHeaders::is_empty")]
     headers: &'a CustomHeaders,
     secret_hint: &'a SecretHint,
     created_at: Timestamp,

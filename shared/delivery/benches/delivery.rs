@@ -75,6 +75,7 @@ fn benches(c: &mut Criterion) {
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: webhook_notices::NoticeBoard::Log,
+        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
     });
     let org = OrgId::new(1);
     let port = runtime.block_on(receiver(b"ok"));

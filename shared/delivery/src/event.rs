@@ -77,6 +77,10 @@ pub struct DeliveryJob {
     /// whatever the endpoint's status by then (`EndpointHealth::resent_attempts`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub one_attempt: bool,
+    /// Queued by resend or recover: its attempts count against the organization's share of
+    /// resent deliveries in flight.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resent: bool,
     /// The publisher's trace; absent, the event's own (`DeliveryJob::trace`).
     pub trace_id: Option<TraceId>,
     /// The attempts made so far, for the log record (which each attempt writes whole).
@@ -104,6 +108,7 @@ impl DeliveryJob {
             not_before: None,
             test: false,
             one_attempt: false,
+            resent: false,
             trace_id: event
                 .traceparent
                 .as_deref()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use webhook_domain::Destination;
+use webhook_domain::{Destination, Minute, Quota};
 use webhook_store::Store;
 
 use crate::attempt::{Plan, Reach, timeout_for};
@@ -68,14 +68,42 @@ where
                 return Ok(Delivery::Abandoned(reason));
             }
         };
+        // A resent job waits for a share of its organization's resends in flight: a flood of
+        // resends to receivers that hang then holds only so many consumers.
+        let slot = if job.resent {
+            let minute = Minute::of(now);
+            let limit = self.resent_in_flight;
+            let quota = Quota::ResentInFlight;
+            if self.store.take(job.org_id, quota, minute, 1, limit).await? == 0 {
+                return self
+                    .requeue(job, RESENT_WAIT, now)
+                    .await
+                    .map(|()| Delivery::Deferred(RESENT_WAIT))
+                    .map_err(PipelineError::from);
+            }
+            Some(minute)
+        } else {
+            None
+        };
         let plan = Plan {
             timeout: timeout_for(&job.event_type),
             claim: true,
             schedule: self.schedule_for(&job),
         };
-        Ok(match self.attempt(&mut job, &target, plan, |_| ()).await? {
+        let made = self.attempt(&mut job, &target, plan, |_| ()).await;
+        if let Some(minute) = slot {
+            let quota = Quota::ResentInFlight;
+            if let Err(error) = self.store.give_back(job.org_id, quota, minute, 1).await {
+                // Forgotten with its minute; until then the share is one smaller.
+                tracing::warn!(%error, "could not give back a resent delivery's place in flight");
+            }
+        }
+        Ok(match made? {
             Some((_, delivery)) => delivery,
             None => Delivery::Duplicate,
         })
     }
 }
+
+/// How long a resent job waits when its organization's share of resends in flight is taken.
+pub const RESENT_WAIT: Duration = Duration::from_secs(5);

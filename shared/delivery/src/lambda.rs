@@ -31,8 +31,8 @@ pub struct Worker<S> {
 
 impl Worker<DynamoStore> {
     /// `TABLE_NAME`, `DELIVERY_QUEUE_URL`, `DEAD_LETTER_QUEUE_URL`, `NOTICE_BUS`, optional
-    /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`) and `DELIVERY_LOG_RETENTION`, and the AWS SDK's own
-    /// environment.
+    /// `RETRY_SCHEDULE` (e.g. `5s,1m,5m`), `DELIVERY_LOG_RETENTION` and
+    /// `RESENDS_IN_FLIGHT_PER_ORG`, and the AWS SDK's own environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = webhook_aws::load_sdk_config().await?;
         let sqs = LazyClient::new(&config, aws_sdk_sqs::Client::new);
@@ -50,6 +50,8 @@ impl Worker<DynamoStore> {
                 log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
                 metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
                 notices: webhook_notices::NoticeBoard::from_env(&config)?,
+                resent_in_flight: settings::RESENDS_IN_FLIGHT_PER_ORG
+                    .read_with(webhook_domain::PerMinute::parse)?,
             },
             dead_letters: DeadLetters::new(sqs, settings::DEAD_LETTER_QUEUE_URL.read::<String>()?),
         })
@@ -163,6 +165,8 @@ impl BlockingDispatch<DynamoStore> {
                 log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
                 metrics: crate::metrics::AttemptMetrics::EmbeddedMetricFormat,
                 notices: webhook_notices::NoticeBoard::from_env(&config)?,
+                // A blocking dispatch is never a resend.
+                resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
             }),
         })
     }

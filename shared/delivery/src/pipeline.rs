@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_domain::{Clock, LogRetention, Timestamp};
+use webhook_domain::{Clock, LogRetention, PerMinute, Timestamp};
 use webhook_notices::NoticeBoard;
 use webhook_store::StoreError;
 
@@ -71,6 +71,9 @@ pub struct Pipeline<S, Q> {
     pub metrics: crate::metrics::AttemptMetrics,
     /// Where a success that revives a failing endpoint is announced.
     pub notices: NoticeBoard,
+    /// How many resent deliveries of one organization may be attempted at once
+    /// (`RESENDS_IN_FLIGHT_PER_ORG`).
+    pub resent_in_flight: PerMinute,
 }
 
 /// How long from `from` until `to`, if `to` is later.

@@ -65,6 +65,7 @@ impl<Q: JobQueue> Resends<Q> {
             .map(|record| {
                 job_from(record).map(|mut job| {
                     job.one_attempt = attempts == ResentAttempts::One;
+                    job.resent = true;
                     Delayed {
                         job,
                         delay: OPEN_FIRST,
@@ -108,6 +109,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         not_before: None,
         test: record.test,
         one_attempt: false,
+        resent: true,
         // The record keeps no publisher's trace: a resend continues the event's own.
         trace_id: None,
         history: record.attempts,

@@ -44,6 +44,8 @@ impl Pipeline<DynamoStore, SqsQueue> {
             log_retention: settings::DELIVERY_LOG_RETENTION.read()?,
             metrics: AttemptMetrics::Off,
             notices: webhook_notices::NoticeBoard::Log,
+            // A test is never a resend.
+            resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
         })
     }
 }
@@ -72,6 +74,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             not_before: None,
             test: true,
             one_attempt: false,
+            resent: false,
             trace_id: None,
             history: Vec::new(),
         };

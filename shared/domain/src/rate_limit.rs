@@ -12,6 +12,11 @@ pub enum Quota {
     Tests,
     /// Resent deliveries, one per delivery queued by resend or recover.
     Resends,
+    /// Resent deliveries being attempted now, taken before an attempt and given back after
+    /// it, so that one organization's flood of resends to receivers that hang holds only a
+    /// share of the delivery consumers. Counted per minute of the take, so a count a crashed
+    /// run never gave back is forgotten with its minute.
+    ResentInFlight,
 }
 
 impl Quota {
@@ -19,6 +24,7 @@ impl Quota {
         match self {
             Self::Tests => "test",
             Self::Resends => "resend",
+            Self::ResentInFlight => "resending",
         }
     }
 }
@@ -37,6 +43,7 @@ impl PerMinute {
     pub const MAX: u32 = 100_000;
     pub const TESTS: Self = Self { per_minute: 60 };
     pub const RESENDS: Self = Self { per_minute: 1_000 };
+    pub const RESENT_IN_FLIGHT: Self = Self { per_minute: 10 };
 
     /// 1 to [`Self::MAX`].
     pub fn parse(raw: &str) -> Result<Self, PerMinuteError> {

@@ -79,6 +79,8 @@ pub fn endpoint_limit(raw: &str) -> Result<u32, String> {
 pub const TEST_DELIVERIES_PER_MINUTE: Setting =
     from_stack("TEST_DELIVERIES_PER_MINUTE", "60", "1 to 100000");
 pub const RESENDS_PER_MINUTE: Setting = from_stack("RESENDS_PER_MINUTE", "1000", "1 to 100000");
+pub const RESENDS_IN_FLIGHT_PER_ORG: Setting =
+    from_stack("RESENDS_IN_FLIGHT_PER_ORG", "10", "1 to 100000");
 pub const RETRY_SCHEDULE: Setting = from_stack(
     "RETRY_SCHEDULE",
     "",
@@ -95,7 +97,7 @@ pub const PORTAL_FRAME_ANCESTORS: Setting = from_stack(
 );
 
 /// Every setting, in the order the docs list them.
-pub const ALL: [Setting; 13] = [
+pub const ALL: [Setting; 14] = [
     TABLE_NAME,
     MAX_ENDPOINTS_PER_ORG,
     TLS_ROOTS,
@@ -104,6 +106,7 @@ pub const ALL: [Setting; 13] = [
     DEAD_LETTER_QUEUE_URL,
     TEST_DELIVERIES_PER_MINUTE,
     RESENDS_PER_MINUTE,
+    RESENDS_IN_FLIGHT_PER_ORG,
     DELIVERY_LOG_RETENTION,
     NOTICE_BUS,
     RETRY_SCHEDULE,
@@ -201,6 +204,10 @@ mod tests {
         assert_eq!(
             PerMinute::parse(default(RESENDS_PER_MINUTE)),
             Ok(PerMinute::RESENDS)
+        );
+        assert_eq!(
+            PerMinute::parse(default(RESENDS_IN_FLIGHT_PER_ORG)),
+            Ok(PerMinute::RESENT_IN_FLIGHT)
         );
     }
 

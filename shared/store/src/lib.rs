@@ -362,6 +362,15 @@ pub trait QuotaStore: Send + Sync + 'static {
         wanted: u32,
         limit: PerMinute,
     ) -> impl Future<Output = Result<u32>> + Send;
+
+    /// Gives back `n` of what a take counted in `minute` (an attempt in flight has ended).
+    fn give_back(
+        &self,
+        org: OrgId,
+        quota: Quota,
+        minute: Minute,
+        n: u32,
+    ) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones

@@ -177,6 +177,18 @@ impl QuotaStore for MemoryStore {
         *used += taken;
         Ok(taken)
     }
+
+    async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {
+        let mut orgs = self.orgs()?;
+        if let Some(used) = orgs
+            .get_mut(&org)
+            .and_then(|org| org.quotas.get_mut(&(quota, minute)))
+            && *used >= n
+        {
+            *used -= n;
+        }
+        Ok(())
+    }
 }
 
 impl EndpointStore for MemoryStore {

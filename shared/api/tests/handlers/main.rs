@@ -59,13 +59,12 @@ fn body_json(response: &Response<Body>) -> Value {
     }
 }
 
-/// The product page's ten fields, and the endpoint's custom headers.
-const ENDPOINT_FIELDS: [&str; 11] = [
+/// The product page's ten fields (custom headers show only when set).
+const ENDPOINT_FIELDS: [&str; 10] = [
     "agent_id",
     "agent_name",
     "created_at",
     "events",
-    "headers",
     "id",
     "label",
     "secret_hint",

@@ -78,6 +78,7 @@ fn harness(allow_private: bool) -> Harness {
         log_retention: webhook_domain::LogRetention::DEFAULT,
         metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: board,
+        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
     });
     Harness {
         pipeline,
@@ -630,6 +631,51 @@ async fn deleting_or_disabling_stops_retries() {
     assert!(
         log.iter()
             .any(|r| r.destination.endpoint() == Some(deleted.id))
+    );
+}
+
+/// A resent job waits while its organization holds its whole share of resends in flight,
+/// without an attempt, and takes a place (given back after its attempt) once one is free.
+#[tokio::test]
+async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
+    use webhook_domain::{Minute, PerMinute, Quota};
+    use webhook_store::QuotaStore;
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let job = DeliveryJob {
+        resent: true,
+        ..h.job(&endpoint, EventType::WebTool)
+    };
+    let (share, quota) = (PerMinute::RESENT_IN_FLIGHT, Quota::ResentInFlight);
+    let minute = Minute::of(h.clock.now());
+    let held = h.store.take(ORG, quota, minute, 100, share).await.unwrap();
+    assert_eq!(held, share.per_minute(), "the whole share in flight");
+
+    let waited = h.deliver(job.clone()).await;
+    assert_eq!(
+        waited,
+        Delivery::Deferred(webhook_delivery::jobs::RESENT_WAIT)
+    );
+    let requeued = h.next();
+    assert_eq!(
+        (requeued.job.attempts, requeued.delay),
+        (0, webhook_delivery::jobs::RESENT_WAIT)
+    );
+    assert_eq!(receiver.count(), 0, "nothing sent");
+
+    h.store.give_back(ORG, quota, minute, 1).await.unwrap();
+    assert_eq!(h.deliver(requeued.job).await, Delivery::Delivered);
+    assert_eq!(receiver.count(), 1);
+    assert_eq!(
+        h.store.take(ORG, quota, minute, 1, share).await.unwrap(),
+        1,
+        "its place given back after the attempt"
+    );
+    // Other organizations' jobs, and jobs that are not resends, never wait on it.
+    assert_eq!(
+        h.deliver(h.job(&endpoint, EventType::WebTool)).await,
+        Delivery::Delivered
     );
 }
 

@@ -63,6 +63,10 @@ pub(super) const MAY_MARK_FAILING: &str = "attribute_exists(pk) AND #status = :a
 /// limit less what is asked (`quotas_follow_the_domain`).
 pub(super) const ADMITS: &str = "attribute_not_exists(used) OR used <= :room";
 
+/// A give-back of `:n` to a quota's minute: the count is there and covers it, so a minute that
+/// was forgotten, or never counted, is left alone (`quotas_follow_the_domain`).
+pub(super) const COVERS: &str = "used >= :n";
+
 /// `IdempotencyRecord::may_be_taken`: no live record holds the key
 /// (`idempotency_keys_follow_the_domain`).
 pub(super) const KEY_FREE: &str = "attribute_not_exists(pk) OR valid_until <= :now \

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use webhook_domain::{Minute, OrgId, PerMinute, Quota};
 
 use super::DynamoStore;
-use super::conditions::ADMITS;
+use super::conditions::{ADMITS, COVERS};
 use super::errors::{Refusal, refusal};
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
@@ -62,5 +62,24 @@ impl QuotaStore for DynamoStore {
             }
         }
         Ok(0)
+    }
+
+    async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {
+        // Only a count that is there and covers it: a minute forgotten stays forgotten.
+        let result = self
+            .update(Keys::quota(org, quota, minute))
+            .update_expression("ADD used :less")
+            .condition_expression(COVERS)
+            .expression_attribute_values(":less", number(-i64::from(n)))
+            .expression_attribute_values(":n", number(n))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(()),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
     }
 }

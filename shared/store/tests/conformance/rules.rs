@@ -754,4 +754,47 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
         granted, 100,
         "eight takes of 30 share a limit of 100 exactly"
     );
+
+    // What is given back may be taken again; a minute never counted is left alone.
+    let one = PerMinute::parse("1").unwrap();
+    let flight = Minute::of(at(780_000));
+    assert_eq!(
+        store
+            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+            .await
+            .unwrap(),
+        0
+    );
+    store
+        .give_back(ORG, Quota::ResentInFlight, flight, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+            .await
+            .unwrap(),
+        1
+    );
+    let never = Minute::of(at(840_000));
+    store
+        .give_back(ORG, Quota::ResentInFlight, never, 1)
+        .await
+        .unwrap();
+    let two = PerMinute::parse("2").unwrap();
+    assert_eq!(
+        store
+            .take(ORG, Quota::ResentInFlight, never, 3, two)
+            .await
+            .unwrap(),
+        2,
+        "a give-back to an uncounted minute adds no room"
+    );
 }
