@@ -18,7 +18,7 @@ use webhook_delivery::dispatch;
 use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::local::LocalQueue;
 use webhook_delivery::pipeline::Pipeline;
-use webhook_domain::Timestamp;
+use webhook_domain::{EventId, Timestamp};
 
 /// The route's path; its method is POST.
 pub(crate) const PATH: &str = "/_dev/events";
@@ -29,13 +29,13 @@ const FIELDS: &[&str] = &["id", "type", "data", "agent_id"];
 /// publishing an id again re-publishes that event, time included: the pipeline then knows it
 /// for the same event and sends nothing twice.
 #[derive(Default)]
-pub(crate) struct Published(Mutex<HashMap<uuid::Uuid, Timestamp>>);
+pub(crate) struct Published(Mutex<HashMap<EventId, Timestamp>>);
 
 impl Published {
     /// Events a local session publishes are few; past this many, the oldest memory goes.
     const MAX: usize = 100_000;
 
-    fn occurred_at(&self, id: uuid::Uuid, now: Timestamp) -> Timestamp {
+    fn occurred_at(&self, id: EventId, now: Timestamp) -> Timestamp {
         let mut published = self
             .0
             .lock()
@@ -83,7 +83,7 @@ pub(crate) async fn publish<S: webhook_store::Store>(
 fn published_event(
     body: &Body,
     org_id: webhook_domain::OrgId,
-    occurred_at: impl FnOnce(uuid::Uuid) -> Timestamp,
+    occurred_at: impl FnOnce(EventId) -> Timestamp,
 ) -> Result<PlatformEvent, ApiError> {
     let mut fields = Fields::new(json_object(body)?, FIELDS, "field");
     let id = fields.optional("id", event_id);
@@ -92,7 +92,7 @@ fn published_event(
     let data = fields.optional("data", data_object);
     let agent_id = fields.optional("agent_id", agent_or_null);
     fields.finish_with(|| {
-        let id = id.unwrap_or_else(uuid::Uuid::new_v4);
+        let id = id.unwrap_or_else(EventId::generate);
         Some(PlatformEvent {
             id,
             org_id,
@@ -105,8 +105,10 @@ fn published_event(
     })
 }
 
-fn event_id(value: &Value) -> Result<uuid::Uuid, String> {
-    uuid::Uuid::try_parse(string(value)?).map_err(|_| "Must be a valid UUID.".to_owned())
+fn event_id(value: &Value) -> Result<EventId, String> {
+    uuid::Uuid::try_parse(string(value)?)
+        .map(EventId::from)
+        .map_err(|_| "Must be a valid UUID.".to_owned())
 }
 
 fn data_object(value: &Value) -> Result<Map<String, Value>, String> {

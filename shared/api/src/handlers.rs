@@ -7,7 +7,7 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
     Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointHealth, EndpointId, EndpointStatus, EventName, EventType, IdempotencyRecord,
+    EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventType, IdempotencyRecord,
     LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Quota, Replay, ResentAttempts, Rotation,
     SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
 };
@@ -593,12 +593,11 @@ fn opened(
 }
 
 /// An event id in a path: a UUID, hyphenated; anything else names no event (404).
-fn event_id(request: &Request) -> Result<uuid::Uuid, ApiError> {
+fn event_id(request: &Request) -> Result<EventId, ApiError> {
     request
         .path_parameters_ref()
         .and_then(|params| params.first(routes::EVENT_ID))
-        .filter(|id| id.len() == 36)
-        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .and_then(EventId::parse)
         .ok_or(ApiError::NotFound)
 }
 

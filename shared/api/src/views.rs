@@ -3,7 +3,7 @@
 use serde::Serialize;
 use webhook_domain::{
     AgentId, ApiKeySecret, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointHealth, EndpointId, EndpointStatus, EventName, EventSubscription, EventType,
+    EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventSubscription, EventType,
     FailureCategory, LegacyWebhook, SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
@@ -143,7 +143,7 @@ impl<'a> LegacyWebhookView<'a> {
 /// One delivery log record as listed: body-free, secret-free.
 #[derive(Serialize)]
 pub(crate) struct DeliveryView<'a> {
-    event_id: uuid::Uuid,
+    event_id: EventId,
     /// Empty for the legacy URL, which is no endpoint.
     endpoint_id: String,
     endpoint_label: &'a str,
@@ -254,7 +254,7 @@ pub(crate) struct TestDeliveryView<'a> {
     response_code: Option<u16>,
     /// Empty on success.
     error: &'a str,
-    event_id: uuid::Uuid,
+    event_id: EventId,
     event_type: &'a EventName,
 }
 

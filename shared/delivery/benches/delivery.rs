@@ -90,7 +90,7 @@ fn benches(c: &mut Criterion) {
         endpoints.push(endpoint);
     }
     let event = PlatformEvent {
-        id: uuid::Uuid::new_v4(),
+        id: webhook_domain::EventId::generate(),
         org_id: org,
         agent_id: None,
         event_type: EventType::TelephonyComplete.into(),
@@ -104,7 +104,7 @@ fn benches(c: &mut Criterion) {
     let job = DeliveryJob::first(&event, endpoints[0].id.into());
     // A new event each time: the attempt claim sends a repeated job's attempt only once.
     let fresh_job = || DeliveryJob {
-        event_id: uuid::Uuid::new_v4(),
+        event_id: webhook_domain::EventId::generate(),
         ..job.clone()
     };
 
@@ -159,7 +159,7 @@ fn benches(c: &mut Criterion) {
             async move {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
-                    let event = blocking(uuid::Uuid::new_v4());
+                    let event = blocking(webhook_domain::EventId::generate());
                     let started = std::time::Instant::now();
                     let (dispatched, pending) =
                         pipeline.dispatch_blocking(&event, BUDGET).await.unwrap();

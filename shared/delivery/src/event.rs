@@ -3,16 +3,15 @@
 use crate::trace::TraceId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use uuid::Uuid;
 use webhook_domain::{
-    AgentId, AttemptSummary, DeliveryRef, Destination, EventName, OrgId, Timestamp,
+    AgentId, AttemptSummary, DeliveryRef, Destination, EventId, EventName, OrgId, Timestamp,
 };
 
 /// An event published by the platform:
 /// `{"id", "org_id", "agent_id", "type", "data", "occurred_at"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlatformEvent {
-    pub id: Uuid,
+    pub id: EventId,
     pub org_id: OrgId,
     #[serde(default)]
     pub agent_id: Option<AgentId>,
@@ -42,7 +41,7 @@ impl PlatformEvent {
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryJob {
-    pub event_id: Uuid,
+    pub event_id: EventId,
     pub org_id: OrgId,
     /// Sent as `endpoint_id`, absent for the legacy URL.
     #[serde(

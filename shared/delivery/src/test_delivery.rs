@@ -61,7 +61,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
     ) -> TestDelivery {
         let now = self.clock.now();
         let mut job = DeliveryJob {
-            event_id: uuid::Uuid::new_v4(),
+            event_id: webhook_domain::EventId::generate(),
             org_id: endpoint.org_id,
             destination: endpoint.id.into(),
             agent_id: endpoint.agent_id,

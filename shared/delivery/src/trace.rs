@@ -7,7 +7,7 @@ use std::fmt;
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use webhook_domain::EventId;
 
 /// A trace id: 16 bytes, never all zero.
 #[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,8 +39,8 @@ impl TraceId {
 
     /// The trace of an event published without one: its own id, so that every attempt and
     /// every resend of it shares one trace without anything stored.
-    pub fn of_event(id: Uuid) -> Self {
-        Self(id.as_u128().max(1))
+    pub fn of_event(id: EventId) -> Self {
+        Self(id.as_uuid().as_u128().max(1))
     }
 
     /// The header an attempt sends: this trace, a new span of its own, sampled.
@@ -129,7 +129,7 @@ mod tests {
             assert_eq!(TraceId::from_traceparent(header), Some(trace), "{header}");
             assert!(header.starts_with("00-") && header.ends_with("-01"));
         }
-        let event = Uuid::parse_str("0196f3c2-7a4e-7b1d-9c3e-5f6a7b8c9d0e").unwrap();
+        let event = EventId::parse("0196f3c2-7a4e-7b1d-9c3e-5f6a7b8c9d0e").unwrap();
         assert_eq!(
             TraceId::of_event(event).to_string(),
             "0196f3c27a4e7b1d9c3e5f6a7b8c9d0e"

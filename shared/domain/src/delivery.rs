@@ -73,7 +73,7 @@ pub struct Attempt {
 /// What one test delivery came to, as the test route reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestDelivery {
-    pub event_id: uuid::Uuid,
+    pub event_id: crate::EventId,
     pub event_type: crate::EventName,
     pub outcome: AttemptOutcome,
     /// Why it failed, in words; `None` on success.

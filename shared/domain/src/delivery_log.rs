@@ -6,12 +6,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::sent_body::{AttemptSummary, SentBody, with_attempt};
 use crate::{
-    AgentId, Attempt, Destination, Endpoint, EndpointId, EventName, FailureCategory, OrgId,
-    Timestamp,
+    AgentId, Attempt, Destination, Endpoint, EndpointId, EventId, EventName, FailureCategory,
+    OrgId, Timestamp,
 };
 
 /// Where a delivery stands.
@@ -62,7 +61,7 @@ impl fmt::Display for DeliveryStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryRecord {
     pub org_id: OrgId,
-    pub event_id: Uuid,
+    pub event_id: EventId,
     /// Stored as `endpoint_id`, absent for the legacy URL.
     #[serde(
         rename = "endpoint_id",
@@ -269,7 +268,7 @@ pub fn is_expired(expires_at: Timestamp, now: Timestamp) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeliveryRef {
     pub org_id: OrgId,
-    pub event_id: Uuid,
+    pub event_id: EventId,
     pub destination: Destination,
     pub occurred_at: Timestamp,
 }
@@ -288,7 +287,7 @@ impl DeliveryRef {
 pub struct LogKey(String);
 
 impl LogKey {
-    pub fn new(occurred_at: Timestamp, event_id: Uuid, destination: Destination) -> Self {
+    pub fn new(occurred_at: Timestamp, event_id: EventId, destination: Destination) -> Self {
         Self(format!("{occurred_at}#{}#{destination}", event_id.simple()))
     }
 
@@ -397,8 +396,8 @@ mod tests {
 
     #[test]
     fn keys_sort_in_time_order_and_since_bounds_them() {
-        let event = Uuid::new_v4();
-        let earlier = LogKey::new(at(1_000), Uuid::new_v4(), Destination::Legacy);
+        let event = EventId::generate();
+        let earlier = LogKey::new(at(1_000), EventId::generate(), Destination::Legacy);
         let later = LogKey::new(at(2_000), event, EndpointId::generate().into());
         assert!(earlier < later);
         assert!(LogKey::at(at(2_000)) <= later);

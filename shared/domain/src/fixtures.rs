@@ -65,7 +65,7 @@ pub fn delivery_record(
     let destination = destination.into();
     DeliveryRecord {
         org_id: org,
-        event_id: uuid::Uuid::new_v4(),
+        event_id: crate::EventId::generate(),
         destination,
         endpoint_label: if !destination.is_legacy() {
             "Fixture".to_owned()

@@ -11,6 +11,7 @@ mod destination;
 pub mod duration;
 pub mod endpoint;
 pub mod endpoint_url;
+mod event_id;
 pub mod event_type;
 #[cfg(any(test, feature = "testing"))]
 pub mod fixtures;
@@ -45,6 +46,7 @@ pub use duration::{
 };
 pub use endpoint::{AgentId, Endpoint, EndpointChanges, EndpointId, NewEndpoint};
 pub use endpoint_url::{EndpointUrl, EndpointUrlError};
+pub use event_id::EventId;
 pub use event_type::{
     EventName, EventSubscription, EventType, MalformedEventName, UnknownEventType,
 };

@@ -306,7 +306,7 @@ pub trait DeliveryLogStore: Send + Sync + 'static {
 /// up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventRef {
-    pub event_id: uuid::Uuid,
+    pub event_id: webhook_domain::EventId,
     pub destination: Destination,
 }
 

@@ -207,7 +207,7 @@ async fn delete_event_deletes_once() {
 /// one is driven against loopback receivers in the system tests).
 async fn answered_204(_: Endpoint, _: SigningKeys, event_type: EventName) -> TestDelivery {
     TestDelivery {
-        event_id: uuid::Uuid::from_u128(7),
+        event_id: webhook_domain::EventId::from(uuid::Uuid::from_u128(7)),
         event_type,
         outcome: AttemptOutcome::from_status(204),
         error: None,
@@ -690,7 +690,7 @@ async fn a_failed_test_delivery_is_still_a_200_that_says_why() {
         request(&sample_event("send-test-delivery")),
         |_, _, event_type| async move {
             TestDelivery {
-                event_id: uuid::Uuid::from_u128(8),
+                event_id: webhook_domain::EventId::from(uuid::Uuid::from_u128(8)),
                 event_type,
                 outcome: AttemptOutcome::Failed {
                     status: None,

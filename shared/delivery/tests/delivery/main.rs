@@ -125,7 +125,7 @@ impl Harness {
 
     fn event(&self, event_type: EventType, agent: Option<AgentId>) -> PlatformEvent {
         PlatformEvent {
-            id: uuid::Uuid::new_v4(),
+            id: webhook_domain::EventId::generate(),
             org_id: ORG,
             agent_id: agent,
             event_type: event_type.into(),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, Destination, EndpointId, KeyId, Minute, OrgId, Quota};
+use webhook_domain::{DeliveryRef, Destination, EndpointId, EventId, KeyId, Minute, OrgId, Quota};
 
 use super::Item;
 
@@ -156,7 +156,7 @@ pub(super) fn log_partition(org: OrgId, shard: u8) -> String {
 }
 
 /// One event's record at one destination in the `log-by-event` index.
-pub(super) fn event_log_key(org: OrgId, event_id: uuid::Uuid, destination: Destination) -> String {
+pub(super) fn event_log_key(org: OrgId, event_id: EventId, destination: Destination) -> String {
     format!("LOG#{org}#{event_id}#{destination}")
 }
 
@@ -172,7 +172,7 @@ pub(super) fn log_shard(record: &DeliveryRef) -> u8 {
         .destination
         .endpoint()
         .map_or(0, |id| id.as_uuid().as_u128());
-    shard_of(record.event_id.as_u128() ^ endpoint, LOG_SHARDS)
+    shard_of(record.event_id.as_uuid().as_u128() ^ endpoint, LOG_SHARDS)
 }
 
 fn shard_of(bits: u128, shards: u8) -> u8 {
@@ -208,7 +208,6 @@ pub(super) fn streak_shard(id: EndpointId, place: StreakPlace) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uuid::Uuid;
     use webhook_domain::Timestamp;
 
     #[test]
@@ -217,7 +216,7 @@ mod tests {
         for _ in 0..800 {
             let record = DeliveryRef {
                 org_id: OrgId::new(1),
-                event_id: Uuid::new_v4(),
+                event_id: webhook_domain::EventId::generate(),
                 destination: EndpointId::generate().into(),
                 occurred_at: Timestamp::from_unix_millis(0).unwrap(),
             };

@@ -281,7 +281,13 @@ pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl Deli
         None
     );
     assert_eq!(
-        find(ORG, uuid::Uuid::new_v4(), Some(endpoint), 10_000).await,
+        find(
+            ORG,
+            webhook_domain::EventId::generate(),
+            Some(endpoint),
+            10_000
+        )
+        .await,
         None
     );
     assert!(
