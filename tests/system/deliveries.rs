@@ -408,6 +408,18 @@ pub async fn the_test_route_is_limited_per_organization(backend: Backend) {
         let refused = test_delivery(&api, ORG_A_ADMIN, missing, None).await;
         assert_eq!(refused.status, 404, "{:?}", refused.body);
     }
+    // The limit is per clock minute: three tests must land in one, so start early in one.
+    let into_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 60_000;
+    if into_minute > 40_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(
+            60_100 - into_minute as u64,
+        ))
+        .await;
+    }
     for _ in 0..2 {
         assert_eq!(
             test_delivery(&api, ORG_A_ADMIN, &ids[0], None).await.status,
