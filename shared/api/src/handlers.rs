@@ -478,14 +478,13 @@ where
             let wanted = u32::try_from(batch.len()).unwrap_or(u32::MAX);
             let granted = if batch.is_empty() {
                 0
-            } else if queued == 0 {
-                // The call's first take: nothing left is a 429, as for a single resend.
-                take(app, caller.org, Quota::Resends, wanted, now).await?
             } else {
-                let limit = app.settings.limit(Quota::Resends);
-                app.store
-                    .take(caller.org, Quota::Resends, Minute::of(now), wanted, limit)
-                    .await?
+                match take(app, caller.org, Quota::Resends, wanted, now).await {
+                    // Once the call has made progress, a spent minute ends it with a cursor;
+                    // only a call that got nowhere is a 429, as for a single resend.
+                    Err(ApiError::QuotaSpent { .. }) if queued > 0 || pages > 1 => 0,
+                    granted => granted?,
+                }
             };
             // What the quota did not cover waits for the next call: the cursor resumes after
             // the last record queued.

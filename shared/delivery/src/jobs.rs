@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use webhook_domain::{Destination, Minute, Quota};
+use webhook_domain::{Destination, Minute, Quota, Timestamp};
 use webhook_store::Store;
 
 use crate::attempt::{Plan, Reach, timeout_for};
@@ -50,13 +50,41 @@ where
     pub async fn deliver(&self, mut job: DeliveryJob) -> Result<Delivery, PipelineError> {
         let now = self.clock.now();
         if let Some(wait) = job.not_before.and_then(|at| millis_between(now, at)) {
-            return self
-                .requeue(job, wait, now)
-                .await
-                .map(|()| Delivery::Deferred(wait))
-                .map_err(PipelineError::from);
+            return self.defer(job, wait, now).await;
         }
-        let target = match self.reach(&job).await? {
+        // A resent job waits for a share of its organization's resends in flight, before
+        // anything is read: a flood of resends to receivers that hang then holds only so many
+        // consumers, and its waiting jobs cost one refused write each.
+        let place = if job.resent {
+            let minute = Minute::of(now);
+            let limit = self.resent_in_flight;
+            if self
+                .store
+                .take(job.org_id, Quota::ResentInFlight, minute, 1, limit)
+                .await?
+                == 0
+            {
+                return self.defer(job, RESENT_WAIT, now).await;
+            }
+            Some(minute)
+        } else {
+            None
+        };
+        let made = self.reach_and_attempt(&mut job).await;
+        if let Some(minute) = place {
+            let quota = Quota::ResentInFlight;
+            if let Err(error) = self.store.give_back(job.org_id, quota, minute, 1).await {
+                // Forgotten with its minute; until then the share is one smaller.
+                tracing::warn!(%error, "could not give back a resent delivery's place in flight");
+            }
+        }
+        made
+    }
+
+    /// The job's attempt at its destination as just read, or its end if the destination no
+    /// longer takes it.
+    async fn reach_and_attempt(&self, job: &mut DeliveryJob) -> Result<Delivery, PipelineError> {
+        let target = match self.reach(job).await? {
             Reach::Send(target) => target,
             Reach::Gone(reason) => {
                 if job.attempts > 0
@@ -68,40 +96,26 @@ where
                 return Ok(Delivery::Abandoned(reason));
             }
         };
-        // A resent job waits for a share of its organization's resends in flight: a flood of
-        // resends to receivers that hang then holds only so many consumers.
-        let slot = if job.resent {
-            let minute = Minute::of(now);
-            let limit = self.resent_in_flight;
-            let quota = Quota::ResentInFlight;
-            if self.store.take(job.org_id, quota, minute, 1, limit).await? == 0 {
-                return self
-                    .requeue(job, RESENT_WAIT, now)
-                    .await
-                    .map(|()| Delivery::Deferred(RESENT_WAIT))
-                    .map_err(PipelineError::from);
-            }
-            Some(minute)
-        } else {
-            None
-        };
         let plan = Plan {
             timeout: timeout_for(&job.event_type),
             claim: true,
-            schedule: self.schedule_for(&job),
+            schedule: self.schedule_for(job),
         };
-        let made = self.attempt(&mut job, &target, plan, |_| ()).await;
-        if let Some(minute) = slot {
-            let quota = Quota::ResentInFlight;
-            if let Err(error) = self.store.give_back(job.org_id, quota, minute, 1).await {
-                // Forgotten with its minute; until then the share is one smaller.
-                tracing::warn!(%error, "could not give back a resent delivery's place in flight");
-            }
-        }
-        Ok(match made? {
+        Ok(match self.attempt(job, &target, plan, |_| ()).await? {
             Some((_, delivery)) => delivery,
             None => Delivery::Duplicate,
         })
+    }
+
+    /// Passes the job along the queue, to come back after `wait`, with no attempt made.
+    async fn defer(
+        &self,
+        job: DeliveryJob,
+        wait: Duration,
+        now: Timestamp,
+    ) -> Result<Delivery, PipelineError> {
+        self.requeue(job, wait, now).await?;
+        Ok(Delivery::Deferred(wait))
     }
 }
 
