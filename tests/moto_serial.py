@@ -4,10 +4,14 @@ DynamoDB applies each request (a conditional write, a transaction) atomically. m
 threaded mode does not: two concurrent transactions can both pass a condition. Serving one
 request at a time restores the atomicity the concurrency tests rely on.
 
+It also meters what each table's requests would cost on DynamoDB (`dynamodb_meter.py`).
+
 Usage: python tests/moto_serial.py HOST PORT
 """
 
 import sys
+
+from dynamodb_meter import Meter
 
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -17,7 +21,7 @@ host, port = sys.argv[1], int(sys.argv[2])
 run_simple(
     host,
     port,
-    DomainDispatcherApplication(create_backend_app),
+    Meter(DomainDispatcherApplication(create_backend_app)),
     threaded=False,
     request_handler=MotoRequestHandler,
 )

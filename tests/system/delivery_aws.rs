@@ -351,8 +351,8 @@ async fn fanning_out_to_50_endpoints_and_the_legacy_url_is_one_query_and_six_bat
     assert_eq!(worker.pipeline.fan_out(&event).await.unwrap(), 51);
     assert_eq!(
         dynamodb_counter.take_by_operation(),
-        [("Query".to_owned(), 1)].into(),
-        "the endpoints and the legacy URL in one Query"
+        [("Query".to_owned(), 1), ("PutItem".to_owned(), 1)].into(),
+        "the endpoints and the legacy URL in one Query; the event kept once for all 51 records"
     );
     assert_eq!(
         sqs_counter.take_by_operation(),

@@ -6,6 +6,7 @@
 mod authorizer;
 mod deliveries;
 mod delivery_aws;
+mod delivery_cost;
 mod dev_events;
 mod dev_server;
 mod health;

@@ -16,12 +16,13 @@ import pytest
 from template_loader import deployed
 
 TABLE = "table"
-GET, QUERY, PUT, UPDATE, DELETE = (
+GET, QUERY, PUT, UPDATE, DELETE, BATCH_GET = (
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
 )
 SEND = "sqs:SendMessage"
 # What Lambda's event source mapping does on the queue it reads, with the function's role.
@@ -46,7 +47,7 @@ WRITE_FENCE = {
 # hash key (failure-streaks: `streak_shard`, where the sweeper reads STREAK#; the log indexes'
 # keys start LOG#).
 PARTITIONS = {
-    TABLE: {"APIKEY#*", "ORG#*", "ENDPOINT#*", "LOG#*"},
+    TABLE: {"APIKEY#*", "ORG#*", "ENDPOINT#*", "LOG#*", "LOG#*#EVENT#*"},
     "index/failure-streaks": {"STREAK#*"},
     "index/log-by-endpoint": {"LOG#*"},
     "index/log-problems": {"LOG#*"},
@@ -145,6 +146,7 @@ ALLOWED = {
     | grants(UPDATE, TABLE, partitions("ORG#*") | NO_SECRET_NAMED)
     | grants(SEND, "DeliveryQueue"),
     "RecoverEndpointFunction": grants(QUERY, "index/log-by-endpoint", partitions("LOG#*"))
+    | grants(BATCH_GET, TABLE, partitions("LOG#*#EVENT#*"))
     | grants(GET, TABLE, partitions("ORG#*") | READ_FENCE)
     | grants(GET, TABLE, partitions("ENDPOINT#*"))
     | grants(UPDATE, TABLE, partitions("LOG#*"))
@@ -156,6 +158,7 @@ ALLOWED = {
     | grants(GET, TABLE, partitions("ORG#*") | READ_FENCE)
     | grants(PUT_EVENTS, "notice-bus"),
     "FanOutFunction": grants(QUERY, TABLE, partitions("ORG#*") | READ_FENCE)
+    | grants(PUT, TABLE, partitions("LOG#*#EVENT#*"))
     | grants(SEND, ["DeliveryQueue", "DeadLetterQueue"])
     | grants(sorted(TAKE), "EventsQueue"),
     "DeliverFunction": grants(GET, TABLE, partitions("ORG#*"))
@@ -368,7 +371,7 @@ def test_every_table_grant_names_its_partitions():
         for action, resource, condition in granted:
             if not action.startswith("dynamodb:"):
                 continue
-            assert action in (GET, QUERY, PUT, UPDATE, DELETE), (function, action, "no Scan, batch or PartiQL")
+            assert action in (GET, QUERY, PUT, UPDATE, DELETE, BATCH_GET), (function, action, "no Scan, batch write or PartiQL")
             patterns = condition_of(condition).get(LIKE, {}).get(LEADING_KEYS)
             assert patterns, (function, action, resource, "no dynamodb:LeadingKeys")
             assert set(listed(patterns)) <= PARTITIONS.get(resource, set()), (function, action, resource, patterns)

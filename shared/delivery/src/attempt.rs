@@ -88,7 +88,6 @@ impl Target {
     /// The log record of the job at this target before the attempt made `at` with `body`: the
     /// attempts made so far, nothing yet of this one.
     fn record(&self, job: &DeliveryJob, occurred_at: Timestamp, at: Timestamp) -> DeliveryRecord {
-        let body = payload::body(&self.event_name, &job.data);
         DeliveryRecord {
             org_id: job.org_id,
             event_id: job.event_id,
@@ -112,7 +111,11 @@ impl Target {
             test: job.test,
             claim: None,
             attempts: job.history.clone(),
-            body: SentBody::keep(&body),
+            // An endpoint is sent the body its event's kept item holds; the legacy URL another.
+            body: match job.destination {
+                Destination::Endpoint(_) if job.event_kept => None,
+                _ => SentBody::keep(&payload::body(&self.event_name, &job.data)),
+            },
         }
     }
 
@@ -149,6 +152,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let now = self.clock.now();
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
+        self.keep_event(job, occurred_at).await?;
         let before = target.record(job, occurred_at, now);
         if plan.claim && !self.claim(&before, plan.timeout, now).await? {
             tracing::info!(event_id = %job.event_id, destination = %job.destination, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");

@@ -190,6 +190,16 @@ where
             destinations.push(Destination::Legacy);
         }
 
+        // Kept once for every record, alongside the attempts: never delaying the answer.
+        if !destinations.is_empty() {
+            let pipeline = Arc::clone(self);
+            let logged = event.logged();
+            pending.spawn(async move {
+                if let Err(error) = pipeline.keep(&logged).await {
+                    tracing::error!(%error, event_id = %logged.event_id, "could not keep a blocking event for its log records");
+                }
+            });
+        }
         let (done, mut finished) = mpsc::unbounded_channel();
         for (rank, destination) in destinations.iter().copied().enumerate() {
             let pipeline = Arc::clone(self);
@@ -244,6 +254,7 @@ where
         let now = self.clock.now();
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
+            event_kept: true,
             ..DeliveryJob::first(event, to)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.

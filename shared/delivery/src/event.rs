@@ -1,10 +1,12 @@
 //! What the platform publishes, and what travels between fan-out and delivery.
 
+use crate::payload;
 use crate::trace::TraceId;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use webhook_domain::{
-    AgentId, AttemptSummary, DeliveryRef, Destination, EventId, EventName, OrgId, Timestamp,
+    AgentId, AttemptSummary, DeliveryRef, Destination, EventId, EventName, LoggedEvent, OrgId,
+    SentBody, Timestamp,
 };
 
 /// An event published by the platform:
@@ -31,6 +33,16 @@ pub struct PlatformEvent {
 pub struct MalformedEvent(String);
 
 impl PlatformEvent {
+    /// What the log keeps of the event once, for every destination's record.
+    pub fn logged(&self) -> LoggedEvent {
+        LoggedEvent {
+            org_id: self.org_id,
+            event_id: self.id,
+            occurred_at: self.occurred_at,
+            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
+        }
+    }
+
     pub fn parse(message: &str) -> Result<Self, MalformedEvent> {
         serde_json::from_str(message).map_err(|e| MalformedEvent(e.to_string()))
     }
@@ -85,6 +97,10 @@ pub struct DeliveryJob {
     /// The attempts made so far, for the log record (which each attempt writes whole).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<AttemptSummary>,
+    /// The log keeps the event's body (`LoggedEvent`), so its endpoints' records need not. A
+    /// job without it (a test, a resend, one queued before the upgrade) keeps it first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_kept: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -113,6 +129,18 @@ impl DeliveryJob {
                 .as_deref()
                 .and_then(TraceId::from_traceparent),
             history: Vec::new(),
+            event_kept: false,
+        }
+    }
+
+    /// What the log keeps of the job's event once, for every destination's record: the body
+    /// its endpoints are sent.
+    pub fn logged_event(&self, occurred_at: Timestamp) -> LoggedEvent {
+        LoggedEvent {
+            org_id: self.org_id,
+            event_id: self.event_id,
+            occurred_at,
+            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
         }
     }
 

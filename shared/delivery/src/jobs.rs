@@ -39,6 +39,11 @@ where
         }
         let count = jobs.len();
         if count > 0 {
+            // Once for all its jobs, before any of them can write a record.
+            self.keep(&event.logged()).await?;
+            for queued in &mut jobs {
+                queued.job.event_kept = true;
+            }
             self.queue.enqueue(jobs).await?;
         }
         Ok(count)

@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_domain::{Clock, LogRetention, PerMinute, Timestamp};
+use webhook_domain::{Clock, LogRetention, LoggedEvent, PerMinute, Timestamp};
 use webhook_notices::NoticeBoard;
-use webhook_store::StoreError;
+use webhook_store::{Store, StoreError};
+
+use crate::event::DeliveryJob;
 
 use crate::queue::QueueError;
 use crate::schedule::RetrySchedule;
@@ -74,6 +76,37 @@ pub struct Pipeline<S, Q> {
     /// How many resent deliveries of one organization may be attempted at once
     /// (`RESENDS_IN_FLIGHT_PER_ORG`).
     pub resent_in_flight: PerMinute,
+}
+
+/// How much longer than the records it serves the log keeps an event: past the last attempt
+/// its schedule allows, a margin for queue delays and waits for a place in flight.
+const EVENT_OUTLIVES_SCHEDULE: Duration = Duration::from_secs(24 * 3600);
+
+impl<S: Store, Q> Pipeline<S, Q> {
+    /// Keeps what the log needs of the job's event, for every record of it, unless that was
+    /// done already (`DeliveryJob::event_kept`): fan-out does it once per event.
+    pub(crate) async fn keep_event(
+        &self,
+        job: &mut DeliveryJob,
+        occurred_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        if !job.event_kept {
+            self.keep(&job.logged_event(occurred_at)).await?;
+            job.event_kept = true;
+        }
+        Ok(())
+    }
+
+    /// Keeps `event` for as long as any record of it from now on: the log's retention after
+    /// the last attempt its schedule allows.
+    pub(crate) async fn keep(&self, event: &LoggedEvent) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let last_attempt = now
+            .checked_add(self.schedule.span() + EVENT_OUTLIVES_SCHEDULE)
+            .unwrap_or(now);
+        let expires_at = self.log_retention.expires_at(last_attempt);
+        self.store.keep_event(event, expires_at).await
+    }
 }
 
 /// How long from `from` until `to`, if `to` is later.

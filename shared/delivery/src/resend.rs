@@ -113,5 +113,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         // The record keeps no publisher's trace: a resend continues the event's own.
         trace_id: None,
         history: record.attempts,
+        // Kept again, for as long as the new chain's records.
+        event_kept: false,
     })
 }

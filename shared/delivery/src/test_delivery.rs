@@ -77,6 +77,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             resent: false,
             trace_id: None,
             history: Vec::new(),
+            event_kept: false,
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
         let plan = Plan {

@@ -97,6 +97,31 @@ pub struct DeliveryRecord {
     pub body: Option<SentBody>,
 }
 
+/// What the log keeps of an event once, whatever the number of its destinations: when it
+/// happened (which places its records) and the body its endpoints are sent. A record written
+/// without a body shows this one; the legacy URL's records keep their own, which differs.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedEvent {
+    pub org_id: OrgId,
+    pub event_id: EventId,
+    pub occurred_at: Timestamp,
+    /// `None` when the body is too large to keep (`SentBody::keep`).
+    pub body: Option<SentBody>,
+}
+
+impl DeliveryRecord {
+    /// The record as shown: with its event's body when it keeps none of its own.
+    pub fn with_event_body(mut self, event: Option<&LoggedEvent>) -> Self {
+        if self.body.is_none() {
+            self.body = event
+                .filter(|event| (event.org_id, event.event_id) == (self.org_id, self.event_id))
+                .and_then(|event| event.body.clone());
+        }
+        self
+    }
+}
+
 /// A worker's hold on one attempt of a delivery, taken before it sends: SQS delivers jobs at
 /// least once, and only the holder of the claim may make the attempt. The hold ends at `until`,
 /// so a job whose worker died mid-attempt is made by its redelivery, not lost.

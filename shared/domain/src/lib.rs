@@ -38,7 +38,7 @@ pub use delivery::{
 };
 pub use delivery_log::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    LOST_AFTER, LogKey, LogQuery, NotResendable, is_expired,
+    LOST_AFTER, LogKey, LogQuery, LoggedEvent, NotResendable, is_expired,
 };
 pub use destination::Destination;
 pub use duration::{

@@ -9,8 +9,9 @@ use std::future::Future;
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
-    EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, Minute, OrgId,
-    PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret, Timestamp,
+    EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, LoggedEvent,
+    Minute, OrgId, PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret,
+    Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -246,6 +247,15 @@ pub trait IdempotencyStore: Send + Sync + 'static {
 /// The delivery log: one record per event per destination. The record is also the ledger of
 /// attempts, so each attempt is made once whatever SQS redelivers.
 pub trait DeliveryLogStore: Send + Sync + 'static {
+    /// Keeps what the log needs of an event once, for all its records (`LoggedEvent`), until
+    /// `expires_at`, replacing what was kept before (a resend keeps it again, for longer).
+    /// Written before the first of its records, which then need not carry the body. One write.
+    fn keep_event(
+        &self,
+        event: &LoggedEvent,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     /// Claims attempt `claim.attempt` of the delivery `record` names, before it is made:
     /// `true` if the caller may make it (`DeliveryRecord::may_claim`). With no record yet,
     /// `record` (not yet shown: no attempt made) is written with the claim, to be kept until

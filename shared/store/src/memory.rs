@@ -3,10 +3,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, Minute, OrgId, PerMinute, Quota,
-    Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired, may_revive,
-    sweep_verdict,
+    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, IdempotencyKey,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute, OrgId,
+    PerMinute, Quota, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired,
+    may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -53,6 +53,9 @@ struct Org {
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
     expiries: BTreeSet<(Timestamp, LogKey)>,
+    /// What the log keeps of each event once, with its expiry.
+    events: HashMap<EventId, (LoggedEvent, Timestamp)>,
+    event_expiries: BTreeSet<(Timestamp, EventId)>,
 }
 
 impl Org {
@@ -80,6 +83,23 @@ impl Org {
             self.expiries.pop_first();
             self.deliveries.remove(&key);
         }
+        while let Some((expires_at, id)) = self.event_expiries.first().copied() {
+            if !is_expired(expires_at, now) {
+                break;
+            }
+            self.event_expiries.pop_first();
+            self.events.remove(&id);
+        }
+    }
+
+    /// The record as shown, with its event's body if it keeps none of its own.
+    fn shown(&self, record: &DeliveryRecord, now: Timestamp) -> DeliveryRecord {
+        let event = self
+            .events
+            .get(&record.event_id)
+            .filter(|(_, expires_at)| !is_expired(*expires_at, now))
+            .map(|(event, _)| event);
+        record.clone().with_event_body(event)
     }
 }
 
@@ -547,6 +567,19 @@ impl IdempotencyStore for MemoryStore {
 }
 
 impl DeliveryLogStore for MemoryStore {
+    async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
+        let mut orgs = self.orgs()?;
+        let org = orgs.entry(event.org_id).or_default();
+        if let Some((_, previous)) = org.events.get(&event.event_id) {
+            let previous = (*previous, event.event_id);
+            org.event_expiries.remove(&previous);
+        }
+        org.event_expiries.insert((expires_at, event.event_id));
+        org.events
+            .insert(event.event_id, (event.clone(), expires_at));
+        Ok(())
+    }
+
     async fn claim_attempt(
         &self,
         record: &DeliveryRecord,
@@ -618,7 +651,7 @@ impl DeliveryLogStore for MemoryStore {
                         && record.is_shown()
                         && !is_expired(*expires_at, now)
                 })
-                .map(|(record, _)| record.clone())
+                .map(|(record, _)| org.shown(record, now))
         }))
     }
 
@@ -651,7 +684,7 @@ impl DeliveryLogStore for MemoryStore {
                     && query.filter.matches(record)
             })
             .map(|(_, (record, _))| match query.bodies {
-                true => record.clone(),
+                true => org.shown(record, query.now),
                 false => record.clone().listed(),
             });
         let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();

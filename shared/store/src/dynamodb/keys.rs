@@ -126,6 +126,15 @@ impl Keys {
         }
     }
 
+    /// What the log keeps of an event once: in a partition of its own, under `LOG#` with the
+    /// records it belongs to (and the grants that reach them).
+    pub(super) fn logged_event(org: OrgId, event_id: EventId) -> Self {
+        Self {
+            pk: format!("LOG#{org}#EVENT#{event_id}"),
+            sk: "EVENT".into(),
+        }
+    }
+
     pub(super) fn delivery(record: &DeliveryRef) -> Self {
         Self {
             pk: log_partition(record.org_id, log_shard(record)),

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use futures::future::try_join_all;
 
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
-    Destination, EndpointId, LOST_AFTER, LogKey, LogQuery, OrgId, Timestamp, is_expired,
+    Destination, EndpointId, EventId, LOST_AFTER, LogKey, LogQuery, LoggedEvent, OrgId, Timestamp,
+    is_expired,
 };
 
 use super::DynamoStore;
@@ -75,6 +77,14 @@ impl LogSource {
 }
 
 impl DeliveryLogStore for DynamoStore {
+    async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
+        let mut item = to_item(event)?;
+        item.extend(Keys::logged_event(event.org_id, event.event_id).into_map());
+        item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
+        self.put(item).send().await.map_err(classify)?;
+        Ok(())
+    }
+
     async fn claim_attempt(
         &self,
         record: &DeliveryRecord,
@@ -153,33 +163,28 @@ impl DeliveryLogStore for DynamoStore {
         event: EventRef,
         now: Timestamp,
     ) -> Result<Option<DeliveryRecord>> {
-        // The index gives the record's keys (its time is in the sort key); the table, the record.
-        let found = self
-            .query(Some(EVENT_LOG_INDEX))
-            .key_condition_expression("#event = :event")
-            .expression_attribute_names("#event", EVENT_LOG_KEY)
-            .expression_attribute_values(
-                ":event",
-                string(event_log_key(org, event.event_id, event.destination)),
-            )
-            .limit(1)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(keys) = found.items().first().and_then(Keys::of_item) else {
-            return Ok(None);
+        // The event's item says when it happened, which gives the record's keys.
+        let logged = self.logged_event(org, event.event_id, now).await?;
+        let keys = match &logged {
+            Some(logged) => Keys::delivery(&DeliveryRef {
+                org_id: org,
+                event_id: event.event_id,
+                destination: event.destination,
+                occurred_at: logged.occurred_at,
+            }),
+            // Records written before events were kept on their own are found by their index.
+            None => match self.keys_by_event_index(org, event).await? {
+                Some(keys) => keys,
+                None => return Ok(None),
+            },
         };
         let Some(item) = self.read_item(keys, None).await? else {
             return Ok(None);
         };
-        let expires_at = item
-            .get(EXPIRES_AT)
-            .and_then(|value| value.as_n().ok())
-            .and_then(|seconds| seconds.parse::<i64>().ok())
-            .and_then(|seconds| Timestamp::from_unix_millis(seconds.saturating_mul(1000)));
+        let kept = expiry_of(&item).is_none_or(|at| !is_expired(at, now));
         let record: DeliveryRecord = from_item(item)?;
-        let kept = expires_at.is_none_or(|at| !is_expired(at, now));
-        Ok((record.org_id == org && record.is_shown() && kept).then_some(record))
+        let shown = record.org_id == org && record.is_shown() && kept;
+        Ok(shown.then(|| record.with_event_body(logged.as_ref())))
     }
 
     async fn reopen_delivery(
@@ -240,6 +245,9 @@ impl DeliveryLogStore for DynamoStore {
         records.sort_by_cached_key(|record| std::cmp::Reverse(record.log_key()));
         let full = records.len() > limit;
         records.truncate(limit);
+        if query.bodies {
+            records = self.with_event_bodies(org, records, query.now).await?;
+        }
         let resume_after = if full {
             records.last().map(DeliveryRecord::log_key)
         } else {
@@ -250,6 +258,105 @@ impl DeliveryLogStore for DynamoStore {
             records,
             resume_after,
         })
+    }
+}
+
+/// When an item expires, if it says.
+fn expiry_of(item: &super::Item) -> Option<Timestamp> {
+    let seconds = item.get(EXPIRES_AT)?.as_n().ok()?.parse::<i64>().ok()?;
+    Timestamp::from_unix_millis(seconds.saturating_mul(1000))
+}
+
+impl DynamoStore {
+    /// What the log keeps of the event, unless it has expired by `now`. One consistent GetItem.
+    async fn logged_event(
+        &self,
+        org: OrgId,
+        event_id: EventId,
+        now: Timestamp,
+    ) -> Result<Option<LoggedEvent>> {
+        let Some(item) = self
+            .read_item(Keys::logged_event(org, event_id), None)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if expiry_of(&item).is_some_and(|at| is_expired(at, now)) {
+            return Ok(None);
+        }
+        from_item(item).map(Some)
+    }
+
+    /// The table keys of a record written before events were kept apart, from `log-by-event`.
+    async fn keys_by_event_index(&self, org: OrgId, event: EventRef) -> Result<Option<Keys>> {
+        let found = self
+            .query(Some(EVENT_LOG_INDEX))
+            .key_condition_expression("#event = :event")
+            .expression_attribute_names("#event", EVENT_LOG_KEY)
+            .expression_attribute_values(
+                ":event",
+                string(event_log_key(org, event.event_id, event.destination)),
+            )
+            .limit(1)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(found.items().first().and_then(Keys::of_item))
+    }
+
+    /// The records, each with its event's body where it keeps none of its own: one consistent
+    /// BatchGetItem per hundred events.
+    async fn with_event_bodies(
+        &self,
+        org: OrgId,
+        records: Vec<DeliveryRecord>,
+        now: Timestamp,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let mut wanted: Vec<EventId> = records
+            .iter()
+            .filter(|record| record.body.is_none())
+            .map(|record| record.event_id)
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut events: HashMap<EventId, LoggedEvent> = HashMap::new();
+        for chunk in wanted.chunks(100) {
+            let mut asked = KeysAndAttributes::builder().consistent_read(true);
+            for id in chunk {
+                asked = asked.keys(Keys::logged_event(org, *id).into_map());
+            }
+            let mut pending = Some(HashMap::from([(
+                self.table().to_owned(),
+                asked.build().map_err(StoreError::internal)?,
+            )]));
+            while let Some(request) = pending.filter(|request| !request.is_empty()) {
+                let output = self
+                    .client()
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in output
+                    .responses
+                    .and_then(|mut tables| tables.remove(self.table()))
+                    .unwrap_or_default()
+                {
+                    if expiry_of(&item).is_none_or(|at| !is_expired(at, now)) {
+                        let event: LoggedEvent = from_item(item)?;
+                        events.insert(event.event_id, event);
+                    }
+                }
+                pending = output.unprocessed_keys;
+            }
+        }
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let event = events.get(&record.event_id);
+                record.with_event_body(event)
+            })
+            .collect())
     }
 }
 
@@ -264,14 +371,6 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
         let partition = endpoint_log_partition(record.org_id, id, shard);
         item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
     }
-    item.insert(
-        EVENT_LOG_KEY.into(),
-        string(event_log_key(
-            record.org_id,
-            record.event_id,
-            record.destination,
-        )),
-    );
     if record.status != DeliveryStatus::Delivered {
         item.insert(
             PROBLEM_LOG_KEY.into(),

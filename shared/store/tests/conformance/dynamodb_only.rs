@@ -143,7 +143,6 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
             "endpoint_label",
             "endpoint_log",
             "event_id",
-            "event_log",
             "event_type",
             "expires_at",
             "http_status",
@@ -156,17 +155,14 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
             "test",
             "url",
         ],
-        "delivered: in the endpoint and event indexes, not in the sparse problem index"
+        "delivered: in the endpoint index, not in the sparse problem index; found by event \
+         through the event's own item, not an index"
     );
     let AttributeValue::B(body) = &item["body"] else {
         panic!("the body is binary: {:?}", item["body"])
     };
     let sent = record.body.as_ref().unwrap().bytes().unwrap();
     assert!(body.as_ref().len() < sent.len() + 16, "kept compressed");
-    assert_eq!(
-        item["event_log"],
-        AttributeValue::S(format!("LOG#5#{}#{}", record.event_id, record.destination))
-    );
 
     let retrying = DeliveryRecord {
         status: webhook_domain::DeliveryStatus::Retrying,
@@ -182,6 +178,61 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
         item["problem_log"],
         AttributeValue::S(log_partition_of(&reference))
     );
+}
+
+/// Records written before events were kept apart carry their body and an `event_log` key, and
+/// no event item: they are found by the index until TTL ends them.
+#[tokio::test]
+async fn records_written_before_the_upgrade_stay_readable() {
+    use webhook_domain::{DeliveryFilter, Destination, EndpointId, LogQuery};
+    use webhook_store::{DeliveryLogStore, EventRef};
+
+    let store = dynamo_store().await;
+    let org = OrgId::new(12);
+    let old = crate::log::record(org, Some(EndpointId::generate()), 1_000);
+    store.record_delivery(&old, at(9_000_000)).await.unwrap();
+    let reference = old.reference();
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(log_partition_of(&reference)))
+        .key(
+            "sk",
+            AttributeValue::S(reference.log_key().as_str().to_owned()),
+        )
+        .update_expression("SET event_log = :event")
+        .expression_attribute_values(
+            ":event",
+            AttributeValue::S(format!("LOG#12#{}#{}", old.event_id, old.destination)),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let event = EventRef {
+        event_id: old.event_id,
+        destination: old.destination,
+    };
+    let found = store.delivery(org, event, at(5_000)).await.unwrap();
+    assert_eq!(found.as_ref(), Some(&old), "with the body it kept");
+    assert_eq!(
+        store.delivery(org, event, at(9_000_001)).await.unwrap(),
+        None
+    );
+    let other = EventRef {
+        destination: Destination::Legacy,
+        ..event
+    };
+    assert_eq!(store.delivery(org, other, at(5_000)).await.unwrap(), None);
+    let page = store
+        .deliveries(
+            org,
+            &LogQuery::newest(DeliveryFilter::default(), 10, at(5_000)).with_bodies(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.records, vec![old]);
 }
 
 #[tokio::test]

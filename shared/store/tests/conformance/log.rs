@@ -2,7 +2,7 @@
 
 use webhook_domain::{
     AgentId, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryStatus, Destination, EndpointId,
-    EventType, FailureCategory, LogKey, LogQuery, OrgId, Timestamp,
+    EventType, FailureCategory, LogKey, LogQuery, LoggedEvent, OrgId, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, EventRef};
 
@@ -14,7 +14,24 @@ const FAR_FUTURE: i64 = 4_000_000_000_000;
 
 /// Writes the record, to be kept as long as any test runs.
 async fn keep<S: DeliveryLogStore>(store: &S, record: &DeliveryRecord) {
-    store.record_delivery(record, at(FAR_FUTURE)).await.unwrap();
+    keep_until(store, record, at(FAR_FUTURE)).await;
+}
+
+/// Writes the record as delivery does, its event kept first (without a body: the record
+/// keeps its own), both to be kept until `expires_at`.
+async fn keep_until<S: DeliveryLogStore>(
+    store: &S,
+    record: &DeliveryRecord,
+    expires_at: Timestamp,
+) {
+    let event = LoggedEvent {
+        org_id: record.org_id,
+        event_id: record.event_id,
+        occurred_at: record.occurred_at,
+        body: None,
+    };
+    store.keep_event(&event, expires_at).await.unwrap();
+    store.record_delivery(record, expires_at).await.unwrap();
 }
 
 /// The newest ten records of `ORG` as of `now`, unfiltered.
@@ -244,7 +261,7 @@ pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl Deli
     };
     keep(&store, &elsewhere).await;
     let expiring = record(ORG, Some(endpoint), 2_000);
-    store.record_delivery(&expiring, at(50_000)).await.unwrap();
+    keep_until(&store, &expiring, at(50_000)).await;
 
     let find = |org, event_id, endpoint_id, now| {
         let store = &store;
@@ -303,6 +320,101 @@ pub async fn one_delivery_is_found_by_its_event_and_destination(store: impl Deli
 }
 
 /// `DeliveryRecord::reopen`: both stores open exactly the records the domain opens.
+/// An event's body is kept once for all its endpoints' records, which are written without it;
+/// a record with a body of its own (the legacy URL's) shows that one.
+pub async fn records_without_a_body_show_their_events(store: impl DeliveryLogStore) {
+    let endpoints = [EndpointId::generate(), EndpointId::generate()];
+    let with_body = record(ORG, Some(endpoints[0]), 3_000);
+    let event = LoggedEvent {
+        org_id: ORG,
+        event_id: with_body.event_id,
+        occurred_at: with_body.occurred_at,
+        body: with_body.body.clone(),
+    };
+    store.keep_event(&event, at(FAR_FUTURE)).await.unwrap();
+    let bare = |endpoint: Option<EndpointId>| DeliveryRecord {
+        destination: Destination::from(endpoint),
+        body: None,
+        ..with_body.clone()
+    };
+    for endpoint in endpoints {
+        store
+            .record_delivery(&bare(Some(endpoint)), at(FAR_FUTURE))
+            .await
+            .unwrap();
+    }
+    let legacy = DeliveryRecord {
+        body: Some(webhook_domain::SentBody::compress(b"{\"legacy\":true}")),
+        ..bare(None)
+    };
+    store
+        .record_delivery(&legacy, at(FAR_FUTURE))
+        .await
+        .unwrap();
+    // Another organization's record of an event with the same id shows none of it.
+    let foreign = DeliveryRecord {
+        org_id: OTHER_ORG,
+        ..bare(Some(endpoints[0]))
+    };
+    keep_until(&store, &foreign, at(FAR_FUTURE)).await;
+
+    for endpoint in endpoints {
+        let found = store
+            .delivery(
+                ORG,
+                EventRef {
+                    event_id: with_body.event_id,
+                    destination: Some(endpoint).into(),
+                },
+                at(10_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            Some(bare(Some(endpoint)).with_event_body(Some(&event)))
+        );
+        assert_eq!(found.and_then(|r| r.body), with_body.body);
+    }
+    let legacy_found = store
+        .delivery(
+            ORG,
+            EventRef {
+                event_id: with_body.event_id,
+                destination: Destination::Legacy,
+            },
+            at(10_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(legacy_found, Some(legacy.clone()), "its own body");
+    let foreign_found = store
+        .delivery(
+            OTHER_ORG,
+            EventRef {
+                event_id: with_body.event_id,
+                destination: Some(endpoints[0]).into(),
+            },
+            at(10_000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign_found.map(|r| r.body), Some(None));
+
+    let page = first_page(&store, at(10_000)).await;
+    assert_eq!(page.records.len(), 3);
+    for shown in page.records {
+        let expected = match shown.destination {
+            Destination::Legacy => &legacy.body,
+            Destination::Endpoint(_) => &with_body.body,
+        };
+        assert_eq!(
+            &shown.body, expected,
+            "a page asked for bodies shows each record's"
+        );
+    }
+}
+
 pub async fn reopening_a_record_follows_the_domain(store: impl DeliveryLogStore) {
     const NOW: i64 = 10_000_000;
     const HOUR: i64 = 3_600_000;

@@ -71,6 +71,7 @@ conformance! {
     ending_a_retrying_record_marks_it_failed,
     expired_records_are_not_listed,
     one_delivery_is_found_by_its_event_and_destination,
+    records_without_a_body_show_their_events,
     reopening_a_record_follows_the_domain,
     a_page_of_the_log_lists_no_bodies,
     revive_follows_the_domain,

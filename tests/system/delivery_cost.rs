@@ -1,0 +1,208 @@
+//! What a delivery costs in DynamoDB, priced at the wire: every request the pipeline makes on
+//! moto, with the item sizes DynamoDB bills by (`tests/dynamodb_meter.py`). Five endpoints per
+//! event and a 1 KB event body, as `docs/storage.md` prices it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use system_tests::{dynamodb_endpoint, moto_store};
+use webhook_delivery::event::PlatformEvent;
+use webhook_delivery::pipeline::{Delivery, Pipeline};
+use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
+use webhook_delivery::schedule::RetrySchedule;
+use webhook_delivery::sender::Sender;
+use webhook_delivery::testing::{Receiver, Reply};
+use webhook_domain::{
+    Clock, Endpoint, EndpointUrl, EventId, EventName, ManualClock, OrgId, SystemClock, fixtures,
+};
+use webhook_store::{DynamoStore, EndpointStore};
+
+const ORG: OrgId = OrgId::new(31);
+const ENDPOINTS_PER_EVENT: usize = 5;
+
+/// What a table's requests cost since the last look.
+#[derive(Debug, Default, Clone, Copy)]
+struct Bill {
+    write_units: f64,
+    read_units: f64,
+    requests: f64,
+}
+
+impl Bill {
+    fn per(self, n: usize) -> Self {
+        let n = n as f64;
+        Self {
+            write_units: self.write_units / n,
+            read_units: self.read_units / n,
+            requests: self.requests / n,
+        }
+    }
+}
+
+async fn bill(table: &str) -> Bill {
+    let answer: Value = reqwest::get(format!("{}/_meter/{table}", dynamodb_endpoint()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requests: f64 = answer["requests"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_f64().unwrap())
+        .sum();
+    Bill {
+        write_units: answer["write_units"].as_f64().unwrap(),
+        read_units: answer["read_units"].as_f64().unwrap(),
+        requests,
+    }
+}
+
+/// Keeps every job; the test runs them.
+#[derive(Clone, Default)]
+struct Jobs(Arc<Mutex<Vec<Delayed>>>);
+
+impl Jobs {
+    fn take(&self) -> Vec<Delayed> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl JobQueue for Jobs {
+    fn max_delay(&self) -> Duration {
+        Duration::from_secs(15 * 60)
+    }
+
+    async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
+        self.0.lock().unwrap().extend(jobs);
+        Ok(())
+    }
+}
+
+struct Setup {
+    pipeline: Pipeline<DynamoStore, Jobs>,
+    jobs: Jobs,
+    clock: Arc<ManualClock>,
+    table: String,
+    _receiver: Receiver,
+}
+
+/// Five endpoints at a receiver answering `status` to everything, the meter read to zero.
+async fn setup(status: u16) -> Setup {
+    let (store, _) = moto_store().await;
+    let table = store.table().to_owned();
+    let receiver = Receiver::start(vec![Reply::Status(status); 1000])
+        .await
+        .unwrap();
+    let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
+    for _ in 0..ENDPOINTS_PER_EVENT {
+        let (endpoint, secret) = fixtures::endpoint_with_secret(ORG, clock.now());
+        let endpoint = Endpoint {
+            url: EndpointUrl::parse(&receiver.url()).unwrap(),
+            ..endpoint
+        };
+        store.create(&endpoint, &secret, 50, None).await.unwrap();
+    }
+    let jobs = Jobs::default();
+    let pipeline = Pipeline {
+        store,
+        queue: jobs.clone(),
+        sender: Sender::new(true).unwrap(),
+        clock: clock.clone(),
+        schedule: RetrySchedule::default(),
+        log_retention: webhook_domain::LogRetention::DEFAULT,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: webhook_notices::NoticeBoard::Log,
+        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+    };
+    bill(&table).await;
+    Setup {
+        pipeline,
+        jobs,
+        clock,
+        table,
+        _receiver: receiver,
+    }
+}
+
+/// An event of about 1 KB as its body goes out, of random ids, which compress about as well
+/// as a real payload's text.
+fn event(clock: &ManualClock) -> PlatformEvent {
+    let ids: Vec<String> = (0..22).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    PlatformEvent {
+        id: EventId::generate(),
+        org_id: ORG,
+        agent_id: None,
+        event_type: EventName::parse("call.graded").unwrap(),
+        data: json!({"call_id": 7, "tool_calls": ids})
+            .as_object()
+            .unwrap()
+            .clone(),
+        occurred_at: clock.now(),
+        traceparent: None,
+    }
+}
+
+/// Fans out `events` events and makes every first attempt: the jobs left to retry.
+async fn first_attempts(setup: &Setup, events: usize) -> Vec<Delayed> {
+    for _ in 0..events {
+        let queued = setup.pipeline.fan_out(&event(&setup.clock)).await.unwrap();
+        assert_eq!(queued, ENDPOINTS_PER_EVENT);
+    }
+    for queued in setup.jobs.take() {
+        setup.pipeline.deliver(queued.job).await.unwrap();
+    }
+    setup.jobs.take()
+}
+
+#[tokio::test]
+async fn a_first_attempt_that_succeeds() {
+    let setup = setup(200).await;
+    let events = 4;
+    assert!(first_attempts(&setup, events).await.is_empty());
+    let per_delivery = bill(&setup.table).await.per(events * ENDPOINTS_PER_EVENT);
+    println!("first attempt succeeds, per delivery: {per_delivery:?}");
+    assert!(per_delivery.write_units <= 4.5, "{per_delivery:?}");
+    assert!(per_delivery.requests <= 4.5, "{per_delivery:?}");
+}
+
+#[tokio::test]
+async fn a_delivery_that_fails_nine_times() {
+    let setup = setup(500).await;
+    let mut waiting = first_attempts(&setup, 1).await;
+    let first = bill(&setup.table).await.per(ENDPOINTS_PER_EVENT);
+    println!("first attempt fails, per delivery: {first:?}");
+    let mut total = first.write_units;
+    let mut attempts = 1;
+    while !waiting.is_empty() {
+        // The jobs come back when their delay has passed.
+        let now = setup.clock.now();
+        let wait = waiting
+            .iter()
+            .map(|queued| match queued.job.not_before {
+                Some(at) => Duration::from_millis((at.unix_millis() - now.unix_millis()) as u64),
+                None => queued.delay,
+            })
+            .max()
+            .unwrap();
+        setup.clock.advance(wait);
+        let mut gave_up = 0;
+        for queued in std::mem::take(&mut waiting) {
+            match setup.pipeline.deliver(queued.job).await.unwrap() {
+                Delivery::Retrying(_) => {}
+                Delivery::GaveUp(_) => gave_up += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        waiting = setup.jobs.take();
+        attempts += 1;
+        let retry = bill(&setup.table).await.per(ENDPOINTS_PER_EVENT);
+        println!("attempt {attempts} ({gave_up} gave up), per delivery: {retry:?}");
+        total += retry.write_units;
+    }
+    println!("{attempts} attempts, write units per delivery in all: {total}");
+    assert_eq!(attempts, 9);
+    assert!(total <= 35.0, "{total}");
+}
