@@ -49,6 +49,7 @@ WRITE_FENCE = {
 PARTITIONS = {
     TABLE: {"APIKEY#*", "ORG#*", "ENDPOINT#*", "LOG#*", "LOG#*#EVENT#*"},
     "index/failure-streaks": {"STREAK#*"},
+    "index/log-by-destination": {"LOG#*"},
     "index/log-by-endpoint": {"LOG#*"},
     "index/log-problems": {"LOG#*"},
     "index/log-by-event": {"LOG#*"},
@@ -133,8 +134,11 @@ ALLOWED = {
     "PortalFunction": set(),
     "ListEventTypesFunction": set(),
     "ListDeliveriesFunction": grants(
-        QUERY, [TABLE, "index/log-by-endpoint", "index/log-problems"], partitions("LOG#*")
-    ),
+        QUERY,
+        [TABLE, "index/log-by-destination", "index/log-by-endpoint", "index/log-problems"],
+        partitions("LOG#*"),
+    )
+    | grants(BATCH_GET, TABLE, partitions("LOG#*")),
     "SendTestDeliveryFunction": grants([GET, UPDATE, DELETE], TABLE, partitions("ORG#*"))
     | grants(PUT, TABLE, partitions("ORG#*", "LOG#*"))
     | grants(SEND, "DeliveryQueue"),
@@ -145,8 +149,10 @@ ALLOWED = {
     | grants(UPDATE, TABLE, partitions("LOG#*"))
     | grants(UPDATE, TABLE, partitions("ORG#*") | NO_SECRET_NAMED)
     | grants(SEND, "DeliveryQueue"),
-    "RecoverEndpointFunction": grants(QUERY, "index/log-by-endpoint", partitions("LOG#*"))
-    | grants(BATCH_GET, TABLE, partitions("LOG#*#EVENT#*"))
+    "RecoverEndpointFunction": grants(
+        QUERY, ["index/log-by-destination", "index/log-by-endpoint"], partitions("LOG#*")
+    )
+    | grants(BATCH_GET, TABLE, partitions("LOG#*"))
     | grants(GET, TABLE, partitions("ORG#*") | READ_FENCE)
     | grants(GET, TABLE, partitions("ENDPOINT#*"))
     | grants(UPDATE, TABLE, partitions("LOG#*"))

@@ -51,13 +51,68 @@ impl std::fmt::Debug for SentBody {
 }
 
 /// One attempt as the log keeps it.
-#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredAttempt", into = "StoredAttempt")]
 pub struct AttemptSummary {
     pub at: Timestamp,
     pub http_status: Option<u16>,
     pub failure_category: Option<FailureCategory>,
     pub duration_ms: u64,
+}
+
+/// An attempt as records and jobs hold it: a tuple `[at in epoch milliseconds, status,
+/// category, duration in milliseconds]` of about 30 bytes, so a record with a whole schedule's
+/// nine attempts stays within the 1 KB a write unit covers. Records and jobs written before
+/// hold named fields, which still read.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredAttempt {
+    Compact(i64, Option<u16>, Option<FailureCategory>, u64),
+    Named {
+        at: Timestamp,
+        #[serde(default)]
+        http_status: Option<u16>,
+        #[serde(default)]
+        failure_category: Option<FailureCategory>,
+        duration_ms: u64,
+    },
+}
+
+impl From<AttemptSummary> for StoredAttempt {
+    fn from(attempt: AttemptSummary) -> Self {
+        Self::Compact(
+            attempt.at.unix_millis(),
+            attempt.http_status,
+            attempt.failure_category,
+            attempt.duration_ms,
+        )
+    }
+}
+
+impl TryFrom<StoredAttempt> for AttemptSummary {
+    type Error = &'static str;
+
+    fn try_from(stored: StoredAttempt) -> Result<Self, Self::Error> {
+        Ok(match stored {
+            StoredAttempt::Compact(at, http_status, failure_category, duration_ms) => Self {
+                at: Timestamp::from_unix_millis(at).ok_or("an attempt's time is out of range")?,
+                http_status,
+                failure_category,
+                duration_ms,
+            },
+            StoredAttempt::Named {
+                at,
+                http_status,
+                failure_category,
+                duration_ms,
+            } => Self {
+                at,
+                http_status,
+                failure_category,
+                duration_ms,
+            },
+        })
+    }
 }
 
 impl From<&Attempt> for AttemptSummary {
@@ -88,6 +143,36 @@ mod tests {
 
     use super::*;
     use crate::AttemptOutcome;
+
+    #[test]
+    fn an_attempt_is_kept_as_a_short_tuple_and_the_named_form_still_reads() {
+        let attempt = AttemptSummary {
+            at: Timestamp::from_unix_millis(1_776_709_450_113).unwrap(),
+            http_status: Some(503),
+            failure_category: Some(FailureCategory::HttpError),
+            duration_ms: 1_234,
+        };
+        let stored = serde_json::to_string(&attempt).unwrap();
+        assert_eq!(stored, r#"[1776709450113,503,"http_error",1234]"#);
+        assert_eq!(
+            serde_json::from_str::<AttemptSummary>(&stored).unwrap(),
+            attempt
+        );
+        let named = r#"{"at":"2026-04-20T18:24:10.113Z","http_status":503,"failure_category":"http_error","duration_ms":1234}"#;
+        assert_eq!(
+            serde_json::from_str::<AttemptSummary>(named).unwrap(),
+            attempt
+        );
+        let timeout =
+            r#"{"at":"2026-04-20T18:24:10.113Z","failure_category":"timeout","duration_ms":30000}"#;
+        assert_eq!(
+            serde_json::from_str::<AttemptSummary>(timeout)
+                .unwrap()
+                .http_status,
+            None
+        );
+        assert!(serde_json::from_str::<AttemptSummary>("[9999999999999999,null,null,0]").is_err());
+    }
 
     #[test]
     fn a_body_comes_back_byte_for_byte_and_smaller() {

@@ -21,16 +21,26 @@ pub(super) const STREAK_KEY: &str = "streak_shard";
 pub(super) const STREAK_SHARDS: u8 = 4;
 
 /// An index of each endpoint's delivery records (sharded like the log), so filtering by
-/// endpoint reads only that endpoint's records. Legacy records are not in it.
-pub(super) const ENDPOINT_LOG_INDEX: &str = "log-by-endpoint";
-pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
-/// A sparse index of the delivery records not (yet) delivered, so filtering by `retrying` or
-/// `failed` reads only those, however many deliveries succeeded around them.
+/// endpoint reads only that endpoint's records. Legacy records are not in it. It projects only
+/// what a filter tests, which an attempt seldom changes: a retry's claim and outcome write no
+/// entry. A page reads the records themselves from the table.
+pub(super) const DESTINATION_LOG_INDEX: &str = "log-by-destination";
+pub(super) const DESTINATION_LOG_KEY: &str = "destination_log";
+pub(super) const DESTINATION_LOG_PROJECTION: [&str; 3] = ["status", "agent_id", "event_type"];
+
+/// A sparse index of the `failed` delivery records, so filtering by `failed` reads only those,
+/// however many deliveries succeeded around them. It projects the whole record; a record
+/// enters it once, when its delivery gives up (written before `log-by-destination`, also
+/// while `retrying`).
 pub(super) const PROBLEM_LOG_INDEX: &str = "log-problems";
 pub(super) const PROBLEM_LOG_KEY: &str = "problem_log";
 
-/// An index that finds one event's record at one destination without its time (the table's
-/// sort key starts with it): keys only, each record under `LOG#<org>#<event>#<destination>`.
+/// Indexes that records written before `log-by-destination` and the logged event are in, and
+/// new ones are not: read until TTL has ended those records (`docs/storage.md`, migration).
+/// `log-by-endpoint` held every endpoint record whole (so each claim and outcome rewrote its
+/// entry); `log-by-event` found a record's keys from its event and destination.
+pub(super) const ENDPOINT_LOG_INDEX: &str = "log-by-endpoint";
+pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
 pub(super) const EVENT_LOG_INDEX: &str = "log-by-event";
 pub(super) const EVENT_LOG_KEY: &str = "event_log";
 
@@ -45,6 +55,7 @@ pub(super) const EXPIRES_AT: &str = "expires_at";
 /// strands older records.
 pub(super) const LOG_SHARDS: u8 = 8;
 
+#[derive(Debug, Clone)]
 pub(super) struct Keys {
     pk: String,
     sk: String,
@@ -142,6 +153,10 @@ impl Keys {
         }
     }
 
+    pub(super) fn sk(&self) -> &str {
+        &self.sk
+    }
+
     /// The table keys an index item (or any item) carries.
     pub(super) fn of_item(item: &Item) -> Option<Self> {
         let text = |name: &str| item.get(name)?.as_s().ok().cloned();
@@ -169,7 +184,8 @@ pub(super) fn event_log_key(org: OrgId, event_id: EventId, destination: Destinat
     format!("LOG#{org}#{event_id}#{destination}")
 }
 
-/// One shard of an endpoint's records in the `log-by-endpoint` index.
+/// One shard of an endpoint's records in the `log-by-destination` index (and the older
+/// `log-by-endpoint`).
 pub(super) fn endpoint_log_partition(org: OrgId, id: EndpointId, shard: u8) -> String {
     format!("LOG#{org}#{id}#{shard}")
 }

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use futures::future::try_join_all;
 
-use aws_sdk_dynamodb::types::KeysAndAttributes;
 use webhook_domain::{
     AttemptClaim, DeliveryFilter, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStatus,
     Destination, EndpointId, EventId, LOST_AFTER, LogKey, LogQuery, LoggedEvent, OrgId, Timestamp,
@@ -16,34 +15,39 @@ use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
 use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
-    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, Keys,
-    LOG_SHARDS, PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, endpoint_log_partition, event_log_key,
-    log_partition, log_shard,
+    DESTINATION_LOG_INDEX, DESTINATION_LOG_KEY, ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY,
+    EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
+    PROBLEM_LOG_KEY, endpoint_log_partition, event_log_key, log_partition, log_shard,
 };
 use crate::{DeliveryLogStore, EventRef, Result, StoreError};
 
-/// Where a page of the log is read: the table, or the index that holds only what the filter
+/// Where a page of the log is read: the table, or an index that holds only what the filter
 /// asks for.
 #[derive(Debug, Clone, Copy)]
 enum LogSource {
     Table,
-    Endpoint(EndpointId),
+    /// `log-by-destination`: the keys of an endpoint's records and what filters test.
+    Destination(EndpointId),
+    /// `log-by-endpoint`: an endpoint's records written before `log-by-destination`, whole.
+    OlderEndpoint(EndpointId),
     Problems,
 }
 
 impl LogSource {
-    fn for_filter(filter: &DeliveryFilter) -> Self {
+    /// The sources a page under `filter` reads, each in every shard.
+    fn for_filter(filter: &DeliveryFilter) -> Vec<Self> {
         match (filter.endpoint_id, filter.status) {
-            (Some(id), _) => Self::Endpoint(id),
-            (None, Some(DeliveryStatus::Retrying | DeliveryStatus::Failed)) => Self::Problems,
-            _ => Self::Table,
+            (Some(id), _) => vec![Self::Destination(id), Self::OlderEndpoint(id)],
+            (None, Some(DeliveryStatus::Failed)) => vec![Self::Problems],
+            _ => vec![Self::Table],
         }
     }
 
     fn index(self) -> Option<&'static str> {
         match self {
             Self::Table => None,
-            Self::Endpoint(_) => Some(ENDPOINT_LOG_INDEX),
+            Self::Destination(_) => Some(DESTINATION_LOG_INDEX),
+            Self::OlderEndpoint(_) => Some(ENDPOINT_LOG_INDEX),
             Self::Problems => Some(PROBLEM_LOG_INDEX),
         }
     }
@@ -51,7 +55,8 @@ impl LogSource {
     fn key_attribute(self) -> &'static str {
         match self {
             Self::Table => "pk",
-            Self::Endpoint(_) => ENDPOINT_LOG_KEY,
+            Self::Destination(_) => DESTINATION_LOG_KEY,
+            Self::OlderEndpoint(_) => ENDPOINT_LOG_KEY,
             Self::Problems => PROBLEM_LOG_KEY,
         }
     }
@@ -59,8 +64,16 @@ impl LogSource {
     fn partition(self, org: OrgId, shard: u8) -> String {
         match self {
             Self::Table | Self::Problems => log_partition(org, shard),
-            Self::Endpoint(id) => endpoint_log_partition(org, id, shard),
+            Self::Destination(id) | Self::OlderEndpoint(id) => {
+                endpoint_log_partition(org, id, shard)
+            }
         }
+    }
+
+    /// Whether its items are whole records; `log-by-destination`'s are keys, and the records
+    /// are read from the table once the page is known.
+    fn holds_records(self) -> bool {
+        !matches!(self, Self::Destination(_))
     }
 
     /// Whether every record of the source matches the filter's content conditions, so the
@@ -68,10 +81,25 @@ impl LogSource {
     fn covers(self, filter: &DeliveryFilter) -> bool {
         match self {
             Self::Table => !filter.narrows_by_content(),
-            Self::Endpoint(_) => {
+            Self::Destination(_) | Self::OlderEndpoint(_) => {
                 filter.agent_id.is_none() && filter.event_type.is_none() && filter.status.is_none()
             }
             Self::Problems => false,
+        }
+    }
+}
+
+/// A record a shard's read found: whole, or its keys only (read from the table afterwards).
+enum Found {
+    Record(DeliveryRecord),
+    Keys(LogKey, Keys),
+}
+
+impl Found {
+    fn log_key(&self) -> LogKey {
+        match self {
+            Self::Record(record) => record.log_key(),
+            Self::Keys(key, _) => key.clone(),
         }
     }
 }
@@ -200,20 +228,14 @@ impl DeliveryLogStore for DynamoStore {
             Timestamp::from_unix_millis(now.unix_millis().saturating_sub(overdue)).unwrap_or(now);
         let result = self
             .update(Keys::delivery(record))
-            // A retrying record is in the problem index.
-            .update_expression(
-                "SET #status = :retrying, next_retry_at = :now, #problem = :partition",
-            )
+            // The problem index holds failed records only.
+            .update_expression("SET #status = :retrying, next_retry_at = :now REMOVE #problem")
             .condition_expression(REOPENS)
             .expression_attribute_values(":lost", string(lost))
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
             .expression_attribute_values(":retrying", string(DeliveryStatus::Retrying))
             .expression_attribute_values(":now", string(now))
-            .expression_attribute_values(
-                ":partition",
-                string(log_partition(record.org_id, log_shard(record))),
-            )
             .expression_attribute_values(":zero", number(0))
             .expression_attribute_values(":attempts", number(attempts))
             .send()
@@ -223,36 +245,41 @@ impl DeliveryLogStore for DynamoStore {
 
     async fn deliveries(&self, org: OrgId, query: &LogQuery) -> Result<DeliveryPage> {
         let (filter, limit) = (&query.filter, query.limit);
-        // Each shard gives its newest `limit + 1` matches, or stops at its read budget; the
-        // page is the newest `limit` of them all, and one more anywhere means there is more.
-        let source = LogSource::for_filter(filter);
-        let shards = (0..LOG_SHARDS).map(|shard| {
-            let partition = source.partition(org, shard);
-            self.newest_in_shard(source, partition, query, limit + 1)
-        });
-        let reads = try_join_all(shards).await?;
+        // Each shard of each source gives its newest `limit + 1` matches, or stops at its read
+        // budget; the page is the newest `limit` of them all, and one more anywhere means there
+        // is more.
+        let reads = LogSource::for_filter(filter)
+            .into_iter()
+            .flat_map(|source| {
+                (0..LOG_SHARDS).map(move |shard| {
+                    let partition = source.partition(org, shard);
+                    self.newest_in_shard(source, partition, query, limit + 1)
+                })
+            });
+        let reads = try_join_all(reads).await?;
         // Below the highest point where a shard ran out of budget, that shard is unread: only
         // records from there up are known to be in order, and the next page resumes there.
         let horizon = reads
             .iter()
             .filter_map(|read| read.stopped_at.clone())
             .max();
-        let mut records: Vec<DeliveryRecord> = reads
+        let mut found: Vec<Found> = reads
             .into_iter()
-            .flat_map(|read| read.records)
-            .filter(|record| horizon.as_ref().is_none_or(|h| record.log_key() >= *h))
+            .flat_map(|read| read.found)
+            .filter(|found| horizon.as_ref().is_none_or(|h| found.log_key() >= *h))
             .collect();
-        records.sort_by_cached_key(|record| std::cmp::Reverse(record.log_key()));
-        let full = records.len() > limit;
-        records.truncate(limit);
-        if query.bodies {
-            records = self.with_event_bodies(org, records, query.now).await?;
-        }
+        found.sort_by_cached_key(|found| std::cmp::Reverse(found.log_key()));
+        let full = found.len() > limit;
+        found.truncate(limit);
         let resume_after = if full {
-            records.last().map(DeliveryRecord::log_key)
+            found.last().map(Found::log_key)
         } else {
             horizon
         };
+        let mut records = self.whole_records(found, query).await?;
+        if query.bodies {
+            records = self.with_event_bodies(org, records, query.now).await?;
+        }
         Ok(DeliveryPage {
             has_more: resume_after.is_some(),
             records,
@@ -319,35 +346,15 @@ impl DynamoStore {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
+        let keys = wanted
+            .iter()
+            .map(|id| Keys::logged_event(org, *id))
+            .collect();
         let mut events: HashMap<EventId, LoggedEvent> = HashMap::new();
-        for chunk in wanted.chunks(100) {
-            let mut asked = KeysAndAttributes::builder().consistent_read(true);
-            for id in chunk {
-                asked = asked.keys(Keys::logged_event(org, *id).into_map());
-            }
-            let mut pending = Some(HashMap::from([(
-                self.table().to_owned(),
-                asked.build().map_err(StoreError::internal)?,
-            )]));
-            while let Some(request) = pending.filter(|request| !request.is_empty()) {
-                let output = self
-                    .client()
-                    .batch_get_item()
-                    .set_request_items(Some(request))
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                for item in output
-                    .responses
-                    .and_then(|mut tables| tables.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    if expiry_of(&item).is_none_or(|at| !is_expired(at, now)) {
-                        let event: LoggedEvent = from_item(item)?;
-                        events.insert(event.event_id, event);
-                    }
-                }
-                pending = output.unprocessed_keys;
+        for item in self.read_items(keys, None).await? {
+            if expiry_of(&item).is_none_or(|at| !is_expired(at, now)) {
+                let event: LoggedEvent = from_item(item)?;
+                events.insert(event.event_id, event);
             }
         }
         Ok(records
@@ -369,9 +376,9 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
     item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
     if let Destination::Endpoint(id) = record.destination {
         let partition = endpoint_log_partition(record.org_id, id, shard);
-        item.insert(ENDPOINT_LOG_KEY.into(), string(partition));
+        item.insert(DESTINATION_LOG_KEY.into(), string(partition));
     }
-    if record.status != DeliveryStatus::Delivered {
+    if record.status == DeliveryStatus::Failed {
         item.insert(
             PROBLEM_LOG_KEY.into(),
             string(log_partition(record.org_id, shard)),
@@ -408,7 +415,7 @@ pub(crate) const SHARD_READ_BUDGET: i32 = 250;
 
 /// What one shard's read found, and where it stopped if its budget ran out first.
 struct ShardRead {
-    records: Vec<DeliveryRecord>,
+    found: Vec<Found>,
     stopped_at: Option<LogKey>,
 }
 
@@ -430,10 +437,18 @@ impl DynamoStore {
             // Indexes are read eventually consistent: a record may show there a moment late.
             .consistent_read(source.index().is_none())
             .expression_attribute_names("#part", source.key_attribute())
-            .expression_attribute_values(":pk", string(partition))
-            .expression_attribute_values(":now", epoch_seconds(log_query.now))
-            .expression_attribute_values(":zero", number(0));
-        if !log_query.bodies {
+            .expression_attribute_values(":pk", string(partition));
+        let mut conditions = Vec::new();
+        if source.holds_records() {
+            // Records not yet shown (a claim before the first attempt) are in the table only;
+            // `log-by-destination` holds neither expiry nor count: the records read afterwards
+            // are checked.
+            conditions.push(format!("{EXPIRES_AT} > :now AND attempt_count > :zero"));
+            query = query
+                .expression_attribute_values(":now", epoch_seconds(log_query.now))
+                .expression_attribute_values(":zero", number(0));
+        }
+        if source.holds_records() && !log_query.bodies {
             // A page of the log shows neither bodies nor attempts: they are not read out.
             let mut projection = Vec::new();
             for (i, name) in LISTED_ATTRIBUTES.iter().enumerate() {
@@ -457,12 +472,7 @@ impl DynamoStore {
             (true, false) => "#part = :pk AND sk >= :since",
             (false, false) => "#part = :pk",
         };
-        // Records not yet shown (a claim before the first attempt) are in the table only.
-        let mut conditions = vec![format!("{EXPIRES_AT} > :now AND attempt_count > :zero")];
-        if let Some(id) = filter.endpoint_id {
-            conditions.push("endpoint_id = :endpoint_id".into());
-            query = query.expression_attribute_values(":endpoint_id", string(id));
-        }
+        // An endpoint filter chose the source: every item of it is that endpoint's.
         if let Some(agent) = filter.agent_id {
             conditions.push("agent_id = :agent_id".into());
             query = query.expression_attribute_values(":agent_id", number(agent.get()));
@@ -483,7 +493,7 @@ impl DynamoStore {
         let covers = source.covers(filter);
         let query = query
             .key_condition_expression(key_condition)
-            .filter_expression(conditions.join(" AND "));
+            .set_filter_expression((!conditions.is_empty()).then(|| conditions.join(" AND ")));
 
         let mut records = Vec::new();
         let mut budget = SHARD_READ_BUDGET;
@@ -503,22 +513,22 @@ impl DynamoStore {
                 .map_err(classify)?;
             budget = budget.saturating_sub(output.scanned_count.max(output.count).max(1));
             for item in output.items.unwrap_or_default() {
-                let record: DeliveryRecord = from_item(item)?;
-                if after.is_none_or(|after| record.log_key() < *after) {
-                    records.push(record);
+                let found = found_in(source, item)?;
+                if after.is_none_or(|after| found.log_key() < *after) {
+                    records.push(found);
                 }
             }
             if records.len() >= wanted {
                 records.truncate(wanted);
                 return Ok(ShardRead {
-                    records,
+                    found: records,
                     stopped_at: None,
                 });
             }
             start_key = output.last_evaluated_key;
             let Some(last) = &start_key else {
                 return Ok(ShardRead {
-                    records,
+                    found: records,
                     stopped_at: None,
                 });
             };
@@ -528,10 +538,76 @@ impl DynamoStore {
                     .and_then(|sk| sk.as_s().ok())
                     .ok_or_else(|| StoreError::internal("a log page stopped without a sort key"))?;
                 return Ok(ShardRead {
-                    records,
+                    found: records,
                     stopped_at: Some(LogKey::from_stored(position.clone())),
                 });
             }
         }
     }
+
+    /// The page's records whole, in its order: those an index gave as keys read from the table
+    /// (consistently, a hundred at a time), and any expired by now left out.
+    async fn whole_records(
+        &self,
+        found: Vec<Found>,
+        query: &LogQuery,
+    ) -> Result<Vec<DeliveryRecord>> {
+        let keys: Vec<Keys> = found
+            .iter()
+            .filter_map(|found| match found {
+                Found::Keys(_, keys) => Some(keys.clone()),
+                Found::Record(_) => None,
+            })
+            .collect();
+        let mut read: HashMap<String, super::Item> = HashMap::new();
+        if !keys.is_empty() {
+            let mut names = vec!["pk", "sk", EXPIRES_AT];
+            if !query.bodies {
+                names.extend(LISTED_ATTRIBUTES);
+            }
+            for item in self
+                .read_items(keys, (!query.bodies).then_some(&names[..]))
+                .await?
+            {
+                if let Some(sk) = item.get("sk").and_then(|sk| sk.as_s().ok()) {
+                    read.insert(sk.clone(), item);
+                }
+            }
+        }
+        let mut records = Vec::with_capacity(found.len());
+        for found in found {
+            let record = match found {
+                Found::Record(record) => record,
+                Found::Keys(key, _) => {
+                    let Some(item) = read.remove(key.as_str()) else {
+                        continue;
+                    };
+                    if expiry_of(&item).is_some_and(|at| is_expired(at, query.now)) {
+                        continue;
+                    }
+                    let record: DeliveryRecord = from_item(item)?;
+                    if !record.is_shown() {
+                        continue;
+                    }
+                    if query.bodies {
+                        record
+                    } else {
+                        record.listed()
+                    }
+                }
+            };
+            records.push(record);
+        }
+        Ok(records)
+    }
+}
+
+/// What an item of `source` is: a whole record, or the keys of one.
+fn found_in(source: LogSource, item: super::Item) -> Result<Found> {
+    if source.holds_records() {
+        return from_item(item).map(Found::Record);
+    }
+    let keys = Keys::of_item(&item)
+        .ok_or_else(|| StoreError::internal("an index entry without the table's keys"))?;
+    Ok(Found::Keys(LogKey::from_stored(keys.sk().to_owned()), keys))
 }

@@ -29,7 +29,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::builders::{DeleteBuilder, PutBuilder, UpdateBuilder};
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update,
+    AttributeValue, Delete, Get, KeysAndAttributes, Put, TransactGetItem, TransactWriteItem, Update,
 };
 use webhook_domain::settings;
 
@@ -172,6 +172,50 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         Ok(output.item)
+    }
+
+    /// The items at `keys` that exist, read consistently in a BatchGetItem per hundred (and
+    /// again for any DynamoDB leaves unprocessed), narrowed to the `projection` names when
+    /// given. In no particular order: keep the keys in the projection to match them up.
+    async fn read_items(
+        &self,
+        keys: Vec<keys::Keys>,
+        projection: Option<&[&str]>,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut asked = KeysAndAttributes::builder().consistent_read(true);
+            for key in chunk {
+                asked = asked.keys(key.clone().into_map());
+            }
+            if let Some(names) = projection {
+                let mut placeholders = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    placeholders.push(format!("#p{i}"));
+                    asked = asked.expression_attribute_names(format!("#p{i}"), *name);
+                }
+                asked = asked.projection_expression(placeholders.join(", "));
+            }
+            let asked = asked.build().map_err(StoreError::internal)?;
+            let mut pending = Some(HashMap::from([(self.table.clone(), asked)]));
+            while let Some(request) = pending.filter(|request| !request.is_empty()) {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                items.extend(
+                    output
+                        .responses
+                        .and_then(|mut tables| tables.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                pending = output.unprocessed_keys;
+            }
+        }
+        Ok(items)
     }
 
     /// Reads several items in one consistent TransactGetItems, each with its own projection

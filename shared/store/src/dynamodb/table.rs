@@ -11,8 +11,9 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::classify;
 use super::keys::{
-    ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT,
-    PROBLEM_LOG_INDEX, PROBLEM_LOG_KEY, STREAK_INDEX, STREAK_KEY,
+    DESTINATION_LOG_INDEX, DESTINATION_LOG_KEY, DESTINATION_LOG_PROJECTION, ENDPOINT_LOG_INDEX,
+    ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, PROBLEM_LOG_INDEX,
+    PROBLEM_LOG_KEY, STREAK_INDEX, STREAK_KEY,
 };
 use crate::{Result, StoreError};
 
@@ -54,6 +55,13 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
         .non_key_attributes("org_id")
         .non_key_attributes("endpoint_id")
         .build();
+    let filtered = DESTINATION_LOG_PROJECTION
+        .iter()
+        .fold(
+            Projection::builder().projection_type(ProjectionType::Include),
+            |projection, name| projection.non_key_attributes(*name),
+        )
+        .build();
     // Keys only: it finds a record's table keys, the table gives the record.
     let keys_only = Projection::builder()
         .projection_type(ProjectionType::KeysOnly)
@@ -68,6 +76,7 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
         .attribute_definitions(attribute(ENDPOINT_LOG_KEY)?)
         .attribute_definitions(attribute(PROBLEM_LOG_KEY)?)
         .attribute_definitions(attribute(EVENT_LOG_KEY)?)
+        .attribute_definitions(attribute(DESTINATION_LOG_KEY)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(index(
@@ -89,6 +98,12 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
             all(),
         )?)
         .global_secondary_indexes(index(EVENT_LOG_INDEX, EVENT_LOG_KEY, None, keys_only)?)
+        .global_secondary_indexes(index(
+            DESTINATION_LOG_INDEX,
+            DESTINATION_LOG_KEY,
+            Some("sk"),
+            filtered,
+        )?)
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await;

@@ -139,9 +139,9 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
             "attempts",
             "body",
             "call_id",
+            "destination_log",
             "endpoint_id",
             "endpoint_label",
-            "endpoint_log",
             "event_id",
             "event_type",
             "expires_at",
@@ -174,14 +174,29 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
         .await
         .unwrap();
     let item = raw_record_item(&store, &reference).await;
+    assert!(
+        !item.contains_key("problem_log"),
+        "retrying: not in the problem index, so its retries write no entry there"
+    );
+    let failed = DeliveryRecord {
+        status: webhook_domain::DeliveryStatus::Failed,
+        attempt_count: 3,
+        ..retrying
+    };
+    store
+        .record_delivery(&failed, at(2_592_001_000))
+        .await
+        .unwrap();
+    let item = raw_record_item(&store, &reference).await;
     assert_eq!(
         item["problem_log"],
         AttributeValue::S(log_partition_of(&reference))
     );
 }
 
-/// Records written before events were kept apart carry their body and an `event_log` key, and
-/// no event item: they are found by the index until TTL ends them.
+/// Records written before events were kept apart carry their body, an `event_log` key and an
+/// `endpoint_log` key, and no event item: they are found through those indexes until TTL ends
+/// them.
 #[tokio::test]
 async fn records_written_before_the_upgrade_stay_readable() {
     use webhook_domain::{DeliveryFilter, Destination, EndpointId, LogQuery};
@@ -201,10 +216,20 @@ async fn records_written_before_the_upgrade_stay_readable() {
             "sk",
             AttributeValue::S(reference.log_key().as_str().to_owned()),
         )
-        .update_expression("SET event_log = :event")
+        .update_expression(
+            "SET event_log = :event, endpoint_log = :endpoint REMOVE destination_log",
+        )
         .expression_attribute_values(
             ":event",
             AttributeValue::S(format!("LOG#12#{}#{}", old.event_id, old.destination)),
+        )
+        .expression_attribute_values(
+            ":endpoint",
+            AttributeValue::S(format!(
+                "LOG#12#{}#{}",
+                old.destination,
+                log_partition_of(&reference).rsplit('#').next().unwrap()
+            )),
         )
         .send()
         .await
@@ -232,7 +257,16 @@ async fn records_written_before_the_upgrade_stay_readable() {
         )
         .await
         .unwrap();
-    assert_eq!(page.records, vec![old]);
+    assert_eq!(page.records, vec![old.clone()]);
+    let by_endpoint = DeliveryFilter {
+        endpoint_id: old.destination.endpoint(),
+        ..Default::default()
+    };
+    let page = store
+        .deliveries(org, &LogQuery::newest(by_endpoint, 10, at(5_000)))
+        .await
+        .unwrap();
+    assert_eq!(page.records, vec![old.listed()], "through log-by-endpoint");
 }
 
 #[tokio::test]
