@@ -16,7 +16,7 @@ use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
     Clock, Endpoint, EndpointUrl, EventId, EventName, ManualClock, OrgId, SystemClock, fixtures,
 };
-use webhook_store::{DynamoStore, EndpointStore};
+use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
 
 const ORG: OrgId = OrgId::new(31);
 const ENDPOINTS_PER_EVENT: usize = 5;
@@ -165,6 +165,7 @@ async fn a_first_attempt_that_succeeds() {
     let per_delivery = bill(&setup.table).await.per(events * ENDPOINTS_PER_EVENT);
     println!("first attempt succeeds, per delivery: {per_delivery:?}");
     assert!(per_delivery.write_units <= 4.5, "{per_delivery:?}");
+    assert!(per_delivery.read_units <= 1.5, "{per_delivery:?}");
     assert!(per_delivery.requests <= 4.5, "{per_delivery:?}");
 }
 
@@ -174,6 +175,7 @@ async fn a_delivery_that_fails_nine_times() {
     let mut waiting = first_attempts(&setup, 1).await;
     let first = bill(&setup.table).await.per(ENDPOINTS_PER_EVENT);
     println!("first attempt fails, per delivery: {first:?}");
+    assert!(first.read_units <= 1.5, "{first:?}");
     let mut total = first.write_units;
     let mut attempts = 1;
     while !waiting.is_empty() {
@@ -200,9 +202,46 @@ async fn a_delivery_that_fails_nine_times() {
         attempts += 1;
         let retry = bill(&setup.table).await.per(ENDPOINTS_PER_EVENT);
         println!("attempt {attempts} ({gave_up} gave up), per delivery: {retry:?}");
+        if gave_up == 0 {
+            assert!(retry.write_units <= 3.5, "{retry:?}");
+        }
+        assert!(retry.read_units <= 1.5, "{retry:?}");
         total += retry.write_units;
     }
     println!("{attempts} attempts, write units per delivery in all: {total}");
     assert_eq!(attempts, 9);
     assert!(total <= 35.0, "{total}");
+}
+
+/// What the API's everyday calls cost, for the cost table: a create, a list, the stats route.
+#[tokio::test]
+async fn creating_listing_and_reading_stats() {
+    let (store, _) = moto_store().await;
+    let table = store.table().to_owned();
+    let clock = ManualClock::starting_at(SystemClock.now());
+    bill(&table).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let (endpoint, secret) = fixtures::endpoint_with_secret(ORG, clock.now());
+        store.create(&endpoint, &secret, 50, None).await.unwrap();
+        ids.push(endpoint.id);
+    }
+    let create = bill(&table).await.per(5);
+    println!("create: {create:?}");
+    assert_eq!(create.requests, 1.0);
+    assert!(create.write_units <= 6.0, "{create:?}");
+    assert_eq!(store.list(ORG).await.unwrap().len(), 5);
+    let list = bill(&table).await;
+    println!("list of five: {list:?}");
+    assert_eq!((list.requests, list.read_units), (1.0, 1.0));
+    for id in &ids {
+        DeliveryStatsStore::endpoint_health(&store, ORG, *id)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let stats = bill(&table).await.per(5);
+    println!("stats: {stats:?}");
+    assert_eq!(stats.requests, 1.0);
+    assert!(stats.read_units <= 6.0, "{stats:?}");
 }

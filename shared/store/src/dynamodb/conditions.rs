@@ -37,6 +37,12 @@ pub(super) const REOPENS: &str = "attempt_count > :zero AND attempt_count = :att
 /// concurrent rotations one wins (`rotating_an_endpoint_secret_follows_the_domain`).
 pub(super) const ROTATES_FROM: &str = "secret_hint = :seen";
 
+/// `Endpoint::may_rotate_from`, for an endpoint item that holds its secret (created after
+/// secrets moved into endpoint items); one whose secret is in its own item fails it and is
+/// rotated there (`rotating_an_endpoint_secret_follows_the_domain`).
+pub(super) const ROTATES_KEPT_SECRET_FROM: &str =
+    "secret_hint = :seen AND attribute_exists(secret)";
+
 /// `LegacyWebhook::may_rotate_from`: the webhook still has the secret the rotation read
 /// (`rotating_the_legacy_secret_follows_the_domain`).
 pub(super) const LEGACY_ROTATES_FROM: &str = "secret = :seen";

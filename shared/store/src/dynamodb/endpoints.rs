@@ -1,6 +1,7 @@
 //! The endpoint operations: an organization's endpoints share its partition, so listing them
-//! is one Query; secrets sit in items of their own, so listing, updating (`ALL_NEW`) and
-//! deleting never read one.
+//! is one Query. An endpoint item holds its secret, so delivery reads one item; every other
+//! reader projects the secret out, and IAM holds them to that (`docs/operations.md`). Endpoints
+//! created before keep their secret in an item of their own, read and rotated there.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -11,12 +12,17 @@ use webhook_domain::{
     RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
 };
 
-use super::conditions::{ABSENT, EXISTS, ROTATES_FROM, UNDER_ENDPOINT_LIMIT};
-use super::errors::{Refusal, cancellation_reasons, classify, item_was_there, refusal};
+use super::conditions::{
+    ABSENT, EXISTS, ROTATES_FROM, ROTATES_KEPT_SECRET_FROM, UNDER_ENDPOINT_LIMIT,
+};
+use super::errors::{
+    Refusal, cancellation_reasons, classify, item_was_there, item_when_refused, refusal,
+};
 use super::idempotency::remembering_put;
 use super::items::{
-    ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item, events_key, from_item,
-    number, projection_names, rotation_update, secret_item, stats_item, string, to_value,
+    ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item_with_secret, events_key,
+    from_item, number, projection_names, rotation_update, signing_projection, stats_item, string,
+    to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionItem, each_item};
@@ -124,12 +130,7 @@ impl EndpointStore for DynamoStore {
             .build()
             .map_err(StoreError::internal)?;
         let put_endpoint = self
-            .put_in_transaction(endpoint_item(endpoint)?)
-            .condition_expression(ABSENT)
-            .build()
-            .map_err(StoreError::internal)?;
-        let put_secret = self
-            .put_in_transaction(secret_item(endpoint, secret)?)
+            .put_in_transaction(endpoint_item_with_secret(endpoint, secret)?)
             .condition_expression(ABSENT)
             .build()
             .map_err(StoreError::internal)?;
@@ -144,17 +145,12 @@ impl EndpointStore for DynamoStore {
         let remember = remember
             .map(|record| remembering_put(self, endpoint.org_id, record, endpoint.created_at))
             .transpose()?;
-        let mut items = vec![
-            count.item(),
-            put_endpoint.item(),
-            put_secret.item(),
-            put_stats.item(),
-        ];
+        let mut items = vec![count.item(), put_endpoint.item(), put_stats.item()];
         items.extend(remember.map(TransactionItem::item));
         match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if failed_at(reasons, 4) => Err(StoreError::KeyTaken),
+                Some(reasons) if failed_at(reasons, 3) => Err(StoreError::KeyTaken),
                 Some(["ConditionalCheckFailed", ..]) => {
                     Err(StoreError::LimitReached { limit: max_per_org })
                 }
@@ -198,23 +194,34 @@ impl EndpointStore for DynamoStore {
         org: OrgId,
         id: EndpointId,
     ) -> Result<Option<(Endpoint, SigningKeys)>> {
-        // One consistent read of both items; the only read of a secret anywhere.
-        let read = self
-            .read_items_together(vec![
-                (
-                    Keys::endpoint(org, id),
-                    Some((ENDPOINT_PROJECTION, projection_names())),
-                ),
-                (
-                    Keys::secret(org, id),
-                    Some((KEYS_PROJECTION, HashMap::new())),
-                ),
-            ])
-            .await?;
-        let [Some(endpoint), Some(secret)] = <[_; 2]>::try_from(read).unwrap_or_default() else {
+        // One consistent read of the endpoint item, which holds its keys: the only read of a
+        // secret anywhere. An endpoint created before secrets moved there keeps them in an
+        // item of its own, read next.
+        let projection = signing_projection();
+        let Some(endpoint) = self
+            .read_item(
+                Keys::endpoint(org, id),
+                Some((&projection, projection_names())),
+            )
+            .await?
+        else {
             return Ok(None);
         };
-        let keys: StoredKeys = from_item(secret)?;
+        let keys = if endpoint.contains_key("secret") {
+            endpoint.clone()
+        } else {
+            let apart = self
+                .read_item(
+                    Keys::secret(org, id),
+                    Some((KEYS_PROJECTION, HashMap::new())),
+                )
+                .await?;
+            match apart {
+                Some(keys) => keys,
+                None => return Ok(None),
+            }
+        };
+        let keys: StoredKeys = from_item(keys)?;
         Ok(Some((from_item(endpoint)?, keys.into())))
     }
 
@@ -234,50 +241,40 @@ impl EndpointStore for DynamoStore {
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
         let (org, id, now) = (from.org_id, from.id, rotation.at);
-        // One transaction, so the hint never names a secret that is not the current one, and
-        // only from the secret the caller saw: of concurrent rotations one wins.
-        let show = self
+        // One write of the endpoint item, which holds its secret, and only from the secret the
+        // caller saw: of concurrent rotations one wins.
+        let (update, values) = rotation_update(rotation, Stamp::UpdatedAtAndHint);
+        let rotate = self
             .update_in_transaction(Keys::endpoint(org, id))
-            .update_expression("SET secret_hint = :hint, updated_at = :now")
-            .condition_expression(ROTATES_FROM)
-            .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
+            .update_expression(update)
+            .condition_expression(ROTATES_KEPT_SECRET_FROM)
+            .set_expression_attribute_values(Some(values))
             .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
-            .expression_attribute_values(":now", string(now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::internal)?;
-        let (update, values) = rotation_update(rotation, Stamp::Nothing);
-        let rotate = self
-            .update_in_transaction(Keys::secret(org, id))
-            .update_expression(update)
-            .condition_expression(EXISTS)
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(StoreError::internal)?;
-        let mut items = vec![show.item(), rotate.item()];
+        let mut items = vec![rotate.item()];
         if let Some(record) = remember {
             items.push(remembering_put(self, org, record, now)?.item());
         }
-        match self.write_together(items).await {
-            Ok(_) => {
-                let mut rotated = from.clone();
-                rotated.rotated(rotation);
-                Ok(rotated)
+        let refused = match self.write_together(items).await {
+            Ok(_) => return Ok(rotated(from, rotation)),
+            Err(error) => error,
+        };
+        match cancellation_reasons(&refused).as_deref() {
+            Some(reasons) if failed_at(reasons, 0) => {
+                match item_when_refused(&refused, 0) {
+                    None => Err(StoreError::NotFound),
+                    Some(item) if item.contains_key("secret") => Err(StoreError::Superseded),
+                    // Its secret is in an item of its own: rotated there.
+                    Some(_) => self.rotate_secret_apart(from, rotation, remember).await,
+                }
             }
-            Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
-                    Err(StoreError::Superseded)
-                }
-                // Another rotation's transaction was writing the same items at that moment.
-                Some(reasons) if reasons.iter().take(2).any(|r| *r == "TransactionConflict") => {
-                    Err(StoreError::Superseded)
-                }
-                Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
-                    Err(StoreError::NotFound)
-                }
-                Some(reasons) if failed_at(reasons, 2) => Err(StoreError::KeyTaken),
-                _ => Err(classify(error)),
-            },
+            Some(reasons) if reasons.first() == Some(&"TransactionConflict") => {
+                Err(StoreError::Superseded)
+            }
+            Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
+            _ => Err(classify(refused)),
         }
     }
 
@@ -315,6 +312,66 @@ impl EndpointStore for DynamoStore {
             },
         }
     }
+}
+
+impl DynamoStore {
+    /// Rotates the secret of an endpoint created before secrets moved into endpoint items, in
+    /// its secret item, with the hint in the endpoint item: one transaction, from the secret
+    /// the caller saw.
+    async fn rotate_secret_apart(
+        &self,
+        from: &Endpoint,
+        rotation: &Rotation,
+        remember: Option<&IdempotencyRecord>,
+    ) -> Result<Endpoint> {
+        let (org, id, now) = (from.org_id, from.id, rotation.at);
+        let show = self
+            .update_in_transaction(Keys::endpoint(org, id))
+            .update_expression("SET secret_hint = :hint, updated_at = :now")
+            .condition_expression(ROTATES_FROM)
+            .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
+            .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
+            .expression_attribute_values(":now", string(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::internal)?;
+        let (update, values) = rotation_update(rotation, Stamp::Nothing);
+        let rotate = self
+            .update_in_transaction(Keys::secret(org, id))
+            .update_expression(update)
+            .condition_expression(EXISTS)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(StoreError::internal)?;
+        let mut items = vec![show.item(), rotate.item()];
+        if let Some(record) = remember {
+            items.push(remembering_put(self, org, record, now)?.item());
+        }
+        match self.write_together(items).await {
+            Ok(_) => Ok(rotated(from, rotation)),
+            Err(error) => match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
+                    Err(StoreError::Superseded)
+                }
+                // Another rotation's transaction was writing the same items at that moment.
+                Some(reasons) if reasons.iter().take(2).any(|r| *r == "TransactionConflict") => {
+                    Err(StoreError::Superseded)
+                }
+                Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
+                    Err(StoreError::NotFound)
+                }
+                Some(reasons) if failed_at(reasons, 2) => Err(StoreError::KeyTaken),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+}
+
+/// The endpoint as a rotation leaves it, built from what was written.
+fn rotated(from: &Endpoint, rotation: &Rotation) -> Endpoint {
+    let mut rotated = from.clone();
+    rotated.rotated(rotation);
+    rotated
 }
 
 /// Whether a transaction's item `index` was the one whose condition failed.

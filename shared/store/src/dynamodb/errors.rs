@@ -72,6 +72,22 @@ pub(super) fn item_was_there<R>(
     }
 }
 
+/// The item at `index` of a cancelled transaction as it stood when its condition failed (its
+/// action must have asked for the item on failure); `None` if there was none.
+pub(super) fn item_when_refused<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+    index: usize,
+) -> Option<Item> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
+            .cancellation_reasons()
+            .get(index)
+            .and_then(|reason| reason.item().cloned())
+            .filter(|item| !item.is_empty()),
+        _ => None,
+    }
+}
+
 /// How a conditional UpdateItem was refused.
 pub(super) enum Refusal {
     /// The condition failed; the item as it stood then (`None`: there was none). Asking for

@@ -57,6 +57,11 @@ pub(super) const GRACE_PROJECTION: &str = "previous_expires_at";
 /// What a reader of secrets projects: the attributes of [`StoredKeys`].
 pub(super) const KEYS_PROJECTION: &str = "secret, previous_secret, previous_expires_at";
 
+/// An endpoint item read for delivery: the endpoint and its signing keys.
+pub(super) fn signing_projection() -> String {
+    format!("{ENDPOINT_PROJECTION}, {KEYS_PROJECTION}")
+}
+
 impl From<StoredKeys> for SigningKeys {
     fn from(stored: StoredKeys) -> Self {
         Self {
@@ -75,6 +80,8 @@ impl From<StoredKeys> for SigningKeys {
 /// does; an endpoint's secret item has no such attribute (its endpoint item is stamped apart).
 pub(super) enum Stamp {
     UpdatedAt,
+    /// An endpoint item: `updated_at`, and the new secret's hint.
+    UpdatedAtAndHint,
     Nothing,
 }
 
@@ -90,6 +97,11 @@ pub(super) fn rotation_update(
         Stamp::UpdatedAt => {
             values.insert(":rotated_at".to_owned(), string(rotation.at));
             "updated_at = :rotated_at, "
+        }
+        Stamp::UpdatedAtAndHint => {
+            values.insert(":rotated_at".to_owned(), string(rotation.at));
+            values.insert(":hint".to_owned(), string(rotation.new.hint().as_str()));
+            "updated_at = :rotated_at, secret_hint = :hint, "
         }
         Stamp::Nothing => "",
     };
@@ -185,9 +197,13 @@ pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item> {
     Ok(item)
 }
 
-pub(super) fn secret_item(endpoint: &Endpoint, secret: &SigningSecret) -> Result<Item> {
-    let mut item = Keys::secret(endpoint.org_id, endpoint.id).into_map();
-    item.insert("endpoint_id".into(), to_value(&endpoint.id)?);
+/// The endpoint item with its signing secret: delivery reads both in one item (IAM keeps every
+/// other reader off the secret's attributes, as for the legacy item).
+pub(super) fn endpoint_item_with_secret(
+    endpoint: &Endpoint,
+    secret: &SigningSecret,
+) -> Result<Item> {
+    let mut item = endpoint_item(endpoint)?;
     item.insert("secret".into(), string(secret.expose()));
     Ok(item)
 }

@@ -166,7 +166,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(keys.into_map()))
             .set_projection_expression(projection.map(str::to_owned))
-            .set_expression_attribute_names(names)
+            .set_expression_attribute_names(names.filter(|names| !names.is_empty()))
             .consistent_read(true)
             .send()
             .await

@@ -305,11 +305,14 @@ impl DeliveryStatsStore for DynamoStore {
     }
 
     async fn endpoint_health(&self, org: OrgId, id: EndpointId) -> Result<Option<EndpointHealth>> {
+        // The grace of a rotated-out secret is in the endpoint item, or for an endpoint created
+        // before secrets moved there, in its secret item.
+        let endpoint_and_grace = format!("{ENDPOINT_PROJECTION}, {GRACE_PROJECTION}");
         let read = self
             .read_items_together(vec![
                 (
                     Keys::endpoint(org, id),
-                    Some((ENDPOINT_PROJECTION, projection_names())),
+                    Some((&endpoint_and_grace, projection_names())),
                 ),
                 (Keys::stats(id), None),
                 (
@@ -325,11 +328,14 @@ impl DeliveryStatsStore for DynamoStore {
             Some(item) => stats_from_item(item)?,
             None => DeliveryStats::new(org, id),
         };
-        let grace: Option<StoredGrace> = grace.map(from_item).transpose()?;
+        let kept: StoredGrace = from_item(endpoint.clone())?;
+        let apart: Option<StoredGrace> = grace.map(from_item).transpose()?;
         Ok(Some(EndpointHealth {
             endpoint: from_item(endpoint)?,
             stats,
-            previous_secret_expires_at: grace.and_then(|g| g.previous_expires_at),
+            previous_secret_expires_at: kept
+                .previous_expires_at
+                .or(apart.and_then(|g| g.previous_expires_at)),
         }))
     }
 

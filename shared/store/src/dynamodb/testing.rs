@@ -8,7 +8,7 @@ use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
 
 use super::DynamoStore;
 use super::errors::classify;
-use super::items::{endpoint_item, secret_item, stats_item};
+use super::items::{endpoint_item_with_secret, stats_item};
 use super::keys::Keys;
 use crate::{Result, StoreError};
 
@@ -17,13 +17,12 @@ impl DynamoStore {
     /// sets each organization's counter: for migrations and load tests. Unlike `create` it
     /// checks no limit and no existing item; run it on endpoints that are not there yet.
     pub async fn import(&self, endpoints: &[(Endpoint, SigningSecret)]) -> Result<()> {
-        let mut requests = Vec::with_capacity(endpoints.len() * 3);
+        let mut requests = Vec::with_capacity(endpoints.len() * 2);
         let mut per_org: HashMap<OrgId, u64> = HashMap::new();
         for (endpoint, secret) in endpoints {
             *per_org.entry(endpoint.org_id).or_default() += 1;
             for item in [
-                endpoint_item(endpoint)?,
-                secret_item(endpoint, secret)?,
+                endpoint_item_with_secret(endpoint, secret)?,
                 stats_item(&DeliveryStats::new(endpoint.org_id, endpoint.id))?,
             ] {
                 requests.push(put_request(item)?);

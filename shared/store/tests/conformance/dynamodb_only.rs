@@ -1,4 +1,5 @@
-//! What only the DynamoDB layout can show: where the secret lives and what the counter holds.
+//! What only the DynamoDB layout can show: where the secret lives, what the counter holds, and
+//! that items written by earlier layouts still read.
 
 use std::collections::HashMap;
 
@@ -38,58 +39,171 @@ async fn raw_record_item(
         .unwrap()
 }
 
+/// The secret lives in the endpoint item, so delivery reads one item; every read but
+/// delivery's leaves it out, and it dies with the endpoint.
 #[tokio::test]
-async fn the_secret_lives_apart_from_the_endpoint_and_dies_with_it() {
+async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
+    use webhook_domain::{Rotation, SigningSecret};
+
     let store = dynamo_store().await;
     let org = OrgId::new(5);
     let (endpoint, secret) = new_endpoint(org, "secretive", at(1_000));
     store.create(&endpoint, &secret, 50, None).await.unwrap();
 
     let pk = format!("ORG#{org}");
-    let endpoint_item = raw_item(&store, &pk, &format!("ENDPOINT#{}", endpoint.id))
-        .await
-        .unwrap();
-    assert!(!endpoint_item.contains_key("secret"));
+    let sk = format!("ENDPOINT#{}", endpoint.id);
+    let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
+    assert_eq!(endpoint_item["secret"].as_s().unwrap(), secret.expose());
     assert!(
-        !endpoint_item
-            .values()
-            .any(|v| v.as_s().is_ok_and(|s| s == secret.expose())),
-        "no attribute of the endpoint item holds the secret"
+        raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
+            .await
+            .is_none(),
+        "no item of its own"
     );
-    let secret_item = raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
-        .await
-        .unwrap();
-    assert_eq!(secret_item["secret"].as_s().unwrap(), secret.expose());
     let counter = raw_item(&store, &pk, "ORG").await.unwrap();
     assert_eq!(counter["endpoint_count"].as_n().unwrap(), "1");
+    let (read, keys) = store
+        .signing_target(org, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (read, keys.current.expose()),
+        (endpoint.clone(), secret.expose())
+    );
 
     let rename = EndpointChanges {
         label: Some(Label::parse("renamed").unwrap()),
         ..Default::default()
     };
-    store
+    let renamed = store
         .update(org, endpoint.id, &rename, at(2_000))
         .await
         .unwrap();
-    assert!(
-        raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
-            .await
-            .is_some()
+    let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
+    assert_eq!(
+        endpoint_item["secret"].as_s().unwrap(),
+        secret.expose(),
+        "kept by updates"
     );
 
+    let new = SigningSecret::generate().unwrap();
+    let rotation = Rotation {
+        new: new.clone(),
+        previous_until: Some(at(9_000)),
+        at: at(3_000),
+    };
+    store
+        .rotate_secret(&renamed, &rotation, None)
+        .await
+        .unwrap();
+    let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
+    assert_eq!(endpoint_item["secret"].as_s().unwrap(), new.expose());
+    assert_eq!(
+        endpoint_item["previous_secret"].as_s().unwrap(),
+        secret.expose()
+    );
+    let health = webhook_store::DeliveryStatsStore::endpoint_health(&store, org, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(health.previous_secret_expires_at, Some(at(9_000)));
+
     store.delete(org, endpoint.id).await.unwrap();
-    assert!(
-        raw_item(&store, &pk, &format!("SECRET#{}", endpoint.id))
-            .await
-            .is_none()
-    );
-    assert!(
-        raw_item(&store, &pk, &format!("ENDPOINT#{}", endpoint.id))
-            .await
-            .is_none()
-    );
+    assert!(raw_item(&store, &pk, &sk).await.is_none());
     let counter = raw_item(&store, &pk, "ORG").await.unwrap();
     assert_eq!(counter["endpoint_count"].as_n().unwrap(), "0");
+}
+
+/// An endpoint created before secrets moved into endpoint items keeps its secret in an item of
+/// its own: delivery reads it there, rotation rotates it there, and deleting removes both.
+#[tokio::test]
+async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
+    use webhook_domain::{Rotation, SigningSecret};
+
+    let store = dynamo_store().await;
+    let org = OrgId::new(6);
+    let (endpoint, secret) = new_endpoint(org, "older", at(1_000));
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    let pk = format!("ORG#{org}");
+    let sk = format!("ENDPOINT#{}", endpoint.id);
+    let secret_sk = format!("SECRET#{}", endpoint.id);
+    // The layout before: the secret in its own item, none in the endpoint item.
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S(pk.clone()))
+        .item("sk", AttributeValue::S(secret_sk.clone()))
+        .item("endpoint_id", AttributeValue::S(endpoint.id.to_string()))
+        .item("secret", AttributeValue::S(secret.expose().to_owned()))
+        .send()
+        .await
+        .unwrap();
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S(sk.clone()))
+        .update_expression("REMOVE secret")
+        .send()
+        .await
+        .unwrap();
+
+    let (_, keys) = store
+        .signing_target(org, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(keys.current.expose(), secret.expose());
+
+    let new = SigningSecret::generate().unwrap();
+    let rotation = Rotation {
+        new: new.clone(),
+        previous_until: Some(at(9_000)),
+        at: at(3_000),
+    };
+    let stale = endpoint.clone();
+    let rotated = store
+        .rotate_secret(&endpoint, &rotation, None)
+        .await
+        .unwrap();
+    assert_eq!(rotated.secret_hint, new.hint());
+    let (read, keys) = store
+        .signing_target(org, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, rotated);
+    assert_eq!(keys.current.expose(), new.expose());
+    assert_eq!(
+        keys.previous.map(|p| p.secret.expose().to_owned()),
+        Some(secret.expose().to_owned())
+    );
+    assert!(
+        !raw_item(&store, &pk, &sk)
+            .await
+            .unwrap()
+            .contains_key("secret")
+    );
+    let again = Rotation {
+        new: SigningSecret::generate().unwrap(),
+        ..rotation
+    };
+    assert!(matches!(
+        store.rotate_secret(&stale, &again, None).await,
+        Err(webhook_store::StoreError::Superseded)
+    ));
+    let health = webhook_store::DeliveryStatsStore::endpoint_health(&store, org, endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(health.previous_secret_expires_at, Some(at(9_000)));
+
+    store.delete(org, endpoint.id).await.unwrap();
+    assert!(raw_item(&store, &pk, &secret_sk).await.is_none());
+    assert!(raw_item(&store, &pk, &sk).await.is_none());
 }
 
 #[tokio::test]
