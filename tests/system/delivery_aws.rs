@@ -238,11 +238,7 @@ async fn the_delivery_lambda_delivers_the_sample_job() {
     assert!(again.batch_item_failures.is_empty());
     assert_eq!(
         dynamodb.take_by_operation(),
-        [
-            ("GetItem".to_owned(), 1),
-            ("UpdateItem".to_owned(), 1),
-        ]
-        .into(),
+        [("GetItem".to_owned(), 1), ("UpdateItem".to_owned(), 1),].into(),
         "a duplicate costs the read and one conditional write"
     );
     assert_eq!(got.count(), 1, "one POST");
