@@ -92,6 +92,10 @@ pub struct DeliveryJob {
     /// resent deliveries in flight.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resent: bool,
+    /// How often a resent job found its organization's resends in flight all taken: its next
+    /// wait grows with it (`jobs::resent_wait`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waits_for_a_place: u32,
     /// The publisher's trace; absent, the event's own (`DeliveryJob::trace`).
     pub trace_id: Option<TraceId>,
     /// The attempts made so far, for the log record (which each attempt writes whole).
@@ -124,6 +128,7 @@ impl DeliveryJob {
             test: false,
             one_attempt: false,
             resent: false,
+            waits_for_a_place: 0,
             trace_id: event
                 .traceparent
                 .as_deref()

@@ -69,7 +69,9 @@ where
                 .await?
                 == 0
             {
-                return self.defer(job, RESENT_WAIT, now).await;
+                let wait = resent_wait(job.waits_for_a_place);
+                job.waits_for_a_place = job.waits_for_a_place.saturating_add(1);
+                return self.defer(job, wait, now).await;
             }
             Some(minute)
         } else {
@@ -124,5 +126,16 @@ where
     }
 }
 
-/// How long a resent job waits when its organization's share of resends in flight is taken.
+/// How long a resent job first waits when its organization's share of resends in flight is
+/// taken; each refusal after doubles it, up to [`RESENT_WAIT_MAX`].
 pub const RESENT_WAIT: Duration = Duration::from_secs(5);
+pub const RESENT_WAIT_MAX: Duration = Duration::from_secs(60);
+
+/// The wait after `refusals` earlier ones: a recover of thousands of deliveries to a receiver
+/// that hangs leaves most of them waiting, and each wait costs a refused write and a queue
+/// message; backing off makes that about once a minute per job instead of every 5 s.
+pub fn resent_wait(refusals: u32) -> Duration {
+    RESENT_WAIT
+        .saturating_mul(2_u32.saturating_pow(refusals.min(16)))
+        .min(RESENT_WAIT_MAX)
+}

@@ -110,6 +110,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         test: record.test,
         one_attempt: false,
         resent: true,
+        waits_for_a_place: 0,
         // The record keeps no publisher's trace: a resend continues the event's own.
         trace_id: None,
         history: record.attempts,

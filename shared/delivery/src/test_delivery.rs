@@ -75,6 +75,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             test: true,
             one_attempt: false,
             resent: false,
+            waits_for_a_place: 0,
             trace_id: None,
             history: Vec::new(),
             event_kept: false,

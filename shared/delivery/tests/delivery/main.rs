@@ -657,11 +657,22 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
         waited,
         Delivery::Deferred(webhook_delivery::jobs::RESENT_WAIT)
     );
-    let requeued = h.next();
+    let mut requeued = h.next();
     assert_eq!(
         (requeued.job.attempts, requeued.delay),
         (0, webhook_delivery::jobs::RESENT_WAIT)
     );
+    // Each refusal after doubles the wait, up to a minute.
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        let Delivery::Deferred(wait) = h.deliver(requeued.job).await else {
+            panic!("still no place")
+        };
+        requeued = h.next();
+        assert_eq!(requeued.delay, wait);
+        waits.push(wait.as_secs());
+    }
+    assert_eq!(waits, [10, 20, 40, 60, 60]);
     assert_eq!(receiver.count(), 0, "nothing sent");
 
     h.store.give_back(ORG, quota, minute, 1).await.unwrap();
