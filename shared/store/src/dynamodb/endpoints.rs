@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
     RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
@@ -15,9 +17,7 @@ use webhook_domain::{
 use super::conditions::{
     ABSENT, EXISTS, ROTATES_FROM, ROTATES_KEPT_SECRET_FROM, UNDER_ENDPOINT_LIMIT,
 };
-use super::errors::{
-    Refusal, cancellation_reasons, classify, item_was_there, item_when_refused, refusal,
-};
+use super::errors::{Refusal, cancellation_reasons, classify, item_when_refused, refusal};
 use super::idempotency::remembering_put;
 use super::items::{
     ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item_with_secret, events_key,
@@ -240,41 +240,19 @@ impl EndpointStore for DynamoStore {
         rotation: &Rotation,
         remember: Option<&IdempotencyRecord>,
     ) -> Result<Endpoint> {
-        let (org, id, now) = (from.org_id, from.id, rotation.at);
         // One write of the endpoint item, which holds its secret, and only from the secret the
-        // caller saw: of concurrent rotations one wins.
-        let (update, values) = rotation_update(rotation, Stamp::UpdatedAtAndHint);
-        let rotate = self
-            .update_in_transaction(Keys::endpoint(org, id))
-            .update_expression(update)
-            .condition_expression(ROTATES_KEPT_SECRET_FROM)
-            .set_expression_attribute_values(Some(values))
-            .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(StoreError::internal)?;
-        let mut items = vec![rotate.item()];
-        if let Some(record) = remember {
-            items.push(remembering_put(self, org, record, now)?.item());
-        }
-        let refused = match self.write_together(items).await {
-            Ok(_) => return Ok(rotated(from, rotation)),
-            Err(error) => error,
-        };
-        match cancellation_reasons(&refused).as_deref() {
-            Some(reasons) if failed_at(reasons, 0) => {
-                match item_when_refused(&refused, 0) {
-                    None => Err(StoreError::NotFound),
-                    Some(item) if item.contains_key("secret") => Err(StoreError::Superseded),
-                    // Its secret is in an item of its own: rotated there.
-                    Some(_) => self.rotate_secret_apart(from, rotation, remember).await,
-                }
+        // caller saw: of concurrent rotations one wins. An endpoint whose secret is in an item
+        // of its own refuses it, and is rotated there.
+        let kept = self.rotation_of_endpoint_item(from, rotation)?;
+        match self
+            .write_rotation(vec![kept], from, rotation, remember)
+            .await
+        {
+            Err(RotationRefused::SecretApart) => {
+                let apart = self.rotation_of_secret_item(from, rotation)?;
+                Ok(self.write_rotation(apart, from, rotation, remember).await?)
             }
-            Some(reasons) if reasons.first() == Some(&"TransactionConflict") => {
-                Err(StoreError::Superseded)
-            }
-            Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
-            _ => Err(classify(refused)),
+            written => Ok(written?),
         }
     }
 
@@ -314,24 +292,64 @@ impl EndpointStore for DynamoStore {
     }
 }
 
+/// Why a rotation's transaction wrote nothing.
+enum RotationRefused {
+    /// The endpoint item holds no secret: it is in an item of its own.
+    SecretApart,
+    Store(StoreError),
+}
+
+impl From<StoreError> for RotationRefused {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+impl From<RotationRefused> for StoreError {
+    fn from(refused: RotationRefused) -> Self {
+        match refused {
+            // Only the first write can tell; a rotation of the secret item never does.
+            RotationRefused::SecretApart => StoreError::Superseded,
+            RotationRefused::Store(error) => error,
+        }
+    }
+}
+
 impl DynamoStore {
-    /// Rotates the secret of an endpoint created before secrets moved into endpoint items, in
-    /// its secret item, with the hint in the endpoint item: one transaction, from the secret
-    /// the caller saw.
-    async fn rotate_secret_apart(
+    /// The rotation as one update of an endpoint item that holds its secret.
+    fn rotation_of_endpoint_item(
         &self,
         from: &Endpoint,
         rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint> {
-        let (org, id, now) = (from.org_id, from.id, rotation.at);
+    ) -> Result<TransactWriteItem> {
+        let (update, values) = rotation_update(rotation, Stamp::UpdatedAtAndHint);
+        let rotate = self
+            .update_in_transaction(Keys::endpoint(from.org_id, from.id))
+            .update_expression(update)
+            .condition_expression(ROTATES_KEPT_SECRET_FROM)
+            .set_expression_attribute_values(Some(values))
+            .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(StoreError::internal)?;
+        Ok(rotate.item())
+    }
+
+    /// The rotation of an endpoint created before secrets moved into endpoint items: the hint
+    /// in its endpoint item, the secrets in its secret item.
+    fn rotation_of_secret_item(
+        &self,
+        from: &Endpoint,
+        rotation: &Rotation,
+    ) -> Result<Vec<TransactWriteItem>> {
+        let (org, id) = (from.org_id, from.id);
         let show = self
             .update_in_transaction(Keys::endpoint(org, id))
             .update_expression("SET secret_hint = :hint, updated_at = :now")
             .condition_expression(ROTATES_FROM)
             .expression_attribute_values(":hint", string(rotation.new.hint().as_str()))
             .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
-            .expression_attribute_values(":now", string(now))
+            .expression_attribute_values(":now", string(rotation.at))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(StoreError::internal)?;
@@ -343,26 +361,45 @@ impl DynamoStore {
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(StoreError::internal)?;
-        let mut items = vec![show.item(), rotate.item()];
+        Ok(vec![show.item(), rotate.item()])
+    }
+
+    /// Writes a rotation's items (the first conditioned on the endpoint item, asking for it
+    /// back on refusal) with `remember`'s record, in one transaction, and says why it wrote
+    /// nothing if it did not.
+    async fn write_rotation(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        from: &Endpoint,
+        rotation: &Rotation,
+        remember: Option<&IdempotencyRecord>,
+    ) -> Result<Endpoint, RotationRefused> {
+        let rotating = items.len();
         if let Some(record) = remember {
-            items.push(remembering_put(self, org, record, now)?.item());
+            items.push(remembering_put(self, from.org_id, record, rotation.at)?.item());
         }
-        match self.write_together(items).await {
-            Ok(_) => Ok(rotated(from, rotation)),
-            Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
-                    Err(StoreError::Superseded)
+        let refused = match self.write_together(items).await {
+            Ok(_) => return Ok(rotated(from, rotation)),
+            Err(error) => error,
+        };
+        let store_error = |error| Err(RotationRefused::Store(error));
+        match cancellation_reasons(&refused).as_deref() {
+            Some(reasons) if failed_at(reasons, 0) => match item_when_refused(&refused, 0) {
+                None => store_error(StoreError::NotFound),
+                Some(item) if rotating == 1 && !item.contains_key("secret") => {
+                    Err(RotationRefused::SecretApart)
                 }
-                // Another rotation's transaction was writing the same items at that moment.
-                Some(reasons) if reasons.iter().take(2).any(|r| *r == "TransactionConflict") => {
-                    Err(StoreError::Superseded)
-                }
-                Some(reasons) if failed_at(reasons, 0) || failed_at(reasons, 1) => {
-                    Err(StoreError::NotFound)
-                }
-                Some(reasons) if failed_at(reasons, 2) => Err(StoreError::KeyTaken),
-                _ => Err(classify(error)),
+                Some(_) => store_error(StoreError::Superseded),
             },
+            // Another rotation's transaction was writing the same items at that moment.
+            Some(reasons) if reasons[..rotating].contains(&"TransactionConflict") => {
+                store_error(StoreError::Superseded)
+            }
+            Some(reasons) if (0..rotating).any(|i| failed_at(reasons, i)) => {
+                store_error(StoreError::NotFound)
+            }
+            Some(reasons) if failed_at(reasons, rotating) => store_error(StoreError::KeyTaken),
+            _ => store_error(classify(refused)),
         }
     }
 }

@@ -57,21 +57,6 @@ pub(super) fn cancellation_reasons<R>(
     }
 }
 
-/// Whether the item at `index` of a cancelled transaction was there when its condition failed
-/// (its action must have asked for the item on failure).
-pub(super) fn item_was_there<R>(
-    error: &SdkError<TransactWriteItemsError, R>,
-    index: usize,
-) -> bool {
-    match error.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-            .cancellation_reasons()
-            .get(index)
-            .is_some_and(|reason| reason.item().is_some_and(|item| !item.is_empty())),
-        _ => false,
-    }
-}
-
 /// The item at `index` of a cancelled transaction as it stood when its condition failed (its
 /// action must have asked for the item on failure); `None` if there was none.
 pub(super) fn item_when_refused<R>(

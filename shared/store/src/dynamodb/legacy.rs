@@ -8,7 +8,7 @@ use webhook_domain::{
 
 use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
-use super::errors::{Refusal, cancellation_reasons, classify, item_was_there, refusal};
+use super::errors::{Refusal, cancellation_reasons, classify, item_when_refused, refusal};
 use super::idempotency::remembering_put;
 use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
@@ -95,7 +95,9 @@ impl LegacyWebhookStore for DynamoStore {
             return match self.write_together(vec![rotate.item(), put.item()]).await {
                 Ok(_) => Ok(rotated()),
                 Err(error) => match cancellation_reasons(&error).as_deref() {
-                    Some(reasons) if failed_at(reasons, 0) && item_was_there(&error, 0) => {
+                    Some(reasons)
+                        if failed_at(reasons, 0) && item_when_refused(&error, 0).is_some() =>
+                    {
                         Err(StoreError::Superseded)
                     }
                     Some(reasons) if reasons.first() == Some(&"TransactionConflict") => {

@@ -39,19 +39,51 @@ async fn raw_record_item(
         .unwrap()
 }
 
+/// A store holding one endpoint of `org`, and the keys of the endpoint's item.
+struct Created {
+    store: DynamoStore,
+    endpoint: webhook_domain::Endpoint,
+    secret: webhook_domain::SigningSecret,
+    pk: String,
+    sk: String,
+}
+
+async fn created(org: OrgId, label: &str) -> Created {
+    let store = dynamo_store().await;
+    let (endpoint, secret) = new_endpoint(org, label, at(1_000));
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    let (pk, sk) = (format!("ORG#{org}"), format!("ENDPOINT#{}", endpoint.id));
+    Created {
+        store,
+        endpoint,
+        secret,
+        pk,
+        sk,
+    }
+}
+
+/// A rotation at 3,000 whose rotated-out secret signs until 9,000.
+fn rotation() -> webhook_domain::Rotation {
+    webhook_domain::Rotation {
+        new: webhook_domain::SigningSecret::generate().unwrap(),
+        previous_until: Some(at(9_000)),
+        at: at(3_000),
+    }
+}
+
 /// The secret lives in the endpoint item, so delivery reads one item; every read but
 /// delivery's leaves it out, and it dies with the endpoint.
 #[tokio::test]
 async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
-    use webhook_domain::{Rotation, SigningSecret};
-
-    let store = dynamo_store().await;
     let org = OrgId::new(5);
-    let (endpoint, secret) = new_endpoint(org, "secretive", at(1_000));
-    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    let Created {
+        store,
+        endpoint,
+        secret,
+        pk,
+        sk,
+    } = created(org, "secretive").await;
 
-    let pk = format!("ORG#{org}");
-    let sk = format!("ENDPOINT#{}", endpoint.id);
     let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
     assert_eq!(endpoint_item["secret"].as_s().unwrap(), secret.expose());
     assert!(
@@ -87,12 +119,8 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
         "kept by updates"
     );
 
-    let new = SigningSecret::generate().unwrap();
-    let rotation = Rotation {
-        new: new.clone(),
-        previous_until: Some(at(9_000)),
-        at: at(3_000),
-    };
+    let rotation = rotation();
+    let new = rotation.new.clone();
     store
         .rotate_secret(&renamed, &rotation, None)
         .await
@@ -119,14 +147,14 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
 /// its own: delivery reads it there, rotation rotates it there, and deleting removes both.
 #[tokio::test]
 async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
-    use webhook_domain::{Rotation, SigningSecret};
-
-    let store = dynamo_store().await;
     let org = OrgId::new(6);
-    let (endpoint, secret) = new_endpoint(org, "older", at(1_000));
-    store.create(&endpoint, &secret, 50, None).await.unwrap();
-    let pk = format!("ORG#{org}");
-    let sk = format!("ENDPOINT#{}", endpoint.id);
+    let Created {
+        store,
+        endpoint,
+        secret,
+        pk,
+        sk,
+    } = created(org, "older").await;
     let secret_sk = format!("SECRET#{}", endpoint.id);
     // The layout before: the secret in its own item, none in the endpoint item.
     store
@@ -158,12 +186,8 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
         .unwrap();
     assert_eq!(keys.current.expose(), secret.expose());
 
-    let new = SigningSecret::generate().unwrap();
-    let rotation = Rotation {
-        new: new.clone(),
-        previous_until: Some(at(9_000)),
-        at: at(3_000),
-    };
+    let rotation = rotation();
+    let new = rotation.new.clone();
     let stale = endpoint.clone();
     let rotated = store
         .rotate_secret(&endpoint, &rotation, None)
@@ -187,10 +211,7 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
             .unwrap()
             .contains_key("secret")
     );
-    let again = Rotation {
-        new: SigningSecret::generate().unwrap(),
-        ..rotation
-    };
+    let again = self::rotation();
     assert!(matches!(
         store.rotate_secret(&stale, &again, None).await,
         Err(webhook_store::StoreError::Superseded)
@@ -278,34 +299,27 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
     let sent = record.body.as_ref().unwrap().bytes().unwrap();
     assert!(body.as_ref().len() < sent.len() + 16, "kept compressed");
 
-    let retrying = DeliveryRecord {
-        status: webhook_domain::DeliveryStatus::Retrying,
-        attempt_count: 2,
-        ..record
-    };
-    store
-        .record_delivery(&retrying, at(2_592_001_000))
-        .await
-        .unwrap();
-    let item = raw_record_item(&store, &reference).await;
-    assert!(
-        !item.contains_key("problem_log"),
-        "retrying: not in the problem index, so its retries write no entry there"
-    );
-    let failed = DeliveryRecord {
-        status: webhook_domain::DeliveryStatus::Failed,
-        attempt_count: 3,
-        ..retrying
-    };
-    store
-        .record_delivery(&failed, at(2_592_001_000))
-        .await
-        .unwrap();
-    let item = raw_record_item(&store, &reference).await;
-    assert_eq!(
-        item["problem_log"],
-        AttributeValue::S(log_partition_of(&reference))
-    );
+    // Retrying: not in the problem index, so its retries write no entry there; failed: in it.
+    use webhook_domain::DeliveryStatus::{Failed, Retrying};
+    for (status, attempt_count, problem) in [(Retrying, 2, None), (Failed, 3, Some(&reference))] {
+        let later = DeliveryRecord {
+            status,
+            attempt_count,
+            ..record.clone()
+        };
+        store
+            .record_delivery(&later, at(2_592_001_000))
+            .await
+            .unwrap();
+        let item = raw_record_item(&store, &reference).await;
+        assert_eq!(
+            item.get("problem_log"),
+            problem
+                .map(|r| AttributeValue::S(log_partition_of(r)))
+                .as_ref(),
+            "{status}"
+        );
+    }
 }
 
 /// Records written before events were kept apart carry their body, an `event_log` key and an
