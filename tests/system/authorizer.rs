@@ -329,3 +329,14 @@ async fn portal_links_open_the_api_until_they_end_and_open_no_other() {
     assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
     assert!(page.text().await.unwrap().contains("portal.js"));
 }
+
+#[tokio::test]
+async fn webhooks_admin_upgrade_reports_what_it_moved() {
+    let table = format!("admin-{}", uuid::Uuid::new_v4());
+    let (out, notes) = admin(&table, &["upgrade"]).await.unwrap();
+    assert_eq!(out, "");
+    assert!(
+        notes.starts_with("0 endpoint secrets moved into their endpoint items; 0 changed"),
+        "{notes}"
+    );
+}

@@ -1,5 +1,6 @@
-//! `webhooks-admin keys create | list | revoke` and `portal-link`: the API keys of the bundled
-//! authorizer and sign-in links to the portal, in the
+//! `webhooks-admin keys create | list | revoke`, `portal-link` and `upgrade`: the API keys of
+//! the bundled authorizer, sign-in links to the portal, and the one-off moves an upgrade
+//! leaves to the operator, in the
 //! deployed table (the AWS SDK's own environment and `TABLE_NAME`) or in a local server's
 //! (`--dynamodb-endpoint URL --table NAME`, as dev-server takes them).
 
@@ -15,7 +16,7 @@ use webhook_store::{ApiKeyStore, DynamoStore};
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "webhooks-admin",
-    about = "Manages the API keys the bundled authorizer accepts."
+    about = "Manages the API keys the bundled authorizer accepts, portal links and upgrades."
 )]
 pub struct Options {
     /// A DynamoDB-compatible server on this machine instead of AWS (the table is created if
@@ -46,6 +47,10 @@ pub enum Command {
         #[arg(long, env = "WEBHOOKS_API_URL", value_parser = api_url)]
         api_url: String,
     },
+    /// Moves what a deployed stack kept in an older layout into the current one: endpoint
+    /// secrets still in items of their own go into their endpoint items, so delivering to
+    /// them reads one item. Scans the table once; safe to run again and while serving.
+    Upgrade,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -142,6 +147,16 @@ pub async fn run(
                 "portal link for org {} as admin, until {}; this is the only time it is shown",
                 org.get(),
                 expires_in.ends(now)
+            )?;
+            Ok(())
+        }
+        Command::Upgrade => {
+            let done = store.move_secrets_into_endpoints().await?;
+            writeln!(
+                notes,
+                "{} endpoint secrets moved into their endpoint items; {} changed meanwhile \
+                 (run again to move them)",
+                done.moved, done.left
             )?;
             Ok(())
         }

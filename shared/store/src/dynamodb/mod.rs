@@ -16,6 +16,9 @@ mod stats;
 pub mod table;
 #[cfg(feature = "testing")]
 mod testing;
+mod upgrade;
+
+pub use upgrade::MovedSecrets;
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;

@@ -62,6 +62,39 @@ async fn created(org: OrgId, label: &str) -> Created {
     }
 }
 
+/// Puts the endpoint's secret where it was before secrets moved into endpoint items: in an
+/// item of its own, none in the endpoint item.
+async fn secret_as_before(created: &Created) {
+    let Created {
+        store,
+        endpoint,
+        secret,
+        pk,
+        sk,
+    } = created;
+    store
+        .client()
+        .put_item()
+        .table_name(store.table())
+        .item("pk", AttributeValue::S(pk.to_string()))
+        .item("sk", AttributeValue::S(format!("SECRET#{}", endpoint.id)))
+        .item("endpoint_id", AttributeValue::S(endpoint.id.to_string()))
+        .item("secret", AttributeValue::S(secret.expose().to_owned()))
+        .send()
+        .await
+        .unwrap();
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(pk.to_string()))
+        .key("sk", AttributeValue::S(sk.to_string()))
+        .update_expression("REMOVE secret")
+        .send()
+        .await
+        .unwrap();
+}
+
 /// A rotation at 3,000 whose rotated-out secret signs until 9,000.
 fn rotation() -> webhook_domain::Rotation {
     webhook_domain::Rotation {
@@ -148,37 +181,16 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
 #[tokio::test]
 async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
     let org = OrgId::new(6);
+    let older = created(org, "older").await;
+    secret_as_before(&older).await;
     let Created {
         store,
         endpoint,
         secret,
         pk,
         sk,
-    } = created(org, "older").await;
+    } = older;
     let secret_sk = format!("SECRET#{}", endpoint.id);
-    // The layout before: the secret in its own item, none in the endpoint item.
-    store
-        .client()
-        .put_item()
-        .table_name(store.table())
-        .item("pk", AttributeValue::S(pk.clone()))
-        .item("sk", AttributeValue::S(secret_sk.clone()))
-        .item("endpoint_id", AttributeValue::S(endpoint.id.to_string()))
-        .item("secret", AttributeValue::S(secret.expose().to_owned()))
-        .send()
-        .await
-        .unwrap();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S(pk.clone()))
-        .key("sk", AttributeValue::S(sk.clone()))
-        .update_expression("REMOVE secret")
-        .send()
-        .await
-        .unwrap();
-
     let (_, keys) = store
         .signing_target(org, endpoint.id)
         .await
@@ -320,6 +332,37 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
             "{status}"
         );
     }
+}
+
+/// `webhooks-admin upgrade` moves such secrets into their endpoint items: delivery then reads
+/// one item, and a second pass finds nothing to move.
+#[tokio::test]
+async fn secrets_kept_apart_move_into_their_endpoint_items() {
+    let org = OrgId::new(7);
+    let older = created(org, "older").await;
+    secret_as_before(&older).await;
+    let store = &older.store;
+    // An endpoint created after holds its secret already: nothing to move.
+    let (newer, newer_secret) = new_endpoint(org, "newer", at(2_000));
+    store.create(&newer, &newer_secret, 50, None).await.unwrap();
+
+    let moved = store.move_secrets_into_endpoints().await.unwrap();
+    assert_eq!((moved.moved, moved.left), (1, 0));
+    let endpoint_item = raw_item(store, &older.pk, &older.sk).await.unwrap();
+    assert_eq!(
+        endpoint_item["secret"].as_s().unwrap(),
+        older.secret.expose()
+    );
+    let secret_sk = format!("SECRET#{}", older.endpoint.id);
+    assert!(raw_item(store, &older.pk, &secret_sk).await.is_none());
+    let (_, keys) = store
+        .signing_target(org, older.endpoint.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(keys.current.expose(), older.secret.expose());
+    let again = store.move_secrets_into_endpoints().await.unwrap();
+    assert_eq!((again.moved, again.left), (0, 0));
 }
 
 /// Records written before events were kept apart carry their body, an `event_log` key and an

@@ -1,0 +1,103 @@
+//! One-off moves an operator runs after an upgrade (`webhooks-admin upgrade`), never a function:
+//! they scan the table.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::errors::{cancellation_reasons, classify};
+use super::keys::Keys;
+use super::{DynamoStore, Item, TransactionItem};
+use crate::{Result, StoreError};
+
+/// What a pass of [`DynamoStore::move_secrets_into_endpoints`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MovedSecrets {
+    /// Secrets now in their endpoint items, their own items deleted.
+    pub moved: u64,
+    /// Secrets that changed while being moved (a rotation came first): a later pass moves them.
+    pub left: u64,
+}
+
+/// The attributes a secret item holds and an endpoint item takes over.
+const KEY_ATTRIBUTES: [&str; 3] = ["secret", "previous_secret", "previous_expires_at"];
+
+impl DynamoStore {
+    /// Moves every endpoint secret still in an item of its own (`ORG#<org>` / `SECRET#<id>`,
+    /// written before secrets moved into endpoint items) into its endpoint item, so that
+    /// delivering to it reads one item. Each move is one transaction, conditioned on the
+    /// secret being the one read: a rotation at the same moment leaves it for the next pass.
+    /// Safe to run again, and while the stack serves traffic.
+    pub async fn move_secrets_into_endpoints(&self) -> Result<MovedSecrets> {
+        let mut done = MovedSecrets::default();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(sk, :secret)")
+                .expression_attribute_values(":secret", AttributeValue::S("SECRET#".into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in page.items.unwrap_or_default() {
+                if self.move_secret(item).await? {
+                    done.moved += 1;
+                } else {
+                    done.left += 1;
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// Moves one secret item's keys into its endpoint item: `false` if either changed first.
+    async fn move_secret(&self, secret_item: Item) -> Result<bool> {
+        let text = |name: &str| secret_item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let (Some(pk), Some(sk), Some(secret)) = (text("pk"), text("sk"), text("secret")) else {
+            return Err(StoreError::internal(
+                "a secret item without its keys or secret",
+            ));
+        };
+        let endpoint_sk = format!("ENDPOINT#{}", sk.trim_start_matches("SECRET#"));
+        let key = |sk: String| {
+            Keys::of_item(&Item::from([
+                ("pk".to_owned(), AttributeValue::S(pk.clone())),
+                ("sk".to_owned(), AttributeValue::S(sk)),
+            ]))
+            .ok_or_else(|| StoreError::internal("keys of strings"))
+        };
+        let mut sets = Vec::new();
+        let mut take = self
+            .update_in_transaction(key(endpoint_sk)?)
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(secret)");
+        for name in KEY_ATTRIBUTES {
+            if let Some(value) = secret_item.get(name) {
+                sets.push(format!("{name} = :{name}"));
+                take = take.expression_attribute_values(format!(":{name}"), value.clone());
+            }
+        }
+        let take = take
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .build()
+            .map_err(StoreError::internal)?;
+        let drop = self
+            .delete_in_transaction(key(sk)?)
+            .condition_expression("secret = :seen")
+            .expression_attribute_values(":seen", AttributeValue::S(secret))
+            .build()
+            .map_err(StoreError::internal)?;
+        match self.write_together(vec![take.item(), drop.item()]).await {
+            Ok(_) => Ok(true),
+            Err(error) => match cancellation_reasons(&error) {
+                Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => Ok(false),
+                Some(reasons) if reasons.contains(&"TransactionConflict") => Ok(false),
+                _ => Err(classify(error)),
+            },
+        }
+    }
+}
