@@ -113,7 +113,7 @@ impl Target {
             attempts: job.history.clone(),
             // An endpoint is sent the body its event's kept item holds; the legacy URL another.
             body: match job.destination {
-                Destination::Endpoint(_) if job.event_kept => None,
+                Destination::Endpoint(_) if job.event_kept_until.is_some() => None,
                 _ => SentBody::keep(&payload::body(&self.event_name, &job.data)),
             },
         }

@@ -190,16 +190,19 @@ where
             destinations.push(Destination::Legacy);
         }
 
-        // Kept once for every record, alongside the attempts: never delaying the answer.
-        if !destinations.is_empty() {
-            let pipeline = Arc::clone(self);
-            let logged = event.logged();
-            pending.spawn(async move {
-                if let Err(error) = pipeline.keep(&logged).await {
-                    tracing::error!(%error, event_id = %logged.event_id, "could not keep a blocking event for its log records");
+        // Kept once for every record, before the attempts (one write, within the budget); if
+        // that fails, each attempt keeps it before its record, as a job without it does.
+        let kept_until = match destinations.is_empty() {
+            true => None,
+            false => match timeout_at(deadline.into(), self.keep(&event.logged())).await {
+                Ok(Ok(until)) => Some(until),
+                Ok(Err(error)) => {
+                    tracing::error!(%error, event_id = %event.id, "could not keep a blocking event for its log records");
+                    None
                 }
-            });
-        }
+                Err(_) => None,
+            },
+        };
         let (done, mut finished) = mpsc::unbounded_channel();
         for (rank, destination) in destinations.iter().copied().enumerate() {
             let pipeline = Arc::clone(self);
@@ -207,7 +210,7 @@ where
             let done = done.clone();
             pending.spawn(async move {
                 pipeline
-                    .dispatch_one(&event, destination, deadline, rank, done)
+                    .dispatch_one(&event, destination, kept_until, deadline, rank, done)
                     .await;
             });
         }
@@ -245,6 +248,7 @@ where
         self: Arc<Self>,
         event: &PlatformEvent,
         to: Destination,
+        event_kept_until: Option<webhook_domain::Timestamp>,
         deadline: Instant,
         rank: usize,
         done: mpsc::UnboundedSender<(usize, Finished)>,
@@ -254,7 +258,7 @@ where
         let now = self.clock.now();
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
-            event_kept: true,
+            event_kept_until,
             ..DeliveryJob::first(event, to)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.

@@ -99,12 +99,16 @@ pub struct DeliveryJob {
     /// The publisher's trace; absent, the event's own (`DeliveryJob::trace`).
     pub trace_id: Option<TraceId>,
     /// The attempts made so far, for the log record (which each attempt writes whole).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "webhook_domain::sent_body::serialize_named"
+    )]
     pub history: Vec<AttemptSummary>,
-    /// The log keeps the event's body (`LoggedEvent`), so its endpoints' records need not. A
-    /// job without it (a test, a resend, one queued before the upgrade) keeps it first.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub event_kept: bool,
+    /// Until when the log keeps the event's body (`LoggedEvent`), so that its endpoints'
+    /// records need not carry it. A job without it (a test, a resend, one queued before this
+    /// layout), or whose event would expire before its record, keeps it first.
+    pub event_kept_until: Option<Timestamp>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -134,7 +138,7 @@ impl DeliveryJob {
                 .as_deref()
                 .and_then(TraceId::from_traceparent),
             history: Vec::new(),
-            event_kept: false,
+            event_kept_until: None,
         }
     }
 
@@ -201,6 +205,35 @@ mod tests {
         assert_eq!(event.event_type, webhook_domain::EventType::CallGraded);
         assert_eq!(event.agent_id, None);
         assert_eq!(event.org_id, OrgId::new(42));
+    }
+
+    /// Queued jobs keep attempts with named fields, which every release reads (records keep
+    /// the short tuples), and read either.
+    #[test]
+    fn a_jobs_history_is_queued_with_named_fields() {
+        let attempt = AttemptSummary {
+            at: Timestamp::from_unix_millis(1_776_709_450_113).unwrap(),
+            http_status: Some(503),
+            failure_category: Some(webhook_domain::FailureCategory::HttpError),
+            duration_ms: 12,
+        };
+        let event = PlatformEvent::parse(
+            r#"{"id":"6a1f0b8e-3c4d-4e5f-8a9b-0c1d2e3f4a5b","org_id":42,"type":"call.graded",
+               "data":{},"occurred_at":"2026-11-27T09:15:04.113Z"}"#,
+        )
+        .unwrap();
+        let job = DeliveryJob {
+            history: vec![attempt.clone()],
+            ..DeliveryJob::first(&event, Destination::Legacy)
+        };
+        let queued = serde_json::to_value(&job).unwrap();
+        assert_eq!(
+            queued["history"],
+            serde_json::json!([{"at": "2026-04-20T18:24:10.113Z", "http_status": 503,
+                                "failure_category": "http_error", "duration_ms": 12}])
+        );
+        let read: DeliveryJob = serde_json::from_value(queued).unwrap();
+        assert_eq!(read.history, vec![attempt]);
     }
 
     #[test]

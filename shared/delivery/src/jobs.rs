@@ -40,9 +40,9 @@ where
         let count = jobs.len();
         if count > 0 {
             // Once for all its jobs, before any of them can write a record.
-            self.keep(&event.logged()).await?;
+            let kept_until = self.keep(&event.logged()).await?;
             for queued in &mut jobs {
-                queued.job.event_kept = true;
+                queued.job.event_kept_until = Some(kept_until);
             }
             self.queue.enqueue(jobs).await?;
         }
@@ -73,6 +73,8 @@ where
                 job.waits_for_a_place = job.waits_for_a_place.saturating_add(1);
                 return self.defer(job, wait, now).await;
             }
+            // Its retries start their waits afresh.
+            job.waits_for_a_place = 0;
             Some(minute)
         } else {
             None

@@ -79,33 +79,41 @@ pub struct Pipeline<S, Q> {
 }
 
 /// How much longer than the records it serves the log keeps an event: past the last attempt
-/// its schedule allows, a margin for queue delays and waits for a place in flight.
+/// its schedule allows, a margin for queue delays and waits for a place in flight. A job that
+/// comes later than that (a queue backed up for days) keeps it again (`keep_event`).
 const EVENT_OUTLIVES_SCHEDULE: Duration = Duration::from_secs(24 * 3600);
 
 impl<S: Store, Q> Pipeline<S, Q> {
-    /// Keeps what the log needs of the job's event, for every record of it, unless that was
-    /// done already (`DeliveryJob::event_kept`): fan-out does it once per event.
+    /// Keeps what the log needs of the job's event for at least as long as the record this
+    /// attempt writes, unless that is done already (`DeliveryJob::event_kept_until`): fan-out
+    /// does it once per event; a test, a resend, a job queued before this layout, or one that
+    /// outlived the event's expiry keeps it here, before the record's first write.
     pub(crate) async fn keep_event(
         &self,
         job: &mut DeliveryJob,
         occurred_at: Timestamp,
     ) -> Result<(), StoreError> {
-        if !job.event_kept {
-            self.keep(&job.logged_event(occurred_at)).await?;
-            job.event_kept = true;
+        let record_expires_at = self.log_retention.expires_at(self.clock.now());
+        if job
+            .event_kept_until
+            .is_none_or(|until| until <= record_expires_at)
+        {
+            let until = self.keep(&job.logged_event(occurred_at)).await?;
+            job.event_kept_until = Some(until);
         }
         Ok(())
     }
 
     /// Keeps `event` for as long as any record of it from now on: the log's retention after
-    /// the last attempt its schedule allows.
-    pub(crate) async fn keep(&self, event: &LoggedEvent) -> Result<(), StoreError> {
+    /// the last attempt its schedule allows, and a margin. Answers when it expires.
+    pub(crate) async fn keep(&self, event: &LoggedEvent) -> Result<Timestamp, StoreError> {
         let now = self.clock.now();
         let last_attempt = now
             .checked_add(self.schedule.span() + EVENT_OUTLIVES_SCHEDULE)
             .unwrap_or(now);
         let expires_at = self.log_retention.expires_at(last_attempt);
-        self.store.keep_event(event, expires_at).await
+        self.store.keep_event(event, expires_at).await?;
+        Ok(expires_at)
     }
 }
 

@@ -115,6 +115,6 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         trace_id: None,
         history: record.attempts,
         // Kept again, for as long as the new chain's records.
-        event_kept: false,
+        event_kept_until: None,
     })
 }

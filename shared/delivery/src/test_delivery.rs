@@ -78,7 +78,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             waits_for_a_place: 0,
             trace_id: None,
             history: Vec::new(),
-            event_kept: false,
+            event_kept_until: None,
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
         let plan = Plan {

@@ -90,8 +90,15 @@ pub struct DeliveryRecord {
     pub test: bool,
     /// The attempt a worker is making right now, if any. Internal: never shown.
     pub claim: Option<AttemptClaim>,
-    /// Every attempt, oldest first (the latest `ATTEMPTS_KEPT`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Every attempt, oldest first (the latest `ATTEMPTS_KEPT`). Stored as `tries`, in the
+    /// short form earlier releases cannot read: under its old name they would fail on the
+    /// whole record, while this way (after a rollback, say) they show it without attempts.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        rename(serialize = "tries", deserialize = "tries"),
+        alias = "attempts"
+    )]
     pub attempts: Vec<AttemptSummary>,
     /// The exact body sent.
     pub body: Option<SentBody>,
@@ -111,9 +118,10 @@ pub struct LoggedEvent {
 }
 
 impl DeliveryRecord {
-    /// The record as shown: with its event's body when it keeps none of its own.
+    /// The record as shown: an endpoint's record with its event's body when it keeps none of
+    /// its own (the legacy URL is sent other bytes: its record shows only its own).
     pub fn with_event_body(mut self, event: Option<&LoggedEvent>) -> Self {
-        if self.body.is_none() {
+        if self.body.is_none() && !self.destination.is_legacy() {
             self.body = event
                 .filter(|event| (event.org_id, event.event_id) == (self.org_id, self.event_id))
                 .and_then(|event| event.body.clone());
@@ -740,6 +748,33 @@ mod record_changes {
             (retrying.status, retrying.next_retry_at),
             (DeliveryStatus::Retrying, Some(at(3_000_000)))
         );
+    }
+
+    /// Attempts are written as `tries`, short tuples; records from before hold `attempts` with
+    /// named fields, and read the same.
+    #[test]
+    fn attempts_are_kept_as_tries_and_read_under_either_name() {
+        let record = retrying(None);
+        let mut stored = serde_json::to_value(&record).unwrap();
+        let tries = stored["tries"].clone();
+        assert!(tries[0].is_array(), "{tries}");
+        assert!(stored.get("attempts").is_none());
+        let back: DeliveryRecord = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(back, record);
+        let fields = stored.as_object_mut().unwrap();
+        fields.remove("tries");
+        let named: Vec<serde_json::Value> = record
+            .attempts
+            .iter()
+            .map(|a| {
+                serde_json::json!({"at": a.at, "http_status": a.http_status,
+                                   "failure_category": a.failure_category,
+                                   "duration_ms": a.duration_ms})
+            })
+            .collect();
+        fields.insert("attempts".into(), serde_json::Value::Array(named));
+        let before: DeliveryRecord = serde_json::from_value(stored).unwrap();
+        assert_eq!(before, record);
     }
 
     #[test]

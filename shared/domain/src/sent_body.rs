@@ -70,12 +70,32 @@ enum StoredAttempt {
     Compact(i64, Option<u16>, Option<FailureCategory>, u64),
     Named {
         at: Timestamp,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         http_status: Option<u16>,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         failure_category: Option<FailureCategory>,
         duration_ms: u64,
     },
+}
+
+/// Writes attempts with named fields, as releases before the short tuples read them: what a
+/// queued job carries, so that a job queued by this release and taken by an earlier one (while
+/// an update rolls out, or after a rollback) still reads. Records keep the tuples.
+pub fn serialize_named<S: serde::Serializer>(
+    attempts: &[AttemptSummary],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = serializer.serialize_seq(Some(attempts.len()))?;
+    for attempt in attempts {
+        seq.serialize_element(&StoredAttempt::Named {
+            at: attempt.at,
+            http_status: attempt.http_status,
+            failure_category: attempt.failure_category,
+            duration_ms: attempt.duration_ms,
+        })?;
+    }
+    seq.end()
 }
 
 impl From<AttemptSummary> for StoredAttempt {

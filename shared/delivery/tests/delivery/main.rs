@@ -690,6 +690,35 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
     );
 }
 
+/// A job whose event the log keeps for less long than the record it is about to write (a
+/// queue backed up for days) keeps the event again first, so its record still shows the body.
+#[tokio::test]
+async fn a_job_that_outlived_its_kept_event_keeps_it_again() {
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let job = DeliveryJob {
+        event_kept_until: Some(h.clock.now()),
+        ..h.job(&endpoint, EventType::WebTool)
+    };
+    assert_eq!(h.deliver(job.clone()).await, Delivery::Delivered);
+    let event = webhook_store::EventRef {
+        event_id: job.event_id,
+        destination: endpoint.id.into(),
+    };
+    let shown = h
+        .store
+        .delivery(ORG, event, h.clock.now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shown.body.map(|body| body.bytes().unwrap()),
+        receiver.last().map(|sent| sent.body),
+        "the body it sent"
+    );
+}
+
 /// A resend asked while its endpoint was failing keeps the one-attempt rule even when the
 /// endpoint is active again by the time of the attempt (a PATCH lifted the status).
 #[tokio::test]

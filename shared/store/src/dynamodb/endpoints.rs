@@ -207,22 +207,32 @@ impl EndpointStore for DynamoStore {
         else {
             return Ok(None);
         };
-        let keys = if endpoint.contains_key("secret") {
-            endpoint.clone()
-        } else {
-            let apart = self
+        if endpoint.contains_key("secret") {
+            return signing_target_of(endpoint.clone(), endpoint);
+        }
+        let apart = self
+            .read_item(
+                Keys::secret(org, id),
+                Some((KEYS_PROJECTION, HashMap::new())),
+            )
+            .await?;
+        match apart {
+            Some(keys) => signing_target_of(endpoint, keys),
+            // `webhooks-admin upgrade` may have moved it between the two reads: the endpoint
+            // item holds it now, unless the endpoint is gone.
+            None => match self
                 .read_item(
-                    Keys::secret(org, id),
-                    Some((KEYS_PROJECTION, HashMap::new())),
+                    Keys::endpoint(org, id),
+                    Some((&projection, projection_names())),
                 )
-                .await?;
-            match apart {
-                Some(keys) => keys,
-                None => return Ok(None),
-            }
-        };
-        let keys: StoredKeys = from_item(keys)?;
-        Ok(Some((from_item(endpoint)?, keys.into())))
+                .await?
+            {
+                Some(endpoint) if endpoint.contains_key("secret") => {
+                    signing_target_of(endpoint.clone(), endpoint)
+                }
+                _ => Ok(None),
+            },
+        }
     }
 
     async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
@@ -250,7 +260,16 @@ impl EndpointStore for DynamoStore {
         {
             Err(RotationRefused::SecretApart) => {
                 let apart = self.rotation_of_secret_item(from, rotation)?;
-                Ok(self.write_rotation(apart, from, rotation, remember).await?)
+                match self.write_rotation(apart, from, rotation, remember).await {
+                    // `webhooks-admin upgrade` moved it meanwhile: it is in the endpoint item.
+                    Err(RotationRefused::SecretMoved) => {
+                        let kept = self.rotation_of_endpoint_item(from, rotation)?;
+                        Ok(self
+                            .write_rotation(vec![kept], from, rotation, remember)
+                            .await?)
+                    }
+                    written => Ok(written?),
+                }
             }
             written => Ok(written?),
         }
@@ -296,6 +315,9 @@ impl EndpointStore for DynamoStore {
 enum RotationRefused {
     /// The endpoint item holds no secret: it is in an item of its own.
     SecretApart,
+    /// The secret item is gone while its endpoint stands: the secret moved into the endpoint
+    /// item.
+    SecretMoved,
     Store(StoreError),
 }
 
@@ -308,8 +330,9 @@ impl From<StoreError> for RotationRefused {
 impl From<RotationRefused> for StoreError {
     fn from(refused: RotationRefused) -> Self {
         match refused {
-            // Only the first write can tell; a rotation of the secret item never does.
-            RotationRefused::SecretApart => StoreError::Superseded,
+            // Each is answered once by the other layout's write; met again, a rotation at the
+            // same moment moved it on.
+            RotationRefused::SecretApart | RotationRefused::SecretMoved => StoreError::Superseded,
             RotationRefused::Store(error) => error,
         }
     }
@@ -395,6 +418,9 @@ impl DynamoStore {
             Some(reasons) if reasons[..rotating].contains(&"TransactionConflict") => {
                 store_error(StoreError::Superseded)
             }
+            Some(reasons) if rotating == 2 && failed_at(reasons, 1) => {
+                Err(RotationRefused::SecretMoved)
+            }
             Some(reasons) if (0..rotating).any(|i| failed_at(reasons, i)) => {
                 store_error(StoreError::NotFound)
             }
@@ -402,6 +428,12 @@ impl DynamoStore {
             _ => store_error(classify(refused)),
         }
     }
+}
+
+/// The endpoint and its keys from the items that hold them.
+fn signing_target_of(endpoint: Item, keys: Item) -> Result<Option<(Endpoint, SigningKeys)>> {
+    let keys: StoredKeys = from_item(keys)?;
+    Ok(Some((from_item(endpoint)?, keys.into())))
 }
 
 /// The endpoint as a rotation leaves it, built from what was written.

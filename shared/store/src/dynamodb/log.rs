@@ -193,21 +193,29 @@ impl DeliveryLogStore for DynamoStore {
     ) -> Result<Option<DeliveryRecord>> {
         // The event's item says when it happened, which gives the record's keys.
         let logged = self.logged_event(org, event.event_id, now).await?;
-        let keys = match &logged {
-            Some(logged) => Keys::delivery(&DeliveryRef {
-                org_id: org,
-                event_id: event.event_id,
-                destination: event.destination,
-                occurred_at: logged.occurred_at,
-            }),
-            // Records written before events were kept on their own are found by their index.
+        let at_its_time = match &logged {
+            Some(logged) => {
+                let keys = Keys::delivery(&DeliveryRef {
+                    org_id: org,
+                    event_id: event.event_id,
+                    destination: event.destination,
+                    occurred_at: logged.occurred_at,
+                });
+                self.read_item(keys, None).await?
+            }
+            None => None,
+        };
+        // Records written before events were kept on their own are found by their index (and
+        // a job queued before may have placed its record at its own first attempt's time).
+        let item = match at_its_time {
+            Some(item) => item,
             None => match self.keys_by_event_index(org, event).await? {
-                Some(keys) => keys,
+                Some(keys) => match self.read_item(keys, None).await? {
+                    Some(item) => item,
+                    None => return Ok(None),
+                },
                 None => return Ok(None),
             },
-        };
-        let Some(item) = self.read_item(keys, None).await? else {
-            return Ok(None);
         };
         let kept = expiry_of(&item).is_none_or(|at| !is_expired(at, now));
         let record: DeliveryRecord = from_item(item)?;
@@ -269,6 +277,8 @@ impl DeliveryLogStore for DynamoStore {
             .filter(|found| horizon.as_ref().is_none_or(|h| found.log_key() >= *h))
             .collect();
         found.sort_by_cached_key(|found| std::cmp::Reverse(found.log_key()));
+        // A record from before, rewritten a moment ago, may still be in both endpoint indexes.
+        found.dedup_by_key(|found| found.log_key());
         let full = found.len() > limit;
         found.truncate(limit);
         let resume_after = if full {
@@ -586,7 +596,9 @@ impl DynamoStore {
                         continue;
                     }
                     let record: DeliveryRecord = from_item(item)?;
-                    if !record.is_shown() {
+                    // The index is read a moment behind the table: the record as it is now
+                    // must still match.
+                    if !record.is_shown() || !query.filter.matches(&record) {
                         continue;
                     }
                     if query.bodies {

@@ -22,6 +22,7 @@ pub use upgrade::MovedSecrets;
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
@@ -201,7 +202,13 @@ impl DynamoStore {
             }
             let asked = asked.build().map_err(StoreError::internal)?;
             let mut pending = Some(HashMap::from([(self.table.clone(), asked)]));
+            let mut backoff = Duration::from_millis(25);
             while let Some(request) = pending.filter(|request| !request.is_empty()) {
+                if backoff > UNPROCESSED_BACKOFF_MAX {
+                    return Err(StoreError::Unavailable(
+                        "DynamoDB left keys unprocessed after every retry".into(),
+                    ));
+                }
                 let output = self
                     .client
                     .batch_get_item()
@@ -216,6 +223,11 @@ impl DynamoStore {
                         .unwrap_or_default(),
                 );
                 pending = output.unprocessed_keys;
+                if pending.as_ref().is_some_and(|left| !left.is_empty()) {
+                    // Throttled: DynamoDB's advice is to wait, longer each time.
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
             }
         }
         Ok(items)
@@ -248,6 +260,10 @@ impl DynamoStore {
             .collect())
     }
 }
+
+/// The longest wait before asking again for keys a BatchGetItem left unprocessed (25 ms
+/// doubling: six tries, 1.6 s in all).
+const UNPROCESSED_BACKOFF_MAX: Duration = Duration::from_millis(800);
 
 /// A put, update or delete as one item of a TransactWriteItems.
 trait TransactionItem {

@@ -283,7 +283,6 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
         names,
         [
             "attempt_count",
-            "attempts",
             "body",
             "call_id",
             "destination_log",
@@ -300,6 +299,7 @@ async fn delivery_records_expire_by_ttl_and_keep_their_body_compressed() {
             "sk",
             "status",
             "test",
+            "tries",
             "url",
         ],
         "delivered: in the endpoint index, not in the sparse problem index; found by event \
