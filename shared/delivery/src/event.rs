@@ -35,12 +35,13 @@ pub struct MalformedEvent(String);
 impl PlatformEvent {
     /// What the log keeps of the event once, for every destination's record.
     pub fn logged(&self) -> LoggedEvent {
-        LoggedEvent {
-            org_id: self.org_id,
-            event_id: self.id,
-            occurred_at: self.occurred_at,
-            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
-        }
+        logged_event(
+            self.org_id,
+            self.id,
+            &self.event_type,
+            &self.data,
+            self.occurred_at,
+        )
     }
 
     pub fn parse(message: &str) -> Result<Self, MalformedEvent> {
@@ -111,6 +112,22 @@ pub struct DeliveryJob {
     pub event_kept_until: Option<Timestamp>,
 }
 
+/// What the log keeps of an event: when it happened and the body its endpoints are sent.
+fn logged_event(
+    org_id: OrgId,
+    event_id: EventId,
+    event_type: &EventName,
+    data: &serde_json::Map<String, Value>,
+    occurred_at: Timestamp,
+) -> LoggedEvent {
+    LoggedEvent {
+        org_id,
+        event_id,
+        occurred_at,
+        body: SentBody::keep(&payload::body(event_type.as_str(), data)),
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -142,15 +159,15 @@ impl DeliveryJob {
         }
     }
 
-    /// What the log keeps of the job's event once, for every destination's record: the body
-    /// its endpoints are sent.
+    /// What the log keeps of the job's event once, for every destination's record.
     pub fn logged_event(&self, occurred_at: Timestamp) -> LoggedEvent {
-        LoggedEvent {
-            org_id: self.org_id,
-            event_id: self.event_id,
+        logged_event(
+            self.org_id,
+            self.event_id,
+            &self.event_type,
+            &self.data,
             occurred_at,
-            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
-        }
+        )
     }
 
     /// The trace every attempt of this job continues: the publisher's, else the event's own.

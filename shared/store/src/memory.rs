@@ -76,18 +76,10 @@ impl Org {
 
     /// What DynamoDB's TTL does in the background, done here as records come in.
     fn drop_expired(&mut self, now: Timestamp) {
-        while let Some((expires_at, key)) = self.expiries.first().cloned() {
-            if !is_expired(expires_at, now) {
-                break;
-            }
-            self.expiries.pop_first();
+        for key in take_expired(&mut self.expiries, now) {
             self.deliveries.remove(&key);
         }
-        while let Some((expires_at, id)) = self.event_expiries.first().copied() {
-            if !is_expired(expires_at, now) {
-                break;
-            }
-            self.event_expiries.pop_first();
+        for id in take_expired(&mut self.event_expiries, now) {
             self.events.remove(&id);
         }
     }
@@ -101,6 +93,19 @@ impl Org {
             .map(|(event, _)| event);
         record.clone().with_event_body(event)
     }
+}
+
+/// Takes the keys expired by `now` off the front of an expiry order.
+fn take_expired<K: Ord + Clone>(expiries: &mut BTreeSet<(Timestamp, K)>, now: Timestamp) -> Vec<K> {
+    let mut expired = Vec::new();
+    while let Some((expires_at, key)) = expiries.first().cloned() {
+        if !is_expired(expires_at, now) {
+            break;
+        }
+        expiries.pop_first();
+        expired.push(key);
+    }
+    expired
 }
 
 impl MemoryStore {

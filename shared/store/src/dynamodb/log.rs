@@ -193,29 +193,25 @@ impl DeliveryLogStore for DynamoStore {
     ) -> Result<Option<DeliveryRecord>> {
         // The event's item says when it happened, which gives the record's keys.
         let logged = self.logged_event(org, event.event_id, now).await?;
-        let at_its_time = match &logged {
-            Some(logged) => {
-                let keys = Keys::delivery(&DeliveryRef {
-                    org_id: org,
-                    event_id: event.event_id,
-                    destination: event.destination,
-                    occurred_at: logged.occurred_at,
-                });
-                self.read_item(keys, None).await?
-            }
-            None => None,
-        };
+        let mut item = None;
+        if let Some(logged) = &logged {
+            let keys = Keys::delivery(&DeliveryRef {
+                org_id: org,
+                event_id: event.event_id,
+                destination: event.destination,
+                occurred_at: logged.occurred_at,
+            });
+            item = self.read_item(keys, None).await?;
+        }
         // Records written before events were kept on their own are found by their index (and
         // a job queued before may have placed its record at its own first attempt's time).
-        let item = match at_its_time {
-            Some(item) => item,
-            None => match self.keys_by_event_index(org, event).await? {
-                Some(keys) => match self.read_item(keys, None).await? {
-                    Some(item) => item,
-                    None => return Ok(None),
-                },
-                None => return Ok(None),
-            },
+        if item.is_none()
+            && let Some(keys) = self.keys_by_event_index(org, event).await?
+        {
+            item = self.read_item(keys, None).await?;
+        }
+        let Some(item) = item else {
+            return Ok(None);
         };
         let kept = expiry_of(&item).is_none_or(|at| !is_expired(at, now));
         let record: DeliveryRecord = from_item(item)?;
@@ -304,6 +300,14 @@ fn expiry_of(item: &super::Item) -> Option<Timestamp> {
     Timestamp::from_unix_millis(seconds.saturating_mul(1000))
 }
 
+/// A logged event's item as the event, unless it has expired by `now` (TTL removes it later).
+fn unexpired_event(item: super::Item, now: Timestamp) -> Result<Option<LoggedEvent>> {
+    if expiry_of(&item).is_some_and(|at| is_expired(at, now)) {
+        return Ok(None);
+    }
+    from_item(item).map(Some)
+}
+
 impl DynamoStore {
     /// What the log keeps of the event, unless it has expired by `now`. One consistent GetItem.
     async fn logged_event(
@@ -312,16 +316,10 @@ impl DynamoStore {
         event_id: EventId,
         now: Timestamp,
     ) -> Result<Option<LoggedEvent>> {
-        let Some(item) = self
+        let item = self
             .read_item(Keys::logged_event(org, event_id), None)
-            .await?
-        else {
-            return Ok(None);
-        };
-        if expiry_of(&item).is_some_and(|at| is_expired(at, now)) {
-            return Ok(None);
-        }
-        from_item(item).map(Some)
+            .await?;
+        item.map_or(Ok(None), |item| unexpired_event(item, now))
     }
 
     /// The table keys of a record written before events were kept apart, from `log-by-event`.
@@ -362,8 +360,7 @@ impl DynamoStore {
             .collect();
         let mut events: HashMap<EventId, LoggedEvent> = HashMap::new();
         for item in self.read_items(keys, None).await? {
-            if expiry_of(&item).is_none_or(|at| !is_expired(at, now)) {
-                let event: LoggedEvent = from_item(item)?;
+            if let Some(event) = unexpired_event(item, now)? {
                 events.insert(event.event_id, event);
             }
         }

@@ -95,6 +95,19 @@ async fn secret_as_before(created: &Created) {
         .unwrap();
 }
 
+/// Until when the endpoint's rotated-out secret signs, as the stats route reads it.
+async fn grace(
+    store: &DynamoStore,
+    org: OrgId,
+    id: webhook_domain::EndpointId,
+) -> Option<webhook_domain::Timestamp> {
+    webhook_store::DeliveryStatsStore::endpoint_health(store, org, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .previous_secret_expires_at
+}
+
 /// A rotation at 3,000 whose rotated-out secret signs until 9,000.
 fn rotation() -> webhook_domain::Rotation {
     webhook_domain::Rotation {
@@ -164,11 +177,7 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
         endpoint_item["previous_secret"].as_s().unwrap(),
         secret.expose()
     );
-    let health = webhook_store::DeliveryStatsStore::endpoint_health(&store, org, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(health.previous_secret_expires_at, Some(at(9_000)));
+    assert_eq!(grace(&store, org, endpoint.id).await, Some(at(9_000)));
 
     store.delete(org, endpoint.id).await.unwrap();
     assert!(raw_item(&store, &pk, &sk).await.is_none());
@@ -228,11 +237,7 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
         store.rotate_secret(&stale, &again, None).await,
         Err(webhook_store::StoreError::Superseded)
     ));
-    let health = webhook_store::DeliveryStatsStore::endpoint_health(&store, org, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(health.previous_secret_expires_at, Some(at(9_000)));
+    assert_eq!(grace(&store, org, endpoint.id).await, Some(at(9_000)));
 
     store.delete(org, endpoint.id).await.unwrap();
     assert!(raw_item(&store, &pk, &secret_sk).await.is_none());
