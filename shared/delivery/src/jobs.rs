@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use webhook_domain::{Destination, Minute, Quota, Timestamp};
+use webhook_domain::{Destination, Minute, OrgId, Quota, Timestamp};
 use webhook_store::Store;
 
 use crate::attempt::{Plan, Reach, timeout_for};
@@ -61,18 +61,11 @@ where
         // anything is read: a flood of resends to receivers that hang then holds only so many
         // consumers, and its waiting jobs cost one refused write each.
         let place = if job.resent {
-            let minute = Minute::of(now);
-            let limit = self.resent_in_flight;
-            if self
-                .store
-                .take(job.org_id, Quota::ResentInFlight, minute, 1, limit)
-                .await?
-                == 0
-            {
+            let Some(minute) = self.take_a_place(job.org_id, now).await? else {
                 let wait = resent_wait(job.waits_for_a_place);
                 job.waits_for_a_place = job.waits_for_a_place.saturating_add(1);
                 return self.defer(job, wait, now).await;
-            }
+            };
             // Its retries start their waits afresh.
             job.waits_for_a_place = 0;
             Some(minute)
@@ -114,6 +107,23 @@ where
             Some((_, delivery)) => delivery,
             None => Delivery::Duplicate,
         })
+    }
+
+    /// A place among the organization's resends in flight, counted in the minute it answers,
+    /// or none while the places taken this minute and the last fill its share.
+    async fn take_a_place(
+        &self,
+        org: OrgId,
+        now: Timestamp,
+    ) -> Result<Option<Minute>, PipelineError> {
+        let quota = Quota::ResentInFlight;
+        let [before, minute] = Minute::of(now).places_held();
+        let held = self.store.counted(org, quota, before).await?;
+        let Some(left) = self.resent_in_flight.less(held) else {
+            return Ok(None);
+        };
+        let taken = self.store.take(org, quota, minute, 1, left).await?;
+        Ok((taken > 0).then_some(minute))
     }
 
     /// Passes the job along the queue, to come back after `wait`, with no attempt made.

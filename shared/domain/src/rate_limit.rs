@@ -15,7 +15,7 @@ pub enum Quota {
     /// Resent deliveries being attempted now, taken before an attempt and given back after
     /// it, so that one organization's flood of resends to receivers that hang holds only a
     /// share of the delivery consumers. Counted per minute of the take, so a count a crashed
-    /// run never gave back is forgotten with its minute.
+    /// run never gave back is forgotten with its minute; see [`Minute::places_held`].
     ResentInFlight,
 }
 
@@ -68,6 +68,12 @@ impl PerMinute {
     pub fn room(self, used: u32, wanted: u32) -> u32 {
         self.per_minute.saturating_sub(used).min(wanted)
     }
+
+    /// What is left of the limit once `held` are counted elsewhere: none when nothing is.
+    pub fn less(self, held: u32) -> Option<Self> {
+        let per_minute = self.per_minute.checked_sub(held).filter(|left| *left > 0)?;
+        Some(Self { per_minute })
+    }
 }
 
 /// A clock minute, counted from the epoch: the window a quota is counted in.
@@ -81,6 +87,15 @@ impl Minute {
 
     pub fn number(self) -> i64 {
         self.0
+    }
+
+    /// The minutes whose places in flight may still be held in this one: places are counted
+    /// in the minute they were taken, and a run holds one for less than a minute (the deliver
+    /// function's timeout is under the claim's 60 s, which the template test holds), so every
+    /// place still held was taken in this minute or the one before. Counting both makes the
+    /// share a true bound, and a place a crashed run never gave back is forgotten after two.
+    pub fn places_held(self) -> [Self; 2] {
+        [Self(self.0 - 1), self]
     }
 
     /// Whole seconds from `now` until the next minute begins, at least 1: a `Retry-After`.
@@ -118,6 +133,22 @@ mod tests {
         assert_eq!(limit.room(950, 100), 50);
         assert_eq!(limit.room(1_000, 1), 0);
         assert_eq!(limit.room(5_000, 1), 0);
+    }
+
+    #[test]
+    fn what_is_held_elsewhere_leaves_the_rest_of_the_limit() {
+        let ten = PerMinute::RESENT_IN_FLIGHT;
+        assert_eq!(ten.less(0), Some(ten));
+        assert_eq!(ten.less(3).map(PerMinute::per_minute), Some(7));
+        assert_eq!(ten.less(10), None);
+        assert_eq!(ten.less(11), None);
+    }
+
+    #[test]
+    fn places_still_held_were_taken_this_minute_or_the_last() {
+        let minute = Minute::of(Timestamp::from_unix_millis(180_000).unwrap());
+        let [before, now] = minute.places_held();
+        assert_eq!((before.number(), now.number()), (2, 3));
     }
 
     #[test]

@@ -373,6 +373,14 @@ pub trait QuotaStore: Send + Sync + 'static {
         limit: PerMinute,
     ) -> impl Future<Output = Result<u32>> + Send;
 
+    /// How many the organization's `minute` of `quota` counts now (a strongly consistent read).
+    fn counted(
+        &self,
+        org: OrgId,
+        quota: Quota,
+        minute: Minute,
+    ) -> impl Future<Output = Result<u32>> + Send;
+
     /// Gives back `n` of what a take counted in `minute` (an attempt in flight has ended).
     fn give_back(
         &self,

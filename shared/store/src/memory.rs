@@ -203,6 +203,14 @@ impl QuotaStore for MemoryStore {
         Ok(taken)
     }
 
+    async fn counted(&self, org: OrgId, quota: Quota, minute: Minute) -> Result<u32> {
+        let orgs = self.orgs()?;
+        let count = orgs
+            .get(&org)
+            .and_then(|org| org.quotas.get(&(quota, minute)));
+        Ok(count.copied().unwrap_or(0))
+    }
+
     async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {
         let mut orgs = self.orgs()?;
         if let Some(used) = orgs

@@ -690,6 +690,39 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
     );
 }
 
+/// Places are counted in the minute they were taken, and a run holds one for less than a
+/// minute: a new minute's resends still count the places the last one took, so an organization
+/// never holds more than its share, and a place never given back is forgotten after two.
+#[tokio::test]
+async fn the_places_the_last_minute_took_still_count_against_the_share() {
+    use webhook_domain::{Minute, PerMinute, Quota};
+    use webhook_store::QuotaStore;
+    let h = harness(true);
+    let receiver = receive(vec![]).await;
+    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let resent = || DeliveryJob {
+        resent: true,
+        ..h.job(&endpoint, EventType::WebTool)
+    };
+    let (share, quota) = (PerMinute::RESENT_IN_FLIGHT, Quota::ResentInFlight);
+    let taken = Minute::of(h.clock.now());
+    let held = h.store.take(ORG, quota, taken, 100, share).await.unwrap();
+    assert_eq!(held, share.per_minute());
+
+    h.clock.advance(Duration::from_secs(60));
+    assert!(
+        matches!(h.deliver(resent()).await, Delivery::Deferred(_)),
+        "the share is still held, though taken last minute"
+    );
+    h.next();
+    h.store.give_back(ORG, quota, taken, 1).await.unwrap();
+    assert_eq!(h.deliver(resent()).await, Delivery::Delivered);
+    // The nine places still counted (their runs crashed) are forgotten a minute later.
+    h.clock.advance(Duration::from_secs(60));
+    assert_eq!(h.deliver(resent()).await, Delivery::Delivered);
+    assert_eq!(receiver.count(), 2, "no attempt while the share was held");
+}
+
 /// A job whose event the log keeps for less long than the record it is about to write (a
 /// queue backed up for days) keeps the event again first, so its record still shows the body.
 #[tokio::test]

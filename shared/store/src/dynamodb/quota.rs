@@ -1,15 +1,26 @@
 //! Per-minute quotas: one item per organization, quota and minute, counted by a conditional ADD
 //! and forgotten through TTL an hour after its minute.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{Minute, OrgId, PerMinute, Quota};
 
-use super::DynamoStore;
 use super::conditions::{ADMITS, COVERS};
 use super::errors::{Refusal, refusal};
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
+use super::{DynamoStore, Item};
 use crate::{QuotaStore, Result};
+
+/// A quota item's count; none when it is not a number.
+fn used(item: &Item) -> Option<u32> {
+    match item.get("used") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        None => Some(0),
+        Some(_) => None,
+    }
+}
 
 /// A take that meets others is retried with what they left. A retry follows only a count that
 /// grew (another take was granted), so this many end it but under a crowd of takes at once.
@@ -47,14 +58,7 @@ impl QuotaStore for DynamoStore {
                 Ok(_) => return Ok(asking),
                 Err(error) => match refusal(error) {
                     Refusal::ConditionFailed(item) => {
-                        let used = item
-                            .as_ref()
-                            .and_then(|item| item.get("used"))
-                            .and_then(|used| match used {
-                                AttributeValue::N(n) => n.parse().ok(),
-                                _ => None,
-                            })
-                            .unwrap_or(u32::MAX);
+                        let used = item.as_ref().and_then(used).unwrap_or(u32::MAX);
                         asking = limit.room(used, wanted);
                     }
                     Refusal::Failed(error) => return Err(error),
@@ -62,6 +66,15 @@ impl QuotaStore for DynamoStore {
             }
         }
         Ok(0)
+    }
+
+    async fn counted(&self, org: OrgId, quota: Quota, minute: Minute) -> Result<u32> {
+        let projection = Some(("used", HashMap::new()));
+        let item = self
+            .read_item(Keys::quota(org, quota, minute), projection)
+            .await?;
+        // An unreadable count counts as full: a share is never exceeded on a guess.
+        Ok(item.as_ref().map_or(Some(0), used).unwrap_or(u32::MAX))
     }
 
     async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {

@@ -772,16 +772,28 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
             .unwrap(),
         0
     );
+    let counted = |minute| store.counted(ORG, Quota::ResentInFlight, minute);
+    assert_eq!(
+        counted(flight).await.unwrap(),
+        1,
+        "what a take counted reads back"
+    );
     store
         .give_back(ORG, Quota::ResentInFlight, flight, 1)
         .await
         .unwrap();
+    assert_eq!(counted(flight).await.unwrap(), 0);
     assert_eq!(
         store
             .take(ORG, Quota::ResentInFlight, flight, 1, one)
             .await
             .unwrap(),
         1
+    );
+    assert_eq!(
+        counted(Minute::of(at(720_000))).await.unwrap(),
+        0,
+        "quotas are counted apart"
     );
     let never = Minute::of(at(840_000));
     store
