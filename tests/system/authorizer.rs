@@ -158,7 +158,9 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
     }
     assert_eq!(
         answer(Some(format!("Bearer {}", key.expose()))).await,
-        serde_json::json!({"isAuthorized": true, "context": {"org_id": 9, "role": "owner"}})
+        serde_json::json!({"isAuthorized": true, "context": {
+            "org_id": 9, "role": "owner", "key_id": record.id.as_str()
+        }})
     );
     let empty = serde_json::json!({"isAuthorized": true, "context": {}});
 
@@ -180,7 +182,9 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
     .unwrap();
     assert_eq!(
         serde_json::to_value(sampled).unwrap(),
-        serde_json::json!({"isAuthorized": true, "context": {"org_id": 7, "role": "admin"}})
+        serde_json::json!({"isAuthorized": true, "context": {
+            "org_id": 7, "role": "admin", "key_id": admin.id.as_str()
+        }})
     );
     assert_eq!(answer(Some("Bearer sk_live_nobody".into())).await, empty);
     assert_eq!(answer(None).await, empty);
@@ -212,7 +216,8 @@ async fn the_authorizer_answers_with_the_keys_context_or_an_empty_one() {
     assert_eq!(
         answer_at(store.clone(), bearer.clone(), opened).await,
         serde_json::json!({"isAuthorized": true, "context": {
-            "org_id": 9, "role": "admin", "session_until": end.unix_millis()
+            "org_id": 9, "role": "admin", "session_until": end.unix_millis(),
+            "key_id": token.digest().id().as_str()
         }})
     );
     assert_eq!(answer_at(store.clone(), bearer, end).await, empty);

@@ -45,6 +45,18 @@ pub async fn a_retried_create_answers_the_first_call_and_creates_once(backend: B
         "{:?}",
         conflict.body
     );
+    // The same API key, however its header is spelled, is the same caller.
+    let spelled = format!("bearer   {ORG_A_ADMIN} ");
+    let respelled = api
+        .send_with(
+            "POST",
+            COLLECTION,
+            None,
+            Some(body.into()),
+            &[("idempotency-key", "create-1"), ("authorization", &spelled)],
+        )
+        .await;
+    assert_eq!((respelled.status, &respelled.body), (201, &first.body));
     // A key is replayed only to the credential that first used it: another admin key of the
     // same organization gets no secret from it.
     let stranger = keyed(&api, COLLECTION, ORG_A_OWNER, "create-1", Some(body)).await;

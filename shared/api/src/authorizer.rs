@@ -28,6 +28,7 @@ pub async fn identify<S: ApiKeyStore>(
             let caller = record.caller(now)?;
             Some(AuthorizerContext {
                 session_until: record.valid_until.map(Timestamp::unix_millis),
+                key_id: Some(record.id.to_string()),
                 ..Some(caller).into()
             })
         })
@@ -50,9 +51,10 @@ pub struct AuthorizerResponse {
     pub context: AuthorizerContext,
 }
 
-/// `{org_id, role}` for a live key, with `session_until` (Unix milliseconds) for a portal
-/// session; `{}` for anything else. API Gateway caches an answer for `ReauthorizeEvery`, so the
-/// handlers check a session's end themselves.
+/// `{org_id, role, key_id}` for a live key, with `session_until` (Unix milliseconds) for a
+/// portal session; `{}` for anything else. API Gateway caches an answer for `ReauthorizeEvery`,
+/// so the handlers check a session's end themselves. The key id (public: it names the key in
+/// listings) is what an idempotency record is bound to.
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct AuthorizerContext {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +63,8 @@ pub struct AuthorizerContext {
     pub role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 impl From<Option<Caller>> for AuthorizerContext {
@@ -69,6 +73,7 @@ impl From<Option<Caller>> for AuthorizerContext {
             org_id: caller.map(|c| c.org.get()),
             role: caller.map(|c| c.role.as_str()),
             session_until: None,
+            key_id: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use webhook_domain::{
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
 use crate::error::IN_PROGRESS;
+use crate::identity;
 use crate::response::{json, json_text, legacy_answer, uncacheable};
 use crate::views::CreatedEndpointView;
 use crate::{ApiError, App};
@@ -152,9 +153,10 @@ fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
         .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-/// What makes two requests the same: the credential that sent it (so a key is replayed only
-/// to whoever first used it), the method, the path and the body as JSON (so spacing and key
-/// order do not count; no body is `{}`). The credential enters only through its digest.
+/// What makes two requests the same: the API key that sent it (so a key is replayed only to
+/// whoever first used it, however its `Authorization` header is spelled), the method, the path
+/// and the body as JSON (so spacing and key order do not count; no body is `{}`). An answer an
+/// authorizer cached before it named keys stands for its key by the header's digest.
 fn fingerprint(request: &Request) -> String {
     let body: &[u8] = match request.body() {
         Body::Text(text) => text.as_bytes(),
@@ -168,11 +170,15 @@ fn fingerprint(request: &Request) -> String {
             .map(|value| value.to_string().into_bytes())
             .unwrap_or_else(|_| body.to_vec())
     };
-    let credential = request
-        .headers()
-        .get(lambda_http::http::header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes)
-        .unwrap_or_default();
+    let key_id = identity::key_id(request);
+    let credential = match &key_id {
+        Some(id) => id.as_str().as_bytes(),
+        None => request
+            .headers()
+            .get(lambda_http::http::header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default(),
+    };
     let mut digest = Sha256::new();
     digest.update(Sha256::digest(credential));
     digest.update(b"\n");

@@ -1,9 +1,11 @@
 //! Who is calling: read from the Lambda authorizer's context, never from the request itself.
 
+use std::collections::HashMap;
+
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::Value;
-use webhook_domain::{Caller, OrgId, Role, Timestamp};
+use webhook_domain::{Caller, KeyId, OrgId, Role, Timestamp};
 
 use crate::ApiError;
 
@@ -13,16 +15,24 @@ pub(crate) fn admin(request: &Request, now: Timestamp) -> Result<Caller, ApiErro
     Ok(caller(request, now)?.require_admin()?)
 }
 
+/// The fields the authorizer answered, if it did.
+fn authorized(request: &Request) -> Option<&HashMap<String, Value>> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => Some(&context.authorizer.as_ref()?.fields),
+        _ => None,
+    }
+}
+
+/// The id of the key (or portal session) the authorizer found, if it named one.
+pub(crate) fn key_id(request: &Request) -> Option<KeyId> {
+    authorized(request)?
+        .get("key_id")
+        .and_then(Value::as_str)
+        .and_then(KeyId::parse)
+}
+
 fn caller(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
-    let context = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => context,
-        _ => return Err(ApiError::Unauthenticated),
-    };
-    let fields = &context
-        .authorizer
-        .as_ref()
-        .ok_or(ApiError::Unauthenticated)?
-        .fields;
+    let fields = authorized(request).ok_or(ApiError::Unauthenticated)?;
     let org = match fields.get("org_id") {
         Some(Value::Number(n)) => n.as_u64().map(OrgId::new),
         Some(Value::String(s)) => OrgId::parse(s),
