@@ -143,7 +143,10 @@ where
         notices: NoticeBoard::Log,
         resent_in_flight: PerMinute::RESENT_IN_FLIGHT,
     });
-    tokio::spawn(local::run_worker(pipeline.clone(), jobs));
+    let (stop_worker, worker_stops) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(local::run_worker(pipeline.clone(), jobs, async {
+        let _ = worker_stops.await;
+    }));
     let policy = options.failing_after;
     tokio::spawn(sweep_periodically(
         store,
@@ -160,7 +163,44 @@ where
     }
     let server = Server::new(app, keys).with_delivery(pipeline);
     server.seed_keys().await?;
-    serve(listener, Arc::new(server)).await
+    tokio::select! {
+        served = serve(listener, Arc::new(server)) => served,
+        () = stop_signal() => {
+            // Requests in progress are cut off (their callers retry); deliveries are not, as a
+            // receiver may already have one whose record is not written yet.
+            println!("stopping: letting the deliveries in flight finish");
+            let _ = stop_worker.send(());
+            let left = worker.await?;
+            if left > 0 {
+                println!("{left} deliveries were ready and not attempted; the queue is in memory");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Ctrl-C, or the SIGTERM a process manager sends. A signal that cannot be listened for
+/// never comes, rather than stopping the server at once.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => drop(terminate.recv().await),
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }
 
 /// A day's sign-in link to the portal for the made-up admin key's organization.

@@ -354,7 +354,7 @@ async fn delivering<S: webhook_store::Store>(
         notices: webhook_notices::NoticeBoard::Log,
         resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
     });
-    tokio::spawn(run_worker(pipeline.clone(), jobs));
+    tokio::spawn(run_worker(pipeline.clone(), jobs, std::future::pending()));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);
     let addr = dev_server::spawn(server).await.unwrap();
     Api {

@@ -71,6 +71,11 @@ impl<G: Eq + Hash + Clone, J> FairQueue<G, J> {
     pub fn in_flight(&self) -> usize {
         self.in_flight.values().sum()
     }
+
+    /// Jobs not handed out yet.
+    pub fn waiting(&self) -> usize {
+        self.waiting.values().map(VecDeque::len).sum()
+    }
 }
 
 #[cfg(test)]
@@ -97,10 +102,11 @@ mod tests {
         queue.push("quiet", 11);
         assert_eq!(queue.pop(), Some(("quiet", 11)), "1 in flight against 2");
         assert_eq!(queue.pop(), None, "noisy holds its share");
+        assert_eq!(queue.waiting(), 1);
         queue.finished(&"noisy");
         assert_eq!(queue.pop(), Some(("noisy", 2)));
         assert_eq!(queue.pop(), None);
-        assert_eq!(queue.in_flight(), 4);
+        assert_eq!((queue.in_flight(), queue.waiting()), (4, 0));
     }
 
     /// What a quiet organization's deliveries wait for a consumer while another one's backlog

@@ -60,8 +60,14 @@ pub const CONCURRENCY: usize = 20;
 pub const SHARE: usize = CONCURRENCY * 3 / 4;
 
 /// Delivers every job that becomes ready, [`CONCURRENCY`] at a time, handed out fairly among
-/// organizations ([`FairQueue`]).
-pub async fn run_worker<S>(pipeline: Arc<Pipeline<S, LocalQueue>>, mut jobs: Jobs)
+/// organizations ([`FairQueue`]), until `stop` resolves. Then it hands out nothing more and
+/// waits for the deliveries already running to end (each within its attempt timeout), so none
+/// is cut off between its request and its record; it answers how many ready jobs it left.
+pub async fn run_worker<S>(
+    pipeline: Arc<Pipeline<S, LocalQueue>>,
+    mut jobs: Jobs,
+    stop: impl Future<Output = ()>,
+) -> usize
 where
     S: webhook_store::Store,
 {
@@ -69,6 +75,7 @@ where
     let mut running = tokio::task::JoinSet::new();
     // Whose each task is, so that one that panicked is counted out too.
     let mut orgs = HashMap::new();
+    tokio::pin!(stop);
     loop {
         while running.len() < CONCURRENCY
             && let Some((org, job)) = ready.pop()
@@ -78,6 +85,7 @@ where
             orgs.insert(task.id(), org);
         }
         tokio::select! {
+            () = &mut stop => break,
             job = jobs.recv() => match job {
                 Some(job) => ready.push(job.org_id, job),
                 None => break,
@@ -90,6 +98,13 @@ where
             }
         }
     }
+    while running.join_next().await.is_some() {}
+    jobs.close();
+    let mut left = ready.waiting();
+    while jobs.try_recv().is_ok() {
+        left += 1;
+    }
+    left
 }
 
 async fn deliver<S: webhook_store::Store>(pipeline: &Pipeline<S, LocalQueue>, job: DeliveryJob) {

@@ -723,6 +723,41 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
     assert_eq!(receiver.count(), 2, "no attempt while the share was held");
 }
 
+/// dev-server's worker, told to stop, starts nothing more but lets a delivery under way end
+/// and write its record: a receiver never has a delivery the log does not show.
+#[tokio::test]
+async fn the_local_worker_stops_once_its_deliveries_in_flight_end() {
+    use webhook_delivery::local::{LocalQueue, run_worker};
+    let h = harness(true);
+    let receiver = receive(vec![Reply::Slow(Duration::from_millis(300))]).await;
+    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (queue, jobs) = LocalQueue::new(Duration::from_secs(900));
+    let pipeline = Arc::new(Pipeline {
+        store: h.store.clone(),
+        queue: queue.clone(),
+        sender: Sender::new(true).unwrap(),
+        clock: h.clock.clone(),
+        schedule: RetrySchedule::default(),
+        log_retention: webhook_domain::LogRetention::DEFAULT,
+        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
+        notices: webhook_notices::NoticeBoard::Log,
+        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+    });
+    let (stop, stops) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(run_worker(pipeline, jobs, async {
+        let _ = stops.await;
+    }));
+    let job = h.job(&endpoint, EventType::WebTool);
+    let delay = Duration::ZERO;
+    queue.enqueue(vec![Delayed { job, delay }]).await.unwrap();
+    assert!(receiver.wait_for(1, Duration::from_secs(10)).await);
+
+    stop.send(()).unwrap();
+    assert_eq!(worker.await.unwrap(), 0, "no ready job left behind");
+    let record = h.only_record().await;
+    assert_eq!(record.status, DeliveryStatus::Delivered, "{record:?}");
+}
+
 /// A job whose event the log keeps for less long than the record it is about to write (a
 /// queue backed up for days) keeps the event again first, so its record still shows the body.
 #[tokio::test]
