@@ -4,6 +4,7 @@ DynamoDB, SQS and EventBridge, fed the `events/` samples. Every AWS call each fu
 way to moto and checked against that function's policy in the template, a transaction's items by
 their actions: the policies are shown sufficient, not just plausible."""
 
+import hashlib
 import json
 import os
 import pathlib
@@ -210,10 +211,30 @@ def needed(operation, body):
     raise AssertionError(f"an unexpected AWS call: {operation}")
 
 
+def listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def policy_documents(logical_id):
+    """The policy documents a function runs with: those of the role its `Role` names (`!GetAtt
+    <role>.Arn`, which the loader gives as {"Fn::GetAtt": [<role>, "Arn"]}: fan-out's and
+    deliver's, declared in the template), or else its own `Policies`, from which SAM generates
+    its role."""
+    properties = RESOURCES[logical_id]["Properties"]
+    if "Role" not in properties:
+        return properties.get("Policies", [])
+    role = properties["Role"]
+    assert isinstance(role, dict) and list(role) == ["Fn::GetAtt"], f"{logical_id}'s role is not the template's: {role}"
+    target = role["Fn::GetAtt"]
+    name, attribute = target.split(".", 1) if isinstance(target, str) else target
+    assert attribute == "Arn" and RESOURCES[name]["Type"] == "AWS::IAM::Role", (logical_id, role)
+    return [policy["PolicyDocument"] for policy in RESOURCES[name]["Properties"].get("Policies", [])]
+
+
 def allowed(logical_id):
     grants = []
-    for policy in RESOURCES[logical_id]["Properties"].get("Policies", []):
-        for statement in policy.get("Statement", []):
+    for policy in policy_documents(logical_id):
+        for statement in listed(policy.get("Statement", [])):
             actions = statement["Action"]
             actions = [actions] if isinstance(actions, str) else actions
             resources = statement["Resource"]
@@ -296,7 +317,9 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     authorize = sample("authorize")
     authorize["headers"]["authorization"] = f"Bearer {stack['key']}"
     answer = stack["function"]("AuthorizerFunction").invoke(authorize)
-    assert answer == {"isAuthorized": True, "context": {"org_id": 42, "role": "admin"}}
+    # The key's id is the first 20 hex digits of its SHA-256, as `webhooks-admin keys list` shows it.
+    key_id = hashlib.sha256(stack["key"].encode()).hexdigest()[:20]
+    assert answer == {"isAuthorized": True, "context": {"org_id": 42, "role": "admin", "key_id": key_id}}
     authorize["headers"]["authorization"] = "Bearer sk_live_unknown"
     assert stack["function"]("AuthorizerFunction").invoke(authorize)["context"] == {}
 

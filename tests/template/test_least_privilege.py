@@ -2,9 +2,11 @@
 function's role read back, managed policies included. Each function may hold only the grants on
 its allow-list below (action, resource, condition); a new action, a wider resource, a dropped or
 loosened condition fails here. Around the list: no wildcard resource or action, no managed policy
-but the one SAM puts on every role it makes, SQS grants on the function's own queues only, every
-table grant fenced to the partitions it needs (`dynamodb:LeadingKeys`), and only the functions
-that sign deliveries or hand a secret over able to reach the items that hold secrets.
+but the two SAM puts on every role it makes (fan-out's and deliver's roles, declared in the
+template, carry the same), only Lambda able to assume a function's role, SQS grants on the
+function's own queues only, every table grant fenced to the partitions it needs
+(`dynamodb:LeadingKeys`), and only the functions that sign deliveries or hand a secret over able
+to reach the items that hold secrets.
 
 That the grants are enough is `tests/lambda`'s part: it runs each binary and checks every call
 it makes against the same policies (but not their conditions, which moto does not evaluate)."""
@@ -13,7 +15,7 @@ import json
 import re
 
 import pytest
-from template_loader import deployed
+from template_loader import deployed, load
 
 TABLE = "table"
 GET, QUERY, PUT, UPDATE, DELETE, BATCH_GET = (
@@ -80,13 +82,29 @@ UNFENCED = {
     "set; its quota item is in ORG# (UpdateItem, ALL_OLD on refusal)",
     "RecoverEndpointFunction": "its quota item is in ORG# (UpdateItem, ALL_OLD on refusal)",
 }
-# The one managed policy allowed: SAM attaches it to every role it generates (logs:CreateLogGroup,
-# logs:CreateLogStream and logs:PutLogEvents on "*"). Only an explicit role per function would
-# drop it, and tests/lambda reads each function's Policies, not a role's.
-BASIC_EXECUTION_ROLE = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-# And the one SAM attaches with `Tracing: Active`: xray:PutTraceSegments, PutTelemetryRecords and
-# the sampling reads, which X-Ray grants on "*" only (it has no resource-level permissions).
-XRAY_WRITE_ONLY = "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess"
+# The managed policies allowed, by partition, as SAM writes them on every role it generates (the
+# partition is the region's, at transform time). AWSLambdaBasicExecutionRole: logs:CreateLogGroup,
+# logs:CreateLogStream and logs:PutLogEvents on "*". And with `Tracing: Active`, X-Ray's writes:
+# xray:PutTraceSegments, PutTelemetryRecords and the sampling reads, which X-Ray grants on "*" only
+# (it has no resource-level permissions); SAM names that policy AWSXrayWriteOnlyAccess in the aws
+# partition and AWSXRayDaemonWriteAccess elsewhere. The explicit roles (EXPLICIT_ROLES) carry the
+# same, written with ${AWS::Partition}.
+REGION_OF_PARTITION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+
+def managed_policies(partition):
+    xray = "AWSXrayWriteOnlyAccess" if partition == "aws" else "AWSXRayDaemonWriteAccess"
+    return [
+        f"arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        f"arn:{partition}:iam::aws:policy/{xray}",
+    ]
+
+
+# The functions whose role template.yaml declares (`Role: !GetAtt <role>.Arn`) instead of SAM
+# generating one from their `Policies`: their event source mapping polls the queue with the
+# function's role, so that role is the one place its queue grants are spelled, nothing attached
+# by SAM. Their logical ids are the ones SAM gave the roles it generated before.
+EXPLICIT_ROLES = {"FanOutFunction": "FanOutFunctionRole", "DeliverFunction": "DeliverFunctionRole"}
 # Resources with a wildcard that are unavoidable: none in the stack's own statements.
 WILDCARD_RESOURCES = set()
 # Roles in the stack that no function runs as, and what each may do.
@@ -233,8 +251,8 @@ def atoms(statements):
     return found
 
 
-def stack():
-    resources = deployed()["Resources"]
+def stack(region="us-east-1"):
+    resources = deployed(region)["Resources"]
     functions = {name: r for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
     roles = {}
     for name, function in functions.items():
@@ -244,6 +262,44 @@ def stack():
         assert attribute == "Arn" and resources[role_name]["Type"] == "AWS::IAM::Role", (name, role)
         roles[name] = role_name
     return resources, functions, roles
+
+
+def in_partition(arn, partition, conditions):
+    """A managed policy ARN as CloudFormation resolves it in `partition`: a string; a `Fn::Sub`
+    of `${AWS::Partition}` alone; or a `Fn::If` on a condition that compares `AWS::Partition`
+    with a name. Anything else stays JSON (and matches no allowed ARN)."""
+    if isinstance(arn, str):
+        return arn
+    if isinstance(arn, dict) and list(arn) == ["Fn::Sub"] and isinstance(arn["Fn::Sub"], str):
+        text = arn["Fn::Sub"].replace("${AWS::Partition}", partition)
+        if "${" not in text:
+            return text
+    if isinstance(arn, dict) and list(arn) == ["Fn::If"] and len(arn["Fn::If"]) == 3:
+        name, then, otherwise = arn["Fn::If"]
+        condition = conditions.get(name) if isinstance(name, str) else None
+        sides = condition.get("Fn::Equals") if isinstance(condition, dict) and list(condition) == ["Fn::Equals"] else None
+        if isinstance(sides, list) and len(sides) == 2:
+            left, right = sides
+            named = right if left == {"Ref": "AWS::Partition"} else left if right == {"Ref": "AWS::Partition"} else None
+            if isinstance(named, str):
+                return in_partition(then if named == partition else otherwise, partition, conditions)
+    return json.dumps(arn, sort_keys=True)
+
+
+def trusts_only_lambda(role):
+    """Whether the role's trust policy lets lambda.amazonaws.com, and nobody else, assume it."""
+    statements = listed(role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+    if len(statements) != 1 or set(statements[0]) != {"Effect", "Principal", "Action"}:
+        return False
+    (statement,) = statements
+    principal = statement["Principal"]
+    return (
+        statement["Effect"] == "Allow"
+        and isinstance(principal, dict)
+        and list(principal) == ["Service"]
+        and listed(principal["Service"]) == ["lambda.amazonaws.com"]
+        and listed(statement["Action"]) == ["sts:AssumeRole"]
+    )
 
 
 def function_grants():
@@ -291,12 +347,18 @@ def test_every_function_runs_as_a_role_of_its_own():
     assert set(functions) == set(ALLOWED), "every function has an allow-list here, and only those"
 
 
-def test_no_managed_policy_but_basic_execution_and_xray_writes():
-    resources, _, roles = stack()
+@pytest.mark.parametrize("partition", sorted(REGION_OF_PARTITION))
+def test_no_managed_policy_but_basic_execution_and_xray_writes(partition):
+    """In each partition, every function's role has exactly what SAM's generated roles have
+    there: an explicit role's ARNs resolved as CloudFormation would, SAM's as it wrote them."""
+    template = deployed(REGION_OF_PARTITION[partition])
+    resources, _, roles = stack(REGION_OF_PARTITION[partition])
     for function, role in roles.items():
         managed = resources[role]["Properties"].get("ManagedPolicyArns", [])
+        assert isinstance(managed, list), (function, managed)
+        resolved = [in_partition(arn, partition, template.get("Conditions", {})) for arn in managed]
         # AWSLambdaSQSQueueExecutionRole (every queue of the account) comes with a SAM SQS event.
-        assert managed == [BASIC_EXECUTION_ROLE, XRAY_WRITE_ONLY], (function, managed)
+        assert resolved == managed_policies(partition), (function, managed)
     # No policy attached to a role from outside it.
     attached = [
         name
@@ -304,6 +366,28 @@ def test_no_managed_policy_but_basic_execution_and_xray_writes():
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
     ]
     assert attached == [], attached
+
+
+def test_fan_out_and_deliver_run_as_roles_declared_in_the_template_that_only_lambda_assumes():
+    declared = load()["Resources"]
+    named = {}
+    for function, resource in declared.items():
+        if resource["Type"] == "AWS::Serverless::Function" and "Role" in resource["Properties"]:
+            role = resource["Properties"]["Role"]
+            assert isinstance(role, dict) and list(role) == ["Fn::GetAtt"], (function, role)
+            assert list(role["Fn::GetAtt"])[1:] == ["Arn"], (function, role)
+            named[function] = role["Fn::GetAtt"][0]
+    assert named == EXPLICIT_ROLES, "the functions that name their role are fan-out and deliver"
+    resources, _, roles = stack()
+    for function, role in EXPLICIT_ROLES.items():
+        # Beside a Role, SAM drops a function's Policies without a word: none may be left to mislead.
+        assert "Policies" not in declared[function]["Properties"], function
+        assert declared[role]["Type"] == "AWS::IAM::Role", role
+        assert roles[function] == role, (function, roles[function])
+        # Deployed as declared: not made, nor added to, by the transform (no lambda:createdBy tag).
+        assert resources[role] == json.loads(json.dumps(declared[role])), role
+    for function, role in roles.items():
+        assert trusts_only_lambda(resources[role]), (function, resources[role]["Properties"]["AssumeRolePolicyDocument"])
 
 
 def test_no_role_but_the_functions_and_those_listed():
