@@ -24,6 +24,7 @@ endpoint_props={
  "agent_id":{"type":["integer","null"],"minimum":1},
  "agent_name":{"type":["string","null"],"description":"Always null: this service keeps no agent directory."},
  "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; absent when none are set."},
+ "rate_limit":{"type":"integer","minimum":1,"maximum":1000,"description":"Deliveries a second the endpoint is sent at most; absent when none is set."},
  "secret_hint":{"type":"string","description":"The secret's first characters, to tell secrets apart."},
  "created_at":ts,"updated_at":ts}
 write_props={
@@ -32,7 +33,8 @@ write_props={
  "events":{"type":"array","items":ref("EventsEnum"),"description":"Empty or absent: every type."},
  "status":{"allOf":[ref("EndpointCreateUpdateStatusEnum")],"description":"`failing` is set by the platform only; sending it is a 400."},
  "agent_id":{"type":["integer","null"],"minimum":1,"description":"Scope the endpoint to one agent's events; null clears it."},
- "headers":{"type":["object","null"],"maxProperties":20,"additionalProperties":{"type":"string","maxLength":1024},"description":"Custom headers sent with every delivery: names are HTTP tokens, values visible ASCII; Host, Content-*, Transfer-Encoding, Connection, hop-by-hop, forwarding, signature and webhook-* names are refused. Replaces the whole set; {} or null clears it."}}
+ "headers":{"type":["object","null"],"maxProperties":20,"additionalProperties":{"type":"string","maxLength":1024},"description":"Custom headers sent with every delivery: names are HTTP tokens, values visible ASCII; Host, Content-*, Transfer-Encoding, Connection, hop-by-hop, forwarding, signature and webhook-* names are refused. Replaces the whole set; {} or null clears it."},
+ "rate_limit":{"type":["integer","null"],"minimum":1,"maximum":1000,"description":"Deliveries a second the endpoint is sent at most, across all of the platform's workers; null removes the limit. With or without it, the platform slows down by itself while the receiver answers 429 or 503, sends Retry-After, or times out."}}
 schemas={
  "EventsEnum":{"type":"string","enum":EVENTS,"description":"The event catalogue, in the official client's order."},
  "TestEventTypeEnum":{"type":"string","enum":EVENTS+["webhook.test"],"description":"A catalogue type, or `webhook.test` (the default)."},
@@ -41,8 +43,8 @@ schemas={
  "FailureCategoryEnum":{"type":"string","enum":["connection","dns","http_error","other","timeout","tls"]},
  "DeliveryStatusEnum":{"type":"string","enum":["delivered","failed","retrying"]},
  "DeliverySourceEnum":{"type":"string","enum":["endpoint","legacy"]},
- "DeveloperWebhookEndpoint":obj(endpoint_props,required=[p for p in endpoint_props if p!="headers"],desc="A webhook endpoint: the product page's fields, and its custom headers when set."),
- "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},required=[p for p in endpoint_props if p!="headers"]+["secret"],desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
+ "DeveloperWebhookEndpoint":obj(endpoint_props,required=[p for p in endpoint_props if p not in ("headers","rate_limit")],desc="A webhook endpoint: the product page's fields, and its custom headers and rate limit when set."),
+ "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},required=[p for p in endpoint_props if p not in ("headers","rate_limit")]+["secret"],desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
  "DeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=["label","url"]),
  "PatchedDeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=[],desc="Any subset of the fields; an empty or absent body changes nothing."),
  "DeveloperWebhookEndpointsTestBody":obj({"event_type":ref("TestEventTypeEnum")},required=[]),
@@ -96,6 +98,7 @@ schemas={
    "attempts_24h":{"type":"integer","minimum":0},
    "successes_24h":{"type":"integer","minimum":0},
    "failures_24h":{"type":"integer","minimum":0},
+   "effective_rate":{"type":["integer","null"],"minimum":1,"description":"Deliveries a second the endpoint is sent at most now: its rate_limit, or less while its receiver asks to slow down; null for as fast as they come."},
    "hourly":{"type":"array","minItems":24,"maxItems":24,"items":ref("HourCount"),"description":"The same 24 hours one by one, oldest first."},
    "previous_secret_expires_at":{"type":["string","null"],"format":"date-time","description":"Set while a rotated-out secret still signs."}},desc="An endpoint's health. The 24-hour counts cover the current hour and the 23 before it."),
  "HourCount":obj({"hour":{**ts,"description":"The hour's start, UTC."},"successes":{"type":"integer","minimum":0},"failures":{"type":"integer","minimum":0}}),

@@ -53,10 +53,10 @@ MODELS = {
 # (the `webhook-id` receivers see), when it happened, its agent, and whether it was a test.
 ADDED_FIELDS = {
     "DeveloperWebhookDelivery": {"event_id", "occurred_at", "agent_id", "test"},
-    "DeveloperWebhookEndpoint": {"headers"},
-    "WebhookCreated": {"headers"},
-    "DeveloperWebhookEndpointCreateUpdateRequest": {"headers"},
-    "PatchedDeveloperWebhookEndpointCreateUpdateRequest": {"headers"},
+    "DeveloperWebhookEndpoint": {"headers", "rate_limit"},
+    "WebhookCreated": {"headers", "rate_limit"},
+    "DeveloperWebhookEndpointCreateUpdateRequest": {"headers", "rate_limit"},
+    "PatchedDeveloperWebhookEndpointCreateUpdateRequest": {"headers", "rate_limit"},
 }
 
 ENUMS = {

@@ -163,6 +163,25 @@ def test_edit_endpoint(portal, portal_link, driver, api, receiver, endpoints):
     assert api.endpoint(endpoint["id"])["headers"] == {"X-Tenant": "acme", "Authorization": "Bearer t0k:en"}
     portal.screenshots("edit-endpoint-headers")
 
+    # A rate limit: out of range is named beside the field; a number is stored, and the health
+    # panel shows the rate in force.
+    health = portal.section("Health")
+    portal.wait(lambda d: "As fast as events come" in health.text, message="no limit shown")
+    rate = portal.field("Rate limit", settings)
+    rate.send_keys("0")
+    portal.click("Save", settings)
+    portal.wait(lambda d: rate.get_attribute("aria-invalid") == "true", message="the rate marked invalid")
+    assert "1 to 1000" in settings.find_element(By.ID, rate.get_attribute("id") + "-error").text
+    rate.clear()
+    rate.send_keys("5")
+    portal.click("Save", settings)
+    portal.wait(lambda d: api.endpoint(endpoint["id"]).get("rate_limit") == 5, message="the rate stored")
+    portal.wait(lambda d: "At most 5 a second" in health.text, message="the rate shown")
+    portal.screenshots("edit-endpoint-rate-limit")
+    rate.clear()
+    portal.click("Save", settings)
+    portal.wait(lambda d: "rate_limit" not in api.endpoint(endpoint["id"]), message="the rate removed")
+
     # The table shows the change too.
     portal.link("Endpoints").click()
     row = portal.endpoint_row(endpoint["id"])

@@ -904,6 +904,72 @@ pub async fn custom_headers_are_validated_shown_and_sent_with_every_attempt(back
     assert!(too_many.field_errors("headers")[0].contains("At most 20"));
 }
 
+/// An endpoint's `rate_limit`: validated, shown when set, removed with null; the stats show
+/// the effective rate, which a receiver's 429 halves by itself (from 64 a second for an
+/// endpoint without a limit) while the event still arrives.
+pub async fn a_rate_limit_is_validated_shown_and_lowered_by_a_429(backend: Backend) {
+    let api = start_delivering_on(backend, "100ms".parse().unwrap(), true).await;
+    let (port, got) = receiver(vec![Answer::Status(429)]).await;
+    for bad in [json!(0), json!(1001), json!(2.5), json!("5"), json!(-1)] {
+        let refused = api
+            .create(
+                ORG_A_ADMIN,
+                json!({"label": "r", "url": hook(port), "rate_limit": bad}),
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {:?}", refused.body);
+        let detail = refused.field_errors("rate_limit").join(" ");
+        assert!(detail.contains("from 1 to 1000"), "{bad}: {detail}");
+    }
+    let limited = api
+        .create(
+            ORG_A_ADMIN,
+            json!({"label": "r", "url": hook(port), "rate_limit": 40}),
+        )
+        .await;
+    assert_eq!(limited.status, 201, "{:?}", limited.body);
+    assert_eq!(limited.body["rate_limit"], 40);
+    let id = limited.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(api.list(ORG_A_ADMIN).await.body[0]["rate_limit"], 40);
+    async fn effective_rate(api: &Api, id: &str) -> Value {
+        let path = format!("{COLLECTION}/{id}/stats");
+        let stats = api.send("GET", &path, Some(ORG_A_ADMIN), None).await;
+        assert_eq!(stats.status, 200, "{:?}", stats.body);
+        stats.body["effective_rate"].clone()
+    }
+    assert_eq!(effective_rate(&api, &id).await, json!(40));
+    let removed = api
+        .patch(ORG_A_ADMIN, &id, json!({"rate_limit": null}))
+        .await;
+    assert_eq!(removed.status, 200);
+    assert!(
+        removed.body.get("rate_limit").is_none(),
+        "{:?}",
+        removed.body
+    );
+    assert_eq!(
+        effective_rate(&api, &id).await,
+        Value::Null,
+        "as fast as they come"
+    );
+
+    let published = api
+        .send(
+            "POST",
+            "/_dev/events",
+            Some(ORG_A_ADMIN),
+            Some(json!({"type": "call.graded", "data": {"call_id": 1}}).to_string()),
+        )
+        .await;
+    assert_eq!(published.status, 202, "{:?}", published.body);
+    wait_for(&got, 2).await;
+    assert_eq!(
+        effective_rate(&api, &id).await,
+        json!(webhook_domain::Pace::CEILING / 2),
+        "the 429 halved it"
+    );
+}
+
 /// Every attempt carries a W3C `traceparent`: the publisher's trace when the event came with
 /// one, else the event's own id as the trace; a new span each time.
 pub async fn every_attempt_continues_the_events_trace(backend: Backend) {

@@ -57,7 +57,7 @@ pub async fn the_stats_route_shows_an_endpoints_health(backend: Backend) {
             "endpoint_id": id, "status": "active", "failing_since": null,
             "last_attempt_at": null, "last_success_at": null, "last_failure_at": null,
             "last_http_status": null, "last_failure_category": null,
-            "attempts_24h": 0, "successes_24h": 0, "failures_24h": 0,
+            "attempts_24h": 0, "successes_24h": 0, "failures_24h": 0, "effective_rate": null,
             "previous_secret_expires_at": null, "hourly": null,
         })
     );

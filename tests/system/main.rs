@@ -76,6 +76,7 @@ on_both_stores! {
     the_test_route_is_limited_per_organization,
     concurrent_rotations_leave_one_secret_that_signs,
     custom_headers_are_validated_shown_and_sent_with_every_attempt,
+    a_rate_limit_is_validated_shown_and_lowered_by_a_429,
     every_attempt_continues_the_events_trace,
 }
 

@@ -4,13 +4,22 @@ use lambda_http::Body;
 use serde_json::Value;
 use webhook_domain::{
     CustomHeaders, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange,
-    Label, NewEndpoint, RequestedStatus, RotationGrace, SessionLength, Timestamp, UnknownEventType,
+    Label, NewEndpoint, RateLimit, RateLimitOutOfRange, RequestedStatus, RotationGrace,
+    SessionLength, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
 use crate::fields::{Fields, agent_or_null, destination, event_name, json_object, since, string};
 
-const ENDPOINT_FIELDS: &[&str] = &["label", "url", "events", "status", "agent_id", "headers"];
+const ENDPOINT_FIELDS: &[&str] = &[
+    "label",
+    "url",
+    "events",
+    "status",
+    "agent_id",
+    "headers",
+    "rate_limit",
+];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
 const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
@@ -23,6 +32,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let status = fields.optional("status", status);
     let agent_id = fields.optional("agent_id", agent_or_null);
     let headers = fields.optional("headers", headers);
+    let rate_limit = fields.optional("rate_limit", rate_limit);
     fields.finish_with(|| {
         Some(NewEndpoint {
             label: label?,
@@ -31,6 +41,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
             status: status.unwrap_or(RequestedStatus::Active),
             agent_id: agent_id.flatten(),
             headers: headers.unwrap_or_default(),
+            rate_limit: rate_limit.flatten(),
         })
     })
 }
@@ -44,9 +55,24 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
         status: fields.optional("status", status),
         agent_id: fields.optional("agent_id", agent_or_null),
         headers: fields.optional("headers", headers),
+        rate_limit: fields.optional("rate_limit", rate_limit),
     };
     fields.finish()?;
     Ok(changes)
+}
+
+/// Deliveries a second, or `null` for no limit.
+fn rate_limit(value: &Value) -> Result<Option<RateLimit>, String> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(RateLimitOutOfRange)
+        .and_then(RateLimit::new)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// `{"Name": "value", ...}`, or `null` for none: every refused header named, in one message.

@@ -4,7 +4,7 @@ use serde::Serialize;
 use webhook_domain::{
     AgentId, ApiKeySecret, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
     EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventSubscription, EventType,
-    FailureCategory, LegacyWebhook, SecretHint, SigningSecret, TestDelivery, Timestamp,
+    FailureCategory, LegacyWebhook, RateLimit, SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -20,6 +20,9 @@ pub(crate) struct EndpointView<'a> {
     /// Only when set: an endpoint without them is exactly the product page's object.
     #[serde(skip_serializing_if = "CustomHeaders::is_empty")]
     headers: &'a CustomHeaders,
+    /// Only when set, as `headers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limit: Option<RateLimit>,
     secret_hint: &'a SecretHint,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -36,6 +39,7 @@ impl<'a> From<&'a Endpoint> for EndpointView<'a> {
             agent_id: endpoint.agent_id,
             agent_name: None,
             headers: &endpoint.headers,
+            rate_limit: endpoint.rate_limit,
             secret_hint: &endpoint.secret_hint,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
@@ -76,6 +80,9 @@ pub(crate) struct EndpointStatsView {
     attempts_24h: u64,
     successes_24h: u64,
     failures_24h: u64,
+    /// Deliveries a second the endpoint is sent at most now: its `rate_limit`, or less while
+    /// its receiver asks to slow down; `null` for as fast as they come.
+    effective_rate: Option<u32>,
     /// The same day hour by hour, oldest first: what the portal draws.
     hourly: Vec<HourView>,
     previous_secret_expires_at: Option<Timestamp>,
@@ -104,6 +111,7 @@ impl EndpointStatsView {
             attempts_24h: day.attempts(),
             successes_24h: day.succeeded,
             failures_24h: day.failed,
+            effective_rate: health.endpoint.effective_rate(),
             hourly: stats
                 .recent
                 .by_hour(now)

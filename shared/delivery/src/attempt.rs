@@ -7,8 +7,8 @@ use std::time::Duration;
 use webhook_domain::sent_body::with_attempt;
 use webhook_domain::{
     Attempt, AttemptClaim, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, SentBody,
-    SigningKeys, Timestamp,
+    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, Pace,
+    PaceChange, SentBody, Signal, SigningKeys, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
@@ -43,6 +43,8 @@ pub(crate) struct Plan<'a> {
     pub claim: bool,
     /// What follows a failure.
     pub schedule: &'a RetrySchedule,
+    /// Its endpoint's pace held it back first: a healthy answer then says the pace may grow.
+    pub waited_for_turn: bool,
 }
 
 /// Where a job goes now, if anywhere. Short-lived: one per job, so its size does not matter.
@@ -168,9 +170,14 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             outcome: answer.outcome,
             duration: answer.duration,
         };
-        // A test says nothing about real traffic: no metric, no stats.
+        // A test says nothing about real traffic: no metric, no stats, no pace. Only queued
+        // deliveries are paced, so only theirs move it: blocking dispatch's receivers have 2 s.
         if !job.test {
             self.metrics.report(&attempt);
+            if let Some(endpoint) = target.endpoint.as_ref().filter(|_| plan.claim) {
+                self.keep_pace(endpoint, &answer, plan.waited_for_turn)
+                    .await;
+            }
         }
         sent(&answer);
         let next = self
@@ -287,6 +294,39 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             .store
             .claim_attempt(before, claim, now, expires_at)
             .await?)
+    }
+
+    /// Moves the endpoint's pace as its receiver's answer asks (`Pace::after`), and holds its
+    /// turns for a `Retry-After`. Pace is a courtesy to the receiver: a failure to write it is
+    /// logged, and delivery goes on.
+    async fn keep_pace(&self, endpoint: &Endpoint, answer: &Sent, waited: bool) {
+        let now = self.clock.now();
+        let signal = Signal::of(answer.outcome, answer.retry_after);
+        let pace = match Pace::after(endpoint.rate_limit, endpoint.pace, signal, waited, now) {
+            PaceChange::Keep => None,
+            PaceChange::Set(pace) => Some(Some(pace)),
+            PaceChange::End => Some(None),
+        };
+        let (org, id) = (endpoint.org_id, endpoint.id);
+        if let Some(pace) = pace {
+            match self.store.set_pace(org, id, endpoint.pace, pace).await {
+                Ok(true) => {
+                    let rate = pace.map(|pace| pace.rate);
+                    tracing::info!(endpoint_id = %id, ?signal, ?rate, "endpoint pace changed");
+                }
+                // Another answer of the same second changed it first.
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(%error, endpoint_id = %id, "could not keep the endpoint's pace")
+                }
+            }
+        }
+        if let Some(wait) = answer.retry_after.filter(|_| signal == Signal::SlowDown)
+            && let Some(until) = now.checked_add(wait.min(Pace::LONGEST_HOLD))
+            && let Err(error) = self.store.hold_turns(org, id, until).await
+        {
+            tracing::warn!(%error, endpoint_id = %id, "could not hold the endpoint's turns");
+        }
     }
 
     /// Counts the attempt in the endpoint's stats (with the give-up, when its delivery ends

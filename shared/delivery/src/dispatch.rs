@@ -289,6 +289,7 @@ where
             timeout,
             claim: false,
             schedule: RetrySchedule::none(),
+            waited_for_turn: false,
         };
         // Reported as soon as it is sent; the stats and log writes come after, never delaying
         // the answer. The dispatch may have answered already: then nobody listens.

@@ -97,6 +97,10 @@ pub struct DeliveryJob {
     /// wait grows with it (`jobs::resent_wait`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub waits_for_a_place: u32,
+    /// It took its paced endpoint's turn and waits on the queue for it: when it comes back it
+    /// goes (`jobs::wait_for_turn`), and its retries take turns of their own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holds_a_turn: bool,
     /// The publisher's trace; absent, the event's own (`DeliveryJob::trace`).
     pub trace_id: Option<TraceId>,
     /// The attempts made so far, for the log record (which each attempt writes whole).
@@ -150,6 +154,7 @@ impl DeliveryJob {
             one_attempt: false,
             resent: false,
             waits_for_a_place: 0,
+            holds_a_turn: false,
             trace_id: event
                 .traceparent
                 .as_deref()

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use webhook_domain::{Destination, Minute, OrgId, Quota, Timestamp};
+use webhook_domain::{Destination, Minute, OrgId, Pace, Quota, Timestamp};
 use webhook_store::Store;
 
-use crate::attempt::{Plan, Reach, timeout_for};
+use crate::attempt::{Plan, Reach, Target, timeout_for};
 use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Delivery, Pipeline, PipelineError, millis_between};
 use crate::queue::{Delayed, JobQueue};
@@ -98,15 +98,58 @@ where
                 return Ok(Delivery::Abandoned(reason));
             }
         };
+        let waited_for_turn = match self.wait_for_turn(job, &target).await? {
+            Turn::Later(wait) => {
+                let now = self.clock.now();
+                return self.defer(job.clone(), wait, now).await;
+            }
+            Turn::Now { waited } => waited,
+        };
         let plan = Plan {
             timeout: timeout_for(&job.event_type),
             claim: true,
             schedule: self.schedule_for(job),
+            waited_for_turn,
         };
         Ok(match self.attempt(job, &target, plan, |_| ()).await? {
             Some((_, delivery)) => delivery,
             None => Delivery::Duplicate,
         })
+    }
+
+    /// How long the job waits for its endpoint's turn, if the endpoint is paced (its own rate
+    /// limit, or a receiver that asked to slow down): it takes the next turn and waits for it
+    /// on the queue, spending no attempt, but never past the end of its schedule. A job that
+    /// comes back holding its turn goes. Tests are never paced.
+    async fn wait_for_turn(
+        &self,
+        job: &mut DeliveryJob,
+        target: &Target,
+    ) -> Result<Turn, PipelineError> {
+        if std::mem::take(&mut job.holds_a_turn) {
+            return Ok(Turn::Now { waited: true });
+        }
+        let Some((endpoint, rate)) = target
+            .endpoint
+            .as_ref()
+            .filter(|_| !job.test)
+            .and_then(|endpoint| Some((endpoint, endpoint.effective_rate()?)))
+        else {
+            return Ok(Turn::Now { waited: false });
+        };
+        let now = self.clock.now();
+        let interval = Pace::interval(rate);
+        let turn = self
+            .store
+            .take_turn(job.org_id, endpoint.id, now, interval)
+            .await?;
+        let schedule_ends = job
+            .first_attempt_at
+            .unwrap_or(now)
+            .checked_add(self.schedule_for(job).span());
+        let wait = millis_between(now, turn.min(schedule_ends.unwrap_or(turn)));
+        job.holds_a_turn = wait.is_some();
+        Ok(wait.map_or(Turn::Now { waited: false }, Turn::Later))
     }
 
     /// A place among the organization's resends in flight, counted in the minute it answers,
@@ -136,6 +179,15 @@ where
         self.requeue(job, wait, now).await?;
         Ok(Delivery::Deferred(wait))
     }
+}
+
+/// When a job may go to its endpoint.
+enum Turn {
+    /// `waited`: its endpoint's pace held it back first.
+    Now {
+        waited: bool,
+    },
+    Later(Duration),
 }
 
 /// How long a resent job first waits when its organization's share of resends in flight is

@@ -111,6 +111,7 @@ fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
         one_attempt: false,
         resent: true,
         waits_for_a_place: 0,
+        holds_a_turn: false,
         // The record keeps no publisher's trace: a resend continues the event's own.
         trace_id: None,
         history: record.attempts,

@@ -76,6 +76,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             one_attempt: false,
             resent: false,
             waits_for_a_place: 0,
+            holds_a_turn: false,
             trace_id: None,
             history: Vec::new(),
             event_kept_until: None,
@@ -85,6 +86,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             timeout: timeout_for(&job.event_type).min(MAX_TEST_WAIT),
             claim: false,
             schedule: self.schedule_for(&job),
+            waited_for_turn: false,
         };
         let mut first = None;
         let made = self

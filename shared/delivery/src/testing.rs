@@ -71,9 +71,13 @@ impl Received {
     }
 }
 
+/// What a receiver answers once its script is done: 200, or what a rule says.
+type Rule = Box<dyn Fn() -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct State {
     script: Mutex<VecDeque<Reply>>,
+    rule: Option<Rule>,
     received: Mutex<Vec<Received>>,
     arrived: Notify,
 }
@@ -95,12 +99,28 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Receiver {
     /// Starts a receiver answering `script` in order, then 200 forever.
     pub async fn start(script: Vec<Reply>) -> std::io::Result<Self> {
+        Self::serve(State {
+            script: Mutex::new(script.into()),
+            ..State::default()
+        })
+        .await
+    }
+
+    /// Starts a receiver answering each request as `rule` says at the time it arrives.
+    pub async fn answering(
+        rule: impl Fn() -> Reply + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        Self::serve(State {
+            rule: Some(Box::new(rule)),
+            ..State::default()
+        })
+        .await
+    }
+
+    async fn serve(state: State) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let receiver = Self {
-            state: Arc::new(State {
-                script: Mutex::new(script.into()),
-                ..State::default()
-            }),
+            state: Arc::new(state),
             addr: listener.local_addr()?,
         };
         let state = receiver.state.clone();
@@ -166,8 +186,9 @@ async fn answer(
         .await
         .map(|b| b.to_bytes().to_vec())
         .unwrap_or_default();
-    let reply = lock(&state.script)
-        .pop_front()
+    let scripted = lock(&state.script).pop_front();
+    let reply = scripted
+        .or_else(|| state.rule.as_ref().map(|rule| rule()))
         .unwrap_or(Reply::Status(200));
     lock(&state.received).push(Received {
         method: parts.method.to_string(),

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    CustomHeaders, EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId,
-    RequestedStatus, SecretHint, SigningSecret, Timestamp,
+    CustomHeaders, EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId, Pace,
+    RateLimit, RequestedStatus, SecretHint, SigningSecret, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -76,6 +76,13 @@ pub struct Endpoint {
     /// Sent with every delivery; values never logged.
     #[serde(default, skip_serializing_if = "CustomHeaders::is_empty")]
     pub headers: CustomHeaders,
+    /// Deliveries a second it is sent at most; none: as fast as they come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// Slower than that while its receiver asks to slow down. Internal: the stats show it as
+    /// the effective rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<Pace>,
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -88,6 +95,11 @@ impl Endpoint {
     /// Whether an event of this type, about this agent, goes to this endpoint: it must not be
     /// paused, must subscribe to the type (or to all), and must be unscoped or scoped to the
     /// event's agent.
+    /// Deliveries a second it is sent at most now: `None` for as fast as they come.
+    pub fn effective_rate(&self) -> Option<u32> {
+        Pace::effective(self.rate_limit, self.pace)
+    }
+
     pub fn receives(&self, event_type: &EventName, agent: Option<AgentId>) -> bool {
         self.status != EndpointStatus::Disabled
             && self.events.includes(event_type)
@@ -128,6 +140,7 @@ pub struct NewEndpoint {
     pub status: RequestedStatus,
     pub agent_id: Option<AgentId>,
     pub headers: CustomHeaders,
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl NewEndpoint {
@@ -141,6 +154,8 @@ impl NewEndpoint {
             status: self.status.into(),
             agent_id: self.agent_id,
             headers: self.headers,
+            rate_limit: self.rate_limit,
+            pace: None,
             secret_hint: secret.hint(),
             created_at: now,
             updated_at: now,
@@ -159,6 +174,8 @@ pub struct EndpointChanges {
     pub agent_id: Option<Option<AgentId>>,
     /// The whole set: replaces the endpoint's (empty clears them).
     pub headers: Option<CustomHeaders>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<RateLimit>>,
 }
 
 impl EndpointChanges {
@@ -200,6 +217,9 @@ impl EndpointChanges {
         if let Some(headers) = &self.headers {
             endpoint.headers = headers.clone();
         }
+        if let Some(limit) = self.rate_limit {
+            endpoint.rate_limit = limit;
+        }
         let changed = *endpoint != before;
         if changed {
             endpoint.updated_at = now;
@@ -226,6 +246,7 @@ mod tests {
             status: RequestedStatus::Active,
             agent_id: None,
             headers: CustomHeaders::default(),
+            rate_limit: None,
         }
         .into_endpoint(OrgId::new(1), &secret, now)
     }
@@ -240,6 +261,7 @@ mod tests {
             status: RequestedStatus::Disabled,
             agent_id: AgentId::new(9),
             headers: CustomHeaders::default(),
+            rate_limit: None,
         }
         .into_endpoint(OrgId::new(1), &secret, at(5));
         assert_eq!(e.secret_hint, secret.hint());

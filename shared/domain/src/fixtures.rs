@@ -31,6 +31,8 @@ pub fn endpoint(org: OrgId) -> Endpoint {
         status: EndpointStatus::Active,
         agent_id: None,
         headers: CustomHeaders::default(),
+        rate_limit: None,
+        pace: None,
         secret_hint: secret.hint(),
         created_at: instant(),
         updated_at: instant(),

@@ -21,6 +21,7 @@ pub mod label;
 pub mod legacy;
 pub mod network;
 pub mod notice;
+pub mod pace;
 pub mod rate_limit;
 pub mod secret;
 pub mod sent_body;
@@ -57,6 +58,7 @@ pub use idempotency::{
 pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
 pub use notice::{EndpointNotice, NoticeKind};
+pub use pace::{Pace, PaceChange, RateLimit, RateLimitOutOfRange, Signal};
 pub use rate_limit::{Minute, PerMinute, PerMinuteError, Quota};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,

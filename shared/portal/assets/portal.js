@@ -404,7 +404,15 @@
     return headers;
   }
 
-  // Label, URL, Events and custom headers; onSubmit(values) runs the request and may throw an ApiError.
+  // Empty is no limit; a whole number goes as a number; anything else goes as typed, for the
+  // API to say what is wrong with it beside the field.
+  function rateLimitValue(text) {
+    const raw = text.trim();
+    if (raw === '') return null;
+    return /^\d+$/.test(raw) ? Number(raw) : raw;
+  }
+
+  // Label, URL, Events, custom headers and rate limit; onSubmit(values) runs the request and may throw an ApiError.
   function endpointForm(ep, types, submitName, onSubmit) {
     const label = field('Label', h('input', { type: 'text', name: 'label', required: true, maxlength: '120', autocomplete: 'off', value: ep.label }));
     const url = field('URL', h('input', { type: 'url', name: 'url', required: true, maxlength: '2048', autocomplete: 'off', inputmode: 'url', spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: ep.url }),
@@ -423,10 +431,12 @@
     const headerLines = Object.entries(ep.headers || {}).map(([name, value]) => `${name}: ${value}`).join('\n');
     const headers = field('Custom headers', h('textarea', { name: 'headers', rows: '3', autocomplete: 'off', spellcheck: 'false', placeholder: 'Authorization: Bearer …' }, headerLines),
       'Sent with every delivery, one per line as Name: value (at most 20), for example a token your gateway asks for.');
-    const fields = { label, url, events: { control: fieldset, err: eventsErr }, headers };
+    const rateLimit = field('Rate limit', h('input', { type: 'text', name: 'rate_limit', inputmode: 'numeric', autocomplete: 'off', placeholder: 'None', value: ep.rate_limit == null ? '' : String(ep.rate_limit) }),
+      'Deliveries a second at most (1 to 1000), for a receiver that cannot take bursts. Leave empty for none: delivery still slows down by itself when the receiver asks.');
+    const fields = { label, url, events: { control: fieldset, err: eventsErr }, headers, rate_limit: rateLimit };
     const box = errorBox();
     const submit = h('button', { type: 'submit', class: 'primary' }, submitName);
-    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, fieldset, headers.el, h('div', { class: 'actions' }, submit));
+    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, fieldset, headers.el, rateLimit.el, h('div', { class: 'actions' }, submit));
     let busy = false;
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -439,6 +449,7 @@
         url: url.control.value.trim(),
         events: [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value),
         headers: parseHeaders(headers.control.value),
+        rate_limit: rateLimitValue(rateLimit.control.value),
       };
       try { await onSubmit(values); } catch (e) { showErrors(fields, box, e); } finally {
         busy = false;
@@ -500,6 +511,7 @@
         ['Last success', when(st.last_success_at)], ['Last failure', when(st.last_failure_at)],
         ['Last HTTP status', st.last_http_status == null ? '—' : String(st.last_http_status)],
         ['Last failure category', st.last_failure_category || '—'],
+        ['Delivery rate now', st.effective_rate == null ? 'As fast as events come' : `At most ${st.effective_rate} a second`],
       ];
       if (st.failing_since) rows.push(['Failing since', when(st.failing_since)]);
       healthBody.replaceChildren(healthChart(st, true), h('dl', { class: 'facts' }, rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))));
@@ -636,8 +648,10 @@
       const before = [...ep.events].sort().join();
       if ([...values.events].sort().join() !== before) body.events = values.events;
       if (JSON.stringify(values.headers) !== JSON.stringify(ep.headers || {})) body.headers = values.headers;
+      if (values.rate_limit !== (ep.rate_limit ?? null)) body.rate_limit = values.rate_limit;
       show(await api('PATCH', endpointPath(ep.id), { body }));
       saved.textContent = 'Saved.';
+      if ('rate_limit' in body) loadStats();
     });
     form.append(saved);
     grid.append(h('section', { class: 'panel wide' }, h('h2', {}, 'Settings'), form));

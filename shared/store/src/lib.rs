@@ -5,12 +5,13 @@ pub mod dynamodb;
 pub mod memory;
 
 use std::future::Future;
+use std::time::Duration;
 
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
     EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, LoggedEvent,
-    Minute, OrgId, PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret,
+    Minute, OrgId, Pace, PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret,
     Timestamp,
 };
 
@@ -391,6 +392,42 @@ pub trait QuotaStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// How fast an endpoint is sent deliveries (`webhook_domain::pace`): its pace, kept in the
+/// endpoint item delivery reads anyway, and its turns, kept in an item of their own that only
+/// paced deliveries write.
+pub trait PaceStore: Send + Sync + 'static {
+    /// Sets the endpoint's pace (`None` ends it), only while it is still the pace `seen`: of
+    /// concurrent changes from one answer's worth of pace, one is made. Answers whether it was
+    /// (`false` too when the endpoint is gone).
+    fn set_pace(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        seen: Option<Pace>,
+        pace: Option<Pace>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The endpoint's next turn to be sent a delivery, taken: `now` if its last turn was
+    /// more than `interval` ago, else `interval` after the last one taken. Concurrent takers
+    /// each get a turn of their own.
+    fn take_turn(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        now: Timestamp,
+        interval: Duration,
+    ) -> impl Future<Output = Result<Timestamp>> + Send;
+
+    /// No turn before `until` (a receiver's `Retry-After`): it counts as a turn taken then,
+    /// unless a later one was.
+    fn hold_turns(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
 /// share one store (an SDK client, or the in-memory data).
 pub trait Store:
@@ -401,6 +438,7 @@ pub trait Store:
     + IdempotencyStore
     + ApiKeyStore
     + QuotaStore
+    + PaceStore
     + Clone
 {
 }
@@ -413,6 +451,7 @@ impl<T> Store for T where
         + IdempotencyStore
         + ApiKeyStore
         + QuotaStore
+        + PaceStore
         + Clone
 {
 }

@@ -1,17 +1,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute, OrgId,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute, OrgId, Pace,
     PerMinute, Quota, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired,
     may_revive, sweep_verdict,
 };
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
-    IdempotencyStore, LegacyWebhookStore, QuotaStore, Recorded, Result, StoreError,
+    IdempotencyStore, LegacyWebhookStore, PaceStore, QuotaStore, Recorded, Result, StoreError,
     StreakCandidate, StreakPage, sort_oldest_first,
 };
 
@@ -49,6 +50,8 @@ struct Org {
     idempotency: HashMap<IdempotencyKey, IdempotencyRecord>,
     /// Each quota's count per minute; only the current minute matters.
     quotas: BTreeMap<(Quota, Minute), u32>,
+    /// Each paced endpoint's last turn taken.
+    turns: HashMap<EndpointId, Timestamp>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
@@ -220,6 +223,55 @@ impl QuotaStore for MemoryStore {
         {
             *used -= n;
         }
+        Ok(())
+    }
+}
+
+impl PaceStore for MemoryStore {
+    async fn set_pace(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        seen: Option<Pace>,
+        pace: Option<Pace>,
+    ) -> Result<bool> {
+        let mut orgs = self.orgs()?;
+        let endpoint = orgs
+            .get_mut(&org)
+            .and_then(|org| org.endpoints.get_mut(&id));
+        Ok(match endpoint {
+            Some(endpoint) if endpoint.pace == seen => {
+                endpoint.pace = pace;
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn take_turn(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        now: Timestamp,
+        interval: Duration,
+    ) -> Result<Timestamp> {
+        let mut orgs = self.orgs()?;
+        let turns = &mut orgs.entry(org).or_default().turns;
+        let next = turns.get(&id).and_then(|last| last.checked_add(interval));
+        let turn = next.filter(|next| *next > now).unwrap_or(now);
+        turns.insert(id, turn);
+        Ok(turn)
+    }
+
+    async fn hold_turns(&self, org: OrgId, id: EndpointId, until: Timestamp) -> Result<()> {
+        let mut orgs = self.orgs()?;
+        let last = orgs
+            .entry(org)
+            .or_default()
+            .turns
+            .entry(id)
+            .or_insert(until);
+        *last = (*last).max(until);
         Ok(())
     }
 }

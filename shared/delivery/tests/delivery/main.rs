@@ -18,6 +18,7 @@ use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 
 mod dispatch;
+mod pace;
 use webhook_domain::{
     AgentId, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Endpoint, EndpointChanges,
     EndpointStatus, EndpointUrl, EventName, EventSubscription, EventType, FailureCategory, Label,

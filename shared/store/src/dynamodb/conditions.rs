@@ -77,3 +77,21 @@ pub(super) const COVERS: &str = "used >= :n";
 /// (`idempotency_keys_follow_the_domain`).
 pub(super) const KEY_FREE: &str = "attribute_not_exists(pk) OR valid_until <= :now \
      OR (replay = :in_progress AND #until <= :now)";
+
+/// `PaceStore::set_pace`: the endpoint is there and its pace is still the one the change was
+/// made from, so one answer's worth of pace changes it once (`pace_follows_the_domain`).
+pub(super) const PACE_UNSET: &str = "attribute_exists(pk) AND attribute_not_exists(#pace)";
+pub(super) const PACE_AS_SEEN: &str =
+    "attribute_exists(pk) AND #pace.#rate = :seen_rate AND #pace.#since = :seen_since";
+
+/// `PaceStore::take_turn`: the last turn was less than an interval ago, so the next one is an
+/// interval after it (`pace_follows_the_domain`).
+pub(super) const TURNS_QUEUED: &str = "last_turn > :an_interval_ago";
+
+/// `PaceStore::take_turn`: no turn within the last interval, so this one is now
+/// (`pace_follows_the_domain`).
+pub(super) const TURN_FREE: &str =
+    "attribute_not_exists(last_turn) OR last_turn <= :an_interval_ago";
+
+/// `PaceStore::hold_turns`: only ever later (`pace_follows_the_domain`).
+pub(super) const HOLDS_LATER: &str = "attribute_not_exists(last_turn) OR last_turn < :until";

@@ -476,17 +476,19 @@ impl UpdateExpression {
         let mut sets = Vec::new();
         let mut removes = Vec::new();
         let mut differs = Vec::new();
-        // Only agent_id and headers may be absent from an item; every other attribute is
-        // always there.
+        // Only agent_id, headers and rate_limit may be absent from an item; every other
+        // attribute is always there.
         let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
             expression.names.insert(format!("#{name}"), name.to_owned());
             expression.values.insert(format!(":{name}"), value);
             sets.push(format!("#{name} = :{name}"));
-            differs.push(if ["agent_id", "headers", EVENTS_KEY].contains(&name) {
-                format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
-            } else {
-                format!("#{name} <> :{name}")
-            });
+            differs.push(
+                if ["agent_id", "headers", "rate_limit", EVENTS_KEY].contains(&name) {
+                    format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
+                } else {
+                    format!("#{name} <> :{name}")
+                },
+            );
         };
         if let Some(label) = &changes.label {
             set(&mut expression, "label", to_value(label)?);
@@ -505,6 +507,9 @@ impl UpdateExpression {
         if let Some(headers) = changes.headers.as_ref().filter(|h| !h.is_empty()) {
             set(&mut expression, "headers", to_value(headers)?);
         }
+        if let Some(Some(limit)) = changes.rate_limit {
+            set(&mut expression, "rate_limit", to_value(&limit)?);
+        }
         match changes.agent_id {
             Some(Some(agent)) => set(&mut expression, "agent_id", to_value(&agent)?),
             Some(None) => {
@@ -516,10 +521,18 @@ impl UpdateExpression {
             }
             None => {}
         }
+
         if changes.headers.as_ref().is_some_and(|h| h.is_empty()) {
             expression.names.insert("#headers".into(), "headers".into());
             removes.push("#headers".to_owned());
             differs.push("attribute_exists(#headers)".to_owned());
+        }
+        if changes.rate_limit == Some(None) {
+            expression
+                .names
+                .insert("#rate_limit".into(), "rate_limit".into());
+            removes.push("#rate_limit".to_owned());
+            differs.push("attribute_exists(#rate_limit)".to_owned());
         }
         if differs.is_empty() {
             return Ok(None);

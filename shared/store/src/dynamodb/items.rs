@@ -16,7 +16,7 @@ use super::keys::{EVENTS_KEY, Keys};
 use crate::{Result, StoreError};
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
-pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #headers, #secret_hint, #created_at, #updated_at, #streak_reset_at";
+pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #headers, #rate_limit, #pace, #secret_hint, #created_at, #updated_at, #streak_reset_at";
 
 pub(super) fn projection_names() -> HashMap<String, String> {
     [
@@ -28,6 +28,8 @@ pub(super) fn projection_names() -> HashMap<String, String> {
         "status",
         "agent_id",
         "headers",
+        "rate_limit",
+        "pace",
         "secret_hint",
         "created_at",
         "updated_at",

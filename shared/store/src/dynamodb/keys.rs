@@ -121,6 +121,15 @@ impl Keys {
         }
     }
 
+    /// The endpoint's last turn to be sent a delivery. `PACE#` sorts after `LEGACY`, outside
+    /// the endpoints' range.
+    pub(super) fn pace(org: OrgId, id: EndpointId) -> Self {
+        Self {
+            pk: Self::org_pk(org),
+            sk: format!("PACE#{id}"),
+        }
+    }
+
     pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
         Self {
             pk: Self::org_pk(org),

@@ -11,6 +11,7 @@ mod keys;
 mod legacy;
 mod local;
 mod log;
+mod pace;
 mod quota;
 mod stats;
 pub mod table;

@@ -85,6 +85,8 @@ conformance! {
     api_keys_follow_the_domain,
     portal_sessions_are_read_as_keys_and_never_listed,
     quotas_follow_the_domain,
+    sets_and_removes_the_rate_limit,
+    pace_follows_the_domain,
 }
 
 const ORG: OrgId = OrgId::new(41);
@@ -117,6 +119,7 @@ async fn round_trips_every_field(store: impl EndpointStore) {
     endpoint.status = EndpointStatus::Disabled;
     endpoint.agent_id = AgentId::new(u64::MAX);
     endpoint.url = EndpointUrl::parse("https://example.com/a?b=c&d=%20").unwrap();
+    endpoint.rate_limit = webhook_domain::RateLimit::new(1_000).ok();
     store.create(&endpoint, &secret, 50, None).await.unwrap();
     assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint]);
 }
@@ -196,6 +199,7 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
         status: Some(RequestedStatus::Active),
         agent_id: Some(None),
         headers: Some(endpoint.headers.clone()),
+        rate_limit: Some(None),
     };
     let unchanged = updated(&store, &endpoint, &changes, at(9_000)).await;
     assert_eq!(unchanged, endpoint);
@@ -268,6 +272,28 @@ async fn clears_and_sets_the_agent(store: impl EndpointStore) {
     let cleared = updated(&store, &endpoint, &clear, at(4_000)).await;
     assert_eq!((cleared.agent_id, cleared.updated_at), (None, at(4_000)));
     assert_eq!(store.list(ORG).await.unwrap(), vec![cleared]);
+}
+
+async fn sets_and_removes_the_rate_limit(store: impl EndpointStore) {
+    let endpoint = created(&store, ORG, "paced", at(1_000)).await;
+    let five = webhook_domain::RateLimit::new(5).ok();
+    let set = EndpointChanges {
+        rate_limit: Some(five),
+        ..Default::default()
+    };
+    let limited = updated(&store, &endpoint, &set, at(2_000)).await;
+    assert_eq!((limited.rate_limit, limited.updated_at), (five, at(2_000)));
+    let again = updated(&store, &endpoint, &set, at(3_000)).await;
+    assert_eq!(again.updated_at, at(2_000), "the same limit is no change");
+    let remove = EndpointChanges {
+        rate_limit: Some(None),
+        ..Default::default()
+    };
+    let removed = updated(&store, &endpoint, &remove, at(4_000)).await;
+    assert_eq!((removed.rate_limit, removed.updated_at), (None, at(4_000)));
+    let unchanged = updated(&store, &endpoint, &remove, at(5_000)).await;
+    assert_eq!(unchanged.updated_at, at(4_000), "no limit to remove");
+    assert_eq!(store.list(ORG).await.unwrap(), vec![removed]);
 }
 
 async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {

@@ -14,7 +14,7 @@ use webhook_store::{
 
 use crate::log::record;
 use crate::stats::{HOUR, endpoint_failing_since_one_hour, stats_of, stored, success};
-use crate::support::{at, updated};
+use crate::support::{at, created, updated};
 
 const ORG: webhook_domain::OrgId = crate::stats::ORG;
 
@@ -808,5 +808,95 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
             .unwrap(),
         2,
         "a give-back to an uncounted minute adds no room"
+    );
+}
+
+/// `PaceStore`: a pace changes only from the pace it was read as, whatever the endpoint's
+/// other fields do, and never on a deleted endpoint; turns are an interval apart however many
+/// take them at once, now when none was taken for an interval, and never before a hold.
+pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
+    use std::time::Duration;
+    use webhook_domain::Pace;
+
+    let endpoint = created(&store, ORG, "paced", at(1_000)).await;
+    let (org, id) = (ORG, endpoint.id);
+    let halved = Pace {
+        rate: 32,
+        since: at(2_000),
+    };
+    assert!(store.set_pace(org, id, None, Some(halved)).await.unwrap());
+    assert!(
+        !store.set_pace(org, id, None, Some(halved)).await.unwrap(),
+        "a change from no pace, made already"
+    );
+    let stale = Pace {
+        rate: 64,
+        since: at(1_500),
+    };
+    assert!(!store.set_pace(org, id, Some(stale), None).await.unwrap());
+    let (signing, _) = store.signing_target(org, id).await.unwrap().unwrap();
+    assert_eq!(signing.pace, Some(halved), "delivery reads it");
+    // An update of other fields keeps it, and does not show it as a change.
+    let rename = webhook_domain::EndpointChanges {
+        label: Some(webhook_domain::Label::parse("renamed").unwrap()),
+        ..Default::default()
+    };
+    let renamed = updated(&store, &endpoint, &rename, at(3_000)).await;
+    assert_eq!(renamed.pace, Some(halved));
+    assert!(store.set_pace(org, id, Some(halved), None).await.unwrap());
+    assert_eq!(store.get(org, id).await.unwrap().pace, None);
+    store.delete(org, id).await.unwrap();
+    assert!(
+        !store.set_pace(org, id, None, Some(halved)).await.unwrap(),
+        "a deleted endpoint stays deleted"
+    );
+    assert!(matches!(
+        store.get(org, id).await,
+        Err(webhook_store::StoreError::NotFound)
+    ));
+
+    // Turns: 250 ms apart at 4 a second.
+    let interval = Duration::from_millis(250);
+    let now = at(10_000);
+    let turns =
+        futures::future::join_all((0..8).map(|_| store.take_turn(org, id, now, interval))).await;
+    let mut turns: Vec<i64> = turns
+        .into_iter()
+        .map(|turn| turn.unwrap().unix_millis())
+        .collect();
+    turns.sort_unstable();
+    let expected: Vec<i64> = (0..8).map(|n| 10_000 + n * 250).collect();
+    assert_eq!(
+        turns, expected,
+        "eight takers, eight turns an interval apart"
+    );
+    // Idle for longer than the turns taken reach: the next turn is now.
+    let later = at(20_000);
+    assert_eq!(
+        store.take_turn(org, id, later, interval).await.unwrap(),
+        later
+    );
+    assert_eq!(
+        store.take_turn(org, id, later, interval).await.unwrap(),
+        at(20_250)
+    );
+    // A hold moves the turns on; an earlier hold does not move them back.
+    store.hold_turns(org, id, at(30_000)).await.unwrap();
+    store.hold_turns(org, id, at(25_000)).await.unwrap();
+    assert_eq!(
+        store
+            .take_turn(org, id, at(21_000), interval)
+            .await
+            .unwrap(),
+        at(30_250)
+    );
+    // Other endpoints' turns are their own.
+    let other = created(&store, ORG, "other", at(1_000)).await;
+    assert_eq!(
+        store
+            .take_turn(org, other.id, at(21_000), interval)
+            .await
+            .unwrap(),
+        at(21_000)
     );
 }

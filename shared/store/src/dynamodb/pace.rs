@@ -1,0 +1,144 @@
+//! An endpoint's pace lives in its endpoint item, which delivery reads anyway; its turns in an
+//! item of their own (`ORG#<org>` / `PACE#<endpoint>`: `last_turn` in Unix milliseconds),
+//! written only by paced deliveries and forgotten through TTL an hour after the last turn.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use webhook_domain::{EndpointId, OrgId, Pace, Timestamp};
+
+use super::DynamoStore;
+use super::conditions::{HOLDS_LATER, PACE_AS_SEEN, PACE_UNSET, TURN_FREE, TURNS_QUEUED};
+use super::errors::{Refusal, refusal};
+use super::items::{epoch_seconds, number, to_value};
+use super::keys::{EXPIRES_AT, Keys};
+use crate::{PaceStore, Result, StoreError};
+
+/// Each refusal of one way to take a turn follows another taker's success, so this many end
+/// it but under a crowd of takers at once.
+const TRIES: usize = 16;
+
+/// How long the turns item outlives its last turn.
+const TURNS_KEPT: Duration = Duration::from_secs(3600);
+
+impl PaceStore for DynamoStore {
+    async fn set_pace(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        seen: Option<Pace>,
+        pace: Option<Pace>,
+    ) -> Result<bool> {
+        let mut update = self
+            .update(Keys::endpoint(org, id))
+            .expression_attribute_names("#pace", "pace");
+        update = match pace {
+            Some(pace) => update
+                .update_expression("SET #pace = :pace")
+                .expression_attribute_values(":pace", to_value(&pace)?),
+            None => update.update_expression("REMOVE #pace"),
+        };
+        update = match seen {
+            Some(seen) => update
+                .condition_expression(PACE_AS_SEEN)
+                .expression_attribute_names("#rate", "rate")
+                .expression_attribute_names("#since", "since")
+                .expression_attribute_values(":seen_rate", number(seen.rate))
+                .expression_attribute_values(":seen_since", to_value(&seen.since)?),
+            None => update.condition_expression(PACE_UNSET),
+        };
+        match update.send().await {
+            Ok(_) => Ok(true),
+            Err(error) => match refusal(error) {
+                Refusal::ConditionFailed(_) => Ok(false),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+
+    async fn take_turn(
+        &self,
+        org: OrgId,
+        id: EndpointId,
+        now: Timestamp,
+        interval: Duration,
+    ) -> Result<Timestamp> {
+        let step = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        let an_interval_ago = number(now.unix_millis().saturating_sub(step));
+        let expires = epoch_seconds(now.checked_add(interval + TURNS_KEPT).unwrap_or(now));
+        for _ in 0..TRIES {
+            // Most takers of a paced endpoint's turns find others queued before them.
+            let queued = self
+                .update(Keys::pace(org, id))
+                .update_expression("SET last_turn = last_turn + :step, #expires = :expires")
+                .condition_expression(TURNS_QUEUED)
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":step", number(step))
+                .expression_attribute_values(":an_interval_ago", an_interval_ago.clone())
+                .expression_attribute_values(":expires", expires.clone())
+                .return_values(ReturnValue::UpdatedNew)
+                .send()
+                .await;
+            match queued {
+                Ok(output) => {
+                    let turn = output
+                        .attributes
+                        .as_ref()
+                        .and_then(|item| item.get("last_turn"))
+                        .and_then(|turn| match turn {
+                            AttributeValue::N(n) => n.parse().ok(),
+                            _ => None,
+                        })
+                        .and_then(Timestamp::from_unix_millis)
+                        .ok_or_else(|| StoreError::internal("a turn that is not a time"))?;
+                    return Ok(turn);
+                }
+                Err(error) => match refusal(error) {
+                    Refusal::ConditionFailed(_) => {}
+                    Refusal::Failed(error) => return Err(error),
+                },
+            }
+            let free = self
+                .update(Keys::pace(org, id))
+                .update_expression("SET last_turn = :now, #expires = :expires")
+                .condition_expression(TURN_FREE)
+                .expression_attribute_names("#expires", EXPIRES_AT)
+                .expression_attribute_values(":now", number(now.unix_millis()))
+                .expression_attribute_values(":an_interval_ago", an_interval_ago.clone())
+                .expression_attribute_values(":expires", expires.clone())
+                .send()
+                .await;
+            match free {
+                Ok(_) => return Ok(now),
+                Err(error) => match refusal(error) {
+                    Refusal::ConditionFailed(_) => {}
+                    Refusal::Failed(error) => return Err(error),
+                },
+            }
+        }
+        Err(StoreError::Unavailable(
+            "too many deliveries took the endpoint's turns at once".into(),
+        ))
+    }
+
+    async fn hold_turns(&self, org: OrgId, id: EndpointId, until: Timestamp) -> Result<()> {
+        let expires = epoch_seconds(until.checked_add(TURNS_KEPT).unwrap_or(until));
+        let result = self
+            .update(Keys::pace(org, id))
+            .update_expression("SET last_turn = :until, #expires = :expires")
+            .condition_expression(HOLDS_LATER)
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":until", number(until.unix_millis()))
+            .expression_attribute_values(":expires", expires)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match refusal(error) {
+                // A later turn is taken already.
+                Refusal::ConditionFailed(_) => Ok(()),
+                Refusal::Failed(error) => Err(error),
+            },
+        }
+    }
+}
