@@ -9,7 +9,7 @@ use webhook_domain::{EndpointId, OrgId, Pace, Timestamp};
 
 use super::DynamoStore;
 use super::conditions::{HOLDS_LATER, PACE_AS_SEEN, PACE_UNSET, TURN_FREE, TURNS_QUEUED};
-use super::errors::{Refusal, refusal};
+use super::errors::{Refusal, refusal, unless_condition_failed, written};
 use super::items::{epoch_seconds, number, to_value};
 use super::keys::{EXPIRES_AT, Keys};
 use crate::{PaceStore, Result, StoreError};
@@ -47,13 +47,7 @@ impl PaceStore for DynamoStore {
                 .expression_attribute_values(":seen_since", to_value(&seen.since)?),
             None => update.condition_expression(PACE_UNSET),
         };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(false),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        written(update.send().await)
     }
 
     async fn take_turn(
@@ -108,12 +102,8 @@ impl PaceStore for DynamoStore {
                 .expression_attribute_values(":expires", expires.clone())
                 .send()
                 .await;
-            match free {
-                Ok(_) => return Ok(now),
-                Err(error) => match refusal(error) {
-                    Refusal::ConditionFailed(_) => {}
-                    Refusal::Failed(error) => return Err(error),
-                },
+            if written(free)? {
+                return Ok(now);
             }
         }
         Err(StoreError::Unavailable(
@@ -132,13 +122,7 @@ impl PaceStore for DynamoStore {
             .expression_attribute_values(":expires", expires)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match refusal(error) {
-                // A later turn is taken already.
-                Refusal::ConditionFailed(_) => Ok(()),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        // Refused: a later turn is taken already.
+        unless_condition_failed(result)
     }
 }

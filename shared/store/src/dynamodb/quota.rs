@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use webhook_domain::{Minute, OrgId, PerMinute, Quota};
 
 use super::conditions::{ADMITS, COVERS};
-use super::errors::{Refusal, refusal};
+use super::errors::{Refusal, refusal, unless_condition_failed};
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
 use super::{DynamoStore, Item};
@@ -87,12 +87,6 @@ impl QuotaStore for DynamoStore {
             .expression_attribute_values(":n", number(n))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(_) => Ok(()),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        unless_condition_failed(result)
     }
 }
