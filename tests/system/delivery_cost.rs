@@ -14,7 +14,8 @@ use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
-    Clock, Endpoint, EndpointUrl, EventId, EventName, ManualClock, OrgId, SystemClock, fixtures,
+    Clock, Endpoint, EndpointUrl, EventId, EventName, ManualClock, OrgId, RateLimit, SystemClock,
+    fixtures,
 };
 use webhook_store::{DeliveryStatsStore, DynamoStore, EndpointStore};
 
@@ -91,6 +92,11 @@ struct Setup {
 
 /// Five endpoints at a receiver answering `status` to everything, the meter read to zero.
 async fn setup(status: u16) -> Setup {
+    setup_limited(status, None).await
+}
+
+/// [`setup`], the endpoints limited to `rate_limit` a second.
+async fn setup_limited(status: u16, rate_limit: Option<RateLimit>) -> Setup {
     let (store, _) = moto_store().await;
     let table = store.table().to_owned();
     let receiver = Receiver::start(vec![Reply::Status(status); 1000])
@@ -101,6 +107,7 @@ async fn setup(status: u16) -> Setup {
         let (endpoint, secret) = fixtures::endpoint_with_secret(ORG, clock.now());
         let endpoint = Endpoint {
             url: EndpointUrl::parse(&receiver.url()).unwrap(),
+            rate_limit,
             ..endpoint
         };
         store.create(&endpoint, &secret, 50, None).await.unwrap();
@@ -167,6 +174,36 @@ async fn a_first_attempt_that_succeeds() {
     assert!(per_delivery.write_units <= 4.5, "{per_delivery:?}");
     assert!(per_delivery.read_units <= 1.5, "{per_delivery:?}");
     assert!(per_delivery.requests <= 4.5, "{per_delivery:?}");
+}
+
+/// An endpoint with a rate limit its receiver keeps up with: each attempt takes the
+/// endpoint's turn first, one more write, and waits for nothing.
+#[tokio::test]
+async fn a_first_attempt_to_a_paced_endpoint() {
+    let setup = setup_limited(200, RateLimit::new(1_000).ok()).await;
+    let events = 4;
+    for _ in 0..events {
+        let queued = setup.pipeline.fan_out(&event(&setup.clock)).await.unwrap();
+        assert_eq!(queued, ENDPOINTS_PER_EVENT);
+    }
+    for queued in setup.jobs.take() {
+        // Far enough apart that no turn waits: the case a limit set for safety meets.
+        setup.clock.advance(Duration::from_millis(5));
+        let delivered = setup.pipeline.deliver(queued.job).await.unwrap();
+        assert_eq!(delivered, Delivery::Delivered);
+    }
+    assert!(setup.jobs.take().is_empty(), "nothing waited");
+    let per_delivery = bill(&setup.table).await.per(events * ENDPOINTS_PER_EVENT);
+    println!("first attempt to a paced endpoint, per delivery: {per_delivery:?}");
+    assert!(
+        per_delivery.write_units <= 5.5,
+        "one write more: {per_delivery:?}"
+    );
+    assert!(per_delivery.read_units <= 1.5, "{per_delivery:?}");
+    assert!(
+        per_delivery.requests <= 5.5,
+        "one request more: {per_delivery:?}"
+    );
 }
 
 #[tokio::test]

@@ -141,7 +141,13 @@ where
         let interval = Pace::interval(rate);
         let turn = self
             .store
-            .take_turn(job.org_id, endpoint.id, now, interval)
+            .take_turn(
+                job.org_id,
+                endpoint.id,
+                now,
+                interval,
+                endpoint.pace.is_some(),
+            )
             .await?;
         let schedule_ends = job
             .first_attempt_at

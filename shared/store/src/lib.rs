@@ -409,13 +409,16 @@ pub trait PaceStore: Send + Sync + 'static {
 
     /// The endpoint's next turn to be sent a delivery, taken: `now` if its last turn was
     /// more than `interval` ago, else `interval` after the last one taken. Concurrent takers
-    /// each get a turn of their own.
+    /// each get a turn of their own. `queued`: whether turns are likely taken ahead of this
+    /// one (a receiver that asked to slow down), which DynamoDB tries first, so that the
+    /// likely case costs one write.
     fn take_turn(
         &self,
         org: OrgId,
         id: EndpointId,
         now: Timestamp,
         interval: Duration,
+        queued: bool,
     ) -> impl Future<Output = Result<Timestamp>> + Send;
 
     /// No turn before `until` (a receiver's `Retry-After`): it counts as a turn taken then,

@@ -254,6 +254,7 @@ impl PaceStore for MemoryStore {
         id: EndpointId,
         now: Timestamp,
         interval: Duration,
+        _queued: bool,
     ) -> Result<Timestamp> {
         let mut orgs = self.orgs()?;
         let turns = &mut orgs.entry(org).or_default().turns;

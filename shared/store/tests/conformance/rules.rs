@@ -858,8 +858,10 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     // Turns: 250 ms apart at 4 a second.
     let interval = Duration::from_millis(250);
     let now = at(10_000);
-    let turns =
-        futures::future::join_all((0..8).map(|_| store.take_turn(org, id, now, interval))).await;
+    let turns = futures::future::join_all(
+        (0..8).map(|n| store.take_turn(org, id, now, interval, n % 2 == 0)),
+    )
+    .await;
     let mut turns: Vec<i64> = turns
         .into_iter()
         .map(|turn| turn.unwrap().unix_millis())
@@ -873,11 +875,17 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     // Idle for longer than the turns taken reach: the next turn is now.
     let later = at(20_000);
     assert_eq!(
-        store.take_turn(org, id, later, interval).await.unwrap(),
+        store
+            .take_turn(org, id, later, interval, true)
+            .await
+            .unwrap(),
         later
     );
     assert_eq!(
-        store.take_turn(org, id, later, interval).await.unwrap(),
+        store
+            .take_turn(org, id, later, interval, true)
+            .await
+            .unwrap(),
         at(20_250)
     );
     // A hold moves the turns on; an earlier hold does not move them back.
@@ -885,7 +893,7 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     store.hold_turns(org, id, at(25_000)).await.unwrap();
     assert_eq!(
         store
-            .take_turn(org, id, at(21_000), interval)
+            .take_turn(org, id, at(21_000), interval, false)
             .await
             .unwrap(),
         at(30_250)
@@ -894,7 +902,7 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     let other = created(&store, ORG, "other", at(1_000)).await;
     assert_eq!(
         store
-            .take_turn(org, other.id, at(21_000), interval)
+            .take_turn(org, other.id, at(21_000), interval, true)
             .await
             .unwrap(),
         at(21_000)
