@@ -24,7 +24,7 @@ endpoint_props={
  "agent_id":{"type":["integer","null"],"minimum":1},
  "agent_name":{"type":["string","null"],"description":"Always null: this service keeps no agent directory."},
  "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; absent when none are set."},
- "rate_limit":{"type":"integer","minimum":1,"maximum":1000,"description":"Deliveries a second the endpoint is sent at most; absent when none is set."},
+ "rate_limit":{"type":"integer","minimum":1,"maximum":100,"description":"Deliveries a second the endpoint is sent at most; absent when none is set."},
  "secret_hint":{"type":"string","description":"The secret's first characters, to tell secrets apart."},
  "created_at":ts,"updated_at":ts}
 write_props={
@@ -34,7 +34,7 @@ write_props={
  "status":{"allOf":[ref("EndpointCreateUpdateStatusEnum")],"description":"`failing` is set by the platform only; sending it is a 400."},
  "agent_id":{"type":["integer","null"],"minimum":1,"description":"Scope the endpoint to one agent's events; null clears it."},
  "headers":{"type":["object","null"],"maxProperties":20,"additionalProperties":{"type":"string","maxLength":1024},"description":"Custom headers sent with every delivery: names are HTTP tokens, values visible ASCII; Host, Content-*, Transfer-Encoding, Connection, hop-by-hop, forwarding, signature and webhook-* names are refused. Replaces the whole set; {} or null clears it."},
- "rate_limit":{"type":["integer","null"],"minimum":1,"maximum":1000,"description":"Deliveries a second the endpoint is sent at most, across all of the platform's workers; null removes the limit. With or without it, the platform slows down by itself while the receiver answers 429 or 503, sends Retry-After, or times out."}}
+ "rate_limit":{"type":["integer","null"],"minimum":1,"maximum":100,"description":"Deliveries a second the endpoint is sent at most, across all of the platform's workers; null removes the limit. With or without it, the platform slows down by itself while the receiver answers 429 or 503, sends Retry-After, or times out."}}
 schemas={
  "EventsEnum":{"type":"string","enum":EVENTS,"description":"The event catalogue, in the official client's order."},
  "TestEventTypeEnum":{"type":"string","enum":EVENTS+["webhook.test"],"description":"A catalogue type, or `webhook.test` (the default)."},

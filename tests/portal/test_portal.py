@@ -171,7 +171,7 @@ def test_edit_endpoint(portal, portal_link, driver, api, receiver, endpoints):
     rate.send_keys("0")
     portal.click("Save", settings)
     portal.wait(lambda d: rate.get_attribute("aria-invalid") == "true", message="the rate marked invalid")
-    assert "1 to 1000" in settings.find_element(By.ID, rate.get_attribute("id") + "-error").text
+    assert "1 to 100," in settings.find_element(By.ID, rate.get_attribute("id") + "-error").text
     rate.clear()
     rate.send_keys("5")
     portal.click("Save", settings)

@@ -180,7 +180,7 @@ async fn a_first_attempt_that_succeeds() {
 /// endpoint's turn first, one more write, and waits for nothing.
 #[tokio::test]
 async fn a_first_attempt_to_a_paced_endpoint() {
-    let setup = setup_limited(200, RateLimit::new(1_000).ok()).await;
+    let setup = setup_limited(200, RateLimit::new(100).ok()).await;
     let events = 4;
     for _ in 0..events {
         let queued = setup.pipeline.fan_out(&event(&setup.clock)).await.unwrap();

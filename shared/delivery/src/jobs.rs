@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use webhook_domain::{Destination, Minute, OrgId, Pace, Quota, Timestamp};
-use webhook_store::Store;
+use webhook_store::{Store, TurnAsked};
 
 use crate::attempt::{Plan, Reach, Target, timeout_for};
 use crate::event::{DeliveryJob, PlatformEvent};
@@ -138,22 +138,20 @@ where
             return Ok(Turn::Now { waited: false });
         };
         let now = self.clock.now();
-        let interval = Pace::interval(rate);
-        let turn = self
-            .store
-            .take_turn(
-                job.org_id,
-                endpoint.id,
-                now,
-                interval,
-                endpoint.pace.is_some(),
-            )
-            .await?;
-        let schedule_ends = job
-            .first_attempt_at
-            .unwrap_or(now)
-            .checked_add(self.schedule_for(job).span());
-        let wait = millis_between(now, turn.min(schedule_ends.unwrap_or(turn)));
+        // The schedule starts when the job is first due, waits for turns included.
+        let start = *job.first_attempt_at.get_or_insert(now);
+        let latest = start
+            .checked_add(self.schedule_for(job).span())
+            .unwrap_or(Timestamp::LAST);
+        let asked = TurnAsked {
+            now,
+            interval: Pace::interval(rate),
+            latest,
+            queued: endpoint.pace.is_some(),
+        };
+        let turn = self.store.take_turn(job.org_id, endpoint.id, asked).await?;
+        // No turn before the schedule ends (a backlog longer than it): it goes then.
+        let wait = millis_between(now, turn.unwrap_or(latest));
         job.holds_a_turn = wait.is_some();
         Ok(wait.map_or(Turn::Now { waited: false }, Turn::Later))
     }

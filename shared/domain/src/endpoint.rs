@@ -92,14 +92,14 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Whether an event of this type, about this agent, goes to this endpoint: it must not be
-    /// paused, must subscribe to the type (or to all), and must be unscoped or scoped to the
-    /// event's agent.
     /// Deliveries a second it is sent at most now: `None` for as fast as they come.
     pub fn effective_rate(&self) -> Option<u32> {
         Pace::effective(self.rate_limit, self.pace)
     }
 
+    /// Whether an event of this type, about this agent, goes to this endpoint: it must not be
+    /// paused, must subscribe to the type (or to all), and must be unscoped or scoped to the
+    /// event's agent.
     pub fn receives(&self, event_type: &EventName, agent: Option<AgentId>) -> bool {
         self.status != EndpointStatus::Disabled
             && self.events.includes(event_type)

@@ -432,7 +432,7 @@
     const headers = field('Custom headers', h('textarea', { name: 'headers', rows: '3', autocomplete: 'off', spellcheck: 'false', placeholder: 'Authorization: Bearer …' }, headerLines),
       'Sent with every delivery, one per line as Name: value (at most 20), for example a token your gateway asks for.');
     const rateLimit = field('Rate limit', h('input', { type: 'text', name: 'rate_limit', inputmode: 'numeric', autocomplete: 'off', placeholder: 'None', value: ep.rate_limit == null ? '' : String(ep.rate_limit) }),
-      'Deliveries a second at most (1 to 1000), for a receiver that cannot take bursts. Leave empty for none: delivery still slows down by itself when the receiver asks.');
+      'Deliveries a second at most (1 to 100), for a receiver that cannot take bursts. Leave empty for none: delivery still slows down by itself when the receiver asks.');
     const fields = { label, url, events: { control: fieldset, err: eventsErr }, headers, rate_limit: rateLimit };
     const box = errorBox();
     const submit = h('button', { type: 'submit', class: 'primary' }, submitName);

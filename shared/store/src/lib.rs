@@ -392,6 +392,20 @@ pub trait QuotaStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// What a delivery asks of its endpoint's turns.
+#[derive(Debug, Clone, Copy)]
+pub struct TurnAsked {
+    pub now: Timestamp,
+    /// Between two turns: `Pace::interval` of the endpoint's rate.
+    pub interval: Duration,
+    /// The latest turn worth having: the end of the delivery's schedule. A delivery that would
+    /// wait longer goes then without one, so turns never queue up past any schedule.
+    pub latest: Timestamp,
+    /// Whether turns are likely taken ahead of this one (its receiver asked to slow down):
+    /// DynamoDB tries that way first, so the likely case costs one write.
+    pub queued: bool,
+}
+
 /// How fast an endpoint is sent deliveries (`webhook_domain::pace`): its pace, kept in the
 /// endpoint item delivery reads anyway, and its turns, kept in an item of their own that only
 /// paced deliveries write.
@@ -408,18 +422,15 @@ pub trait PaceStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool>> + Send;
 
     /// The endpoint's next turn to be sent a delivery, taken: `now` if its last turn was
-    /// more than `interval` ago, else `interval` after the last one taken. Concurrent takers
-    /// each get a turn of their own. `queued`: whether turns are likely taken ahead of this
-    /// one (a receiver that asked to slow down), which DynamoDB tries first, so that the
-    /// likely case costs one write.
+    /// more than an interval ago, else an interval after the last one taken; none, and
+    /// nothing taken, if that is after `asked.latest`. Concurrent takers each get a turn of
+    /// their own.
     fn take_turn(
         &self,
         org: OrgId,
         id: EndpointId,
-        now: Timestamp,
-        interval: Duration,
-        queued: bool,
-    ) -> impl Future<Output = Result<Timestamp>> + Send;
+        asked: TurnAsked,
+    ) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
 
     /// No turn before `until` (a receiver's `Retry-After`): it counts as a turn taken then,
     /// unless a later one was.

@@ -1,6 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
@@ -13,7 +12,7 @@ use webhook_domain::{
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
     IdempotencyStore, LegacyWebhookStore, PaceStore, QuotaStore, Recorded, Result, StoreError,
-    StreakCandidate, StreakPage, sort_oldest_first,
+    StreakCandidate, StreakPage, TurnAsked, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -252,16 +251,19 @@ impl PaceStore for MemoryStore {
         &self,
         org: OrgId,
         id: EndpointId,
-        now: Timestamp,
-        interval: Duration,
-        _queued: bool,
-    ) -> Result<Timestamp> {
+        asked: TurnAsked,
+    ) -> Result<Option<Timestamp>> {
         let mut orgs = self.orgs()?;
         let turns = &mut orgs.entry(org).or_default().turns;
-        let next = turns.get(&id).and_then(|last| last.checked_add(interval));
-        let turn = next.filter(|next| *next > now).unwrap_or(now);
+        let next = turns
+            .get(&id)
+            .and_then(|last| last.checked_add(asked.interval));
+        let turn = next.filter(|next| *next > asked.now).unwrap_or(asked.now);
+        if turn > asked.latest {
+            return Ok(None);
+        }
         turns.insert(id, turn);
-        Ok(turn)
+        Ok(Some(turn))
     }
 
     async fn hold_turns(&self, org: OrgId, id: EndpointId, until: Timestamp) -> Result<()> {

@@ -159,3 +159,47 @@ async fn an_endpoint_limited_to_5_a_second_is_sent_at_most_5_a_second() {
         "40 at 5 a second take about 8 s: {took} ms"
     );
 }
+
+/// A job never waits for a turn past the end of its schedule, and takes none it would not
+/// use: a backlog longer than the schedule goes at the schedule's end, and the turns after it
+/// stay an interval apart from the last one handed out.
+#[tokio::test]
+async fn no_turn_is_waited_for_or_taken_past_the_end_of_the_schedule() {
+    let h = harness(true);
+    let receiver = Receiver::start(vec![]).await.unwrap();
+    let (endpoint, _) = h
+        .endpoint(&url(receiver.addr), |e| {
+            e.rate_limit = RateLimit::new(1).ok()
+        })
+        .await;
+    let span = webhook_delivery::schedule::RetrySchedule::default().span();
+    let now = h.clock.now();
+    // Begun so long ago that its schedule ends 2 s from now.
+    let began =
+        Timestamp::from_unix_millis(now.unix_millis() - span.as_millis() as i64 + 2_000).unwrap();
+    let late = || webhook_delivery::event::DeliveryJob {
+        first_attempt_at: Some(began),
+        attempts: 1,
+        ..h.job(&endpoint, EventType::WebTool)
+    };
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        waits.push(match h.deliver(late()).await {
+            Delivery::Deferred(wait) => wait.as_millis(),
+            Delivery::Delivered => 0,
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        waits,
+        [0, 1_000, 2_000, 2_000, 2_000],
+        "the last two go at the end"
+    );
+    h.queue.take();
+    // A fresh job's turn follows the last one handed out, not the two that took none.
+    let fresh = h.job(&endpoint, EventType::WebTool);
+    assert_eq!(
+        h.deliver(fresh).await,
+        Delivery::Deferred(Duration::from_secs(3))
+    );
+}

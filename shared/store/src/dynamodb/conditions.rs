@@ -85,8 +85,10 @@ pub(super) const PACE_AS_SEEN: &str =
     "attribute_exists(pk) AND #pace.#rate = :seen_rate AND #pace.#since = :seen_since";
 
 /// `PaceStore::take_turn`: the last turn was less than an interval ago, so the next one is an
-/// interval after it (`pace_follows_the_domain`).
-pub(super) const TURNS_QUEUED: &str = "last_turn > :an_interval_ago";
+/// interval after it, and that is no later than the latest turn worth having
+/// (`pace_follows_the_domain`).
+pub(super) const TURNS_QUEUED: &str =
+    "last_turn > :an_interval_ago AND last_turn <= :last_possible";
 
 /// `PaceStore::take_turn`: no turn within the last interval, so this one is now
 /// (`pace_follows_the_domain`).

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{EndpointId, OrgId, Pace, Timestamp};
 
 use super::DynamoStore;
@@ -12,7 +12,7 @@ use super::conditions::{HOLDS_LATER, PACE_AS_SEEN, PACE_UNSET, TURN_FREE, TURNS_
 use super::errors::{Refusal, refusal, unless_condition_failed, written};
 use super::items::{epoch_seconds, number, to_value};
 use super::keys::{EXPIRES_AT, Keys};
-use crate::{PaceStore, Result, StoreError};
+use crate::{PaceStore, Result, StoreError, TurnAsked};
 
 /// Each refusal of one way to take a turn follows another taker's success, so this many end
 /// it but under a crowd of takers at once.
@@ -54,15 +54,16 @@ impl PaceStore for DynamoStore {
         &self,
         org: OrgId,
         id: EndpointId,
-        now: Timestamp,
-        interval: Duration,
-        queued: bool,
-    ) -> Result<Timestamp> {
-        let step = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
-        let an_interval_ago = number(now.unix_millis().saturating_sub(step));
-        let expires = epoch_seconds(now.checked_add(interval + TURNS_KEPT).unwrap_or(now));
+        asked: TurnAsked,
+    ) -> Result<Option<Timestamp>> {
+        let step = i64::try_from(asked.interval.as_millis()).unwrap_or(i64::MAX);
+        let an_interval_ago = asked.now.unix_millis().saturating_sub(step);
+        let last_possible = asked.latest.unix_millis().saturating_sub(step);
+        // Kept while any turn it hands out may still be waited for.
+        let kept_until = asked.latest.max(asked.now).checked_add(TURNS_KEPT);
+        let expires = epoch_seconds(kept_until.unwrap_or(Timestamp::LAST));
         // Each way is conditioned on its case, so the wrong guess costs one refused write.
-        let mut after_the_last = queued;
+        let mut after_the_last = asked.queued;
         for _ in 0..TRIES {
             if after_the_last {
                 let taken = self
@@ -71,15 +72,28 @@ impl PaceStore for DynamoStore {
                     .condition_expression(TURNS_QUEUED)
                     .expression_attribute_names("#expires", EXPIRES_AT)
                     .expression_attribute_values(":step", number(step))
-                    .expression_attribute_values(":an_interval_ago", an_interval_ago.clone())
+                    .expression_attribute_values(":an_interval_ago", number(an_interval_ago))
+                    .expression_attribute_values(":last_possible", number(last_possible))
                     .expression_attribute_values(":expires", expires.clone())
                     .return_values(ReturnValue::UpdatedNew)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
                     .send()
                     .await;
                 match taken {
-                    Ok(output) => return turn_of(output.attributes.as_ref()),
+                    Ok(output) => return turn_of(output.attributes.as_ref()).map(Some),
                     Err(error) => match refusal(error) {
-                        Refusal::ConditionFailed(_) => {}
+                        Refusal::ConditionFailed(item) => {
+                            let last = item.as_ref().and_then(|item| turn_of(Some(item)).ok());
+                            if last.is_some_and(|last| {
+                                last.unix_millis() > an_interval_ago
+                                    && last.unix_millis() > last_possible
+                            }) {
+                                // Queued past the latest turn worth having.
+                                return Ok(None);
+                            }
+                        }
                         Refusal::Failed(error) => return Err(error),
                     },
                 }
@@ -89,13 +103,13 @@ impl PaceStore for DynamoStore {
                     .update_expression("SET last_turn = :now, #expires = :expires")
                     .condition_expression(TURN_FREE)
                     .expression_attribute_names("#expires", EXPIRES_AT)
-                    .expression_attribute_values(":now", number(now.unix_millis()))
-                    .expression_attribute_values(":an_interval_ago", an_interval_ago.clone())
+                    .expression_attribute_values(":now", number(asked.now.unix_millis()))
+                    .expression_attribute_values(":an_interval_ago", number(an_interval_ago))
                     .expression_attribute_values(":expires", expires.clone())
                     .send()
                     .await;
                 if written(free)? {
-                    return Ok(now);
+                    return Ok(Some(asked.now));
                 }
             }
             after_the_last = !after_the_last;

@@ -119,7 +119,7 @@ async fn round_trips_every_field(store: impl EndpointStore) {
     endpoint.status = EndpointStatus::Disabled;
     endpoint.agent_id = AgentId::new(u64::MAX);
     endpoint.url = EndpointUrl::parse("https://example.com/a?b=c&d=%20").unwrap();
-    endpoint.rate_limit = webhook_domain::RateLimit::new(1_000).ok();
+    endpoint.rate_limit = webhook_domain::RateLimit::new(100).ok();
     store.create(&endpoint, &secret, 50, None).await.unwrap();
     assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint]);
 }

@@ -816,7 +816,7 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
 /// take them at once, now when none was taken for an interval, and never before a hold.
 pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     use std::time::Duration;
-    use webhook_domain::Pace;
+    use webhook_domain::{Pace, Timestamp};
 
     let endpoint = created(&store, ORG, "paced", at(1_000)).await;
     let (org, id) = (ORG, endpoint.id);
@@ -855,16 +855,30 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
         Err(webhook_store::StoreError::NotFound)
     ));
 
-    // Turns: 250 ms apart at 4 a second.
+    // Turns: 250 ms apart at 4 a second, none later than a minute on.
     let interval = Duration::from_millis(250);
+    let turn_by = |now: Timestamp, latest: Timestamp, queued: bool, id| {
+        let asked = webhook_store::TurnAsked {
+            now,
+            interval,
+            latest,
+            queued,
+        };
+        store.take_turn(org, id, asked)
+    };
+    let turn = |now: Timestamp, queued: bool, id| {
+        turn_by(
+            now,
+            now.checked_add(Duration::from_secs(60)).unwrap(),
+            queued,
+            id,
+        )
+    };
     let now = at(10_000);
-    let turns = futures::future::join_all(
-        (0..8).map(|n| store.take_turn(org, id, now, interval, n % 2 == 0)),
-    )
-    .await;
+    let turns = futures::future::join_all((0..8).map(|n| turn(now, n % 2 == 0, id))).await;
     let mut turns: Vec<i64> = turns
         .into_iter()
-        .map(|turn| turn.unwrap().unix_millis())
+        .map(|turn| turn.unwrap().unwrap().unix_millis())
         .collect();
     turns.sort_unstable();
     let expected: Vec<i64> = (0..8).map(|n| 10_000 + n * 250).collect();
@@ -872,39 +886,24 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
         turns, expected,
         "eight takers, eight turns an interval apart"
     );
-    // Idle for longer than the turns taken reach: the next turn is now.
+    // Idle for longer than the turns taken reach: the next turn is now, whichever way is tried.
     let later = at(20_000);
-    assert_eq!(
-        store
-            .take_turn(org, id, later, interval, true)
-            .await
-            .unwrap(),
-        later
-    );
-    assert_eq!(
-        store
-            .take_turn(org, id, later, interval, true)
-            .await
-            .unwrap(),
-        at(20_250)
-    );
+    assert_eq!(turn(later, true, id).await.unwrap(), Some(later));
+    assert_eq!(turn(later, false, id).await.unwrap(), Some(at(20_250)));
     // A hold moves the turns on; an earlier hold does not move them back.
     store.hold_turns(org, id, at(30_000)).await.unwrap();
     store.hold_turns(org, id, at(25_000)).await.unwrap();
-    assert_eq!(
-        store
-            .take_turn(org, id, at(21_000), interval, false)
-            .await
-            .unwrap(),
-        at(30_250)
-    );
+    assert_eq!(turn(at(21_000), false, id).await.unwrap(), Some(at(30_250)));
+    // No turn past the latest worth having, and none taken: the queue does not grow past it.
+    for queued in [true, false] {
+        let past_it = turn_by(at(21_000), at(30_400), queued, id).await;
+        assert_eq!(past_it.unwrap(), None, "queued first: {queued}");
+    }
+    assert_eq!(turn(at(21_000), true, id).await.unwrap(), Some(at(30_500)));
     // Other endpoints' turns are their own.
     let other = created(&store, ORG, "other", at(1_000)).await;
     assert_eq!(
-        store
-            .take_turn(org, other.id, at(21_000), interval, true)
-            .await
-            .unwrap(),
-        at(21_000)
+        turn(at(21_000), true, other.id).await.unwrap(),
+        Some(at(21_000))
     );
 }
