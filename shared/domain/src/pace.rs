@@ -171,6 +171,13 @@ mod tests {
 
     const SECOND: i64 = 1_000;
 
+    fn paced(rate: u32, since: i64) -> Pace {
+        Pace {
+            rate,
+            since: at(since),
+        }
+    }
+
     fn failed(status: Option<u16>, category: FailureCategory) -> AttemptOutcome {
         AttemptOutcome::Failed { status, category }
     }
@@ -208,68 +215,29 @@ mod tests {
         let PaceChange::Set(pace) = first else {
             panic!("{first:?}")
         };
-        assert_eq!(
-            pace,
-            Pace {
-                rate: 20,
-                since: at(0)
-            }
-        );
+        assert_eq!(pace, paced(20, 0));
         let burst = Pace::after(limit, Some(pace), Signal::SlowDown, true, at(SECOND - 1));
         assert_eq!(burst, PaceChange::Keep, "the same burst counts once");
         let next = Pace::after(limit, Some(pace), Signal::SlowDown, true, at(SECOND));
-        assert_eq!(
-            next,
-            PaceChange::Set(Pace {
-                rate: 10,
-                since: at(SECOND)
-            })
-        );
-        let floor = Pace {
-            rate: 1,
-            since: at(0),
-        };
+        assert_eq!(next, PaceChange::Set(paced(10, SECOND)));
+        let floor = paced(1, 0);
         let slowest = Pace::after(limit, Some(floor), Signal::SlowDown, true, at(SECOND));
-        assert_eq!(
-            slowest,
-            PaceChange::Set(Pace {
-                rate: 1,
-                since: at(SECOND)
-            })
-        );
+        assert_eq!(slowest, PaceChange::Set(paced(1, SECOND)));
         // Without a limit, from the ceiling.
         let unlimited = Pace::after(None, None, Signal::SlowDown, false, at(0));
         let half = Pace::CEILING / 2;
-        assert_eq!(
-            unlimited,
-            PaceChange::Set(Pace {
-                rate: half,
-                since: at(0)
-            })
-        );
+        assert_eq!(unlimited, PaceChange::Set(paced(half, 0)));
     }
 
     #[test]
     fn healthy_answers_to_held_deliveries_grow_it_by_one_a_second_until_the_limit_ends_it() {
         let limit = RateLimit::new(5).ok();
-        let pace = Pace {
-            rate: 3,
-            since: at(0),
-        };
+        let pace = paced(3, 0);
         let grown = Pace::after(limit, Some(pace), Signal::Healthy, true, at(SECOND));
-        assert_eq!(
-            grown,
-            PaceChange::Set(Pace {
-                rate: 4,
-                since: at(SECOND)
-            })
-        );
+        assert_eq!(grown, PaceChange::Set(paced(4, SECOND)));
         let soon = Pace::after(limit, Some(pace), Signal::Healthy, true, at(SECOND / 2));
         assert_eq!(soon, PaceChange::Keep);
-        let four = Pace {
-            rate: 4,
-            since: at(0),
-        };
+        let four = paced(4, 0);
         let ended = Pace::after(limit, Some(four), Signal::Healthy, true, at(SECOND));
         assert_eq!(ended, PaceChange::End);
         assert_eq!(
@@ -279,20 +247,14 @@ mod tests {
         let neither = Pace::after(limit, Some(pace), Signal::Neither, true, at(SECOND));
         assert_eq!(neither, PaceChange::Keep);
         // A limit lowered below the pace's rate takes over.
-        let fast = Pace {
-            rate: 50,
-            since: at(0),
-        };
+        let fast = paced(50, 0);
         let over = Pace::after(limit, Some(fast), Signal::Healthy, false, at(SECOND));
         assert_eq!(over, PaceChange::End);
     }
 
     #[test]
     fn a_pace_that_held_nothing_back_stays_until_it_is_forgotten() {
-        let pace = Pace {
-            rate: 3,
-            since: at(0),
-        };
+        let pace = paced(3, 0);
         let quiet = Pace::after(None, Some(pace), Signal::Healthy, false, at(SECOND));
         assert_eq!(
             quiet,
@@ -309,10 +271,7 @@ mod tests {
     #[test]
     fn the_effective_rate_is_the_lower_of_the_limit_and_the_pace() {
         let limit = RateLimit::new(10).ok();
-        let pace = Some(Pace {
-            rate: 4,
-            since: at(0),
-        });
+        let pace = Some(paced(4, 0));
         assert_eq!(Pace::effective(None, None), None);
         assert_eq!(Pace::effective(limit, None), Some(10));
         assert_eq!(Pace::effective(limit, pace), Some(4));

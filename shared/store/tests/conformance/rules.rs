@@ -680,74 +680,44 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
 /// never count more than the limit between them.
 pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(store: S) {
     use webhook_domain::{Minute, PerMinute, Quota};
+    let take = |org, quota, minute, n, limit| store.take(org, quota, minute, n, limit);
     let limit = PerMinute::parse("3").unwrap();
     let minute = Minute::of(at(600_000));
     let mut taken = Vec::new();
     for _ in 0..5 {
-        taken.push(
-            store
-                .take(ORG, Quota::Tests, minute, 1, limit)
-                .await
-                .unwrap(),
-        );
+        taken.push(take(ORG, Quota::Tests, minute, 1, limit).await.unwrap());
     }
     assert_eq!(taken, [1, 1, 1, 0, 0]);
     let other = OrgId::new(78);
     assert_eq!(
-        store
-            .take(other, Quota::Tests, minute, 1, limit)
-            .await
-            .unwrap(),
+        take(other, Quota::Tests, minute, 1, limit).await.unwrap(),
         1
     );
     assert_eq!(
-        store
-            .take(ORG, Quota::Resends, minute, 2, limit)
-            .await
-            .unwrap(),
+        take(ORG, Quota::Resends, minute, 2, limit).await.unwrap(),
         2,
         "each quota counts apart"
     );
     assert_eq!(
-        store
-            .take(ORG, Quota::Resends, minute, 5, limit)
-            .await
-            .unwrap(),
+        take(ORG, Quota::Resends, minute, 5, limit).await.unwrap(),
         1,
         "a take is granted what is left"
     );
     let next = Minute::of(at(660_000));
-    assert_eq!(
-        store.take(ORG, Quota::Tests, next, 1, limit).await.unwrap(),
-        1
-    );
+    assert_eq!(take(ORG, Quota::Tests, next, 1, limit).await.unwrap(), 1);
     let wider = PerMinute::parse("4").unwrap();
     assert_eq!(
-        store
-            .take(ORG, Quota::Tests, minute, 1, wider)
-            .await
-            .unwrap(),
+        take(ORG, Quota::Tests, minute, 1, wider).await.unwrap(),
         1,
         "the refusals counted nothing"
     );
-    assert_eq!(
-        store
-            .take(ORG, Quota::Tests, minute, 1, wider)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(take(ORG, Quota::Tests, minute, 1, wider).await.unwrap(), 0);
 
     let busy = Minute::of(at(720_000));
     let hundred = PerMinute::parse("100").unwrap();
     let takes = (0..8).map(|_| {
         let store = store.clone();
-        async move {
-            store
-                .take(ORG, Quota::Resends, busy, 30, hundred)
-                .await
-                .unwrap()
-        }
+        async move { take(ORG, Quota::Resends, busy, 30, hundred).await.unwrap() }
     });
     let granted: u32 = futures::future::join_all(takes).await.into_iter().sum();
     assert_eq!(
@@ -759,15 +729,13 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
     let one = PerMinute::parse("1").unwrap();
     let flight = Minute::of(at(780_000));
     assert_eq!(
-        store
-            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+        take(ORG, Quota::ResentInFlight, flight, 1, one)
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        store
-            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+        take(ORG, Quota::ResentInFlight, flight, 1, one)
             .await
             .unwrap(),
         0
@@ -784,8 +752,7 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
         .unwrap();
     assert_eq!(counted(flight).await.unwrap(), 0);
     assert_eq!(
-        store
-            .take(ORG, Quota::ResentInFlight, flight, 1, one)
+        take(ORG, Quota::ResentInFlight, flight, 1, one)
             .await
             .unwrap(),
         1
@@ -802,8 +769,7 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
         .unwrap();
     let two = PerMinute::parse("2").unwrap();
     assert_eq!(
-        store
-            .take(ORG, Quota::ResentInFlight, never, 3, two)
+        take(ORG, Quota::ResentInFlight, never, 3, two)
             .await
             .unwrap(),
         2,
