@@ -715,10 +715,8 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
 
     let busy = Minute::of(at(720_000));
     let hundred = PerMinute::parse("100").unwrap();
-    let takes = (0..8).map(|_| {
-        let store = store.clone();
-        async move { take(ORG, Quota::Resends, busy, 30, hundred).await.unwrap() }
-    });
+    let takes =
+        (0..8).map(|_| async move { take(ORG, Quota::Resends, busy, 30, hundred).await.unwrap() });
     let granted: u32 = futures::future::join_all(takes).await.into_iter().sum();
     assert_eq!(
         granted, 100,
