@@ -512,6 +512,7 @@ async fn dispatch<S: webhook_store::Store>(
             None => Ok(gateway::not_served()),
         },
         Operation::CreatePortalSession => handlers::create_portal_session(app, request).await,
+        Operation::GetAwsIdentity => handlers::aws_identity(app, request).await,
         Operation::Portal => {
             let asset = request
                 .path_parameters_ref()

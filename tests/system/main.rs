@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod authorizer;
+mod aws_destinations;
 mod deliveries;
 mod delivery_aws;
 mod delivery_cost;
@@ -15,6 +16,7 @@ mod legacy;
 mod request_counts;
 mod sweeper;
 
+use aws_destinations::aws_destination_rules;
 use base64::Engine;
 use deliveries::*;
 use dev_events::{
@@ -47,6 +49,7 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores! {
+    aws_destination_rules,
     test_deliveries_report_what_the_receiver_did,
     test_deliveries_keep_to_the_address_rules,
     the_log_follows_events_to_endpoints_and_the_legacy_url,

@@ -12,16 +12,16 @@ use webhook_domain::{
     SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
 };
 use webhook_store::{
-    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, LegacyWebhookStore,
-    QuotaStore, StoreError,
+    ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, ExternalIdStore,
+    LegacyWebhookStore, QuotaStore, StoreError,
 };
 
 use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, json_text, legacy_answer, no_content, uncacheable};
 use crate::views::{
-    CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView, EndpointStatsView,
-    EndpointView, EventTypeView, PortalSessionView, TestDeliveryView,
+    AwsIdentityView, CreatedEndpointView, DeliveryDetailView, DeliveryListView, DeliveryView,
+    EndpointStatsView, EndpointView, EventTypeView, PortalSessionView, TestDeliveryView,
 };
 use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 
@@ -322,6 +322,22 @@ pub async fn list_event_types(request: Request) -> Answer {
             .map(EventTypeView::from)
             .collect();
         Ok(json(StatusCode::OK, &views))
+    })
+    .await
+}
+
+/// `GET /v1/developer/webhook-aws-identity`: what a role in the customer's account must trust
+/// for an SQS or EventBridge endpoint: the platform's account, with the organization's external
+/// id (issued on the first ask). On Lambda the account is the function's own; elsewhere none is
+/// known and no trust policy is shown.
+pub async fn aws_identity<S: ExternalIdStore>(app: &App<S>, request: Request) -> Answer {
+    respond(app.clock.as_ref(), &request, async |caller| {
+        let external_id = app.store.external_id(caller.org).await?;
+        let function = request
+            .lambda_context_ref()
+            .map(|context| context.invoked_function_arn.as_str());
+        let view = AwsIdentityView::new(&external_id, function);
+        Ok(json(StatusCode::OK, &view))
     })
     .await
 }

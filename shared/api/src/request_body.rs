@@ -4,8 +4,8 @@ use lambda_http::Body;
 use serde_json::Value;
 use webhook_domain::{
     CustomHeaders, EndpointChanges, EndpointUrl, EventName, EventSubscription, GraceOutOfRange,
-    Label, NewEndpoint, RateLimit, RateLimitOutOfRange, RequestedStatus, RotationGrace,
-    SessionLength, Timestamp, UnknownEventType,
+    Label, NewEndpoint, RateLimit, RateLimitOutOfRange, RequestedStatus, RoleArn, RoleError,
+    RotationGrace, SessionLength, Timestamp, UnknownEventType,
 };
 
 use crate::error::ApiError;
@@ -19,6 +19,7 @@ const ENDPOINT_FIELDS: &[&str] = &[
     "agent_id",
     "headers",
     "rate_limit",
+    "role_arn",
 ];
 const LEGACY_FIELDS: &[&str] = &["url"];
 const TEST_FIELDS: &[&str] = &["event_type"];
@@ -27,7 +28,11 @@ const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
     let label = fields.required("label", label);
-    let url = fields.required("url", url);
+    let url = fields.required("url", endpoint_url);
+    let role_arn = fields.optional("role_arn", role_arn);
+    let role_arn = url
+        .as_ref()
+        .and_then(|url| paired_role(&mut fields, url, role_arn));
     let events = fields.optional("events", events);
     let status = fields.optional("status", status);
     let agent_id = fields.optional("agent_id", agent_or_null);
@@ -37,6 +42,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
         Some(NewEndpoint {
             label: label?,
             url: url?,
+            role_arn: role_arn?,
             events: events.unwrap_or_default(),
             status: status.unwrap_or(RequestedStatus::Active),
             agent_id: agent_id.flatten(),
@@ -48,9 +54,20 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
 
 pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
+    let url = fields.optional("url", endpoint_url);
+    let role_arn = fields.optional("role_arn", role_arn);
+    let role_arn = match &url {
+        Some(url) => paired_role(&mut fields, url, role_arn),
+        None if role_arn.is_some() => {
+            fields.fail("role_arn", RoleError::WithoutUrl.to_string());
+            None
+        }
+        None => None,
+    };
     let changes = EndpointChanges {
         label: fields.optional("label", label),
-        url: fields.optional("url", url),
+        url,
+        role_arn,
         events: fields.optional("events", events),
         status: fields.optional("status", status),
         agent_id: fields.optional("agent_id", agent_or_null),
@@ -59,6 +76,31 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
     };
     fields.finish()?;
     Ok(changes)
+}
+
+/// The role `url` keeps (`RoleArn::for_url`), or its refusal named beside `role_arn`.
+fn paired_role(
+    fields: &mut Fields,
+    url: &EndpointUrl,
+    role: Option<Option<RoleArn>>,
+) -> Option<Option<RoleArn>> {
+    match RoleArn::for_url(url, role.flatten()) {
+        Ok(role) => Some(role),
+        Err(error) => {
+            fields.fail("role_arn", error.to_string());
+            None
+        }
+    }
+}
+
+/// An IAM role's ARN, or `null` for none.
+fn role_arn(value: &Value) -> Result<Option<RoleArn>, String> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    RoleArn::parse(string(value)?)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Deliveries a second, or `null` for no limit.
@@ -158,6 +200,11 @@ fn label(value: &Value) -> Result<Label, String> {
 
 fn url(value: &Value) -> Result<EndpointUrl, String> {
     EndpointUrl::parse(string(value)?).map_err(|e| e.to_string())
+}
+
+/// An endpoint's: an https URL, or an SQS queue's or EventBridge bus's ARN.
+fn endpoint_url(value: &Value) -> Result<EndpointUrl, String> {
+    EndpointUrl::parse_endpoint(string(value)?).map_err(|e| e.to_string())
 }
 
 fn status(value: &Value) -> Result<RequestedStatus, String> {

@@ -22,6 +22,8 @@ pub enum Operation {
     ResendDelivery,
     RecoverEndpoint,
     CreatePortalSession,
+    /// What an AWS endpoint's role must trust.
+    GetAwsIdentity,
     /// The portal's page and assets: public, served by the portal crate, not by a handler here.
     Portal,
 }
@@ -163,6 +165,12 @@ pub const ROUTES: &[Route] = &[
         Method::POST,
         "/v1/developer/portal-sessions",
         "create-portal-session",
+    ),
+    route(
+        Operation::GetAwsIdentity,
+        Method::GET,
+        "/v1/developer/webhook-aws-identity",
+        "get-aws-identity",
     ),
     route(Operation::Portal, Method::GET, "/portal", "portal"),
     route(Operation::Portal, Method::GET, "/portal/{asset}", "portal"),

@@ -4,7 +4,8 @@ use serde::Serialize;
 use webhook_domain::{
     AgentId, ApiKeySecret, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
     EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventSubscription, EventType,
-    FailureCategory, LegacyWebhook, RateLimit, SecretHint, SigningSecret, TestDelivery, Timestamp,
+    ExternalId, FailureCategory, LegacyWebhook, RateLimit, RoleArn, SecretHint, SigningSecret,
+    TestDelivery, Timestamp,
 };
 
 #[derive(Serialize)]
@@ -12,6 +13,9 @@ pub(crate) struct EndpointView<'a> {
     id: EndpointId,
     label: &'a str,
     url: &'a str,
+    /// Only for an SQS queue or EventBridge bus url, as `headers`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role_arn: Option<&'a RoleArn>,
     events: &'a EventSubscription,
     status: EndpointStatus,
     agent_id: Option<AgentId>,
@@ -34,6 +38,7 @@ impl<'a> From<&'a Endpoint> for EndpointView<'a> {
             id: endpoint.id,
             label: endpoint.label.as_str(),
             url: endpoint.url.as_str(),
+            role_arn: endpoint.role_arn.as_ref(),
             events: &endpoint.events,
             status: endpoint.status,
             agent_id: endpoint.agent_id,
@@ -43,6 +48,46 @@ impl<'a> From<&'a Endpoint> for EndpointView<'a> {
             secret_hint: &endpoint.secret_hint,
             created_at: endpoint.created_at,
             updated_at: endpoint.updated_at,
+        }
+    }
+}
+
+/// What a customer's role must trust: `principal` (the platform's account) with `external_id`.
+#[derive(Serialize)]
+pub(crate) struct AwsIdentityView<'a> {
+    external_id: &'a ExternalId,
+    /// `arn:<partition>:iam::<account>:root`; `null` where the platform's account is not known
+    /// (off Lambda).
+    principal: Option<String>,
+    /// The role's trust policy, ready to paste; `null` with `principal`.
+    trust_policy: Option<serde_json::Value>,
+}
+
+impl<'a> AwsIdentityView<'a> {
+    /// `function`: the ARN of the Lambda function answering, which names the platform's
+    /// partition and account.
+    pub(crate) fn new(external_id: &'a ExternalId, function: Option<&str>) -> Self {
+        let principal = function.and_then(|arn| {
+            let mut parts = arn.split(':');
+            let partition = parts.nth(1).filter(|p| !p.is_empty())?;
+            let account = parts.nth(2).filter(|a| a.len() == 12)?;
+            Some(format!("arn:{partition}:iam::{account}:root"))
+        });
+        let trust_policy = principal.as_ref().map(|principal| {
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principal},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+                }],
+            })
+        });
+        Self {
+            external_id,
+            principal,
+            trust_policy,
         }
     }
 }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use webhook_domain::sent_body::with_attempt;
 use webhook_domain::{
     Attempt, AttemptClaim, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, LogRetention, Pace,
-    PaceChange, SentBody, Signal, SigningKeys, Timestamp,
+    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, ExternalId,
+    FailureCategory, LogRetention, Pace, PaceChange, SentBody, Signal, SigningKeys, Timestamp,
 };
 use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
 
+use crate::aws_sender::AwsSend;
 use crate::event::DeliveryJob;
 use crate::payload;
 use crate::pipeline::{Abandoned, Delivery, GiveUp, Pipeline, PipelineError, millis_between};
@@ -121,7 +122,8 @@ impl Target {
         }
     }
 
-    /// Signs `body` and sends it, waiting at most `timeout` for the answer.
+    /// Signs `body` and sends it, waiting at most `timeout` for the answer. An AWS queue or
+    /// bus is reached through the endpoint's role, assumed with `external_id`.
     async fn send(
         &self,
         sender: &Sender,
@@ -129,14 +131,31 @@ impl Target {
         body: Vec<u8>,
         now: Timestamp,
         timeout: Duration,
+        external_id: Option<&ExternalId>,
     ) -> Sent {
         let path = self.url.path_and_query();
         let mut headers =
             signature::headers(&self.keys, now, &job.message_id(), &path, &body).to_vec();
         headers.push(("traceparent", job.trace().traceparent()));
-        sender
-            .send(self.url.as_str(), body, &self.headers, &headers, timeout)
-            .await
+        let Some(destination) = self.url.aws() else {
+            return sender
+                .send(self.url.as_str(), body, &self.headers, &headers, timeout)
+                .await;
+        };
+        let role = self.endpoint.as_ref().and_then(|e| e.role_arn.as_ref());
+        let (Some(role), Some(external_id)) = (role, external_id) else {
+            return Sent::failed(FailureCategory::AwsRole, "the endpoint has no role".into());
+        };
+        let send = AwsSend {
+            destination,
+            role,
+            external_id,
+            org: job.org_id,
+            headers: &headers,
+            group: job.destination.to_string(),
+            event_type: &self.event_name,
+        };
+        sender.aws.send(send, body, timeout).await
     }
 }
 
@@ -155,6 +174,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
         self.keep_event(job, occurred_at).await?;
+        let external_id = self.external_id(job, target).await?;
         let before = target.record(job, occurred_at, now);
         if plan.claim && !self.claim(&before, plan.timeout, now).await? {
             tracing::info!(event_id = %job.event_id, destination = %job.destination, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
@@ -162,7 +182,14 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         }
         let body = payload::body(&target.event_name, &job.data);
         let answer = target
-            .send(&self.sender, job, body, now, plan.timeout)
+            .send(
+                &self.sender,
+                job,
+                body,
+                now,
+                plan.timeout,
+                external_id.as_ref(),
+            )
             .await;
         job.attempts += 1;
         let attempt = Attempt {
@@ -214,6 +241,24 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         log_delivery(&self.store, &record, self.log_retention).await;
         queued?;
         Ok(Some((answer, delivery)))
+    }
+
+    /// The organization's external id when the target is an AWS queue or bus: read once, then
+    /// kept by the sender, as it never changes.
+    async fn external_id(
+        &self,
+        job: &DeliveryJob,
+        target: &Target,
+    ) -> Result<Option<ExternalId>, PipelineError> {
+        if target.url.aws().is_none() {
+            return Ok(None);
+        }
+        if let Some(known) = self.sender.aws.known_external_id(job.org_id) {
+            return Ok(Some(known));
+        }
+        let id = self.store.external_id(job.org_id).await?;
+        self.sender.aws.keep_external_id(job.org_id, &id);
+        Ok(Some(id))
     }
 
     /// Where the job goes now: its endpoint as just read, or the legacy URL.

@@ -3,6 +3,7 @@
 //! addresses).
 
 pub mod attempt;
+pub mod aws_sender;
 pub mod dispatch;
 pub mod event;
 pub mod fair;

@@ -11,6 +11,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AF
 use webhook_domain::network::{forbidden_reason, host_ip};
 use webhook_domain::{AttemptOutcome, CustomHeaders, FailureCategory};
 
+use crate::aws_sender::AwsSender;
+
 /// The most of a response body read; the rest is dropped unread.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -31,6 +33,23 @@ pub struct Sent {
     pub body_truncated: bool,
 }
 
+impl Sent {
+    /// An attempt that got no answer, for `error`.
+    pub fn failed(category: FailureCategory, error: String) -> Self {
+        Self {
+            outcome: AttemptOutcome::Failed {
+                status: None,
+                category,
+            },
+            duration: Duration::ZERO,
+            retry_after: None,
+            error: Some(error),
+            body: Vec::new(),
+            body_truncated: false,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("could not build the HTTP client: {0}")]
 pub struct SenderError(#[from] reqwest::Error);
@@ -39,6 +58,8 @@ pub struct SenderError(#[from] reqwest::Error);
 pub struct Sender {
     client: reqwest::Client,
     allow_private: bool,
+    /// For endpoints that are an SQS queue or EventBridge bus.
+    pub aws: Arc<AwsSender>,
 }
 
 /// Why a name gave no address to connect to.
@@ -94,6 +115,7 @@ impl Sender {
         Ok(Self {
             client,
             allow_private,
+            aws: Arc::default(),
         })
     }
 
@@ -107,15 +129,8 @@ impl Sender {
     ) -> Sent {
         let started = Instant::now();
         let failed = |category, error: String| Sent {
-            outcome: AttemptOutcome::Failed {
-                status: None,
-                category,
-            },
             duration: started.elapsed(),
-            retry_after: None,
-            error: Some(error),
-            body: Vec::new(),
-            body_truncated: false,
+            ..Sent::failed(category, error)
         };
         let parsed = match reqwest::Url::parse(url) {
             Ok(parsed) => parsed,

@@ -16,6 +16,12 @@ pub enum FailureCategory {
     HttpError,
     Timeout,
     Tls,
+    /// An AWS endpoint's role could not be assumed: it does not exist, does not trust the
+    /// platform, or trusts it with another external id.
+    AwsRole,
+    /// The role was assumed, but the queue or bus refused the message: no permission to send
+    /// to it, or it does not exist.
+    AwsAccess,
     Other,
 }
 

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     CustomHeaders, EndpointStatus, EndpointUrl, EventName, EventSubscription, Label, OrgId, Pace,
-    RateLimit, RequestedStatus, SecretHint, SigningSecret, Timestamp,
+    RateLimit, RequestedStatus, RoleArn, SecretHint, SigningSecret, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -70,6 +70,9 @@ pub struct Endpoint {
     pub org_id: OrgId,
     pub label: Label,
     pub url: EndpointUrl,
+    /// What an ARN url is reached through; none for an https one (`RoleArn::for_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<RoleArn>,
     pub events: EventSubscription,
     pub status: EndpointStatus,
     pub agent_id: Option<AgentId>,
@@ -136,6 +139,7 @@ impl Endpoint {
 pub struct NewEndpoint {
     pub label: Label,
     pub url: EndpointUrl,
+    pub role_arn: Option<RoleArn>,
     pub events: EventSubscription,
     pub status: RequestedStatus,
     pub agent_id: Option<AgentId>,
@@ -150,6 +154,7 @@ impl NewEndpoint {
             org_id: org,
             label: self.label,
             url: self.url,
+            role_arn: self.role_arn,
             events: self.events,
             status: self.status.into(),
             agent_id: self.agent_id,
@@ -169,6 +174,9 @@ impl NewEndpoint {
 pub struct EndpointChanges {
     pub label: Option<Label>,
     pub url: Option<EndpointUrl>,
+    /// Given exactly when `url` is, as `RoleArn::for_url` pairs them: a new url brings its
+    /// role, or takes the old one away.
+    pub role_arn: Option<Option<RoleArn>>,
     pub events: Option<EventSubscription>,
     pub status: Option<RequestedStatus>,
     pub agent_id: Option<Option<AgentId>>,
@@ -201,6 +209,9 @@ impl EndpointChanges {
         }
         if let Some(url) = &self.url {
             endpoint.url = url.clone();
+        }
+        if let Some(role) = &self.role_arn {
+            endpoint.role_arn = role.clone();
         }
         // The same set in another order is no change, and the stored order stays.
         if let Some(events) = &self.events
@@ -242,6 +253,7 @@ mod tests {
         NewEndpoint {
             label: Label::parse("Billing").unwrap(),
             url: EndpointUrl::parse("https://example.com/hook").unwrap(),
+            role_arn: None,
             events: EventSubscription::all(),
             status: RequestedStatus::Active,
             agent_id: None,
@@ -257,6 +269,7 @@ mod tests {
         let e = NewEndpoint {
             label: Label::parse("x").unwrap(),
             url: EndpointUrl::parse("https://example.com").unwrap(),
+            role_arn: None,
             events: EventSubscription::all(),
             status: RequestedStatus::Disabled,
             agent_id: AgentId::new(9),

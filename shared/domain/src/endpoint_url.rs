@@ -1,11 +1,13 @@
 use serde::Serialize;
 use url::{Host, Url};
 
+use crate::aws_destination::{AwsArnError, AwsDestination};
 use crate::network::{forbidden_reason, host_ip};
 
 /// Where an endpoint's webhooks go: an absolute `https://` URL, or `http://` on a local
 /// development host. Kept in its normalized (WHATWG) form, the one the sender uses: lowercase
-/// scheme and host, punycode for international names, no default port.
+/// scheme and host, punycode for international names, no default port. An endpoint's (not the
+/// legacy URL's) may instead be the ARN of an SQS queue or EventBridge bus ([`AwsDestination`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct EndpointUrl(String);
@@ -35,6 +37,8 @@ pub enum EndpointUrlError {
     InvalidHost,
     #[error("The URL's port must not be 0.")]
     PortZero,
+    #[error(transparent)]
+    Arn(#[from] AwsArnError),
 }
 
 impl EndpointUrl {
@@ -108,8 +112,30 @@ impl EndpointUrl {
         Ok(Self(url.into()))
     }
 
-    /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them.
+    /// An endpoint's url: an https URL as [`Self::parse`] takes it, or an SQS queue's or
+    /// EventBridge bus's ARN.
+    pub fn parse_endpoint(raw: &str) -> Result<Self, EndpointUrlError> {
+        let trimmed = raw.trim();
+        if AwsDestination::is_arn(trimmed) {
+            AwsDestination::parse(trimmed)?;
+            return Ok(Self(trimmed.to_owned()));
+        }
+        Self::parse(raw)
+    }
+
+    /// The queue or bus, when the url is an ARN.
+    pub fn aws(&self) -> Option<AwsDestination<'_>> {
+        AwsDestination::is_arn(&self.0)
+            .then(|| AwsDestination::parse(&self.0).ok())
+            .flatten()
+    }
+
+    /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them;
+    /// an ARN whole, as what the platform's v2 signature covers in their place.
     pub fn path_and_query(&self) -> String {
+        if AwsDestination::is_arn(&self.0) {
+            return self.0.clone();
+        }
         match Url::parse(&self.0) {
             Ok(url) => match url.query() {
                 Some(query) => format!("{}?{query}", url.path()),
@@ -129,8 +155,12 @@ impl EndpointUrl {
     }
 
     /// The host alone (`hooks.example.com`, `127.0.0.1`, `[::1]`): what may name the receiver
-    /// where its path and query, which often hold tokens, must not appear.
+    /// where its path and query, which often hold tokens, must not appear. An ARN, which holds
+    /// none, whole.
     pub fn host(&self) -> &str {
+        if AwsDestination::is_arn(&self.0) {
+            return &self.0;
+        }
         let after_scheme = self.0.split_once("://").map_or("", |(_, rest)| rest);
         let authority = after_scheme
             .split(['/', '?', '#'])

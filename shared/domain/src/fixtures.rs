@@ -27,6 +27,7 @@ pub fn endpoint(org: OrgId) -> Endpoint {
         org_id: org,
         label: Label::from_stored("Fixture".to_owned()),
         url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),
+        role_arn: None,
         events: EventSubscription::all(),
         status: EndpointStatus::Active,
         agent_id: None,

@@ -3,6 +3,7 @@
 //! Every value here is parsed once at the edge; a value of these types is valid by construction.
 
 pub mod api_key;
+pub mod aws_destination;
 pub mod caller;
 mod custom_headers;
 pub mod delivery;
@@ -31,6 +32,9 @@ mod stored;
 pub mod time;
 
 pub use api_key::{ApiKeyRecord, ApiKeySecret, KeyDigest, KeyId};
+pub use aws_destination::{
+    AwsArnError, AwsDestination, AwsService, ExternalId, RoleArn, RoleError,
+};
 pub use caller::{Caller, Forbidden, OrgId, Role};
 pub use custom_headers::{CustomHeaders, HeaderRefused};
 pub use delivery::{

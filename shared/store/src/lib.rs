@@ -10,9 +10,9 @@ use std::time::Duration;
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
-    EndpointUrl, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, LoggedEvent,
-    Minute, OrgId, Pace, PerMinute, Quota, Rotation, SessionLength, SigningKeys, SigningSecret,
-    Timestamp,
+    EndpointUrl, ExternalId, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery,
+    LoggedEvent, Minute, OrgId, Pace, PerMinute, Quota, Rotation, SessionLength, SigningKeys,
+    SigningSecret, Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -442,6 +442,12 @@ pub trait PaceStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 }
 
+pub trait ExternalIdStore: Send + Sync + 'static {
+    /// The id the platform assumes the organization's roles with: issued at random on the
+    /// first ask, the same ever after (a role trusts this one id).
+    fn external_id(&self, org: OrgId) -> impl Future<Output = Result<ExternalId>> + Send;
+}
+
 /// Everything the product keeps: what the delivery pipeline and the local server need. Clones
 /// share one store (an SDK client, or the in-memory data).
 pub trait Store:
@@ -453,6 +459,7 @@ pub trait Store:
     + ApiKeyStore
     + QuotaStore
     + PaceStore
+    + ExternalIdStore
     + Clone
 {
 }
@@ -466,6 +473,7 @@ impl<T> Store for T where
         + ApiKeyStore
         + QuotaStore
         + PaceStore
+        + ExternalIdStore
         + Clone
 {
 }

@@ -3,16 +3,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, IdempotencyKey,
-    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute, OrgId, Pace,
-    PerMinute, Quota, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired,
-    may_revive, sweep_verdict,
+    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, ExternalId,
+    IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute,
+    OrgId, Pace, PerMinute, Quota, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
+    is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
-    IdempotencyStore, LegacyWebhookStore, PaceStore, QuotaStore, Recorded, Result, StoreError,
-    StreakCandidate, StreakPage, TurnAsked, sort_oldest_first,
+    ExternalIdStore, IdempotencyStore, LegacyWebhookStore, PaceStore, QuotaStore, Recorded, Result,
+    StoreError, StreakCandidate, StreakPage, TurnAsked, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -51,6 +51,7 @@ struct Org {
     quotas: BTreeMap<(Quota, Minute), u32>,
     /// Each paced endpoint's last turn taken.
     turns: HashMap<EndpointId, Timestamp>,
+    external_id: Option<ExternalId>,
     /// The delivery log in key order, each record with its expiry.
     deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
     /// The same records in expiry order, so expired ones are dropped from the front.
@@ -223,6 +224,17 @@ impl QuotaStore for MemoryStore {
             *used -= n;
         }
         Ok(())
+    }
+}
+
+impl ExternalIdStore for MemoryStore {
+    async fn external_id(&self, org: OrgId) -> Result<ExternalId> {
+        let mut orgs = self.orgs()?;
+        let org = orgs.entry(org).or_default();
+        Ok(org
+            .external_id
+            .get_or_insert_with(ExternalId::generate)
+            .clone())
     }
 }
 

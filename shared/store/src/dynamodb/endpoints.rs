@@ -476,63 +476,66 @@ impl UpdateExpression {
         let mut sets = Vec::new();
         let mut removes = Vec::new();
         let mut differs = Vec::new();
-        // Only agent_id, headers and rate_limit may be absent from an item; every other
-        // attribute is always there.
-        let mut set = |expression: &mut Self, name: &str, value: AttributeValue| {
+        // Only these may be absent from an item; every other attribute is always there.
+        const OPTIONAL: [&str; 5] = ["agent_id", "role_arn", "headers", "rate_limit", EVENTS_KEY];
+        let mut change = |expression: &mut Self, name: &str, value: Option<AttributeValue>| {
             expression.names.insert(format!("#{name}"), name.to_owned());
-            expression.values.insert(format!(":{name}"), value);
-            sets.push(format!("#{name} = :{name}"));
-            differs.push(
-                if ["agent_id", "headers", "rate_limit", EVENTS_KEY].contains(&name) {
-                    format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
-                } else {
-                    format!("#{name} <> :{name}")
-                },
-            );
+            match value {
+                Some(value) => {
+                    expression.values.insert(format!(":{name}"), value);
+                    sets.push(format!("#{name} = :{name}"));
+                    differs.push(if OPTIONAL.contains(&name) {
+                        format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
+                    } else {
+                        format!("#{name} <> :{name}")
+                    });
+                }
+                None => {
+                    removes.push(format!("#{name}"));
+                    differs.push(format!("attribute_exists(#{name})"));
+                }
+            }
         };
         if let Some(label) = &changes.label {
-            set(&mut expression, "label", to_value(label)?);
+            change(&mut expression, "label", Some(to_value(label)?));
         }
         if let Some(url) = &changes.url {
-            set(&mut expression, "url", to_value(url)?);
+            change(&mut expression, "url", Some(to_value(url)?));
+        }
+        if let Some(role) = &changes.role_arn {
+            change(
+                &mut expression,
+                "role_arn",
+                role.as_ref().map(to_value).transpose()?,
+            );
         }
         if let Some(events) = &changes.events {
-            set(&mut expression, "events", to_value(events)?);
-            set(&mut expression, EVENTS_KEY, events_key(events));
+            change(&mut expression, "events", Some(to_value(events)?));
+            change(&mut expression, EVENTS_KEY, Some(events_key(events)));
         }
         if let Some(status) = changes.status {
             let status = webhook_domain::EndpointStatus::from(status);
-            set(&mut expression, "status", to_value(&status)?);
+            change(&mut expression, "status", Some(to_value(&status)?));
         }
-        if let Some(headers) = changes.headers.as_ref().filter(|h| !h.is_empty()) {
-            set(&mut expression, "headers", to_value(headers)?);
+        if let Some(headers) = &changes.headers {
+            let headers = (!headers.is_empty())
+                .then(|| to_value(headers))
+                .transpose()?;
+            change(&mut expression, "headers", headers);
         }
-        if let Some(Some(limit)) = changes.rate_limit {
-            set(&mut expression, "rate_limit", to_value(&limit)?);
+        if let Some(limit) = changes.rate_limit {
+            change(
+                &mut expression,
+                "rate_limit",
+                limit.as_ref().map(to_value).transpose()?,
+            );
         }
-        match changes.agent_id {
-            Some(Some(agent)) => set(&mut expression, "agent_id", to_value(&agent)?),
-            Some(None) => {
-                expression
-                    .names
-                    .insert("#agent_id".into(), "agent_id".into());
-                removes.push("#agent_id".to_owned());
-                differs.push("attribute_exists(#agent_id)".to_owned());
-            }
-            None => {}
-        }
-
-        if changes.headers.as_ref().is_some_and(|h| h.is_empty()) {
-            expression.names.insert("#headers".into(), "headers".into());
-            removes.push("#headers".to_owned());
-            differs.push("attribute_exists(#headers)".to_owned());
-        }
-        if changes.rate_limit == Some(None) {
-            expression
-                .names
-                .insert("#rate_limit".into(), "rate_limit".into());
-            removes.push("#rate_limit".to_owned());
-            differs.push("attribute_exists(#rate_limit)".to_owned());
+        if let Some(agent) = changes.agent_id {
+            change(
+                &mut expression,
+                "agent_id",
+                agent.as_ref().map(to_value).transpose()?,
+            );
         }
         if differs.is_empty() {
             return Ok(None);

@@ -16,7 +16,7 @@ use super::keys::{EVENTS_KEY, Keys};
 use crate::{Result, StoreError};
 
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
-pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #events, #status, #agent_id, #headers, #rate_limit, #pace, #secret_hint, #created_at, #updated_at, #streak_reset_at";
+pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #role_arn, #events, #status, #agent_id, #headers, #rate_limit, #pace, #secret_hint, #created_at, #updated_at, #streak_reset_at";
 
 pub(super) fn projection_names() -> HashMap<String, String> {
     [
@@ -24,6 +24,7 @@ pub(super) fn projection_names() -> HashMap<String, String> {
         "org_id",
         "label",
         "url",
+        "role_arn",
         "events",
         "status",
         "agent_id",
@@ -214,4 +215,20 @@ pub(super) fn stats_item(stats: &DeliveryStats) -> Result<Item> {
     let mut item = to_item(stats)?;
     item.extend(Keys::stats(stats.endpoint_id).into_map());
     Ok(item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_projection_names_every_attribute_it_projects() {
+        let projected: Vec<&str> = ENDPOINT_PROJECTION.split(", ").collect();
+        let names = projection_names();
+        assert_eq!(projected.len(), names.len());
+        assert!(
+            projected.iter().all(|p| names.contains_key(*p)),
+            "{projected:?}"
+        );
+    }
 }

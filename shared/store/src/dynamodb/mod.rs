@@ -5,6 +5,7 @@ mod api_keys;
 mod conditions;
 mod endpoints;
 mod errors;
+mod external_id;
 mod idempotency;
 mod items;
 mod keys;

@@ -18,7 +18,7 @@ use webhook_domain::{
     AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
     OrgId, RequestedStatus,
 };
-use webhook_store::{EndpointStore, StoreError};
+use webhook_store::{EndpointStore, ExternalIdStore, StoreError};
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
@@ -87,6 +87,8 @@ conformance! {
     quotas_follow_the_domain,
     sets_and_removes_the_rate_limit,
     pace_follows_the_domain,
+    an_aws_endpoint_keeps_its_role,
+    an_organization_has_one_external_id,
 }
 
 const ORG: OrgId = OrgId::new(41);
@@ -195,6 +197,7 @@ async fn same_values_do_not_move_updated_at(store: impl EndpointStore) {
     let changes = EndpointChanges {
         label: Some(endpoint.label.clone()),
         url: Some(endpoint.url.clone()),
+        role_arn: Some(None),
         events: Some(endpoint.events.clone()),
         status: Some(RequestedStatus::Active),
         agent_id: Some(None),
@@ -472,4 +475,43 @@ where
             .unwrap()
             .legacy_url_set
     );
+}
+
+async fn an_aws_endpoint_keeps_its_role(store: impl EndpointStore) {
+    let (mut endpoint, secret) = new_endpoint(ORG, "queue", at(1_000));
+    endpoint.url = EndpointUrl::parse_endpoint("arn:aws:sqs:eu-west-1:123456789012:hooks").unwrap();
+    endpoint.role_arn =
+        Some(webhook_domain::RoleArn::parse("arn:aws:iam::123456789012:role/r").unwrap());
+    store.create(&endpoint, &secret, 50, None).await.unwrap();
+    assert_eq!(store.list(ORG).await.unwrap(), vec![endpoint.clone()]);
+
+    let https = EndpointChanges {
+        url: Some(EndpointUrl::parse("https://example.com/h").unwrap()),
+        role_arn: Some(None),
+        ..EndpointChanges::default()
+    };
+    let moved = updated(&store, &endpoint, &https, at(2_000)).await;
+    assert_eq!(moved.role_arn, None, "an https url takes the role away");
+    assert_eq!(store.list(ORG).await.unwrap(), vec![moved]);
+
+    let back = EndpointChanges {
+        url: Some(endpoint.url.clone()),
+        role_arn: Some(endpoint.role_arn.clone()),
+        ..EndpointChanges::default()
+    };
+    let again = updated(&store, &endpoint, &back, at(3_000)).await;
+    assert_eq!(again.role_arn, endpoint.role_arn);
+    assert_eq!(again.url, endpoint.url);
+}
+
+async fn an_organization_has_one_external_id(store: impl ExternalIdStore + Clone) {
+    let first_asks = join_all((0..8).map(|_| {
+        let store = store.clone();
+        async move { store.external_id(ORG).await.unwrap() }
+    }))
+    .await;
+    let issued = first_asks[0].clone();
+    assert!(first_asks.iter().all(|id| *id == issued), "{first_asks:?}");
+    assert_eq!(store.external_id(ORG).await.unwrap(), issued);
+    assert_ne!(store.external_id(OTHER_ORG).await.unwrap(), issued);
 }

@@ -1,0 +1,11 @@
+//! `GET /v1/developer/webhook-aws-identity`
+
+use lambda_http::{Error, run, service_fn};
+use webhook_api::{App, handlers};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    webhook_aws::init_logging();
+    let app = App::from_env().await?;
+    run(service_fn(|request| handlers::aws_identity(&app, request))).await
+}

@@ -1,0 +1,351 @@
+//! One attempt to an SQS queue or EventBridge bus in the customer's account: assume the
+//! endpoint's role with the organization's external id, then send the same body with the same
+//! signature headers the HTTPS request would carry (as message attributes, or in the event's
+//! detail). Nothing of the customer's is stored but the role's ARN.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::config::{Credentials, ProvideCredentials};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::types::MessageAttributeValue;
+use tokio::sync::OnceCell;
+use webhook_domain::{
+    AttemptOutcome, AwsDestination, AwsService, ExternalId, FailureCategory, OrgId, RoleArn,
+};
+
+use crate::sender::Sent;
+
+/// What an AWS attempt is sent with besides its body.
+pub struct AwsSend<'a> {
+    pub destination: AwsDestination<'a>,
+    pub role: &'a RoleArn,
+    pub external_id: &'a ExternalId,
+    pub org: OrgId,
+    /// The signature headers and `traceparent`, as the HTTPS request carries them.
+    pub headers: &'a [(&'static str, String)],
+    /// A FIFO queue's message group: one per endpoint keeps its deliveries in order.
+    pub group: String,
+    /// The event's EventBridge `detail-type`.
+    pub event_type: &'a str,
+}
+
+/// Assumed credentials are kept while they have this long left.
+const FRESH_FOR: Duration = Duration::from_secs(300);
+/// The most roles whose credentials one process keeps; past it, it starts again.
+const ROLES_KEPT: usize = 1_000;
+
+/// Where EventBridge events say they come from.
+pub const EVENT_SOURCE: &str = "thunderphone.webhooks";
+
+/// Sends to AWS destinations. The SDK configuration is loaded at the first such attempt, so a
+/// process that never makes one never loads it.
+#[derive(Default)]
+pub struct AwsSender {
+    config: OnceCell<SdkConfig>,
+    /// Each role's assumed credentials, by role and external id.
+    assumed: Mutex<HashMap<(String, String), Credentials>>,
+    /// Each organization's external id: issued once and never changed, so kept for good.
+    external_ids: Mutex<HashMap<OrgId, ExternalId>>,
+}
+
+/// Why an attempt got no answer from the queue or bus.
+struct Failure {
+    category: FailureCategory,
+    status: Option<u16>,
+    error: String,
+}
+
+impl AwsSender {
+    /// With this SDK configuration rather than the process's (a local AWS, in tests).
+    pub fn with_config(config: SdkConfig) -> Self {
+        Self {
+            config: OnceCell::new_with(Some(config)),
+            ..Self::default()
+        }
+    }
+
+    pub fn known_external_id(&self, org: OrgId) -> Option<ExternalId> {
+        self.external_ids
+            .lock()
+            .ok()
+            .and_then(|ids| ids.get(&org).cloned())
+    }
+
+    pub fn keep_external_id(&self, org: OrgId, id: &ExternalId) {
+        if let Ok(mut ids) = self.external_ids.lock() {
+            ids.insert(org, id.clone());
+        }
+    }
+
+    /// Sends `body` as `send` says, waiting at most `timeout` for all of it (the role included).
+    pub async fn send(&self, send: AwsSend<'_>, body: Vec<u8>, timeout: Duration) -> Sent {
+        let started = Instant::now();
+        let outcome = match tokio::time::timeout(timeout, self.deliver(&send, body)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure {
+                category: FailureCategory::Timeout,
+                status: None,
+                error: format!("no answer from AWS within {} s", timeout.as_secs()),
+            }),
+        };
+        match outcome {
+            // No body: a queue or bus has no answer to give, and a blocking event must not
+            // take its receipt for one.
+            Ok(()) => Sent {
+                outcome: AttemptOutcome::Delivered { status: 200 },
+                duration: started.elapsed(),
+                retry_after: None,
+                error: None,
+                body: Vec::new(),
+                body_truncated: false,
+            },
+            Err(failure) => Sent {
+                outcome: AttemptOutcome::Failed {
+                    status: failure.status,
+                    category: failure.category,
+                },
+                duration: started.elapsed(),
+                ..Sent::failed(failure.category, failure.error)
+            },
+        }
+    }
+
+    /// Assumes the role and sends.
+    async fn deliver(&self, send: &AwsSend<'_>, body: Vec<u8>) -> Result<(), Failure> {
+        let config = self
+            .config
+            .get_or_try_init(webhook_aws::load_sdk_config)
+            .await
+            .map_err(|error| Failure {
+                category: FailureCategory::Other,
+                status: None,
+                error: format!("could not load the AWS configuration: {error}"),
+            })?;
+        let credentials = self.credentials(config, send).await?;
+        let body = String::from_utf8(body).map_err(|_| Failure {
+            category: FailureCategory::Other,
+            status: None,
+            error: "the body is not UTF-8".into(),
+        })?;
+        let region = Region::new(send.destination.region.to_owned());
+        match send.destination.service {
+            AwsService::SqsQueue => {
+                let client = aws_sdk_sqs::Client::from_conf(
+                    aws_sdk_sqs::config::Builder::from(config)
+                        .region(region)
+                        .credentials_provider(credentials)
+                        .build(),
+                );
+                to_queue(&client, send, body).await
+            }
+            AwsService::EventBus => {
+                let client = aws_sdk_eventbridge::Client::from_conf(
+                    aws_sdk_eventbridge::config::Builder::from(config)
+                        .region(region)
+                        .credentials_provider(credentials)
+                        .build(),
+                );
+                to_bus(&client, send, body).await
+            }
+        }
+    }
+
+    /// The role's credentials: kept ones while fresh, else assumed now.
+    async fn credentials(
+        &self,
+        config: &SdkConfig,
+        send: &AwsSend<'_>,
+    ) -> Result<Credentials, Failure> {
+        let key = (
+            send.role.as_str().to_owned(),
+            send.external_id.as_str().to_owned(),
+        );
+        let fresh_until = SystemTime::now() + FRESH_FOR;
+        if let Some(kept) = self.assumed.lock().ok().and_then(|assumed| {
+            assumed
+                .get(&key)
+                .filter(|c| c.expiry().is_none_or(|expiry| expiry > fresh_until))
+                .cloned()
+        }) {
+            return Ok(kept);
+        }
+        let provider = AssumeRoleProvider::builder(send.role.as_str())
+            .external_id(send.external_id.as_str())
+            .session_name(format!("webhooks-org-{}", send.org))
+            .configure(config)
+            .build()
+            .await;
+        // STS's refusal and its being out of reach look alike from here; the words tell.
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|error| Failure {
+                category: FailureCategory::AwsRole,
+                status: None,
+                error: format!("could not assume {}: {}", send.role, chain(&error)),
+            })?;
+        if let Ok(mut assumed) = self.assumed.lock() {
+            if assumed.len() >= ROLES_KEPT {
+                assumed.clear();
+            }
+            assumed.insert(key, credentials.clone());
+        }
+        Ok(credentials)
+    }
+}
+
+async fn to_queue(
+    client: &aws_sdk_sqs::Client,
+    send: &AwsSend<'_>,
+    body: String,
+) -> Result<(), Failure> {
+    let mut message = client
+        .send_message()
+        .queue_url(send.destination.queue_url())
+        .message_body(body);
+    for (name, value) in send.headers {
+        let attribute = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .map_err(|error| Failure {
+                category: FailureCategory::Other,
+                status: None,
+                error: error.to_string(),
+            })?;
+        message = message.message_attributes(*name, attribute);
+    }
+    if send.destination.is_fifo() {
+        // One message per attempt: a resend of the same event is a new message.
+        let id = header(send.headers, crate::signature::ID_HEADER);
+        let at = header(send.headers, crate::signature::TIMESTAMP_HEADER);
+        message = message
+            .message_group_id(&send.group)
+            .message_deduplication_id(format!("{id}.{at}"));
+    }
+    message.send().await.map_err(|error| failure(&error))?;
+    Ok(())
+}
+
+async fn to_bus(
+    client: &aws_sdk_eventbridge::Client,
+    send: &AwsSend<'_>,
+    body: String,
+) -> Result<(), Failure> {
+    // The body travels as the exact text signed, so the receiver can check the signature.
+    let headers: serde_json::Map<String, serde_json::Value> = send
+        .headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone().into()))
+        .collect();
+    let detail = serde_json::json!({ "headers": headers, "body": body });
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .event_bus_name(send.destination.arn)
+        .source(EVENT_SOURCE)
+        .detail_type(send.event_type)
+        .detail(detail.to_string())
+        .build();
+    let put = client
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .map_err(|error| failure(&error))?;
+    let entry = put.entries().first();
+    match entry.and_then(|entry| entry.error_code()) {
+        None if put.failed_entry_count() == 0 => Ok(()),
+        code => {
+            let code = code.unwrap_or("unknown error");
+            let message = entry
+                .and_then(|entry| entry.error_message())
+                .unwrap_or("no message");
+            Err(Failure {
+                category: category_of(code),
+                status: None,
+                error: format!("the bus refused the event: {code}: {message}"),
+            })
+        }
+    }
+}
+
+fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, value)| value.as_str())
+}
+
+/// An error's words and its sources', joined: what went wrong, for logs.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(current) = source {
+        words.push(current.to_string());
+        source = current.source();
+    }
+    words.join(": ")
+}
+
+/// A refusal by the queue's or bus's service, sorted: the role may not send there, or there is
+/// nothing there (`aws_access`); anything else is `other`.
+fn category_of(code: &str) -> FailureCategory {
+    let refused = code.contains("AccessDenied")
+        || code.contains("NotAuthorized")
+        || code.contains("NonExistentQueue")
+        || code.contains("QueueDoesNotExist")
+        || code.contains("ResourceNotFound")
+        || code.starts_with("KMS");
+    if refused {
+        FailureCategory::AwsAccess
+    } else {
+        FailureCategory::Other
+    }
+}
+
+fn failure<E>(error: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (category, status) = match error {
+        SdkError::ServiceError(service) => (
+            category_of(service.err().code().unwrap_or("")),
+            Some(service.raw().status().as_u16()),
+        ),
+        SdkError::TimeoutError(_) => (FailureCategory::Timeout, None),
+        SdkError::DispatchFailure(_) => (FailureCategory::Connection, None),
+        _ => (FailureCategory::Other, None),
+    };
+    Failure {
+        category,
+        status,
+        error: webhook_aws::describe(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_of_the_role_are_aws_access_and_the_rest_other() {
+        for code in [
+            "AccessDenied",
+            "AccessDeniedException",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "ResourceNotFoundException",
+            "NotAuthorizedForSourceException",
+            "KMS.AccessDeniedException",
+        ] {
+            assert_eq!(category_of(code), FailureCategory::AwsAccess, "{code}");
+        }
+        for code in ["ThrottlingException", "InternalException", ""] {
+            assert_eq!(category_of(code), FailureCategory::Other, "{code}");
+        }
+    }
+}
