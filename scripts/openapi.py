@@ -19,6 +19,7 @@ endpoint_props={
  "id":{"type":"string","format":"uuid"},
  "label":{"type":"string"},
  "url":{"type":"string"},
+ "role_arn":{"type":"string","description":"The IAM role an SQS or EventBridge url is reached through; absent for an https url."},
  "events":{"type":"array","items":ref("EventsEnum"),"description":"The subscribed types; empty means every type, including types added later."},
  "status":ref("EndpointStatus"),
  "agent_id":{"type":["integer","null"],"minimum":1},
@@ -29,22 +30,25 @@ endpoint_props={
  "created_at":ts,"updated_at":ts}
 write_props={
  "label":{"type":"string","minLength":1,"maxLength":120,"description":"Trimmed; not blank, at most 120 characters, no control or invisible-only text."},
- "url":{"type":"string","minLength":1,"maxLength":2048,"description":"An https URL (http only for loopback on dev-server) to a public address."},
+ "url":{"type":"string","minLength":1,"maxLength":2048,"description":"An https URL (http only for loopback on dev-server) to a public address; or an SQS queue's ARN (arn:aws:sqs:<region>:<account>:<queue>) or an EventBridge bus's (arn:aws:events:<region>:<account>:event-bus/<bus>), with role_arn."},
+ "role_arn":{"type":["string","null"],"maxLength":2048,"pattern":"^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/","description":"Required with an ARN url, refused with an https one: a role in the destination's account that trusts the platform with the organization's external id (GET /v1/developer/webhook-aws-identity). In a PATCH it goes with url; an https url drops it."},
  "events":{"type":"array","items":ref("EventsEnum"),"description":"Empty or absent: every type."},
  "status":{"allOf":[ref("EndpointCreateUpdateStatusEnum")],"description":"`failing` is set by the platform only; sending it is a 400."},
  "agent_id":{"type":["integer","null"],"minimum":1,"description":"Scope the endpoint to one agent's events; null clears it."},
  "headers":{"type":["object","null"],"maxProperties":20,"additionalProperties":{"type":"string","maxLength":1024},"description":"Custom headers sent with every delivery: names are HTTP tokens, values visible ASCII; Host, Content-*, Transfer-Encoding, Connection, hop-by-hop, forwarding, signature and webhook-* names are refused. Replaces the whole set; {} or null clears it."},
  "rate_limit":{"type":["integer","null"],"minimum":1,"maximum":100,"description":"Deliveries a second the endpoint is sent at most, across all of the platform's workers; null removes the limit. With or without it, the platform slows down by itself while the receiver answers 429 or 503, sends Retry-After, or times out."}}
+# The legacy URL is an https URL only: no queue or bus ARN (LEGACY_FIELDS parse it with EndpointUrl::parse).
+legacy_url={**write_props["url"],"description":"An https URL (http only for loopback on dev-server) to a public address."}
 schemas={
  "EventsEnum":{"type":"string","enum":EVENTS,"description":"The event catalogue, in the official client's order."},
  "TestEventTypeEnum":{"type":"string","enum":EVENTS+["webhook.test"],"description":"A catalogue type, or `webhook.test` (the default)."},
  "EndpointStatus":{"type":"string","enum":["active","disabled","failing"]},
  "EndpointCreateUpdateStatusEnum":{"type":"string","enum":["active","disabled","failing"]},
- "FailureCategoryEnum":{"type":"string","enum":["connection","dns","http_error","other","timeout","tls"]},
+ "FailureCategoryEnum":{"type":"string","enum":["aws_access","aws_role","connection","dns","http_error","other","timeout","tls"]},
  "DeliveryStatusEnum":{"type":"string","enum":["delivered","failed","retrying"]},
  "DeliverySourceEnum":{"type":"string","enum":["endpoint","legacy"]},
- "DeveloperWebhookEndpoint":obj(endpoint_props,required=[p for p in endpoint_props if p not in ("headers","rate_limit")],desc="A webhook endpoint: the product page's fields, and its custom headers and rate limit when set."),
- "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},required=[p for p in endpoint_props if p not in ("headers","rate_limit")]+["secret"],desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
+ "DeveloperWebhookEndpoint":obj(endpoint_props,required=[p for p in endpoint_props if p not in ("headers","rate_limit","role_arn")],desc="A webhook endpoint: the product page's fields, and its custom headers and rate limit when set."),
+ "WebhookCreated":obj({**endpoint_props,"secret":{"type":"string","pattern":"^whsec_","description":"The full signing secret, shown only in this answer."}},required=[p for p in endpoint_props if p not in ("headers","rate_limit","role_arn")]+["secret"],desc="The endpoint plus its new secret: the answer to create and rotate-secret."),
  "DeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=["label","url"]),
  "PatchedDeveloperWebhookEndpointCreateUpdateRequest":obj(write_props,required=[],desc="Any subset of the fields; an empty or absent body changes nothing."),
  "DeveloperWebhookEndpointsTestBody":obj({"event_type":ref("TestEventTypeEnum")},required=[]),
@@ -56,6 +60,7 @@ schemas={
    "event_id":{"type":"string","format":"uuid"},
    "event_type":{"type":"string"}},desc="What the receiver did with the first attempt; a failed one is retried once about a minute later."),
  "RotateSecretRequest":obj({"expire_previous_after_hours":{"type":"integer","minimum":0,"maximum":168,"default":24,"description":"How long the previous secret keeps signing, beside the new one."}},required=[]),
+ "AwsIdentity":obj({"external_id":{"type":"string","pattern":"^whx_[0-9a-f]{32}$","description":"Issued to the organization once; its AWS endpoints' roles are assumed with it."},"principal":{"type":["string","null"],"description":"The platform's account (arn:<partition>:iam::<account>:root), which the role must trust; null off Lambda."},"trust_policy":{"type":["object","null"],"description":"The role's trust policy, ready to paste; null with principal."}},desc="What a role in the customer's account must trust for an SQS or EventBridge endpoint."),
  "EventTypeInfo":obj({"type":ref("EventsEnum"),"description":{"type":"string"},"blocking":{"type":"boolean","description":"The receiver has 2 s and its answer configures the call."},"legacy_name":{"type":"string","description":"The name the legacy URL receives."}}),
  "DeveloperWebhookDelivery":obj(delivery_props:={
    "event_id":{"type":"string","format":"uuid"},
@@ -84,8 +89,8 @@ schemas={
  "ResendQueued":obj({"queued":{"type":"integer","minimum":0,"maximum":1,"description":"0 while the delivery is still retrying: nothing new was queued."}}),
  "WebhookDeliveryListResponse":obj({"results":{"type":"array","items":ref("DeveloperWebhookDelivery")},"has_more":{"type":"boolean"},"next_cursor":{"type":["string","null"]},"limit":{"type":"integer"}},desc="A page may be short (even empty) with has_more when a filter matched little within the page's read budget; follow next_cursor."),
  "OrganizationWebhook":obj({"url":{"type":"string"},"secret":{"type":"string"},"created_at":ts,"updated_at":ts},desc="The legacy single-URL webhook; its secret can be read back."),
- "OrganizationWebhookRequest":obj({"url":write_props["url"]}),
- "PatchedOrganizationWebhookRequest":obj({"url":write_props["url"]},required=[]),
+ "OrganizationWebhookRequest":obj({"url":legacy_url}),
+ "PatchedOrganizationWebhookRequest":obj({"url":legacy_url},required=[]),
  "EndpointStats":obj({
    "endpoint_id":{"type":"string","format":"uuid"},
    "status":ref("EndpointStatus"),
@@ -156,6 +161,8 @@ paths={
   "parameters":[ep_param],
   "post":{"operationId":"recoverEndpoint","summary":"Resend the endpoint's failed deliveries since a time: at most 1,000 a call, newest first.","requestBody":body("RecoverRequest",True),
    "responses":{"202":ok("How many were queued, and whether more remain.",ref("RecoverQueued")),**errors("400","401","403","404","409","413","429","503","500")}}},
+ "/v1/developer/webhook-aws-identity":{
+  "get":{"operationId":"getAwsIdentity","summary":"What an SQS or EventBridge endpoint's role must trust: the platform's account, with the organization's external id.","responses":{"200":ok("The organization's external id and the trust policy.",ref("AwsIdentity")),**errors("401","403","503","500")}}},
  "/v1/developer/webhook-event-types":{
   "get":{"operationId":"listEventTypes","summary":"The event catalogue, in order.","responses":{"200":ok("Every event type.",{"type":"array","items":ref("EventTypeInfo")}),**errors("401","403","500")}}},
  "/v1/developer/webhook-deliveries":{

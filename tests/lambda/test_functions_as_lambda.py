@@ -330,6 +330,13 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     endpoint = created["id"]
     assert len(http(stack, "ListEndpointsFunction", sample("list-endpoints"), 200)) == 1
     assert len(http(stack, "ListEventTypesFunction", sample("list-event-types"), 200)) == 19
+    # The external id AWS endpoints' roles trust: issued once; the account is the function's own.
+    identity = http(stack, "GetAwsIdentityFunction", sample("get-aws-identity"), 200)
+    assert re.fullmatch(r"whx_[0-9a-f]{32}", identity["external_id"]), identity
+    assert identity["principal"] == "arn:aws:iam::123456789012:root", identity
+    condition = identity["trust_policy"]["Statement"][0]["Condition"]
+    assert condition == {"StringEquals": {"sts:ExternalId": identity["external_id"]}}
+    assert http(stack, "GetAwsIdentityFunction", sample("get-aws-identity"), 200) == identity
     link = http(stack, "CreatePortalSessionFunction", sample("create-portal-session"), 201)
     assert link["url"].startswith("https://abc123def4.execute-api.us-east-1.amazonaws.com/portal#token=ps_"), link
     script = stack["function"]("PortalFunction").invoke(sample("portal"))

@@ -30,6 +30,11 @@ SEND = "sqs:SendMessage"
 # What Lambda's event source mapping does on the queue it reads, with the function's role.
 TAKE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 PUT_EVENTS = "events:PutEvents"
+# AWS endpoints: the functions that make attempts assume the customer's role, in any account.
+ASSUME = "sts:AssumeRole"
+CUSTOMER_ROLES = "arn:${AWS::Partition}:iam::*:role/*"
+# ...but never one of the stack's own account, whatever it trusts: the one Deny a function has.
+OWN_ROLES = {"Effect": "Deny", "Action": ASSUME, "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}}
 
 # The condition shapes template.yaml uses.
 LIKE, LEADING_KEYS = "ForAllValues:StringLike", "dynamodb:LeadingKeys"
@@ -49,7 +54,7 @@ WRITE_FENCE = {
 # hash key (failure-streaks: `streak_shard`, where the sweeper reads STREAK#; the log indexes'
 # keys start LOG#).
 PARTITIONS = {
-    TABLE: {"APIKEY#*", "ORG#*", "ENDPOINT#*", "LOG#*", "LOG#*#EVENT#*"},
+    TABLE: {"APIKEY#*", "ORG#*", "ENDPOINT#*", "LOG#*", "LOG#*#EVENT#*", "AWSID#*"},
     "index/failure-streaks": {"STREAK#*"},
     "index/log-by-destination": {"LOG#*"},
     "index/log-by-endpoint": {"LOG#*"},
@@ -105,8 +110,10 @@ def managed_policies(partition):
 # function's role, so that role is the one place its queue grants are spelled, nothing attached
 # by SAM. Their logical ids are the ones SAM gave the roles it generated before.
 EXPLICIT_ROLES = {"FanOutFunction": "FanOutFunctionRole", "DeliverFunction": "DeliverFunctionRole"}
-# Resources with a wildcard that are unavoidable: none in the stack's own statements.
-WILDCARD_RESOURCES = set()
+# Resources with a wildcard that are unavoidable: the roles customers make for their AWS endpoints,
+# which may be in any account and named anything. Each trusts only this stack's account with its
+# organization's external id, which the code picks (docs/delivery.md, "AWS endpoints").
+WILDCARD_RESOURCES = {CUSTOMER_ROLES}
 # Roles in the stack that no function runs as, and what each may do.
 OTHER_ROLES = {
     "SweepFailingFunctionScheduleRole": {("lambda:InvokeFunction", "SweepFailingFunction", None)},
@@ -151,6 +158,7 @@ ALLOWED = {
     "CreatePortalSessionFunction": grants(PUT, TABLE, partitions("APIKEY#*")),
     "PortalFunction": set(),
     "ListEventTypesFunction": set(),
+    "GetAwsIdentityFunction": grants([GET, UPDATE], TABLE, partitions("AWSID#*")),
     "ListDeliveriesFunction": grants(
         QUERY,
         [TABLE, "index/log-by-destination", "index/log-by-endpoint", "index/log-problems"],
@@ -158,8 +166,10 @@ ALLOWED = {
     )
     | grants(BATCH_GET, TABLE, partitions("LOG#*")),
     "SendTestDeliveryFunction": grants([GET, UPDATE, DELETE], TABLE, partitions("ORG#*"))
+    | grants([GET, UPDATE], TABLE, partitions("AWSID#*"))
     | grants(PUT, TABLE, partitions("ORG#*", "LOG#*"))
-    | grants(SEND, "DeliveryQueue"),
+    | grants(SEND, "DeliveryQueue")
+    | grants(ASSUME, CUSTOMER_ROLES),
     "GetDeliveryFunction": grants(QUERY, "index/log-by-event", partitions("LOG#*"))
     | grants(GET, TABLE, partitions("LOG#*")),
     "ResendDeliveryFunction": grants(QUERY, "index/log-by-event", partitions("LOG#*"))
@@ -185,16 +195,18 @@ ALLOWED = {
     | grants(PUT, TABLE, partitions("LOG#*#EVENT#*"))
     | grants(SEND, ["DeliveryQueue", "DeadLetterQueue"])
     | grants(sorted(TAKE), "EventsQueue"),
-    "DeliverFunction": grants(GET, TABLE, partitions("ORG#*"))
-    | grants(UPDATE, TABLE, partitions("LOG#*", "ENDPOINT#*", "ORG#*"))
+    "DeliverFunction": grants(GET, TABLE, partitions("ORG#*", "AWSID#*"))
+    | grants(UPDATE, TABLE, partitions("LOG#*", "ENDPOINT#*", "ORG#*", "AWSID#*"))
     | grants(PUT, TABLE, partitions("LOG#*"))
     | grants(PUT_EVENTS, "notice-bus")
     | grants(SEND, ["DeliveryQueue", "DeadLetterQueue"])
-    | grants(sorted(TAKE), "DeliveryQueue"),
-    "DispatchBlockingFunction": grants([QUERY, GET], TABLE, partitions("ORG#*"))
-    | grants(UPDATE, TABLE, partitions("ENDPOINT#*", "ORG#*"))
+    | grants(sorted(TAKE), "DeliveryQueue")
+    | grants(ASSUME, CUSTOMER_ROLES),
+    "DispatchBlockingFunction": grants([QUERY, GET], TABLE, partitions("ORG#*", "AWSID#*"))
+    | grants(UPDATE, TABLE, partitions("ENDPOINT#*", "ORG#*", "AWSID#*"))
     | grants(PUT, TABLE, partitions("LOG#*"))
-    | grants(PUT_EVENTS, "notice-bus"),
+    | grants(PUT_EVENTS, "notice-bus")
+    | grants(ASSUME, CUSTOMER_ROLES),
 }
 
 # The queues each function may send to; those it takes from are the ones its event source
@@ -224,6 +236,8 @@ def resource_name(resource):
             return f"index/{index.group(1)}"
         if text == NOTICE_BUS:
             return "notice-bus"
+        if text == CUSTOMER_ROLES:
+            return CUSTOMER_ROLES
     return json.dumps(resource, sort_keys=True)
 
 
@@ -240,9 +254,12 @@ def statements_of(role):
 
 
 def atoms(statements):
-    """Each Allow statement as (action, resource, condition) triples."""
+    """Each Allow statement as (action, resource, condition) triples; the one Deny allowed
+    (OWN_ROLES) aside."""
     found = set()
     for statement in statements:
+        if statement == OWN_ROLES:
+            continue
         assert statement["Effect"] == "Allow", statement
         assert "NotAction" not in statement and "NotResource" not in statement, statement
         for action in listed(statement["Action"]):
@@ -412,6 +429,17 @@ def test_no_wildcard_resource_or_action():
             assert "*" not in action, (function, action)
             if "*" in resource or resource.startswith("{"):
                 assert resource in WILDCARD_RESOURCES, (function, action, resource)
+
+
+def test_who_may_assume_customer_roles_may_not_assume_the_stacks_own():
+    resources, _, roles = stack()
+    assuming = 0
+    for function, role in roles.items():
+        statements = statements_of(resources[role])
+        if any(action == ASSUME for action, _, _ in atoms(statements)):
+            assuming += 1
+            assert OWN_ROLES in statements, function
+    assert assuming == 3, "deliver, dispatch-blocking and send-test-delivery"
 
 
 def test_sqs_grants_name_only_the_functions_own_queues():

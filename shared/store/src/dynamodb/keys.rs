@@ -130,6 +130,15 @@ impl Keys {
         }
     }
 
+    /// The organization's external id, in a partition of its own: the function that issues it
+    /// may write there and can reach no item that holds a secret.
+    pub(super) fn external_id(org: OrgId) -> Self {
+        Self {
+            pk: format!("AWSID#{org}"),
+            sk: "AWSID".into(),
+        }
+    }
+
     pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
         Self {
             pk: Self::org_pk(org),
