@@ -287,7 +287,8 @@ class Portal:
 
         def find(_):
             for element in scope.find_elements(By.TAG_NAME, "label"):
-                if element.text.strip() == label and element.get_attribute("for"):
+                # textContent: a hidden field's label has no visible text.
+                if element.get_attribute("textContent").strip() == label and element.get_attribute("for"):
                     return self.driver.find_element(By.ID, element.get_attribute("for"))
             return False
 

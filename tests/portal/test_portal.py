@@ -119,6 +119,72 @@ def test_create_endpoint_shows_secret_once(portal, portal_link, driver, api, rec
     assert secret not in driver.page_source
 
 
+def test_an_aws_endpoint_takes_a_role_and_shows_the_external_id(portal, portal_link, driver, api, endpoints):
+    label = unique("Queue")
+    role_arn = "arn:aws:iam::123456789012:role/webhooks"
+    asked = "return performance.getEntriesByType('resource').some((e) => e.name.includes('/webhook-aws-identity'))"
+    portal.open(portal_link)
+    portal.click("Add endpoint")
+    portal.wait_heading("Add endpoint")
+    role = portal.field("Role ARN")
+    assert not role.is_displayed(), "no role for an https url"
+    assert not driver.execute_script(asked), "the external id is asked for only when the role shows"
+
+    portal.field("Label").send_keys(label)
+    portal.field("URL").send_keys("arn:aws:sqs:us-east-1:123456789012:portal-queue")
+    portal.wait(lambda d: role.is_displayed(), message="the role field shown for an ARN")
+    identity = api.ok("GET", "/v1/developer/webhook-aws-identity")
+    assert identity["external_id"].startswith("whx_")
+    external_id = portal.field("Your external id")
+    portal.wait(lambda d: external_id.get_attribute("value"), message="the external id")
+    assert external_id.get_attribute("value") == identity["external_id"]
+    assert external_id.get_attribute("readonly") is not None
+    form = driver.find_element(By.CSS_SELECTOR, "form.endpoint-form")
+    portal.click("Copy", form)
+    portal.wait(lambda d: form.find_element(By.CSS_SELECTOR, ".aws-identity .copy-note").text, message="the copy note")
+    # dev-server knows no AWS account: no trust policy then, and the page shows none.
+    shows_policy = bool(form.find_elements(By.CSS_SELECTOR, ".aws-identity details pre"))
+    assert shows_policy == (identity["trust_policy"] is not None)
+    shown = form.find_element(By.CSS_SELECTOR, ".aws-identity").text
+    assert "null" not in shown and "undefined" not in shown, shown
+
+    # Only the campaign type, which no other test publishes: nothing is sent to this queue.
+    driver.find_element(By.CSS_SELECTOR, 'input[type=checkbox][value="campaign.completed"]').click()
+    portal.click("Create endpoint")
+    portal.wait(lambda d: role.get_attribute("aria-invalid") == "true", message="the missing role named")
+    error = driver.find_element(By.ID, role.get_attribute("id") + "-error")
+    assert error.is_displayed() and "give role_arn" in error.text
+    assert api.endpoint_by_label(label) is None
+    portal.screenshots("create-aws-endpoint-errors")
+
+    role.send_keys(role_arn)
+    portal.click("Create endpoint")
+    portal.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".secret-panel input.secret"), message="the secret")
+    created = api.endpoint_by_label(label)
+    assert created, "the endpoint was not created"
+    endpoints.track(created["id"])
+    assert (created["url"], created["role_arn"]) == ("arn:aws:sqs:us-east-1:123456789012:portal-queue", role_arn)
+    portal.screenshots("create-aws-endpoint")
+
+    # The settings show the role; back to https, the role goes with the ARN.
+    portal.open_endpoint(created)
+    settings = portal.section("Settings")
+    assert portal.field("Role ARN", settings).get_attribute("value") == role_arn
+    portal.wait(
+        lambda d: portal.field("Your external id", settings).get_attribute("value") == identity["external_id"],
+        message="the external id in the settings",
+    )
+    portal.screenshots("edit-aws-endpoint")
+    url = portal.field("URL", settings)
+    url.clear()
+    url.send_keys("https://example.com/hooks")
+    assert not portal.field("Role ARN", settings).is_displayed()
+    portal.click("Save", settings)
+    portal.wait(lambda d: "Saved." in settings.text, message="Saved.")
+    stored = api.endpoint(created["id"])
+    assert stored["url"] == "https://example.com/hooks" and "role_arn" not in stored
+
+
 def test_edit_endpoint(portal, portal_link, driver, api, receiver, endpoints):
     endpoint = endpoints.create(unique("Edit me"), receiver.url, ["call.graded"])
     portal.open(portal_link)

@@ -52,6 +52,11 @@ impl Fields {
         }
     }
 
+    /// Whether the body names the field, valid or not.
+    pub fn given(&self, name: &str) -> bool {
+        self.object.contains_key(name)
+    }
+
     pub fn fail(&mut self, name: &str, message: String) {
         self.errors
             .entry(name.to_owned())

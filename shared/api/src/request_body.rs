@@ -58,7 +58,8 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
     let role_arn = fields.optional("role_arn", role_arn);
     let role_arn = match &url {
         Some(url) => paired_role(&mut fields, url, role_arn),
-        None if role_arn.is_some() => {
+        // A url that was refused is named as such; its role has nothing to add.
+        None if role_arn.is_some() && !fields.given("url") => {
             fields.fail("role_arn", RoleError::WithoutUrl.to_string());
             None
         }
@@ -78,12 +79,16 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
     Ok(changes)
 }
 
-/// The role `url` keeps (`RoleArn::for_url`), or its refusal named beside `role_arn`.
+/// The role `url` keeps (`RoleArn::for_url`), or its refusal named beside `role_arn`; nothing
+/// more when the role itself was refused.
 fn paired_role(
     fields: &mut Fields,
     url: &EndpointUrl,
     role: Option<Option<RoleArn>>,
 ) -> Option<Option<RoleArn>> {
+    if role.is_none() && fields.given("role_arn") {
+        return None;
+    }
     match RoleArn::for_url(url, role.flatten()) {
         Ok(role) => Some(role),
         Err(error) => {
@@ -274,6 +279,27 @@ mod tests {
         let errors = field_errors(new_endpoint(&body("{}")));
         assert_eq!(errors["label"], ["This field is required."]);
         assert_eq!(errors["url"], ["This field is required."]);
+    }
+
+    #[test]
+    fn a_role_is_refused_once_and_only_for_what_is_wrong_with_it() {
+        let queue = "arn:aws:sqs:us-east-1:123456789012:q";
+        let errors = field_errors(new_endpoint(&body(&format!(
+            r#"{{"label":"q","url":"{queue}","role_arn":"arn:aws:iam::1:user/u"}}"#
+        ))));
+        assert_eq!(errors["role_arn"].len(), 1, "{errors:?}");
+        assert!(errors["role_arn"][0].contains("IAM role ARN"));
+        let errors = field_errors(endpoint_changes(&body(
+            r#"{"url":"ftp://x","role_arn":"arn:aws:iam::123456789012:role/r"}"#,
+        )));
+        assert!(
+            !errors.contains_key("role_arn"),
+            "the url is what is wrong: {errors:?}"
+        );
+        let errors = field_errors(endpoint_changes(&body(
+            r#"{"role_arn":"arn:aws:iam::123456789012:role/r"}"#,
+        )));
+        assert!(errors["role_arn"][0].contains("send both"));
     }
 
     #[test]

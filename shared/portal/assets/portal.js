@@ -229,7 +229,7 @@
         f.err.textContent = text;
         f.err.hidden = false;
         f.control.setAttribute('aria-invalid', 'true');
-        first = first || f.control;
+        if (!f.control.closest('[hidden]')) first = first || f.control;
       } else other.push(`${name}: ${text}`);
     }
     // Each field's messages are beside it; the box says what is left, or where to look.
@@ -250,24 +250,28 @@
   }
   const errorBox = () => h('div', { class: 'alert error', role: 'alert', tabindex: '-1', hidden: true });
 
-  function secretPanel(title, secret) {
-    const input = h('input', { id: uid('secret'), class: 'secret', readonly: true, value: secret, spellcheck: 'false', autocomplete: 'off' });
+  // A read-only value with a Copy button: its label, the row, and a note saying how it went.
+  function copyRow(labelText, value, what) {
+    const input = h('input', { id: uid('copy'), class: 'secret', readonly: true, value, spellcheck: 'false', autocomplete: 'off' });
     const note = h('span', { class: 'copy-note', role: 'status' });
     const copy = h('button', { type: 'button' }, 'Copy');
     action(copy, async () => {
       let ok = false;
-      try { await navigator.clipboard.writeText(secret); ok = true; } catch {
+      try { await navigator.clipboard.writeText(value); ok = true; } catch {
         input.select();
         try { ok = document.execCommand('copy'); } catch { ok = false; }
       }
-      note.textContent = ok ? 'Copied.' : 'Select the secret and copy it.';
+      note.textContent = ok ? 'Copied.' : `Select the ${what} and copy it.`;
     });
+    return [h('label', { for: input.id }, labelText), h('div', { class: 'copy-row' }, input, copy), note];
+  }
+
+  function secretPanel(title, secret) {
     const heading = h('h2', { tabindex: '-1' }, title);
     const panel = h('section', { class: 'panel secret-panel' }, heading,
       h('p', { class: 'warning' }, h('strong', {}, 'Copy this secret now: it will not be shown again. '),
         'Your receiver needs it to verify the signature of each delivery.'),
-      h('label', { for: input.id }, 'Signing secret'),
-      h('div', { class: 'copy-row' }, input, copy), note);
+      copyRow('Signing secret', secret, 'secret'));
     panel.focusHeading = () => heading.focus();
     return panel;
   }
@@ -412,11 +416,42 @@
     return /^\d+$/.test(raw) ? Number(raw) : raw;
   }
 
-  // Label, URL, Events, custom headers and rate limit; onSubmit(values) runs the request and may throw an ApiError.
+  // An SQS queue's or EventBridge bus's ARN rather than an https URL: it takes a role.
+  const isArn = (text) => text.trim().startsWith('arn:');
+
+  // Label, URL, Role ARN (for an ARN url), Events, custom headers and rate limit; onSubmit(values) runs the request and may throw an ApiError.
   function endpointForm(ep, types, submitName, onSubmit) {
     const label = field('Label', h('input', { type: 'text', name: 'label', required: true, maxlength: '120', autocomplete: 'off', value: ep.label }));
     const url = field('URL', h('input', { type: 'url', name: 'url', required: true, maxlength: '2048', autocomplete: 'off', inputmode: 'url', spellcheck: 'false', placeholder: 'https://example.com/webhooks', value: ep.url }),
-      'Where deliveries are sent: an https URL.');
+      'Where deliveries are sent: an https URL, or the ARN of an SQS queue or EventBridge bus.');
+    const role = field('Role ARN', h('input', { type: 'text', name: 'role_arn', autocomplete: 'off', spellcheck: 'false', placeholder: 'arn:aws:iam::123456789012:role/webhooks', value: ep.role_arn || '' }),
+      'For a queue or bus: a role in its account that may send there, and that trusts this service with your external id (below). No AWS keys are stored.');
+    const identity = h('div', { class: 'aws-identity' });
+    role.el.append(identity);
+    let identityAsked = false;
+    // The role field belongs to ARN urls; the external id is fetched the first time it shows.
+    const showRole = () => {
+      const aws = isArn(url.control.value);
+      if (role.el.hidden === aws) { // a role error was said of the other kind of url
+        role.err.hidden = true;
+        role.err.textContent = '';
+        role.control.removeAttribute('aria-invalid');
+      }
+      role.el.hidden = !aws;
+      if (!aws || identityAsked) return;
+      identityAsked = true;
+      identity.replaceChildren(h('p', { class: 'muted' }, 'Loading your external id…'));
+      api('GET', '/webhook-aws-identity').then((id) => {
+        // replaceChildren, unlike h, writes a null as text: the policy goes in only when given.
+        const policy = id.trust_policy ? [h('details', {}, h('summary', {}, 'Trust policy for the role'),
+          h('pre', { class: 'payload', tabindex: '0', 'aria-label': 'Trust policy' }, h('code', {}, JSON.stringify(id.trust_policy, null, 2))))] : [];
+        identity.replaceChildren(...copyRow('Your external id', id.external_id, 'external id'), ...policy);
+      }, (e) => {
+        if (!(e instanceof Expired)) identity.replaceChildren(h('p', { class: 'field-error' }, 'Your external id could not be loaded: ', e.message));
+      });
+    };
+    url.control.addEventListener('input', showRole);
+    showRole();
     const chosen = new Set(ep.events || []);
     const boxes = types.map((t) => {
       const box = h('input', { type: 'checkbox', name: 'events', value: t.type, checked: chosen.has(t.type) });
@@ -433,10 +468,10 @@
       'Sent with every delivery, one per line as Name: value (at most 20), for example a token your gateway asks for.');
     const rateLimit = field('Rate limit', h('input', { type: 'text', name: 'rate_limit', inputmode: 'numeric', autocomplete: 'off', placeholder: 'None', value: ep.rate_limit == null ? '' : String(ep.rate_limit) }),
       'Deliveries a second at most (1 to 100), for a receiver that cannot take bursts. Leave empty for none: delivery still slows down by itself when the receiver asks.');
-    const fields = { label, url, events: { control: fieldset, err: eventsErr }, headers, rate_limit: rateLimit };
+    const fields = { label, url, role_arn: role, events: { control: fieldset, err: eventsErr }, headers, rate_limit: rateLimit };
     const box = errorBox();
     const submit = h('button', { type: 'submit', class: 'primary' }, submitName);
-    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, fieldset, headers.el, rateLimit.el, h('div', { class: 'actions' }, submit));
+    const form = h('form', { class: 'endpoint-form', novalidate: true }, box, label.el, url.el, role.el, fieldset, headers.el, rateLimit.el, h('div', { class: 'actions' }, submit));
     let busy = false;
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -447,6 +482,7 @@
       const values = {
         label: label.control.value,
         url: url.control.value.trim(),
+        role_arn: isArn(url.control.value) ? (role.control.value.trim() || null) : null,
         events: [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value),
         headers: parseHeaders(headers.control.value),
         rate_limit: rateLimitValue(rateLimit.control.value),
@@ -466,7 +502,8 @@
     if (!live(gen)) return;
     m.querySelector('.loading').remove();
     const form = endpointForm({ label: '', url: '', events: [] }, types, 'Create endpoint', async (values) => {
-      const created = await api('POST', '/webhook-endpoints', { body: values });
+      // role_arn goes with an ARN url; an https endpoint is created as before (undefined is left out of the JSON).
+      const created = await api('POST', '/webhook-endpoints', { body: isArn(values.url) ? values : { ...values, role_arn: undefined } });
       if (!live(gen)) return;
       const panel = secretPanel('Endpoint created', created.secret);
       panel.append(h('p', { class: 'actions' },
@@ -644,7 +681,11 @@
       saved.textContent = '';
       const body = {};
       if (values.label !== ep.label) body.label = values.label;
-      if (values.url !== ep.url) body.url = values.url;
+      // A role goes with its url: both are sent when either changes.
+      if (values.url !== ep.url || values.role_arn !== (ep.role_arn ?? null)) {
+        body.url = values.url;
+        body.role_arn = values.role_arn;
+      }
       const before = [...ep.events].sort().join();
       if ([...values.events].sort().join() !== before) body.events = values.events;
       if (JSON.stringify(values.headers) !== JSON.stringify(ep.headers || {})) body.headers = values.headers;
