@@ -308,6 +308,40 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         )
     );
 
+    // A FIFO queue two endpoints share: the same event reaches it once for each.
+    let fifo_name = format!("shared-{}.fifo", uuid::Uuid::new_v4().simple());
+    let fifo_url = sqs
+        .create_queue()
+        .queue_name(&fifo_name)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let fifo_arn = format!("arn:aws:sqs:us-east-1:123456789012:{fifo_name}");
+    let (first, _) = aws_endpoint(&store, &fifo_arn).await;
+    let (second, _) = aws_endpoint(&store, &fifo_arn).await;
+    let event = job(first);
+    let mut same_event = event.clone();
+    same_event.destination = second;
+    for sent in [event, same_event] {
+        assert!(matches!(
+            pipeline.deliver(sent).await.unwrap(),
+            Delivery::Delivered
+        ));
+    }
+    let messages = sqs
+        .receive_message()
+        .queue_url(&fifo_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(messages.len(), 2, "neither deduplicates the other");
+
     // A queue that is not there: the role may not reach it.
     let gone = format!(
         "arn:aws:sqs:us-east-1:123456789012:gone-{}",

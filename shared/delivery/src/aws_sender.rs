@@ -28,7 +28,8 @@ pub struct AwsSend<'a> {
     pub org: OrgId,
     /// The signature headers and `traceparent`, as the HTTPS request carries them.
     pub headers: &'a [(&'static str, String)],
-    /// A FIFO queue's message group: one per endpoint keeps its deliveries in order.
+    /// Which destination sends: a FIFO queue's message group, and part of its deduplication
+    /// id, so two endpoints on one queue never deduplicate each other's messages.
     pub group: String,
     /// The event's EventBridge `detail-type`.
     pub event_type: &'a str,
@@ -38,6 +39,9 @@ pub struct AwsSend<'a> {
 const FRESH_FOR: Duration = Duration::from_secs(300);
 /// The most roles whose credentials one process keeps; past it, it starts again.
 const ROLES_KEPT: usize = 1_000;
+/// How long a role STS refused is not asked for again: a broken role retried by every attempt
+/// would spend the platform account's AssumeRole quota, which every AWS endpoint shares.
+const REFUSAL_KEPT: Duration = Duration::from_secs(60);
 
 /// Where EventBridge events say they come from.
 pub const EVENT_SOURCE: &str = "thunderphone.webhooks";
@@ -49,6 +53,8 @@ pub struct AwsSender {
     config: OnceCell<SdkConfig>,
     /// Each role's assumed credentials, by role and external id.
     assumed: Mutex<HashMap<(String, String), Credentials>>,
+    /// Roles STS refused lately, until when, and why.
+    refused: Mutex<HashMap<(String, String), (Instant, String)>>,
     /// Each organization's external id: issued once and never changed, so kept for good.
     external_ids: Mutex<HashMap<OrgId, ExternalId>>,
 }
@@ -174,21 +180,44 @@ impl AwsSender {
         }) {
             return Ok(kept);
         }
+        if let Some(error) = self.refused.lock().ok().and_then(|refused| {
+            refused
+                .get(&key)
+                .filter(|(until, _)| *until > Instant::now())
+                .map(|(_, error)| error.clone())
+        }) {
+            return Err(Failure {
+                category: FailureCategory::AwsRole,
+                status: None,
+                error: format!("{error} (refused within the last minute: not asked again)"),
+            });
+        }
         let provider = AssumeRoleProvider::builder(send.role.as_str())
             .external_id(send.external_id.as_str())
             .session_name(format!("webhooks-org-{}", send.org))
             .configure(config)
             .build()
             .await;
-        // STS's refusal and its being out of reach look alike from here; the words tell.
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|error| Failure {
-                category: FailureCategory::AwsRole,
-                status: None,
-                error: format!("could not assume {}: {}", send.role, chain(&error)),
-            })?;
+        let credentials = match provider.provide_credentials().await {
+            Ok(credentials) => credentials,
+            Err(error) => {
+                let error = format!("could not assume {}: {}", send.role, chain(&error));
+                let (category, status) = sts_failure(&error);
+                if category == FailureCategory::AwsRole
+                    && let Ok(mut refused) = self.refused.lock()
+                {
+                    if refused.len() >= ROLES_KEPT {
+                        refused.clear();
+                    }
+                    refused.insert(key, (Instant::now() + REFUSAL_KEPT, error.clone()));
+                }
+                return Err(Failure {
+                    category,
+                    status,
+                    error,
+                });
+            }
+        };
         if let Ok(mut assumed) = self.assumed.lock() {
             if assumed.len() >= ROLES_KEPT {
                 assumed.clear();
@@ -226,7 +255,7 @@ async fn to_queue(
         let at = header(send.headers, crate::signature::TIMESTAMP_HEADER);
         message = message
             .message_group_id(&send.group)
-            .message_deduplication_id(format!("{id}.{at}"));
+            .message_deduplication_id(format!("{}.{id}.{at}", send.group));
     }
     message.send().await.map_err(|error| failure(&error))?;
     Ok(())
@@ -291,6 +320,22 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     words.join(": ")
 }
 
+/// Why STS gave no credentials, sorted by its words (the provider's error keeps STS's code in
+/// its text only): throttled is `other` as a 429, so the endpoint's pace slows; out of reach is
+/// `connection` or `timeout`; anything else is the role's refusal.
+fn sts_failure(error: &str) -> (FailureCategory, Option<u16>) {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("throttl") || lower.contains("rate exceeded") {
+        (FailureCategory::Other, Some(429))
+    } else if lower.contains("timeout") || lower.contains("timed out") {
+        (FailureCategory::Timeout, None)
+    } else if lower.contains("dispatch failure") || lower.contains("connect") {
+        (FailureCategory::Connection, None)
+    } else {
+        (FailureCategory::AwsRole, None)
+    }
+}
+
 /// A refusal by the queue's or bus's service, sorted: the role may not send there, or there is
 /// nothing there (`aws_access`); anything else is `other`.
 fn category_of(code: &str) -> FailureCategory {
@@ -330,6 +375,24 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_refusal_by_sts_is_the_roles_fault() {
+        let refused = "could not assume r: an error occurred while loading credentials: service error: AccessDenied: User is not authorized to perform: sts:AssumeRole";
+        assert_eq!(sts_failure(refused), (FailureCategory::AwsRole, None));
+        assert_eq!(
+            sts_failure("could not assume r: service error: Throttling: Rate exceeded"),
+            (FailureCategory::Other, Some(429))
+        );
+        assert_eq!(
+            sts_failure("could not assume r: dispatch failure: io error"),
+            (FailureCategory::Connection, None)
+        );
+        assert_eq!(
+            sts_failure("could not assume r: timeout: operation timed out"),
+            (FailureCategory::Timeout, None)
+        );
+    }
 
     #[test]
     fn refusals_of_the_role_are_aws_access_and_the_rest_other() {

@@ -38,7 +38,7 @@ pub enum AwsArnError {
     Unsupported,
     #[error("The ARN's partition must be aws, aws-cn or aws-us-gov.")]
     Partition,
-    #[error("The ARN must name a region, such as us-east-1.")]
+    #[error("The ARN must name a region of its partition, such as us-east-1 in aws.")]
     Region,
     #[error("The ARN's account must be 12 digits.")]
     Account,
@@ -79,7 +79,7 @@ impl<'a> AwsDestination<'a> {
         if !PARTITIONS.contains(&partition) {
             return Err(AwsArnError::Partition);
         }
-        if !is_region(region) {
+        if !is_region(region) || partition_of(region) != partition {
             return Err(AwsArnError::Region);
         }
         if !is_account(account) {
@@ -123,6 +123,17 @@ fn is_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The partition a region belongs to: China's and GovCloud's regions have their own.
+fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 fn is_account(account: &str) -> bool {
@@ -292,6 +303,14 @@ mod tests {
             AwsArnError::Partition
         );
         assert_eq!(err("arn:aws:sqs::123456789012:q"), AwsArnError::Region);
+        assert_eq!(
+            err("arn:aws:sqs:cn-north-1:123456789012:q"),
+            AwsArnError::Region
+        );
+        assert_eq!(
+            err("arn:aws-us-gov:sqs:us-east-1:123456789012:q"),
+            AwsArnError::Region
+        );
         assert_eq!(err("arn:aws:sqs:us-east-1:12345:q"), AwsArnError::Account);
         assert_eq!(
             err("arn:aws:sqs:us-east-1:123456789012:a/b"),
