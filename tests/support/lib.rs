@@ -343,16 +343,11 @@ async fn delivering<S: webhook_store::Store>(
     let app = App::new(store.clone(), settings)
         .with_cursor_key(webhook_api::CursorKey::random().unwrap());
     let (queue, jobs) = LocalQueue::new(std::time::Duration::from_secs(900));
+    let sender = webhook_delivery::sender::Sender::new(allow_private).unwrap();
     let pipeline = Arc::new(Pipeline {
-        store,
-        queue,
-        sender: webhook_delivery::sender::Sender::new(allow_private).unwrap(),
         clock: app.clock.clone(),
         schedule,
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-        notices: webhook_notices::NoticeBoard::Log,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+        ..webhook_delivery::testing::pipeline(store, queue, sender)
     });
     tokio::spawn(run_worker(pipeline.clone(), jobs, std::future::pending()));
     let server = dev_server::Server::new(app, keys()).with_delivery(pipeline);

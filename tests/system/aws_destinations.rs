@@ -14,7 +14,6 @@ use webhook_delivery::aws_sender::{AwsSender, EVENT_SOURCE};
 use webhook_delivery::event::DeliveryJob;
 use webhook_delivery::pipeline::{Delivery, Pipeline};
 use webhook_delivery::queue::NoQueue;
-use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
@@ -129,17 +128,7 @@ async fn moto_config(endpoint: &str) -> aws_config::SdkConfig {
 fn pipeline<S: Store>(store: S, aws: AwsSender) -> Pipeline<S, NoQueue> {
     let mut sender = Sender::new(true).unwrap();
     sender.aws = Arc::new(aws);
-    Pipeline {
-        store,
-        queue: NoQueue,
-        sender,
-        clock: Arc::new(SystemClock),
-        schedule: RetrySchedule::default(),
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-        notices: webhook_notices::NoticeBoard::Log,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
-    }
+    webhook_delivery::testing::pipeline(store, NoQueue, sender)
 }
 
 /// An endpoint of [`ORG`] at `url`, reached through [`ROLE`], and its secret.
@@ -158,6 +147,19 @@ fn job(destination: Destination) -> DeliveryJob {
         "trace_id": "4bf92f3577b34da6a3ce929265f0ef5f"
     }))
     .unwrap()
+}
+
+/// The log's record of `job`, read now.
+async fn logged(store: &impl Store, job: &DeliveryJob) -> webhook_domain::DeliveryRecord {
+    let event = EventRef {
+        event_id: job.event_id,
+        destination: job.destination,
+    };
+    store
+        .delivery(ORG, event, SystemClock.now())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// The Standard Webhooks signature of `body` as `secret` makes it.
@@ -222,19 +224,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         "the receiver checks the signature as an HTTPS receiver does"
     );
     assert!(attribute("traceparent").contains("4bf92f3577b34da6a3ce929265f0ef5f"));
-    let now = SystemClock.now();
-    let record = store
-        .delivery(
-            ORG,
-            EventRef {
-                event_id: sent.event_id,
-                destination: queue,
-            },
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let record = logged(&store, &sent).await;
     assert_eq!(record.status, webhook_domain::DeliveryStatus::Delivered);
     assert_eq!(record.http_status, Some(200));
 
@@ -351,18 +341,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
     let failed = job(gone);
     // With no queue for the retry, it ends here; the record says why it failed.
     pipeline.deliver(failed.clone()).await.ok();
-    let record = store
-        .delivery(
-            ORG,
-            EventRef {
-                event_id: failed.event_id,
-                destination: gone,
-            },
-            SystemClock.now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let record = logged(&store, &failed).await;
     assert_eq!(record.failure_category, Some(FailureCategory::AwsAccess));
 }
 
@@ -381,18 +360,7 @@ async fn a_role_that_cannot_be_assumed_is_aws_role(store: impl Store) {
     let (queue, _) = aws_endpoint(&store, "arn:aws:sqs:us-east-1:123456789012:q").await;
     let refused = job(queue);
     pipeline.deliver(refused.clone()).await.ok();
-    let record = store
-        .delivery(
-            ORG,
-            EventRef {
-                event_id: refused.event_id,
-                destination: queue,
-            },
-            SystemClock.now(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let record = logged(&store, &refused).await;
     assert_eq!(record.failure_category, Some(FailureCategory::AwsRole));
     let asked = sts.last().unwrap().body_text();
     assert!(asked.contains("Action=AssumeRole"), "{asked}");

@@ -1,7 +1,6 @@
 //! The AWS side of delivery against moto: the SQS adapters, and both Lambda handlers driven by
 //! the sample SQS events in `events/`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -10,9 +9,7 @@ use serde_json::json;
 use system_tests::{RequestCounter, moto_queue, moto_store};
 use webhook_delivery::event::{DeliveryJob, PlatformEvent};
 use webhook_delivery::lambda::Worker;
-use webhook_delivery::pipeline::Pipeline;
 use webhook_delivery::queue::{Delayed, JobQueue};
-use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::sqs::{DeadLetters, SqsQueue};
 use webhook_domain::{
@@ -134,17 +131,11 @@ async fn worker(
     let (client, jobs_url) = moto_queue(counter).await;
     let (_, dead_url) = moto_queue(counter).await;
     let worker = Worker {
-        pipeline: Pipeline {
+        pipeline: webhook_delivery::testing::pipeline(
             store,
-            queue: SqsQueue::new(client.clone(), &jobs_url),
-            sender: Sender::new(true).unwrap(),
-            clock: Arc::new(SystemClock),
-            schedule: RetrySchedule::default(),
-            log_retention: webhook_domain::LogRetention::DEFAULT,
-            metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-            notices: webhook_notices::NoticeBoard::Log,
-            resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
-        },
+            SqsQueue::new(client.clone(), &jobs_url),
+            Sender::new(true).unwrap(),
+        ),
         dead_letters: DeadLetters::new(client.clone(), &dead_url),
     };
     (worker, client, jobs_url, dead_url)

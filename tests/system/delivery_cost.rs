@@ -10,7 +10,6 @@ use system_tests::{dynamodb_endpoint, moto_store};
 use webhook_delivery::event::PlatformEvent;
 use webhook_delivery::pipeline::{Delivery, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
-use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
@@ -114,15 +113,8 @@ async fn setup_limited(status: u16, rate_limit: Option<RateLimit>) -> Setup {
     }
     let jobs = Jobs::default();
     let pipeline = Pipeline {
-        store,
-        queue: jobs.clone(),
-        sender: Sender::new(true).unwrap(),
         clock: clock.clone(),
-        schedule: RetrySchedule::default(),
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-        notices: webhook_notices::NoticeBoard::Log,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+        ..webhook_delivery::testing::pipeline(store, jobs.clone(), Sender::new(true).unwrap())
     };
     bill(&table).await;
     Setup {

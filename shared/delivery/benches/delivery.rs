@@ -18,9 +18,8 @@ use hyper_util::rt::TokioIo;
 use serde_json::json;
 use webhook_delivery::dispatch::BUDGET;
 use webhook_delivery::event::{DeliveryJob, PlatformEvent};
-use webhook_delivery::pipeline::{Delivery, Pipeline};
+use webhook_delivery::pipeline::Delivery;
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
-use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{Clock, EndpointUrl, EventType, Label, OrgId, SystemClock, fixtures};
 use webhook_store::{EndpointStore, MemoryStore};
@@ -66,17 +65,11 @@ fn benches(c: &mut Criterion) {
         .build()
         .unwrap();
     let store = MemoryStore::new();
-    let pipeline = Arc::new(Pipeline {
-        store: store.clone(),
-        queue: NullQueue,
-        sender: Sender::new(true).unwrap(),
-        clock: Arc::new(SystemClock),
-        schedule: RetrySchedule::default(),
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-        notices: webhook_notices::NoticeBoard::Log,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
-    });
+    let pipeline = Arc::new(webhook_delivery::testing::pipeline(
+        store.clone(),
+        NullQueue,
+        Sender::new(true).unwrap(),
+    ));
     let org = OrgId::new(1);
     let port = runtime.block_on(receiver(b"ok"));
     let mut endpoints = Vec::new();

@@ -1,6 +1,6 @@
 //! The one webhook receiver every delivery test uses (feature `testing`): a loopback HTTP
 //! server that answers as scripted and keeps what it got. Tests wait on its arrivals, never on
-//! a fixed sleep.
+//! a fixed sleep. And the pipeline tests start from.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -15,6 +15,29 @@ use hyper::{HeaderMap, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+use webhook_domain::{LogRetention, PerMinute, SystemClock};
+
+use crate::metrics::AttemptMetrics;
+use crate::pipeline::Pipeline;
+use crate::schedule::RetrySchedule;
+use crate::sender::Sender;
+
+/// A pipeline over `store` and `queue` as tests want it by default: this `sender`, the system
+/// clock, the default schedule and log retention, no metrics, notices only logged. A test
+/// changes what it needs with `Pipeline { clock, ..testing::pipeline(...) }`.
+pub fn pipeline<S, Q>(store: S, queue: Q, sender: Sender) -> Pipeline<S, Q> {
+    Pipeline {
+        store,
+        queue,
+        sender,
+        clock: Arc::new(SystemClock),
+        schedule: RetrySchedule::default(),
+        log_retention: LogRetention::DEFAULT,
+        metrics: AttemptMetrics::Off,
+        notices: webhook_notices::NoticeBoard::Log,
+        resent_in_flight: PerMinute::RESENT_IN_FLIGHT,
+    }
+}
 
 /// How the receiver answers one request.
 #[derive(Debug, Clone)]

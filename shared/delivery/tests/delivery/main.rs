@@ -13,7 +13,6 @@ use sha2::Sha256;
 use webhook_delivery::event::{DeliveryJob, PlatformEvent};
 use webhook_delivery::pipeline::{Abandoned, Delivery, GiveUp, Pipeline};
 use webhook_delivery::queue::{Delayed, JobQueue, QueueError};
-use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 
@@ -70,16 +69,11 @@ fn harness(allow_private: bool) -> Harness {
     // Real time to start from: receivers check that signatures are recent.
     let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
     let (board, notices) = webhook_notices::NoticeBoard::recorded();
+    let sender = Sender::new(allow_private).unwrap();
     let pipeline = Arc::new(Pipeline {
-        store: store.clone(),
-        queue: queue.clone(),
-        sender: Sender::new(allow_private).unwrap(),
         clock: clock.clone(),
-        schedule: RetrySchedule::default(),
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
         notices: board,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+        ..webhook_delivery::testing::pipeline(store.clone(), queue.clone(), sender)
     });
     Harness {
         pipeline,
@@ -734,15 +728,12 @@ async fn the_local_worker_stops_once_its_deliveries_in_flight_end() {
     let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
-        store: h.store.clone(),
-        queue: queue.clone(),
-        sender: Sender::new(true).unwrap(),
         clock: h.clock.clone(),
-        schedule: RetrySchedule::default(),
-        log_retention: webhook_domain::LogRetention::DEFAULT,
-        metrics: webhook_delivery::metrics::AttemptMetrics::Off,
-        notices: webhook_notices::NoticeBoard::Log,
-        resent_in_flight: webhook_domain::PerMinute::RESENT_IN_FLIGHT,
+        ..webhook_delivery::testing::pipeline(
+            h.store.clone(),
+            queue.clone(),
+            Sender::new(true).unwrap(),
+        )
     });
     let (stop, stops) = tokio::sync::oneshot::channel::<()>();
     let worker = tokio::spawn(run_worker(pipeline, jobs, async {
