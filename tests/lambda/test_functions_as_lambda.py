@@ -10,6 +10,7 @@ import os
 import pathlib
 import queue
 import re
+import socket
 import subprocess
 import threading
 import urllib.request
@@ -74,8 +75,37 @@ class Recorder:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
+class XRayDaemon:
+    """The X-Ray daemon Lambda runs beside a function with active tracing: it collects the
+    segment documents the functions send it over UDP."""
+
+    def __init__(self):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.address = "127.0.0.1:%d" % self.socket.getsockname()[1]
+        self.documents = []
+        self.arrived = threading.Condition()
+        threading.Thread(target=self.receive, daemon=True).start()
+
+    def receive(self):
+        while True:
+            datagram = self.socket.recv(65536).decode()
+            header, _, document = datagram.partition("\n")
+            assert json.loads(header) == {"format": "json", "version": 1}, datagram
+            with self.arrived:
+                self.documents.append(json.loads(document))
+                self.arrived.notify_all()
+
+    def of_trace(self, trace_id, until):
+        """The documents of one trace, once `until(documents)` holds (within 10 s)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: until([d for d in self.documents if d["trace_id"] == trace_id]), timeout=10)
+            return [d for d in self.documents if d["trace_id"] == trace_id]
+
+
 class RuntimeApi:
-    """The Lambda Runtime API a function's process polls: one invocation at a time."""
+    """The Lambda Runtime API a function's process polls: one invocation at a time, each in a
+    sampled X-Ray trace of its own, as Lambda hands it over."""
 
     def __init__(self):
         self.pending = queue.Queue()
@@ -87,13 +117,13 @@ class RuntimeApi:
                 if not self.path.endswith("/runtime/invocation/next"):
                     self.send_error(404)
                     return
-                request_id, event = runtime.pending.get()
+                request_id, event, trace = runtime.pending.get()
                 payload = json.dumps(event).encode()
                 self.send_response(200)
                 self.send_header("lambda-runtime-aws-request-id", request_id)
                 self.send_header("lambda-runtime-deadline-ms", "9999999999999")
                 self.send_header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:local")
-                self.send_header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
+                self.send_header("lambda-runtime-trace-id", f"Root={trace['root']};Parent={trace['segment']};Sampled=1")
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
@@ -145,7 +175,8 @@ class Function:
         threading.Thread(target=lambda: self.output.extend(self.process.stdout), daemon=True).start()
 
     def invoke(self, event):
-        self.runtime.pending.put((str(uuid.uuid4()), event))
+        self.trace = {"root": f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}", "segment": uuid.uuid4().hex[:16]}
+        self.runtime.pending.put((str(uuid.uuid4()), event, self.trace))
         try:
             kind, body = self.runtime.answers.get(timeout=60)
         except queue.Empty:
@@ -282,14 +313,15 @@ def stack():
         check=True,
     )
     recorder = Recorder()
+    xray = XRayDaemon()
     functions = {}
 
     def function(logical_id):
         if logical_id not in functions:
-            functions[logical_id] = Function(logical_id, recorder)
+            functions[logical_id] = Function(logical_id, recorder, AWS_XRAY_DAEMON_ADDRESS=xray.address)
         return functions[logical_id]
 
-    yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder, "dynamodb": dynamodb, "table": table}
+    yield {"function": function, "sqs": sqs, "queues": queues, "key": created.stdout.strip(), "recorder": recorder, "dynamodb": dynamodb, "table": table, "xray": xray}
     for started in functions.values():
         started.stop()
     recorder.server.shutdown()
@@ -352,12 +384,31 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     published = {"id": str(uuid.uuid4()), "org_id": 42, "agent_id": None, "type": event_type, "data": {"call_id": "c_1"}, "occurred_at": "2026-11-27T09:15:04.113Z"}
     fanned = stack["function"]("FanOutFunction").invoke(sqs_event([json.dumps(published)]))
     assert fanned["batchItemFailures"] == []
+    fan_out_trace = stack["function"]("FanOutFunction").trace
+    fanned_out = stack["xray"].of_trace(fan_out_trace["root"], lambda docs: any(d["name"] == "fan_out" for d in docs))
+    [fan_out] = [d for d in fanned_out if d["name"] == "fan_out"]
+    assert fan_out["parent_id"] == fan_out_trace["segment"], fan_out
     sqs, queues = stack["sqs"], stack["queues"]
     jobs = sqs.receive_message(QueueUrl=queues["DELIVERY_QUEUE_URL"], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
     bodies = [m["Body"] for m in jobs if published["id"] in m["Body"]]
     assert len(bodies) == 2, "the endpoint and the legacy URL"
     delivered = stack["function"]("DeliverFunction").invoke(sqs_event(bodies))
     assert delivered["batchItemFailures"] == []
+    # Each attempt is a subsegment of the invocation's segment in X-Ray, with the event's W3C
+    # trace id to search by, and each of its DynamoDB and SQS calls a subsegment inside it.
+    trace = stack["function"]("DeliverFunction").trace
+    documents = stack["xray"].of_trace(trace["root"], lambda docs: sum(d["name"] == "deliver" for d in docs) == 2)
+    attempts = [d for d in documents if d["name"] == "deliver"]
+    assert len(attempts) == 2, documents
+    assert all(d["parent_id"] == trace["segment"] and d["type"] == "subsegment" for d in attempts), attempts
+    assert {d["annotations"]["event_id"] for d in attempts} == {published["id"]}, attempts
+    assert {d["annotations"]["trace_id"] for d in attempts} == {fan_out["annotations"]["trace_id"]}, "one event, one trace id"
+    assert re.fullmatch(r"[0-9a-f]{32}", fan_out["annotations"]["trace_id"]), fan_out
+    calls = [d for d in documents if d.get("namespace") == "aws"]
+    assert {d["parent_id"] for d in calls} <= {d["id"] for d in attempts}, "every call inside an attempt"
+    assert {"DynamoDB", "SQS"} <= {d["name"] for d in calls}, calls
+    assert all(d["http"]["response"]["status"] == 200 and d["aws"]["operation"] for d in calls), calls
+    assert all(d["start_time"] <= d["end_time"] for d in documents), documents
     listing = sample("list-deliveries")
     listing["rawQueryString"] = "status=retrying&limit=20"
     listing["queryStringParameters"] = {"status": "retrying", "limit": "20"}
@@ -460,9 +511,10 @@ def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
     secrets they answered with nor the bearer tokens they were called with."""
     bearer = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"  # the samples' Authorization header
     secrets, outputs = [], []
-    create = Function("CreateEndpointFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
-    rotate = Function("RotateSecretFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
-    session = Function("CreatePortalSessionFunction", stack["recorder"], AWS_LAMBDA_LOG_LEVEL="trace")
+    traced = {"AWS_LAMBDA_LOG_LEVEL": "trace", "AWS_XRAY_DAEMON_ADDRESS": stack["xray"].address}
+    create = Function("CreateEndpointFunction", stack["recorder"], **traced)
+    rotate = Function("RotateSecretFunction", stack["recorder"], **traced)
+    session = Function("CreatePortalSessionFunction", stack["recorder"], **traced)
     try:
         creating = sample("create-endpoint")
         header_value = "hv_" + uuid.uuid4().hex  # a custom header's value is a secret too
@@ -483,7 +535,10 @@ def test_no_secret_or_bearer_token_reaches_a_log_at_trace_level(stack):
         for function in (create, rotate, session):
             function.stop()
             outputs.append(function.printed())
-    output = "\n".join(outputs)
+    # What went to X-Ray is searched too: the request spans and their DynamoDB calls.
+    sent = [stack["xray"].of_trace(f.trace["root"], lambda docs: any(d["name"] == "request" for d in docs)) for f in (create, rotate, session)]
+    assert all(any(d["name"] == "DynamoDB" for d in documents) for documents in sent), sent
+    output = "\n".join(outputs + [json.dumps(sent)])
     assert '"level":"TRACE"' in output or '"level":"DEBUG"' in output, "the run logged below info"
     for secret in secrets + [bearer]:
         assert secret.startswith(("whsec_", "ps_", "sk_live_", "hv_"))

@@ -6,14 +6,20 @@ use std::sync::{Arc, OnceLock};
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::OnceCell;
+
+pub mod xray;
 
 /// Libraries whose verbose levels write what must never reach a log: the SDK and its HTTP stack
 /// log requests and responses (item values, secrets among them), the Lambda runtime the events
@@ -34,10 +40,12 @@ const CLAMPED: [&str; 12] = [
 ];
 
 /// Logging as Lambda's controls ask (`AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`;
-/// `AWS_LAMBDA_LOG_FORMAT=JSON`), with [`CLAMPED`] held at `info`.
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`), with [`CLAMPED`] held at `info`; and, where Lambda runs an
+/// X-Ray daemon, this service's spans sent to it ([`xray`]).
 pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::prelude::*;
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok()
@@ -50,17 +58,20 @@ pub fn init_logging() {
             EnvFilter::default().add_directive(level.into()),
             |filter, directive| filter.add_directive(directive),
         );
-    let logs = tracing_subscriber::fmt()
-        .with_target(false)
-        .without_time()
-        .with_env_filter(filter);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    // A second call (a test that starts twice) keeps the first subscriber.
-    let _ = if json {
-        logs.json().try_init()
+    let logs = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .without_time();
+    let logs = if json {
+        logs.json().with_filter(filter).boxed()
     } else {
-        logs.try_init()
+        logs.with_filter(filter).boxed()
     };
+    // A second call (a test that starts twice) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(xray::XRay::from_env())
+        .try_init();
 }
 
 /// An SDK failure as a log line or error may carry it: the service's error code and message, or
@@ -136,11 +147,11 @@ impl TlsRoots {
             ))
             .tls_context(tls)
             .build_https();
-        Ok(match self {
-            Self::Amazon => SharedHttpClient::new(ConnectsAtFirstRequest(client)),
+        Ok(SharedHttpClient::new(Traced {
+            client,
             // The SDK loads the system's roots once, when the first client is made.
-            Self::System => client,
-        })
+            connects_when_made: self == Self::System,
+        }))
     }
 }
 
@@ -184,24 +195,43 @@ async fn load() -> Result<SdkConfig, String> {
     Ok(loader.load().await)
 }
 
-/// The SDK's HTTP client, less the TLS connector it builds and throws away when each client is
-/// made. It does that so that the system's roots are loaded (and kept) before the first request;
-/// compiled-in roots are parsed again for every connector, so that early one is pure cost. The
-/// connector each request uses is built at the first one, and kept, as before.
+/// The SDK's HTTP client, each of its calls traced ([`xray::Traced`]).
+///
+/// On compiled-in roots, it also skips the TLS connector the SDK builds and throws away when
+/// each client is made. The SDK does that so that the system's roots are loaded (and kept)
+/// before the first request; compiled-in roots are parsed again for every connector, so that
+/// early one is pure cost. The connector each request uses is built at the first one, and kept.
 #[derive(Debug)]
-struct ConnectsAtFirstRequest(SharedHttpClient);
+struct Traced {
+    client: SharedHttpClient,
+    connects_when_made: bool,
+}
 
-impl HttpClient for ConnectsAtFirstRequest {
+impl HttpClient for Traced {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        self.0.http_connector(settings, components)
+        SharedHttpConnector::new(xray::Traced(
+            self.client.http_connector(settings, components),
+        ))
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        config: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.connects_when_made {
+            self.client.validate_base_client_config(components, config)
+        } else {
+            Ok(())
+        }
     }
 
     fn connector_metadata(&self) -> Option<ConnectorMetadata> {
-        self.0.connector_metadata()
+        self.client.connector_metadata()
     }
 }
 

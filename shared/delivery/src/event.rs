@@ -33,6 +33,19 @@ pub struct PlatformEvent {
 pub struct MalformedEvent(String);
 
 impl PlatformEvent {
+    /// The publisher's trace, if its `traceparent` is well formed.
+    fn published_trace(&self) -> Option<TraceId> {
+        self.traceparent
+            .as_deref()
+            .and_then(TraceId::from_traceparent)
+    }
+
+    /// The trace each of its attempts carries: the publisher's, else its own id's.
+    pub fn trace(&self) -> TraceId {
+        self.published_trace()
+            .unwrap_or_else(|| TraceId::of_event(self.id))
+    }
+
     /// What the log keeps of the event once, for every destination's record.
     pub fn logged(&self) -> LoggedEvent {
         logged_event(
@@ -155,10 +168,7 @@ impl DeliveryJob {
             resent: false,
             waits_for_a_place: 0,
             holds_a_turn: false,
-            trace_id: event
-                .traceparent
-                .as_deref()
-                .and_then(TraceId::from_traceparent),
+            trace_id: event.published_trace(),
             history: Vec::new(),
             event_kept_until: None,
         }

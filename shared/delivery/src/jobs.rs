@@ -18,7 +18,7 @@ where
 {
     /// Queues one job per endpoint of the event's organization that receives it, and one for
     /// the legacy URL if set: one Query, then the queue's batches.
-    #[tracing::instrument(name = "fan_out", skip_all, fields(event_id = %event.id, org_id = %event.org_id))]
+    #[tracing::instrument(name = "fan_out", skip_all, fields(event_id = %event.id, org_id = %event.org_id, trace_id = %event.trace()))]
     pub async fn fan_out(&self, event: &PlatformEvent) -> Result<usize, PipelineError> {
         let targets = self.store.delivery_targets(event.org_id).await?;
         let mut jobs: Vec<Delayed> = targets

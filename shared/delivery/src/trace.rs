@@ -4,8 +4,6 @@
 
 use std::fmt;
 
-use rand::TryRngCore;
-use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use webhook_domain::EventId;
 
@@ -45,16 +43,7 @@ impl TraceId {
 
     /// The header an attempt sends: this trace, a new span of its own, sampled.
     pub fn traceparent(self) -> String {
-        // A span id needs to be unique, not secret: the clock serves if the OS has no entropy.
-        let span = OsRng
-            .try_next_u64()
-            .unwrap_or_else(|_| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(1, |d| d.as_nanos() as u64)
-            })
-            .max(1);
-        format!("00-{self}-{span:016x}-01")
+        format!("00-{self}-{:016x}-01", webhook_aws::xray::span_id())
     }
 }
 
