@@ -17,11 +17,12 @@ use webhook_delivery::queue::NoQueue;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
-    Clock, Destination, EndpointUrl, FailureCategory, OrgId, RoleArn, SigningSecret, SystemClock,
-    fixtures,
+    Clock, Destination, EndpointUrl, ExternalId, FailureCategory, OrgId, RoleArn, SigningSecret,
+    SystemClock, fixtures,
 };
 use webhook_store::{EventRef, MemoryStore, Store};
 
+/// A role as the API's rules see it (delivering tests make theirs in moto's IAM).
 const ROLE: &str = "arn:aws:iam::123456789012:role/webhooks-sender";
 const ORG: OrgId = OrgId::new(77);
 
@@ -131,11 +132,54 @@ fn pipeline<S: Store>(store: S, aws: AwsSender) -> Pipeline<S, NoQueue> {
     webhook_delivery::testing::pipeline(store, NoQueue, sender)
 }
 
-/// An endpoint of [`ORG`] at `url`, reached through [`ROLE`], and its secret.
-async fn aws_endpoint(store: &impl Store, url: &str) -> (Destination, SigningSecret) {
+/// A role the customer made in its account (moto's IAM, which `tests/moto_trust.py` has refuse
+/// other external ids, as IAM does): trusting the platform's account on `external_id`'s
+/// condition, as the API's trust policy says, or with no condition at all.
+async fn customer_role(external_id: Option<&ExternalId>) -> RoleArn {
+    let name = format!("webhooks-sender-{}", uuid::Uuid::new_v4().simple());
+    let mut statement = json!({
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "sts:AssumeRole",
+    });
+    if let Some(id) = external_id {
+        statement["Condition"] = json!({"StringEquals": {"sts:ExternalId": id.as_str()}});
+    }
+    let policy = json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
+    let created = reqwest::Client::new()
+        .post(dynamodb_endpoint())
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/iam/aws4_request, \
+             SignedHeaders=host, Signature=0",
+        )
+        .form(&[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", name.as_str()),
+            ("AssumeRolePolicyDocument", policy.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200, "{:?}", created.text().await);
+    RoleArn::parse(&format!("arn:aws:iam::123456789012:role/{name}")).unwrap()
+}
+
+/// The role [`ORG`]'s endpoints use: it trusts the organization's external id.
+async fn org_role(store: &impl Store) -> RoleArn {
+    customer_role(Some(&store.external_id(ORG).await.unwrap())).await
+}
+
+/// An endpoint of [`ORG`] at `url`, reached through `role`, and its secret.
+async fn aws_endpoint(
+    store: &impl Store,
+    url: &str,
+    role: &RoleArn,
+) -> (Destination, SigningSecret) {
     let (mut endpoint, secret) = fixtures::endpoint_with_secret(ORG, SystemClock.now());
     endpoint.url = EndpointUrl::parse_endpoint(url).unwrap();
-    endpoint.role_arn = Some(RoleArn::parse(ROLE).unwrap());
+    endpoint.role_arn = Some(role.clone());
     store.create(&endpoint, &secret, 50, None).await.unwrap();
     (endpoint.id.into(), secret)
 }
@@ -173,37 +217,49 @@ fn standard_signature(secret: &SigningSecret, id: &str, timestamp: &str, body: &
     format!("v1,{}", b64.encode(mac.finalize().into_bytes()))
 }
 
-async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
-    let moto = moto_config(&dynamodb_endpoint()).await;
-    let sqs = aws_sdk_sqs::Client::new(&moto);
-    let events = aws_sdk_eventbridge::Client::new(&moto);
-    let name = format!("customer-{}", uuid::Uuid::new_v4().simple());
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let pipeline = pipeline(store.clone(), AwsSender::with_config(moto.clone()));
+/// A new queue in moto, named `prefix-<uuid>` (`.fifo` for a FIFO queue): its ARN and URL.
+async fn new_queue(sqs: &aws_sdk_sqs::Client, prefix: &str, fifo: bool) -> (String, String) {
+    let name = format!(
+        "{prefix}-{}{}",
+        uuid::Uuid::new_v4().simple(),
+        if fifo { ".fifo" } else { "" }
+    );
+    let mut create = sqs.create_queue().queue_name(&name);
+    if fifo {
+        create = create.attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true");
+    }
+    let url = create.send().await.unwrap().queue_url.unwrap();
+    (format!("arn:aws:sqs:us-east-1:123456789012:{name}"), url)
+}
 
-    let queue_arn = format!("arn:aws:sqs:us-east-1:123456789012:{name}");
-    let (queue, secret) = aws_endpoint(&store, &queue_arn).await;
-    let sent = job(queue);
-    assert!(matches!(
-        pipeline.deliver(sent.clone()).await.unwrap(),
-        Delivery::Delivered
-    ));
-    let messages = sqs
-        .receive_message()
-        .queue_url(&queue_url)
+/// What the queue at `url` holds now (ten messages at most), with their attributes.
+async fn messages_in(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    sqs.receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
         .message_attribute_names("All")
         .send()
         .await
         .unwrap()
         .messages
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
+    let moto = moto_config(&dynamodb_endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&moto);
+    let events = aws_sdk_eventbridge::Client::new(&moto);
+    let (queue_arn, queue_url) = new_queue(&sqs, "customer", false).await;
+    let pipeline = pipeline(store.clone(), AwsSender::with_config(moto.clone()));
+    let role = org_role(&store).await;
+
+    let (queue, secret) = aws_endpoint(&store, &queue_arn, &role).await;
+    let sent = job(queue);
+    assert!(matches!(
+        pipeline.deliver(sent.clone()).await.unwrap(),
+        Delivery::Delivered
+    ));
+    let messages = messages_in(&sqs, &queue_url).await;
     assert_eq!(messages.len(), 1);
     let body = messages[0].body().unwrap();
     let payload: Value = serde_json::from_str(body).unwrap();
@@ -236,15 +292,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         .send()
         .await
         .unwrap();
-    let target_name = format!("bus-target-{}", uuid::Uuid::new_v4().simple());
-    let target_url = sqs
-        .create_queue()
-        .queue_name(&target_name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (target_arn, target_url) = new_queue(&sqs, "bus-target", false).await;
     events
         .put_rule()
         .name("webhooks")
@@ -260,7 +308,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
                 .id("q")
-                .arn(format!("arn:aws:sqs:us-east-1:123456789012:{target_name}"))
+                .arn(target_arn)
                 .build()
                 .unwrap(),
         )
@@ -268,19 +316,12 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         .await
         .unwrap();
     let bus_arn = format!("arn:aws:events:us-east-1:123456789012:event-bus/{bus_name}");
-    let (bus, secret) = aws_endpoint(&store, &bus_arn).await;
+    let (bus, secret) = aws_endpoint(&store, &bus_arn, &role).await;
     assert!(matches!(
         pipeline.deliver(job(bus)).await.unwrap(),
         Delivery::Delivered
     ));
-    let messages = sqs
-        .receive_message()
-        .queue_url(&target_url)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
+    let messages = messages_in(&sqs, &target_url).await;
     assert_eq!(messages.len(), 1);
     let event: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
     assert_eq!(event["source"], EVENT_SOURCE);
@@ -299,19 +340,9 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
     );
 
     // A FIFO queue two endpoints share: the same event reaches it once for each.
-    let fifo_name = format!("shared-{}.fifo", uuid::Uuid::new_v4().simple());
-    let fifo_url = sqs
-        .create_queue()
-        .queue_name(&fifo_name)
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let fifo_arn = format!("arn:aws:sqs:us-east-1:123456789012:{fifo_name}");
-    let (first, _) = aws_endpoint(&store, &fifo_arn).await;
-    let (second, _) = aws_endpoint(&store, &fifo_arn).await;
+    let (fifo_arn, fifo_url) = new_queue(&sqs, "shared", true).await;
+    let (first, _) = aws_endpoint(&store, &fifo_arn, &role).await;
+    let (second, _) = aws_endpoint(&store, &fifo_arn, &role).await;
     let event = job(first);
     let mut same_event = event.clone();
     same_event.destination = second;
@@ -321,15 +352,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
             Delivery::Delivered
         ));
     }
-    let messages = sqs
-        .receive_message()
-        .queue_url(&fifo_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap()
-        .messages
-        .unwrap_or_default();
+    let messages = messages_in(&sqs, &fifo_url).await;
     assert_eq!(messages.len(), 2, "neither deduplicates the other");
 
     // A queue that is not there: the role may not reach it.
@@ -337,7 +360,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
         "arn:aws:sqs:us-east-1:123456789012:gone-{}",
         uuid::Uuid::new_v4().simple()
     );
-    let (gone, _) = aws_endpoint(&store, &gone).await;
+    let (gone, _) = aws_endpoint(&store, &gone, &role).await;
     let failed = job(gone);
     // With no queue for the retry, it ends here; the record says why it failed.
     pipeline.deliver(failed.clone()).await.ok();
@@ -345,28 +368,68 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
     assert_eq!(record.failure_category, Some(FailureCategory::AwsAccess));
 }
 
-/// STS refuses the role (moto assumes any): a stand-in that answers as STS does.
+/// A role no organization but its own may use: one whose trust policy does not require the
+/// organization's external id is refused before it is used, as is one that requires another's.
+async fn only_a_role_that_requires_the_organizations_id_is_used(store: impl Store) {
+    let moto = moto_config(&dynamodb_endpoint()).await;
+    let sqs = aws_sdk_sqs::Client::new(&moto);
+    let pipeline = pipeline(store.clone(), AwsSender::with_config(moto));
+    let (queue, queue_url) = new_queue(&sqs, "q", false).await;
+    let open = customer_role(None).await;
+    let anothers = customer_role(Some(&ExternalId::generate())).await;
+    for role in [open, anothers] {
+        let (endpoint, _) = aws_endpoint(&store, &queue, &role).await;
+        let refused = job(endpoint);
+        pipeline.deliver(refused.clone()).await.ok();
+        let record = logged(&store, &refused).await;
+        assert_eq!(record.failure_category, Some(FailureCategory::AwsRole));
+    }
+    // The organization's own role, on the same queue, is used; nothing else reached it.
+    let (endpoint, _) = aws_endpoint(&store, &queue, &org_role(&store).await).await;
+    assert!(matches!(
+        pipeline.deliver(job(endpoint)).await.unwrap(),
+        Delivery::Delivered
+    ));
+    assert_eq!(messages_in(&sqs, &queue_url).await.len(), 1);
+}
+
+/// STS refuses the role: a stand-in that answers as STS does, and shows what it was asked.
 async fn a_role_that_cannot_be_assumed_is_aws_role(store: impl Store) {
     let refusal = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
-    let sts = Receiver::start(vec![Reply::Answer {
+    let refused = || Reply::Answer {
         status: 403,
         body: refusal.to_vec(),
         after: std::time::Duration::ZERO,
-    }])
-    .await
-    .unwrap();
+    };
+    let sts = Receiver::start(vec![refused(), refused()]).await.unwrap();
     let aws = AwsSender::with_config(moto_config(&sts.url()).await);
     let pipeline = pipeline(store.clone(), aws);
-    let (queue, _) = aws_endpoint(&store, "arn:aws:sqs:us-east-1:123456789012:q").await;
+    let role = RoleArn::parse(ROLE).unwrap();
+    let (queue, _) = aws_endpoint(&store, "arn:aws:sqs:us-east-1:123456789012:q", &role).await;
     let refused = job(queue);
     pipeline.deliver(refused.clone()).await.ok();
     let record = logged(&store, &refused).await;
     assert_eq!(record.failure_category, Some(FailureCategory::AwsRole));
-    let asked = sts.last().unwrap().body_text();
-    assert!(asked.contains("Action=AssumeRole"), "{asked}");
+    // A made-up id first, which a sound role refuses; then the organization's own.
+    let ours = store.external_id(ORG).await.unwrap();
+    let asked: Vec<String> = sts.received().iter().map(|r| r.body_text()).collect();
+    assert_eq!(asked.len(), 2, "{asked:?}");
     assert!(
-        asked.contains("ExternalId=whx_"),
-        "assumed with the organization's id: {asked}"
+        asked.iter().all(|a| a.contains("Action=AssumeRole")),
+        "{asked:?}"
+    );
+    assert!(asked[0].contains("ExternalId=whx_") && !asked[0].contains(ours.as_str()));
+    assert!(
+        asked[1].contains(&format!("ExternalId={}", ours.as_str())),
+        "{asked:?}"
+    );
+    // Refused lately: the next attempt does not ask STS again.
+    let again = job(queue);
+    pipeline.deliver(again.clone()).await.ok();
+    assert_eq!(sts.count(), 2);
+    assert_eq!(
+        logged(&store, &again).await.failure_category,
+        Some(FailureCategory::AwsRole)
     );
 }
 
@@ -388,4 +451,15 @@ async fn a_refused_role_is_aws_role_on_the_embedded_store() {
 #[tokio::test]
 async fn a_refused_role_is_aws_role_on_dynamodb() {
     a_role_that_cannot_be_assumed_is_aws_role(system_tests::moto_store().await.0).await;
+}
+
+#[tokio::test]
+async fn a_role_open_to_other_ids_is_refused_on_the_embedded_store() {
+    only_a_role_that_requires_the_organizations_id_is_used(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn a_role_open_to_other_ids_is_refused_on_dynamodb() {
+    only_a_role_that_requires_the_organizations_id_is_used(system_tests::moto_store().await.0)
+        .await;
 }

@@ -192,16 +192,23 @@ impl AwsSender {
                 error: format!("{error} (refused within the last minute: not asked again)"),
             });
         }
-        let provider = AssumeRoleProvider::builder(send.role.as_str())
-            .external_id(send.external_id.as_str())
-            .session_name(format!("webhooks-org-{}", send.org))
-            .configure(config)
-            .build()
-            .await;
-        let credentials = match provider.provide_credentials().await {
+        // The organization's external id protects the role only if its trust policy requires
+        // it: a role that another id also opens would act for any organization that named it.
+        // So a made-up id is tried first, and must be refused.
+        let assumed = match assume(config, send, &ExternalId::generate()).await {
+            Ok(_) => Err(format!(
+                "{} was assumed with an external id other than this organization's: its trust \
+                 policy must require sts:ExternalId to equal the organization's",
+                send.role
+            )),
+            Err(probe) if sts_failure(&probe).0 == FailureCategory::AwsRole => {
+                assume(config, send, send.external_id).await
+            }
+            Err(out_of_reach) => Err(out_of_reach),
+        };
+        let credentials = match assumed {
             Ok(credentials) => credentials,
             Err(error) => {
-                let error = format!("could not assume {}: {}", send.role, chain(&error));
                 let (category, status) = sts_failure(&error);
                 if category == FailureCategory::AwsRole
                     && let Ok(mut refused) = self.refused.lock()
@@ -226,6 +233,23 @@ impl AwsSender {
         }
         Ok(credentials)
     }
+}
+
+/// The role's credentials, assumed with `external_id`, or why STS gave none.
+async fn assume(
+    config: &SdkConfig,
+    send: &AwsSend<'_>,
+    external_id: &ExternalId,
+) -> Result<Credentials, String> {
+    AssumeRoleProvider::builder(send.role.as_str())
+        .external_id(external_id.as_str())
+        .session_name(format!("webhooks-org-{}", send.org))
+        .configure(config)
+        .build()
+        .await
+        .provide_credentials()
+        .await
+        .map_err(|error| format!("could not assume {}: {}", send.role, chain(&error)))
 }
 
 async fn to_queue(
