@@ -59,6 +59,13 @@ fn body_json(response: &Response<Body>) -> Value {
     }
 }
 
+/// The body of a 201 that hands over a secret, which no cache may keep.
+fn handed_over(response: &Response<Body>) -> Value {
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    body_json(response)
+}
+
 /// The product page's ten fields (custom headers show only when set).
 const ENDPOINT_FIELDS: [&str; 10] = [
     "agent_id",
@@ -129,10 +136,7 @@ async fn list_event_types_event_returns_the_catalogue_in_order() {
 #[tokio::test]
 async fn create_event_returns_the_secret_once() {
     let app = app();
-    let response = handle(&app, "create-endpoint").await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    let created = body_json(&response);
+    let created = handed_over(&handle(&app, "create-endpoint").await);
     let mut expected_fields = ENDPOINT_FIELDS.to_vec();
     expected_fields.push("secret");
     expected_fields.sort_unstable();
@@ -268,10 +272,7 @@ const ROUTES: [&str; 13] = [
 #[tokio::test]
 async fn a_portal_session_is_a_link_on_the_requests_origin_that_opens_the_api_as_its_creator() {
     let app = app();
-    let answer = handle(&app, "create-portal-session").await;
-    assert_eq!(answer.status(), StatusCode::CREATED);
-    assert_eq!(answer.headers()["cache-control"], "no-store");
-    let link = body_json(&answer);
+    let link = handed_over(&handle(&app, "create-portal-session").await);
     let url = link["url"].as_str().unwrap();
     let token = url
         .strip_prefix("https://abc123def4.execute-api.us-east-1.amazonaws.com/portal#token=")
@@ -473,6 +474,12 @@ async fn legacy_webhook_events_set_then_read_it_back() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
 }
 
+/// Records `record` in the log, kept for good.
+async fn keep(app: &App<MemoryStore>, record: &DeliveryRecord) {
+    let forever = at(4_000_000_000_000);
+    app.store.record_delivery(record, forever).await.unwrap();
+}
+
 /// A failed delivery record of the sample org, `n` seconds into November 2026.
 fn failed_record(org: OrgId, n: i64) -> DeliveryRecord {
     let started = Timestamp::parse("2026-11-02T00:00:00.000Z")
@@ -493,24 +500,15 @@ fn failed_record(org: OrgId, n: i64) -> DeliveryRecord {
 #[tokio::test]
 async fn list_deliveries_event_pages_with_sealed_cursors() {
     let app = app();
-    let forever = at(4_000_000_000_000);
     for n in 0..5 {
-        app.store
-            .record_delivery(&failed_record(SAMPLE_ORG, n), forever)
-            .await
-            .unwrap();
-        app.store
-            .record_delivery(&failed_record(OrgId::new(7), n), forever)
-            .await
-            .unwrap();
         let delivered = DeliveryRecord {
             status: DeliveryStatus::Delivered,
             ..failed_record(SAMPLE_ORG, n)
         };
-        app.store
-            .record_delivery(&delivered, forever)
-            .await
-            .unwrap();
+        let others = failed_record(OrgId::new(7), n);
+        for record in [failed_record(SAMPLE_ORG, n), others, delivered] {
+            keep(&app, &record).await;
+        }
     }
     let filtered = "status=failed&since=2026-11-01T00%3A00%3A00Z&limit=2";
     let first = deliveries_with(&app, filtered).await;
@@ -747,12 +745,8 @@ async fn recover_spends_the_resend_quota_per_delivery_and_keeps_the_failing_rule
         .create(&endpoint, &secret, 50, None)
         .await
         .unwrap();
-    let forever = at(4_000_000_000_000);
     for n in 0..5 {
-        app.store
-            .record_delivery(&failed_record(SAMPLE_ORG, n), forever)
-            .await
-            .unwrap();
+        keep(&app, &failed_record(SAMPLE_ORG, n)).await;
     }
     let mut event = sample_event("recover-endpoint");
     event["body"] = Value::String(r#"{"since": "2026-11-01T00:00:00Z"}"#.into());

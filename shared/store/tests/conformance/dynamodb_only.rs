@@ -10,6 +10,13 @@ use webhook_store::{DynamoStore, EndpointStore};
 
 use crate::support::{at, dynamo_store, new_endpoint};
 
+fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk.into())),
+        ("sk".to_owned(), AttributeValue::S(sk.into())),
+    ])
+}
+
 async fn raw_item(
     store: &DynamoStore,
     pk: &str,
@@ -19,13 +26,25 @@ async fn raw_item(
         .client()
         .get_item()
         .table_name(store.table())
-        .key("pk", AttributeValue::S(pk.into()))
-        .key("sk", AttributeValue::S(sk.into()))
+        .set_key(Some(key(pk, sk)))
         .consistent_read(true)
         .send()
         .await
         .unwrap()
         .item
+}
+
+/// An UpdateItem of the item at `pk`, `sk`, as an earlier layout (or a hand) would write it.
+fn raw_update(
+    store: &DynamoStore,
+    pk: &str,
+    sk: &str,
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(key(pk, sk)))
 }
 
 /// A delivery record's item as stored, which must exist.
@@ -83,12 +102,7 @@ async fn secret_as_before(created: &Created) {
         .send()
         .await
         .unwrap();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S(pk.to_string()))
-        .key("sk", AttributeValue::S(sk.to_string()))
+    raw_update(store, &pk.to_string(), &sk.to_string())
         .update_expression("REMOVE secret")
         .send()
         .await
@@ -383,33 +397,27 @@ async fn records_written_before_the_upgrade_stay_readable() {
     let old = crate::log::record(org, Some(EndpointId::generate()), 1_000);
     store.record_delivery(&old, at(9_000_000)).await.unwrap();
     let reference = old.reference();
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S(log_partition_of(&reference)))
-        .key(
-            "sk",
-            AttributeValue::S(reference.log_key().as_str().to_owned()),
-        )
-        .update_expression(
-            "SET event_log = :event, endpoint_log = :endpoint REMOVE destination_log",
-        )
-        .expression_attribute_values(
-            ":event",
-            AttributeValue::S(format!("LOG#12#{}#{}", old.event_id, old.destination)),
-        )
-        .expression_attribute_values(
-            ":endpoint",
-            AttributeValue::S(format!(
-                "LOG#12#{}#{}",
-                old.destination,
-                log_partition_of(&reference).rsplit('#').next().unwrap()
-            )),
-        )
-        .send()
-        .await
-        .unwrap();
+    raw_update(
+        &store,
+        &log_partition_of(&reference),
+        reference.log_key().as_str(),
+    )
+    .update_expression("SET event_log = :event, endpoint_log = :endpoint REMOVE destination_log")
+    .expression_attribute_values(
+        ":event",
+        AttributeValue::S(format!("LOG#12#{}#{}", old.event_id, old.destination)),
+    )
+    .expression_attribute_values(
+        ":endpoint",
+        AttributeValue::S(format!(
+            "LOG#12#{}#{}",
+            old.destination,
+            log_partition_of(&reference).rsplit('#').next().unwrap()
+        )),
+    )
+    .send()
+    .await
+    .unwrap();
 
     let event = EventRef {
         event_id: old.event_id,
