@@ -636,8 +636,7 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
     use webhook_domain::{Minute, PerMinute, Quota};
     use webhook_store::QuotaStore;
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let job = DeliveryJob {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
@@ -693,8 +692,7 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
     use webhook_domain::{Minute, PerMinute, Quota};
     use webhook_store::QuotaStore;
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let resent = || DeliveryJob {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
@@ -724,8 +722,9 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
 async fn the_local_worker_stops_once_its_deliveries_in_flight_end() {
     use webhook_delivery::local::{LocalQueue, run_worker};
     let h = harness(true);
-    let receiver = receive(vec![Reply::Slow(Duration::from_millis(300))]).await;
-    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (receiver, endpoint, _) = h
+        .receiving(vec![Reply::Slow(Duration::from_millis(300))])
+        .await;
     let (queue, jobs) = LocalQueue::new(Duration::from_secs(900));
     let pipeline = Arc::new(Pipeline {
         clock: h.clock.clone(),
@@ -755,8 +754,7 @@ async fn the_local_worker_stops_once_its_deliveries_in_flight_end() {
 #[tokio::test]
 async fn a_job_that_outlived_its_kept_event_keeps_it_again() {
     let h = harness(true);
-    let receiver = receive(vec![]).await;
-    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
     let job = DeliveryJob {
         event_kept_until: Some(h.clock.now()),
         ..h.job(&endpoint, EventType::WebTool)
@@ -784,8 +782,7 @@ async fn a_job_that_outlived_its_kept_event_keeps_it_again() {
 #[tokio::test]
 async fn a_resend_marked_one_attempt_is_not_retried_at_an_active_endpoint() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500); 2]).await;
-    let (endpoint, _) = h.endpoint(&url(receiver.addr), |_| ()).await;
+    let (_receiver, endpoint, _) = h.receiving(vec![Reply::Status(500); 2]).await;
     let job = DeliveryJob {
         one_attempt: true,
         ..h.job(&endpoint, EventType::WebTool)
