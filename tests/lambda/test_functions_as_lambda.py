@@ -550,6 +550,6 @@ def test_every_function_starts_its_logging_clamped():
     which holds the SDK's and the runtime's verbose targets back: one that called the runtime's
     default instead would log secrets at TRACE."""
     for logical_id in FUNCTIONS:
-        main = (ROOT / "functions" / binary_of(logical_id) / "src" / "main.rs").read_text()
+        main = (ROOT / "functions" / "src" / "bin" / f"{binary_of(logical_id)}.rs").read_text()
         assert "webhook_aws::init_logging();" in main, logical_id
         assert "init_default_subscriber" not in main, logical_id
