@@ -20,7 +20,7 @@ use webhook_domain::{
     Clock, Destination, EndpointUrl, ExternalId, FailureCategory, OrgId, RoleArn, SigningSecret,
     SystemClock, fixtures,
 };
-use webhook_store::{EventRef, MemoryStore, Store};
+use webhook_store::{EventRef, ExternalIdStore, MemoryStore, Store};
 
 /// A role as the API's rules see it (delivering tests make theirs in moto's IAM).
 const ROLE: &str = "arn:aws:iam::123456789012:role/webhooks-sender";
@@ -441,6 +441,63 @@ async fn delivers_to_a_queue_and_a_bus_on_the_embedded_store() {
 #[tokio::test]
 async fn delivers_to_a_queue_and_a_bus_on_dynamodb() {
     delivered_to_a_queue_and_a_bus(system_tests::moto_store().await.0).await;
+}
+
+/// A role that refused a made-up id is not checked again for a day: each check is an
+/// AccessDenied in the customer's CloudTrail. Its credentials, short-lived here, are assumed
+/// again.
+#[tokio::test]
+async fn a_role_is_checked_once_then_only_assumed() {
+    let store = MemoryStore::new();
+    let refusal = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
+    let expires = SystemClock
+        .now()
+        .checked_add(std::time::Duration::from_secs(120))
+        .unwrap();
+    let credentials = format!(
+        r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>{expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>A:s</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/webhooks-sender/s</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>"#
+    );
+    let answer = |status: u16, body: &[u8]| Reply::Answer {
+        status,
+        body: body.to_vec(),
+        after: std::time::Duration::ZERO,
+    };
+    // The check, the role, the queue; then the role and the queue again.
+    let sent = answer(200, br#"{"MessageId":"m","MD5OfMessageBody":"x"}"#);
+    let stand_in = Receiver::start(vec![
+        answer(403, refusal),
+        answer(200, credentials.as_bytes()),
+        sent.clone(),
+        answer(200, credentials.as_bytes()),
+        sent,
+    ])
+    .await
+    .unwrap();
+    let pipeline = pipeline(
+        store.clone(),
+        AwsSender::with_config(moto_config(&stand_in.url()).await),
+    );
+    let role = RoleArn::parse(ROLE).unwrap();
+    let (queue, _) = aws_endpoint(&store, "arn:aws:sqs:us-east-1:123456789012:q", &role).await;
+    for _ in 0..2 {
+        pipeline.deliver(job(queue)).await.ok();
+    }
+    let ours = format!(
+        "ExternalId={}",
+        store.external_id(ORG).await.unwrap().as_str()
+    );
+    let assumed: Vec<bool> = stand_in
+        .received()
+        .iter()
+        .map(|r| r.body_text())
+        .filter(|body| body.contains("Action=AssumeRole"))
+        .map(|body| body.contains(&ours))
+        .collect();
+    assert_eq!(
+        assumed,
+        [false, true, true],
+        "one check, then the role twice"
+    );
 }
 
 #[tokio::test]

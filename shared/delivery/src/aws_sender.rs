@@ -42,6 +42,10 @@ const ROLES_KEPT: usize = 1_000;
 /// How long a role STS refused is not asked for again: a broken role retried by every attempt
 /// would spend the platform account's AssumeRole quota, which every AWS endpoint shares.
 const REFUSAL_KEPT: Duration = Duration::from_secs(60);
+/// How long a role found to require the organization's external id is not checked again. Each
+/// check is an AccessDenied in the customer's CloudTrail, which their alarms may watch: once
+/// a day per warm function, not once per hour of credentials.
+const CHECK_KEPT: Duration = Duration::from_secs(24 * 3600);
 
 /// Where EventBridge events say they come from.
 pub const EVENT_SOURCE: &str = "thunderphone.webhooks";
@@ -55,6 +59,8 @@ pub struct AwsSender {
     assumed: Mutex<HashMap<(String, String), Credentials>>,
     /// Roles STS refused lately, until when, and why.
     refused: Mutex<HashMap<(String, String), (Instant, String)>>,
+    /// Roles found to refuse any external id but the organization's, and until when that holds.
+    checked: Mutex<HashMap<(String, String), Instant>>,
     /// Each organization's external id: issued once and never changed, so kept for good.
     external_ids: Mutex<HashMap<OrgId, ExternalId>>,
 }
@@ -192,19 +198,9 @@ impl AwsSender {
                 error: format!("{error} (refused within the last minute: not asked again)"),
             });
         }
-        // The organization's external id protects the role only if its trust policy requires
-        // it: a role that another id also opens would act for any organization that named it.
-        // So a made-up id is tried first, and must be refused.
-        let assumed = match assume(config, send, &ExternalId::generate()).await {
-            Ok(_) => Err(format!(
-                "{} was assumed with an external id other than this organization's: its trust \
-                 policy must require sts:ExternalId to equal the organization's",
-                send.role
-            )),
-            Err(probe) if sts_failure(&probe).0 == FailureCategory::AwsRole => {
-                assume(config, send, send.external_id).await
-            }
-            Err(out_of_reach) => Err(out_of_reach),
+        let assumed = match self.check_it_requires_the_id(config, send, &key).await {
+            Ok(()) => assume(config, send, send.external_id).await,
+            Err(error) => Err(error),
         };
         let credentials = match assumed {
             Ok(credentials) => credentials,
@@ -232,6 +228,45 @@ impl AwsSender {
             assumed.insert(key, credentials.clone());
         }
         Ok(credentials)
+    }
+}
+
+impl AwsSender {
+    /// The organization's external id protects the role only if its trust policy requires it:
+    /// a role that another id also opens would act for any organization that named it. So a
+    /// made-up id is tried first, and must be refused; a role that refused is not checked again
+    /// for [`CHECK_KEPT`]. `Err` says why the role may not be used, or why STS could not say.
+    async fn check_it_requires_the_id(
+        &self,
+        config: &SdkConfig,
+        send: &AwsSend<'_>,
+        key: &(String, String),
+    ) -> Result<(), String> {
+        let checked = self.checked.lock().ok().is_some_and(|checked| {
+            checked
+                .get(key)
+                .is_some_and(|until| *until > Instant::now())
+        });
+        if checked {
+            return Ok(());
+        }
+        match assume(config, send, &ExternalId::generate()).await {
+            Ok(_) => Err(format!(
+                "{} was assumed with an external id other than this organization's: its trust \
+                 policy must require sts:ExternalId to equal the organization's",
+                send.role
+            )),
+            Err(refused) if sts_failure(&refused).0 == FailureCategory::AwsRole => {
+                if let Ok(mut checked) = self.checked.lock() {
+                    if checked.len() >= ROLES_KEPT {
+                        checked.clear();
+                    }
+                    checked.insert(key.clone(), Instant::now() + CHECK_KEPT);
+                }
+                Ok(())
+            }
+            Err(out_of_reach) => Err(out_of_reach),
+        }
     }
 }
 
