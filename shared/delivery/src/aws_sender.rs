@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::{Region, SdkConfig};
+use aws_sdk_sqs::config::Credentials;
 use aws_sdk_sqs::config::http::HttpResponse;
-use aws_sdk_sqs::config::{Credentials, ProvideCredentials};
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::MessageAttributeValue;
 use tokio::sync::OnceCell;
@@ -198,29 +197,62 @@ impl AwsSender {
                 error: format!("{error} (refused within the last minute: not asked again)"),
             });
         }
-        let assumed = match self.check_it_requires_the_id(config, send, &key).await {
-            Ok(()) => assume(config, send, send.external_id).await,
-            Err(error) => Err(error),
+        // The organization's external id protects the role only if its trust policy requires
+        // it: a role that another id also opens would act for any organization that named it.
+        // So a made-up id is tried first, and must be refused. Each try is an AccessDenied in
+        // the customer's CloudTrail, which their alarms may watch: a role whose own id then
+        // worked is not tried again for a day (per warm function).
+        let checked = self.checked.lock().ok().is_some_and(|checked| {
+            checked
+                .get(&key)
+                .is_some_and(|until| *until > Instant::now())
+        });
+        let assumed = if checked {
+            assume(config, send, send.external_id).await
+        } else {
+            match assume(config, send, &ExternalId::generate()).await {
+                Ok(_) => Err(Failure {
+                    category: FailureCategory::AwsRole,
+                    status: None,
+                    error: format!(
+                        "{} was assumed with an external id other than this organization's: \
+                         its trust policy must require sts:ExternalId to equal the \
+                         organization's",
+                        send.role
+                    ),
+                }),
+                Err(refused) if refused.category == FailureCategory::AwsRole => {
+                    assume(config, send, send.external_id).await
+                }
+                Err(unanswered) => Err(unanswered),
+            }
         };
         let credentials = match assumed {
             Ok(credentials) => credentials,
-            Err(error) => {
-                let (category, status) = sts_failure(&error);
-                if category == FailureCategory::AwsRole
-                    && let Ok(mut refused) = self.refused.lock()
-                {
-                    if refused.len() >= ROLES_KEPT {
-                        refused.clear();
+            Err(failure) => {
+                if failure.category == FailureCategory::AwsRole {
+                    if let Ok(mut refused) = self.refused.lock() {
+                        if refused.len() >= ROLES_KEPT {
+                            refused.clear();
+                        }
+                        refused.insert(
+                            key.clone(),
+                            (Instant::now() + REFUSAL_KEPT, failure.error.clone()),
+                        );
                     }
-                    refused.insert(key, (Instant::now() + REFUSAL_KEPT, error.clone()));
+                    if let Ok(mut checked) = self.checked.lock() {
+                        checked.remove(&key);
+                    }
                 }
-                return Err(Failure {
-                    category,
-                    status,
-                    error,
-                });
+                return Err(failure);
             }
         };
+        if !checked && let Ok(mut kept) = self.checked.lock() {
+            if kept.len() >= ROLES_KEPT {
+                kept.clear();
+            }
+            kept.insert(key.clone(), Instant::now() + CHECK_KEPT);
+        }
         if let Ok(mut assumed) = self.assumed.lock() {
             if assumed.len() >= ROLES_KEPT {
                 assumed.clear();
@@ -231,60 +263,32 @@ impl AwsSender {
     }
 }
 
-impl AwsSender {
-    /// The organization's external id protects the role only if its trust policy requires it:
-    /// a role that another id also opens would act for any organization that named it. So a
-    /// made-up id is tried first, and must be refused; a role that refused is not checked again
-    /// for [`CHECK_KEPT`]. `Err` says why the role may not be used, or why STS could not say.
-    async fn check_it_requires_the_id(
-        &self,
-        config: &SdkConfig,
-        send: &AwsSend<'_>,
-        key: &(String, String),
-    ) -> Result<(), String> {
-        let checked = self.checked.lock().ok().is_some_and(|checked| {
-            checked
-                .get(key)
-                .is_some_and(|until| *until > Instant::now())
-        });
-        if checked {
-            return Ok(());
-        }
-        match assume(config, send, &ExternalId::generate()).await {
-            Ok(_) => Err(format!(
-                "{} was assumed with an external id other than this organization's: its trust \
-                 policy must require sts:ExternalId to equal the organization's",
-                send.role
-            )),
-            Err(refused) if sts_failure(&refused).0 == FailureCategory::AwsRole => {
-                if let Ok(mut checked) = self.checked.lock() {
-                    if checked.len() >= ROLES_KEPT {
-                        checked.clear();
-                    }
-                    checked.insert(key.clone(), Instant::now() + CHECK_KEPT);
-                }
-                Ok(())
-            }
-            Err(out_of_reach) => Err(out_of_reach),
-        }
-    }
-}
-
 /// The role's credentials, assumed with `external_id`, or why STS gave none.
 async fn assume(
     config: &SdkConfig,
     send: &AwsSend<'_>,
     external_id: &ExternalId,
-) -> Result<Credentials, String> {
-    AssumeRoleProvider::builder(send.role.as_str())
+) -> Result<Credentials, Failure> {
+    let assumed = aws_sdk_sts::Client::new(config)
+        .assume_role()
+        .role_arn(send.role.as_str())
         .external_id(external_id.as_str())
-        .session_name(format!("webhooks-org-{}", send.org))
-        .configure(config)
-        .build()
+        .role_session_name(format!("webhooks-org-{}", send.org))
+        .send()
         .await
-        .provide_credentials()
-        .await
-        .map_err(|error| format!("could not assume {}: {}", send.role, chain(&error)))
+        .map_err(|error| sts_failure(&error, send.role))?;
+    let given = assumed.credentials().ok_or_else(|| Failure {
+        category: FailureCategory::Other,
+        status: None,
+        error: format!("STS assumed {} but gave no credentials", send.role),
+    })?;
+    Ok(Credentials::new(
+        given.access_key_id(),
+        given.secret_access_key(),
+        Some(given.session_token().to_owned()),
+        SystemTime::try_from(*given.expiration()).ok(),
+        "AssumeRole",
+    ))
 }
 
 async fn to_queue(
@@ -368,33 +372,6 @@ fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> &'a str {
         .map_or("", |(_, value)| value.as_str())
 }
 
-/// An error's words and its sources', joined: what went wrong, for logs.
-fn chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut words = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(current) = source {
-        words.push(current.to_string());
-        source = current.source();
-    }
-    words.join(": ")
-}
-
-/// Why STS gave no credentials, sorted by its words (the provider's error keeps STS's code in
-/// its text only): throttled is `other` as a 429, so the endpoint's pace slows; out of reach is
-/// `connection` or `timeout`; anything else is the role's refusal.
-fn sts_failure(error: &str) -> (FailureCategory, Option<u16>) {
-    let lower = error.to_ascii_lowercase();
-    if lower.contains("throttl") || lower.contains("rate exceeded") {
-        (FailureCategory::Other, Some(429))
-    } else if lower.contains("timeout") || lower.contains("timed out") {
-        (FailureCategory::Timeout, None)
-    } else if lower.contains("dispatch failure") || lower.contains("connect") {
-        (FailureCategory::Connection, None)
-    } else {
-        (FailureCategory::AwsRole, None)
-    }
-}
-
 /// A refusal by the queue's or bus's service, sorted: the role may not send there, or there is
 /// nothing there (`aws_access`); anything else is `other`.
 fn category_of(code: &str) -> FailureCategory {
@@ -411,15 +388,36 @@ fn category_of(code: &str) -> FailureCategory {
     }
 }
 
+/// Why STS gave no credentials: its refusal (AccessDenied, which is also its answer for a role
+/// that does not exist) is the role's, `aws_role`; throttled is a 429 and STS's own trouble
+/// `other`, neither of them the role's fault nor kept as a refusal.
+fn sts_failure<E>(error: &SdkError<E, HttpResponse>, role: &RoleArn) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let failure = failure(error);
+    Failure {
+        category: match failure.category {
+            FailureCategory::AwsAccess => FailureCategory::AwsRole,
+            other => other,
+        },
+        error: format!("could not assume {role}: {}", failure.error),
+        ..failure
+    }
+}
+
 fn failure<E>(error: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let (category, status) = match error {
-        SdkError::ServiceError(service) => (
-            category_of(service.err().code().unwrap_or("")),
-            Some(service.raw().status().as_u16()),
-        ),
+        // Throttled (most AWS services say so with a 400 and a code) is a 429, so pace slows.
+        SdkError::ServiceError(service) => match service.err().code().unwrap_or("") {
+            code if code.contains("Throttl") || code == "RequestLimitExceeded" => {
+                (FailureCategory::Other, Some(429))
+            }
+            code => (category_of(code), Some(service.raw().status().as_u16())),
+        },
         SdkError::TimeoutError(_) => (FailureCategory::Timeout, None),
         SdkError::DispatchFailure(_) => (FailureCategory::Connection, None),
         _ => (FailureCategory::Other, None),
@@ -437,18 +435,34 @@ mod tests {
 
     #[test]
     fn only_a_refusal_by_sts_is_the_roles_fault() {
-        let refused = "could not assume r: an error occurred while loading credentials: service error: AccessDenied: User is not authorized to perform: sts:AssumeRole";
-        assert_eq!(sts_failure(refused), (FailureCategory::AwsRole, None));
+        use aws_sdk_sts::error::ErrorMetadata;
+        use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+        use aws_smithy_types::body::SdkBody;
+        let answered = |status: u16, code: &str| {
+            let error = AssumeRoleError::generic(ErrorMetadata::builder().code(code).build());
+            let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+            SdkError::service_error(error, raw)
+        };
+        // A name that reads like a failure changes nothing: the error's code decides.
+        let role = RoleArn::parse("arn:aws:iam::123456789012:role/throttled-connect").unwrap();
+        let sorted = |error| {
+            let failure = sts_failure(&error, &role);
+            (failure.category, failure.status)
+        };
         assert_eq!(
-            sts_failure("could not assume r: service error: Throttling: Rate exceeded"),
+            sorted(answered(403, "AccessDenied")),
+            (FailureCategory::AwsRole, Some(403))
+        );
+        assert_eq!(
+            sorted(answered(400, "Throttling")),
             (FailureCategory::Other, Some(429))
         );
         assert_eq!(
-            sts_failure("could not assume r: dispatch failure: io error"),
-            (FailureCategory::Connection, None)
+            sorted(answered(500, "InternalFailure")),
+            (FailureCategory::Other, Some(500))
         );
         assert_eq!(
-            sts_failure("could not assume r: timeout: operation timed out"),
+            sorted(SdkError::timeout_error("slow")),
             (FailureCategory::Timeout, None)
         );
     }
