@@ -25,6 +25,8 @@ use webhook_store::{EventRef, ExternalIdStore, MemoryStore, Store};
 /// A role as the API's rules see it (delivering tests make theirs in moto's IAM).
 const ROLE: &str = "arn:aws:iam::123456789012:role/webhooks-sender";
 const ORG: OrgId = OrgId::new(77);
+/// STS's answer to a role it will not hand over.
+const STS_REFUSAL: &[u8] = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
 
 pub async fn aws_destination_rules(backend: Backend) {
     let api = system_tests::start(backend, webhook_api::Settings::default()).await;
@@ -395,10 +397,9 @@ async fn only_a_role_that_requires_the_organizations_id_is_used(store: impl Stor
 
 /// STS refuses the role: a stand-in that answers as STS does, and shows what it was asked.
 async fn a_role_that_cannot_be_assumed_is_aws_role(store: impl Store) {
-    let refusal = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
     let refused = || Reply::Answer {
         status: 403,
-        body: refusal.to_vec(),
+        body: STS_REFUSAL.to_vec(),
         after: std::time::Duration::ZERO,
     };
     let sts = Receiver::start(vec![refused(), refused()]).await.unwrap();
@@ -449,7 +450,6 @@ async fn delivers_to_a_queue_and_a_bus_on_dynamodb() {
 #[tokio::test]
 async fn a_role_is_checked_once_then_only_assumed() {
     let store = MemoryStore::new();
-    let refusal = br#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform: sts:AssumeRole</Message></Error><RequestId>1</RequestId></ErrorResponse>"#;
     let expires = SystemClock
         .now()
         .checked_add(std::time::Duration::from_secs(120))
@@ -465,7 +465,7 @@ async fn a_role_is_checked_once_then_only_assumed() {
     // The check, the role, the queue; then the role and the queue again.
     let sent = answer(200, br#"{"MessageId":"m","MD5OfMessageBody":"x"}"#);
     let stand_in = Receiver::start(vec![
-        answer(403, refusal),
+        answer(403, STS_REFUSAL),
         answer(200, credentials.as_bytes()),
         sent.clone(),
         answer(200, credentials.as_bytes()),

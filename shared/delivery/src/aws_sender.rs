@@ -54,14 +54,48 @@ pub const EVENT_SOURCE: &str = "thunderphone.webhooks";
 #[derive(Default)]
 pub struct AwsSender {
     config: OnceCell<SdkConfig>,
-    /// Each role's assumed credentials, by role and external id.
-    assumed: Mutex<HashMap<(String, String), Credentials>>,
-    /// Roles STS refused lately, until when, and why.
-    refused: Mutex<HashMap<(String, String), (Instant, String)>>,
-    /// Roles found to refuse any external id but the organization's, and until when that holds.
-    checked: Mutex<HashMap<(String, String), Instant>>,
+    /// Each role's assumed credentials, while they have [`FRESH_FOR`] left.
+    assumed: Kept<Credentials>,
+    /// Roles STS refused lately, and why.
+    refused: Kept<String>,
+    /// Roles found to refuse any external id but the organization's.
+    checked: Kept<()>,
     /// Each organization's external id: issued once and never changed, so kept for good.
     external_ids: Mutex<HashMap<OrgId, ExternalId>>,
+}
+
+/// What a process keeps per role and external id, each until a moment; at most [`ROLES_KEPT`]
+/// of them, past which it starts again (a process that meets more roles pays a few more STS
+/// calls, never more memory).
+struct Kept<V>(Mutex<HashMap<(String, String), (Instant, V)>>);
+
+impl<V> Default for Kept<V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<V: Clone> Kept<V> {
+    fn get(&self, key: &(String, String)) -> Option<V> {
+        let kept = self.0.lock().ok()?;
+        let (until, value) = kept.get(key)?;
+        (*until > Instant::now()).then(|| value.clone())
+    }
+
+    fn keep(&self, key: &(String, String), for_: Duration, value: V) {
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() >= ROLES_KEPT {
+                kept.clear();
+            }
+            kept.insert(key.clone(), (Instant::now() + for_, value));
+        }
+    }
+
+    fn forget(&self, key: &(String, String)) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.remove(key);
+        }
+    }
 }
 
 /// Why an attempt got no answer from the queue or bus.
@@ -176,21 +210,10 @@ impl AwsSender {
             send.role.as_str().to_owned(),
             send.external_id.as_str().to_owned(),
         );
-        let fresh_until = SystemTime::now() + FRESH_FOR;
-        if let Some(kept) = self.assumed.lock().ok().and_then(|assumed| {
-            assumed
-                .get(&key)
-                .filter(|c| c.expiry().is_none_or(|expiry| expiry > fresh_until))
-                .cloned()
-        }) {
+        if let Some(kept) = self.assumed.get(&key) {
             return Ok(kept);
         }
-        if let Some(error) = self.refused.lock().ok().and_then(|refused| {
-            refused
-                .get(&key)
-                .filter(|(until, _)| *until > Instant::now())
-                .map(|(_, error)| error.clone())
-        }) {
+        if let Some(error) = self.refused.get(&key) {
             return Err(Failure {
                 category: FailureCategory::AwsRole,
                 status: None,
@@ -202,11 +225,7 @@ impl AwsSender {
         // So a made-up id is tried first, and must be refused. Each try is an AccessDenied in
         // the customer's CloudTrail, which their alarms may watch: a role whose own id then
         // worked is not tried again for a day (per warm function).
-        let checked = self.checked.lock().ok().is_some_and(|checked| {
-            checked
-                .get(&key)
-                .is_some_and(|until| *until > Instant::now())
-        });
+        let checked = self.checked.get(&key).is_some();
         let assumed = if checked {
             assume(config, send, send.external_id).await
         } else {
@@ -231,34 +250,21 @@ impl AwsSender {
             Ok(credentials) => credentials,
             Err(failure) => {
                 if failure.category == FailureCategory::AwsRole {
-                    if let Ok(mut refused) = self.refused.lock() {
-                        if refused.len() >= ROLES_KEPT {
-                            refused.clear();
-                        }
-                        refused.insert(
-                            key.clone(),
-                            (Instant::now() + REFUSAL_KEPT, failure.error.clone()),
-                        );
-                    }
-                    if let Ok(mut checked) = self.checked.lock() {
-                        checked.remove(&key);
-                    }
+                    self.refused.keep(&key, REFUSAL_KEPT, failure.error.clone());
+                    self.checked.forget(&key);
                 }
                 return Err(failure);
             }
         };
-        if !checked && let Ok(mut kept) = self.checked.lock() {
-            if kept.len() >= ROLES_KEPT {
-                kept.clear();
-            }
-            kept.insert(key.clone(), Instant::now() + CHECK_KEPT);
+        if !checked {
+            self.checked.keep(&key, CHECK_KEPT, ());
         }
-        if let Ok(mut assumed) = self.assumed.lock() {
-            if assumed.len() >= ROLES_KEPT {
-                assumed.clear();
-            }
-            assumed.insert(key, credentials.clone());
-        }
+        // Kept until FRESH_FOR before they expire (STS gives an hour).
+        let fresh_for = credentials
+            .expiry()
+            .and_then(|expiry| expiry.duration_since(SystemTime::now()).ok())
+            .map_or(Duration::ZERO, |left| left.saturating_sub(FRESH_FOR));
+        self.assumed.keep(&key, fresh_for, credentials.clone());
         Ok(credentials)
     }
 }

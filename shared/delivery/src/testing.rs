@@ -1,6 +1,6 @@
 //! The one webhook receiver every delivery test uses (feature `testing`): a loopback HTTP
 //! server that answers as scripted and keeps what it got. Tests wait on its arrivals, never on
-//! a fixed sleep. And the pipeline tests start from.
+//! a fixed sleep. Also the pipeline the tests start from.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
