@@ -8,8 +8,8 @@ use tracing::Instrument;
 use webhook_domain::{
     Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
     EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventType, IdempotencyRecord,
-    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Quota, Replay, ResentAttempts, Rotation,
-    SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
+    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Quota, QuotaCount, Replay, ResentAttempts,
+    Rotation, SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, ExternalIdStore,
@@ -562,7 +562,8 @@ async fn take<S: QuotaStore>(
 ) -> Result<u32, ApiError> {
     let limit = app.settings.limit(quota);
     let minute = Minute::of(now);
-    match app.store.take(org, quota, minute, wanted, limit).await? {
+    let count = QuotaCount { org, quota, minute };
+    match app.store.take(count, wanted, limit).await? {
         0 => Err(ApiError::QuotaSpent {
             quota,
             per_minute: limit.per_minute(),

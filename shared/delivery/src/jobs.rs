@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use webhook_domain::{Destination, Minute, OrgId, Pace, Quota, Timestamp};
+use webhook_domain::{Destination, Minute, OrgId, Pace, Quota, QuotaCount, Timestamp};
 use webhook_store::{Store, TurnAsked};
 
 use crate::attempt::{Plan, Reach, Target, timeout_for};
@@ -74,8 +74,8 @@ where
         };
         let made = self.reach_and_attempt(&mut job).await;
         if let Some(minute) = place {
-            let quota = Quota::ResentInFlight;
-            if let Err(error) = self.store.give_back(job.org_id, quota, minute, 1).await {
+            let place = resent_in_flight(job.org_id, minute);
+            if let Err(error) = self.store.give_back(place, 1).await {
                 // Forgotten with its minute; until then the share is one smaller.
                 tracing::warn!(%error, "could not give back a resent delivery's place in flight");
             }
@@ -163,13 +163,15 @@ where
         org: OrgId,
         now: Timestamp,
     ) -> Result<Option<Minute>, PipelineError> {
-        let quota = Quota::ResentInFlight;
         let [before, minute] = Minute::of(now).places_held();
-        let held = self.store.counted(org, quota, before).await?;
+        let held = self.store.counted(resent_in_flight(org, before)).await?;
         let Some(left) = self.resent_in_flight.less(held) else {
             return Ok(None);
         };
-        let taken = self.store.take(org, quota, minute, 1, left).await?;
+        let taken = self
+            .store
+            .take(resent_in_flight(org, minute), 1, left)
+            .await?;
         Ok((taken > 0).then_some(minute))
     }
 
@@ -206,4 +208,10 @@ pub fn resent_wait(refusals: u32) -> Duration {
     RESENT_WAIT
         .saturating_mul(2_u32.saturating_pow(refusals.min(16)))
         .min(RESENT_WAIT_MAX)
+}
+
+/// The organization's places among resends in flight, taken in `minute`.
+fn resent_in_flight(org: OrgId, minute: Minute) -> QuotaCount {
+    let quota = Quota::ResentInFlight;
+    QuotaCount { org, quota, minute }
 }

@@ -63,7 +63,7 @@ pub use label::{Label, LabelError};
 pub use legacy::LegacyWebhook;
 pub use notice::{EndpointNotice, NoticeKind};
 pub use pace::{Pace, PaceChange, RateLimit, RateLimitOutOfRange, Signal};
-pub use rate_limit::{Minute, PerMinute, PerMinuteError, Quota};
+pub use rate_limit::{Minute, PerMinute, PerMinuteError, Quota, QuotaCount};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
     SigningKeys, SigningSecret,

@@ -3,7 +3,7 @@
 //! organization shares. Each is counted per organization and clock minute, against its own
 //! limit.
 
-use crate::Timestamp;
+use crate::{OrgId, Timestamp};
 
 /// What a minute's count is kept for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +27,14 @@ impl Quota {
             Self::ResentInFlight => "resending",
         }
     }
+}
+
+/// One count a store keeps: an organization's `quota` in one `minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QuotaCount {
+    pub org: OrgId,
+    pub quota: Quota,
+    pub minute: Minute,
 }
 
 /// How many a minute: `TEST_DELIVERIES_PER_MINUTE`, `RESENDS_PER_MINUTE`.

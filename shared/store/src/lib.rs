@@ -11,7 +11,7 @@ use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
     EndpointUrl, ExternalId, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery,
-    LoggedEvent, Minute, OrgId, Pace, PerMinute, Quota, Rotation, SessionLength, SigningKeys,
+    LoggedEvent, OrgId, Pace, PerMinute, QuotaCount, Rotation, SessionLength, SigningKeys,
     SigningSecret, Timestamp,
 };
 
@@ -360,36 +360,23 @@ pub trait ApiKeyStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<ApiKeyRecord>> + Send;
 }
 
-/// The test route's per-organization quota.
+/// The per-organization quotas: counts per minute (`QuotaCount`).
 pub trait QuotaStore: Send + Sync + 'static {
-    /// Counts as many of `wanted` as `limit` still has room for in the organization's `minute`
-    /// of `quota`, and answers how many that was (0 when the minute is full). Concurrent takes
-    /// never count more than the limit between them.
+    /// Counts as many of `wanted` as `limit` still has room for in `count`, and answers how
+    /// many that was (0 when the minute is full). Concurrent takes never count more than the
+    /// limit between them.
     fn take(
         &self,
-        org: OrgId,
-        quota: Quota,
-        minute: Minute,
+        count: QuotaCount,
         wanted: u32,
         limit: PerMinute,
     ) -> impl Future<Output = Result<u32>> + Send;
 
-    /// How many the organization's `minute` of `quota` counts now (a strongly consistent read).
-    fn counted(
-        &self,
-        org: OrgId,
-        quota: Quota,
-        minute: Minute,
-    ) -> impl Future<Output = Result<u32>> + Send;
+    /// What `count` stands at now (a strongly consistent read).
+    fn counted(&self, count: QuotaCount) -> impl Future<Output = Result<u32>> + Send;
 
-    /// Gives back `n` of what a take counted in `minute` (an attempt in flight has ended).
-    fn give_back(
-        &self,
-        org: OrgId,
-        quota: Quota,
-        minute: Minute,
-        n: u32,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Gives back `n` of what a take counted (an attempt in flight has ended).
+    fn give_back(&self, count: QuotaCount, n: u32) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// What a delivery asks of its endpoint's turns.
@@ -464,16 +451,5 @@ pub trait Store:
 {
 }
 
-impl<T> Store for T where
-    T: EndpointStore
-        + DeliveryStatsStore
-        + DeliveryLogStore
-        + LegacyWebhookStore
-        + IdempotencyStore
-        + ApiKeyStore
-        + QuotaStore
-        + PaceStore
-        + ExternalIdStore
-        + Clone
-{
-}
+impl Store for MemoryStore {}
+impl Store for DynamoStore {}

@@ -5,8 +5,8 @@ use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, ExternalId,
     IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute,
-    OrgId, Pace, PerMinute, Quota, Rotation, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
-    is_expired, may_revive, sweep_verdict,
+    OrgId, Pace, PerMinute, Quota, QuotaCount, Rotation, SigningKeys, SigningSecret, SweepVerdict,
+    Timestamp, is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -188,37 +188,30 @@ impl ApiKeyStore for MemoryStore {
 }
 
 impl QuotaStore for MemoryStore {
-    async fn take(
-        &self,
-        org: OrgId,
-        quota: Quota,
-        minute: Minute,
-        wanted: u32,
-        limit: PerMinute,
-    ) -> Result<u32> {
+    async fn take(&self, count: QuotaCount, wanted: u32, limit: PerMinute) -> Result<u32> {
         let mut orgs = self.orgs()?;
-        let quotas = &mut orgs.entry(org).or_default().quotas;
+        let quotas = &mut orgs.entry(count.org).or_default().quotas;
         // What DynamoDB's TTL does: a minute's count goes an hour after the minute.
-        quotas.retain(|(_, counted), _| counted.number() + 60 >= minute.number());
-        let used = quotas.entry((quota, minute)).or_default();
+        quotas.retain(|(_, counted), _| counted.number() + 60 >= count.minute.number());
+        let used = quotas.entry((count.quota, count.minute)).or_default();
         let taken = limit.room(*used, wanted);
         *used += taken;
         Ok(taken)
     }
 
-    async fn counted(&self, org: OrgId, quota: Quota, minute: Minute) -> Result<u32> {
+    async fn counted(&self, count: QuotaCount) -> Result<u32> {
         let orgs = self.orgs()?;
-        let count = orgs
-            .get(&org)
-            .and_then(|org| org.quotas.get(&(quota, minute)));
-        Ok(count.copied().unwrap_or(0))
+        let used = orgs
+            .get(&count.org)
+            .and_then(|org| org.quotas.get(&(count.quota, count.minute)));
+        Ok(used.copied().unwrap_or(0))
     }
 
-    async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {
+    async fn give_back(&self, count: QuotaCount, n: u32) -> Result<()> {
         let mut orgs = self.orgs()?;
         if let Some(used) = orgs
-            .get_mut(&org)
-            .and_then(|org| org.quotas.get_mut(&(quota, minute)))
+            .get_mut(&count.org)
+            .and_then(|org| org.quotas.get_mut(&(count.quota, count.minute)))
             && *used >= n
         {
             *used -= n;

@@ -633,7 +633,7 @@ async fn deleting_or_disabling_stops_retries() {
 /// without an attempt, and takes a place (given back after its attempt) once one is free.
 #[tokio::test]
 async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
-    use webhook_domain::{Minute, PerMinute, Quota};
+    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
     use webhook_store::QuotaStore;
     let h = harness(true);
     let (receiver, endpoint, _) = h.receiving(vec![]).await;
@@ -641,9 +641,14 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
     };
-    let (share, quota) = (PerMinute::RESENT_IN_FLIGHT, Quota::ResentInFlight);
-    let minute = Minute::of(h.clock.now());
-    let held = h.store.take(ORG, quota, minute, 100, share).await.unwrap();
+    let share = PerMinute::RESENT_IN_FLIGHT;
+    let (quota, minute) = (Quota::ResentInFlight, Minute::of(h.clock.now()));
+    let count = QuotaCount {
+        org: ORG,
+        quota,
+        minute,
+    };
+    let held = h.store.take(count, 100, share).await.unwrap();
     assert_eq!(held, share.per_minute(), "the whole share in flight");
 
     let waited = h.deliver(job.clone()).await;
@@ -669,11 +674,11 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
     assert_eq!(waits, [10, 20, 40, 60, 60]);
     assert_eq!(receiver.count(), 0, "nothing sent");
 
-    h.store.give_back(ORG, quota, minute, 1).await.unwrap();
+    h.store.give_back(count, 1).await.unwrap();
     assert_eq!(h.deliver(requeued.job).await, Delivery::Delivered);
     assert_eq!(receiver.count(), 1);
     assert_eq!(
-        h.store.take(ORG, quota, minute, 1, share).await.unwrap(),
+        h.store.take(count, 1, share).await.unwrap(),
         1,
         "its place given back after the attempt"
     );
@@ -689,7 +694,7 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
 /// never holds more than its share, and a place never given back is forgotten after two.
 #[tokio::test]
 async fn the_places_the_last_minute_took_still_count_against_the_share() {
-    use webhook_domain::{Minute, PerMinute, Quota};
+    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
     use webhook_store::QuotaStore;
     let h = harness(true);
     let (receiver, endpoint, _) = h.receiving(vec![]).await;
@@ -697,9 +702,14 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
     };
-    let (share, quota) = (PerMinute::RESENT_IN_FLIGHT, Quota::ResentInFlight);
-    let taken = Minute::of(h.clock.now());
-    let held = h.store.take(ORG, quota, taken, 100, share).await.unwrap();
+    let share = PerMinute::RESENT_IN_FLIGHT;
+    let (quota, minute) = (Quota::ResentInFlight, Minute::of(h.clock.now()));
+    let taken = QuotaCount {
+        org: ORG,
+        quota,
+        minute,
+    };
+    let held = h.store.take(taken, 100, share).await.unwrap();
     assert_eq!(held, share.per_minute());
 
     h.clock.advance(Duration::from_secs(60));
@@ -708,7 +718,7 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
         "the share is still held, though taken last minute"
     );
     h.next();
-    h.store.give_back(ORG, quota, taken, 1).await.unwrap();
+    h.store.give_back(taken, 1).await.unwrap();
     assert_eq!(h.deliver(resent()).await, Delivery::Delivered);
     // The nine places still counted (their runs crashed) are forgotten a minute later.
     h.clock.advance(Duration::from_secs(60));

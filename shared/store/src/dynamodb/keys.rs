@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_domain::{DeliveryRef, Destination, EndpointId, EventId, KeyId, Minute, OrgId, Quota};
+use webhook_domain::{DeliveryRef, Destination, EndpointId, EventId, KeyId, OrgId, QuotaCount};
 
 use super::Item;
 
@@ -112,9 +112,10 @@ impl Keys {
         }
     }
 
-    /// One minute's count of an organization's test deliveries. `QUOTA#` sorts after `LEGACY`,
+    /// One minute's count of one of an organization's quotas. `QUOTA#` sorts after `LEGACY`,
     /// outside the endpoints' range.
-    pub(super) fn quota(org: OrgId, quota: Quota, minute: Minute) -> Self {
+    pub(super) fn quota(count: QuotaCount) -> Self {
+        let QuotaCount { org, quota, minute } = count;
         Self {
             pk: Self::org_pk(org),
             sk: format!("QUOTA#{}#{}", quota.as_str(), minute.number()),

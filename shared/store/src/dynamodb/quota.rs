@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
-use webhook_domain::{Minute, OrgId, PerMinute, Quota};
+use webhook_domain::{PerMinute, QuotaCount};
 
 use super::conditions::{ADMITS, COVERS};
 use super::errors::{Refusal, refusal, unless_condition_failed};
@@ -27,14 +27,7 @@ fn used(item: &Item) -> Option<u32> {
 const TRIES: usize = 16;
 
 impl QuotaStore for DynamoStore {
-    async fn take(
-        &self,
-        org: OrgId,
-        quota: Quota,
-        minute: Minute,
-        wanted: u32,
-        limit: PerMinute,
-    ) -> Result<u32> {
+    async fn take(&self, count: QuotaCount, wanted: u32, limit: PerMinute) -> Result<u32> {
         let mut asking = limit.room(0, wanted);
         for _ in 0..TRIES {
             if asking == 0 {
@@ -42,13 +35,16 @@ impl QuotaStore for DynamoStore {
             }
             let room = limit.per_minute() - asking;
             let result = self
-                .update(Keys::quota(org, quota, minute))
+                .update(Keys::quota(count))
                 .update_expression("ADD used :asking SET #expires = :expires")
                 .condition_expression(ADMITS)
                 .expression_attribute_names("#expires", EXPIRES_AT)
                 .expression_attribute_values(":asking", number(asking))
                 .expression_attribute_values(":room", number(room))
-                .expression_attribute_values(":expires", epoch_seconds(minute.forgettable_at()))
+                .expression_attribute_values(
+                    ":expires",
+                    epoch_seconds(count.minute.forgettable_at()),
+                )
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
@@ -68,19 +64,17 @@ impl QuotaStore for DynamoStore {
         Ok(0)
     }
 
-    async fn counted(&self, org: OrgId, quota: Quota, minute: Minute) -> Result<u32> {
+    async fn counted(&self, count: QuotaCount) -> Result<u32> {
         let projection = Some(("used", HashMap::new()));
-        let item = self
-            .read_item(Keys::quota(org, quota, minute), projection)
-            .await?;
+        let item = self.read_item(Keys::quota(count), projection).await?;
         // An unreadable count counts as full: a share is never exceeded on a guess.
         Ok(item.as_ref().map_or(Some(0), used).unwrap_or(u32::MAX))
     }
 
-    async fn give_back(&self, org: OrgId, quota: Quota, minute: Minute, n: u32) -> Result<()> {
+    async fn give_back(&self, count: QuotaCount, n: u32) -> Result<()> {
         // Only a count that is there and covers it: a minute forgotten stays forgotten.
         let result = self
-            .update(Keys::quota(org, quota, minute))
+            .update(Keys::quota(count))
             .update_expression("ADD used :less")
             .condition_expression(COVERS)
             .expression_attribute_values(":less", number(-i64::from(n)))

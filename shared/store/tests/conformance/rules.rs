@@ -679,8 +679,9 @@ pub async fn api_keys_follow_the_domain<S: webhook_store::ApiKeyStore>(store: S)
 /// a take being granted what is left of it; the next minute starts afresh; concurrent takes
 /// never count more than the limit between them.
 pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(store: S) {
-    use webhook_domain::{Minute, PerMinute, Quota};
-    let take = |org, quota, minute, n, limit| store.take(org, quota, minute, n, limit);
+    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
+    let count = |org, quota, minute| QuotaCount { org, quota, minute };
+    let take = |org, quota, minute, n, limit| store.take(count(org, quota, minute), n, limit);
     let limit = PerMinute::parse("3").unwrap();
     let minute = Minute::of(at(600_000));
     let mut taken = Vec::new();
@@ -738,14 +739,14 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
             .unwrap(),
         0
     );
-    let counted = |minute| store.counted(ORG, Quota::ResentInFlight, minute);
+    let counted = |minute| store.counted(count(ORG, Quota::ResentInFlight, minute));
     assert_eq!(
         counted(flight).await.unwrap(),
         1,
         "what a take counted reads back"
     );
     store
-        .give_back(ORG, Quota::ResentInFlight, flight, 1)
+        .give_back(count(ORG, Quota::ResentInFlight, flight), 1)
         .await
         .unwrap();
     assert_eq!(counted(flight).await.unwrap(), 0);
@@ -762,7 +763,7 @@ pub async fn quotas_follow_the_domain<S: webhook_store::QuotaStore + Clone>(stor
     );
     let never = Minute::of(at(840_000));
     store
-        .give_back(ORG, Quota::ResentInFlight, never, 1)
+        .give_back(count(ORG, Quota::ResentInFlight, never), 1)
         .await
         .unwrap();
     let two = PerMinute::parse("2").unwrap();
