@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::{Region, SdkConfig};
-use aws_sdk_sqs::config::Credentials;
 use aws_sdk_sqs::config::http::HttpResponse;
+use aws_sdk_sqs::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::MessageAttributeValue;
 use tokio::sync::OnceCell;
@@ -177,25 +177,16 @@ impl AwsSender {
             status: None,
             error: "the body is not UTF-8".into(),
         })?;
-        let region = Region::new(send.destination.region.to_owned());
+        // The role's own configuration, in the destination's region.
+        let config = config
+            .to_builder()
+            .region(Region::new(send.destination.region.to_owned()))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
         match send.destination.service {
-            AwsService::SqsQueue => {
-                let client = aws_sdk_sqs::Client::from_conf(
-                    aws_sdk_sqs::config::Builder::from(config)
-                        .region(region)
-                        .credentials_provider(credentials)
-                        .build(),
-                );
-                to_queue(&client, send, body).await
-            }
+            AwsService::SqsQueue => to_queue(&aws_sdk_sqs::Client::new(&config), send, body).await,
             AwsService::EventBus => {
-                let client = aws_sdk_eventbridge::Client::from_conf(
-                    aws_sdk_eventbridge::config::Builder::from(config)
-                        .region(region)
-                        .credentials_provider(credentials)
-                        .build(),
-                );
-                to_bus(&client, send, body).await
+                to_bus(&aws_sdk_eventbridge::Client::new(&config), send, body).await
             }
         }
     }

@@ -629,11 +629,28 @@ async fn deleting_or_disabling_stops_retries() {
     );
 }
 
+/// Takes the organization's whole share of resends in flight this minute, as runs under way
+/// elsewhere would.
+async fn hold_the_resent_share(h: &Harness) -> webhook_domain::QuotaCount {
+    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
+    use webhook_store::QuotaStore;
+    let (quota, minute) = (Quota::ResentInFlight, Minute::of(h.clock.now()));
+    let count = QuotaCount {
+        org: ORG,
+        quota,
+        minute,
+    };
+    let share = PerMinute::RESENT_IN_FLIGHT;
+    let held = h.store.take(count, 100, share).await.unwrap();
+    assert_eq!(held, share.per_minute(), "the whole share in flight");
+    count
+}
+
 /// A resent job waits while its organization holds its whole share of resends in flight,
 /// without an attempt, and takes a place (given back after its attempt) once one is free.
 #[tokio::test]
 async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
-    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
+    use webhook_domain::PerMinute;
     use webhook_store::QuotaStore;
     let h = harness(true);
     let (receiver, endpoint, _) = h.receiving(vec![]).await;
@@ -641,15 +658,7 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
     };
-    let share = PerMinute::RESENT_IN_FLIGHT;
-    let (quota, minute) = (Quota::ResentInFlight, Minute::of(h.clock.now()));
-    let count = QuotaCount {
-        org: ORG,
-        quota,
-        minute,
-    };
-    let held = h.store.take(count, 100, share).await.unwrap();
-    assert_eq!(held, share.per_minute(), "the whole share in flight");
+    let count = hold_the_resent_share(&h).await;
 
     let waited = h.deliver(job.clone()).await;
     assert_eq!(
@@ -678,7 +687,10 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
     assert_eq!(h.deliver(requeued.job).await, Delivery::Delivered);
     assert_eq!(receiver.count(), 1);
     assert_eq!(
-        h.store.take(count, 1, share).await.unwrap(),
+        h.store
+            .take(count, 1, PerMinute::RESENT_IN_FLIGHT)
+            .await
+            .unwrap(),
         1,
         "its place given back after the attempt"
     );
@@ -694,7 +706,6 @@ async fn a_resent_job_waits_for_its_organizations_share_of_resends_in_flight() {
 /// never holds more than its share, and a place never given back is forgotten after two.
 #[tokio::test]
 async fn the_places_the_last_minute_took_still_count_against_the_share() {
-    use webhook_domain::{Minute, PerMinute, Quota, QuotaCount};
     use webhook_store::QuotaStore;
     let h = harness(true);
     let (receiver, endpoint, _) = h.receiving(vec![]).await;
@@ -702,15 +713,7 @@ async fn the_places_the_last_minute_took_still_count_against_the_share() {
         resent: true,
         ..h.job(&endpoint, EventType::WebTool)
     };
-    let share = PerMinute::RESENT_IN_FLIGHT;
-    let (quota, minute) = (Quota::ResentInFlight, Minute::of(h.clock.now()));
-    let taken = QuotaCount {
-        org: ORG,
-        quota,
-        minute,
-    };
-    let held = h.store.take(taken, 100, share).await.unwrap();
-    assert_eq!(held, share.per_minute());
+    let taken = hold_the_resent_share(&h).await;
 
     h.clock.advance(Duration::from_secs(60));
     assert!(

@@ -62,114 +62,88 @@ pub(super) struct Keys {
 }
 
 impl Keys {
+    fn new(pk: String, sk: impl Into<String>) -> Self {
+        let sk = sk.into();
+        Self { pk, sk }
+    }
+
+    /// An item in the organization's own partition.
+    fn in_org(org: OrgId, sk: impl Into<String>) -> Self {
+        Self::new(Self::org_pk(org), sk)
+    }
+
     pub(super) fn org_pk(org: OrgId) -> String {
         format!("ORG#{org}")
     }
 
     pub(super) fn org(org: OrgId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: "ORG".into(),
-        }
+        Self::in_org(org, "ORG")
     }
 
     pub(super) fn endpoint(org: OrgId, id: EndpointId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("{ENDPOINT_SK_PREFIX}{id}"),
-        }
+        Self::in_org(org, format!("{ENDPOINT_SK_PREFIX}{id}"))
     }
 
     pub(super) fn legacy(org: OrgId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: LEGACY_SK.into(),
-        }
+        Self::in_org(org, LEGACY_SK)
     }
 
     /// An idempotency record. `REQUEST#` sorts after `LEGACY`, outside the endpoints' range.
     pub(super) fn request(org: OrgId, key: &str) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("REQUEST#{key}"),
-        }
+        Self::in_org(org, format!("REQUEST#{key}"))
     }
 
     /// An API key's record where the authorizer reads it: by key id alone.
     pub(super) fn api_key(id: &KeyId) -> Self {
-        Self {
-            pk: format!("{API_KEY_SK_PREFIX}{id}"),
-            sk: "APIKEY".into(),
-        }
+        Self::new(format!("{API_KEY_SK_PREFIX}{id}"), "APIKEY")
     }
 
     /// The same record in its organization's partition, for listing. `APIKEY#` sorts before
     /// `ENDPOINT#`, outside the endpoints' range.
     pub(super) fn org_api_key(org: OrgId, id: &KeyId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("{API_KEY_SK_PREFIX}{id}"),
-        }
+        Self::in_org(org, format!("{API_KEY_SK_PREFIX}{id}"))
     }
 
     /// One minute's count of one of an organization's quotas. `QUOTA#` sorts after `LEGACY`,
     /// outside the endpoints' range.
     pub(super) fn quota(count: QuotaCount) -> Self {
         let QuotaCount { org, quota, minute } = count;
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("QUOTA#{}#{}", quota.as_str(), minute.number()),
-        }
+        Self::in_org(org, format!("QUOTA#{}#{}", quota.as_str(), minute.number()))
     }
 
     /// The endpoint's last turn to be sent a delivery. `PACE#` sorts after `LEGACY`, outside
     /// the endpoints' range.
     pub(super) fn pace(org: OrgId, id: EndpointId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("PACE#{id}"),
-        }
+        Self::in_org(org, format!("PACE#{id}"))
     }
 
     /// The organization's external id, in a partition of its own: the function that issues it
     /// may write there and can reach no item that holds a secret.
     pub(super) fn external_id(org: OrgId) -> Self {
-        Self {
-            pk: format!("AWSID#{org}"),
-            sk: "AWSID".into(),
-        }
+        Self::new(format!("AWSID#{org}"), "AWSID")
     }
 
     pub(super) fn secret(org: OrgId, id: EndpointId) -> Self {
-        Self {
-            pk: Self::org_pk(org),
-            sk: format!("SECRET#{id}"),
-        }
+        Self::in_org(org, format!("SECRET#{id}"))
     }
 
     /// Delivery stats live in the endpoint's own partition, not the organization's, so a busy
     /// organization's delivery traffic spreads over many partitions.
     pub(super) fn stats(id: EndpointId) -> Self {
-        Self {
-            pk: format!("{ENDPOINT_SK_PREFIX}{id}"),
-            sk: "STATS".into(),
-        }
+        Self::new(format!("{ENDPOINT_SK_PREFIX}{id}"), "STATS")
     }
 
     /// What the log keeps of an event once: in a partition of its own, under `LOG#` with the
     /// records it belongs to (and the grants that reach them).
     pub(super) fn logged_event(org: OrgId, event_id: EventId) -> Self {
-        Self {
-            pk: format!("LOG#{org}#EVENT#{event_id}"),
-            sk: "EVENT".into(),
-        }
+        Self::new(format!("LOG#{org}#EVENT#{event_id}"), "EVENT")
     }
 
     pub(super) fn delivery(record: &DeliveryRef) -> Self {
-        Self {
-            pk: log_partition(record.org_id, log_shard(record)),
-            sk: record.log_key().as_str().to_owned(),
-        }
+        Self::new(
+            log_partition(record.org_id, log_shard(record)),
+            record.log_key().as_str(),
+        )
     }
 
     pub(super) fn sk(&self) -> &str {
@@ -179,10 +153,7 @@ impl Keys {
     /// The table keys an index item (or any item) carries.
     pub(super) fn of_item(item: &Item) -> Option<Self> {
         let text = |name: &str| item.get(name)?.as_s().ok().cloned();
-        Some(Self {
-            pk: text("pk")?,
-            sk: text("sk")?,
-        })
+        Some(Self::new(text("pk")?, text("sk")?))
     }
 
     pub(super) fn into_map(self) -> Item {

@@ -231,13 +231,22 @@ impl DynamoStore {
             .update_expression("SET #status = :active, updated_at = :at")
             .condition_expression(REVIVES)
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))
-            .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
-            .expression_attribute_values(":at", string(at))
+            .set_expression_attribute_values(Some(status_values(at)))
             .send()
             .await;
         written(result)
     }
+}
+
+/// What a change of an endpoint item's status at `at` binds: the time, and both statuses the
+/// sweep and a revival move between (one the new value, the other the condition's).
+fn status_values(at: Timestamp) -> Item {
+    let status = |status: EndpointStatus| string(status.as_str());
+    HashMap::from([
+        (":at".to_owned(), string(at)),
+        (":active".to_owned(), status(EndpointStatus::Active)),
+        (":failing".to_owned(), status(EndpointStatus::Failing)),
+    ])
 }
 
 /// When the streak in a stats item (as an attempt found it) began, if it was in one.
@@ -405,12 +414,10 @@ impl DeliveryStatsStore for DynamoStore {
             .map_err(StoreError::internal)?;
         let mark = self
             .update_in_transaction(Keys::endpoint(candidate.org_id, candidate.endpoint_id))
-            .update_expression("SET #status = :failing, updated_at = :now")
+            .update_expression("SET #status = :failing, updated_at = :at")
             .condition_expression(MAY_MARK_FAILING)
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":failing", string(EndpointStatus::Failing.as_str()))
-            .expression_attribute_values(":active", string(EndpointStatus::Active.as_str()))
-            .expression_attribute_values(":now", string(now))
+            .set_expression_attribute_values(Some(status_values(now)))
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .build()
             .map_err(StoreError::internal)?;

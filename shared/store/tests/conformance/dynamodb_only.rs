@@ -8,7 +8,7 @@ use webhook_domain::{EndpointChanges, Label, OrgId};
 use webhook_store::dynamodb::{log_partition_of, table};
 use webhook_store::{DynamoStore, EndpointStore};
 
-use crate::support::{at, dynamo_store, new_endpoint};
+use crate::support::{at, dynamo_store, new_endpoint, signing};
 
 fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
@@ -63,21 +63,22 @@ struct Created {
     store: DynamoStore,
     endpoint: webhook_domain::Endpoint,
     secret: webhook_domain::SigningSecret,
-    pk: String,
-    sk: String,
+}
+
+/// The table keys of the endpoint's item.
+fn item_keys(endpoint: &webhook_domain::Endpoint) -> (String, String) {
+    let (org, id) = (endpoint.org_id, endpoint.id);
+    (format!("ORG#{org}"), format!("ENDPOINT#{id}"))
 }
 
 async fn created(org: OrgId, label: &str) -> Created {
     let store = dynamo_store().await;
     let (endpoint, secret) = new_endpoint(org, label, at(1_000));
     store.create(&endpoint, &secret, 50, None).await.unwrap();
-    let (pk, sk) = (format!("ORG#{org}"), format!("ENDPOINT#{}", endpoint.id));
     Created {
         store,
         endpoint,
         secret,
-        pk,
-        sk,
     }
 }
 
@@ -88,9 +89,8 @@ async fn secret_as_before(created: &Created) {
         store,
         endpoint,
         secret,
-        pk,
-        sk,
     } = created;
+    let (pk, sk) = item_keys(endpoint);
     store
         .client()
         .put_item()
@@ -140,9 +140,8 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
         store,
         endpoint,
         secret,
-        pk,
-        sk,
     } = created(org, "secretive").await;
+    let (pk, sk) = item_keys(&endpoint);
 
     let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
     assert_eq!(endpoint_item["secret"].as_s().unwrap(), secret.expose());
@@ -154,11 +153,7 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
     );
     let counter = raw_item(&store, &pk, "ORG").await.unwrap();
     assert_eq!(counter["endpoint_count"].as_n().unwrap(), "1");
-    let (read, keys) = store
-        .signing_target(org, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (read, keys) = signing(&store, org, endpoint.id).await.unwrap();
     assert_eq!(
         (read, keys.current.expose()),
         (endpoint.clone(), secret.expose())
@@ -210,15 +205,10 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
         store,
         endpoint,
         secret,
-        pk,
-        sk,
     } = older;
+    let (pk, sk) = item_keys(&endpoint);
     let secret_sk = format!("SECRET#{}", endpoint.id);
-    let (_, keys) = store
-        .signing_target(org, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, keys) = signing(&store, org, endpoint.id).await.unwrap();
     assert_eq!(keys.current.expose(), secret.expose());
 
     let rotation = rotation();
@@ -229,11 +219,7 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
         .await
         .unwrap();
     assert_eq!(rotated.secret_hint, new.hint());
-    let (read, keys) = store
-        .signing_target(org, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (read, keys) = signing(&store, org, endpoint.id).await.unwrap();
     assert_eq!(read, rotated);
     assert_eq!(keys.current.expose(), new.expose());
     assert_eq!(
@@ -367,18 +353,15 @@ async fn secrets_kept_apart_move_into_their_endpoint_items() {
 
     let moved = store.move_secrets_into_endpoints().await.unwrap();
     assert_eq!((moved.moved, moved.left), (1, 0));
-    let endpoint_item = raw_item(store, &older.pk, &older.sk).await.unwrap();
+    let (pk, sk) = item_keys(&older.endpoint);
+    let endpoint_item = raw_item(store, &pk, &sk).await.unwrap();
     assert_eq!(
         endpoint_item["secret"].as_s().unwrap(),
         older.secret.expose()
     );
     let secret_sk = format!("SECRET#{}", older.endpoint.id);
-    assert!(raw_item(store, &older.pk, &secret_sk).await.is_none());
-    let (_, keys) = store
-        .signing_target(org, older.endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(raw_item(store, &pk, &secret_sk).await.is_none());
+    let (_, keys) = signing(store, org, older.endpoint.id).await.unwrap();
     assert_eq!(keys.current.expose(), older.secret.expose());
     let again = store.move_secrets_into_endpoints().await.unwrap();
     assert_eq!((again.moved, again.left), (0, 0));

@@ -13,7 +13,7 @@ use futures::future::join_all;
 use log::*;
 use rules::*;
 use stats::*;
-use support::{at, created, new_endpoint, updated};
+use support::{at, created, new_endpoint, signing, updated};
 use webhook_domain::{
     AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
     OrgId, RequestedStatus,
@@ -384,28 +384,12 @@ async fn an_update_never_resurrects_a_deleted_endpoint(store: impl EndpointStore
 async fn the_signing_target_is_the_endpoint_and_its_secret(store: impl EndpointStore) {
     let (endpoint, secret) = new_endpoint(ORG, "signed", at(1_000));
     store.create(&endpoint, &secret, 50, None).await.unwrap();
-    let (read, read_secret) = store
-        .signing_target(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (read, read_secret) = signing(&store, ORG, endpoint.id).await.unwrap();
     assert_eq!(read, endpoint);
     assert_eq!(read_secret, webhook_domain::SigningKeys::new(secret));
-    assert!(
-        store
-            .signing_target(OTHER_ORG, endpoint.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(signing(&store, OTHER_ORG, endpoint.id).await.is_none());
     store.delete(ORG, endpoint.id).await.unwrap();
-    assert!(
-        store
-            .signing_target(ORG, endpoint.id)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(signing(&store, ORG, endpoint.id).await.is_none());
 }
 
 async fn set_legacy<S: webhook_store::LegacyWebhookStore>(

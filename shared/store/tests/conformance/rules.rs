@@ -14,7 +14,7 @@ use webhook_store::{
 
 use crate::log::record;
 use crate::stats::{HOUR, endpoint_failing_since_one_hour, stats_of, stored, success};
-use crate::support::{at, created, updated};
+use crate::support::{at, created, signing, updated};
 
 const ORG: webhook_domain::OrgId = crate::stats::ORG;
 
@@ -276,11 +276,7 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         expected.rotated(&rotation);
         expected_keys = expected_keys.rotated(rotation);
         assert_eq!(rotated, expected, "{hours} h");
-        let (read, keys) = store
-            .signing_target(ORG, endpoint.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let (read, keys) = signing(&store, ORG, endpoint.id).await.unwrap();
         assert_eq!(
             (read, &keys),
             (expected.clone(), &expected_keys),
@@ -294,11 +290,7 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         store.rotate_secret(&endpoint, &rotation, None).await,
         Err(webhook_store::StoreError::Superseded)
     ));
-    let (_, keys) = store
-        .signing_target(ORG, endpoint.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let (_, keys) = signing(&store, ORG, endpoint.id).await.unwrap();
     assert_eq!(keys, expected_keys, "the superseded rotation wrote nothing");
     for (org, id) in [
         (webhook_domain::OrgId::new(78), endpoint.id),
@@ -320,11 +312,7 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
         Err(webhook_store::StoreError::NotFound)
     ));
     assert!(
-        store
-            .signing_target(ORG, endpoint.id)
-            .await
-            .unwrap()
-            .is_none(),
+        signing(&store, ORG, endpoint.id).await.is_none(),
         "nothing resurrected"
     );
 }
@@ -529,7 +517,7 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
             .await,
         Err(webhook_store::StoreError::KeyTaken)
     ));
-    let (_, keys) = store.signing_target(ORG, first.id).await.unwrap().unwrap();
+    let (_, keys) = signing(&store, ORG, first.id).await.unwrap();
     assert_eq!(keys.current, rotation.new, "rotated once");
 }
 
@@ -799,8 +787,8 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
         since: at(1_500),
     };
     assert!(!store.set_pace(org, id, Some(stale), None).await.unwrap());
-    let (signing, _) = store.signing_target(org, id).await.unwrap().unwrap();
-    assert_eq!(signing.pace, Some(halved), "delivery reads it");
+    let (read, _) = signing(&store, org, id).await.unwrap();
+    assert_eq!(read.pace, Some(halved), "delivery reads it");
     // An update of other fields keeps it, and does not show it as a change.
     let rename = webhook_domain::EndpointChanges {
         label: Some(webhook_domain::Label::parse("renamed").unwrap()),

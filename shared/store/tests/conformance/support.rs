@@ -1,4 +1,7 @@
-use webhook_domain::{Endpoint, EndpointChanges, Label, OrgId, SigningSecret, Timestamp, fixtures};
+use webhook_domain::{
+    Endpoint, EndpointChanges, EndpointId, Label, OrgId, SigningKeys, SigningSecret, Timestamp,
+    fixtures,
+};
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{DynamoStore, EndpointStore};
 
@@ -51,4 +54,13 @@ pub async fn updated(
         .update(endpoint.org_id, endpoint.id, changes, now)
         .await
         .unwrap()
+}
+
+/// The endpoint and its secrets as delivery reads them; `None` once it is gone.
+pub async fn signing(
+    store: &impl EndpointStore,
+    org: OrgId,
+    id: EndpointId,
+) -> Option<(Endpoint, SigningKeys)> {
+    store.signing_target(org, id).await.unwrap()
 }
