@@ -13,7 +13,7 @@ use webhook_domain::{
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, ExternalIdStore,
-    LegacyWebhookStore, QuotaStore, StoreError,
+    LegacyWebhookStore, QuotaStore, RotationAsked, StoreError,
 };
 
 use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
@@ -244,7 +244,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                 let from = app.store.get(org, id).await?;
                 let rotated = app
                     .store
-                    .rotate_secret(&from, &rotation, remember.as_ref())
+                    .rotate_secret(RotationAsked {
+                        remember: remember.as_ref(),
+                        ..RotationAsked::new(&from, &rotation)
+                    })
                     .await;
                 Ok(match written(rotated, i, app, org, now).await? {
                     Written::Replayed(first) => first,
@@ -263,7 +266,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                     .ok_or(ApiError::NoLegacyWebhook)?;
                 let rotated = match app
                     .store
-                    .rotate_legacy_secret(&from, &rotation, remember.as_ref())
+                    .rotate_legacy_secret(RotationAsked {
+                        remember: remember.as_ref(),
+                        ..RotationAsked::new(&from, &rotation)
+                    })
                     .await
                 {
                     Err(StoreError::NotFound) => return Err(ApiError::NoLegacyWebhook),

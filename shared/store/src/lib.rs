@@ -88,15 +88,13 @@ pub trait EndpointStore: Send + Sync + 'static {
     /// The organization's endpoint, read consistently, never its secret.
     fn get(&self, org: OrgId, id: EndpointId) -> impl Future<Output = Result<Endpoint>> + Send;
 
-    /// Rotates the secret of the endpoint `from` (as the caller read it) (`SigningKeys::rotated`)
-    /// and returns it as the rotation left it (`Endpoint::rotated`), built from what was written.
-    /// Only if its secret is still the one `from` names: a rotation that another one beat is
-    /// `Superseded`, so of concurrent rotations exactly one wins. `remember` as for `create`.
+    /// Rotates the secret of the endpoint `asked.from` (`SigningKeys::rotated`) and returns it
+    /// as the rotation left it (`Endpoint::rotated`), built from what was written. Only if its
+    /// secret is still the one `from` names: a rotation that another one beat is `Superseded`,
+    /// so of concurrent rotations exactly one wins.
     fn rotate_secret(
         &self,
-        from: &Endpoint,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
+        asked: RotationAsked<'_, Endpoint>,
     ) -> impl Future<Output = Result<Endpoint>> + Send;
 
     /// Deletes the organization's endpoint and its secret.
@@ -209,10 +207,37 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
     /// `NotFound` when the URL was removed. The answer is `from` rotated, never read again.
     fn rotate_legacy_secret(
         &self,
-        from: &LegacyWebhook,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
+        asked: RotationAsked<'_, LegacyWebhook>,
     ) -> impl Future<Output = Result<LegacyWebhook>> + Send;
+}
+
+/// A rotation of the secret of `from`, as the caller read it; with `remember`, that idempotency
+/// record is written with it, as for `create`.
+#[derive(Debug)]
+pub struct RotationAsked<'a, T> {
+    pub from: &'a T,
+    pub rotation: &'a Rotation,
+    pub remember: Option<&'a IdempotencyRecord>,
+}
+
+// By hand: derived, they would ask `T: Copy` of what is only borrowed.
+impl<T> Clone for RotationAsked<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for RotationAsked<'_, T> {}
+
+impl<'a, T> RotationAsked<'a, T> {
+    pub fn new(from: &'a T, rotation: &'a Rotation) -> Self {
+        let remember = None;
+        Self {
+            from,
+            rotation,
+            remember,
+        }
+    }
 }
 
 /// What an organization's idempotency keys answered, each kept for 24 hours (TTL on DynamoDB).

@@ -5,14 +5,14 @@ use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
     Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, ExternalId,
     IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute,
-    OrgId, Pace, PerMinute, Quota, QuotaCount, Rotation, SigningKeys, SigningSecret, SweepVerdict,
-    Timestamp, is_expired, may_revive, sweep_verdict,
+    OrgId, Pace, PerMinute, Quota, QuotaCount, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
+    is_expired, may_revive, sweep_verdict,
 };
 
 use crate::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, DeliveryTargets, EndpointStore, EventRef,
     ExternalIdStore, IdempotencyStore, LegacyWebhookStore, PaceStore, QuotaStore, Recorded, Result,
-    StoreError, StreakCandidate, StreakPage, TurnAsked, sort_oldest_first,
+    RotationAsked, StoreError, StreakCandidate, StreakPage, TurnAsked, sort_oldest_first,
 };
 
 /// The embedded default store: everything in one process, gone when it exits. Clones share
@@ -74,6 +74,23 @@ impl Org {
     fn remember(&mut self, record: Option<&IdempotencyRecord>) {
         if let Some(record) = record {
             self.idempotency.insert(record.key.clone(), record.clone());
+        }
+    }
+
+    /// The checks of a rotation's one write, in DynamoDB's order, given whether what is stored
+    /// may be rotated from `asked.from` (`None`: nothing is); if they pass, its idempotency
+    /// record is kept.
+    fn may_rotate<T>(&mut self, rotates: Option<bool>, asked: RotationAsked<'_, T>) -> Result<()> {
+        match rotates {
+            None => Err(StoreError::NotFound),
+            Some(false) => Err(StoreError::Superseded),
+            Some(true) if self.key_taken(asked.remember, asked.rotation.at) => {
+                Err(StoreError::KeyTaken)
+            }
+            Some(true) => {
+                self.remember(asked.remember);
+                Ok(())
+            }
         }
     }
 
@@ -372,26 +389,17 @@ impl EndpointStore for MemoryStore {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn rotate_secret(
-        &self,
-        from: &Endpoint,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint> {
-        let (now, id) = (rotation.at, from.id);
+    async fn rotate_secret(&self, asked: RotationAsked<'_, Endpoint>) -> Result<Endpoint> {
+        let (id, rotation) = (asked.from.id, asked.rotation);
         let mut orgs = self.orgs()?;
-        let org = orgs.get_mut(&from.org_id).ok_or(StoreError::NotFound)?;
-        match org.endpoints.get(&id) {
-            None => return Err(StoreError::NotFound),
-            Some(stored) if !stored.may_rotate_from(from) => {
-                return Err(StoreError::Superseded);
-            }
-            Some(_) => {}
-        }
-        if org.key_taken(remember, now) {
-            return Err(StoreError::KeyTaken);
-        }
-        org.remember(remember);
+        let org = orgs
+            .get_mut(&asked.from.org_id)
+            .ok_or(StoreError::NotFound)?;
+        let stored = org.endpoints.get(&id);
+        org.may_rotate(
+            stored.map(|stored| stored.may_rotate_from(asked.from)),
+            asked,
+        )?;
         let (Some(endpoint), Some(keys)) = (org.endpoints.get_mut(&id), org.secrets.remove(&id))
         else {
             return Err(StoreError::NotFound);
@@ -570,27 +578,22 @@ impl LegacyWebhookStore for MemoryStore {
 
     async fn rotate_legacy_secret(
         &self,
-        from: &LegacyWebhook,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
+        asked: RotationAsked<'_, LegacyWebhook>,
     ) -> Result<LegacyWebhook> {
-        let now = rotation.at;
         let mut orgs = self.orgs()?;
-        let org = orgs.get_mut(&from.org_id).ok_or(StoreError::NotFound)?;
-        match &org.legacy {
-            None => return Err(StoreError::NotFound),
-            Some(stored) if !stored.may_rotate_from(from) => return Err(StoreError::Superseded),
-            Some(_) => {}
-        }
-        if org.key_taken(remember, now) {
-            return Err(StoreError::KeyTaken);
-        }
-        org.remember(remember);
+        let org = orgs
+            .get_mut(&asked.from.org_id)
+            .ok_or(StoreError::NotFound)?;
+        let stored = org.legacy.as_ref();
+        org.may_rotate(
+            stored.map(|stored| stored.may_rotate_from(asked.from)),
+            asked,
+        )?;
         let rotated = org
             .legacy
             .take()
             .ok_or(StoreError::NotFound)?
-            .rotated(rotation.clone());
+            .rotated(asked.rotation.clone());
         org.legacy = Some(rotated.clone());
         Ok(rotated)
     }

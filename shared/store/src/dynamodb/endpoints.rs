@@ -26,7 +26,7 @@ use super::items::{
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionItem, each_item};
-use crate::{DeliveryTargets, EndpointStore, Result, StoreError, sort_oldest_first};
+use crate::{DeliveryTargets, EndpointStore, Result, RotationAsked, StoreError, sort_oldest_first};
 
 impl DynamoStore {
     /// One conditional UpdateItem.
@@ -244,29 +244,19 @@ impl EndpointStore for DynamoStore {
             .ok_or(StoreError::NotFound)
     }
 
-    async fn rotate_secret(
-        &self,
-        from: &Endpoint,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
-    ) -> Result<Endpoint> {
+    async fn rotate_secret(&self, asked: RotationAsked<'_, Endpoint>) -> Result<Endpoint> {
         // One write of the endpoint item, which holds its secret, and only from the secret the
         // caller saw: of concurrent rotations one wins. An endpoint whose secret is in an item
         // of its own refuses it, and is rotated there.
-        let kept = self.rotation_of_endpoint_item(from, rotation)?;
-        match self
-            .write_rotation(vec![kept], from, rotation, remember)
-            .await
-        {
+        let kept = self.rotation_of_endpoint_item(asked)?;
+        match self.write_rotation(vec![kept], asked).await {
             Err(RotationRefused::SecretApart) => {
-                let apart = self.rotation_of_secret_item(from, rotation)?;
-                match self.write_rotation(apart, from, rotation, remember).await {
+                let apart = self.rotation_of_secret_item(asked)?;
+                match self.write_rotation(apart, asked).await {
                     // `webhooks-admin upgrade` moved it meanwhile: it is in the endpoint item.
                     Err(RotationRefused::SecretMoved) => {
-                        let kept = self.rotation_of_endpoint_item(from, rotation)?;
-                        Ok(self
-                            .write_rotation(vec![kept], from, rotation, remember)
-                            .await?)
+                        let kept = self.rotation_of_endpoint_item(asked)?;
+                        Ok(self.write_rotation(vec![kept], asked).await?)
                     }
                     written => Ok(written?),
                 }
@@ -342,9 +332,9 @@ impl DynamoStore {
     /// The rotation as one update of an endpoint item that holds its secret.
     fn rotation_of_endpoint_item(
         &self,
-        from: &Endpoint,
-        rotation: &Rotation,
+        asked: RotationAsked<'_, Endpoint>,
     ) -> Result<TransactWriteItem> {
+        let RotationAsked { from, rotation, .. } = asked;
         let (update, values) = rotation_update(rotation, Stamp::UpdatedAtAndHint);
         let rotate = self
             .update_in_transaction(Keys::endpoint(from.org_id, from.id))
@@ -362,9 +352,9 @@ impl DynamoStore {
     /// in its endpoint item, the secrets in its secret item.
     fn rotation_of_secret_item(
         &self,
-        from: &Endpoint,
-        rotation: &Rotation,
+        asked: RotationAsked<'_, Endpoint>,
     ) -> Result<Vec<TransactWriteItem>> {
+        let RotationAsked { from, rotation, .. } = asked;
         let (org, id) = (from.org_id, from.id);
         let show = self
             .update_in_transaction(Keys::endpoint(org, id))
@@ -393,10 +383,13 @@ impl DynamoStore {
     async fn write_rotation(
         &self,
         mut items: Vec<TransactWriteItem>,
-        from: &Endpoint,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
+        asked: RotationAsked<'_, Endpoint>,
     ) -> Result<Endpoint, RotationRefused> {
+        let RotationAsked {
+            from,
+            rotation,
+            remember,
+        } = asked;
         let rotating = items.len();
         if let Some(record) = remember {
             items.push(remembering_put(self, from.org_id, record, rotation.at)?.item());

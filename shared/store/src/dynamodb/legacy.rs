@@ -2,9 +2,7 @@
 
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
-use webhook_domain::{
-    EndpointUrl, IdempotencyRecord, LegacyWebhook, OrgId, Rotation, SigningSecret, Timestamp,
-};
+use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, SigningSecret, Timestamp};
 
 use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
@@ -13,7 +11,7 @@ use super::idempotency::remembering_put;
 use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item, TransactionItem};
-use crate::{LegacyWebhookStore, Result, StoreError};
+use crate::{LegacyWebhookStore, Result, RotationAsked, StoreError};
 
 /// The legacy item as stored; the organization is its partition.
 #[derive(Deserialize)]
@@ -72,10 +70,13 @@ impl LegacyWebhookStore for DynamoStore {
 
     async fn rotate_legacy_secret(
         &self,
-        from: &LegacyWebhook,
-        rotation: &Rotation,
-        remember: Option<&IdempotencyRecord>,
+        asked: RotationAsked<'_, LegacyWebhook>,
     ) -> Result<LegacyWebhook> {
+        let RotationAsked {
+            from,
+            rotation,
+            remember,
+        } = asked;
         let (org, now) = (from.org_id, rotation.at);
         let (update, mut values) = rotation_update(rotation, Stamp::UpdatedAt);
         values.insert(":seen".to_owned(), string(from.keys.current.expose()));

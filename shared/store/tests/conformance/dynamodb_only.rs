@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use webhook_domain::{EndpointChanges, Label, OrgId};
 use webhook_store::dynamodb::{log_partition_of, table};
-use webhook_store::{DynamoStore, EndpointStore};
+use webhook_store::{DynamoStore, EndpointStore, RotationAsked};
 
 use crate::support::{at, dynamo_store, new_endpoint, signing};
 
@@ -177,7 +177,7 @@ async fn the_secret_lives_in_the_endpoint_item_and_dies_with_it() {
     let rotation = rotation();
     let new = rotation.new.clone();
     store
-        .rotate_secret(&renamed, &rotation, None)
+        .rotate_secret(RotationAsked::new(&renamed, &rotation))
         .await
         .unwrap();
     let endpoint_item = raw_item(&store, &pk, &sk).await.unwrap();
@@ -215,7 +215,7 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
     let new = rotation.new.clone();
     let stale = endpoint.clone();
     let rotated = store
-        .rotate_secret(&endpoint, &rotation, None)
+        .rotate_secret(RotationAsked::new(&endpoint, &rotation))
         .await
         .unwrap();
     assert_eq!(rotated.secret_hint, new.hint());
@@ -234,7 +234,9 @@ async fn an_endpoint_whose_secret_lives_apart_still_signs_and_rotates() {
     );
     let again = self::rotation();
     assert!(matches!(
-        store.rotate_secret(&stale, &again, None).await,
+        store
+            .rotate_secret(RotationAsked::new(&stale, &again))
+            .await,
         Err(webhook_store::StoreError::Superseded)
     ));
     assert_eq!(grace(&store, org, endpoint.id).await, Some(at(9_000)));

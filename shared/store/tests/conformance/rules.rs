@@ -9,7 +9,7 @@ use webhook_domain::{
 };
 use webhook_store::{
     DeliveryLogStore, DeliveryStatsStore, EndpointStore, IdempotencyStore, LegacyWebhookStore,
-    Recorded, StoreError, StreakCandidate,
+    Recorded, RotationAsked, StoreError, StreakCandidate,
 };
 
 use crate::log::record;
@@ -270,7 +270,7 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
     for (now, hours) in [(2_000, 24), (3_000, 1), (4_000, 0), (5_000, 168)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_secret(&expected, &rotation, None)
+            .rotate_secret(RotationAsked::new(&expected, &rotation))
             .await
             .unwrap();
         expected.rotated(&rotation);
@@ -287,7 +287,9 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(6_000)).unwrap();
     // Rotated from a secret another rotation replaced: nothing written, the winner's stands.
     assert!(matches!(
-        store.rotate_secret(&endpoint, &rotation, None).await,
+        store
+            .rotate_secret(RotationAsked::new(&endpoint, &rotation))
+            .await,
         Err(webhook_store::StoreError::Superseded)
     ));
     let (_, keys) = signing(&store, ORG, endpoint.id).await.unwrap();
@@ -302,13 +304,17 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
             ..expected.clone()
         };
         assert!(matches!(
-            store.rotate_secret(&elsewhere, &rotation, None).await,
+            store
+                .rotate_secret(RotationAsked::new(&elsewhere, &rotation))
+                .await,
             Err(webhook_store::StoreError::NotFound)
         ));
     }
     store.delete(ORG, endpoint.id).await.unwrap();
     assert!(matches!(
-        store.rotate_secret(&expected, &rotation, None).await,
+        store
+            .rotate_secret(RotationAsked::new(&expected, &rotation))
+            .await,
         Err(webhook_store::StoreError::NotFound)
     ));
     assert!(
@@ -330,7 +336,9 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     };
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
     assert!(matches!(
-        store.rotate_legacy_secret(&unset, &rotation, None).await,
+        store
+            .rotate_legacy_secret(RotationAsked::new(&unset, &rotation))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -346,7 +354,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
         let rotated = store
-            .rotate_legacy_secret(&expected, &rotation, None)
+            .rotate_legacy_secret(RotationAsked::new(&expected, &rotation))
             .await
             .unwrap();
         expected = expected.rotated(rotation);
@@ -359,7 +367,9 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     // A rotation from a secret another rotation replaced since loses, and changes nothing.
     let late = Rotation::new(RotationGrace::DEFAULT, at(4_500)).unwrap();
     assert!(matches!(
-        store.rotate_legacy_secret(&first_seen, &late, None).await,
+        store
+            .rotate_legacy_secret(RotationAsked::new(&first_seen, &late))
+            .await,
         Err(StoreError::Superseded)
     ));
     assert_eq!(
@@ -507,13 +517,19 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
         at(3_000),
     );
     let rotated = store
-        .rotate_secret(&first, &rotation, Some(&remembered))
+        .rotate_secret(RotationAsked {
+            remember: Some(&remembered),
+            ..RotationAsked::new(&first, &rotation)
+        })
         .await
         .unwrap();
     let second_rotation = Rotation::new(RotationGrace::DEFAULT, at(3_001)).unwrap();
     assert!(matches!(
         store
-            .rotate_secret(&rotated, &second_rotation, Some(&remembered))
+            .rotate_secret(RotationAsked {
+                remember: Some(&remembered),
+                ..RotationAsked::new(&rotated, &second_rotation)
+            })
             .await,
         Err(webhook_store::StoreError::KeyTaken)
     ));
@@ -559,7 +575,10 @@ pub async fn recent_attempts_follow_the_domain<S: EndpointStore + DeliveryStatsS
     assert_eq!(health.previous_secret_expires_at, None);
     let rotation = Rotation::new(RotationGrace::from_hours(2).unwrap(), at(90 * HOUR)).unwrap();
     let from = store.get(ORG, endpoint.id).await.unwrap();
-    store.rotate_secret(&from, &rotation, None).await.unwrap();
+    store
+        .rotate_secret(RotationAsked::new(&from, &rotation))
+        .await
+        .unwrap();
     let health = store.endpoint_health(ORG, endpoint.id).await.unwrap();
     assert_eq!(
         health.unwrap().previous_secret_expires_at,
