@@ -15,8 +15,8 @@ use rules::*;
 use stats::*;
 use support::{at, created, new_endpoint, signing, updated};
 use webhook_domain::{
-    AgentId, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType, Label,
-    OrgId, RequestedStatus,
+    AgentId, Endpoint, EndpointChanges, EndpointStatus, EndpointUrl, EventSubscription, EventType,
+    Label, OrgId, RequestedStatus,
 };
 use webhook_store::{EndpointStore, ExternalIdStore, StoreError};
 
@@ -254,49 +254,40 @@ async fn empty_changes_return_the_endpoint_unchanged(store: impl EndpointStore) 
 }
 
 async fn clears_and_sets_the_agent(store: impl EndpointStore) {
-    let endpoint = created(&store, ORG, "agent", at(1_000)).await;
-    let set = EndpointChanges {
-        agent_id: Some(AgentId::new(77)),
+    let change = |agent_id| EndpointChanges {
+        agent_id: Some(agent_id),
         ..Default::default()
     };
-    let scoped = updated(&store, &endpoint, &set, at(2_000)).await;
-    assert_eq!(
-        (scoped.agent_id, scoped.updated_at),
-        (AgentId::new(77), at(2_000))
-    );
-
-    let again = updated(&store, &endpoint, &set, at(3_000)).await;
-    assert_eq!(again.updated_at, at(2_000), "same agent is no change");
-
-    let clear = EndpointChanges {
-        agent_id: Some(None),
-        ..Default::default()
-    };
-    let cleared = updated(&store, &endpoint, &clear, at(4_000)).await;
-    assert_eq!((cleared.agent_id, cleared.updated_at), (None, at(4_000)));
-    assert_eq!(store.list(ORG).await.unwrap(), vec![cleared]);
+    sets_and_clears(&store, change, |e| e.agent_id, AgentId::new(77)).await;
 }
 
 async fn sets_and_removes_the_rate_limit(store: impl EndpointStore) {
-    let endpoint = created(&store, ORG, "paced", at(1_000)).await;
+    let change = |rate_limit| EndpointChanges {
+        rate_limit: Some(rate_limit),
+        ..Default::default()
+    };
     let five = webhook_domain::RateLimit::new(5).ok();
-    let set = EndpointChanges {
-        rate_limit: Some(five),
-        ..Default::default()
-    };
-    let limited = updated(&store, &endpoint, &set, at(2_000)).await;
-    assert_eq!((limited.rate_limit, limited.updated_at), (five, at(2_000)));
-    let again = updated(&store, &endpoint, &set, at(3_000)).await;
-    assert_eq!(again.updated_at, at(2_000), "the same limit is no change");
-    let remove = EndpointChanges {
-        rate_limit: Some(None),
-        ..Default::default()
-    };
-    let removed = updated(&store, &endpoint, &remove, at(4_000)).await;
-    assert_eq!((removed.rate_limit, removed.updated_at), (None, at(4_000)));
-    let unchanged = updated(&store, &endpoint, &remove, at(5_000)).await;
-    assert_eq!(unchanged.updated_at, at(4_000), "no limit to remove");
-    assert_eq!(store.list(ORG).await.unwrap(), vec![removed]);
+    sets_and_clears(&store, change, |e| e.rate_limit, five).await;
+}
+
+/// An optional field set to `value`, set to it again, cleared and cleared again: only a change
+/// moves `updated_at`, and the list reads what the last change left.
+async fn sets_and_clears<T: PartialEq + std::fmt::Debug + Copy>(
+    store: &impl EndpointStore,
+    change: impl Fn(Option<T>) -> EndpointChanges,
+    read: impl Fn(&Endpoint) -> Option<T>,
+    value: Option<T>,
+) {
+    let endpoint = created(store, ORG, "optional", at(1_000)).await;
+    let set = updated(store, &endpoint, &change(value), at(2_000)).await;
+    assert_eq!((read(&set), set.updated_at), (value, at(2_000)));
+    let again = updated(store, &endpoint, &change(value), at(3_000)).await;
+    assert_eq!(again.updated_at, at(2_000), "the same value is no change");
+    let cleared = updated(store, &endpoint, &change(None), at(4_000)).await;
+    assert_eq!((read(&cleared), cleared.updated_at), (None, at(4_000)));
+    let unchanged = updated(store, &endpoint, &change(None), at(5_000)).await;
+    assert_eq!(unchanged.updated_at, at(4_000), "nothing to clear");
+    assert_eq!(store.list(ORG).await.unwrap(), vec![cleared]);
 }
 
 async fn revives_a_failing_endpoint_on_request(store: impl EndpointStore) {

@@ -334,11 +334,10 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
         created_at: at(1_000),
         updated_at: at(1_000),
     };
+    let rotate = |from, rotation| store.rotate_legacy_secret(RotationAsked::new(from, rotation));
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
     assert!(matches!(
-        store
-            .rotate_legacy_secret(RotationAsked::new(&unset, &rotation))
-            .await,
+        rotate(&unset, &rotation).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -367,9 +366,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     // A rotation from a secret another rotation replaced since loses, and changes nothing.
     let late = Rotation::new(RotationGrace::DEFAULT, at(4_500)).unwrap();
     assert!(matches!(
-        store
-            .rotate_legacy_secret(RotationAsked::new(&first_seen, &late))
-            .await,
+        rotate(&first_seen, &late).await,
         Err(StoreError::Superseded)
     ));
     assert_eq!(
