@@ -335,16 +335,13 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
         updated_at: at(1_000),
     };
     let rotate = |from, rotation| store.rotate_legacy_secret(RotationAsked::new(from, rotation));
+    let stored = || async { store.legacy_webhook(ORG).await.unwrap() };
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
     assert!(matches!(
         rotate(&unset, &rotation).await,
         Err(StoreError::NotFound)
     ));
-    assert_eq!(
-        store.legacy_webhook(ORG).await.unwrap(),
-        None,
-        "nothing created"
-    );
+    assert_eq!(stored().await, None, "nothing created");
     let mut expected = store
         .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(1_000))
         .await
@@ -358,10 +355,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
             .unwrap();
         expected = expected.rotated(rotation);
         assert_eq!(rotated, expected, "{hours} h");
-        assert_eq!(
-            store.legacy_webhook(ORG).await.unwrap(),
-            Some(expected.clone())
-        );
+        assert_eq!(stored().await, Some(expected.clone()));
     }
     // A rotation from a secret another rotation replaced since loses, and changes nothing.
     let late = Rotation::new(RotationGrace::DEFAULT, at(4_500)).unwrap();
@@ -369,10 +363,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
         rotate(&first_seen, &late).await,
         Err(StoreError::Superseded)
     ));
-    assert_eq!(
-        store.legacy_webhook(ORG).await.unwrap(),
-        Some(expected.clone())
-    );
+    assert_eq!(stored().await, Some(expected.clone()));
     // Setting the URL again keeps both secrets.
     let kept = store
         .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(5_000))
