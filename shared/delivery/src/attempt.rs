@@ -354,7 +354,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         };
         let (org, id) = (endpoint.org_id, endpoint.id);
         if let Some(pace) = pace {
-            match self.store.set_pace(org, id, endpoint.pace, pace).await {
+            match self.store.set_pace(endpoint, pace).await {
                 Ok(true) => {
                     let rate = pace.map(|pace| pace.rate);
                     tracing::info!(endpoint_id = %id, ?signal, ?rate, "endpoint pace changed");

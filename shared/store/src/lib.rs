@@ -422,14 +422,12 @@ pub struct TurnAsked {
 /// endpoint item delivery reads anyway, and its turns, kept in an item of their own that only
 /// paced deliveries write.
 pub trait PaceStore: Send + Sync + 'static {
-    /// Sets the endpoint's pace (`None` ends it), only while it is still the pace `seen`: of
-    /// concurrent changes from one answer's worth of pace, one is made. Answers whether it was
-    /// (`false` too when the endpoint is gone).
+    /// Sets the pace of the endpoint `from` (`None` ends it), only while it is still the pace
+    /// `from` was read with: of concurrent changes from one answer's worth of pace, one is made.
+    /// Answers whether it was (`false` too when the endpoint is gone).
     fn set_pace(
         &self,
-        org: OrgId,
-        id: EndpointId,
-        seen: Option<Pace>,
+        from: &Endpoint,
         pace: Option<Pace>,
     ) -> impl Future<Output = Result<bool>> + Send;
 

@@ -249,19 +249,13 @@ impl ExternalIdStore for MemoryStore {
 }
 
 impl PaceStore for MemoryStore {
-    async fn set_pace(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-        seen: Option<Pace>,
-        pace: Option<Pace>,
-    ) -> Result<bool> {
+    async fn set_pace(&self, from: &Endpoint, pace: Option<Pace>) -> Result<bool> {
         let mut orgs = self.orgs()?;
         let endpoint = orgs
-            .get_mut(&org)
-            .and_then(|org| org.endpoints.get_mut(&id));
+            .get_mut(&from.org_id)
+            .and_then(|org| org.endpoints.get_mut(&from.id));
         Ok(match endpoint {
-            Some(endpoint) if endpoint.pace == seen => {
+            Some(endpoint) if endpoint.pace == from.pace => {
                 endpoint.pace = pace;
                 true
             }

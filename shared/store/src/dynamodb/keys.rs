@@ -13,36 +13,83 @@ pub(super) const API_KEY_SK_PREFIX: &str = "APIKEY#";
 /// the organization's partition may sort between them.
 pub(super) const LEGACY_SK: &str = "LEGACY";
 
+/// A global secondary index: its name, the attribute it is partitioned by and the one it sorts
+/// by, and what it holds beyond the keys. `table::create_if_missing` makes every one of
+/// `INDEXES`; `template.yaml` declares the same.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Index {
+    pub(super) name: &'static str,
+    pub(super) key: &'static str,
+    pub(super) sort: Option<&'static str>,
+    pub(super) holds: Holds,
+}
+
+/// What an index holds beyond its keys and the table's.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Holds {
+    Everything,
+    KeysOnly,
+    These(&'static [&'static str]),
+}
+
 /// The sparse index of endpoints in a failure streak: only stats items in a streak carry
 /// `streak_shard`, so the index holds exactly the streaks, oldest first per shard.
-pub(super) const STREAK_INDEX: &str = "failure-streaks";
-pub(super) const STREAK_KEY: &str = "streak_shard";
+pub(super) const STREAKS: Index = Index {
+    name: "failure-streaks",
+    key: "streak_shard",
+    sort: Some("failing_since"),
+    holds: Holds::These(&["org_id", "endpoint_id"]),
+};
 /// Streak starts and ends are spread over this many index partitions.
 pub(super) const STREAK_SHARDS: u8 = 4;
 
 /// An index of each endpoint's delivery records (sharded like the log), so filtering by
-/// endpoint reads only that endpoint's records. Legacy records are not in it. It projects only
+/// endpoint reads only that endpoint's records. Legacy records are not in it. It holds only
 /// what a filter tests, which an attempt seldom changes: a retry's claim and outcome write no
 /// entry. A page reads the records themselves from the table.
-pub(super) const DESTINATION_LOG_INDEX: &str = "log-by-destination";
-pub(super) const DESTINATION_LOG_KEY: &str = "destination_log";
-pub(super) const DESTINATION_LOG_PROJECTION: [&str; 3] = ["status", "agent_id", "event_type"];
+pub(super) const DESTINATION_LOG: Index = Index {
+    name: "log-by-destination",
+    key: "destination_log",
+    sort: Some("sk"),
+    holds: Holds::These(&["status", "agent_id", "event_type"]),
+};
 
 /// A sparse index of the `failed` delivery records, so filtering by `failed` reads only those,
-/// however many deliveries succeeded around them. It projects the whole record; a record
-/// enters it once, when its delivery gives up (written before `log-by-destination`, also
-/// while `retrying`).
-pub(super) const PROBLEM_LOG_INDEX: &str = "log-problems";
-pub(super) const PROBLEM_LOG_KEY: &str = "problem_log";
+/// however many deliveries succeeded around them. It holds the whole record; a record enters
+/// it once, when its delivery gives up (written before `log-by-destination`, also while
+/// `retrying`).
+pub(super) const PROBLEM_LOG: Index = Index {
+    name: "log-problems",
+    key: "problem_log",
+    sort: Some("sk"),
+    holds: Holds::Everything,
+};
 
 /// Indexes that records written before `log-by-destination` and the logged event are in, and
 /// new ones are not: read until TTL has ended those records (`docs/storage.md`, migration).
 /// `log-by-endpoint` held every endpoint record whole (so each claim and outcome rewrote its
-/// entry); `log-by-event` found a record's keys from its event and destination.
-pub(super) const ENDPOINT_LOG_INDEX: &str = "log-by-endpoint";
-pub(super) const ENDPOINT_LOG_KEY: &str = "endpoint_log";
-pub(super) const EVENT_LOG_INDEX: &str = "log-by-event";
-pub(super) const EVENT_LOG_KEY: &str = "event_log";
+/// entry); `log-by-event` found a record's keys from its event and destination (keys only: the
+/// table gives the record).
+pub(super) const ENDPOINT_LOG: Index = Index {
+    name: "log-by-endpoint",
+    key: "endpoint_log",
+    sort: Some("sk"),
+    holds: Holds::Everything,
+};
+pub(super) const EVENT_LOG: Index = Index {
+    name: "log-by-event",
+    key: "event_log",
+    sort: None,
+    holds: Holds::KeysOnly,
+};
+
+pub(super) const INDEXES: [Index; 5] = [
+    STREAKS,
+    ENDPOINT_LOG,
+    PROBLEM_LOG,
+    EVENT_LOG,
+    DESTINATION_LOG,
+];
 
 /// An endpoint item's subscription as a set (see `items::events_key`), for PATCH conditions.
 pub(super) const EVENTS_KEY: &str = "events_key";

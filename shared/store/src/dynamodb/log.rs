@@ -15,9 +15,8 @@ use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
 use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
-    DESTINATION_LOG_INDEX, DESTINATION_LOG_KEY, ENDPOINT_LOG_INDEX, ENDPOINT_LOG_KEY,
-    EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG_INDEX,
-    PROBLEM_LOG_KEY, endpoint_log_partition, event_log_key, log_partition, log_shard,
+    DESTINATION_LOG, ENDPOINT_LOG, EVENT_LOG, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG,
+    endpoint_log_partition, event_log_key, log_partition, log_shard,
 };
 use crate::{DeliveryLogStore, EventRef, Result, StoreError};
 
@@ -46,18 +45,18 @@ impl LogSource {
     fn index(self) -> Option<&'static str> {
         match self {
             Self::Table => None,
-            Self::Destination(_) => Some(DESTINATION_LOG_INDEX),
-            Self::OlderEndpoint(_) => Some(ENDPOINT_LOG_INDEX),
-            Self::Problems => Some(PROBLEM_LOG_INDEX),
+            Self::Destination(_) => Some(DESTINATION_LOG.name),
+            Self::OlderEndpoint(_) => Some(ENDPOINT_LOG.name),
+            Self::Problems => Some(PROBLEM_LOG.name),
         }
     }
 
     fn key_attribute(self) -> &'static str {
         match self {
             Self::Table => "pk",
-            Self::Destination(_) => DESTINATION_LOG_KEY,
-            Self::OlderEndpoint(_) => ENDPOINT_LOG_KEY,
-            Self::Problems => PROBLEM_LOG_KEY,
+            Self::Destination(_) => DESTINATION_LOG.key,
+            Self::OlderEndpoint(_) => ENDPOINT_LOG.key,
+            Self::Problems => PROBLEM_LOG.key,
         }
     }
 
@@ -172,7 +171,7 @@ impl DeliveryLogStore for DynamoStore {
             .update_expression("SET #status = :failed, #problem = :partition REMOVE next_retry_at")
             .condition_expression(ENDS)
             .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
+            .expression_attribute_names("#problem", PROBLEM_LOG.key)
             .expression_attribute_values(":failed", string(DeliveryStatus::Failed))
             .expression_attribute_values(":delivered", string(DeliveryStatus::Delivered))
             .expression_attribute_values(
@@ -237,7 +236,7 @@ impl DeliveryLogStore for DynamoStore {
             .condition_expression(REOPENS)
             .expression_attribute_values(":lost", string(lost))
             .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#problem", PROBLEM_LOG_KEY)
+            .expression_attribute_names("#problem", PROBLEM_LOG.key)
             .expression_attribute_values(":retrying", string(DeliveryStatus::Retrying))
             .expression_attribute_values(":now", string(now))
             .expression_attribute_values(":zero", number(0))
@@ -325,9 +324,9 @@ impl DynamoStore {
     /// The table keys of a record written before events were kept apart, from `log-by-event`.
     async fn keys_by_event_index(&self, org: OrgId, event: EventRef) -> Result<Option<Keys>> {
         let found = self
-            .query(Some(EVENT_LOG_INDEX))
+            .query(Some(EVENT_LOG.name))
             .key_condition_expression("#event = :event")
-            .expression_attribute_names("#event", EVENT_LOG_KEY)
+            .expression_attribute_names("#event", EVENT_LOG.key)
             .expression_attribute_values(
                 ":event",
                 string(event_log_key(org, event.event_id, event.destination)),
@@ -383,11 +382,11 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
     item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
     if let Destination::Endpoint(id) = record.destination {
         let partition = endpoint_log_partition(record.org_id, id, shard);
-        item.insert(DESTINATION_LOG_KEY.into(), string(partition));
+        item.insert(DESTINATION_LOG.key.into(), string(partition));
     }
     if record.status == DeliveryStatus::Failed {
         item.insert(
-            PROBLEM_LOG_KEY.into(),
+            PROBLEM_LOG.key.into(),
             string(log_partition(record.org_id, shard)),
         );
     }

@@ -203,14 +203,8 @@ impl DynamoStore {
                 asked = asked.projection_expression(placeholders.join(", "));
             }
             let asked = asked.build().map_err(StoreError::internal)?;
-            let mut pending = Some(HashMap::from([(self.table.clone(), asked)]));
-            let mut backoff = Duration::from_millis(25);
-            while let Some(request) = pending.filter(|request| !request.is_empty()) {
-                if backoff > UNPROCESSED_BACKOFF_MAX {
-                    return Err(StoreError::Unavailable(
-                        "DynamoDB left keys unprocessed after every retry".into(),
-                    ));
-                }
+            let batch = HashMap::from([(self.table.clone(), asked)]);
+            let read = until_processed(batch, |request| async move {
                 let output = self
                     .client
                     .batch_get_item()
@@ -218,19 +212,11 @@ impl DynamoStore {
                     .send()
                     .await
                     .map_err(classify)?;
-                items.extend(
-                    output
-                        .responses
-                        .and_then(|mut tables| tables.remove(&self.table))
-                        .unwrap_or_default(),
-                );
-                pending = output.unprocessed_keys;
-                if pending.as_ref().is_some_and(|left| !left.is_empty()) {
-                    // Throttled: DynamoDB's advice is to wait, longer each time.
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
-            }
+                let read = output.responses.and_then(|mut t| t.remove(&self.table));
+                let left = output.unprocessed_keys.filter(|left| !left.is_empty());
+                Ok((read.unwrap_or_default(), left))
+            });
+            items.extend(read.await?);
         }
         Ok(items)
     }
@@ -263,9 +249,35 @@ impl DynamoStore {
     }
 }
 
-/// The longest wait before asking again for keys a BatchGetItem left unprocessed (25 ms
-/// doubling: six tries, 1.6 s in all).
+/// The longest wait before sending again what a batch left unprocessed (25 ms doubling: seven
+/// tries, 1.6 s of waiting in all).
 const UNPROCESSED_BACKOFF_MAX: Duration = Duration::from_millis(800);
+
+/// Sends a batch, then what each answer left unprocessed, until nothing is: DynamoDB leaves
+/// part of a batch when it throttles, and its advice is to wait, longer each time. `send`
+/// answers what came back and what is left (`None`: nothing).
+async fn until_processed<B, T, F>(batch: B, send: impl Fn(B) -> F) -> Result<Vec<T>>
+where
+    F: Future<Output = Result<(Vec<T>, Option<B>)>>,
+{
+    let (mut done, mut pending) = (Vec::new(), Some(batch));
+    let mut backoff = Duration::from_millis(25);
+    while let Some(batch) = pending {
+        let (answered, left) = send(batch).await?;
+        done.extend(answered);
+        if left.is_some() {
+            if backoff > UNPROCESSED_BACKOFF_MAX {
+                return Err(StoreError::Unavailable(
+                    "DynamoDB left part of a batch unprocessed after every retry".into(),
+                ));
+            }
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        pending = left;
+    }
+    Ok(done)
+}
 
 /// A put, update or delete as one item of a TransactWriteItems.
 trait TransactionItem {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use webhook_domain::{EndpointId, OrgId, Pace, Timestamp};
+use webhook_domain::{Endpoint, EndpointId, OrgId, Pace, Timestamp};
 
 use super::DynamoStore;
 use super::conditions::{HOLDS_LATER, PACE_AS_SEEN, PACE_UNSET, TURN_FREE, TURNS_QUEUED};
@@ -22,15 +22,9 @@ const TRIES: usize = 16;
 const TURNS_KEPT: Duration = Duration::from_secs(3600);
 
 impl PaceStore for DynamoStore {
-    async fn set_pace(
-        &self,
-        org: OrgId,
-        id: EndpointId,
-        seen: Option<Pace>,
-        pace: Option<Pace>,
-    ) -> Result<bool> {
+    async fn set_pace(&self, from: &Endpoint, pace: Option<Pace>) -> Result<bool> {
         let mut update = self
-            .update(Keys::endpoint(org, id))
+            .update(Keys::endpoint(from.org_id, from.id))
             .expression_attribute_names("#pace", "pace");
         update = match pace {
             Some(pace) => update
@@ -38,7 +32,7 @@ impl PaceStore for DynamoStore {
                 .expression_attribute_values(":pace", to_value(&pace)?),
             None => update.update_expression("REMOVE #pace"),
         };
-        update = match seen {
+        update = match from.pace {
             Some(seen) => update
                 .condition_expression(PACE_AS_SEEN)
                 .expression_attribute_names("#rate", "rate")

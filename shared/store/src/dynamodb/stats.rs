@@ -17,9 +17,7 @@ use super::items::{
     ENDPOINT_PROJECTION, GRACE_PROJECTION, StoredGrace, bucket_attribute, bucket_attributes,
     from_item, number, projection_names, recent_attempts, string, to_value,
 };
-use super::keys::{
-    Keys, STREAK_INDEX, STREAK_KEY, STREAK_SHARDS, StreakPlace, streak_partition, streak_shard,
-};
+use super::keys::{Keys, STREAK_SHARDS, STREAKS, StreakPlace, streak_partition, streak_shard};
 use super::{DynamoStore, Item, TransactionItem};
 use crate::{DeliveryStatsStore, Recorded, Result, StoreError, StreakCandidate, StreakPage};
 
@@ -211,7 +209,7 @@ impl DynamoStore {
             .update(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :parked, parked_at = :now")
             .condition_expression(SAME_STREAK)
-            .expression_attribute_names("#streak", STREAK_KEY)
+            .expression_attribute_names("#streak", STREAKS.key)
             .expression_attribute_values(
                 ":parked",
                 string(streak_shard(candidate.endpoint_id, StreakPlace::Parked)),
@@ -358,9 +356,9 @@ impl DeliveryStatsStore for DynamoStore {
             start: None,
         });
         let output = self
-            .query(Some(STREAK_INDEX))
+            .query(Some(STREAKS.name))
             .key_condition_expression("#streak = :shard AND failing_since <= :cutoff")
-            .expression_attribute_names("#streak", STREAK_KEY)
+            .expression_attribute_names("#streak", STREAKS.key)
             .expression_attribute_values(":shard", string(streak_partition(cursor.shard)))
             .expression_attribute_values(":cutoff", string(cutoff))
             .limit(self.streak_page_size)
@@ -403,7 +401,7 @@ impl DeliveryStatsStore for DynamoStore {
             .update_in_transaction(Keys::stats(candidate.endpoint_id))
             .update_expression("SET #streak = :marked, marked_failing_at = :now")
             .condition_expression(SAME_STREAK)
-            .expression_attribute_names("#streak", STREAK_KEY)
+            .expression_attribute_names("#streak", STREAKS.key)
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .expression_attribute_values(
                 ":marked",

@@ -10,103 +10,33 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::classify;
-use super::keys::{
-    DESTINATION_LOG_INDEX, DESTINATION_LOG_KEY, DESTINATION_LOG_PROJECTION, ENDPOINT_LOG_INDEX,
-    ENDPOINT_LOG_KEY, EVENT_LOG_INDEX, EVENT_LOG_KEY, EXPIRES_AT, PROBLEM_LOG_INDEX,
-    PROBLEM_LOG_KEY, STREAK_INDEX, STREAK_KEY,
-};
+use super::keys::{EXPIRES_AT, Holds, INDEXES, Index};
 use crate::{Result, StoreError};
 
 /// Creates the table unless it exists, then waits until it is active.
 pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
+    let mut create = client
+        .create_table()
+        .table_name(table)
+        .key_schema(key("pk", KeyType::Hash)?)
+        .key_schema(key("sk", KeyType::Range)?)
+        .billing_mode(BillingMode::PayPerRequest);
+    let mut keys = vec!["pk", "sk"];
+    for index in INDEXES {
+        keys.extend([Some(index.key), index.sort].into_iter().flatten());
+        create = create.global_secondary_indexes(global_index(index)?);
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    for name in keys {
+        let attribute = AttributeDefinition::builder()
             .attribute_name(name)
             .attribute_type(ScalarAttributeType::S)
             .build()
-            .map_err(StoreError::internal)
-    };
-    let key = |name: &str, key_type| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(key_type)
-            .build()
-            .map_err(StoreError::internal)
-    };
-    let index = |name: &str, partition: &str, sort: Option<&str>, projection: Projection| {
-        let mut index = GlobalSecondaryIndex::builder()
-            .index_name(name)
-            .key_schema(key(partition, KeyType::Hash)?);
-        if let Some(sort) = sort {
-            index = index.key_schema(key(sort, KeyType::Range)?);
-        }
-        index
-            .projection(projection)
-            .build()
-            .map_err(StoreError::internal)
-    };
-    let all = || {
-        Projection::builder()
-            .projection_type(ProjectionType::All)
-            .build()
-    };
-    let streaks = Projection::builder()
-        .projection_type(ProjectionType::Include)
-        .non_key_attributes("org_id")
-        .non_key_attributes("endpoint_id")
-        .build();
-    let filtered = DESTINATION_LOG_PROJECTION
-        .iter()
-        .fold(
-            Projection::builder().projection_type(ProjectionType::Include),
-            |projection, name| projection.non_key_attributes(*name),
-        )
-        .build();
-    // Keys only: it finds a record's table keys, the table gives the record.
-    let keys_only = Projection::builder()
-        .projection_type(ProjectionType::KeysOnly)
-        .build();
-    let created = client
-        .create_table()
-        .table_name(table)
-        .attribute_definitions(attribute("pk")?)
-        .attribute_definitions(attribute("sk")?)
-        .attribute_definitions(attribute(STREAK_KEY)?)
-        .attribute_definitions(attribute("failing_since")?)
-        .attribute_definitions(attribute(ENDPOINT_LOG_KEY)?)
-        .attribute_definitions(attribute(PROBLEM_LOG_KEY)?)
-        .attribute_definitions(attribute(EVENT_LOG_KEY)?)
-        .attribute_definitions(attribute(DESTINATION_LOG_KEY)?)
-        .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
-        .global_secondary_indexes(index(
-            STREAK_INDEX,
-            STREAK_KEY,
-            Some("failing_since"),
-            streaks,
-        )?)
-        .global_secondary_indexes(index(
-            ENDPOINT_LOG_INDEX,
-            ENDPOINT_LOG_KEY,
-            Some("sk"),
-            all(),
-        )?)
-        .global_secondary_indexes(index(
-            PROBLEM_LOG_INDEX,
-            PROBLEM_LOG_KEY,
-            Some("sk"),
-            all(),
-        )?)
-        .global_secondary_indexes(index(EVENT_LOG_INDEX, EVENT_LOG_KEY, None, keys_only)?)
-        .global_secondary_indexes(index(
-            DESTINATION_LOG_INDEX,
-            DESTINATION_LOG_KEY,
-            Some("sk"),
-            filtered,
-        )?)
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await;
+            .map_err(StoreError::internal)?;
+        create = create.attribute_definitions(attribute);
+    }
+    let created = create.send().await;
     if let Err(error) = created
         && error.code() != Some("ResourceInUseException")
     {
@@ -114,6 +44,32 @@ pub async fn create_if_missing(client: &Client, table: &str) -> Result<()> {
     }
     wait_until_active(client, table).await?;
     enable_expiry(client, table).await
+}
+
+fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement> {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(key_type)
+        .build()
+        .map_err(StoreError::internal)
+}
+
+fn global_index(index: Index) -> Result<GlobalSecondaryIndex> {
+    let holds = match index.holds {
+        Holds::Everything => Projection::builder().projection_type(ProjectionType::All),
+        Holds::KeysOnly => Projection::builder().projection_type(ProjectionType::KeysOnly),
+        Holds::These(names) => Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(names.iter().map(|&name| name.to_owned()).collect())),
+    };
+    let mut built = GlobalSecondaryIndex::builder()
+        .index_name(index.name)
+        .key_schema(key(index.key, KeyType::Hash)?)
+        .projection(holds.build());
+    if let Some(sort) = index.sort {
+        built = built.key_schema(key(sort, KeyType::Range)?);
+    }
+    built.build().map_err(StoreError::internal)
 }
 
 /// Delivery records carry their expiry; DynamoDB removes them after it passes. Checked on every

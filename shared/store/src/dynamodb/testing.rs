@@ -6,10 +6,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
 
-use super::DynamoStore;
 use super::errors::classify;
 use super::items::{endpoint_item_with_secret, stats_item};
 use super::keys::Keys;
+use super::{DynamoStore, until_processed};
 use crate::{Result, StoreError};
 
 impl DynamoStore {
@@ -57,26 +57,20 @@ impl DynamoStore {
 
     async fn write_all(&self, requests: &[WriteRequest]) -> Result<()> {
         for chunk in requests.chunks(25) {
-            let mut pending = HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            for retry in 0u32.. {
+            let batch = HashMap::from([(self.table.clone(), chunk.to_vec())]);
+            until_processed(batch, |request| async move {
                 let output = self
                     .client
                     .batch_write_item()
-                    .set_request_items(Some(pending))
+                    .set_request_items(Some(request))
                     .send()
                     .await
                     .map_err(classify)?;
-                pending = output.unprocessed_items.unwrap_or_default();
-                if pending.values().all(Vec::is_empty) {
-                    break;
-                }
-                if retry == 10 {
-                    return Err(StoreError::Unavailable(
-                        "import: items left unprocessed".into(),
-                    ));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << retry.min(6))).await;
-            }
+                let left = output.unprocessed_items;
+                let left = left.filter(|left| left.values().any(|items| !items.is_empty()));
+                Ok((Vec::<()>::new(), left))
+            })
+            .await?;
         }
         Ok(())
     }

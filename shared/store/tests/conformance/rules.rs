@@ -780,20 +780,29 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
 
     let endpoint = created(&store, ORG, "paced", at(1_000)).await;
     let (org, id) = (ORG, endpoint.id);
+    // Sets the pace of the endpoint as read with the pace `seen`.
+    let set_pace = |seen, pace| {
+        let store = &store;
+        let from = webhook_domain::Endpoint {
+            pace: seen,
+            ..endpoint.clone()
+        };
+        async move { store.set_pace(&from, pace).await.unwrap() }
+    };
     let halved = Pace {
         rate: 32,
         since: at(2_000),
     };
-    assert!(store.set_pace(org, id, None, Some(halved)).await.unwrap());
+    assert!(set_pace(None, Some(halved)).await);
     assert!(
-        !store.set_pace(org, id, None, Some(halved)).await.unwrap(),
+        !set_pace(None, Some(halved)).await,
         "a change from no pace, made already"
     );
     let stale = Pace {
         rate: 64,
         since: at(1_500),
     };
-    assert!(!store.set_pace(org, id, Some(stale), None).await.unwrap());
+    assert!(!set_pace(Some(stale), None).await);
     let (read, _) = signing(&store, org, id).await.unwrap();
     assert_eq!(read.pace, Some(halved), "delivery reads it");
     // An update of other fields keeps it, and does not show it as a change.
@@ -803,11 +812,11 @@ pub async fn pace_follows_the_domain<S: webhook_store::Store>(store: S) {
     };
     let renamed = updated(&store, &endpoint, &rename, at(3_000)).await;
     assert_eq!(renamed.pace, Some(halved));
-    assert!(store.set_pace(org, id, Some(halved), None).await.unwrap());
+    assert!(set_pace(Some(halved), None).await);
     assert_eq!(store.get(org, id).await.unwrap().pace, None);
     store.delete(org, id).await.unwrap();
     assert!(
-        !store.set_pace(org, id, None, Some(halved)).await.unwrap(),
+        !set_pace(None, Some(halved)).await,
         "a deleted endpoint stays deleted"
     );
     assert!(matches!(
