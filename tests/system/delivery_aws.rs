@@ -318,15 +318,10 @@ async fn fanning_out_to_50_endpoints_and_the_legacy_url_is_one_query_and_six_bat
         .map(|_| fixtures::endpoint_with_secret(org, SystemClock.now()))
         .collect();
     store.import(&endpoints).await.unwrap();
-    store
-        .set_legacy_webhook(
-            org,
-            &EndpointUrl::parse("https://legacy.example.com/tp").unwrap(),
-            &SigningSecret::generate().unwrap(),
-            SystemClock.now(),
-        )
-        .await
-        .unwrap();
+    let url = EndpointUrl::parse("https://legacy.example.com/tp").unwrap();
+    let secret = SigningSecret::generate().unwrap();
+    let legacy = webhook_domain::LegacyWebhook::new(org, url, secret, SystemClock.now());
+    store.set_legacy_webhook(&legacy).await.unwrap();
     let (worker, client, jobs_url, _) = worker(store, &sqs_counter).await;
     dynamodb_counter.take();
     sqs_counter.take();

@@ -107,9 +107,8 @@ pub async fn set_legacy_webhook<S: LegacyWebhookStore>(app: &App<S>, request: Re
         let legacy = match url {
             Some(url) => {
                 let secret = SigningSecret::generate().map_err(ApiError::internal)?;
-                app.store
-                    .set_legacy_webhook(caller.org, &url, &secret, app.clock.now())
-                    .await?
+                let new = LegacyWebhook::new(caller.org, url, secret, app.clock.now());
+                app.store.set_legacy_webhook(&new).await?
             }
             None => stored_legacy(app, caller.org).await?,
         };

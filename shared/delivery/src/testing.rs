@@ -59,6 +59,11 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// A plain answer of each status, in order.
+    pub fn statuses<const N: usize>(statuses: [u16; N]) -> Vec<Self> {
+        statuses.map(Self::Status).to_vec()
+    }
+
     /// 200 with this JSON at once.
     pub fn json(value: &serde_json::Value) -> Self {
         Self::json_after(value, Duration::ZERO)

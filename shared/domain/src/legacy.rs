@@ -1,7 +1,7 @@
 //! The legacy single-URL webhook: one URL per organization for every event type, signed with an
 //! organization-level secret that, unlike endpoint secrets, can be read back.
 
-use crate::{EndpointUrl, OrgId, Rotation, SigningKeys, Timestamp};
+use crate::{EndpointUrl, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegacyWebhook {
@@ -15,6 +15,17 @@ pub struct LegacyWebhook {
 }
 
 impl LegacyWebhook {
+    /// The webhook a first set of `url` at `now` creates, signing with `secret`.
+    pub fn new(org_id: OrgId, url: EndpointUrl, secret: SigningSecret, now: Timestamp) -> Self {
+        Self {
+            org_id,
+            url,
+            keys: SigningKeys::new(secret),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// Whether a rotation read from `seen` may replace this webhook's secret: only while it is
     /// still the secret that rotation saw, so of concurrent rotations one wins.
     pub fn may_rotate_from(&self, seen: &LegacyWebhook) -> bool {
@@ -34,7 +45,7 @@ impl LegacyWebhook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{RotationGrace, SigningSecret};
+    use crate::RotationGrace;
 
     #[test]
     fn a_rotation_changes_the_keys_and_the_update_time() {

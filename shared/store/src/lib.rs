@@ -10,9 +10,9 @@ use std::time::Duration;
 use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
-    EndpointUrl, ExternalId, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery,
-    LoggedEvent, OrgId, Pace, PerMinute, QuotaCount, Rotation, SessionLength, SigningKeys,
-    SigningSecret, Timestamp,
+    ExternalId, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, LoggedEvent,
+    OrgId, Pace, PerMinute, QuotaCount, Rotation, SessionLength, SigningKeys, SigningSecret,
+    Timestamp,
 };
 
 pub use dynamodb::DynamoStore;
@@ -192,14 +192,11 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         org: OrgId,
     ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
 
-    /// Sets the organization's URL: the first call creates the webhook with `new_secret`, later
-    /// ones change the URL and keep the secret they find. One conditional write.
+    /// Sets the organization's URL to `new`'s: the first call stores `new`, later ones change
+    /// the URL and `updated_at`, and keep the secret and creation time they find. One write.
     fn set_legacy_webhook(
         &self,
-        org: OrgId,
-        url: &EndpointUrl,
-        new_secret: &SigningSecret,
-        now: Timestamp,
+        new: &LegacyWebhook,
     ) -> impl Future<Output = Result<LegacyWebhook>> + Send;
 
     /// Rotates the organization secret like an endpoint's, from the webhook as the caller read

@@ -3,10 +3,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use webhook_domain::{
     ApiKeyRecord, Attempt, AttemptClaim, DeliveryPage, DeliveryRecord, DeliveryRef, DeliveryStats,
-    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EndpointUrl, EventId, ExternalId,
-    IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute,
-    OrgId, Pace, PerMinute, Quota, QuotaCount, SigningKeys, SigningSecret, SweepVerdict, Timestamp,
-    is_expired, may_revive, sweep_verdict,
+    Endpoint, EndpointChanges, EndpointHealth, EndpointId, EventId, ExternalId, IdempotencyKey,
+    IdempotencyRecord, KeyId, LegacyWebhook, LogKey, LogQuery, LoggedEvent, Minute, OrgId, Pace,
+    PerMinute, Quota, QuotaCount, SigningKeys, SigningSecret, SweepVerdict, Timestamp, is_expired,
+    may_revive, sweep_verdict,
 };
 
 use crate::{
@@ -546,27 +546,12 @@ impl LegacyWebhookStore for MemoryStore {
         Ok(self.orgs()?.get(&org).and_then(|o| o.legacy.clone()))
     }
 
-    async fn set_legacy_webhook(
-        &self,
-        org: OrgId,
-        url: &EndpointUrl,
-        new_secret: &SigningSecret,
-        now: Timestamp,
-    ) -> Result<LegacyWebhook> {
+    async fn set_legacy_webhook(&self, new: &LegacyWebhook) -> Result<LegacyWebhook> {
         let mut orgs = self.orgs()?;
-        let legacy = orgs
-            .entry(org)
-            .or_default()
-            .legacy
-            .get_or_insert_with(|| LegacyWebhook {
-                org_id: org,
-                url: url.clone(),
-                keys: SigningKeys::new(new_secret.clone()),
-                created_at: now,
-                updated_at: now,
-            });
-        legacy.url = url.clone();
-        legacy.updated_at = now;
+        let org = orgs.entry(new.org_id).or_default();
+        let legacy = org.legacy.get_or_insert_with(|| new.clone());
+        legacy.url = new.url.clone();
+        legacy.updated_at = new.updated_at;
         Ok(legacy.clone())
     }
 

@@ -112,10 +112,8 @@ impl Harness {
     async fn legacy_at(&self, url: &str) -> LegacyWebhook {
         let url = EndpointUrl::parse(url).unwrap();
         let secret = SigningSecret::generate().unwrap();
-        self.store
-            .set_legacy_webhook(ORG, &url, &secret, self.clock.now())
-            .await
-            .unwrap()
+        let new = LegacyWebhook::new(ORG, url, secret, self.clock.now());
+        self.store.set_legacy_webhook(&new).await.unwrap()
     }
 
     fn event(&self, event_type: EventType, agent: Option<AgentId>) -> PlatformEvent {
@@ -280,9 +278,7 @@ async fn a_receiver_gets_the_sorted_body_signed_both_ways() {
 #[tokio::test]
 async fn failures_are_retried_on_schedule_with_the_same_message_id() {
     let h = harness(true);
-    let (receiver, endpoint, secret) = h
-        .receiving(vec![Reply::Status(500), Reply::Status(502)])
-        .await;
+    let (receiver, endpoint, secret) = h.receiving(Reply::statuses([500, 502])).await;
     let first = h.deliver(h.job(&endpoint, EventType::WebTool)).await;
     let Delivery::Retrying(delay) = first else {
         panic!("{first:?}")
@@ -473,9 +469,7 @@ async fn redirects_slow_answers_and_dropped_connections_are_failures() {
 #[tokio::test]
 async fn a_duplicate_job_sends_nothing_and_counts_nothing() {
     let h = harness(true);
-    let (receiver, endpoint, _) = h
-        .receiving(vec![Reply::Status(500), Reply::Status(500)])
-        .await;
+    let (receiver, endpoint, _) = h.receiving(vec![Reply::Status(500); 2]).await;
     let job = h.job(&endpoint, EventType::WebTool);
     // SQS delivers at least once: the same first attempt may run twice, a little apart.
     assert!(matches!(
@@ -573,9 +567,7 @@ async fn an_attempt_whose_worker_died_is_made_once_its_claim_lapses() {
 #[tokio::test]
 async fn deleting_or_disabling_stops_retries() {
     let h = harness(true);
-    let (receiver, deleted, _) = h
-        .receiving(vec![Reply::Status(500), Reply::Status(500)])
-        .await;
+    let (receiver, deleted, _) = h.receiving(vec![Reply::Status(500); 2]).await;
     let (paused, _) = h.endpoint(&receiver.url(), |_| {}).await;
     h.deliver(h.job(&deleted, EventType::WebTool)).await;
     h.deliver(h.job(&paused, EventType::WebTool)).await;
@@ -1057,7 +1049,7 @@ async fn tokens_in_receiver_urls_never_reach_the_log() {
 #[tokio::test]
 async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
     let h = harness(true);
-    let receiver = receive(vec![Reply::Status(500), Reply::Status(503)]).await;
+    let receiver = receive(Reply::statuses([500, 503])).await;
     // Whatever the endpoint's status and subscription: the caller asked for this endpoint.
     let (endpoint, _) = h
         .endpoint(&receiver.url(), |e| {
@@ -1133,9 +1125,7 @@ async fn a_failed_test_is_retried_once_a_minute_later_and_counts_in_no_stats() {
 #[tokio::test]
 async fn a_test_that_succeeds_or_hears_410_is_not_retried() {
     let h = harness(true);
-    let (_receiver, endpoint, _) = h
-        .receiving(vec![Reply::Status(204), Reply::Status(410)])
-        .await;
+    let (_receiver, endpoint, _) = h.receiving(Reply::statuses([204, 410])).await;
     for expected in [204, 410] {
         let answer = h.send_test(&endpoint, EventType::SmsReceived.into()).await;
         assert_eq!(answer.outcome.status(), Some(expected));

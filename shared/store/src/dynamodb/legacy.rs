@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::Deserialize;
-use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, SigningSecret, Timestamp};
+use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, Timestamp};
 
 use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
@@ -42,13 +42,8 @@ impl LegacyWebhookStore for DynamoStore {
             .transpose()
     }
 
-    async fn set_legacy_webhook(
-        &self,
-        org: OrgId,
-        url: &EndpointUrl,
-        new_secret: &SigningSecret,
-        now: Timestamp,
-    ) -> Result<LegacyWebhook> {
+    async fn set_legacy_webhook(&self, new: &LegacyWebhook) -> Result<LegacyWebhook> {
+        let org = new.org_id;
         // The secret and creation time are written only by the first call; if_not_exists keeps
         // them on every later one, so concurrent first calls still agree on one secret.
         let output = self
@@ -58,9 +53,9 @@ impl LegacyWebhookStore for DynamoStore {
                  created_at = if_not_exists(created_at, :now)",
             )
             .expression_attribute_names("#url", "url")
-            .expression_attribute_values(":url", string(url.as_str()))
-            .expression_attribute_values(":now", string(now))
-            .expression_attribute_values(":secret", string(new_secret.expose()))
+            .expression_attribute_values(":url", string(new.url.as_str()))
+            .expression_attribute_values(":now", string(new.updated_at))
+            .expression_attribute_values(":secret", string(new.keys.current.expose()))
             .return_values(ReturnValue::AllNew)
             .send()
             .await

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification, TimeToLiveStatus,
 };
 
 use super::errors::classify;
@@ -105,22 +106,13 @@ async fn enable_expiry(client: &Client, table: &str) -> Result<()> {
     Ok(())
 }
 
-/// Polls DescribeTable; the SDK's own waiter sleeps 20 s between polls.
+/// The SDK's waiter: it asks at once (a new table on moto, or one that was there, is active),
+/// then every 20 s (a new table on AWS takes seconds).
 async fn wait_until_active(client: &Client, table: &str) -> Result<()> {
-    for _ in 0..600 {
-        let description = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(classify)?;
-        let status = description.table.and_then(|t| t.table_status);
-        if status == Some(TableStatus::Active) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(StoreError::internal(format!(
-        "table {table} did not become active in 60 s"
-    )))
+    let waited = client
+        .wait_until_table_exists()
+        .table_name(table)
+        .wait(Duration::from_secs(300))
+        .await;
+    waited.map(drop).map_err(StoreError::internal)
 }

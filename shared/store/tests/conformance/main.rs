@@ -389,10 +389,8 @@ async fn set_legacy<S: webhook_store::LegacyWebhookStore>(
     new_secret: &webhook_domain::SigningSecret,
     now: webhook_domain::Timestamp,
 ) -> webhook_domain::LegacyWebhook {
-    store
-        .set_legacy_webhook(ORG, url, new_secret, now)
-        .await
-        .unwrap()
+    let new = webhook_domain::LegacyWebhook::new(ORG, url.clone(), new_secret.clone(), now);
+    store.set_legacy_webhook(&new).await.unwrap()
 }
 
 async fn the_legacy_webhook_keeps_its_first_secret<S: webhook_store::LegacyWebhookStore>(store: S) {

@@ -327,13 +327,16 @@ pub async fn rotating_an_endpoint_secret_follows_the_domain<S: EndpointStore>(st
 /// rotate.
 pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore>(store: S) {
     let url = EndpointUrl::parse("https://legacy.example.com/hook").unwrap();
-    let unset = LegacyWebhook {
-        org_id: ORG,
-        url: url.clone(),
-        keys: SigningKeys::new(SigningSecret::generate().unwrap()),
-        created_at: at(1_000),
-        updated_at: at(1_000),
+    // The webhook as setting the URL at `now` would first create it.
+    let new = |now| {
+        LegacyWebhook::new(
+            ORG,
+            url.clone(),
+            SigningSecret::generate().unwrap(),
+            at(now),
+        )
     };
+    let unset = new(1_000);
     let rotate = |from, rotation| store.rotate_legacy_secret(RotationAsked::new(from, rotation));
     let stored = || async { store.legacy_webhook(ORG).await.unwrap() };
     let rotation = Rotation::new(RotationGrace::DEFAULT, at(2_000)).unwrap();
@@ -342,10 +345,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
         Err(StoreError::NotFound)
     ));
     assert_eq!(stored().await, None, "nothing created");
-    let mut expected = store
-        .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(1_000))
-        .await
-        .unwrap();
+    let mut expected = store.set_legacy_webhook(&new(1_000)).await.unwrap();
     let first_seen = expected.clone();
     for (now, hours) in [(2_000, 24), (3_000, 0), (4_000, 2)] {
         let rotation = Rotation::new(RotationGrace::from_hours(hours).unwrap(), at(now)).unwrap();
@@ -365,10 +365,7 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     ));
     assert_eq!(stored().await, Some(expected.clone()));
     // Setting the URL again keeps both secrets.
-    let kept = store
-        .set_legacy_webhook(ORG, &url, &SigningSecret::generate().unwrap(), at(5_000))
-        .await
-        .unwrap();
+    let kept = store.set_legacy_webhook(&new(5_000)).await.unwrap();
     assert_eq!(kept.keys, expected.keys);
 }
 
