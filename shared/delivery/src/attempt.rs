@@ -18,7 +18,8 @@ use crate::payload;
 use crate::pipeline::{Abandoned, Delivery, GiveUp, Pipeline, PipelineError, millis_between};
 use crate::queue::{Delayed, JobQueue, QueueError};
 use crate::schedule::{RetrySchedule, Stop};
-use crate::sender::{Sender, Sent};
+use crate::sender::Sender;
+use crate::sent::Sent;
 use crate::signature;
 
 /// How long a receiver has to answer: blocking events configure a live call.

@@ -17,7 +17,7 @@ use webhook_domain::{
     AttemptOutcome, AwsDestination, AwsService, ExternalId, FailureCategory, OrgId, RoleArn,
 };
 
-use crate::sender::Sent;
+use crate::sent::Sent;
 
 /// What an AWS attempt is sent with besides its body.
 pub struct AwsSend<'a> {

@@ -25,7 +25,7 @@ use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::{Pipeline, PipelineError};
 use crate::queue::JobQueue;
 use crate::schedule::RetrySchedule;
-use crate::sender::Sent;
+use crate::sent::Sent;
 
 /// How long the platform waits for an answer, from invocation; reading the destinations and
 /// connecting to them count against it.

@@ -18,6 +18,7 @@ pub mod resend;
 pub mod samples;
 pub mod schedule;
 pub mod sender;
+pub mod sent;
 pub mod signature;
 pub mod sqs;
 pub mod test_delivery;

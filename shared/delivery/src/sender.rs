@@ -12,43 +12,12 @@ use webhook_domain::network::{forbidden_reason, host_ip};
 use webhook_domain::{AttemptOutcome, CustomHeaders, FailureCategory};
 
 use crate::aws_sender::AwsSender;
+use crate::sent::Sent;
 
 /// The most of a response body read; the rest is dropped unread.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 pub const USER_AGENT: &str = concat!("ThunderPhone-Webhooks/", env!("CARGO_PKG_VERSION"));
-
-/// What one attempt came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    pub outcome: AttemptOutcome,
-    pub duration: Duration,
-    /// From a 429 or 503, in seconds.
-    pub retry_after: Option<Duration>,
-    /// Why it failed, for logs; never a secret.
-    pub error: Option<String>,
-    /// The response body, at most `MAX_RESPONSE_BYTES` of it.
-    pub body: Vec<u8>,
-    /// The body went on past `MAX_RESPONSE_BYTES`; the rest was not read.
-    pub body_truncated: bool,
-}
-
-impl Sent {
-    /// An attempt that got no answer, for `error`.
-    pub fn failed(category: FailureCategory, error: String) -> Self {
-        Self {
-            outcome: AttemptOutcome::Failed {
-                status: None,
-                category,
-            },
-            duration: Duration::ZERO,
-            retry_after: None,
-            error: Some(error),
-            body: Vec::new(),
-            body_truncated: false,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not build the HTTP client: {0}")]
