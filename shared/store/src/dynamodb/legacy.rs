@@ -50,11 +50,12 @@ impl LegacyWebhookStore for DynamoStore {
             .update(Keys::legacy(org))
             .update_expression(
                 "SET #url = :url, updated_at = :now, secret = if_not_exists(secret, :secret), \
-                 created_at = if_not_exists(created_at, :now)",
+                 created_at = if_not_exists(created_at, :created)",
             )
             .expression_attribute_names("#url", "url")
             .expression_attribute_values(":url", string(new.url.as_str()))
             .expression_attribute_values(":now", string(new.updated_at))
+            .expression_attribute_values(":created", string(new.created_at))
             .expression_attribute_values(":secret", string(new.keys.current.expose()))
             .return_values(ReturnValue::AllNew)
             .send()
