@@ -1,6 +1,6 @@
 """Modules depend one way (docs/development.md, layout): within each crate, no ring of modules
-reaches each other through `crate::` paths. A module's own ancestors (the crate root, a `mod.rs`)
-are its facade, not a layer, and are left out."""
+reaches each other through `crate::` or `super::` paths. A module's own ancestors (the crate
+root, a `mod.rs`) are its facade, not a layer, and are left out; so are test modules."""
 
 import os
 import re
@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(os.environ.get("WEBHOOKS_LAYOUT_ROOT", Path(__file__).resolve().parents[2]))
 
-CRATE_PATH = re.compile(r"\bcrate::((?:\w+::)*\w+|\{)")
+PATH = re.compile(r"\b(crate|super)::((?:\w+::)*\w+|\{)")
+TEST_MODULE = re.compile(r"#\[cfg\(test\)\]\s*mod \w+")
 
 
 def modules(src):
@@ -24,12 +25,14 @@ def modules(src):
     return found
 
 
-def referenced(text):
-    """The module paths a file names after `crate::`, grouped imports opened up."""
+def referenced(text, module):
+    """The module paths a file names after `crate::` or `super::` (from `module`), grouped
+    imports opened up."""
     paths = []
-    for match in CRATE_PATH.finditer(text):
-        if match.group(1) != "{":
-            paths.append(tuple(match.group(1).split("::")))
+    for match in PATH.finditer(text):
+        base = () if match.group(1) == "crate" else module[:-1]
+        if match.group(2) != "{":
+            paths.append(base + tuple(match.group(2).split("::")))
             continue
         depth, start = 1, match.end()
         end = start
@@ -39,17 +42,16 @@ def referenced(text):
         for item in re.split(r",(?![^{]*\})", text[start : end - 1]):
             head = item.strip().split("::")[0].strip()
             if head.isidentifier():
-                paths.append((head,))
+                paths.append(base + (head,))
     return paths
 
 
 def edges(found):
     graph = {module: set() for module in found}
     for module, file in found.items():
-        text = file.read_text()
-        # Tests inside a module may reach anywhere.
-        text = text.split("#[cfg(test)]")[0]
-        for path in referenced(text):
+        # Test modules may reach anywhere.
+        text = TEST_MODULE.split(file.read_text())[0]
+        for path in referenced(text, module):
             target = max(
                 (candidate for candidate in found if path[: len(candidate)] == candidate),
                 key=len,
@@ -113,5 +115,9 @@ def test_a_ring_is_found(tmp_path):
     (src / "b.rs").write_text("use crate::{c::C, Result};\npub struct B;\n")
     (src / "c.rs").write_text("pub struct C(crate::a::A);\nuse crate::Result;\n")
     assert rings(edges(modules(src))) == [["a", "b", "c"]]
+    (src / "c.rs").write_text("pub struct C(super::a::A);\n#[cfg(test)]\nmod tests {}\n")
+    assert rings(edges(modules(src))) == [["a", "b", "c"]]
+    (src / "c.rs").write_text("pub struct C;\n#[cfg(test)]\nmod tests { use crate::a::A; }\n")
+    assert rings(edges(modules(src))) == []
     (src / "c.rs").write_text("pub struct C;\nuse crate::Result;\n")
     assert rings(edges(modules(src))) == []

@@ -192,8 +192,9 @@ pub trait LegacyWebhookStore: Send + Sync + 'static {
         org: OrgId,
     ) -> impl Future<Output = Result<Option<LegacyWebhook>>> + Send;
 
-    /// Sets the organization's URL to `new`'s: the first call stores `new`, later ones change
-    /// the URL and `updated_at`, and keep the secret and creation time they find. One write.
+    /// Sets the organization's URL to `new`'s: the first call creates the webhook from `new`'s
+    /// URL, current secret and times (`LegacyWebhook::new`), later ones change the URL and
+    /// `updated_at`, and keep the secret and creation time they find. One write.
     fn set_legacy_webhook(
         &self,
         new: &LegacyWebhook,

@@ -204,7 +204,7 @@ impl DynamoStore {
             }
             let asked = asked.build().map_err(StoreError::internal)?;
             let batch = HashMap::from([(self.table.clone(), asked)]);
-            let read = until_processed(batch, |request| async move {
+            let read = until_processed(batch, UNPROCESSED_BACKOFF_MAX, |request| async move {
                 let output = self
                     .client
                     .batch_get_item()
@@ -249,14 +249,18 @@ impl DynamoStore {
     }
 }
 
-/// The longest wait before sending again what a batch left unprocessed (25 ms doubling: seven
-/// tries, 1.6 s of waiting in all).
+/// The longest wait before a request's read sends again what a batch left unprocessed (25 ms
+/// doubling: seven tries, 1.6 s of waiting in all).
 const UNPROCESSED_BACKOFF_MAX: Duration = Duration::from_millis(800);
 
 /// Sends a batch, then what each answer left unprocessed, until nothing is: DynamoDB leaves
-/// part of a batch when it throttles, and its advice is to wait, longer each time. `send`
-/// answers what came back and what is left (`None`: nothing).
-async fn until_processed<B, T, F>(batch: B, send: impl Fn(B) -> F) -> Result<Vec<T>>
+/// part of a batch when it throttles, and its advice is to wait, longer each time, from 25 ms
+/// up to `longest_wait`. `send` answers what came back and what is left (`None`: nothing).
+async fn until_processed<B, T, F>(
+    batch: B,
+    longest_wait: Duration,
+    send: impl Fn(B) -> F,
+) -> Result<Vec<T>>
 where
     F: Future<Output = Result<(Vec<T>, Option<B>)>>,
 {
@@ -266,7 +270,7 @@ where
         let (answered, left) = send(batch).await?;
         done.extend(answered);
         if left.is_some() {
-            if backoff > UNPROCESSED_BACKOFF_MAX {
+            if backoff > longest_wait {
                 return Err(StoreError::Unavailable(
                     "DynamoDB left part of a batch unprocessed after every retry".into(),
                 ));

@@ -107,7 +107,8 @@ async fn enable_expiry(client: &Client, table: &str) -> Result<()> {
 }
 
 /// The SDK's waiter: it asks at once (a new table on moto, or one that was there, is active),
-/// then every 20 s (a new table on AWS takes seconds).
+/// then after 20 s to 2 min, growing (a new table on AWS takes seconds). Only local set-up and
+/// tests create tables; a deployed stack's table comes from `template.yaml`.
 async fn wait_until_active(client: &Client, table: &str) -> Result<()> {
     let waited = client
         .wait_until_table_exists()

@@ -2,6 +2,7 @@
 //! import and the log's shard layout.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
@@ -58,7 +59,9 @@ impl DynamoStore {
     async fn write_all(&self, requests: &[WriteRequest]) -> Result<()> {
         for chunk in requests.chunks(25) {
             let batch = HashMap::from([(self.table.clone(), chunk.to_vec())]);
-            until_processed(batch, |request| async move {
+            // An import is not a request waiting on its answer: it waits longer (25 ms doubling:
+            // ten tries, 12.8 s of waiting) for a throttled table.
+            until_processed(batch, Duration::from_millis(6_400), |request| async move {
                 let output = self
                     .client
                     .batch_write_item()
