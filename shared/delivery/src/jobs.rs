@@ -74,8 +74,8 @@ where
         };
         let made = self.reach_and_attempt(&mut job).await;
         if let Some(minute) = place {
-            let place = resent_in_flight(job.org_id, minute);
-            if let Err(error) = self.store.give_back(place, 1).await {
+            let held = resent_in_flight(job.org_id, minute);
+            if let Err(error) = self.store.give_back(held, 1).await {
                 // Forgotten with its minute; until then the share is one smaller.
                 tracing::warn!(%error, "could not give back a resent delivery's place in flight");
             }

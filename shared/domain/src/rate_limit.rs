@@ -113,9 +113,19 @@ impl Minute {
         u64::try_from(millis.div_euclid(1000) + i64::from(millis % 1000 != 0)).unwrap_or(60)
     }
 
-    /// When a minute's count may be forgotten: an hour after it ends.
+    /// When a minute's count may be forgotten: an hour after it ends (DynamoDB's TTL).
     pub fn forgettable_at(self) -> Timestamp {
-        Timestamp::from_unix_millis((self.0 + 61) * 60_000).unwrap_or(Timestamp::LAST)
+        Timestamp::from_unix_millis(self.forgotten_from().0 * 60_000).unwrap_or(Timestamp::LAST)
+    }
+
+    /// Whether this minute's count is forgotten by `now` (the in-memory store's TTL).
+    pub fn is_forgotten_by(self, now: Self) -> bool {
+        now >= self.forgotten_from()
+    }
+
+    /// The first minute that no longer counts this one.
+    fn forgotten_from(self) -> Self {
+        Self(self.0 + 61)
     }
 }
 
@@ -168,5 +178,14 @@ mod tests {
         assert_eq!(minute.seconds_left(at(120_000)), 60);
         assert_eq!(minute.seconds_left(at(120_000 + 30_001)), 30);
         assert_eq!(minute.forgettable_at(), at(61 * 60_000 + 2 * 60_000));
+    }
+
+    #[test]
+    fn a_count_is_forgotten_from_the_minute_its_expiry_falls_in() {
+        let at = |ms| Timestamp::from_unix_millis(ms).unwrap();
+        let minute = Minute::of(at(120_000));
+        let expiry = Minute::of(minute.forgettable_at());
+        assert!(minute.is_forgotten_by(expiry));
+        assert!(!minute.is_forgotten_by(Minute::of(at(expiry.number() * 60_000 - 1))));
     }
 }

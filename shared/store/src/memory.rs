@@ -208,8 +208,7 @@ impl QuotaStore for MemoryStore {
     async fn take(&self, count: QuotaCount, wanted: u32, limit: PerMinute) -> Result<u32> {
         let mut orgs = self.orgs()?;
         let quotas = &mut orgs.entry(count.org).or_default().quotas;
-        // What DynamoDB's TTL does: a minute's count goes an hour after the minute.
-        quotas.retain(|(_, counted), _| counted.number() + 60 >= count.minute.number());
+        quotas.retain(|(_, counted), _| !counted.is_forgotten_by(count.minute));
         let used = quotas.entry((count.quota, count.minute)).or_default();
         let taken = limit.room(*used, wanted);
         *used += taken;

@@ -15,8 +15,8 @@ use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
 use super::errors::{classify, unless_condition_failed, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
-    DESTINATION_LOG, ENDPOINT_LOG, EVENT_LOG, EXPIRES_AT, Keys, LOG_SHARDS, PROBLEM_LOG,
-    endpoint_log_partition, event_log_key, log_partition, log_shard,
+    DESTINATION_LOG, ENDPOINT_LOG, EVENT_LOG, EXPIRES_AT, Holds, Index, Keys, LOG_SHARDS,
+    PROBLEM_LOG, endpoint_log_partition, event_log_key, log_partition, log_shard,
 };
 use crate::{DeliveryLogStore, EventRef, Result, StoreError};
 
@@ -42,22 +42,18 @@ impl LogSource {
         }
     }
 
-    fn index(self) -> Option<&'static str> {
+    fn index(self) -> Option<Index> {
         match self {
             Self::Table => None,
-            Self::Destination(_) => Some(DESTINATION_LOG.name),
-            Self::OlderEndpoint(_) => Some(ENDPOINT_LOG.name),
-            Self::Problems => Some(PROBLEM_LOG.name),
+            Self::Destination(_) => Some(DESTINATION_LOG),
+            Self::OlderEndpoint(_) => Some(ENDPOINT_LOG),
+            Self::Problems => Some(PROBLEM_LOG),
         }
     }
 
+    /// The attribute its partitions are keyed by.
     fn key_attribute(self) -> &'static str {
-        match self {
-            Self::Table => "pk",
-            Self::Destination(_) => DESTINATION_LOG.key,
-            Self::OlderEndpoint(_) => ENDPOINT_LOG.key,
-            Self::Problems => PROBLEM_LOG.key,
-        }
+        self.index().map_or("pk", |index| index.key)
     }
 
     fn partition(self, org: OrgId, shard: u8) -> String {
@@ -69,10 +65,11 @@ impl LogSource {
         }
     }
 
-    /// Whether its items are whole records; `log-by-destination`'s are keys, and the records
-    /// are read from the table once the page is known.
+    /// Whether its items are whole records; `log-by-destination`'s are keys and what filters
+    /// test, and the records are read from the table once the page is known.
     fn holds_records(self) -> bool {
-        !matches!(self, Self::Destination(_))
+        self.index()
+            .is_none_or(|index| matches!(index.holds, Holds::Everything))
     }
 
     /// Whether every record of the source matches the filter's content conditions, so the
@@ -438,7 +435,7 @@ impl DynamoStore {
     ) -> Result<ShardRead> {
         let (filter, after) = (&log_query.filter, log_query.after.as_ref());
         let mut query = self
-            .query(source.index())
+            .query(source.index().map(|index| index.name))
             .scan_index_forward(false)
             // Indexes are read eventually consistent: a record may show there a moment late.
             .consistent_read(source.index().is_none())
