@@ -102,7 +102,7 @@ pub trait EndpointStore: Send + Sync + 'static {
 }
 
 /// The fan-out's view of an organization.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DeliveryTargets {
     pub endpoints: Vec<Endpoint>,
     pub legacy_url_set: bool,
@@ -113,8 +113,9 @@ pub(crate) fn sort_oldest_first(endpoints: &mut [Endpoint]) {
     endpoints.sort_by_key(|e| (e.created_at, e.id));
 }
 
-/// An endpoint in a failure streak old enough to be looked at by the sweeper.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An endpoint in a failure streak old enough to be looked at by the sweeper (as the streak
+/// index holds it on DynamoDB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub struct StreakCandidate {
     pub org_id: OrgId,
     pub endpoint_id: EndpointId,
@@ -229,11 +230,10 @@ impl<T> Copy for RotationAsked<'_, T> {}
 
 impl<'a, T> RotationAsked<'a, T> {
     pub fn new(from: &'a T, rotation: &'a Rotation) -> Self {
-        let remember = None;
         Self {
             from,
             rotation,
-            remember,
+            remember: None,
         }
     }
 }

@@ -72,9 +72,8 @@ impl Org {
     }
 
     fn remember(&mut self, record: Option<&IdempotencyRecord>) {
-        if let Some(record) = record {
-            self.idempotency.insert(record.key.clone(), record.clone());
-        }
+        let record = record.map(|record| (record.key.clone(), record.clone()));
+        self.idempotency.extend(record);
     }
 
     /// The checks of a rotation's one write, in DynamoDB's order, given whether what is stored
@@ -116,14 +115,10 @@ impl Org {
 }
 
 /// Takes the keys expired by `now` off the front of an expiry order.
-fn take_expired<K: Ord + Clone>(expiries: &mut BTreeSet<(Timestamp, K)>, now: Timestamp) -> Vec<K> {
+fn take_expired<K: Ord>(expiries: &mut BTreeSet<(Timestamp, K)>, now: Timestamp) -> Vec<K> {
     let mut expired = Vec::new();
-    while let Some((expires_at, key)) = expiries.first().cloned() {
-        if !is_expired(expires_at, now) {
-            break;
-        }
-        expiries.pop_first();
-        expired.push(key);
+    while expiries.first().is_some_and(|(at, _)| is_expired(*at, now)) {
+        expired.extend(expiries.pop_first().map(|(_, key)| key));
     }
     expired
 }
@@ -325,12 +320,10 @@ impl EndpointStore for MemoryStore {
         }
         org.remember(remember);
         org.endpoints.insert(endpoint.id, endpoint.clone());
-        org.secrets
-            .insert(endpoint.id, SigningKeys::new(secret.clone()));
-        org.stats.insert(
-            endpoint.id,
-            DeliveryStats::new(endpoint.org_id, endpoint.id),
-        );
+        let keys = SigningKeys::new(secret.clone());
+        org.secrets.insert(endpoint.id, keys);
+        let stats = DeliveryStats::new(endpoint.org_id, endpoint.id);
+        org.stats.insert(endpoint.id, stats);
         Ok(())
     }
 
@@ -364,14 +357,10 @@ impl EndpointStore for MemoryStore {
         id: EndpointId,
     ) -> Result<Option<(Endpoint, SigningKeys)>> {
         let orgs = self.orgs()?;
-        let Some(org) = orgs.get(&org) else {
-            return Ok(None);
-        };
-        Ok(org
-            .endpoints
-            .get(&id)
-            .cloned()
-            .zip(org.secrets.get(&id).cloned()))
+        Ok(orgs.get(&org).and_then(|org| {
+            let endpoint = org.endpoints.get(&id).cloned();
+            endpoint.zip(org.secrets.get(&id).cloned())
+        }))
     }
 
     async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
@@ -624,13 +613,11 @@ impl DeliveryLogStore for MemoryStore {
     async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(event.org_id).or_default();
-        if let Some((_, previous)) = org.events.get(&event.event_id) {
-            let previous = (*previous, event.event_id);
-            org.event_expiries.remove(&previous);
+        let kept = (event.clone(), expires_at);
+        if let Some((_, previous)) = org.events.insert(event.event_id, kept) {
+            org.event_expiries.remove(&(previous, event.event_id));
         }
         org.event_expiries.insert((expires_at, event.event_id));
-        org.events
-            .insert(event.event_id, (event.clone(), expires_at));
         Ok(())
     }
 
@@ -666,12 +653,11 @@ impl DeliveryLogStore for MemoryStore {
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(record.last_attempt_at);
         let key = record.log_key();
-        match org.deliveries.get(&key) {
-            Some((stored, _)) if !record.supersedes(stored) => return Ok(()),
-            Some((_, previous_expiry)) => {
-                org.expiries.remove(&(*previous_expiry, key.clone()));
+        if let Some((stored, previous)) = org.deliveries.get(&key) {
+            if !record.supersedes(stored) {
+                return Ok(());
             }
-            None => {}
+            org.expiries.remove(&(*previous, key.clone()));
         }
         org.expiries.insert((expires_at, key.clone()));
         org.deliveries.insert(key, (record.clone(), expires_at));

@@ -2,8 +2,6 @@
 //! organization's partition for listing; both written in one transaction. A portal session is
 //! only the first, removed by TTL once it ends.
 
-use std::ops::ControlFlow;
-
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use webhook_domain::{ApiKeyRecord, KeyId, OrgId, Timestamp};
 
@@ -11,43 +9,36 @@ use super::conditions::EXISTS;
 use super::errors::classify;
 use super::items::{epoch_seconds, from_item, string, to_item};
 use super::keys::{API_KEY_SK_PREFIX, EXPIRES_AT, Keys};
-use super::{DynamoStore, TransactionItem, each_item};
+use super::{DynamoStore, TransactionAction, query_all};
 use crate::{ApiKeyStore, Result, StoreError};
 
-impl DynamoStore {
-    fn api_key_item(&self, keys: Keys, record: &ApiKeyRecord) -> Result<super::Item> {
-        let mut item = to_item(record)?;
-        item.extend(keys.into_map());
-        Ok(item)
-    }
+fn api_key_item(keys: Keys, record: &ApiKeyRecord) -> Result<super::Item> {
+    let mut item = to_item(record)?;
+    item.extend(keys.into_map());
+    Ok(item)
+}
 
+impl DynamoStore {
     fn api_key_put(&self, keys: Keys, record: &ApiKeyRecord) -> Result<TransactWriteItem> {
-        let put = self
-            .put_in_transaction(self.api_key_item(keys, record)?)
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(put.item())
+        self.put_in_transaction(api_key_item(keys, record)?)
+            .action()
     }
 
     fn revoking(&self, keys: Keys, now: Timestamp) -> Result<TransactWriteItem> {
-        let update = self
-            .update_in_transaction(keys)
+        self.update_in_transaction(keys)
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
             .condition_expression(EXISTS)
             .expression_attribute_values(":now", string(now))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(update.item())
+            .action()
     }
 }
 
 impl ApiKeyStore for DynamoStore {
     async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<()> {
         if let Some(end) = record.valid_until.filter(|_| record.session) {
-            let mut item = self.api_key_item(Keys::api_key(&record.id), record)?;
+            let mut item = api_key_item(Keys::api_key(&record.id), record)?;
             item.insert(EXPIRES_AT.to_owned(), epoch_seconds(end));
-            self.put(item).send().await.map_err(classify)?;
-            return Ok(());
+            return self.put(item).send().await.map(drop).map_err(classify);
         }
         let items = vec![
             self.api_key_put(Keys::api_key(&record.id), record)?,
@@ -70,12 +61,11 @@ impl ApiKeyStore for DynamoStore {
             .expression_attribute_values(":pk", string(Keys::org_pk(org)))
             .expression_attribute_values(":prefix", string(API_KEY_SK_PREFIX))
             .consistent_read(true);
-        let mut keys: Vec<ApiKeyRecord> = Vec::new();
-        each_item(query, |item| {
-            keys.push(from_item(item)?);
-            Ok(ControlFlow::Continue(()))
-        })
-        .await?;
+        let mut keys = query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<ApiKeyRecord>>>()?;
         keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(keys)
     }

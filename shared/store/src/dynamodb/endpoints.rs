@@ -4,20 +4,19 @@
 //! created before keep their secret in an item of their own, read and rotated there.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use webhook_domain::{
     DeliveryStats, Endpoint, EndpointChanges, EndpointId, IdempotencyRecord, OrgId,
-    RequestedStatus, Rotation, SigningKeys, SigningSecret, Timestamp,
+    RequestedStatus, SigningKeys, SigningSecret, Timestamp,
 };
 
 use super::conditions::{
     ABSENT, EXISTS, ROTATES_FROM, ROTATES_KEPT_SECRET_FROM, UNDER_ENDPOINT_LIMIT,
 };
-use super::errors::{Refusal, cancellation_reasons, classify, item_when_refused, refusal};
+use super::errors::{cancellation_reasons, classify, conditional, item_when_refused};
 use super::idempotency::remembering_put;
 use super::items::{
     ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item_with_secret, events_key,
@@ -25,7 +24,7 @@ use super::items::{
     to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
-use super::{DynamoStore, Item, TransactionItem, each_item};
+use super::{DynamoStore, Item, TransactionAction, query_all};
 use crate::{DeliveryTargets, EndpointStore, Result, RotationAsked, StoreError, sort_oldest_first};
 
 impl DynamoStore {
@@ -49,17 +48,12 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(output) => Ok(Applied::Updated(from_item(
                 output.attributes.unwrap_or_default(),
             )?)),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(Some(current)) => {
-                    Ok(Applied::Unchanged(from_item(current)?))
-                }
-                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
-                Refusal::Failed(error) => Err(error),
-            },
+            Err(Some(current)) => Ok(Applied::Unchanged(from_item(current)?)),
+            Err(None) => Err(StoreError::NotFound),
         }
     }
 
@@ -77,26 +71,21 @@ impl DynamoStore {
             .key_condition_expression(key_condition)
             .expression_attribute_values(":pk", string(Keys::org_pk(org)))
             .expression_attribute_values(":endpoints", string(ENDPOINT_SK_PREFIX))
-            .projection_expression(format!("{}, sk", ENDPOINT_PROJECTION))
-            .set_expression_attribute_names(Some(projection_names()))
+            .projection_expression(format!("{ENDPOINT_PROJECTION}, sk"))
+            .set_expression_attribute_names(Some(projection_names(ENDPOINT_PROJECTION)))
             .consistent_read(true);
         if with_legacy {
             query = query.expression_attribute_values(":legacy", string(LEGACY_SK));
         }
-        let mut targets = DeliveryTargets {
-            endpoints: Vec::new(),
-            legacy_url_set: false,
-        };
-        each_item(query, |item| {
+        let mut targets = DeliveryTargets::default();
+        for item in query_all(query).await? {
             let sk = item.get("sk").and_then(|sk| sk.as_s().ok());
             if sk.map(String::as_str) == Some(LEGACY_SK) {
                 targets.legacy_url_set = true;
             } else {
                 targets.endpoints.push(from_item(item)?);
             }
-            Ok(ControlFlow::Continue(()))
-        })
-        .await?;
+        }
         sort_oldest_first(&mut targets.endpoints);
         Ok(targets)
     }
@@ -127,26 +116,21 @@ impl EndpointStore for DynamoStore {
             .expression_attribute_values(":zero", number(0))
             .expression_attribute_values(":one", number(1))
             .expression_attribute_values(":limit", number(max_per_org))
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
         let put_endpoint = self
             .put_in_transaction(endpoint_item_with_secret(endpoint, secret)?)
             .condition_expression(ABSENT)
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
+        let stats = DeliveryStats::new(endpoint.org_id, endpoint.id);
         let put_stats = self
-            .put_in_transaction(stats_item(&DeliveryStats::new(
-                endpoint.org_id,
-                endpoint.id,
-            ))?)
+            .put_in_transaction(stats_item(&stats)?)
             .condition_expression(ABSENT)
-            .build()
-            .map_err(StoreError::internal)?;
-        let remember = remember
-            .map(|record| remembering_put(self, endpoint.org_id, record, endpoint.created_at))
-            .transpose()?;
-        let mut items = vec![count.item(), put_endpoint.item(), put_stats.item()];
-        items.extend(remember.map(TransactionItem::item));
+            .action()?;
+        let mut items = vec![count, put_endpoint, put_stats];
+        if let Some(record) = remember {
+            let at = endpoint.created_at;
+            items.push(remembering_put(self, endpoint.org_id, record, at)?);
+        }
         match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
@@ -198,35 +182,21 @@ impl EndpointStore for DynamoStore {
         // secret anywhere. An endpoint created before secrets moved there keeps them in an
         // item of its own, read next.
         let projection = signing_projection();
-        let Some(endpoint) = self
-            .read_item(
-                Keys::endpoint(org, id),
-                Some((&projection, projection_names())),
-            )
-            .await?
-        else {
+        let read_endpoint = || self.read_item(Keys::endpoint(org, id), Some(&projection));
+        let Some(endpoint) = read_endpoint().await? else {
             return Ok(None);
         };
         if endpoint.contains_key("secret") {
             return signing_target_of(endpoint.clone(), endpoint);
         }
         let apart = self
-            .read_item(
-                Keys::secret(org, id),
-                Some((KEYS_PROJECTION, HashMap::new())),
-            )
+            .read_item(Keys::secret(org, id), Some(KEYS_PROJECTION))
             .await?;
         match apart {
             Some(keys) => signing_target_of(endpoint, keys),
             // `webhooks-admin upgrade` may have moved it between the two reads: the endpoint
             // item holds it now, unless the endpoint is gone.
-            None => match self
-                .read_item(
-                    Keys::endpoint(org, id),
-                    Some((&projection, projection_names())),
-                )
-                .await?
-            {
+            None => match read_endpoint().await? {
                 Some(endpoint) if endpoint.contains_key("secret") => {
                     signing_target_of(endpoint.clone(), endpoint)
                 }
@@ -236,8 +206,7 @@ impl EndpointStore for DynamoStore {
     }
 
     async fn get(&self, org: OrgId, id: EndpointId) -> Result<Endpoint> {
-        let projection = (ENDPOINT_PROJECTION, projection_names());
-        self.read_item(Keys::endpoint(org, id), Some(projection))
+        self.read_item(Keys::endpoint(org, id), Some(ENDPOINT_PROJECTION))
             .await?
             .map(from_item)
             .transpose()?
@@ -269,28 +238,15 @@ impl EndpointStore for DynamoStore {
         let delete_endpoint = self
             .delete_in_transaction(Keys::endpoint(org, id))
             .condition_expression(EXISTS)
-            .build()
-            .map_err(StoreError::internal)?;
-        let delete_secret = self
-            .delete_in_transaction(Keys::secret(org, id))
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
+        let delete_secret = self.delete_in_transaction(Keys::secret(org, id)).action()?;
         let count = self
             .update_in_transaction(Keys::org(org))
             .update_expression("ADD endpoint_count :minus_one")
             .expression_attribute_values(":minus_one", number(-1))
-            .build()
-            .map_err(StoreError::internal)?;
-        let delete_stats = self
-            .delete_in_transaction(Keys::stats(id))
-            .build()
-            .map_err(StoreError::internal)?;
-        let items = vec![
-            delete_endpoint.item(),
-            delete_secret.item(),
-            count.item(),
-            delete_stats.item(),
-        ];
+            .action()?;
+        let delete_stats = self.delete_in_transaction(Keys::stats(id)).action()?;
+        let items = vec![delete_endpoint, delete_secret, count, delete_stats];
         match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
@@ -336,16 +292,13 @@ impl DynamoStore {
     ) -> Result<TransactWriteItem> {
         let RotationAsked { from, rotation, .. } = asked;
         let (update, values) = rotation_update(rotation, Stamp::UpdatedAtAndHint);
-        let rotate = self
-            .update_in_transaction(Keys::endpoint(from.org_id, from.id))
+        self.update_in_transaction(Keys::endpoint(from.org_id, from.id))
             .update_expression(update)
             .condition_expression(ROTATES_KEPT_SECRET_FROM)
             .set_expression_attribute_values(Some(values))
             .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(rotate.item())
+            .action()
     }
 
     /// The rotation of an endpoint created before secrets moved into endpoint items: the hint
@@ -364,17 +317,15 @@ impl DynamoStore {
             .expression_attribute_values(":seen", string(from.secret_hint.as_str()))
             .expression_attribute_values(":now", string(rotation.at))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
         let (update, values) = rotation_update(rotation, Stamp::Nothing);
         let rotate = self
             .update_in_transaction(Keys::secret(org, id))
             .update_expression(update)
             .condition_expression(EXISTS)
             .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(StoreError::internal)?;
-        Ok(vec![show.item(), rotate.item()])
+            .action()?;
+        Ok(vec![show, rotate])
     }
 
     /// Writes a rotation's items (the first conditioned on the endpoint item, asking for it
@@ -392,11 +343,13 @@ impl DynamoStore {
         } = asked;
         let rotating = items.len();
         if let Some(record) = remember {
-            items.push(remembering_put(self, from.org_id, record, rotation.at)?.item());
+            items.push(remembering_put(self, from.org_id, record, rotation.at)?);
         }
-        let refused = match self.write_together(items).await {
-            Ok(_) => return Ok(rotated(from, rotation)),
-            Err(error) => error,
+        let Err(refused) = self.write_together(items).await else {
+            // The endpoint as the rotation left it, built from what was written.
+            let mut rotated = from.clone();
+            rotated.rotated(rotation);
+            return Ok(rotated);
         };
         let store_error = |error| Err(RotationRefused::Store(error));
         match cancellation_reasons(&refused).as_deref() {
@@ -429,13 +382,6 @@ fn signing_target_of(endpoint: Item, keys: Item) -> Result<Option<(Endpoint, Sig
     Ok(Some((from_item(endpoint)?, keys.into())))
 }
 
-/// The endpoint as a rotation leaves it, built from what was written.
-fn rotated(from: &Endpoint, rotation: &Rotation) -> Endpoint {
-    let mut rotated = from.clone();
-    rotated.rotated(rotation);
-    rotated
-}
-
 /// Whether a transaction's item `index` was the one whose condition failed.
 pub(super) fn failed_at(reasons: &[&str], index: usize) -> bool {
     reasons.get(index) == Some(&"ConditionalCheckFailed")
@@ -460,22 +406,48 @@ struct UpdateExpression {
 impl UpdateExpression {
     /// `None` when there is nothing to change.
     fn for_changes(changes: &EndpointChanges, now: Timestamp) -> Result<Option<Self>> {
-        let mut expression = Self {
-            update: String::new(),
-            condition: String::new(),
-            names: HashMap::new(),
-            values: HashMap::new(),
-        };
-        let mut sets = Vec::new();
-        let mut removes = Vec::new();
-        let mut differs = Vec::new();
+        // Each attribute to change and its new value (`None`: removed).
+        let mut changed: Vec<(&str, Option<AttributeValue>)> = Vec::new();
+        if let Some(label) = &changes.label {
+            changed.push(("label", Some(to_value(label)?)));
+        }
+        if let Some(url) = &changes.url {
+            changed.push(("url", Some(to_value(url)?)));
+        }
+        if let Some(role) = &changes.role_arn {
+            changed.push(("role_arn", optional_value(role)?));
+        }
+        if let Some(events) = &changes.events {
+            changed.push(("events", Some(to_value(events)?)));
+            changed.push((EVENTS_KEY, Some(events_key(events))));
+        }
+        if let Some(status) = changes.status {
+            let status = webhook_domain::EndpointStatus::from(status);
+            changed.push(("status", Some(to_value(&status)?)));
+        }
+        if let Some(headers) = &changes.headers {
+            let headers = Some(headers).filter(|headers| !headers.is_empty());
+            changed.push(("headers", optional_value(&headers)?));
+        }
+        if let Some(limit) = &changes.rate_limit {
+            changed.push(("rate_limit", optional_value(limit)?));
+        }
+        if let Some(agent) = &changes.agent_id {
+            changed.push(("agent_id", optional_value(agent)?));
+        }
+        if changed.is_empty() {
+            return Ok(None);
+        }
         // Only these may be absent from an item; every other attribute is always there.
         const OPTIONAL: [&str; 5] = ["agent_id", "role_arn", "headers", "rate_limit", EVENTS_KEY];
-        let mut change = |expression: &mut Self, name: &str, value: Option<AttributeValue>| {
-            expression.names.insert(format!("#{name}"), name.to_owned());
+        let (mut sets, mut removes, mut differs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        for (name, value) in changed {
+            names.insert(format!("#{name}"), name.to_owned());
             match value {
                 Some(value) => {
-                    expression.values.insert(format!(":{name}"), value);
+                    values.insert(format!(":{name}"), value);
                     sets.push(format!("#{name} = :{name}"));
                     differs.push(if OPTIONAL.contains(&name) {
                         format!("(attribute_not_exists(#{name}) OR #{name} <> :{name})")
@@ -488,82 +460,40 @@ impl UpdateExpression {
                     differs.push(format!("attribute_exists(#{name})"));
                 }
             }
-        };
-        if let Some(label) = &changes.label {
-            change(&mut expression, "label", Some(to_value(label)?));
         }
-        if let Some(url) = &changes.url {
-            change(&mut expression, "url", Some(to_value(url)?));
-        }
-        if let Some(role) = &changes.role_arn {
-            change(
-                &mut expression,
-                "role_arn",
-                role.as_ref().map(to_value).transpose()?,
-            );
-        }
-        if let Some(events) = &changes.events {
-            change(&mut expression, "events", Some(to_value(events)?));
-            change(&mut expression, EVENTS_KEY, Some(events_key(events)));
-        }
-        if let Some(status) = changes.status {
-            let status = webhook_domain::EndpointStatus::from(status);
-            change(&mut expression, "status", Some(to_value(&status)?));
-        }
-        if let Some(headers) = &changes.headers {
-            let headers = (!headers.is_empty())
-                .then(|| to_value(headers))
-                .transpose()?;
-            change(&mut expression, "headers", headers);
-        }
-        if let Some(limit) = changes.rate_limit {
-            change(
-                &mut expression,
-                "rate_limit",
-                limit.as_ref().map(to_value).transpose()?,
-            );
-        }
-        if let Some(agent) = changes.agent_id {
-            change(
-                &mut expression,
-                "agent_id",
-                agent.as_ref().map(to_value).transpose()?,
-            );
-        }
-        if differs.is_empty() {
-            return Ok(None);
-        }
-        expression
-            .names
-            .insert("#updated_at".into(), "updated_at".into());
-        expression
-            .values
-            .insert(":updated_at".into(), to_value(&now)?);
+        names.insert("#updated_at".into(), "updated_at".into());
+        values.insert(":updated_at".into(), to_value(&now)?);
         sets.push("#updated_at = :updated_at".into());
         // As EndpointChanges::apply: a real change asking for `active` restarts the failure clock.
         if changes.status == Some(RequestedStatus::Active) {
-            expression
-                .names
-                .insert("#streak_reset_at".into(), "streak_reset_at".into());
+            names.insert("#streak_reset_at".into(), "streak_reset_at".into());
             sets.push("#streak_reset_at = :updated_at".into());
         }
 
-        expression.update = format!("SET {}", sets.join(", "));
+        let mut update = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
-            expression
-                .update
-                .push_str(&format!(" REMOVE {}", removes.join(", ")));
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         // DynamoDB refuses redundant parentheses, so a single clause goes in bare. A new event
         // list must be a new set: the same set in another order is no change, and the caller
         // retries the rest of the changes without it (`EndpointChanges::apply`'s rule).
         let events_differ =
             format!("(attribute_not_exists(#{EVENTS_KEY}) OR #{EVENTS_KEY} <> :{EVENTS_KEY})");
-        expression.condition = match differs.as_slice() {
+        let condition = match differs.as_slice() {
             _ if changes.events.is_some() => format!("{EXISTS} AND {events_differ}"),
             [one] => format!("{EXISTS} AND {one}"),
             many => format!("{EXISTS} AND ({})", many.join(" OR ")),
         };
-        Ok(Some(expression))
+        Ok(Some(Self {
+            update,
+            condition,
+            names,
+            values,
+        }))
     }
+}
+
+/// An optional attribute's value; `None` removes it.
+fn optional_value(value: &Option<impl serde::Serialize>) -> Result<Option<AttributeValue>> {
+    value.as_ref().map(to_value).transpose()
 }

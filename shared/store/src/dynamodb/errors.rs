@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::CancellationReason;
 
 use super::Item;
 use crate::{Result, StoreError};
@@ -41,20 +42,26 @@ where
     }
 }
 
+/// Why a transaction was cancelled, one reason per action in order; `None` if it was not.
+fn cancellation<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<&[CancellationReason]> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            Some(cancelled.cancellation_reasons())
+        }
+        _ => None,
+    }
+}
+
 /// The cancellation reason codes of a cancelled transaction, one per action in order.
 pub(super) fn cancellation_reasons<R>(
     error: &SdkError<TransactWriteItemsError, R>,
 ) -> Option<Vec<&str>> {
-    match error.as_service_error()? {
-        TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
-            cancelled
-                .cancellation_reasons()
-                .iter()
-                .map(|reason| reason.code().unwrap_or("None"))
-                .collect(),
-        ),
-        _ => None,
-    }
+    let reasons = cancellation(error)?.iter();
+    Some(
+        reasons
+            .map(|reason| reason.code().unwrap_or("None"))
+            .collect(),
+    )
 }
 
 /// The item at `index` of a cancelled transaction as it stood when its condition failed (its
@@ -63,23 +70,8 @@ pub(super) fn item_when_refused<R>(
     error: &SdkError<TransactWriteItemsError, R>,
     index: usize,
 ) -> Option<Item> {
-    match error.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => cancelled
-            .cancellation_reasons()
-            .get(index)
-            .and_then(|reason| reason.item().cloned())
-            .filter(|item| !item.is_empty()),
-        _ => None,
-    }
-}
-
-/// How a conditional UpdateItem was refused.
-pub(super) enum Refusal {
-    /// The condition failed; the item as it stood then (`None`: there was none). Asking for
-    /// `ReturnValuesOnConditionCheckFailure::AllOld` fills it in.
-    ConditionFailed(Option<Item>),
-    /// Any other failure, sorted as usual.
-    Failed(StoreError),
+    let item = cancellation(error)?.get(index)?.item();
+    item.cloned().filter(|item| !item.is_empty())
 }
 
 /// The conditional writes whose refusal can hand back the item.
@@ -108,14 +100,22 @@ impl ConditionalWriteError for PutItemError {
     }
 }
 
-pub(super) fn refusal<E, R>(error: SdkError<E, R>) -> Refusal
+/// A conditional write's result, `Err` when its condition failed: the item as it stood then
+/// (`None`: there was none; asking for `ReturnValuesOnConditionCheckFailure::AllOld` fills it
+/// in). Every other failure is sorted as usual.
+pub(super) fn conditional<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Result<T, Option<Item>>>
 where
     E: ConditionalWriteError,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match error.as_service_error().and_then(E::condition_failed) {
-        Some(item) => Refusal::ConditionFailed(item),
-        None => Refusal::Failed(classify(error)),
+    match result {
+        Ok(output) => Ok(Ok(output)),
+        Err(error) => match error.as_service_error().and_then(E::condition_failed) {
+            Some(item) => Ok(Err(item)),
+            None => Err(classify(error)),
+        },
     }
 }
 
@@ -131,14 +131,4 @@ where
         Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
         Err(error) => Err(classify(error)),
     }
-}
-
-/// The result of a conditional write whose failed condition means "nothing to do": `Ok` then,
-/// and every other failure sorted as usual.
-pub(super) fn unless_condition_failed<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<()>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    written(result).map(|_| ())
 }

@@ -1,9 +1,7 @@
 //! The organization's external id lives in an item of its own (`AWSID#<org>` / `AWSID`): written
 //! once, by the first ask, and only read after that.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 use webhook_domain::{ExternalId, OrgId};
 
 use super::DynamoStore;
@@ -16,17 +14,15 @@ use crate::{ExternalIdStore, Result, StoreError};
 const EXTERNAL_ID: &str = "external_id";
 
 fn external_id_of(item: &Item) -> Option<ExternalId> {
-    match item.get(EXTERNAL_ID) {
-        Some(AttributeValue::S(id)) => Some(ExternalId::from_stored(id.clone())),
-        _ => None,
-    }
+    let id = item.get(EXTERNAL_ID)?.as_s().ok()?;
+    Some(ExternalId::from_stored(id.clone()))
 }
 
 impl DynamoStore {
     /// The organization item's `external_id` alone: the one attribute IAM lets its reader see.
     async fn read_external_id(&self, org: OrgId) -> Result<Option<ExternalId>> {
         let item = self
-            .read_item(Keys::external_id(org), Some((EXTERNAL_ID, HashMap::new())))
+            .read_item(Keys::external_id(org), Some(EXTERNAL_ID))
             .await?;
         Ok(item.as_ref().and_then(external_id_of))
     }

@@ -1,16 +1,16 @@
 //! Idempotency records: `ORG#<org>` / `REQUEST#<key>`, one per key, removed by TTL a day on.
 
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use webhook_domain::{
     EndpointId, IdempotencyKey, IdempotencyRecord, OrgId, Replay, SecretHint, Timestamp,
 };
 
 use super::conditions::KEY_FREE;
-use super::errors::{Refusal, classify, refusal};
+use super::errors::{classify, conditional};
 use super::items::{epoch_seconds, from_item, string, to_item};
 use super::keys::{EXPIRES_AT, Keys};
-use super::{DynamoStore, Item};
+use super::{DynamoStore, Item, TransactionAction};
 use crate::{IdempotencyStore, Result, StoreError};
 
 /// A record as stored; its key is in `sk`.
@@ -18,17 +18,19 @@ use crate::{IdempotencyStore, Result, StoreError};
 struct RequestItem {
     fingerprint: String,
     status: u16,
-    #[serde(flatten)]
-    replay: StoredReplay,
+    #[serde(flatten, with = "StoredReplay")]
+    replay: Replay,
     /// The record's end, to the millisecond; `expires_at` is the same in TTL's epoch seconds.
     valid_until: Timestamp,
 }
 
+/// `Replay` as stored.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "replay", rename_all = "snake_case")]
+#[serde(remote = "Replay", tag = "replay", rename_all = "snake_case")]
 enum StoredReplay {
     Endpoint {
-        endpoint_id: EndpointId,
+        #[serde(rename = "endpoint_id")]
+        id: EndpointId,
         secret_hint: SecretHint,
     },
     LegacyWebhook {
@@ -43,21 +45,10 @@ enum StoredReplay {
 }
 
 pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Item> {
-    let replay = match &record.replay {
-        Replay::Endpoint { id, secret_hint } => StoredReplay::Endpoint {
-            endpoint_id: *id,
-            secret_hint: secret_hint.clone(),
-        },
-        Replay::LegacyWebhook { secret_hint } => StoredReplay::LegacyWebhook {
-            secret_hint: secret_hint.clone(),
-        },
-        Replay::Answer { body } => StoredReplay::Answer { body: body.clone() },
-        Replay::InProgress { until } => StoredReplay::InProgress { until: *until },
-    };
     let mut item = to_item(&RequestItem {
         fingerprint: record.fingerprint.clone(),
         status: record.status,
-        replay,
+        replay: record.replay.clone(),
         valid_until: record.expires_at,
     })?;
     item.extend(Keys::request(org, record.key.as_str()).into_map());
@@ -71,18 +62,7 @@ fn record_from_item(key: &IdempotencyKey, item: Item) -> Result<IdempotencyRecor
         key: key.clone(),
         fingerprint: stored.fingerprint,
         status: stored.status,
-        replay: match stored.replay {
-            StoredReplay::Endpoint {
-                endpoint_id,
-                secret_hint,
-            } => Replay::Endpoint {
-                id: endpoint_id,
-                secret_hint,
-            },
-            StoredReplay::LegacyWebhook { secret_hint } => Replay::LegacyWebhook { secret_hint },
-            StoredReplay::Answer { body } => Replay::Answer { body },
-            StoredReplay::InProgress { until } => Replay::InProgress { until },
-        },
+        replay: stored.replay,
         expires_at: stored.valid_until,
     })
 }
@@ -94,15 +74,14 @@ pub(super) fn remembering_put(
     org: OrgId,
     record: &IdempotencyRecord,
     now: Timestamp,
-) -> Result<Put> {
+) -> Result<TransactWriteItem> {
     store
         .put_in_transaction(request_item(org, record)?)
         .condition_expression(KEY_FREE)
         .expression_attribute_names("#until", "until")
         .expression_attribute_values(":now", string(now))
         .expression_attribute_values(":in_progress", string("in_progress"))
-        .build()
-        .map_err(StoreError::internal)
+        .action()
 }
 
 impl IdempotencyStore for DynamoStore {
@@ -137,17 +116,12 @@ impl IdempotencyStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(None),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(Some(held)) => {
-                    record_from_item(&record.key, held).map(Some)
-                }
-                Refusal::ConditionFailed(None) => Err(StoreError::internal(
-                    "a refused reservation returned no record",
-                )),
-                Refusal::Failed(error) => Err(error),
-            },
+            Err(Some(held)) => record_from_item(&record.key, held).map(Some),
+            Err(None) => Err(StoreError::internal(
+                "a refused reservation returned no record",
+            )),
         }
     }
 
@@ -155,15 +129,15 @@ impl IdempotencyStore for DynamoStore {
         self.put(request_item(org, record)?)
             .send()
             .await
-            .map_err(classify)?;
-        Ok(())
+            .map(drop)
+            .map_err(classify)
     }
 
     async fn forget(&self, org: OrgId, key: &IdempotencyKey) -> Result<()> {
         self.delete(Keys::request(org, key.as_str()))
             .send()
             .await
-            .map_err(classify)?;
-        Ok(())
+            .map(drop)
+            .map_err(classify)
     }
 }

@@ -18,27 +18,13 @@ use crate::{Result, StoreError};
 /// Every attribute of an endpoint item a reader needs; never keys, never a secret.
 pub(super) const ENDPOINT_PROJECTION: &str = "#id, #org_id, #label, #url, #role_arn, #events, #status, #agent_id, #headers, #rate_limit, #pace, #secret_hint, #created_at, #updated_at, #streak_reset_at";
 
-pub(super) fn projection_names() -> HashMap<String, String> {
-    [
-        "id",
-        "org_id",
-        "label",
-        "url",
-        "role_arn",
-        "events",
-        "status",
-        "agent_id",
-        "headers",
-        "rate_limit",
-        "pace",
-        "secret_hint",
-        "created_at",
-        "updated_at",
-        "streak_reset_at",
-    ]
-    .into_iter()
-    .map(|name| (format!("#{name}"), name.to_owned()))
-    .collect()
+/// The `#name` placeholders a projection uses, each standing for the attribute of that name.
+pub(super) fn projection_names(projection: &str) -> HashMap<String, String> {
+    projection
+        .split(',')
+        .map(str::trim)
+        .filter_map(|word| Some((word.to_owned(), word.strip_prefix('#')?.to_owned())))
+        .collect()
 }
 
 /// The signing secrets as an endpoint's secret item and the legacy item hold them.
@@ -193,21 +179,16 @@ pub(super) fn events_key(events: &EventSubscription) -> AttributeValue {
     string(names.join(","))
 }
 
-pub(super) fn endpoint_item(endpoint: &Endpoint) -> Result<Item> {
-    let mut item = to_item(endpoint)?;
-    item.insert(EVENTS_KEY.into(), events_key(&endpoint.events));
-    item.extend(Keys::endpoint(endpoint.org_id, endpoint.id).into_map());
-    Ok(item)
-}
-
 /// The endpoint item with its signing secret: delivery reads both in one item (IAM keeps every
 /// other reader off the secret's attributes, as for the legacy item).
 pub(super) fn endpoint_item_with_secret(
     endpoint: &Endpoint,
     secret: &SigningSecret,
 ) -> Result<Item> {
-    let mut item = endpoint_item(endpoint)?;
+    let mut item = to_item(endpoint)?;
+    item.insert(EVENTS_KEY.into(), events_key(&endpoint.events));
     item.insert("secret".into(), string(secret.expose()));
+    item.extend(Keys::endpoint(endpoint.org_id, endpoint.id).into_map());
     Ok(item)
 }
 
@@ -224,7 +205,7 @@ mod tests {
     #[test]
     fn the_endpoint_projection_names_every_attribute_it_projects() {
         let projected: Vec<&str> = ENDPOINT_PROJECTION.split(", ").collect();
-        let names = projection_names();
+        let names = projection_names(ENDPOINT_PROJECTION);
         assert_eq!(projected.len(), names.len());
         assert!(
             projected.iter().all(|p| names.contains_key(*p)),

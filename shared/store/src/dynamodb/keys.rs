@@ -109,9 +109,8 @@ pub(super) struct Keys {
 }
 
 impl Keys {
-    fn new(pk: String, sk: impl Into<String>) -> Self {
-        let sk = sk.into();
-        Self { pk, sk }
+    pub(super) fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
     }
 
     /// An item in the organization's own partition.

@@ -6,11 +6,11 @@ use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, Timestamp};
 
 use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
-use super::errors::{Refusal, cancellation_reasons, classify, item_when_refused, refusal};
+use super::errors::{cancellation_reasons, classify, conditional, item_when_refused};
 use super::idempotency::remembering_put;
 use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
 use super::keys::Keys;
-use super::{DynamoStore, Item, TransactionItem};
+use super::{DynamoStore, Item, TransactionAction};
 use crate::{LegacyWebhookStore, Result, RotationAsked, StoreError};
 
 /// The legacy item as stored; the organization is its partition.
@@ -86,10 +86,9 @@ impl LegacyWebhookStore for DynamoStore {
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
-                .build()
-                .map_err(StoreError::internal)?;
+                .action()?;
             let put = remembering_put(self, org, record, now)?;
-            return match self.write_together(vec![rotate.item(), put.item()]).await {
+            return match self.write_together(vec![rotate, put]).await {
                 Ok(_) => Ok(rotated()),
                 Err(error) => match cancellation_reasons(&error).as_deref() {
                     Some(reasons)
@@ -114,13 +113,10 @@ impl LegacyWebhookStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
+        match conditional(result)? {
             Ok(_) => Ok(rotated()),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(Some(_)) => Err(StoreError::Superseded),
-                Refusal::ConditionFailed(None) => Err(StoreError::NotFound),
-                Refusal::Failed(error) => Err(error),
-            },
+            Err(Some(_)) => Err(StoreError::Superseded),
+            Err(None) => Err(StoreError::NotFound),
         }
     }
 }

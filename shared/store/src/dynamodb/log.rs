@@ -12,7 +12,7 @@ use webhook_domain::{
 
 use super::DynamoStore;
 use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
-use super::errors::{classify, unless_condition_failed, written};
+use super::errors::{classify, written};
 use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
 use super::keys::{
     DESTINATION_LOG, ENDPOINT_LOG, EVENT_LOG, EXPIRES_AT, Holds, Index, Keys, LOG_SHARDS,
@@ -49,11 +49,6 @@ impl LogSource {
             Self::OlderEndpoint(_) => Some(ENDPOINT_LOG),
             Self::Problems => Some(PROBLEM_LOG),
         }
-    }
-
-    /// The attribute its partitions are keyed by.
-    fn key_attribute(self) -> &'static str {
-        self.index().map_or("pk", |index| index.key)
     }
 
     fn partition(self, org: OrgId, shard: u8) -> String {
@@ -105,8 +100,7 @@ impl DeliveryLogStore for DynamoStore {
         let mut item = to_item(event)?;
         item.extend(Keys::logged_event(event.org_id, event.event_id).into_map());
         item.insert(EXPIRES_AT.into(), epoch_seconds(expires_at));
-        self.put(item).send().await.map_err(classify)?;
-        Ok(())
+        self.put(item).send().await.map(drop).map_err(classify)
     }
 
     async fn claim_attempt(
@@ -150,7 +144,7 @@ impl DeliveryLogStore for DynamoStore {
 
     async fn record_delivery(&self, record: &DeliveryRecord, expires_at: Timestamp) -> Result<()> {
         let item = delivery_item(record, expires_at)?;
-        let written = self
+        let result = self
             .put(item)
             .condition_expression(SUPERSEDES)
             .expression_attribute_values(":attempts", number(record.attempt_count))
@@ -158,7 +152,7 @@ impl DeliveryLogStore for DynamoStore {
             .send()
             .await;
         // A failed condition: the stored record has seen a later attempt, this is a late duplicate.
-        unless_condition_failed(written)
+        written(result).map(drop)
     }
 
     async fn end_delivery(&self, record: &DeliveryRef, attempts: u32) -> Result<()> {
@@ -178,7 +172,7 @@ impl DeliveryLogStore for DynamoStore {
             .expression_attribute_values(":attempts", number(attempts))
             .send()
             .await;
-        unless_condition_failed(updated)
+        written(updated).map(drop)
     }
 
     async fn delivery(
@@ -439,7 +433,7 @@ impl DynamoStore {
             .scan_index_forward(false)
             // Indexes are read eventually consistent: a record may show there a moment late.
             .consistent_read(source.index().is_none())
-            .expression_attribute_names("#part", source.key_attribute())
+            .expression_attribute_names("#part", source.index().map_or("pk", |index| index.key))
             .expression_attribute_values(":pk", string(partition));
         let mut conditions = Vec::new();
         if source.holds_records() {
@@ -498,10 +492,10 @@ impl DynamoStore {
             .key_condition_expression(key_condition)
             .set_filter_expression((!conditions.is_empty()).then(|| conditions.join(" AND ")));
 
-        let mut records = Vec::new();
+        let mut found = Vec::new();
         let mut budget = SHARD_READ_BUDGET;
         let mut start_key = None;
-        loop {
+        let stopped_at = loop {
             let page_size = if covers {
                 wanted_items.min(budget)
             } else {
@@ -516,36 +510,28 @@ impl DynamoStore {
                 .map_err(classify)?;
             budget = budget.saturating_sub(output.scanned_count.max(output.count).max(1));
             for item in output.items.unwrap_or_default() {
-                let found = found_in(source, item)?;
-                if after.is_none_or(|after| found.log_key() < *after) {
-                    records.push(found);
+                let item = found_in(source, item)?;
+                if after.is_none_or(|after| item.log_key() < *after) {
+                    found.push(item);
                 }
             }
-            if records.len() >= wanted {
-                records.truncate(wanted);
-                return Ok(ShardRead {
-                    found: records,
-                    stopped_at: None,
-                });
+            if found.len() >= wanted {
+                found.truncate(wanted);
+                break None;
             }
             start_key = output.last_evaluated_key;
             let Some(last) = &start_key else {
-                return Ok(ShardRead {
-                    found: records,
-                    stopped_at: None,
-                });
+                break None;
             };
             if budget <= 0 {
                 let position = last
                     .get("sk")
                     .and_then(|sk| sk.as_s().ok())
                     .ok_or_else(|| StoreError::internal("a log page stopped without a sort key"))?;
-                return Ok(ShardRead {
-                    found: records,
-                    stopped_at: Some(LogKey::from_stored(position.clone())),
-                });
+                break Some(LogKey::from_stored(position.clone()));
             }
-        }
+        };
+        Ok(ShardRead { found, stopped_at })
     }
 
     /// The page's records whole, in its order: those an index gave as keys read from the table
@@ -562,21 +548,16 @@ impl DynamoStore {
                 Found::Record(_) => None,
             })
             .collect();
-        let mut read: HashMap<String, super::Item> = HashMap::new();
-        if !keys.is_empty() {
-            let mut names = vec!["pk", "sk", EXPIRES_AT];
-            if !query.bodies {
-                names.extend(LISTED_ATTRIBUTES);
-            }
-            for item in self
-                .read_items(keys, (!query.bodies).then_some(&names[..]))
-                .await?
-            {
-                if let Some(sk) = item.get("sk").and_then(|sk| sk.as_s().ok()) {
-                    read.insert(sk.clone(), item);
-                }
-            }
-        }
+        let mut names = vec!["pk", "sk", EXPIRES_AT];
+        names.extend(LISTED_ATTRIBUTES);
+        // No request when the page holds only whole records: there are no keys to read.
+        let projection = (!query.bodies).then_some(&names[..]);
+        let mut read: HashMap<String, super::Item> = self
+            .read_items(keys, projection)
+            .await?
+            .into_iter()
+            .filter_map(|item| Some((item.get("sk")?.as_s().ok()?.clone(), item)))
+            .collect();
         let mut records = Vec::with_capacity(found.len());
         for found in found {
             let record = match found {

@@ -23,7 +23,6 @@ mod upgrade;
 pub use upgrade::MovedSecrets;
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
@@ -41,6 +40,7 @@ use webhook_domain::settings;
 
 use crate::{Result, StoreError};
 use errors::classify;
+use items::projection_names;
 pub use local::{local_client, local_config};
 pub use stats::StreakCursor;
 #[cfg(feature = "testing")]
@@ -93,8 +93,8 @@ impl DynamoStore {
     }
 }
 
+// Requests, and actions of a transaction, on this table.
 impl DynamoStore {
-    /// An UpdateItem of the item at `key` in this table.
     fn update(&self, key: keys::Keys) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
@@ -102,7 +102,6 @@ impl DynamoStore {
             .set_key(Some(key.into_map()))
     }
 
-    /// A PutItem of `item` into this table.
     fn put(&self, item: Item) -> PutItemFluentBuilder {
         self.client
             .put_item()
@@ -110,7 +109,6 @@ impl DynamoStore {
             .set_item(Some(item))
     }
 
-    /// A DeleteItem of the item at `key` in this table.
     fn delete(&self, key: keys::Keys) -> DeleteItemFluentBuilder {
         self.client
             .delete_item()
@@ -118,7 +116,6 @@ impl DynamoStore {
             .set_key(Some(key.into_map()))
     }
 
-    /// A Query of this table, or of its index `index`.
     fn query(&self, index: Option<&str>) -> QueryFluentBuilder {
         self.client
             .query()
@@ -126,19 +123,16 @@ impl DynamoStore {
             .set_index_name(index.map(str::to_owned))
     }
 
-    /// A transaction's update of the item at `key` in this table.
     fn update_in_transaction(&self, key: keys::Keys) -> UpdateBuilder {
         Update::builder()
             .table_name(&self.table)
             .set_key(Some(key.into_map()))
     }
 
-    /// A transaction's put of `item` into this table.
     fn put_in_transaction(&self, item: Item) -> PutBuilder {
         Put::builder().table_name(&self.table).set_item(Some(item))
     }
 
-    /// A transaction's delete of the item at `key` in this table.
     fn delete_in_transaction(&self, key: keys::Keys) -> DeleteBuilder {
         Delete::builder()
             .table_name(&self.table)
@@ -158,21 +152,16 @@ impl DynamoStore {
             .map(drop)
     }
 
-    /// One item, read consistently, narrowed to `projection` (its text and the `#names` it
-    /// uses) when given.
-    async fn read_item(
-        &self,
-        keys: keys::Keys,
-        projection: Projection<'_>,
-    ) -> Result<Option<Item>> {
-        let (projection, names) = projection.unzip();
+    /// One item, read consistently, narrowed to `projection` when given.
+    async fn read_item(&self, keys: keys::Keys, projection: Option<&str>) -> Result<Option<Item>> {
+        let names = projection.map(projection_names).filter(|n| !n.is_empty());
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(keys.into_map()))
             .set_projection_expression(projection.map(str::to_owned))
-            .set_expression_attribute_names(names.filter(|names| !names.is_empty()))
+            .set_expression_attribute_names(names)
             .consistent_read(true)
             .send()
             .await
@@ -190,10 +179,10 @@ impl DynamoStore {
     ) -> Result<Vec<Item>> {
         let mut items = Vec::new();
         for chunk in keys.chunks(100) {
-            let mut asked = KeysAndAttributes::builder().consistent_read(true);
-            for key in chunk {
-                asked = asked.keys(key.clone().into_map());
-            }
+            let keys = chunk.iter().map(|key| key.clone().into_map()).collect();
+            let mut asked = KeysAndAttributes::builder()
+                .consistent_read(true)
+                .set_keys(Some(keys));
             if let Some(names) = projection {
                 let mut placeholders = Vec::new();
                 for (i, name) in names.iter().enumerate() {
@@ -225,16 +214,16 @@ impl DynamoStore {
     /// (`None`: the whole item); one answer per request, `None` where an item is missing.
     async fn read_items_together(
         &self,
-        reads: Vec<(keys::Keys, Projection<'_>)>,
+        reads: Vec<(keys::Keys, Option<&str>)>,
     ) -> Result<Vec<Option<Item>>> {
         let mut transaction = self.client.transact_get_items();
         for (keys, projection) in reads {
-            let (projection, names) = projection.unzip();
+            let names = projection.map(projection_names).filter(|n| !n.is_empty());
             let get = Get::builder()
                 .table_name(&self.table)
                 .set_key(Some(keys.into_map()))
                 .set_projection_expression(projection.map(str::to_owned))
-                .set_expression_attribute_names(names.filter(|names| !names.is_empty()))
+                .set_expression_attribute_names(names)
                 .build()
                 .map_err(StoreError::internal)?;
             transaction = transaction.transact_items(TransactGetItem::builder().get(get).build());
@@ -283,38 +272,35 @@ where
     Ok(done)
 }
 
-/// A put, update or delete as one item of a TransactWriteItems.
-trait TransactionItem {
-    fn item(self) -> TransactWriteItem;
+/// A put, update or delete, built, as one action of a TransactWriteItems.
+trait TransactionAction {
+    fn action(self) -> Result<TransactWriteItem>;
 }
 
-impl TransactionItem for Put {
-    fn item(self) -> TransactWriteItem {
-        TransactWriteItem::builder().put(self).build()
+impl TransactionAction for PutBuilder {
+    fn action(self) -> Result<TransactWriteItem> {
+        let put = self.build().map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 }
 
-impl TransactionItem for Update {
-    fn item(self) -> TransactWriteItem {
-        TransactWriteItem::builder().update(self).build()
+impl TransactionAction for UpdateBuilder {
+    fn action(self) -> Result<TransactWriteItem> {
+        let update = self.build().map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 
-impl TransactionItem for Delete {
-    fn item(self) -> TransactWriteItem {
-        TransactWriteItem::builder().delete(self).build()
+impl TransactionAction for DeleteBuilder {
+    fn action(self) -> Result<TransactWriteItem> {
+        let delete = self.build().map_err(StoreError::internal)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 }
 
-/// What a read keeps of an item: a projection expression and the names it uses; `None`, all.
-type Projection<'a> = Option<(&'a str, HashMap<String, String>)>;
-
-/// Runs a Query page by page, handing each item to `take` until it breaks or the pages end.
-async fn each_item(
-    query: QueryFluentBuilder,
-    mut take: impl FnMut(Item) -> Result<ControlFlow<()>>,
-) -> Result<()> {
-    let mut start_key = None;
+/// Every item a Query finds, page by page.
+async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>> {
+    let (mut items, mut start_key) = (Vec::new(), None);
     loop {
         let output = query
             .clone()
@@ -322,14 +308,10 @@ async fn each_item(
             .send()
             .await
             .map_err(classify)?;
-        for item in output.items.unwrap_or_default() {
-            if take(item)?.is_break() {
-                return Ok(());
-            }
-        }
+        items.extend(output.items.unwrap_or_default());
         start_key = output.last_evaluated_key;
         if start_key.is_none() {
-            return Ok(());
+            return Ok(items);
         }
     }
 }

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{Endpoint, EndpointId, OrgId, Pace, Timestamp};
 
 use super::DynamoStore;
 use super::conditions::{HOLDS_LATER, PACE_AS_SEEN, PACE_UNSET, TURN_FREE, TURNS_QUEUED};
-use super::errors::{Refusal, refusal, unless_condition_failed, written};
+use super::errors::{conditional, written};
 use super::items::{epoch_seconds, number, to_value};
 use super::keys::{EXPIRES_AT, Keys};
 use crate::{PaceStore, Result, StoreError, TurnAsked};
@@ -75,21 +75,18 @@ impl PaceStore for DynamoStore {
                     )
                     .send()
                     .await;
-                match taken {
+                match conditional(taken)? {
                     Ok(output) => return turn_of(output.attributes.as_ref()).map(Some),
-                    Err(error) => match refusal(error) {
-                        Refusal::ConditionFailed(item) => {
-                            let last = item.as_ref().and_then(|item| turn_of(Some(item)).ok());
-                            if last.is_some_and(|last| {
-                                last.unix_millis() > an_interval_ago
-                                    && last.unix_millis() > last_possible
-                            }) {
-                                // Queued past the latest turn worth having.
-                                return Ok(None);
-                            }
+                    Err(item) => {
+                        let last = item.as_ref().and_then(|item| turn_of(Some(item)).ok());
+                        if last.is_some_and(|last| {
+                            last.unix_millis() > an_interval_ago
+                                && last.unix_millis() > last_possible
+                        }) {
+                            // Queued past the latest turn worth having.
+                            return Ok(None);
                         }
-                        Refusal::Failed(error) => return Err(error),
-                    },
+                    }
                 }
             } else {
                 let free = self
@@ -125,17 +122,13 @@ impl PaceStore for DynamoStore {
             .send()
             .await;
         // Refused: a later turn is taken already.
-        unless_condition_failed(result)
+        written(result).map(drop)
     }
 }
 
 /// The turn an update answered with (`UPDATED_NEW`).
 fn turn_of(item: Option<&super::Item>) -> Result<Timestamp> {
-    item.and_then(|item| item.get("last_turn"))
-        .and_then(|turn| match turn {
-            AttributeValue::N(n) => n.parse().ok(),
-            _ => None,
-        })
+    item.and_then(|item| item.get("last_turn")?.as_n().ok()?.parse().ok())
         .and_then(Timestamp::from_unix_millis)
         .ok_or_else(|| StoreError::internal("a turn that is not a time"))
 }

@@ -1,13 +1,11 @@
 //! Per-minute quotas: one item per organization, quota and minute, counted by a conditional ADD
 //! and forgotten through TTL an hour after its minute.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{PerMinute, QuotaCount};
 
 use super::conditions::{ADMITS, COVERS};
-use super::errors::{Refusal, refusal, unless_condition_failed};
+use super::errors::{conditional, written};
 use super::items::{epoch_seconds, number};
 use super::keys::{EXPIRES_AT, Keys};
 use super::{DynamoStore, Item};
@@ -50,23 +48,19 @@ impl QuotaStore for DynamoStore {
                 )
                 .send()
                 .await;
-            match result {
+            match conditional(result)? {
                 Ok(_) => return Ok(asking),
-                Err(error) => match refusal(error) {
-                    Refusal::ConditionFailed(item) => {
-                        let used = item.as_ref().and_then(used).unwrap_or(u32::MAX);
-                        asking = limit.room(used, wanted);
-                    }
-                    Refusal::Failed(error) => return Err(error),
-                },
+                Err(item) => {
+                    let used = item.as_ref().and_then(used).unwrap_or(u32::MAX);
+                    asking = limit.room(used, wanted);
+                }
             }
         }
         Ok(0)
     }
 
     async fn counted(&self, count: QuotaCount) -> Result<u32> {
-        let projection = Some(("used", HashMap::new()));
-        let item = self.read_item(Keys::quota(count), projection).await?;
+        let item = self.read_item(Keys::quota(count), Some("used")).await?;
         // An unreadable count counts as full: a share is never exceeded on a guess.
         Ok(item.as_ref().map_or(Some(0), used).unwrap_or(u32::MAX))
     }
@@ -81,6 +75,6 @@ impl QuotaStore for DynamoStore {
             .expression_attribute_values(":n", number(n))
             .send()
             .await;
-        unless_condition_failed(result)
+        written(result).map(drop)
     }
 }

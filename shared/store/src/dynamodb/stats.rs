@@ -2,132 +2,94 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use serde::Deserialize;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{
     Attempt, DeliveryStats, Endpoint, EndpointHealth, EndpointId, EndpointStatus, Hour, OrgId,
     Timestamp, may_revive,
 };
 
 use super::conditions::{EXISTS, MAY_MARK_FAILING, REVIVES, SAME_STREAK, STREAK_COUNTS};
-use super::errors::{
-    Refusal, cancellation_reasons, classify, refusal, unless_condition_failed, written,
-};
+use super::errors::{cancellation_reasons, classify, conditional, written};
 use super::items::{
     ENDPOINT_PROJECTION, GRACE_PROJECTION, StoredGrace, bucket_attribute, bucket_attributes,
-    from_item, number, projection_names, recent_attempts, string, to_value,
+    from_item, number, recent_attempts, string, to_value,
 };
 use super::keys::{Keys, STREAK_SHARDS, STREAKS, StreakPlace, streak_partition, streak_shard};
-use super::{DynamoStore, Item, TransactionItem};
-use crate::{DeliveryStatsStore, Recorded, Result, StoreError, StreakCandidate, StreakPage};
+use super::{DynamoStore, Item, TransactionAction};
+use crate::{DeliveryStatsStore, Recorded, Result, StreakCandidate, StreakPage};
 
 /// Which shard of the streak index to read next, and where in it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct StreakCursor {
     shard: u8,
     start: Option<Item>,
 }
 
-/// The UpdateItem that applies one attempt to a stats item; the same rules as
-/// `DeliveryStats::record`, written as an update expression.
-struct AttemptUpdate {
-    sets: Vec<&'static str>,
-    removes: Vec<String>,
-    adds: Vec<String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl AttemptUpdate {
-    /// `restart_streak`: the running streak began before the endpoint was re-activated, so this
-    /// failure starts a new one instead of continuing it.
-    fn new(
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-        restart_streak: bool,
-        gives_up: bool,
-    ) -> Result<Self> {
-        // `RecentAttempts::record`: count the attempt in its hour's bucket, drop the buckets
-        // just past the day (older ones, left by a quiet spell, `drop_stale_buckets` removes).
-        let hour = Hour::of(attempt.at);
-        let mut update = Self {
-            sets: vec!["last_attempt_at = :at", "last_duration_ms = :duration"],
-            removes: hour
-                .routinely_expired()
-                .flat_map(bucket_attributes)
-                .collect(),
-            adds: vec![format!(
-                "{} :one",
-                bucket_attribute(hour, attempt.outcome.is_success())
-            )],
-            values: HashMap::from([
-                (":at".to_owned(), string(attempt.at)),
-                (":duration".to_owned(), number(attempt.duration.as_millis())),
-                (":one".to_owned(), number(1)),
-            ]),
-        };
-        match attempt.outcome.status() {
-            Some(status) => {
-                update.sets.push("last_status = :status");
-                update.values.insert(":status".into(), number(status));
-            }
-            None => update.removes.push("last_status".into()),
+/// The update expression and values that apply one attempt to a stats item; the same rules as
+/// `DeliveryStats::record`. `restart_streak`: the running streak began before the endpoint was
+/// re-activated, so this failure starts a new one instead of continuing it.
+fn attempt_update(
+    endpoint: &Endpoint,
+    attempt: &Attempt,
+    restart_streak: bool,
+    gives_up: bool,
+) -> Result<(String, Item)> {
+    // `RecentAttempts::record`: count the attempt in its hour's bucket, drop the buckets just
+    // past the day (older ones, left by a quiet spell, `drop_stale_buckets` removes).
+    let hour = Hour::of(attempt.at);
+    let mut sets = vec!["last_attempt_at = :at", "last_duration_ms = :duration"];
+    let mut removes: Vec<String> = hour
+        .routinely_expired()
+        .flat_map(bucket_attributes)
+        .collect();
+    let succeeded = attempt.outcome.is_success();
+    let mut adds = vec![format!("{} :one", bucket_attribute(hour, succeeded))];
+    let mut values = HashMap::from([
+        (":at".to_owned(), string(attempt.at)),
+        (":duration".to_owned(), number(attempt.duration.as_millis())),
+        (":one".to_owned(), number(1)),
+    ]);
+    match attempt.outcome.status() {
+        Some(status) => {
+            sets.push("last_status = :status");
+            values.insert(":status".into(), number(status));
         }
-        if gives_up {
-            update.sets.push("last_given_up_at = :at");
-            update.adds.push("given_up_count :one".into());
-        }
-        match attempt.outcome.failure() {
-            None => {
-                update.sets.push("last_success_at = :at");
-                update.removes.extend(
-                    [
-                        "failing_since",
-                        "streak_shard",
-                        "marked_failing_at",
-                        "parked_at",
-                    ]
-                    .map(String::from),
-                );
-                update.adds.push("success_count :one".into());
-            }
-            Some(category) => {
-                update.sets.push("last_failure = :failure");
-                update.sets.push("last_failure_at = :at");
-                if restart_streak {
-                    update.sets.push("failing_since = :at");
-                    update.sets.push("streak_shard = :shard");
-                    update
-                        .removes
-                        .extend(["marked_failing_at", "parked_at"].map(String::from));
-                } else {
-                    // A streak already marked keeps its marked shard, out of the sweeper's way.
-                    update
-                        .sets
-                        .push("failing_since = if_not_exists(failing_since, :at)");
-                    update
-                        .sets
-                        .push("streak_shard = if_not_exists(streak_shard, :shard)");
-                }
-                update.adds.push("failure_count :one".into());
-                update
-                    .values
-                    .insert(":failure".into(), to_value(&category)?);
-                update.values.insert(
-                    ":shard".into(),
-                    string(streak_shard(endpoint.id, StreakPlace::Open)),
-                );
-            }
-        }
-        Ok(update)
+        None => removes.push("last_status".into()),
     }
-
-    fn expression(&self) -> String {
-        let mut expression = format!("SET {} ADD {}", self.sets.join(", "), self.adds.join(", "));
-        if !self.removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
-        }
-        expression
+    if gives_up {
+        sets.push("last_given_up_at = :at");
+        adds.push("given_up_count :one".into());
     }
+    match attempt.outcome.failure() {
+        None => {
+            sets.push("last_success_at = :at");
+            removes.extend(["failing_since", "streak_shard"].map(String::from));
+            removes.extend(["marked_failing_at", "parked_at"].map(String::from));
+            adds.push("success_count :one".into());
+        }
+        Some(category) => {
+            sets.extend(["last_failure = :failure", "last_failure_at = :at"]);
+            if restart_streak {
+                sets.extend(["failing_since = :at", "streak_shard = :shard"]);
+                removes.extend(["marked_failing_at", "parked_at"].map(String::from));
+            } else {
+                // A streak already marked keeps its marked shard, out of the sweeper's way.
+                sets.extend([
+                    "failing_since = if_not_exists(failing_since, :at)",
+                    "streak_shard = if_not_exists(streak_shard, :shard)",
+                ]);
+            }
+            adds.push("failure_count :one".into());
+            values.insert(":failure".into(), to_value(&category)?);
+            let shard = streak_shard(endpoint.id, StreakPlace::Open);
+            values.insert(":shard".into(), string(shard));
+        }
+    }
+    let mut expression = format!("SET {} ADD {}", sets.join(", "), adds.join(", "));
+    if !removes.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    Ok((expression, values))
 }
 
 /// What became of one attempt's UpdateItem.
@@ -148,9 +110,8 @@ impl DynamoStore {
         restart_streak: bool,
         gives_up: bool,
     ) -> Result<AttemptWrite> {
-        let update = AttemptUpdate::new(endpoint, attempt, restart_streak, gives_up)?;
+        let (update, mut values) = attempt_update(endpoint, attempt, restart_streak, gives_up)?;
         let mut condition = EXISTS.to_owned();
-        let mut values = update.values.clone();
         // `streak_counts`, as a condition: a streak older than the endpoint's re-activation must
         // not continue. Refuse, and the caller restarts it.
         if let (Some(reset), false, false) = (
@@ -163,21 +124,18 @@ impl DynamoStore {
         }
         let result = self
             .update(Keys::stats(endpoint.id))
-            .update_expression(update.expression())
+            .update_expression(update)
             .condition_expression(condition)
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output) => Ok(AttemptWrite::Applied(output.attributes.unwrap_or_default())),
-            Err(error) => match refusal(error) {
-                Refusal::ConditionFailed(Some(_)) => Ok(AttemptWrite::StaleStreak),
-                Refusal::ConditionFailed(None) => Ok(AttemptWrite::EndpointGone),
-                Refusal::Failed(error) => Err(error),
-            },
-        }
+        Ok(match conditional(result)? {
+            Ok(output) => AttemptWrite::Applied(output.attributes.unwrap_or_default()),
+            Err(Some(_)) => AttemptWrite::StaleStreak,
+            Err(None) => AttemptWrite::EndpointGone,
+        })
     }
 
     /// The rest of `RecentAttempts::record` after a quiet spell of more than a day: the
@@ -200,7 +158,7 @@ impl DynamoStore {
             .condition_expression(EXISTS)
             .send()
             .await;
-        unless_condition_failed(result)
+        written(result).map(drop)
     }
 
     /// Moves a streak no sweep can act on out of the sweeper's way, unless it changed meanwhile.
@@ -218,7 +176,7 @@ impl DynamoStore {
             .expression_attribute_values(":seen", string(candidate.failing_since))
             .send()
             .await;
-        unless_condition_failed(result)
+        written(result).map(drop)
     }
 
     /// A success ends the streak; a failing endpoint becomes active again. The condition is
@@ -261,13 +219,6 @@ pub(super) fn stats_from_item(item: Item) -> Result<DeliveryStats> {
     Ok(stats)
 }
 
-#[derive(Deserialize)]
-struct IndexedStreak {
-    org_id: OrgId,
-    endpoint_id: EndpointId,
-    failing_since: Timestamp,
-}
-
 impl DeliveryStatsStore for DynamoStore {
     type Cursor = StreakCursor;
 
@@ -278,15 +229,12 @@ impl DeliveryStatsStore for DynamoStore {
         gives_up: bool,
     ) -> Result<Recorded> {
         let apply = |restart| self.apply_attempt(endpoint, attempt, restart, gives_up);
-        let before = match apply(false).await? {
-            AttemptWrite::Applied(before) => before,
-            AttemptWrite::StaleStreak => match apply(true).await? {
-                AttemptWrite::Applied(before) => before,
-                AttemptWrite::StaleStreak | AttemptWrite::EndpointGone => {
-                    return Ok(Recorded::EndpointGone);
-                }
-            },
-            AttemptWrite::EndpointGone => return Ok(Recorded::EndpointGone),
+        let write = match apply(false).await? {
+            AttemptWrite::StaleStreak => apply(true).await?,
+            write => write,
+        };
+        let AttemptWrite::Applied(before) = write else {
+            return Ok(Recorded::EndpointGone);
         };
         self.drop_stale_buckets(endpoint, &before, attempt.at)
             .await?;
@@ -317,15 +265,9 @@ impl DeliveryStatsStore for DynamoStore {
         let endpoint_and_grace = format!("{ENDPOINT_PROJECTION}, {GRACE_PROJECTION}");
         let read = self
             .read_items_together(vec![
-                (
-                    Keys::endpoint(org, id),
-                    Some((&endpoint_and_grace, projection_names())),
-                ),
+                (Keys::endpoint(org, id), Some(&endpoint_and_grace)),
                 (Keys::stats(id), None),
-                (
-                    Keys::secret(org, id),
-                    Some((GRACE_PROJECTION, HashMap::new())),
-                ),
+                (Keys::secret(org, id), Some(GRACE_PROJECTION)),
             ])
             .await?;
         let [Some(endpoint), stats, grace] = <[_; 3]>::try_from(read).unwrap_or_default() else {
@@ -351,10 +293,7 @@ impl DeliveryStatsStore for DynamoStore {
         cutoff: Timestamp,
         from: Option<StreakCursor>,
     ) -> Result<StreakPage<StreakCursor>> {
-        let cursor = from.unwrap_or(StreakCursor {
-            shard: 0,
-            start: None,
-        });
+        let cursor = from.unwrap_or_default();
         let output = self
             .query(Some(STREAKS.name))
             .key_condition_expression("#streak = :shard AND failing_since <= :cutoff")
@@ -370,15 +309,8 @@ impl DeliveryStatsStore for DynamoStore {
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(|item| {
-                let streak: IndexedStreak = from_item(item)?;
-                Ok(StreakCandidate {
-                    org_id: streak.org_id,
-                    endpoint_id: streak.endpoint_id,
-                    failing_since: streak.failing_since,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(from_item)
+            .collect::<Result<Vec<StreakCandidate>>>()?;
         let next = match output.last_evaluated_key {
             Some(start) => Some(StreakCursor {
                 shard: cursor.shard,
@@ -408,8 +340,7 @@ impl DeliveryStatsStore for DynamoStore {
                 string(streak_shard(candidate.endpoint_id, StreakPlace::Marked)),
             )
             .expression_attribute_values(":now", string(now))
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
         let mark = self
             .update_in_transaction(Keys::endpoint(candidate.org_id, candidate.endpoint_id))
             .update_expression("SET #status = :failing, updated_at = :at")
@@ -417,12 +348,8 @@ impl DeliveryStatsStore for DynamoStore {
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(status_values(now)))
             .expression_attribute_values(":seen", string(candidate.failing_since))
-            .build()
-            .map_err(StoreError::internal)?;
-        match self
-            .write_together(vec![same_streak.item(), mark.item()])
-            .await
-        {
+            .action()?;
+        match self.write_together(vec![same_streak, mark]).await {
             Ok(_) => Ok(true),
             Err(error) => match cancellation_reasons(&error).as_deref() {
                 // Same streak, but the endpoint is paused, re-activated since, or failing:

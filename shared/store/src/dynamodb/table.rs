@@ -102,8 +102,8 @@ async fn enable_expiry(client: &Client, table: &str) -> Result<()> {
         .time_to_live_specification(specification)
         .send()
         .await
-        .map_err(classify)?;
-    Ok(())
+        .map(drop)
+        .map_err(classify)
 }
 
 /// The SDK's waiter: it asks at once (a new table on moto, or one that was there, is active),

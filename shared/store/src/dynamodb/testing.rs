@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use webhook_domain::{DeliveryStats, Endpoint, OrgId, SigningSecret};
 
 use super::errors::classify;
-use super::items::{endpoint_item_with_secret, stats_item};
+use super::items::{endpoint_item_with_secret, number, stats_item};
 use super::keys::Keys;
 use super::{DynamoStore, until_processed};
 use crate::{Result, StoreError};
@@ -33,7 +33,7 @@ impl DynamoStore {
         for (org, count) in per_org {
             self.update(Keys::org(org))
                 .update_expression("ADD endpoint_count :count")
-                .expression_attribute_values(":count", AttributeValue::N(count.to_string()))
+                .expression_attribute_values(":count", number(count))
                 .send()
                 .await
                 .map_err(classify)?;

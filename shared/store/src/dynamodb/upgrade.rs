@@ -4,8 +4,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::errors::{cancellation_reasons, classify};
-use super::keys::Keys;
-use super::{DynamoStore, Item, TransactionItem};
+use super::keys::{ENDPOINT_SK_PREFIX, Keys};
+use super::{DynamoStore, Item, TransactionAction};
 use crate::{Result, StoreError};
 
 /// What a pass of [`DynamoStore::move_secrets_into_endpoints`] did.
@@ -63,17 +63,10 @@ impl DynamoStore {
                 "a secret item without its keys or secret",
             ));
         };
-        let endpoint_sk = format!("ENDPOINT#{}", sk.trim_start_matches("SECRET#"));
-        let key = |sk: String| {
-            Keys::of_item(&Item::from([
-                ("pk".to_owned(), AttributeValue::S(pk.clone())),
-                ("sk".to_owned(), AttributeValue::S(sk)),
-            ]))
-            .ok_or_else(|| StoreError::internal("keys of strings"))
-        };
+        let endpoint_sk = format!("{ENDPOINT_SK_PREFIX}{}", sk.trim_start_matches("SECRET#"));
         let mut sets = Vec::new();
         let mut take = self
-            .update_in_transaction(key(endpoint_sk)?)
+            .update_in_transaction(Keys::new(pk.clone(), endpoint_sk))
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(secret)");
         for name in KEY_ATTRIBUTES {
             if let Some(value) = secret_item.get(name) {
@@ -83,15 +76,13 @@ impl DynamoStore {
         }
         let take = take
             .update_expression(format!("SET {}", sets.join(", ")))
-            .build()
-            .map_err(StoreError::internal)?;
+            .action()?;
         let drop = self
-            .delete_in_transaction(key(sk)?)
+            .delete_in_transaction(Keys::new(pk, sk))
             .condition_expression("secret = :seen")
             .expression_attribute_values(":seen", AttributeValue::S(secret))
-            .build()
-            .map_err(StoreError::internal)?;
-        match self.write_together(vec![take.item(), drop.item()]).await {
+            .action()?;
+        match self.write_together(vec![take, drop]).await {
             Ok(_) => Ok(true),
             Err(error) => match cancellation_reasons(&error) {
                 Some(reasons) if reasons.contains(&"ConditionalCheckFailed") => Ok(false),
