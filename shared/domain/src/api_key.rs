@@ -57,8 +57,7 @@ impl ApiKeySecret {
         let (scheme, key) = header.trim().split_once(' ')?;
         scheme
             .eq_ignore_ascii_case("bearer")
-            .then(|| Self::presented(key.trim()))
-            .flatten()
+            .then(|| Self::presented(key.trim()))?
     }
 
     pub fn expose(&self) -> &str {

@@ -57,15 +57,9 @@ impl<'a> AwsDestination<'a> {
     }
 
     pub fn parse(arn: &'a str) -> Result<Self, AwsArnError> {
-        let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(rest)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let ["arn", partition, service, region, account, rest] =
+            *arn.splitn(6, ':').collect::<Vec<_>>()
+        else {
             return Err(AwsArnError::Unsupported);
         };
         let (service, name) = match service {
@@ -161,7 +155,7 @@ fn is_bus_name(name: &str) -> bool {
 #[serde(transparent)]
 pub struct RoleArn(String);
 
-crate::stored::read_back_unchecked!(RoleArn);
+crate::stored::checked_text!(RoleArn);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
@@ -186,15 +180,11 @@ impl RoleArn {
 
     pub fn parse(raw: &str) -> Result<Self, RoleError> {
         let raw = raw.trim();
-        let Some(("arn", rest)) = raw.split_once(':') else {
-            return Err(RoleError::Invalid);
-        };
-        let Some((partition, rest)) = rest.split_once(":iam::") else {
-            return Err(RoleError::Invalid);
-        };
-        let Some((account, path_and_name)) = rest.split_once(":role/") else {
-            return Err(RoleError::Invalid);
-        };
+        let (partition, rest) = raw
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split_once(":iam::"))
+            .ok_or(RoleError::Invalid)?;
+        let (account, path_and_name) = rest.split_once(":role/").ok_or(RoleError::Invalid)?;
         let fine = raw.len() <= Self::MAX_LEN
             && PARTITIONS.contains(&partition)
             && is_account(account)
@@ -205,15 +195,7 @@ impl RoleArn {
             && path_and_name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
-        if fine {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(RoleError::Invalid)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        fine.then(|| Self(raw.to_owned())).ok_or(RoleError::Invalid)
     }
 
     fn partition(&self) -> &str {
@@ -247,15 +229,11 @@ impl fmt::Display for RoleArn {
 #[serde(transparent)]
 pub struct ExternalId(String);
 
-crate::stored::read_back_unchecked!(ExternalId);
+crate::stored::checked_text!(ExternalId);
 
 impl ExternalId {
     pub fn generate() -> Self {
         Self(format!("whx_{}", uuid::Uuid::new_v4().simple()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 

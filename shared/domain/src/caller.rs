@@ -37,12 +37,9 @@ pub enum Role {
 
 impl Role {
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Self::Owner),
-            "admin" => Some(Self::Admin),
-            "member" => Some(Self::Member),
-            _ => None,
-        }
+        [Self::Owner, Self::Admin, Self::Member]
+            .into_iter()
+            .find(|role| role.as_str() == raw)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -117,19 +117,6 @@ pub struct LoggedEvent {
     pub body: Option<SentBody>,
 }
 
-impl DeliveryRecord {
-    /// The record as shown: an endpoint's record with its event's body when it keeps none of
-    /// its own (the legacy URL is sent other bytes: its record shows only its own).
-    pub fn with_event_body(mut self, event: Option<&LoggedEvent>) -> Self {
-        if self.body.is_none() && !self.destination.is_legacy() {
-            self.body = event
-                .filter(|event| (event.org_id, event.event_id) == (self.org_id, self.event_id))
-                .and_then(|event| event.body.clone());
-        }
-        self
-    }
-}
-
 /// A worker's hold on one attempt of a delivery, taken before it sends: SQS delivers jobs at
 /// least once, and only the holder of the claim may make the attempt. The hold ends at `until`,
 /// so a job whose worker died mid-attempt is made by its redelivery, not lost.
@@ -188,8 +175,17 @@ impl DeliveryRecord {
         }
     }
 
-    /// A record enters the log when its first attempt is made; before that it only holds a
-    /// claim.
+    /// The record as shown: an endpoint's record with its event's body when it keeps none of
+    /// its own (the legacy URL is sent other bytes: its record shows only its own).
+    pub fn with_event_body(mut self, event: Option<&LoggedEvent>) -> Self {
+        if self.body.is_none() && !self.destination.is_legacy() {
+            self.body = event
+                .filter(|event| (event.org_id, event.event_id) == (self.org_id, self.event_id))
+                .and_then(|event| event.body.clone());
+        }
+        self
+    }
+
     /// The record as a page of the log lists it: no body, no attempts.
     pub fn listed(self) -> Self {
         Self {
@@ -199,6 +195,8 @@ impl DeliveryRecord {
         }
     }
 
+    /// A record enters the log when its first attempt is made; before that it only holds a
+    /// claim.
     pub fn is_shown(&self) -> bool {
         self.attempt_count > 0
     }

@@ -4,11 +4,14 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::EndpointId;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Stored as an optional endpoint id: `null` (or absent, with `#[serde(default)]`) is the
+/// legacy URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(from = "Option<EndpointId>", into = "Option<EndpointId>")]
 pub enum Destination {
     Endpoint(EndpointId),
     /// The organization's legacy URL: absent where an endpoint id would be stored.
@@ -63,17 +66,9 @@ impl fmt::Display for Destination {
     }
 }
 
-/// Stored as an optional endpoint id: `null` (or absent, with `#[serde(default)]`) is the
-/// legacy URL.
-impl Serialize for Destination {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.endpoint().serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Destination {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Option::<EndpointId>::deserialize(deserializer).map(Self::from)
+impl From<Destination> for Option<EndpointId> {
+    fn from(destination: Destination) -> Self {
+        destination.endpoint()
     }
 }
 

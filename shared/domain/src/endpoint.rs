@@ -71,7 +71,6 @@ pub struct Endpoint {
     pub label: Label,
     pub url: EndpointUrl,
     /// What an ARN url is reached through; none for an https one (`RoleArn::for_url`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<RoleArn>,
     pub events: EventSubscription,
     pub status: EndpointStatus,
@@ -80,11 +79,9 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "CustomHeaders::is_empty")]
     pub headers: CustomHeaders,
     /// Deliveries a second it is sent at most; none: as fast as they come.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     /// Slower than that while its receiver asks to slow down. Internal: the stats show it as
     /// the effective rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pace: Option<Pace>,
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
@@ -203,34 +200,25 @@ impl EndpointChanges {
     /// change that asks for `active` also restarts the failure clock.
     /// Returns whether anything changed.
     pub fn apply(&self, endpoint: &mut Endpoint, now: Timestamp) -> bool {
+        fn set<T: Clone>(field: &mut T, change: &Option<T>) {
+            if let Some(value) = change {
+                field.clone_from(value);
+            }
+        }
         let before = endpoint.clone();
-        if let Some(label) = &self.label {
-            endpoint.label = label.clone();
-        }
-        if let Some(url) = &self.url {
-            endpoint.url = url.clone();
-        }
-        if let Some(role) = &self.role_arn {
-            endpoint.role_arn = role.clone();
-        }
+        set(&mut endpoint.label, &self.label);
+        set(&mut endpoint.url, &self.url);
+        set(&mut endpoint.role_arn, &self.role_arn);
         // The same set in another order is no change, and the stored order stays.
-        if let Some(events) = &self.events
-            && !events.same_set(&endpoint.events)
-        {
-            endpoint.events = events.clone();
-        }
-        if let Some(status) = self.status {
-            endpoint.status = status.into();
-        }
-        if let Some(agent) = self.agent_id {
-            endpoint.agent_id = agent;
-        }
-        if let Some(headers) = &self.headers {
-            endpoint.headers = headers.clone();
-        }
-        if let Some(limit) = self.rate_limit {
-            endpoint.rate_limit = limit;
-        }
+        let events = self
+            .events
+            .as_ref()
+            .filter(|new| !new.same_set(&endpoint.events));
+        set(&mut endpoint.events, &events.cloned());
+        set(&mut endpoint.status, &self.status.map(Into::into));
+        set(&mut endpoint.agent_id, &self.agent_id);
+        set(&mut endpoint.headers, &self.headers);
+        set(&mut endpoint.rate_limit, &self.rate_limit);
         let changed = *endpoint != before;
         if changed {
             endpoint.updated_at = now;

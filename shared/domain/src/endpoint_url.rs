@@ -1,5 +1,5 @@
 use serde::Serialize;
-use url::{Host, Url};
+use url::{Host, Position, Url};
 
 use crate::aws_destination::{AwsArnError, AwsDestination};
 use crate::network::{forbidden_reason, host_ip};
@@ -125,9 +125,7 @@ impl EndpointUrl {
 
     /// The queue or bus, when the url is an ARN.
     pub fn aws(&self) -> Option<AwsDestination<'_>> {
-        AwsDestination::is_arn(&self.0)
-            .then(|| AwsDestination::parse(&self.0).ok())
-            .flatten()
+        AwsDestination::parse(&self.0).ok()
     }
 
     /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them;
@@ -136,17 +134,10 @@ impl EndpointUrl {
         if AwsDestination::is_arn(&self.0) {
             return self.0.clone();
         }
-        match Url::parse(&self.0) {
-            Ok(url) => match url.query() {
-                Some(query) => format!("{}?{query}", url.path()),
-                None => url.path().to_owned(),
-            },
-            Err(_) => "/".to_owned(),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
+        Url::parse(&self.0).map_or_else(
+            |_| "/".to_owned(),
+            |url| url[Position::BeforePath..Position::AfterQuery].to_owned(),
+        )
     }
 
     /// The URL as the delivery log keeps it: query values, which often hold tokens, replaced.
@@ -177,7 +168,7 @@ impl EndpointUrl {
     }
 }
 
-crate::stored::read_back_unchecked!(EndpointUrl);
+crate::stored::checked_text!(EndpointUrl);
 
 /// A DNS host name as the URL parser gives it (lowercase ASCII, punycode): dot-separated labels
 /// of 1–63 letters, digits and hyphens, none starting or ending with a hyphen, 253 in all.

@@ -3,6 +3,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 /// One entry of the platform's event catalogue: the variant, its wire name, whether the
 /// receiver's answer configures a live call, and what it means.
@@ -118,7 +119,7 @@ impl fmt::Display for EventType {
 /// The type an event is published under: one of the catalogue's, or a well-formed name this
 /// build does not know yet (the platform adds types before every deployment knows them).
 /// Endpoints subscribed to every type and the legacy URL receive both kinds.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub struct EventName(Name);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -214,19 +215,6 @@ impl fmt::Display for EventName {
     }
 }
 
-impl Serialize for EventName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for EventName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Cow::<'de, str>::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
-
 /// The event types an endpoint receives. Empty means every type, including types added later.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "Vec<EventType>", into = "Vec<EventType>")]
@@ -239,11 +227,11 @@ impl EventSubscription {
 
     /// Parses subscribed type names, collapsing duplicates and keeping first-seen order.
     pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, UnknownEventType> {
-        let types = names
+        names
             .into_iter()
             .map(EventType::from_str)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::from(types))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::from)
     }
 
     pub fn is_all(&self) -> bool {
@@ -266,14 +254,10 @@ impl EventSubscription {
 }
 
 impl From<Vec<EventType>> for EventSubscription {
-    fn from(types: Vec<EventType>) -> Self {
-        let mut unique = Vec::with_capacity(types.len());
-        for t in types {
-            if !unique.contains(&t) {
-                unique.push(t);
-            }
-        }
-        Self(unique)
+    fn from(mut types: Vec<EventType>) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        types.retain(|t| seen.insert(*t));
+        Self(types)
     }
 }
 

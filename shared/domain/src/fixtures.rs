@@ -2,8 +2,8 @@
 //! endpoints and delivery records one way. Fields are public: adjust what a test is about.
 
 use crate::{
-    Clock, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointId,
-    EndpointStatus, EndpointUrl, EventSubscription, EventType, Label, OrgId, SigningSecret,
+    Clock, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint, EndpointUrl,
+    EventSubscription, EventType, Label, NewEndpoint, OrgId, RequestedStatus, SigningSecret,
     SystemClock, Timestamp,
 };
 
@@ -21,37 +21,28 @@ pub fn at(millis: i64) -> Timestamp {
 /// An active endpoint of `org` subscribed to every type, at a public https URL, with a fresh
 /// id and the hint of a fresh secret.
 pub fn endpoint(org: OrgId) -> Endpoint {
-    let secret = fixed_secret();
-    Endpoint {
-        id: EndpointId::generate(),
-        org_id: org,
-        label: Label::from_stored("Fixture".to_owned()),
-        url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),
-        role_arn: None,
-        events: EventSubscription::all(),
-        status: EndpointStatus::Active,
-        agent_id: None,
-        headers: CustomHeaders::default(),
-        rate_limit: None,
-        pace: None,
-        secret_hint: secret.hint(),
-        created_at: instant(),
-        updated_at: instant(),
-        streak_reset_at: None,
-    }
+    endpoint_with_secret_at(org, &fixed_secret(), instant())
 }
 
 /// [`endpoint`] created at `created`, with a freshly generated secret whose hint it carries.
 pub fn endpoint_with_secret(org: OrgId, created: Timestamp) -> (Endpoint, SigningSecret) {
     // Randomness never fails in practice; a fixed secret is a fine stand-in if it does.
     let secret = SigningSecret::generate().unwrap_or_else(|_| fixed_secret());
-    let endpoint = Endpoint {
-        secret_hint: secret.hint(),
-        created_at: created,
-        updated_at: created,
-        ..endpoint(org)
+    (endpoint_with_secret_at(org, &secret, created), secret)
+}
+
+fn endpoint_with_secret_at(org: OrgId, secret: &SigningSecret, created: Timestamp) -> Endpoint {
+    let new = NewEndpoint {
+        label: Label::from_stored("Fixture".to_owned()),
+        url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),
+        role_arn: None,
+        events: EventSubscription::all(),
+        status: RequestedStatus::Active,
+        agent_id: None,
+        headers: CustomHeaders::default(),
+        rate_limit: None,
     };
-    (endpoint, secret)
+    new.into_endpoint(org, secret, created)
 }
 
 fn fixed_secret() -> SigningSecret {
@@ -70,10 +61,10 @@ pub fn delivery_record(
         org_id: org,
         event_id: crate::EventId::generate(),
         destination,
-        endpoint_label: if !destination.is_legacy() {
-            "Fixture".to_owned()
-        } else {
+        endpoint_label: if destination.is_legacy() {
             String::new()
+        } else {
+            "Fixture".to_owned()
         },
         url: "https://hooks.example.com/fixture".to_owned(),
         event_type: EventType::CallGraded.into(),

@@ -36,7 +36,7 @@ impl Hour {
             .unwrap_or(i64::MAX)
             .saturating_mul(SECONDS_PER_HOUR * 1000);
         // Hours of years 1–9999 only ever come from timestamps; past them, the last instant.
-        Timestamp::from_unix_millis(millis).unwrap_or(Timestamp::MAX)
+        Timestamp::from_unix_millis(millis).unwrap_or(Timestamp::LAST)
     }
 
     /// Whether this bucket still counts when the newest attempt is in `newest`: it is one of

@@ -26,11 +26,9 @@ impl IdempotencyKey {
 
     pub fn parse(raw: &str) -> Result<Self, InvalidIdempotencyKey> {
         let printable = raw.bytes().all(|b| (b' '..=b'~').contains(&b));
-        if printable && !raw.trim().is_empty() && raw.len() <= Self::MAX_CHARS {
-            Ok(Self(raw.to_owned()))
-        } else {
-            Err(InvalidIdempotencyKey)
-        }
+        (printable && !raw.trim().is_empty() && raw.len() <= Self::MAX_CHARS)
+            .then(|| Self(raw.to_owned()))
+            .ok_or(InvalidIdempotencyKey)
     }
 
     pub fn as_str(&self) -> &str {

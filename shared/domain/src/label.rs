@@ -72,13 +72,9 @@ impl Label {
         }
         Ok(Self(trimmed.to_owned()))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-crate::stored::read_back_unchecked!(Label);
+crate::stored::checked_text!(Label);
 
 #[cfg(test)]
 mod tests {

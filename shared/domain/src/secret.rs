@@ -101,9 +101,7 @@ impl Rotation {
     pub fn new(grace: RotationGrace, now: Timestamp) -> Result<Self, RandomnessUnavailable> {
         Ok(Self {
             new: SigningSecret::generate()?,
-            previous_until: (!grace.0.is_zero())
-                .then(|| now.checked_add(grace.0))
-                .flatten(),
+            previous_until: now.checked_add(grace.0).filter(|_| !grace.0.is_zero()),
             at: now,
         })
     }
@@ -157,11 +155,9 @@ impl RotationGrace {
     pub const DEFAULT: Self = Self(Duration::from_secs(24 * 3600));
 
     pub fn from_hours(hours: u64) -> Result<Self, GraceOutOfRange> {
-        if hours <= Self::MAX_HOURS {
-            Ok(Self(Duration::from_secs(hours * 3600)))
-        } else {
-            Err(GraceOutOfRange)
-        }
+        (hours <= Self::MAX_HOURS)
+            .then(|| Self(Duration::from_secs(hours * 3600)))
+            .ok_or(GraceOutOfRange)
     }
 }
 

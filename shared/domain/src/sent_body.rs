@@ -38,10 +38,6 @@ impl SentBody {
         miniz_oxide::inflate::decompress_to_vec_with_limit(&self.0, Self::MAX_LEN)
             .map_err(|_| DamagedBody)
     }
-
-    pub fn compressed_len(&self) -> usize {
-        self.0.len()
-    }
 }
 
 impl std::fmt::Debug for SentBody {
@@ -68,14 +64,17 @@ pub struct AttemptSummary {
 #[serde(untagged)]
 enum StoredAttempt {
     Compact(i64, Option<u16>, Option<FailureCategory>, u64),
-    Named {
-        at: Timestamp,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        http_status: Option<u16>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        failure_category: Option<FailureCategory>,
-        duration_ms: u64,
-    },
+    Named(#[serde(with = "NamedAttempt")] AttemptSummary),
+}
+
+#[serde_with::skip_serializing_none]
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "AttemptSummary")]
+struct NamedAttempt {
+    at: Timestamp,
+    http_status: Option<u16>,
+    failure_category: Option<FailureCategory>,
+    duration_ms: u64,
 }
 
 /// Writes attempts with named fields, as releases before the short tuples read them: what a
@@ -85,17 +84,7 @@ pub fn serialize_named<S: serde::Serializer>(
     attempts: &[AttemptSummary],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = serializer.serialize_seq(Some(attempts.len()))?;
-    for attempt in attempts {
-        seq.serialize_element(&StoredAttempt::Named {
-            at: attempt.at,
-            http_status: attempt.http_status,
-            failure_category: attempt.failure_category,
-            duration_ms: attempt.duration_ms,
-        })?;
-    }
-    seq.end()
+    serializer.collect_seq(attempts.iter().cloned().map(StoredAttempt::Named))
 }
 
 impl From<AttemptSummary> for StoredAttempt {
@@ -120,17 +109,7 @@ impl TryFrom<StoredAttempt> for AttemptSummary {
                 failure_category,
                 duration_ms,
             },
-            StoredAttempt::Named {
-                at,
-                http_status,
-                failure_category,
-                duration_ms,
-            } => Self {
-                at,
-                http_status,
-                failure_category,
-                duration_ms,
-            },
+            StoredAttempt::Named(attempt) => attempt,
         })
     }
 }
@@ -271,5 +250,12 @@ mod sizes {
             format!("{stored:?}"),
             format!("SentBody({} bytes compressed)", stored.compressed_len())
         );
+    }
+}
+
+#[cfg(test)]
+impl SentBody {
+    fn compressed_len(&self) -> usize {
+        self.0.len()
     }
 }

@@ -2,7 +2,8 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde_with::SerializeDisplay;
 use time::format_description::FormatItem;
 use time::format_description::well_known::{Iso8601, Rfc3339};
 use time::macros::format_description;
@@ -10,7 +11,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 /// A UTC instant with millisecond precision, written `2026-04-20T18:24:10.113Z`. The fixed
 /// width makes the text sort in time order, which storage keys rely on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay)]
 pub struct Timestamp(OffsetDateTime);
 
 const FORMAT: &[FormatItem<'static>] =
@@ -21,9 +22,6 @@ const FORMAT: &[FormatItem<'static>] =
 pub struct TimestampError;
 
 impl Timestamp {
-    /// The last millisecond of year 9999, the latest instant a timestamp holds.
-    pub const MAX: Self = Self(time::macros::datetime!(9999-12-31 23:59:59.999 UTC));
-
     pub fn from_unix_millis(millis: i64) -> Option<Self> {
         let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()?;
         (at.year() >= 1 && at.year() <= 9999).then_some(Self(at))
@@ -58,11 +56,7 @@ impl Timestamp {
             .or_else(|_| PrimitiveDateTime::parse(&text, &Iso8601::DEFAULT).map(|t| t.assume_utc()))
             .or_else(|_| Date::parse(&text, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
             .map_err(|_| TimestampError)?;
-        let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
-        let (first, last) = (Self::FIRST.unix_millis(), Self::LAST.unix_millis());
-        let clamped = i64::try_from(millis.clamp(i128::from(first), i128::from(last)))
-            .map_err(|_| TimestampError)?;
-        Self::from_unix_millis(clamped).ok_or(TimestampError)
+        Self::of(at.clamp(Self::FIRST.0, Self::LAST.0)).ok_or(TimestampError)
     }
 
     /// The first and last instants a timestamp holds: years 1 to 9999.
@@ -74,24 +68,21 @@ impl Timestamp {
         Self::from_unix_millis(self.unix_millis().checked_add(millis)?)
     }
 
-    fn format(self) -> String {
-        // The format only uses fields every OffsetDateTime has, so formatting cannot fail;
-        // fall back to the Unix seconds anyway rather than panic.
-        self.0
-            .format(FORMAT)
-            .unwrap_or_else(|_| self.0.unix_timestamp().to_string())
+    /// The instant `at`, in UTC and cut to the millisecond (towards the past).
+    fn of(at: OffsetDateTime) -> Option<Self> {
+        let millis = at.unix_timestamp_nanos().div_euclid(1_000_000);
+        Self::from_unix_millis(i64::try_from(millis).ok()?)
     }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.format())
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.format())
+        // The format only uses fields every OffsetDateTime has, so formatting cannot fail;
+        // fall back to the Unix seconds anyway rather than panic.
+        match self.0.format(FORMAT) {
+            Ok(text) => f.write_str(&text),
+            Err(_) => write!(f, "{}", self.0.unix_timestamp()),
+        }
     }
 }
 
@@ -113,8 +104,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let now = OffsetDateTime::now_utc();
-        let millis = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        Timestamp::from_unix_millis(millis).unwrap_or(Timestamp(now))
+        Timestamp::of(now).unwrap_or(Timestamp(now))
     }
 }
 
