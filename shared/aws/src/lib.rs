@@ -1,7 +1,7 @@
 //! How a function starts on AWS, in one place: its logging, the SDK configuration it loads once
 //! (region from `AWS_REGION`, the TLS roots of `TLS_ROOTS`), and clients made at first use.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock};
 
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -117,10 +117,6 @@ enum TlsRoots {
 }
 
 impl TlsRoots {
-    fn from_env() -> Result<Self, String> {
-        Self::parse(webhook_domain::settings::TLS_ROOTS.raw().as_deref())
-    }
-
     fn parse(value: Option<&str>) -> Result<Self, String> {
         match value {
             None | Some("" | "amazon") => Ok(Self::Amazon),
@@ -179,7 +175,7 @@ pub async fn load_sdk_config() -> Result<SdkConfig, String> {
 async fn load() -> Result<SdkConfig, String> {
     #[cfg(test)]
     tests::LOADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let roots = TlsRoots::from_env()?;
+    let roots = TlsRoots::parse(webhook_domain::settings::TLS_ROOTS.raw().as_deref())?;
     let loader = aws_config::defaults(BehaviorVersion::latest()).http_client(roots.http_client()?);
     let loader = if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
         loader.credentials_provider(EnvironmentVariableCredentialsProvider::new())
@@ -240,46 +236,24 @@ impl HttpClient for Traced {
 /// a client that most invocations never use: the queue a delivery uses only to retry, the bus
 /// a notice goes to. Clones share the one client.
 #[derive(Debug)]
-pub struct LazyClient<C>(Arc<Made<C>>);
+pub struct LazyClient<C>(Arc<LazyLock<C, Box<dyn FnOnce() -> C + Send>>>);
 
-// One per client, behind an Arc: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
-enum Made<C> {
-    Already(C),
-    AtFirstUse {
-        config: SdkConfig,
-        make: fn(&SdkConfig) -> C,
-        client: OnceLock<C>,
-    },
-}
-
-impl<C> LazyClient<C> {
+impl<C: 'static> LazyClient<C> {
     /// `make` (a client's `new`) runs at the first [`Self::get`], on `config`.
     pub fn new(config: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
-        Self(Arc::new(Made::AtFirstUse {
-            config: config.clone(),
-            make,
-            client: OnceLock::new(),
-        }))
+        let config = config.clone();
+        Self(Arc::new(LazyLock::new(Box::new(move || make(&config)))))
     }
 
     pub fn get(&self) -> &C {
-        match &*self.0 {
-            Made::Already(client) => client,
-            Made::AtFirstUse {
-                config,
-                make,
-                client,
-            } => client.get_or_init(|| make(config)),
-        }
+        LazyLock::force(&self.0)
     }
 }
 
 /// A client already made (a test's, on a local server).
-impl<C> From<C> for LazyClient<C> {
+impl<C: Send + 'static> From<C> for LazyClient<C> {
     fn from(client: C) -> Self {
-        Self(Arc::new(Made::Already(client)))
+        Self(Arc::new(LazyLock::new(Box::new(move || client))))
     }
 }
 

@@ -137,13 +137,13 @@ where
         }) else {
             return;
         };
-        let mut fields = Fields(Map::new());
-        attributes.record(&mut fields);
+        let mut fields = Map::new();
+        attributes.record(&mut Fields(&mut fields));
         span.extensions_mut().insert(Open {
             id: format!("{:016x}", span_id()),
             invocation,
             start: now(),
-            fields: fields.0,
+            fields,
         });
     }
 
@@ -151,9 +151,7 @@ where
         let Some(span) = context.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(open) = extensions.get_mut::<Open>() {
-            let mut fields = Fields(std::mem::take(&mut open.fields));
-            values.record(&mut fields);
-            open.fields = fields.0;
+            values.record(&mut Fields(&mut open.fields));
         }
     }
 
@@ -193,12 +191,10 @@ fn subsegment(name: &str, open: Open, parent_id: String, end: f64) -> Value {
         let service = fields.remove("service").unwrap_or_else(|| json!("AWS"));
         document["name"] = service;
         document["namespace"] = json!("aws");
-        let mut aws = Map::new();
-        for key in ["operation", "request_id"] {
-            if let Some(value) = fields.remove(key) {
-                aws.insert(key.to_owned(), value);
-            }
-        }
+        let aws = ["operation", "request_id"]
+            .into_iter()
+            .filter_map(|key| Some((key.to_owned(), fields.remove(key)?)))
+            .collect();
         document["aws"] = Value::Object(aws);
         match fields.remove("status").and_then(|status| status.as_u64()) {
             Some(status) => {
@@ -245,9 +241,9 @@ fn now() -> f64 {
 }
 
 /// A span's fields as X-Ray annotations: strings, numbers and booleans.
-struct Fields(Map<String, Value>);
+struct Fields<'a>(&'a mut Map<String, Value>);
 
-impl Visit for Fields {
+impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0
             .insert(field.name().to_owned(), json!(format!("{value:?}")));

@@ -7,10 +7,10 @@ use std::time::Duration;
 use webhook_domain::sent_body::with_attempt;
 use webhook_domain::{
     Attempt, AttemptClaim, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointId, EndpointNotice, EndpointStatus, EndpointUrl, EventName, ExternalId,
-    FailureCategory, LogRetention, Pace, PaceChange, SentBody, Signal, SigningKeys, Timestamp,
+    EndpointNotice, EndpointStatus, EndpointUrl, EventName, ExternalId, FailureCategory, Pace,
+    PaceChange, SentBody, Signal, SigningKeys, Timestamp,
 };
-use webhook_store::{DeliveryLogStore, Recorded, Store, StoreError};
+use webhook_store::{Recorded, Store};
 
 use crate::aws_sender::AwsSend;
 use crate::event::DeliveryJob;
@@ -216,8 +216,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             // A claimed attempt is made again once its claim lapses, and logged then; one that
             // nothing will redo (blocking dispatch, a test) is logged now, as it went.
             Err(error) if !plan.claim => {
-                let record = before.after(&attempt, None);
-                log_delivery(&self.store, &record, self.log_retention).await;
+                self.log_delivery(&before.after(&attempt, None)).await;
                 return Err(error);
             }
             Err(error) => return Err(error),
@@ -238,8 +237,8 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             }
             _ => None,
         };
-        let record = before.after(&attempt, next_retry_at);
-        log_delivery(&self.store, &record, self.log_retention).await;
+        self.log_delivery(&before.after(&attempt, next_retry_at))
+            .await;
         queued?;
         Ok(Some((answer, delivery)))
     }
@@ -254,33 +253,24 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         if target.url.aws().is_none() {
             return Ok(None);
         }
-        if let Some(known) = self.sender.aws.known_external_id(job.org_id) {
-            return Ok(Some(known));
-        }
-        let id = self.store.external_id(job.org_id).await?;
-        self.sender.aws.keep_external_id(job.org_id, &id);
-        Ok(Some(id))
+        let read = self.store.external_id(job.org_id);
+        Ok(Some(self.sender.aws.external_id(job.org_id, read).await?))
     }
 
-    /// Where the job goes now: its endpoint as just read, or the legacy URL.
+    /// Where the job goes now: its endpoint as just read, or the legacy URL. A deleted, paused
+    /// or unsubscribed endpoint gets nothing more.
     pub(crate) async fn reach(&self, job: &DeliveryJob) -> Result<Reach, PipelineError> {
-        match job.destination {
-            Destination::Endpoint(id) => self.endpoint_reach(job, id).await,
-            Destination::Legacy => Ok(match self.store.legacy_webhook(job.org_id).await? {
-                Some(legacy) => {
-                    Reach::Send(Target::legacy(legacy.url, legacy.keys, &job.event_type))
-                }
-                None => Reach::Gone(Abandoned::LegacyUrlRemoved),
-            }),
-        }
-    }
-
-    /// Re-reads the endpoint: a deleted, paused or unsubscribed one gets nothing more.
-    async fn endpoint_reach(
-        &self,
-        job: &DeliveryJob,
-        id: EndpointId,
-    ) -> Result<Reach, PipelineError> {
+        let id = match job.destination {
+            Destination::Endpoint(id) => id,
+            Destination::Legacy => {
+                return Ok(match self.store.legacy_webhook(job.org_id).await? {
+                    Some(legacy) => {
+                        Reach::Send(Target::legacy(legacy.url, legacy.keys, &job.event_type))
+                    }
+                    None => Reach::Gone(Abandoned::LegacyUrlRemoved),
+                });
+            }
+        };
         let Some((endpoint, keys)) = self.store.signing_target(job.org_id, id).await? else {
             return Ok(Reach::Gone(Abandoned::EndpointDeleted));
         };
@@ -304,11 +294,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         now: Timestamp,
     ) -> Result<(), QueueError> {
         let step = wait.min(self.queue.max_delay());
-        job.not_before = if step < wait {
-            now.checked_add(wait)
-        } else {
-            None
-        };
+        job.not_before = (step < wait).then(|| now.checked_add(wait)).flatten();
         self.queue.enqueue(vec![Delayed { job, delay: step }]).await
     }
 
@@ -319,6 +305,16 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             RetrySchedule::test_delivery()
         } else {
             &self.schedule
+        }
+    }
+
+    /// Writes the record to the delivery log, to be kept for the log's retention after its last
+    /// attempt. The log is for people, not for delivery: a failed write is logged and delivery
+    /// goes on, rather than failing the job and sending the webhook again.
+    async fn log_delivery(&self, record: &DeliveryRecord) {
+        let expires_at = self.log_retention.expires_at(record.last_attempt_at);
+        if let Err(error) = self.store.record_delivery(record, expires_at).await {
+            tracing::error!(%error, event_id = %record.event_id, destination = %record.destination, "could not write the delivery log record");
         }
     }
 
@@ -375,27 +371,9 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         }
     }
 
-    /// Counts the attempt in the endpoint's stats (with the give-up, when its delivery ends
-    /// there), and announces a revival.
-    async fn count_attempt(
-        &self,
-        endpoint: &Endpoint,
-        attempt: &Attempt,
-        gives_up: bool,
-    ) -> Result<Recorded, StoreError> {
-        let recorded = self
-            .store
-            .record_attempt(endpoint, attempt, gives_up)
-            .await?;
-        if let Recorded::Revived { failing_since } = recorded {
-            let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
-            self.notices.post(notice).await;
-        }
-        Ok(recorded)
-    }
-
-    /// Decides what comes after the attempt and records it in the endpoint's stats, in one
-    /// write. A test counts nowhere.
+    /// Decides what comes after the attempt and records it in the endpoint's stats (with the
+    /// give-up, when its delivery ends there), in one write, and announces a revival. A test
+    /// counts nowhere.
     async fn next_step(
         &self,
         job: &DeliveryJob,
@@ -407,10 +385,20 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let counted = target.endpoint.as_ref().filter(|_| !job.test);
         let next = next_after(job, counted, sent, attempt, schedule);
         let gives_up = matches!(next, Delivery::GaveUp(_));
-        if let Some(endpoint) = counted
-            && self.count_attempt(endpoint, attempt, gives_up).await? == Recorded::EndpointGone
+        let Some(endpoint) = counted else {
+            return Ok(next);
+        };
+        match self
+            .store
+            .record_attempt(endpoint, attempt, gives_up)
+            .await?
         {
-            return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted));
+            Recorded::EndpointGone => return Ok(Delivery::Abandoned(Abandoned::EndpointDeleted)),
+            Recorded::Revived { failing_since } => {
+                let notice = EndpointNotice::recovered(endpoint, failing_since, attempt.at);
+                self.notices.post(notice).await;
+            }
+            Recorded::Counted => {}
         }
         Ok(next)
     }
@@ -456,19 +444,5 @@ fn next_after(
                 Stop::Exhausted => GiveUp::Exhausted,
             })
         }
-    }
-}
-
-/// Writes the record to the delivery log, to be kept for `retention` after its last attempt.
-/// The log is for people, not for delivery: a failed write is logged and delivery goes on,
-/// rather than failing the job and sending the webhook again.
-async fn log_delivery(
-    store: &impl DeliveryLogStore,
-    record: &DeliveryRecord,
-    retention: LogRetention,
-) {
-    let expires_at = retention.expires_at(record.last_attempt_at);
-    if let Err(error) = store.record_delivery(record, expires_at).await {
-        tracing::error!(%error, event_id = %record.event_id, destination = %record.destination, "could not write the delivery log record");
     }
 }

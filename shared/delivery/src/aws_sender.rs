@@ -105,6 +105,17 @@ struct Failure {
     error: String,
 }
 
+impl Failure {
+    /// A failure with no HTTP status.
+    fn new(category: FailureCategory, error: String) -> Self {
+        Self {
+            category,
+            status: None,
+            error,
+        }
+    }
+}
+
 impl AwsSender {
     /// With this SDK configuration rather than the process's (a local AWS, in tests).
     pub fn with_config(config: SdkConfig) -> Self {
@@ -114,30 +125,36 @@ impl AwsSender {
         }
     }
 
-    pub fn known_external_id(&self, org: OrgId) -> Option<ExternalId> {
-        self.external_ids
+    /// The organization's external id: as `read` answers the first time, then as kept.
+    pub async fn external_id<E>(
+        &self,
+        org: OrgId,
+        read: impl Future<Output = Result<ExternalId, E>>,
+    ) -> Result<ExternalId, E> {
+        let known = self
+            .external_ids
             .lock()
             .ok()
-            .and_then(|ids| ids.get(&org).cloned())
-    }
-
-    pub fn keep_external_id(&self, org: OrgId, id: &ExternalId) {
+            .and_then(|ids| ids.get(&org).cloned());
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let id = read.await?;
         if let Ok(mut ids) = self.external_ids.lock() {
             ids.insert(org, id.clone());
         }
+        Ok(id)
     }
 
     /// Sends `body` as `send` says, waiting at most `timeout` for all of it (the role included).
     pub async fn send(&self, send: AwsSend<'_>, body: Vec<u8>, timeout: Duration) -> Sent {
         let started = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, self.deliver(&send, body)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Failure {
-                category: FailureCategory::Timeout,
-                status: None,
-                error: format!("no answer from AWS within {} s", timeout.as_secs()),
-            }),
-        };
+        let outcome = tokio::time::timeout(timeout, self.deliver(&send, body))
+            .await
+            .unwrap_or_else(|_| {
+                let error = format!("no answer from AWS within {} s", timeout.as_secs());
+                Err(Failure::new(FailureCategory::Timeout, error))
+            });
         match outcome {
             // No body: a queue or bus has no answer to give, and a blocking event must not
             // take its receipt for one.
@@ -166,17 +183,15 @@ impl AwsSender {
             .config
             .get_or_try_init(webhook_aws::load_sdk_config)
             .await
-            .map_err(|error| Failure {
-                category: FailureCategory::Other,
-                status: None,
-                error: format!("could not load the AWS configuration: {error}"),
+            .map_err(|error| {
+                Failure::new(
+                    FailureCategory::Other,
+                    format!("could not load the AWS configuration: {error}"),
+                )
             })?;
         let credentials = self.credentials(config, send).await?;
-        let body = String::from_utf8(body).map_err(|_| Failure {
-            category: FailureCategory::Other,
-            status: None,
-            error: "the body is not UTF-8".into(),
-        })?;
+        let body = String::from_utf8(body)
+            .map_err(|_| Failure::new(FailureCategory::Other, "the body is not UTF-8".into()))?;
         // The role's own configuration, in the destination's region.
         let config = config
             .to_builder()
@@ -205,11 +220,10 @@ impl AwsSender {
             return Ok(kept);
         }
         if let Some(error) = self.refused.get(&key) {
-            return Err(Failure {
-                category: FailureCategory::AwsRole,
-                status: None,
-                error: format!("{error} (refused within the last minute: not asked again)"),
-            });
+            return Err(Failure::new(
+                FailureCategory::AwsRole,
+                format!("{error} (refused within the last minute: not asked again)"),
+            ));
         }
         // The organization's external id protects the role only if its trust policy requires
         // it: a role that another id also opens would act for any organization that named it.
@@ -221,32 +235,27 @@ impl AwsSender {
             assume(config, send, send.external_id).await
         } else {
             match assume(config, send, &ExternalId::generate()).await {
-                Ok(_) => Err(Failure {
-                    category: FailureCategory::AwsRole,
-                    status: None,
-                    error: format!(
+                Ok(_) => Err(Failure::new(
+                    FailureCategory::AwsRole,
+                    format!(
                         "{} was assumed with an external id other than this organization's: \
                          its trust policy must require sts:ExternalId to equal the \
                          organization's",
                         send.role
                     ),
-                }),
+                )),
                 Err(refused) if refused.category == FailureCategory::AwsRole => {
                     assume(config, send, send.external_id).await
                 }
                 Err(unanswered) => Err(unanswered),
             }
         };
-        let credentials = match assumed {
-            Ok(credentials) => credentials,
-            Err(failure) => {
-                if failure.category == FailureCategory::AwsRole {
-                    self.refused.keep(&key, REFUSAL_KEPT, failure.error.clone());
-                    self.checked.forget(&key);
-                }
-                return Err(failure);
+        let credentials = assumed.inspect_err(|failure| {
+            if failure.category == FailureCategory::AwsRole {
+                self.refused.keep(&key, REFUSAL_KEPT, failure.error.clone());
+                self.checked.forget(&key);
             }
-        };
+        })?;
         if !checked {
             self.checked.keep(&key, CHECK_KEPT, ());
         }
@@ -274,10 +283,11 @@ async fn assume(
         .send()
         .await
         .map_err(|error| sts_failure(&error, send.role))?;
-    let given = assumed.credentials().ok_or_else(|| Failure {
-        category: FailureCategory::Other,
-        status: None,
-        error: format!("STS assumed {} but gave no credentials", send.role),
+    let given = assumed.credentials().ok_or_else(|| {
+        Failure::new(
+            FailureCategory::Other,
+            format!("STS assumed {} but gave no credentials", send.role),
+        )
     })?;
     Ok(Credentials::new(
         given.access_key_id(),
@@ -302,11 +312,7 @@ async fn to_queue(
             .data_type("String")
             .string_value(value)
             .build()
-            .map_err(|error| Failure {
-                category: FailureCategory::Other,
-                status: None,
-                error: error.to_string(),
-            })?;
+            .map_err(|error| Failure::new(FailureCategory::Other, error.to_string()))?;
         message = message.message_attributes(*name, attribute);
     }
     if send.destination.is_fifo() {
@@ -353,11 +359,10 @@ async fn to_bus(
             let message = entry
                 .and_then(|entry| entry.error_message())
                 .unwrap_or("no message");
-            Err(Failure {
-                category: category_of(code),
-                status: None,
-                error: format!("the bus refused the event: {code}: {message}"),
-            })
+            Err(Failure::new(
+                category_of(code),
+                format!("the bus refused the event: {code}: {message}"),
+            ))
         }
     }
 }

@@ -184,11 +184,11 @@ where
             .collect();
         // Oldest first within each group: the sort is stable.
         endpoints.sort_by_key(|endpoint| endpoint.agent_id.is_none());
-        let mut destinations: Vec<Destination> =
-            endpoints.into_iter().map(|e| e.id.into()).collect();
-        if targets.legacy_url_set {
-            destinations.push(Destination::Legacy);
-        }
+        let destinations: Vec<Destination> = endpoints
+            .into_iter()
+            .map(|e| e.id.into())
+            .chain(targets.legacy_url_set.then_some(Destination::Legacy))
+            .collect();
 
         // Kept once for every record, before the attempts (one write, within the budget); if
         // that fails, each attempt keeps it before its record, as a job without it does.
@@ -263,28 +263,23 @@ where
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.
         let target = match timeout_at(deadline.into(), self.reach(&job)).await {
-            Ok(Ok(Reach::Send(target))) => target,
+            Ok(Ok(Reach::Send(target))) => Some(target),
             Ok(Ok(Reach::Gone(reason))) => {
                 tracing::info!(event_id = %event.id, destination, ?reason, "a blocking event's destination is gone");
-                let _ = done.send((rank, Finished::unsent(destination, started)));
-                return;
+                None
             }
             Ok(Err(error)) => {
                 tracing::error!(%error, event_id = %event.id, destination, "could not read a blocking event's destination");
-                let _ = done.send((rank, Finished::unsent(destination, started)));
-                return;
+                None
             }
             // Read too late to send at all: nothing was attempted, nothing is counted.
-            Err(_) => {
-                let _ = done.send((rank, Finished::unsent(destination, started)));
-                return;
-            }
+            Err(_) => None,
         };
         let timeout = deadline.saturating_duration_since(Instant::now());
-        if timeout.is_zero() {
+        let Some(target) = target.filter(|_| !timeout.is_zero()) else {
             let _ = done.send((rank, Finished::unsent(destination, started)));
             return;
-        }
+        };
         let plan = Plan {
             timeout,
             claim: false,
@@ -319,16 +314,11 @@ impl Finished {
 
     /// A destination nothing was sent to: it vanished, or could not be read.
     fn unsent(destination: String, started: Instant) -> Self {
-        Self {
-            attempt: DispatchAttempt {
-                destination,
-                http_status: None,
-                failure_category: Some(FailureCategory::Other),
-                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                answer_ignored: None,
-            },
-            answer: None,
-        }
+        let nothing = Sent {
+            duration: started.elapsed(),
+            ..Sent::failed(FailureCategory::Other, String::new())
+        };
+        Self::of(destination, &nothing)
     }
 }
 
@@ -336,12 +326,8 @@ impl Finished {
 /// counts, provided every destination ahead of it has finished. `None` while undecided, and
 /// when every destination finished without an answer.
 fn decided(slots: &[Option<Finished>]) -> Option<usize> {
-    for (rank, slot) in slots.iter().enumerate() {
-        match slot {
-            None => return None,
-            Some(finished) if finished.answer.is_some() => return Some(rank),
-            Some(_) => {}
-        }
-    }
-    None
+    slots
+        .iter()
+        .map_while(Option::as_ref)
+        .position(|finished| finished.answer.is_some())
 }

@@ -15,7 +15,6 @@ use webhook_domain::{
 pub struct PlatformEvent {
     pub id: EventId,
     pub org_id: OrgId,
-    #[serde(default)]
     pub agent_id: Option<AgentId>,
     /// A catalogue type, or a well-formed name this build does not know yet.
     #[serde(rename = "type")]
@@ -48,13 +47,7 @@ impl PlatformEvent {
 
     /// What the log keeps of the event once, for every destination's record.
     pub fn logged(&self) -> LoggedEvent {
-        logged_event(
-            self.org_id,
-            self.id,
-            &self.event_type,
-            &self.data,
-            self.occurred_at,
-        )
+        DeliveryJob::first(self, Destination::Legacy).logged_event(self.occurred_at)
     }
 
     pub fn parse(message: &str) -> Result<Self, MalformedEvent> {
@@ -129,22 +122,6 @@ pub struct DeliveryJob {
     pub event_kept_until: Option<Timestamp>,
 }
 
-/// What the log keeps of an event: when it happened and the body its endpoints are sent.
-fn logged_event(
-    org_id: OrgId,
-    event_id: EventId,
-    event_type: &EventName,
-    data: &serde_json::Map<String, Value>,
-    occurred_at: Timestamp,
-) -> LoggedEvent {
-    LoggedEvent {
-        org_id,
-        event_id,
-        occurred_at,
-        body: SentBody::keep(&payload::body(event_type.as_str(), data)),
-    }
-}
-
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -176,13 +153,12 @@ impl DeliveryJob {
 
     /// What the log keeps of the job's event once, for every destination's record.
     pub fn logged_event(&self, occurred_at: Timestamp) -> LoggedEvent {
-        logged_event(
-            self.org_id,
-            self.event_id,
-            &self.event_type,
-            &self.data,
+        LoggedEvent {
+            org_id: self.org_id,
+            event_id: self.event_id,
             occurred_at,
-        )
+            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
+        }
     }
 
     /// The trace every attempt of this job continues: the publisher's, else the event's own.

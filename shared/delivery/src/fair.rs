@@ -68,7 +68,8 @@ impl<G: Eq + Hash + Clone, J> FairQueue<G, J> {
         }
     }
 
-    pub fn in_flight(&self) -> usize {
+    #[cfg(test)]
+    fn in_flight(&self) -> usize {
         self.in_flight.values().sum()
     }
 

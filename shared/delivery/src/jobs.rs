@@ -25,18 +25,14 @@ where
             .endpoints
             .iter()
             .filter(|endpoint| endpoint.receives(&event.event_type, event.agent_id))
-            .map(|endpoint| Delayed {
-                job: DeliveryJob::first(event, endpoint.id.into()),
+            .map(|endpoint| Destination::from(endpoint.id))
+            // The legacy URL, when set, gets every event type.
+            .chain(targets.legacy_url_set.then_some(Destination::Legacy))
+            .map(|destination| Delayed {
+                job: DeliveryJob::first(event, destination),
                 delay: Duration::ZERO,
             })
             .collect();
-        // The legacy URL, when set, gets every event type.
-        if targets.legacy_url_set {
-            jobs.push(Delayed {
-                job: DeliveryJob::first(event, Destination::Legacy),
-                delay: Duration::ZERO,
-            });
-        }
         let count = jobs.len();
         if count > 0 {
             // Once for all its jobs, before any of them can write a record.

@@ -1,54 +1,22 @@
 //! The bytes a receiver gets: `{"data": ..., "type": ...}` with sorted keys at every depth and
 //! no whitespace. These exact bytes are signed and sent.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// Fields in key order. serde_json's `Map` is a `BTreeMap` (no `preserve_order` feature in
+/// this workspace), so `data` comes out with its keys sorted at every depth too; the tests
+/// below hold both.
+#[derive(Serialize)]
+struct Body<'a> {
+    data: &'a Map<String, Value>,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+}
+
 pub fn body(event_type: &str, data: &Map<String, Value>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"{\"data\":");
-    write_object(data, &mut out);
-    out.extend_from_slice(b",\"type\":");
-    write_sorted(&Value::String(event_type.to_owned()), &mut out);
-    out.push(b'}');
-    out
-}
-
-/// Writes JSON with object keys sorted, whatever order the map keeps them in.
-fn write_sorted(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => write_object(map, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_sorted(item, out);
-            }
-            out.push(b']');
-        }
-        scalar => write_scalar(scalar, out),
-    }
-}
-
-fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
-    let mut entries: Vec<_> = map.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    out.push(b'{');
-    for (i, (key, value)) in entries.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_scalar(&Value::String(key.clone()), out);
-        out.push(b':');
-        write_sorted(value, out);
-    }
-    out.push(b'}');
-}
-
-fn write_scalar(value: &Value, out: &mut Vec<u8>) {
-    // Serializing a string, number, bool or null into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, value);
+    // Serializing string-keyed JSON into a Vec cannot fail.
+    serde_json::to_vec(&Body { data, event_type }).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use webhook_aws::LazyClient;
 use webhook_domain::settings;
-use webhook_domain::{DeliveryRecord, ResentAttempts, SentBody};
+use webhook_domain::{DeliveryRecord, ResentAttempts};
 
-use crate::event::DeliveryJob;
+use crate::event::{DeliveryJob, PlatformEvent};
 use crate::pipeline::Pipeline;
 use crate::queue::{Delayed, JobQueue, QueueError};
 use crate::sqs::SqsQueue;
@@ -82,40 +82,30 @@ impl<Q: JobQueue> Resends<Q> {
 
 /// The job that sends `record`'s message again: its data from the body it kept.
 fn job_from(record: DeliveryRecord) -> Result<DeliveryJob, ResendError> {
-    let body = record
+    let data = record
         .body
         .as_ref()
-        .map(SentBody::bytes)
-        .and_then(Result::ok)
+        .and_then(|body| body.bytes().ok())
+        .and_then(|body| serde_json::from_slice::<Map<String, Value>>(&body).ok())
+        .and_then(|mut sent| serde_json::from_value(sent.remove("data")?).ok())
         .ok_or(ResendError::NoBody)?;
-    let data = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(mut sent)) => match sent.remove("data") {
-            Some(Value::Object(data)) => data,
-            _ => return Err(ResendError::NoBody),
-        },
-        _ => return Err(ResendError::NoBody),
-    };
-    Ok(DeliveryJob {
-        event_id: record.event_id,
+    // The record keeps no publisher's trace: a resend continues the event's own.
+    let event = PlatformEvent {
+        id: record.event_id,
         org_id: record.org_id,
-        destination: record.destination,
         agent_id: record.agent_id,
         event_type: record.event_type,
         data,
-        occurred_at: Some(record.occurred_at),
+        occurred_at: record.occurred_at,
+        traceparent: None,
+    };
+    // Its event is kept again, for as long as the new chain's records.
+    Ok(DeliveryJob {
         attempts: record.attempt_count,
         chain_starts_after: record.attempt_count,
-        first_attempt_at: None,
-        not_before: None,
         test: record.test,
-        one_attempt: false,
         resent: true,
-        waits_for_a_place: 0,
-        holds_a_turn: false,
-        // The record keeps no publisher's trace: a resend continues the event's own.
-        trace_id: None,
         history: record.attempts,
-        // Kept again, for as long as the new chain's records.
-        event_kept_until: None,
+        ..DeliveryJob::first(&event, record.destination)
     })
 }

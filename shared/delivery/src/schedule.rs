@@ -31,18 +31,8 @@ pub enum Stop {
 
 impl Default for RetrySchedule {
     fn default() -> Self {
-        let minute = 60;
-        let hour = 60 * minute;
-        let delays: Vec<u64> = vec![
-            5,
-            minute,
-            5 * minute,
-            30 * minute,
-            2 * hour,
-            5 * hour,
-            10 * hour,
-        ];
-        let last = 24 * hour - delays.iter().sum::<u64>();
+        let delays = [5, 60, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600];
+        let last = 24 * 3600 - delays.iter().sum::<u64>();
         Self(
             delays
                 .into_iter()
@@ -120,12 +110,11 @@ impl RetrySchedule {
 }
 
 fn jittered(delay: Duration) -> Duration {
-    let mut bytes = [0u8; 4];
     // Without randomness the delay stays as scheduled; that is still a valid schedule.
-    if OsRng.try_fill_bytes(&mut bytes).is_err() {
+    let Ok(random) = OsRng.try_next_u32() else {
         return delay;
-    }
-    let unit = f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX); // 0..=1
+    };
+    let unit = f64::from(random) / f64::from(u32::MAX); // 0..=1
     delay.mul_f64(1.0 - JITTER + 2.0 * JITTER * unit)
 }
 

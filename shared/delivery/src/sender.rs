@@ -207,17 +207,6 @@ fn retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 /// receiver by its origin only: receivers put tokens in paths and queries, and these words are
 /// logged and shown.
 fn classify(error: &reqwest::Error) -> (FailureCategory, String) {
-    let (category, text) = categorize(error);
-    match error.url() {
-        Some(url) => (
-            category,
-            text.replace(url.as_str(), &url.origin().ascii_serialization()),
-        ),
-        None => (category, text),
-    }
-}
-
-fn categorize(error: &reqwest::Error) -> (FailureCategory, String) {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     let mut chain = Vec::new();
     while let Some(current) = source {
@@ -231,7 +220,7 @@ fn categorize(error: &reqwest::Error) -> (FailureCategory, String) {
         chain.push(current.to_string());
         source = current.source();
     }
-    let text = chain.join(": ");
+    let mut text = chain.join(": ");
     let lower = text.to_ascii_lowercase();
     let category = if error.is_timeout() {
         FailureCategory::Timeout
@@ -243,6 +232,9 @@ fn categorize(error: &reqwest::Error) -> (FailureCategory, String) {
     } else {
         FailureCategory::Other
     };
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), &url.origin().ascii_serialization());
+    }
     (category, text)
 }
 

@@ -49,21 +49,8 @@ pub fn platform_v2_signature(
     header
 }
 
-/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` per secret, space-separated, keyed with the
-/// base64-decoded part of the secret after `whsec_`.
-pub fn standard_signatures(
-    secrets: &[&SigningSecret],
-    id: &str,
-    timestamp: i64,
-    body: &[u8],
-) -> String {
-    secrets
-        .iter()
-        .map(|secret| standard_signature(secret, id, timestamp, body))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the base64-decoded part of the
+/// secret after `whsec_`.
 fn standard_signature(secret: &SigningSecret, id: &str, timestamp: i64, body: &[u8]) -> String {
     let encoded = secret
         .expose()
@@ -104,7 +91,12 @@ pub fn headers(
         (TIMESTAMP_HEADER, timestamp.to_string()),
         (
             SIGNATURE_HEADER,
-            standard_signatures(&secrets, id, timestamp, body),
+            // One per secret, space-separated.
+            secrets
+                .iter()
+                .map(|secret| standard_signature(secret, id, timestamp, body))
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
     ]
 }

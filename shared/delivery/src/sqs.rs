@@ -22,15 +22,6 @@ pub struct SqsQueue {
     url: String,
 }
 
-impl SqsQueue {
-    pub fn new(client: impl Into<LazyClient<Client>>, url: impl Into<String>) -> Self {
-        Self {
-            client: client.into(),
-            url: url.into(),
-        }
-    }
-}
-
 impl JobQueue for SqsQueue {
     fn max_delay(&self) -> Duration {
         MAX_DELAY
@@ -71,6 +62,13 @@ impl JobQueue for SqsQueue {
 }
 
 impl SqsQueue {
+    pub fn new(client: impl Into<LazyClient<Client>>, url: impl Into<String>) -> Self {
+        Self {
+            client: client.into(),
+            url: url.into(),
+        }
+    }
+
     async fn send(&self, entries: Vec<SendMessageBatchRequestEntry>) -> Result<(), QueueError> {
         let count = entries.len();
         let output = self
@@ -95,17 +93,11 @@ impl SqsQueue {
 
 /// Where messages go that can never be processed, with the reason attached.
 #[derive(Debug, Clone)]
-pub struct DeadLetters {
-    client: LazyClient<Client>,
-    url: String,
-}
+pub struct DeadLetters(SqsQueue);
 
 impl DeadLetters {
     pub fn new(client: impl Into<LazyClient<Client>>, url: impl Into<String>) -> Self {
-        Self {
-            client: client.into(),
-            url: url.into(),
-        }
+        Self(SqsQueue::new(client, url))
     }
 
     pub async fn send(&self, body: &str, reason: &str) -> Result<(), QueueError> {
@@ -114,10 +106,11 @@ impl DeadLetters {
             .string_value(reason)
             .build()
             .map_err(|e| QueueError(e.to_string()))?;
-        self.client
+        self.0
+            .client
             .get()
             .send_message()
-            .queue_url(&self.url)
+            .queue_url(&self.0.url)
             .message_body(body)
             .message_attributes("reason", reason)
             .send()

@@ -13,7 +13,7 @@ use webhook_domain::{
 use webhook_store::{DynamoStore, Store};
 
 use crate::attempt::{Plan, Target, timeout_for};
-use crate::event::DeliveryJob;
+use crate::event::{DeliveryJob, PlatformEvent};
 use crate::metrics::AttemptMetrics;
 use crate::pipeline::Pipeline;
 use crate::queue::JobQueue;
@@ -60,26 +60,19 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         event: EventName,
     ) -> TestDelivery {
         let now = self.clock.now();
-        let mut job = DeliveryJob {
-            event_id: webhook_domain::EventId::generate(),
+        let event = PlatformEvent {
+            id: webhook_domain::EventId::generate(),
             org_id: endpoint.org_id,
-            destination: endpoint.id.into(),
             agent_id: endpoint.agent_id,
             data: samples::data(&event, endpoint.agent_id, now),
             event_type: event,
-            occurred_at: Some(now),
-            attempts: 0,
-            chain_starts_after: 0,
+            occurred_at: now,
+            traceparent: None,
+        };
+        let mut job = DeliveryJob {
             first_attempt_at: Some(now),
-            not_before: None,
             test: true,
-            one_attempt: false,
-            resent: false,
-            waits_for_a_place: 0,
-            holds_a_turn: false,
-            trace_id: None,
-            history: Vec::new(),
-            event_kept_until: None,
+            ..DeliveryJob::first(&event, endpoint.id.into())
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
         let plan = Plan {

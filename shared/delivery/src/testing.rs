@@ -228,35 +228,30 @@ async fn answer(
         body,
     });
     state.arrived.notify_waiters();
-    match reply {
-        Reply::Status(code) => Ok(respond(code, None)),
-        Reply::StatusWithHeader(code, name, value) => Ok(respond(code, Some((name, value)))),
-        Reply::Slow(wait) => {
-            tokio::time::sleep(wait).await;
-            Ok(respond(200, None))
+    let ok = || b"{\"ok\":true}".to_vec();
+    let (status, body, header, after) = match reply {
+        Reply::Status(code) => (code, ok(), None, Duration::ZERO),
+        Reply::StatusWithHeader(code, name, value) => {
+            (code, ok(), Some((name, value)), Duration::ZERO)
         }
+        Reply::Slow(wait) => (200, ok(), None, wait),
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(60)).await;
-            Err("hung up")
+            return Err("hung up");
         }
         // An error from the service makes hyper close the connection.
-        Reply::Drop => Err("drop"),
+        Reply::Drop => return Err("drop"),
         Reply::Answer {
             status,
             body,
             after,
-        } => {
-            tokio::time::sleep(after).await;
-            let mut response = Response::new(Full::new(Bytes::from(body)));
-            *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok(response)
-        }
+        } => (status, body, None, after),
+    };
+    if !after.is_zero() {
+        tokio::time::sleep(after).await;
     }
-}
-
-fn respond(code: u16, header: Option<(&'static str, &'static str)>) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from_static(b"{\"ok\":true}")));
-    *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     if let Some((name, value)) = header
         && let (Ok(name), Ok(value)) = (
             name.parse::<hyper::header::HeaderName>(),
@@ -265,5 +260,5 @@ fn respond(code: u16, header: Option<(&'static str, &'static str)>) -> Response<
     {
         response.headers_mut().insert(name, value);
     }
-    response
+    Ok(response)
 }

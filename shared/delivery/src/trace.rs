@@ -4,12 +4,11 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 use webhook_domain::EventId;
 
-/// A trace id: 16 bytes, never all zero.
-#[derive(Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// A trace id: 16 bytes, never all zero; in JSON, its text.
+#[derive(Clone, Copy, PartialEq, Eq, SerializeDisplay, DeserializeFromStr)]
 pub struct TraceId(u128);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,9 +22,6 @@ impl TraceId {
         let mut parts = header.trim().split('-');
         let (version, trace, parent, flags) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        let hex = |text: &str, len: usize| {
-            text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        };
         let well_formed = hex(version, 2)
             && version != "ff"
             && hex(parent, 16)
@@ -51,27 +47,16 @@ impl std::str::FromStr for TraceId {
     type Err = InvalidTraceId;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let valid =
-            text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         match u128::from_str_radix(text, 16) {
-            Ok(id) if valid && id != 0 => Ok(Self(id)),
+            Ok(id) if hex(text, 32) && id != 0 => Ok(Self(id)),
             _ => Err(InvalidTraceId),
         }
     }
 }
 
-impl TryFrom<String> for TraceId {
-    type Error = InvalidTraceId;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<TraceId> for String {
-    fn from(id: TraceId) -> Self {
-        id.to_string()
-    }
+/// `len` lowercase hex digits.
+fn hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl fmt::Display for TraceId {
