@@ -4,12 +4,10 @@
 //! the request, starting with what was read, and closes the connection (no keep-alive, so that
 //! every request passes here).
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::io::{self, Cursor};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How long a client has to send a request head, on the first request and (through hyper) on
@@ -28,9 +26,12 @@ enum HeadRead {
     Refused(u16, &'static str, String),
 }
 
-/// The connection ready for hyper, or `None` when its first head was refused (and answered)
-/// or never came.
-pub(crate) async fn first_head(mut stream: TcpStream, timeout: Duration) -> Option<Prefixed> {
+/// The connection ready for hyper (the bytes already read put back in front), or `None` when
+/// its first head was refused (and answered) or never came.
+pub(crate) async fn first_head(
+    mut stream: TcpStream,
+    timeout: Duration,
+) -> Option<impl AsyncRead + AsyncWrite + Unpin> {
     let mut head = Vec::with_capacity(1024);
     let refusal = match tokio::time::timeout(timeout, read_head(&mut stream, &mut head)).await {
         Ok(Ok(HeadRead::Complete)) => None,
@@ -54,11 +55,8 @@ pub(crate) async fn first_head(mut stream: TcpStream, timeout: Duration) -> Opti
         tracing::info!(status, %detail, "request head refused");
         return None;
     }
-    Some(Prefixed {
-        head,
-        read: 0,
-        stream,
-    })
+    let (read, write) = stream.into_split();
+    Some(tokio::io::join(Cursor::new(head).chain(read), write))
 }
 
 async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<HeadRead> {
@@ -129,48 +127,5 @@ fn framing(headers: &[httparse::Header<'_>]) -> HeadRead {
             ),
             Some(_) => HeadRead::Complete,
         },
-    }
-}
-
-/// The stream with the bytes already read from it put back in front.
-pub(crate) struct Prefixed {
-    head: Vec<u8>,
-    read: usize,
-    stream: TcpStream,
-}
-
-impl AsyncRead for Prefixed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.read < this.head.len() {
-            let rest = &this.head[this.read..];
-            let n = rest.len().min(buf.remaining());
-            buf.put_slice(&rest[..n]);
-            this.read += n;
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut this.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Prefixed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -106,19 +106,18 @@ pub(crate) fn into_http(
 
 /// `GET /openapi.json`: the API's contract, for anyone (API Gateway does not serve it).
 pub(crate) fn openapi() -> hyper::Response<Full<Bytes>> {
-    let mut response = hyper::Response::new(Full::new(Bytes::from_static(
-        webhook_api::OPENAPI.as_bytes(),
-    )));
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+    json_response(
+        StatusCode::OK,
+        Bytes::from_static(webhook_api::OPENAPI.as_bytes()),
+    )
 }
 
 pub(crate) fn detail(status: StatusCode, detail: &str) -> hyper::Response<Full<Bytes>> {
-    let body = json!({ "detail": detail }).to_string();
-    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    json_response(status, Bytes::from(json!({ "detail": detail }).to_string()))
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(body));
     *response.status_mut() = status;
     response.headers_mut().insert(
         CONTENT_TYPE,
@@ -133,15 +132,7 @@ pub(crate) fn not_found() -> hyper::Response<Full<Bytes>> {
 
 /// A route this server was started without, answered as API Gateway answers unknown ones.
 pub(crate) fn not_served() -> lambda_http::Response<lambda_http::Body> {
-    let mut response = lambda_http::Response::new(lambda_http::Body::Text(
-        json!({ "detail": "Not found." }).to_string(),
-    ));
-    *response.status_mut() = StatusCode::NOT_FOUND;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+    webhook_api::response::json(StatusCode::NOT_FOUND, &json!({ "detail": "Not found." }))
 }
 
 pub(crate) fn too_large() -> hyper::Response<Full<Bytes>> {

@@ -300,9 +300,7 @@ impl<S> Server<S> {
             head_timeout: connection::HEAD_TIMEOUT,
         }
     }
-}
 
-impl<S> Server<S> {
     /// Another time limit for request heads than the default 10 s (tests use a short one).
     pub fn with_head_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.head_timeout = timeout;

@@ -41,7 +41,7 @@ pub enum Command {
         #[arg(long, value_parser = org_id)]
         org: OrgId,
         /// From 5m to 24h.
-        #[arg(long, default_value = "1h", value_parser = session_length)]
+        #[arg(long, default_value = "1h", value_parser = SessionLength::parse)]
         expires_in: SessionLength,
         /// The API's base URL (the stack's `ApiUrl` output).
         #[arg(long, env = "WEBHOOKS_API_URL", value_parser = api_url)]
@@ -61,7 +61,7 @@ pub enum Keys {
         org: OrgId,
         #[arg(long, value_parser = role)]
         role: Role,
-        #[arg(long, value_parser = label)]
+        #[arg(long, value_parser = Label::parse)]
         label: Option<Label>,
     },
     /// Lists an organization's keys (ids, roles, labels, hints, times), never a key.
@@ -82,10 +82,6 @@ fn org_id(raw: &str) -> Result<OrgId, String> {
         .ok_or_else(|| format!("expected a positive whole number, got {raw:?}"))
 }
 
-fn session_length(raw: &str) -> Result<SessionLength, String> {
-    SessionLength::parse(raw).map_err(|error| error.to_string())
-}
-
 fn api_url(raw: &str) -> Result<String, String> {
     let url = raw.trim_end_matches('/');
     let origin_only = url
@@ -103,10 +99,6 @@ fn api_url(raw: &str) -> Result<String, String> {
 
 fn role(raw: &str) -> Result<Role, String> {
     Role::parse(raw).ok_or_else(|| format!("expected owner, admin or member, got {raw:?}"))
-}
-
-fn label(raw: &str) -> Result<Label, String> {
-    Label::parse(raw).map_err(|error| error.to_string())
 }
 
 fn key_id(raw: &str) -> Result<KeyId, String> {

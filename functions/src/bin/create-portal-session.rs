@@ -1,14 +1,12 @@
 //! `POST /v1/developer/portal-sessions`
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
-    let app = App::from_env().await?;
-    run(service_fn(|request| {
-        handlers::create_portal_session(&app, request)
-    }))
-    .await
+    App::from_env()
+        .await?
+        .serve(handlers::create_portal_session)
+        .await
 }

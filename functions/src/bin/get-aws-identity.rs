@@ -1,11 +1,9 @@
 //! `GET /v1/developer/webhook-aws-identity`
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
-    let app = App::from_env().await?;
-    run(service_fn(|request| handlers::aws_identity(&app, request))).await
+    App::from_env().await?.serve(handlers::aws_identity).await
 }

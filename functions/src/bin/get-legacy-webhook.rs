@@ -1,14 +1,12 @@
 //! `GET /v1/webhook` (the legacy single-URL webhook)
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
-    let app = App::from_env().await?;
-    run(service_fn(|request| {
-        handlers::get_legacy_webhook(&app, request)
-    }))
-    .await
+    App::from_env()
+        .await?
+        .serve(handlers::get_legacy_webhook)
+        .await
 }

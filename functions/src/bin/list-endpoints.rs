@@ -1,14 +1,9 @@
 //! `GET /v1/developer/webhook-endpoints`
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
-    let app = App::from_env().await?;
-    run(service_fn(|request| {
-        handlers::list_endpoints(&app, request)
-    }))
-    .await
+    App::from_env().await?.serve(handlers::list_endpoints).await
 }

@@ -1,7 +1,7 @@
 //! `GET /portal` and `GET /portal/{asset}`: the portal's embedded files. Public: no table, no
 //! key; the page reaches the API with its session token.
 
-use lambda_http::{Body, Error, Request, RequestExt, Response, run, service_fn};
+use lambda_http::{Error, Request, RequestExt, run, service_fn};
 use webhook_api::routes::ASSET;
 use webhook_portal::FrameAncestors;
 
@@ -12,10 +12,11 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|request: Request| {
         let asset = request
             .path_parameters_ref()
-            .and_then(|params| params.first(ASSET))
-            .map(str::to_owned);
-        let response = webhook_portal::serve(asset.as_deref(), &frame_ancestors);
-        async move { Ok::<Response<Body>, Error>(response) }
+            .and_then(|params| params.first(ASSET));
+        std::future::ready(Ok::<_, Error>(webhook_portal::serve(
+            asset,
+            &frame_ancestors,
+        )))
     }))
     .await
 }

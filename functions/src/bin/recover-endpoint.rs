@@ -1,21 +1,20 @@
 //! `POST /v1/developer/webhook-endpoints/{endpoint_id}/recover`: resends an endpoint's failed
 //! deliveries since a time, a bounded batch per call.
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, CursorKey, handlers};
 use webhook_delivery::resend::Resends;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
     let app = App::from_env()
         .await?
         .with_cursor_key(CursorKey::from_env()?);
     let resends = Resends::from_env().await?;
-    run(service_fn(|request| {
-        handlers::recover_endpoint(&app, request, async |records, attempts| {
+    app.serve(|app, request| {
+        handlers::recover_endpoint(app, request, async |records, attempts| {
             resends.resend(records, attempts).await
         })
-    }))
+    })
     .await
 }

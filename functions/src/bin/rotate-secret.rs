@@ -1,12 +1,10 @@
 //! `POST /v1/developer/webhook-endpoints/{endpoint_id}/rotate-secret` and
 //! `POST /v1/webhook/rotate-secret`
 
-use lambda_http::{Error, run, service_fn};
 use webhook_api::{App, handlers};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
-    let app = App::from_env().await?;
-    run(service_fn(|request| handlers::rotate_secret(&app, request))).await
+    App::from_env().await?.serve(handlers::rotate_secret).await
 }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use webhook_domain::{ApiKeySecret, Caller, Timestamp};
+use webhook_domain::{ApiKeySecret, Timestamp};
 use webhook_store::{ApiKeyStore, StoreError};
 
 /// Who presents `authorization` (an `Authorization` header value) at `now`: the organization and
@@ -27,9 +27,10 @@ pub async fn identify<S: ApiKeyStore>(
         .and_then(|record| {
             let caller = record.caller(now)?;
             Some(AuthorizerContext {
+                org_id: Some(caller.org.get()),
+                role: Some(caller.role.as_str()),
                 session_until: record.valid_until.map(Timestamp::unix_millis),
                 key_id: Some(record.id.to_string()),
-                ..Some(caller).into()
             })
         })
         .unwrap_or_default())
@@ -65,17 +66,6 @@ pub struct AuthorizerContext {
     pub session_until: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
-}
-
-impl From<Option<Caller>> for AuthorizerContext {
-    fn from(caller: Option<Caller>) -> Self {
-        Self {
-            org_id: caller.map(|c| c.org.get()),
-            role: caller.map(|c| c.role.as_str()),
-            session_until: None,
-            key_id: None,
-        }
-    }
 }
 
 /// The authorizer Lambda's handler. A storage failure is an error (API Gateway answers 500,

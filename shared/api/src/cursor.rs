@@ -67,7 +67,7 @@ impl CursorKey {
 
     /// The cursor for the page after `last`, under this organization and filter.
     pub(crate) fn seal(&self, org: OrgId, filter: &DeliveryFilter, last: &LogKey) -> String {
-        let tag = self.tag(org, filter, last.as_str());
+        let tag = self.mac(org, filter, last.as_str()).finalize().into_bytes();
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(last.as_str()),
@@ -87,13 +87,6 @@ impl CursorKey {
             .verify_truncated_left(&tag)
             .ok()?;
         Some(LogKey::from_stored(position))
-    }
-
-    fn tag(&self, org: OrgId, filter: &DeliveryFilter, position: &str) -> Vec<u8> {
-        self.mac(org, filter, position)
-            .finalize()
-            .into_bytes()
-            .to_vec()
     }
 
     fn mac(&self, org: OrgId, filter: &DeliveryFilter, position: &str) -> HmacSha256 {

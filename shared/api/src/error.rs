@@ -26,8 +26,7 @@ pub enum ApiError {
     /// An `Idempotency-Key` that cannot answer this request (another body, still running, or
     /// nothing left to replay).
     Conflict(&'static str),
-    /// The organization sent its minute's test deliveries; try again in `retry_after` seconds.
-    /// An organization's minute of a quota is spent.
+    /// An organization's minute of a quota is spent; try again in `retry_after` seconds.
     QuotaSpent {
         quota: Quota,
         per_minute: u32,
@@ -109,14 +108,6 @@ impl ApiError {
             _ => None,
         };
         ErrorBody { detail, errors }
-    }
-
-    /// Seconds a client should wait before trying again, for a `Retry-After` header.
-    pub fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::QuotaSpent { retry_after, .. } => Some(*retry_after),
-            _ => None,
-        }
     }
 
     /// Logs an unexpected failure with where it arose (inside the request's span, so with its

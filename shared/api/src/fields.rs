@@ -87,9 +87,8 @@ pub fn event_name(value: &Value) -> Result<EventName, String> {
         .map_err(|e: MalformedEventName| e.to_string())
 }
 
-fn body_bytes(body: &Body) -> &[u8] {
+pub(crate) fn body_bytes(body: &Body) -> &[u8] {
     match body {
-        Body::Empty => b"",
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
         _ => b"",
@@ -129,15 +128,14 @@ pub fn string(value: &Value) -> Result<&str, String> {
 
 /// `null` clears the agent; otherwise a positive integer.
 pub fn agent_or_null(value: &Value) -> Result<Option<AgentId>, String> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(AgentId::new)
-            .map(Some)
-            .ok_or_else(|| "Expected a positive integer or null.".into()),
-        _ => Err("Expected a positive integer or null.".into()),
+    if value.is_null() {
+        return Ok(None);
     }
+    value
+        .as_u64()
+        .and_then(AgentId::new)
+        .map(Some)
+        .ok_or_else(|| "Expected a positive integer or null.".into())
 }
 
 /// An endpoint id, or `legacy` for the organization's legacy URL.

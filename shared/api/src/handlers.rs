@@ -258,11 +258,7 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
             }
             None => {
                 let remember = remember(Replay::LegacyWebhook { secret_hint });
-                let from = app
-                    .store
-                    .legacy_webhook(org)
-                    .await?
-                    .ok_or(ApiError::NoLegacyWebhook)?;
+                let from = stored_legacy(app, org).await?;
                 let rotated = match app
                     .store
                     .rotate_legacy_secret(RotationAsked {
@@ -274,10 +270,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                     Err(StoreError::NotFound) => return Err(ApiError::NoLegacyWebhook),
                     rotated => rotated,
                 };
-                match written(rotated, i, app, org, now).await? {
-                    Written::Replayed(first) => Ok(first),
-                    Written::Done(legacy) => Ok(legacy_answer(&legacy, None)),
-                }
+                Ok(match written(rotated, i, app, org, now).await? {
+                    Written::Replayed(first) => first,
+                    Written::Done(legacy) => legacy_answer(&legacy, None),
+                })
             }
         }
     })
@@ -510,9 +506,7 @@ where
             // What the quota did not cover waits for the next call: the cursor resumes after
             // the last record queued.
             let cut_short = (granted as usize) < batch.len();
-            if cut_short {
-                batch.truncate(granted as usize);
-            }
+            batch.truncate(granted as usize);
             let opening: Vec<_> = batch
                 .iter()
                 .map(|record| (record.reference(), record.attempt_count))

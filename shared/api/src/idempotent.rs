@@ -10,6 +10,7 @@ use webhook_domain::{
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
 use crate::error::IN_PROGRESS;
+use crate::fields::body_bytes;
 use crate::identity;
 use crate::response::{json, json_text, legacy_answer, uncacheable};
 use crate::views::CreatedEndpointView;
@@ -158,11 +159,7 @@ fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
 /// and the body as JSON (so spacing and key order do not count; no body is `{}`). An answer an
 /// authorizer cached before it named keys stands for its key by the header's digest.
 fn fingerprint(request: &Request) -> String {
-    let body: &[u8] = match request.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => b"",
-    };
+    let body = body_bytes(request.body());
     let canonical = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".to_vec()
     } else {

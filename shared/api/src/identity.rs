@@ -9,12 +9,6 @@ use webhook_domain::{Caller, KeyId, OrgId, Role, Timestamp};
 
 use crate::ApiError;
 
-/// The caller as the authorizer established it (`requestContext.authorizer.lambda`), required
-/// to be an owner or admin.
-pub(crate) fn admin(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
-    Ok(caller(request, now)?.require_admin()?)
-}
-
 /// The fields the authorizer answered, if it did.
 fn authorized(request: &Request) -> Option<&HashMap<String, Value>> {
     match request.request_context_ref() {
@@ -31,7 +25,9 @@ pub(crate) fn key_id(request: &Request) -> Option<KeyId> {
         .and_then(KeyId::parse)
 }
 
-fn caller(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
+/// The caller as the authorizer established it (`requestContext.authorizer.lambda`), required
+/// to be an owner or admin.
+pub(crate) fn admin(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
     let fields = authorized(request).ok_or(ApiError::Unauthenticated)?;
     let org = match fields.get("org_id") {
         Some(Value::Number(n)) => n.as_u64().map(OrgId::new),
@@ -56,11 +52,12 @@ fn caller(request: &Request, now: Timestamp) -> Result<Caller, ApiError> {
     if session_until.is_some_and(|end| now.unix_millis() >= end) {
         return Err(ApiError::Unauthenticated);
     }
-    Ok(Caller {
+    let caller = Caller {
         org,
         role,
         session: session_until.is_some(),
-    })
+    };
+    Ok(caller.require_admin()?)
 }
 
 /// The id of the request as API Gateway (or dev-server) assigned it, for log lines.

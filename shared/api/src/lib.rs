@@ -97,6 +97,17 @@ impl<S> App<S> {
         self.clock = clock;
         self
     }
+
+    /// Runs the Lambda runtime, each request answered by `handler`: a route function's `main`.
+    pub async fn serve<'a, Answering>(
+        &'a self,
+        handler: impl Fn(&'a Self, lambda_http::Request) -> Answering,
+    ) -> Result<(), lambda_http::Error>
+    where
+        Answering: Future<Output = handlers::Answer> + Send + 'a,
+    {
+        lambda_http::run(lambda_http::service_fn(|request| handler(self, request))).await
+    }
 }
 
 impl App<DynamoStore> {

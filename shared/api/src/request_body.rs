@@ -22,7 +22,6 @@ const ENDPOINT_FIELDS: &[&str] = &[
     "role_arn",
 ];
 const LEGACY_FIELDS: &[&str] = &["url"];
-const TEST_FIELDS: &[&str] = &["event_type"];
 const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
@@ -159,7 +158,7 @@ pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointU
 /// The test route's optional `{"event_type": ...}`: a catalogue type, or by default
 /// `webhook.test`.
 pub(crate) fn test_event_type(body: &Body) -> Result<EventName, ApiError> {
-    let mut fields = Fields::new(json_object(body)?, TEST_FIELDS, "field");
+    let mut fields = Fields::new(json_object(body)?, &["event_type"], "field");
     let event_type = fields.optional("event_type", test_event);
     fields.finish()?;
     Ok(event_type.unwrap_or(EventName::WEBHOOK_TEST))
@@ -243,10 +242,7 @@ pub(crate) fn recovery(body: &Body) -> Result<(Timestamp, Option<String>), ApiEr
     let mut fields = Fields::new(json_object(body)?, &["since", "cursor"], "field");
     let since = fields.required("since", since);
     let cursor = fields.optional("cursor", |v| string(v).map(str::to_owned));
-    fields.finish()?;
-    let since =
-        since.ok_or_else(|| ApiError::internal("a required field missing after validation"))?;
-    Ok((since, cursor))
+    fields.finish_with(|| Some((since?, cursor)))
 }
 
 #[cfg(test)]

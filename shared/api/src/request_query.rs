@@ -57,38 +57,26 @@ pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Destination,
 
 /// A cursor this service did not issue for this organization and these filters.
 pub(crate) fn foreign_cursor() -> ApiError {
-    ApiError::Invalid(
-        [(
-            "cursor".to_owned(),
-            vec![
-                "Invalid cursor: pass a next_cursor from an earlier page, with the same filters."
-                    .to_owned(),
-            ],
-        )]
-        .into(),
+    invalid(
+        "cursor",
+        "Invalid cursor: pass a next_cursor from an earlier page, with the same filters.",
     )
+}
+
+fn invalid(name: &str, message: &str) -> ApiError {
+    ApiError::Invalid([(name.to_owned(), vec![message.to_owned()])].into())
 }
 
 /// Each parameter once: a repeated one is ambiguous, so it is refused rather than guessed at.
 fn single_values(query: Option<&QueryMap>) -> Result<Map<String, Value>, ApiError> {
     let mut values = Map::new();
-    let mut repeated = Vec::new();
     for (name, value) in query.into_iter().flat_map(QueryMap::iter) {
         if values
             .insert(name.to_owned(), Value::String(value.to_owned()))
             .is_some()
         {
-            repeated.push(name.to_owned());
+            return Err(invalid(name, "Give this parameter at most once."));
         }
-    }
-    if let Some(name) = repeated.first() {
-        return Err(ApiError::Invalid(
-            [(
-                name.clone(),
-                vec!["Give this parameter at most once.".to_owned()],
-            )]
-            .into(),
-        ));
     }
     Ok(values)
 }

@@ -26,10 +26,11 @@ pub(crate) fn error_response(error: &ApiError) -> Response<Body> {
             INTERNAL_ERROR_BODY.into(),
         ),
     };
-    if let Some(seconds) = error.retry_after() {
+    // Seconds a client should wait before trying again.
+    if let ApiError::QuotaSpent { retry_after, .. } = error {
         response
             .headers_mut()
-            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+            .insert(RETRY_AFTER, HeaderValue::from(*retry_after));
     }
     response
 }

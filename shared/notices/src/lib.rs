@@ -49,6 +49,13 @@ impl NoticeBoard {
         })
     }
 
+    /// A board that keeps its notices, and a handle to read them.
+    #[cfg(feature = "testing")]
+    pub fn recorded() -> (Self, Arc<Mutex<Vec<EndpointNotice>>>) {
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        (Self::Recorded(notices.clone()), notices)
+    }
+
     /// Posts the notice; a failure is logged, never returned (see the module's comment).
     pub async fn post(&self, notice: EndpointNotice) {
         if let Err(error) = self.try_post(&notice).await {
@@ -108,14 +115,5 @@ impl NoticeBoard {
                 Ok(())
             }
         }
-    }
-}
-
-#[cfg(feature = "testing")]
-impl NoticeBoard {
-    /// A board that keeps its notices, and a handle to read them.
-    pub fn recorded() -> (Self, Arc<Mutex<Vec<EndpointNotice>>>) {
-        let notices = Arc::new(Mutex::new(Vec::new()));
-        (Self::Recorded(notices.clone()), notices)
     }
 }

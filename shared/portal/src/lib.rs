@@ -41,21 +41,6 @@ pub const ASSETS: [Asset; 3] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameAncestors(String);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadFrameAncestors(String);
-
-impl std::fmt::Display for BadFrameAncestors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "PORTAL_FRAME_ANCESTORS must be 'none', 'self' or space-separated https origins, got {:?}",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for BadFrameAncestors {}
-
 impl Default for FrameAncestors {
     fn default() -> Self {
         Self("'none'".to_owned())
@@ -65,7 +50,7 @@ impl Default for FrameAncestors {
 impl FrameAncestors {
     /// `'none'`, `'self'`, or https origins (a `*.` wildcard host allowed), space-separated:
     /// nothing that could end the directive and smuggle in another.
-    pub fn parse(raw: &str) -> Result<Self, BadFrameAncestors> {
+    pub fn parse(raw: &str) -> Result<Self, String> {
         let sources: Vec<&str> = raw.split_whitespace().collect();
         let valid = |source: &&str| {
             matches!(*source, "'none'" | "'self'")
@@ -80,7 +65,9 @@ impl FrameAncestors {
         };
         let lone_none = sources.contains(&"'none'") && sources.len() > 1;
         if sources.is_empty() || lone_none || !sources.iter().all(valid) {
-            return Err(BadFrameAncestors(raw.to_owned()));
+            return Err(format!(
+                "PORTAL_FRAME_ANCESTORS must be 'none', 'self' or space-separated https origins, got {raw:?}"
+            ));
         }
         Ok(Self(sources.join(" ")))
     }
@@ -102,16 +89,11 @@ impl FrameAncestors {
     }
 }
 
-/// The asset a request asks for: the page when `name` is `None` (`GET /portal`).
-pub fn asset(name: Option<&str>) -> Option<Asset> {
-    let name = name.unwrap_or("index.html");
-    ASSETS.into_iter().find(|asset| asset.name == name)
-}
-
-/// `GET /portal` and `GET /portal/{asset}`: the file with its security headers, or a 404 in the
-/// API's error shape.
+/// `GET /portal` and `GET /portal/{asset}`: the file (the page when `name` is `None`) with its
+/// security headers, or a 404 in the API's error shape.
 pub fn serve(name: Option<&str>, frame_ancestors: &FrameAncestors) -> Response<Body> {
-    let Some(asset) = asset(name) else {
+    let name = name.unwrap_or("index.html");
+    let Some(asset) = ASSETS.into_iter().find(|asset| asset.name == name) else {
         let mut missing = Response::new(Body::Text(r#"{"detail":"Not found."}"#.to_owned()));
         *missing.status_mut() = StatusCode::NOT_FOUND;
         missing

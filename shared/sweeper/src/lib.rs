@@ -93,10 +93,7 @@ pub async fn sweep<S: DeliveryStatsStore>(
     let cutoff = policy.cutoff(now);
     let mut report = SweepReport::default();
     let mut cursor = None;
-    loop {
-        if !time_left() {
-            break;
-        }
+    while time_left() {
         let page = store.streak_candidates(cutoff, cursor).await?;
         report.pages += 1;
         report.candidates += page.candidates.len();
@@ -114,13 +111,11 @@ pub async fn sweep<S: DeliveryStatsStore>(
         while let Some(outcome) = in_flight.next().await {
             report.count(outcome);
         }
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => {
-                report.finished = true;
-                break;
-            }
+        if page.next.is_none() {
+            report.finished = true;
+            break;
         }
+        cursor = page.next;
     }
     report.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     tracing::info!(
@@ -134,11 +129,6 @@ pub async fn sweep<S: DeliveryStatsStore>(
         "failing sweep"
     );
     Ok(report)
-}
-
-/// `FAILING_AFTER` (e.g. `24h`, `90m`).
-pub fn policy_from_env() -> Result<FailingPolicy, lambda_runtime::Error> {
-    Ok(settings::FAILING_AFTER.read_with(FailingPolicy::parse)?)
 }
 
 /// The scheduled Lambda: the store, clock and threshold it was built with, at cold start.
@@ -156,7 +146,7 @@ impl ScheduledSweep<DynamoStore> {
         Ok(Self {
             store: DynamoStore::from_config(&config)?,
             clock: Arc::new(SystemClock),
-            policy: policy_from_env()?,
+            policy: settings::FAILING_AFTER.read_with(FailingPolicy::parse)?,
             notices: NoticeBoard::from_env(&config)?,
         })
     }
