@@ -7,18 +7,15 @@ use webhook_domain::{AgentId, EventName, EventType, Timestamp};
 /// The sample `data` for `event`, stamped with `now` and the endpoint's agent if it has one:
 /// a realistic one for a catalogue type, a plain "this is a test" for `webhook.test`.
 pub fn data(event: &EventName, agent: Option<AgentId>, now: Timestamp) -> Map<String, Value> {
+    let agent_id = agent.map_or(Value::Null, |id| json!(id.get()));
     let mut data = match event.known() {
-        Some(event_type) => {
-            let mut sample = catalogue_sample(event_type, now);
-            sample["call_id"] = json!(100_000_001);
-            sample
-        }
+        Some(event_type) => catalogue_sample(event_type, agent_id, now),
         None => json!({
             "message": "This is a test delivery: your endpoint receives and can verify webhooks.",
+            "agent_id": agent_id,
             "sent_at": now.to_string(),
         }),
     };
-    data["agent_id"] = agent.map_or(Value::Null, |id| json!(id.get()));
     data["test"] = Value::Bool(true);
     match data {
         Value::Object(map) => map,
@@ -26,8 +23,7 @@ pub fn data(event: &EventName, agent: Option<AgentId>, now: Timestamp) -> Map<St
     }
 }
 
-/// A catalogue type's sample, but for the `call_id` and `agent_id` every one of them has.
-fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
+fn catalogue_sample(event_type: EventType, agent_id: Value, now: Timestamp) -> Value {
     let channel = if event_type.as_str().starts_with("web.") {
         "web"
     } else {
@@ -35,6 +31,8 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
     };
     let call = || {
         json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "channel": channel,
             "direction": "inbound",
             "from_number": if channel == "telephony" { json!("+15555550100") } else { Value::Null },
@@ -72,10 +70,14 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
             turn
         }
         EventType::CallDataExtracted => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "fields": {"patient_name": "Sam Rivera", "new_date": "2026-12-04", "new_time": "10:30"},
             "extracted_at": now.to_string(),
         }),
         EventType::CallTransferCompleted => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "transferred_to": "+15555550142",
             "reason": "The caller asked for the front desk.",
             "completed_at": now.to_string(),
@@ -84,6 +86,8 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
             let inbound = event_type == EventType::SmsReceived;
             let mut sms = json!({
                 "sms_id": 9_001,
+                "call_id": 100_000_001,
+                "agent_id": agent_id,
                 "direction": if inbound { "inbound" } else { "outbound" },
                 "from_number": if inbound { "+15555550100" } else { "+15555550199" },
                 "to_number": if inbound { "+15555550199" } else { "+15555550100" },
@@ -97,6 +101,8 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
         }
         EventType::CampaignCompleted => json!({
             "campaign_id": 301,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "name": "December reminders",
             "calls_placed": 120,
             "calls_answered": 87,
@@ -104,17 +110,23 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
         }),
         EventType::IssueEscalated => json!({
             "issue_id": 5_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "escalated_to": "support@acme-dental.example",
             "reason": "Reported twice in a day.",
             "escalated_at": now.to_string(),
         }),
         EventType::AlertTriggered => json!({
             "alert_id": 77,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "name": "Unanswered calls",
             "condition": "more than 5 unanswered calls in 10 minutes",
             "triggered_at": now.to_string(),
         }),
         EventType::CallGraded => json!({
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "score": 92,
             "passed": true,
             "criteria": [
@@ -124,12 +136,16 @@ fn catalogue_sample(event_type: EventType, now: Timestamp) -> Value {
         }),
         EventType::IssueReported => json!({
             "issue_id": 5_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "category": "wrong_information",
             "description": "The agent quoted last year's opening hours.",
             "reported_at": now.to_string(),
         }),
         EventType::TestCallCompleted => json!({
             "test_call_id": 7_001,
+            "call_id": 100_000_001,
+            "agent_id": agent_id,
             "scenario": "Reschedule an appointment",
             "passed": true,
             "duration_seconds": 64,

@@ -71,6 +71,7 @@ pub struct Endpoint {
     pub label: Label,
     pub url: EndpointUrl,
     /// What an ARN url is reached through; none for an https one (`RoleArn::for_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<RoleArn>,
     pub events: EventSubscription,
     pub status: EndpointStatus,
@@ -79,9 +80,11 @@ pub struct Endpoint {
     #[serde(default, skip_serializing_if = "CustomHeaders::is_empty")]
     pub headers: CustomHeaders,
     /// Deliveries a second it is sent at most; none: as fast as they come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     /// Slower than that while its receiver asks to slow down. Internal: the stats show it as
     /// the effective rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pace: Option<Pace>,
     pub secret_hint: SecretHint,
     pub created_at: Timestamp,
@@ -234,35 +237,19 @@ impl EndpointChanges {
 mod tests {
     use super::*;
     use crate::EventType;
-    use crate::fixtures::at;
+    use crate::fixtures::{self, at};
 
     fn endpoint(now: Timestamp) -> Endpoint {
-        let secret = SigningSecret::generate().unwrap();
-        NewEndpoint {
-            label: Label::parse("Billing").unwrap(),
-            url: EndpointUrl::parse("https://example.com/hook").unwrap(),
-            role_arn: None,
-            events: EventSubscription::all(),
-            status: RequestedStatus::Active,
-            agent_id: None,
-            headers: CustomHeaders::default(),
-            rate_limit: None,
-        }
-        .into_endpoint(OrgId::new(1), &secret, now)
+        fixtures::endpoint_with_secret(OrgId::new(1), now).0
     }
 
     #[test]
     fn a_new_endpoint_carries_the_secret_hint_and_one_timestamp() {
         let secret = SigningSecret::generate().unwrap();
         let e = NewEndpoint {
-            label: Label::parse("x").unwrap(),
-            url: EndpointUrl::parse("https://example.com").unwrap(),
-            role_arn: None,
-            events: EventSubscription::all(),
             status: RequestedStatus::Disabled,
             agent_id: AgentId::new(9),
-            headers: CustomHeaders::default(),
-            rate_limit: None,
+            ..fixtures::new_endpoint()
         }
         .into_endpoint(OrgId::new(1), &secret, at(5));
         assert_eq!(e.secret_hint, secret.hint());

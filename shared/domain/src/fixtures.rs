@@ -32,7 +32,12 @@ pub fn endpoint_with_secret(org: OrgId, created: Timestamp) -> (Endpoint, Signin
 }
 
 fn endpoint_with_secret_at(org: OrgId, secret: &SigningSecret, created: Timestamp) -> Endpoint {
-    let new = NewEndpoint {
+    new_endpoint().into_endpoint(org, secret, created)
+}
+
+/// A create request for an active endpoint subscribed to every type, at a public https URL.
+pub fn new_endpoint() -> NewEndpoint {
+    NewEndpoint {
         label: Label::from_stored("Fixture".to_owned()),
         url: EndpointUrl::from_stored("https://hooks.example.com/fixture".to_owned()),
         role_arn: None,
@@ -41,8 +46,7 @@ fn endpoint_with_secret_at(org: OrgId, secret: &SigningSecret, created: Timestam
         agent_id: None,
         headers: CustomHeaders::default(),
         rate_limit: None,
-    };
-    new.into_endpoint(org, secret, created)
+    }
 }
 
 fn fixed_secret() -> SigningSecret {
