@@ -103,6 +103,15 @@ impl Org {
         }
     }
 
+    /// Keeps the record until `expires_at`, in place of the one stored under its key.
+    fn keep(&mut self, record: DeliveryRecord, expires_at: Timestamp) {
+        let key = record.log_key();
+        if let Some((_, previous)) = self.deliveries.insert(key.clone(), (record, expires_at)) {
+            self.expiries.remove(&(previous, key.clone()));
+        }
+        self.expiries.insert((expires_at, key));
+    }
+
     /// The record as shown, with its event's body if it keeps none of its own.
     fn shown(&self, record: &DeliveryRecord, now: Timestamp) -> DeliveryRecord {
         let event = self
@@ -491,14 +500,10 @@ impl DeliveryStatsStore for MemoryStore {
             })
             .collect();
         candidates.sort_by_key(|c| (c.failing_since, c.endpoint_id));
-        let next = if candidates.len() > self.streak_page_size {
-            candidates.truncate(self.streak_page_size);
-            candidates
-                .last()
-                .map(|c| MemoryCursor(c.failing_since, c.endpoint_id))
-        } else {
-            None
-        };
+        let full = candidates.len() > self.streak_page_size;
+        candidates.truncate(self.streak_page_size);
+        let next = candidates.last().filter(|_| full);
+        let next = next.map(|c| MemoryCursor(c.failing_since, c.endpoint_id));
         Ok(StreakPage { candidates, next })
     }
 
@@ -631,8 +636,7 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(now);
-        let key = record.log_key();
-        if let Some((stored, _)) = org.deliveries.get_mut(&key) {
+        if let Some((stored, _)) = org.deliveries.get_mut(&record.log_key()) {
             let claimed = stored.may_claim(&claim, now);
             if claimed {
                 stored.claim = Some(claim);
@@ -643,8 +647,7 @@ impl DeliveryLogStore for MemoryStore {
             claim: Some(claim),
             ..record.clone()
         };
-        org.expiries.insert((expires_at, key.clone()));
-        org.deliveries.insert(key, (claimed, expires_at));
+        org.keep(claimed, expires_at);
         Ok(true)
     }
 
@@ -652,15 +655,10 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(record.last_attempt_at);
-        let key = record.log_key();
-        if let Some((stored, previous)) = org.deliveries.get(&key) {
-            if !record.supersedes(stored) {
-                return Ok(());
-            }
-            org.expiries.remove(&(*previous, key.clone()));
+        let stored = org.deliveries.get(&record.log_key());
+        if stored.is_none_or(|(stored, _)| record.supersedes(stored)) {
+            org.keep(record.clone(), expires_at);
         }
-        org.expiries.insert((expires_at, key.clone()));
-        org.deliveries.insert(key, (record.clone(), expires_at));
         Ok(())
     }
 

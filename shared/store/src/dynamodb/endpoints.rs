@@ -20,21 +20,21 @@ use super::errors::{cancellation_reasons, classify, conditional, item_when_refus
 use super::idempotency::remembering_put;
 use super::items::{
     ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item_with_secret, events_key,
-    from_item, number, projection_names, rotation_update, signing_projection, stats_item, string,
-    to_value,
+    from_item, number, projection_names, rotation_update, stats_item, string, to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionAction, query_all};
 use crate::{DeliveryTargets, EndpointStore, Result, RotationAsked, StoreError, sort_oldest_first};
 
 impl DynamoStore {
-    /// One conditional UpdateItem.
+    /// One conditional UpdateItem: the endpoint updated, or `Err` with the endpoint as it
+    /// stands when the update was refused (nothing would change).
     async fn apply_update(
         &self,
         org: OrgId,
         id: EndpointId,
         expression: UpdateExpression,
-    ) -> Result<Applied> {
+    ) -> Result<Result<Endpoint, Endpoint>> {
         // The condition both refuses to resurrect a deleted endpoint and skips writes that would
         // change nothing; on failure DynamoDB hands back the current item, which tells the two
         // apart without a second request.
@@ -49,10 +49,8 @@ impl DynamoStore {
             .send()
             .await;
         match conditional(result)? {
-            Ok(output) => Ok(Applied::Updated(from_item(
-                output.attributes.unwrap_or_default(),
-            )?)),
-            Err(Some(current)) => Ok(Applied::Unchanged(from_item(current)?)),
+            Ok(output) => Ok(Ok(from_item(output.attributes.unwrap_or_default())?)),
+            Err(Some(current)) => Ok(Err(from_item(current)?)),
             Err(None) => Err(StoreError::NotFound),
         }
     }
@@ -154,8 +152,8 @@ impl EndpointStore for DynamoStore {
             return self.get(org, id).await;
         };
         let current = match self.apply_update(org, id, expression).await? {
-            Applied::Updated(updated) => return Ok(updated),
-            Applied::Unchanged(current) => current,
+            Ok(updated) => return Ok(updated),
+            Err(current) => current,
         };
         // Refused with the events given: they are the same set as stored. The rest of the
         // changes still apply, the stored order stays.
@@ -166,7 +164,7 @@ impl EndpointStore for DynamoStore {
         match UpdateExpression::for_changes(&rest, now)? {
             Some(expression) if changes.events.is_some() => {
                 match self.apply_update(org, id, expression).await? {
-                    Applied::Updated(endpoint) | Applied::Unchanged(endpoint) => Ok(endpoint),
+                    Ok(endpoint) | Err(endpoint) => Ok(endpoint),
                 }
             }
             _ => Ok(current),
@@ -181,7 +179,7 @@ impl EndpointStore for DynamoStore {
         // One consistent read of the endpoint item, which holds its keys: the only read of a
         // secret anywhere. An endpoint created before secrets moved there keeps them in an
         // item of its own, read next.
-        let projection = signing_projection();
+        let projection = format!("{ENDPOINT_PROJECTION}, {KEYS_PROJECTION}");
         let read_endpoint = || self.read_item(Keys::endpoint(org, id), Some(&projection));
         let Some(endpoint) = read_endpoint().await? else {
             return Ok(None);
@@ -218,20 +216,19 @@ impl EndpointStore for DynamoStore {
         // caller saw: of concurrent rotations one wins. An endpoint whose secret is in an item
         // of its own refuses it, and is rotated there.
         let kept = self.rotation_of_endpoint_item(asked)?;
-        match self.write_rotation(vec![kept], asked).await {
-            Err(RotationRefused::SecretApart) => {
-                let apart = self.rotation_of_secret_item(asked)?;
-                match self.write_rotation(apart, asked).await {
-                    // `webhooks-admin upgrade` moved it meanwhile: it is in the endpoint item.
-                    Err(RotationRefused::SecretMoved) => {
-                        let kept = self.rotation_of_endpoint_item(asked)?;
-                        Ok(self.write_rotation(vec![kept], asked).await?)
-                    }
-                    written => Ok(written?),
-                }
-            }
-            written => Ok(written?),
+        if let Some(rotated) = self.write_rotation(vec![kept], asked).await? {
+            return Ok(rotated);
         }
+        let apart = self.rotation_of_secret_item(asked)?;
+        if let Some(rotated) = self.write_rotation(apart, asked).await? {
+            return Ok(rotated);
+        }
+        // `webhooks-admin upgrade` moved it meanwhile: it is in the endpoint item. Each layout
+        // is answered once by the other's write; met again, a rotation at the same moment
+        // moved it on.
+        let kept = self.rotation_of_endpoint_item(asked)?;
+        let rotated = self.write_rotation(vec![kept], asked).await?;
+        rotated.ok_or(StoreError::Superseded)
     }
 
     async fn delete(&self, org: OrgId, id: EndpointId) -> Result<()> {
@@ -253,33 +250,6 @@ impl EndpointStore for DynamoStore {
                 Some(["ConditionalCheckFailed", ..]) => Err(StoreError::NotFound),
                 _ => Err(classify(error)),
             },
-        }
-    }
-}
-
-/// Why a rotation's transaction wrote nothing.
-enum RotationRefused {
-    /// The endpoint item holds no secret: it is in an item of its own.
-    SecretApart,
-    /// The secret item is gone while its endpoint stands: the secret moved into the endpoint
-    /// item.
-    SecretMoved,
-    Store(StoreError),
-}
-
-impl From<StoreError> for RotationRefused {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
-}
-
-impl From<RotationRefused> for StoreError {
-    fn from(refused: RotationRefused) -> Self {
-        match refused {
-            // Each is answered once by the other layout's write; met again, a rotation at the
-            // same moment moved it on.
-            RotationRefused::SecretApart | RotationRefused::SecretMoved => StoreError::Superseded,
-            RotationRefused::Store(error) => error,
         }
     }
 }
@@ -329,13 +299,13 @@ impl DynamoStore {
     }
 
     /// Writes a rotation's items (the first conditioned on the endpoint item, asking for it
-    /// back on refusal) with `remember`'s record, in one transaction, and says why it wrote
-    /// nothing if it did not.
+    /// back on refusal) with `remember`'s record, in one transaction. `None`: the secret is
+    /// not where these items look for it, the other layout holds it.
     async fn write_rotation(
         &self,
         mut items: Vec<TransactWriteItem>,
         asked: RotationAsked<'_, Endpoint>,
-    ) -> Result<Endpoint, RotationRefused> {
+    ) -> Result<Option<Endpoint>> {
         let RotationAsked {
             from,
             rotation,
@@ -349,29 +319,26 @@ impl DynamoStore {
             // The endpoint as the rotation left it, built from what was written.
             let mut rotated = from.clone();
             rotated.rotated(rotation);
-            return Ok(rotated);
+            return Ok(Some(rotated));
         };
-        let store_error = |error| Err(RotationRefused::Store(error));
         match cancellation_reasons(&refused).as_deref() {
             Some(reasons) if failed_at(reasons, 0) => match item_when_refused(&refused, 0) {
-                None => store_error(StoreError::NotFound),
-                Some(item) if rotating == 1 && !item.contains_key("secret") => {
-                    Err(RotationRefused::SecretApart)
-                }
-                Some(_) => store_error(StoreError::Superseded),
+                None => Err(StoreError::NotFound),
+                // The endpoint item holds no secret: it is in an item of its own.
+                Some(item) if rotating == 1 && !item.contains_key("secret") => Ok(None),
+                Some(_) => Err(StoreError::Superseded),
             },
             // Another rotation's transaction was writing the same items at that moment.
             Some(reasons) if reasons[..rotating].contains(&"TransactionConflict") => {
-                store_error(StoreError::Superseded)
+                Err(StoreError::Superseded)
             }
-            Some(reasons) if rotating == 2 && failed_at(reasons, 1) => {
-                Err(RotationRefused::SecretMoved)
-            }
+            // The secret item is gone while its endpoint stands: it moved into the endpoint item.
+            Some(reasons) if rotating == 2 && failed_at(reasons, 1) => Ok(None),
             Some(reasons) if (0..rotating).any(|i| failed_at(reasons, i)) => {
-                store_error(StoreError::NotFound)
+                Err(StoreError::NotFound)
             }
-            Some(reasons) if failed_at(reasons, rotating) => store_error(StoreError::KeyTaken),
-            _ => store_error(classify(refused)),
+            Some(reasons) if failed_at(reasons, rotating) => Err(StoreError::KeyTaken),
+            _ => Err(classify(refused)),
         }
     }
 }
@@ -385,13 +352,6 @@ fn signing_target_of(endpoint: Item, keys: Item) -> Result<Option<(Endpoint, Sig
 /// Whether a transaction's item `index` was the one whose condition failed.
 pub(super) fn failed_at(reasons: &[&str], index: usize) -> bool {
     reasons.get(index) == Some(&"ConditionalCheckFailed")
-}
-
-/// What a conditional update did.
-enum Applied {
-    Updated(Endpoint),
-    /// Refused: nothing would change. The endpoint as it stands.
-    Unchanged(Endpoint),
 }
 
 /// An UpdateItem request for a set of changes.

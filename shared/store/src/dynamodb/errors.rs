@@ -123,12 +123,8 @@ where
 /// sorted as usual.
 pub(super) fn written<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool>
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ConditionalWriteError,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    match result {
-        Ok(_) => Ok(true),
-        Err(error) if error.code() == Some("ConditionalCheckFailedException") => Ok(false),
-        Err(error) => Err(classify(error)),
-    }
+    Ok(conditional(result)?.is_ok())
 }

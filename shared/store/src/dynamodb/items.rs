@@ -46,11 +46,6 @@ pub(super) const GRACE_PROJECTION: &str = "previous_expires_at";
 /// What a reader of secrets projects: the attributes of [`StoredKeys`].
 pub(super) const KEYS_PROJECTION: &str = "secret, previous_secret, previous_expires_at";
 
-/// An endpoint item read for delivery: the endpoint and its signing keys.
-pub(super) fn signing_projection() -> String {
-    format!("{ENDPOINT_PROJECTION}, {KEYS_PROJECTION}")
-}
-
 impl From<StoredKeys> for SigningKeys {
     fn from(stored: StoredKeys) -> Self {
         Self {

@@ -88,21 +88,16 @@ impl LegacyWebhookStore for DynamoStore {
                 )
                 .action()?;
             let put = remembering_put(self, org, record, now)?;
-            return match self.write_together(vec![rotate, put]).await {
-                Ok(_) => Ok(rotated()),
-                Err(error) => match cancellation_reasons(&error).as_deref() {
-                    Some(reasons)
-                        if failed_at(reasons, 0) && item_when_refused(&error, 0).is_some() =>
-                    {
-                        Err(StoreError::Superseded)
-                    }
-                    Some(reasons) if reasons.first() == Some(&"TransactionConflict") => {
-                        Err(StoreError::Superseded)
-                    }
-                    Some(reasons) if failed_at(reasons, 0) => Err(StoreError::NotFound),
-                    Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
-                    _ => Err(classify(error)),
-                },
+            let Err(error) = self.write_together(vec![rotate, put]).await else {
+                return Ok(rotated());
+            };
+            return match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if failed_at(reasons, 0) => {
+                    Err(refused(item_when_refused(&error, 0)))
+                }
+                Some(["TransactionConflict", ..]) => Err(StoreError::Superseded),
+                Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
+                _ => Err(classify(error)),
             };
         }
         let result = self
@@ -113,10 +108,15 @@ impl LegacyWebhookStore for DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match conditional(result)? {
-            Ok(_) => Ok(rotated()),
-            Err(Some(_)) => Err(StoreError::Superseded),
-            Err(None) => Err(StoreError::NotFound),
-        }
+        conditional(result)?.map(|_| rotated()).map_err(refused)
+    }
+}
+
+/// Why a rotation's condition failed, from the item as it stood: another rotation came first,
+/// or (no item) the URL was removed.
+fn refused(item: Option<Item>) -> StoreError {
+    match item {
+        Some(_) => StoreError::Superseded,
+        None => StoreError::NotFound,
     }
 }

@@ -1,6 +1,6 @@
 //! The delivery log: records under `LOG#<org>#<shard>`, sorted by their log key, expired by TTL.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use futures::future::try_join_all;
 
@@ -13,7 +13,7 @@ use webhook_domain::{
 use super::DynamoStore;
 use super::conditions::{ENDS, MAY_CLAIM, REOPENS, SUPERSEDES};
 use super::errors::{classify, written};
-use super::items::{epoch_seconds, from_item, number, string, to_item, to_value};
+use super::items::{epoch_seconds, from_item, number, projection_names, string, to_item, to_value};
 use super::keys::{
     DESTINATION_LOG, ENDPOINT_LOG, EVENT_LOG, EXPIRES_AT, Holds, Index, Keys, LOG_SHARDS,
     PROBLEM_LOG, endpoint_log_partition, event_log_key, log_partition, log_shard,
@@ -337,13 +337,11 @@ impl DynamoStore {
         records: Vec<DeliveryRecord>,
         now: Timestamp,
     ) -> Result<Vec<DeliveryRecord>> {
-        let mut wanted: Vec<EventId> = records
+        let wanted: BTreeSet<EventId> = records
             .iter()
             .filter(|record| record.body.is_none())
             .map(|record| record.event_id)
             .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
         let keys = wanted
             .iter()
             .map(|id| Keys::logged_event(org, *id))
@@ -385,25 +383,9 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
 }
 
 /// What a page of the log reads of each record: every field of `DeliveryRecord::listed`.
-const LISTED_ATTRIBUTES: &[&str] = &[
-    "org_id",
-    "event_id",
-    "endpoint_id",
-    "endpoint_label",
-    "url",
-    "event_type",
-    "agent_id",
-    "call_id",
-    "occurred_at",
-    "status",
-    "attempt_count",
-    "http_status",
-    "failure_category",
-    "last_attempt_at",
-    "next_retry_at",
-    "test",
-    "claim",
-];
+const LISTED_PROJECTION: &str = "#org_id, #event_id, #endpoint_id, #endpoint_label, #url, \
+     #event_type, #agent_id, #call_id, #occurred_at, #status, #attempt_count, #http_status, \
+     #failure_category, #last_attempt_at, #next_retry_at, #test, #claim";
 
 /// How many items one page may read in each shard, whatever the filter: a page reads at most
 /// `LOG_SHARDS` times this (2,000 items, one Query per shard), and a filter that matches
@@ -447,12 +429,10 @@ impl DynamoStore {
         }
         if source.holds_records() && !log_query.bodies {
             // A page of the log shows neither bodies nor attempts: they are not read out.
-            let mut projection = Vec::new();
-            for (i, name) in LISTED_ATTRIBUTES.iter().enumerate() {
-                projection.push(format!("#l{i}"));
-                query = query.expression_attribute_names(format!("#l{i}"), *name);
+            query = query.projection_expression(LISTED_PROJECTION);
+            for (placeholder, name) in projection_names(LISTED_PROJECTION) {
+                query = query.expression_attribute_names(placeholder, name);
             }
-            query = query.projection_expression(projection.join(", "));
         }
         // `since` and the cursor bound the sort key; BETWEEN is inclusive, so the `after`
         // record itself is dropped below.
@@ -486,8 +466,10 @@ impl DynamoStore {
         }
         // When the source holds only matches, the first `wanted` items are the answer;
         // otherwise read up to the budget.
-        let wanted_items = i32::try_from(wanted).unwrap_or(i32::MAX);
-        let covers = source.covers(filter);
+        let enough = match source.covers(filter) {
+            true => i32::try_from(wanted).unwrap_or(i32::MAX),
+            false => i32::MAX,
+        };
         let query = query
             .key_condition_expression(key_condition)
             .set_filter_expression((!conditions.is_empty()).then(|| conditions.join(" AND ")));
@@ -496,14 +478,9 @@ impl DynamoStore {
         let mut budget = SHARD_READ_BUDGET;
         let mut start_key = None;
         let stopped_at = loop {
-            let page_size = if covers {
-                wanted_items.min(budget)
-            } else {
-                budget
-            };
             let output = query
                 .clone()
-                .limit(page_size.max(1))
+                .limit(enough.min(budget).max(1))
                 .set_exclusive_start_key(start_key)
                 .send()
                 .await
@@ -548,10 +525,9 @@ impl DynamoStore {
                 Found::Record(_) => None,
             })
             .collect();
-        let mut names = vec!["pk", "sk", EXPIRES_AT];
-        names.extend(LISTED_ATTRIBUTES);
+        let projection = format!("pk, sk, {EXPIRES_AT}, {LISTED_PROJECTION}");
         // No request when the page holds only whole records: there are no keys to read.
-        let projection = (!query.bodies).then_some(&names[..]);
+        let projection = (!query.bodies).then_some(projection.as_str());
         let mut read: HashMap<String, super::Item> = self
             .read_items(keys, projection)
             .await?

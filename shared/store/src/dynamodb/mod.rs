@@ -170,28 +170,24 @@ impl DynamoStore {
     }
 
     /// The items at `keys` that exist, read consistently in a BatchGetItem per hundred (and
-    /// again for any DynamoDB leaves unprocessed), narrowed to the `projection` names when
-    /// given. In no particular order: keep the keys in the projection to match them up.
+    /// again for any DynamoDB leaves unprocessed), narrowed to `projection` when given. In no
+    /// particular order: keep the keys in the projection to match them up.
     async fn read_items(
         &self,
         keys: Vec<keys::Keys>,
-        projection: Option<&[&str]>,
+        projection: Option<&str>,
     ) -> Result<Vec<Item>> {
+        let names = projection.map(projection_names).filter(|n| !n.is_empty());
         let mut items = Vec::new();
         for chunk in keys.chunks(100) {
             let keys = chunk.iter().map(|key| key.clone().into_map()).collect();
-            let mut asked = KeysAndAttributes::builder()
+            let asked = KeysAndAttributes::builder()
                 .consistent_read(true)
-                .set_keys(Some(keys));
-            if let Some(names) = projection {
-                let mut placeholders = Vec::new();
-                for (i, name) in names.iter().enumerate() {
-                    placeholders.push(format!("#p{i}"));
-                    asked = asked.expression_attribute_names(format!("#p{i}"), *name);
-                }
-                asked = asked.projection_expression(placeholders.join(", "));
-            }
-            let asked = asked.build().map_err(StoreError::internal)?;
+                .set_keys(Some(keys))
+                .set_projection_expression(projection.map(str::to_owned))
+                .set_expression_attribute_names(names.clone())
+                .build()
+                .map_err(StoreError::internal)?;
             let batch = HashMap::from([(self.table.clone(), asked)]);
             let read = until_processed(batch, UNPROCESSED_BACKOFF_MAX, |request| async move {
                 let output = self
@@ -300,20 +296,8 @@ impl TransactionAction for DeleteBuilder {
 
 /// Every item a Query finds, page by page.
 async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>> {
-    let (mut items, mut start_key) = (Vec::new(), None);
-    loop {
-        let output = query
-            .clone()
-            .set_exclusive_start_key(start_key)
-            .send()
-            .await
-            .map_err(classify)?;
-        items.extend(output.items.unwrap_or_default());
-        start_key = output.last_evaluated_key;
-        if start_key.is_none() {
-            return Ok(items);
-        }
-    }
+    let items = query.into_paginator().items().send();
+    items.try_collect().await.map_err(classify)
 }
 
 type Item = HashMap<String, AttributeValue>;

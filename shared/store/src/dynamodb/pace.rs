@@ -56,19 +56,21 @@ impl PaceStore for DynamoStore {
         // Kept while any turn it hands out may still be waited for.
         let kept_until = asked.latest.max(asked.now).checked_add(TURNS_KEPT);
         let expires = epoch_seconds(kept_until.unwrap_or(Timestamp::LAST));
+        let turns = self
+            .update(Keys::pace(org, id))
+            .expression_attribute_names("#expires", EXPIRES_AT)
+            .expression_attribute_values(":an_interval_ago", number(an_interval_ago))
+            .expression_attribute_values(":expires", expires);
         // Each way is conditioned on its case, so the wrong guess costs one refused write.
         let mut after_the_last = asked.queued;
         for _ in 0..TRIES {
             if after_the_last {
-                let taken = self
-                    .update(Keys::pace(org, id))
+                let taken = turns
+                    .clone()
                     .update_expression("SET last_turn = last_turn + :step, #expires = :expires")
                     .condition_expression(TURNS_QUEUED)
-                    .expression_attribute_names("#expires", EXPIRES_AT)
                     .expression_attribute_values(":step", number(step))
-                    .expression_attribute_values(":an_interval_ago", number(an_interval_ago))
                     .expression_attribute_values(":last_possible", number(last_possible))
-                    .expression_attribute_values(":expires", expires.clone())
                     .return_values(ReturnValue::UpdatedNew)
                     .return_values_on_condition_check_failure(
                         ReturnValuesOnConditionCheckFailure::AllOld,
@@ -78,7 +80,7 @@ impl PaceStore for DynamoStore {
                 match conditional(taken)? {
                     Ok(output) => return turn_of(output.attributes.as_ref()).map(Some),
                     Err(item) => {
-                        let last = item.as_ref().and_then(|item| turn_of(Some(item)).ok());
+                        let last = turn_of(item.as_ref()).ok();
                         if last.is_some_and(|last| {
                             last.unix_millis() > an_interval_ago
                                 && last.unix_millis() > last_possible
@@ -89,14 +91,11 @@ impl PaceStore for DynamoStore {
                     }
                 }
             } else {
-                let free = self
-                    .update(Keys::pace(org, id))
+                let free = turns
+                    .clone()
                     .update_expression("SET last_turn = :now, #expires = :expires")
                     .condition_expression(TURN_FREE)
-                    .expression_attribute_names("#expires", EXPIRES_AT)
                     .expression_attribute_values(":now", number(asked.now.unix_millis()))
-                    .expression_attribute_values(":an_interval_ago", number(an_interval_ago))
-                    .expression_attribute_values(":expires", expires.clone())
                     .send()
                     .await;
                 if written(free)? {

@@ -311,17 +311,12 @@ impl DeliveryStatsStore for DynamoStore {
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<StreakCandidate>>>()?;
-        let next = match output.last_evaluated_key {
-            Some(start) => Some(StreakCursor {
-                shard: cursor.shard,
-                start: Some(start),
-            }),
-            None if cursor.shard + 1 < STREAK_SHARDS => Some(StreakCursor {
-                shard: cursor.shard + 1,
-                start: None,
-            }),
-            None => None,
+        // The rest of this shard, else the next shard from its start.
+        let (shard, start) = match output.last_evaluated_key {
+            Some(start) => (cursor.shard, Some(start)),
+            None => (cursor.shard + 1, None),
         };
+        let next = (shard < STREAK_SHARDS).then_some(StreakCursor { shard, start });
         Ok(StreakPage { candidates, next })
     }
 

@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::errors::{cancellation_reasons, classify};
+use super::items::KEYS_PROJECTION;
 use super::keys::{ENDPOINT_SK_PREFIX, Keys};
 use super::{DynamoStore, Item, TransactionAction};
 use crate::{Result, StoreError};
@@ -17,9 +18,6 @@ pub struct MovedSecrets {
     pub left: u64,
 }
 
-/// The attributes a secret item holds and an endpoint item takes over.
-const KEY_ATTRIBUTES: [&str; 3] = ["secret", "previous_secret", "previous_expires_at"];
-
 impl DynamoStore {
     /// Moves every endpoint secret still in an item of its own (`ORG#<org>` / `SECRET#<id>`,
     /// written before secrets moved into endpoint items) into its endpoint item, so that
@@ -28,31 +26,24 @@ impl DynamoStore {
     /// Safe to run again, and while the stack serves traffic.
     pub async fn move_secrets_into_endpoints(&self) -> Result<MovedSecrets> {
         let mut done = MovedSecrets::default();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(sk, :secret)")
-                .expression_attribute_values(":secret", AttributeValue::S("SECRET#".into()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in page.items.unwrap_or_default() {
-                if self.move_secret(item).await? {
-                    done.moved += 1;
-                } else {
-                    done.left += 1;
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(done);
+        let mut items = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(sk, :secret)")
+            .expression_attribute_values(":secret", AttributeValue::S("SECRET#".into()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = items.try_next().await.map_err(classify)? {
+            if self.move_secret(item).await? {
+                done.moved += 1;
+            } else {
+                done.left += 1;
             }
         }
+        Ok(done)
     }
 
     /// Moves one secret item's keys into its endpoint item: `false` if either changed first.
@@ -68,7 +59,8 @@ impl DynamoStore {
         let mut take = self
             .update_in_transaction(Keys::new(pk.clone(), endpoint_sk))
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(secret)");
-        for name in KEY_ATTRIBUTES {
+        // The attributes a secret item holds and an endpoint item takes over.
+        for name in KEYS_PROJECTION.split(", ") {
             if let Some(value) = secret_item.get(name) {
                 sets.push(format!("{name} = :{name}"));
                 take = take.expression_attribute_values(format!(":{name}"), value.clone());
