@@ -4,11 +4,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
-use rand::TryRngCore;
-use rand::rngs::OsRng;
 use sha2::Sha256;
 use webhook_domain::settings;
-use webhook_domain::{DeliveryFilter, LogKey, OrgId};
+use webhook_domain::{DeliveryFilter, LogKey, OrgId, random_bytes};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -51,11 +49,8 @@ impl CursorKey {
 
     /// A key of this process only: right for one local server, wrong for a fleet.
     pub fn random() -> Result<Self, CursorKeyError> {
-        let mut key = vec![0; MIN_KEY_BYTES];
-        OsRng
-            .try_fill_bytes(&mut key)
-            .map_err(|_| CursorKeyError::Random)?;
-        Ok(Self(key))
+        let key: [u8; MIN_KEY_BYTES] = random_bytes().map_err(|_| CursorKeyError::Random)?;
+        Ok(Self(key.to_vec()))
     }
 
     pub fn from_env() -> Result<Self, CursorKeyError> {

@@ -3,7 +3,7 @@
 
 use lambda_http::Body;
 use serde_json::{Map, Value};
-use webhook_domain::{AgentId, Destination, EventName, MalformedEventName, Timestamp};
+use webhook_domain::{AgentId, Destination, EventName, Timestamp};
 
 use crate::error::{ApiError, FieldErrors};
 
@@ -82,9 +82,7 @@ impl Fields {
 
 /// A catalogue type or a well-formed name this build does not know.
 pub fn event_name(value: &Value) -> Result<EventName, String> {
-    string(value)?
-        .parse()
-        .map_err(|e: MalformedEventName| e.to_string())
+    parsed(value, EventName::parse)
 }
 
 pub(crate) fn body_bytes(body: &Body) -> &[u8] {
@@ -124,6 +122,14 @@ pub fn string(value: &Value) -> Result<&str, String> {
         Value::Null => Err("This field may not be null.".into()),
         _ => Err("Expected a string.".into()),
     }
+}
+
+/// A string as `parse` reads it, its refusal in words.
+pub(crate) fn parsed<T, E: ToString>(
+    value: &Value,
+    parse: fn(&str) -> Result<T, E>,
+) -> Result<T, String> {
+    parse(string(value)?).map_err(|e| e.to_string())
 }
 
 /// `null` clears the agent; otherwise a positive integer.

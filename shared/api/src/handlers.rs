@@ -7,16 +7,16 @@ use lambda_http::{Body, Error, Request, RequestExt, Response};
 use tracing::Instrument;
 use webhook_domain::{
     Caller, Clock, DeliveryFilter, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventType, IdempotencyRecord,
-    LegacyWebhook, LogKey, LogQuery, Minute, OrgId, Quota, QuotaCount, Replay, ResentAttempts,
-    Rotation, SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
+    EndpointId, EndpointStatus, EventId, EventName, EventType, IdempotencyRecord, LegacyWebhook,
+    LogKey, LogQuery, Minute, OrgId, Quota, QuotaCount, Replay, ResentAttempts, Rotation,
+    SigningKeys, SigningSecret, SystemClock, TestDelivery, Timestamp,
 };
 use webhook_store::{
     ApiKeyStore, DeliveryLogStore, DeliveryStatsStore, EndpointStore, EventRef, ExternalIdStore,
     LegacyWebhookStore, QuotaStore, RotationAsked, StoreError,
 };
 
-use crate::idempotent::{Idempotent, IdempotentRouteStore, Written, written};
+use crate::idempotent::{Idempotent, IdempotentRouteStore, written};
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, json_text, legacy_answer, no_content, uncacheable};
 use crate::views::{
@@ -56,13 +56,11 @@ pub async fn create_endpoint<S: IdempotentRouteStore>(app: &App<S>, request: Req
             .store
             .create(&endpoint, &secret, max, remember.as_ref())
             .await;
-        if let Written::Replayed(first) =
-            written(created, idempotent.as_ref(), app, caller.org, now).await?
-        {
-            return Ok(first);
-        }
-        let created = CreatedEndpointView::new(&endpoint, &secret);
-        Ok(uncacheable(json(StatusCode::CREATED, &created)))
+        written(created, idempotent.as_ref(), app, caller.org, now, |()| {
+            let created = CreatedEndpointView::new(&endpoint, &secret);
+            uncacheable(json(StatusCode::CREATED, &created))
+        })
+        .await
     })
     .await
 }
@@ -248,13 +246,11 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                         ..RotationAsked::new(&from, &rotation)
                     })
                     .await;
-                Ok(match written(rotated, i, app, org, now).await? {
-                    Written::Replayed(first) => first,
-                    Written::Done(endpoint) => uncacheable(json(
-                        StatusCode::OK,
-                        &CreatedEndpointView::new(&endpoint, &rotation.new),
-                    )),
+                written(rotated, i, app, org, now, |endpoint| {
+                    let rotated = CreatedEndpointView::new(&endpoint, &rotation.new);
+                    uncacheable(json(StatusCode::OK, &rotated))
                 })
+                .await
             }
             None => {
                 let remember = remember(Replay::LegacyWebhook { secret_hint });
@@ -270,10 +266,10 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
                     Err(StoreError::NotFound) => return Err(ApiError::NoLegacyWebhook),
                     rotated => rotated,
                 };
-                Ok(match written(rotated, i, app, org, now).await? {
-                    Written::Replayed(first) => first,
-                    Written::Done(legacy) => legacy_answer(&legacy, None),
+                written(rotated, i, app, org, now, |legacy| {
+                    legacy_answer(&legacy, None)
                 })
+                .await
             }
         }
     })
@@ -318,10 +314,7 @@ pub async fn create_portal_session<S: ApiKeyStore>(app: &App<S>, request: Reques
 /// `GET /v1/developer/webhook-event-types`: the catalogue, in order. It needs no storage.
 pub async fn list_event_types(request: Request) -> Answer {
     respond(&SystemClock, &request, async |_| {
-        let views: Vec<EventTypeView> = EventType::ALL
-            .into_iter()
-            .map(EventTypeView::from)
-            .collect();
+        let views = EventType::ALL.map(EventTypeView::from);
         Ok(json(StatusCode::OK, &views))
     })
     .await
@@ -372,7 +365,7 @@ where
         let destination = request_body::resend_destination(request.body())?;
         let now = app.clock.now();
         let record = logged_delivery(app, caller.org, &request, destination, now).await?;
-        let health = match destination {
+        let (endpoint, attempts) = match destination {
             Destination::Endpoint(id) => match app.store.endpoint_health(caller.org, id).await? {
                 None => {
                     return Err(ApiError::Conflict(
@@ -384,19 +377,15 @@ where
                         "The endpoint is disabled: enable it, then resend.",
                     ));
                 }
-                Some(health) => Some(health),
+                Some(health) => (Some(health.endpoint.clone()), health.resent_attempts()),
             },
             Destination::Legacy if app.store.legacy_webhook(caller.org).await?.is_none() => {
                 return Err(ApiError::Conflict(
                     "The legacy webhook URL was removed: there is nothing to resend to.",
                 ));
             }
-            Destination::Legacy => None,
+            Destination::Legacy => (None, ResentAttempts::Scheduled),
         };
-        let endpoint = health.as_ref().map(|health| health.endpoint.clone());
-        let attempts = health
-            .as_ref()
-            .map_or(ResentAttempts::Scheduled, EndpointHealth::resent_attempts);
         if let Some(refusal) = record.resend_refusal(endpoint.as_ref()) {
             return Err(ApiError::Conflict(refusal.detail()));
         }

@@ -5,7 +5,8 @@ use lambda_http::http::{HeaderName, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use sha2::{Digest, Sha256};
 use webhook_domain::{
-    IdempotencyKey, IdempotencyRecord, OrgId, Repeat, Replay, Timestamp, secret_named,
+    IdempotencyKey, IdempotencyRecord, InvalidIdempotencyKey, OrgId, Repeat, Replay, Timestamp,
+    secret_named,
 };
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
@@ -106,27 +107,21 @@ impl Idempotent {
     }
 }
 
-/// What a write that remembers a key came to.
-pub(crate) enum Written<T> {
-    Done(T),
-    /// The key was taken: the first call's answer instead.
-    Replayed(Response<Body>),
-}
-
-/// Sorts out a write that may have found its key taken: then the answer is read from the
-/// record that holds the key.
+/// The answer to a write that may have found its key taken: `done`'s of what was written, or
+/// the first call's answer, read from the record that holds the key.
 pub(crate) async fn written<T, S>(
     result: Result<T, StoreError>,
     idempotent: Option<&Idempotent>,
     app: &App<S>,
     org: OrgId,
     now: Timestamp,
-) -> Result<Written<T>, ApiError>
+    done: impl FnOnce(T) -> Response<Body>,
+) -> Result<Response<Body>, ApiError>
 where
     S: IdempotentRouteStore,
 {
     match (result, idempotent) {
-        (Ok(done), _) => Ok(Written::Done(done)),
+        (Ok(written), _) => Ok(done(written)),
         (Err(StoreError::KeyTaken), Some(idempotent)) => {
             let first = app
                 .store
@@ -134,8 +129,7 @@ where
                 .await?
                 // Taken a moment ago, expired since: the caller can simply retry.
                 .ok_or(ApiError::Conflict(IN_PROGRESS))?;
-            let answer = idempotent.answer_from(app, org, &first).await?;
-            Ok(Written::Replayed(answer))
+            idempotent.answer_from(app, org, &first).await
         }
         (Err(error), _) => Err(error.into()),
     }
@@ -143,14 +137,11 @@ where
 
 /// The caller's key, if it sent one: a malformed one is a 400.
 fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(raw) = request.headers().get(HEADER) else {
-        return Ok(None);
-    };
-    let text = raw
-        .to_str()
-        .map_err(|_| ApiError::BadRequest(webhook_domain::InvalidIdempotencyKey.to_string()))?;
-    IdempotencyKey::parse(text)
-        .map(Some)
+    request
+        .headers()
+        .get(HEADER)
+        .map(|raw| IdempotencyKey::parse(raw.to_str().map_err(|_| InvalidIdempotencyKey)?))
+        .transpose()
         .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 

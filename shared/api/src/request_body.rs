@@ -9,7 +9,9 @@ use webhook_domain::{
 };
 
 use crate::error::ApiError;
-use crate::fields::{Fields, agent_or_null, destination, event_name, json_object, since, string};
+use crate::fields::{
+    Fields, agent_or_null, destination, event_name, json_object, parsed, since, string,
+};
 
 const ENDPOINT_FIELDS: &[&str] = &[
     "label",
@@ -26,14 +28,14 @@ const ROTATION_FIELDS: &[&str] = &["expire_previous_after_hours"];
 
 pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
-    let label = fields.required("label", label);
-    let url = fields.required("url", endpoint_url);
+    let label = fields.required("label", |v| parsed(v, Label::parse));
+    let url = fields.required("url", |v| parsed(v, EndpointUrl::parse_endpoint));
     let role_arn = fields.optional("role_arn", role_arn);
     let role_arn = url
         .as_ref()
         .and_then(|url| paired_role(&mut fields, url, role_arn));
     let events = fields.optional("events", events);
-    let status = fields.optional("status", status);
+    let status = fields.optional("status", |v| parsed(v, RequestedStatus::parse));
     let agent_id = fields.optional("agent_id", agent_or_null);
     let headers = fields.optional("headers", headers);
     let rate_limit = fields.optional("rate_limit", rate_limit);
@@ -53,7 +55,7 @@ pub(crate) fn new_endpoint(body: &Body) -> Result<NewEndpoint, ApiError> {
 
 pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError> {
     let mut fields = Fields::new(json_object(body)?, ENDPOINT_FIELDS, "field");
-    let url = fields.optional("url", endpoint_url);
+    let url = fields.optional("url", |v| parsed(v, EndpointUrl::parse_endpoint));
     let role_arn = fields.optional("role_arn", role_arn);
     let role_arn = match &url {
         Some(url) => paired_role(&mut fields, url, role_arn),
@@ -65,11 +67,11 @@ pub(crate) fn endpoint_changes(body: &Body) -> Result<EndpointChanges, ApiError>
         None => None,
     };
     let changes = EndpointChanges {
-        label: fields.optional("label", label),
+        label: fields.optional("label", |v| parsed(v, Label::parse)),
         url,
         role_arn,
         events: fields.optional("events", events),
-        status: fields.optional("status", status),
+        status: fields.optional("status", |v| parsed(v, RequestedStatus::parse)),
         agent_id: fields.optional("agent_id", agent_or_null),
         headers: fields.optional("headers", headers),
         rate_limit: fields.optional("rate_limit", rate_limit),
@@ -102,9 +104,7 @@ fn role_arn(value: &Value) -> Result<Option<RoleArn>, String> {
     if value.is_null() {
         return Ok(None);
     }
-    RoleArn::parse(string(value)?)
-        .map(Some)
-        .map_err(|e| e.to_string())
+    parsed(value, RoleArn::parse).map(Some)
 }
 
 /// Deliveries a second, or `null` for no limit.
@@ -147,9 +147,9 @@ fn headers(value: &Value) -> Result<CustomHeaders, String> {
 pub(crate) fn legacy_url(body: &Body, required: bool) -> Result<Option<EndpointUrl>, ApiError> {
     let mut fields = Fields::new(json_object(body)?, LEGACY_FIELDS, "field");
     let url = if required {
-        fields.required("url", url)
+        fields.required("url", |v| parsed(v, EndpointUrl::parse))
     } else {
-        fields.optional("url", url)
+        fields.optional("url", |v| parsed(v, EndpointUrl::parse))
     };
     fields.finish()?;
     Ok(url)
@@ -168,9 +168,7 @@ pub(crate) fn test_event_type(body: &Body) -> Result<EventName, ApiError> {
 /// when absent.
 pub(crate) fn portal_session(body: &Body) -> Result<SessionLength, ApiError> {
     let mut fields = Fields::new(json_object(body)?, &["expires_in"], "field");
-    let length = fields.optional("expires_in", |value| {
-        SessionLength::parse(string(value)?).map_err(|e| e.to_string())
-    });
+    let length = fields.optional("expires_in", |v| parsed(v, SessionLength::parse));
     fields.finish()?;
     Ok(length.unwrap_or(SessionLength::DEFAULT))
 }
@@ -196,23 +194,6 @@ fn test_event(value: &Value) -> Result<EventName, String> {
     } else {
         Err(UnknownEventType(name.to_string()).to_string())
     }
-}
-
-fn label(value: &Value) -> Result<Label, String> {
-    Label::parse(string(value)?).map_err(|e| e.to_string())
-}
-
-fn url(value: &Value) -> Result<EndpointUrl, String> {
-    EndpointUrl::parse(string(value)?).map_err(|e| e.to_string())
-}
-
-/// An endpoint's: an https URL, or an SQS queue's or EventBridge bus's ARN.
-fn endpoint_url(value: &Value) -> Result<EndpointUrl, String> {
-    EndpointUrl::parse_endpoint(string(value)?).map_err(|e| e.to_string())
-}
-
-fn status(value: &Value) -> Result<RequestedStatus, String> {
-    RequestedStatus::parse(string(value)?).map_err(|e| e.to_string())
 }
 
 fn events(value: &Value) -> Result<EventSubscription, String> {

@@ -198,23 +198,18 @@ pub fn find(method: &Method, path: &str) -> Option<Matched> {
 
 /// `Some(parameter)` when `path` fits `pattern`; the inner option is the parameter, if any.
 fn match_path(pattern: &'static str, path: &str) -> Option<Option<(&'static str, String)>> {
+    if pattern.split('/').count() != path.split('/').count() {
+        return None;
+    }
     let mut parameter = None;
-    let mut pattern_segments = pattern.split('/');
-    let mut path_segments = path.split('/');
-    loop {
-        match (pattern_segments.next(), path_segments.next()) {
-            (None, None) => return Some(parameter),
-            (Some(expected), Some(actual)) if expected.starts_with('{') => {
-                if actual.is_empty() {
-                    return None;
-                }
-                let name = expected.trim_start_matches('{').trim_end_matches('}');
-                parameter = Some((name, actual.to_owned()));
-            }
-            (Some(expected), Some(actual)) if expected == actual => {}
+    for (expected, actual) in pattern.split('/').zip(path.split('/')) {
+        match expected.strip_prefix('{').map(|n| n.trim_end_matches('}')) {
+            Some(name) if !actual.is_empty() => parameter = Some((name, actual.to_owned())),
+            None if expected == actual => {}
             _ => return None,
         }
     }
+    Some(parameter)
 }
 
 #[cfg(test)]

@@ -7,12 +7,10 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRngCore;
-use rand::rngs::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{Caller, Label, OrgId, RandomnessUnavailable, Role, Timestamp};
+use crate::{Caller, Label, OrgId, RandomnessUnavailable, Role, Timestamp, random_bytes};
 
 /// A key as its holder presents it. Redacted in `Debug`, no `Display`: reading it takes
 /// `expose()`, which only the key tool's one-time print does.
@@ -37,10 +35,7 @@ impl ApiKeySecret {
     }
 
     fn random(prefix: &str) -> Result<Self, RandomnessUnavailable> {
-        let mut bytes = [0u8; Self::RANDOM_BYTES];
-        OsRng
-            .try_fill_bytes(&mut bytes)
-            .map_err(|_| RandomnessUnavailable)?;
+        let bytes: [u8; Self::RANDOM_BYTES] = random_bytes()?;
         Ok(Self(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))))
     }
 

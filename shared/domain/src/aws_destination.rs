@@ -62,12 +62,9 @@ impl<'a> AwsDestination<'a> {
         else {
             return Err(AwsArnError::Unsupported);
         };
-        let (service, name) = match service {
-            "sqs" => (AwsService::SqsQueue, rest),
-            "events" => match rest.strip_prefix("event-bus/") {
-                Some(name) => (AwsService::EventBus, name),
-                None => return Err(AwsArnError::Unsupported),
-            },
+        let (service, name) = match (service, rest.strip_prefix("event-bus/")) {
+            ("sqs", _) => (AwsService::SqsQueue, rest),
+            ("events", Some(name)) => (AwsService::EventBus, name),
             _ => return Err(AwsArnError::Unsupported),
         };
         if !PARTITIONS.contains(&partition) {

@@ -23,15 +23,8 @@ impl EndpointId {
     /// An id as a path names it: the hyphenated form only, in either case. Braces, `urn:uuid:`
     /// and the hyphen-less form name no endpoint, so one endpoint has one address.
     pub fn parse(raw: &str) -> Option<Self> {
-        let hyphens_in_place = raw.len() == 36
-            && raw
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| matches!(i, 8 | 13 | 18 | 23) == (b == b'-'));
-        hyphens_in_place
-            .then(|| Uuid::try_parse(raw).ok())
-            .flatten()
-            .map(Self)
+        let id: uuid::fmt::Hyphenated = raw.parse().ok()?;
+        Some(Self(id.into_uuid()))
     }
 
     pub fn as_uuid(self) -> Uuid {

@@ -19,10 +19,9 @@ impl EventId {
 
     /// A hyphenated UUID, as a path or a body carries it; anything else names no event.
     pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() == 36)
-            .then(|| Uuid::try_parse(raw).ok())
-            .flatten()
-            .map(Self)
+        raw.parse()
+            .ok()
+            .map(|id: uuid::fmt::Hyphenated| Self(id.into_uuid()))
     }
 
     pub fn as_uuid(self) -> Uuid {

@@ -21,18 +21,14 @@ pub fn at(millis: i64) -> Timestamp {
 /// An active endpoint of `org` subscribed to every type, at a public https URL, with a fresh
 /// id and the hint of a fresh secret.
 pub fn endpoint(org: OrgId) -> Endpoint {
-    endpoint_with_secret_at(org, &fixed_secret(), instant())
+    new_endpoint().into_endpoint(org, &fixed_secret(), instant())
 }
 
 /// [`endpoint`] created at `created`, with a freshly generated secret whose hint it carries.
 pub fn endpoint_with_secret(org: OrgId, created: Timestamp) -> (Endpoint, SigningSecret) {
     // Randomness never fails in practice; a fixed secret is a fine stand-in if it does.
     let secret = SigningSecret::generate().unwrap_or_else(|_| fixed_secret());
-    (endpoint_with_secret_at(org, &secret, created), secret)
-}
-
-fn endpoint_with_secret_at(org: OrgId, secret: &SigningSecret, created: Timestamp) -> Endpoint {
-    new_endpoint().into_endpoint(org, secret, created)
+    (new_endpoint().into_endpoint(org, &secret, created), secret)
 }
 
 /// A create request for an active endpoint subscribed to every type, at a public https URL.

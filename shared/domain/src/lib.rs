@@ -66,7 +66,7 @@ pub use pace::{Pace, PaceChange, RateLimit, RateLimitOutOfRange, Signal};
 pub use rate_limit::{Minute, PerMinute, PerMinuteError, Quota, QuotaCount};
 pub use secret::{
     GraceOutOfRange, PreviousSecret, RandomnessUnavailable, Rotation, RotationGrace, SecretHint,
-    SigningKeys, SigningSecret,
+    SigningKeys, SigningSecret, random_bytes,
 };
 pub use sent_body::{ATTEMPTS_KEPT, AttemptSummary, DamagedBody, SentBody};
 pub use status::{EndpointStatus, RequestedStatus, StatusError};

@@ -114,11 +114,8 @@ impl Pace {
 
     /// Deliveries a second the endpoint is sent at most now: `None` for no limit at all.
     pub fn effective(limit: Option<RateLimit>, pace: Option<Pace>) -> Option<u32> {
-        match (pace, limit) {
-            (Some(pace), Some(limit)) => Some(pace.rate.min(limit.per_second())),
-            (Some(pace), None) => Some(pace.rate),
-            (None, limit) => limit.map(RateLimit::per_second),
-        }
+        let limit = limit.map(RateLimit::per_second);
+        pace.map(|pace| pace.rate).into_iter().chain(limit).min()
     }
 
     /// The time between two deliveries at `rate` a second, in whole milliseconds rounded up,

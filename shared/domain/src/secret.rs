@@ -19,15 +19,21 @@ pub struct SigningSecret(String);
 #[error("the operating system's random number generator failed")]
 pub struct RandomnessUnavailable;
 
+/// `N` bytes from the operating system's random number generator.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], RandomnessUnavailable> {
+    let mut bytes = [0; N];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|_| RandomnessUnavailable)?;
+    Ok(bytes)
+}
+
 impl SigningSecret {
     pub const PREFIX: &'static str = "whsec_";
     const KEY_BYTES: usize = 24;
 
     pub fn generate() -> Result<Self, RandomnessUnavailable> {
-        let mut key = [0u8; Self::KEY_BYTES];
-        OsRng
-            .try_fill_bytes(&mut key)
-            .map_err(|_| RandomnessUnavailable)?;
+        let key: [u8; Self::KEY_BYTES] = random_bytes()?;
         Ok(Self(format!("{}{}", Self::PREFIX, STANDARD.encode(key))))
     }
 
