@@ -7,6 +7,7 @@
 use std::io::{self, Cursor};
 use std::time::Duration;
 
+use hyper::StatusCode;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -23,7 +24,11 @@ enum HeadRead {
     Complete,
     /// The client left before sending anything: nothing to answer.
     Closed,
-    Refused(u16, &'static str, String),
+    Refused(StatusCode, String),
+}
+
+fn bad_request(detail: impl Into<String>) -> HeadRead {
+    HeadRead::Refused(StatusCode::BAD_REQUEST, detail.into())
 }
 
 /// The connection ready for hyper (the bytes already read put back in front), or `None` when
@@ -36,23 +41,23 @@ pub(crate) async fn first_head(
     let refusal = match tokio::time::timeout(timeout, read_head(&mut stream, &mut head)).await {
         Ok(Ok(HeadRead::Complete)) => None,
         Ok(Ok(HeadRead::Closed)) | Ok(Err(_)) => return None,
-        Ok(Ok(HeadRead::Refused(status, reason, detail))) => Some((status, reason, detail)),
+        Ok(Ok(HeadRead::Refused(status, detail))) => Some((status, detail)),
         Err(_) => Some((
-            408,
-            "Request Timeout",
+            StatusCode::REQUEST_TIMEOUT,
             "The request head did not arrive in time.".to_owned(),
         )),
     };
-    if let Some((status, reason, detail)) = refusal {
+    if let Some((status, detail)) = refusal {
         let body = serde_json::json!({ "detail": detail }).to_string();
+        // `status` shows as its code and reason phrase, `400 Bad Request`.
         let response = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         );
         // The client may be gone already; there is no one else to tell.
         let _ = stream.write_all(response.as_bytes()).await;
         let _ = stream.shutdown().await;
-        tracing::info!(status, %detail, "request head refused");
+        tracing::info!(status = status.as_u16(), %detail, "request head refused");
         return None;
     }
     let (read, write) = stream.into_split();
@@ -66,18 +71,11 @@ async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<Hea
         match request.parse(head) {
             Ok(httparse::Status::Complete(_)) => return Ok(framing(request.headers)),
             Ok(httparse::Status::Partial) => {}
-            Err(error) => {
-                return Ok(HeadRead::Refused(
-                    400,
-                    "Bad Request",
-                    format!("Malformed request: {error}."),
-                ));
-            }
+            Err(error) => return Ok(bad_request(format!("Malformed request: {error}."))),
         }
         if head.len() >= MAX_HEAD {
             return Ok(HeadRead::Refused(
-                431,
-                "Request Header Fields Too Large",
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "The request head is larger than 64 KiB.".to_owned(),
             ));
         }
@@ -87,11 +85,7 @@ async fn read_head(stream: &mut TcpStream, head: &mut Vec<u8>) -> io::Result<Hea
             return Ok(if head.is_empty() {
                 HeadRead::Closed
             } else {
-                HeadRead::Refused(
-                    400,
-                    "Bad Request",
-                    "The connection closed inside the request head.".to_owned(),
-                )
+                bad_request("The connection closed inside the request head.")
             });
         }
         head.extend_from_slice(&chunk[..read]);
@@ -109,20 +103,18 @@ fn framing(headers: &[httparse::Header<'_>]) -> HeadRead {
     };
     let lengths: Vec<&[u8]> = named("content-length").map(|h| h.value).collect();
     let chunked = named("transfer-encoding").next().is_some();
-    let refused = |detail: &str| HeadRead::Refused(400, "Bad Request", detail.to_owned());
     match lengths.as_slice() {
         [] => HeadRead::Complete,
-        [_, _, ..] => refused("Content-Length is given more than once."),
-        [_] if chunked => refused("Content-Length and Transfer-Encoding are given together."),
+        [_, _, ..] => bad_request("Content-Length is given more than once."),
+        [_] if chunked => bad_request("Content-Length and Transfer-Encoding are given together."),
         [value] => match std::str::from_utf8(value)
             .ok()
             .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|text| text.parse::<u64>().ok())
         {
-            None => refused("Content-Length is not a whole number."),
+            None => bad_request("Content-Length is not a whole number."),
             Some(length) if length > MAX_BODY => HeadRead::Refused(
-                413,
-                "Payload Too Large",
+                StatusCode::PAYLOAD_TOO_LARGE,
                 "Request body is too large.".to_owned(),
             ),
             Some(_) => HeadRead::Complete,

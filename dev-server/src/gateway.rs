@@ -30,13 +30,10 @@ pub(crate) fn lambda_request(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect();
-        headers.insert(name.as_str().to_owned(), Value::String(values.join(",")));
+        headers.insert(name.as_str().to_owned(), values.join(",").into());
     }
     // As API Gateway tells the handlers which scheme the client used: this server's is http.
-    headers.insert(
-        "x-forwarded-proto".to_owned(),
-        Value::String("http".to_owned()),
-    );
+    headers.insert("x-forwarded-proto".to_owned(), "http".into());
     let header = |name| {
         parts
             .headers
@@ -47,7 +44,7 @@ pub(crate) fn lambda_request(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let mut context = json!({
+    let context = json!({
         "accountId": "000000000000",
         "apiId": "dev-server",
         "domainName": header(HOST),
@@ -63,10 +60,10 @@ pub(crate) fn lambda_request(
         "routeKey": route.key(),
         "stage": "$default",
         "timeEpoch": now,
+        // As API Gateway passes on the bundled authorizer's simple response: `{}` for a key it
+        // does not know, which the handlers answer with a 401.
+        "authorizer": { "lambda": authorized },
     });
-    // As API Gateway passes on the bundled authorizer's simple response: `{}` for a key it
-    // does not know, which the handlers answer with a 401.
-    context["authorizer"] = json!({ "lambda": authorized });
     let (body, is_base64) = match String::from_utf8(body.to_vec()) {
         Ok(text) => (text, false),
         Err(_) => (STANDARD.encode(&body), true),
@@ -96,12 +93,7 @@ pub(crate) fn into_http(
         return internal_error();
     };
     let (parts, body) = response.into_parts();
-    let bytes = match body {
-        lambda_http::Body::Text(text) => Bytes::from(text),
-        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
-        _ => Bytes::new(),
-    };
-    hyper::Response::from_parts(parts, Full::new(bytes))
+    hyper::Response::from_parts(parts, Full::new(Bytes::copy_from_slice(&body)))
 }
 
 /// `GET /openapi.json`: the API's contract, for anyone (API Gateway does not serve it).
@@ -124,10 +116,6 @@ fn json_response(status: StatusCode, body: Bytes) -> hyper::Response<Full<Bytes>
         hyper::header::HeaderValue::from_static("application/json"),
     );
     response
-}
-
-pub(crate) fn not_found() -> hyper::Response<Full<Bytes>> {
-    detail(StatusCode::NOT_FOUND, "Not found.")
 }
 
 /// A route this server was started without, answered as API Gateway answers unknown ones.

@@ -147,12 +147,11 @@ where
     let worker = tokio::spawn(local::run_worker(pipeline.clone(), jobs, async {
         let _ = worker_stops.await;
     }));
-    let policy = options.failing_after;
     tokio::spawn(sweep_periodically(
         store,
         app.clock.clone(),
         options.sweep_every,
-        policy,
+        options.failing_after,
     ));
     let listener = TcpListener::bind(options.listen).await?;
     let address = listener.local_addr()?;
@@ -283,7 +282,6 @@ pub struct Server<S> {
     app: App<S>,
     keys: ApiKeys,
     delivery: Option<Arc<Pipeline<S, LocalQueue>>>,
-    resends: Option<Resends<LocalQueue>>,
     published: dev_events::Published,
     /// How long a client has to send a request head.
     head_timeout: std::time::Duration,
@@ -295,7 +293,6 @@ impl<S> Server<S> {
             app,
             keys,
             delivery: None,
-            resends: None,
             published: dev_events::Published::default(),
             head_timeout: connection::HEAD_TIMEOUT,
         }
@@ -306,12 +303,9 @@ impl<S> Server<S> {
         self.head_timeout = timeout;
         self
     }
-}
 
-impl<S: Clone> Server<S> {
     /// Delivers: `POST /_dev/events` and the test route use this pipeline's sender and rules.
     pub fn with_delivery(mut self, pipeline: Arc<Pipeline<S, LocalQueue>>) -> Self {
-        self.resends = Some(Resends::from(pipeline.as_ref()));
         self.delivery = Some(pipeline);
         self
     }
@@ -397,7 +391,7 @@ where
     };
     let response = match route {
         None if parts.method == Method::GET && path == "/openapi.json" => gateway::openapi(),
-        None => gateway::not_found(),
+        None => gateway::detail(hyper::StatusCode::NOT_FOUND, "Not found."),
         // A body that stops arriving holds the connection no longer than a head may.
         Some(route) => match tokio::time::timeout(
             server.head_timeout,
@@ -500,15 +494,6 @@ async fn dispatch<S: webhook_store::Store>(
         Operation::EndpointStats => handlers::endpoint_stats(app, request).await,
         Operation::RotateSecret => handlers::rotate_secret(app, request).await,
         Operation::GetDelivery => handlers::get_delivery(app, request).await,
-        Operation::ResendDelivery => match &server.resends {
-            Some(resends) => {
-                handlers::resend_delivery(app, request, |records, attempts| async move {
-                    resends.resend(records, attempts).await
-                })
-                .await
-            }
-            None => Ok(gateway::not_served()),
-        },
         Operation::CreatePortalSession => handlers::create_portal_session(app, request).await,
         Operation::GetAwsIdentity => handlers::aws_identity(app, request).await,
         Operation::Portal => {
@@ -517,24 +502,25 @@ async fn dispatch<S: webhook_store::Store>(
                 .and_then(|params| params.first(routes::ASSET));
             Ok(webhook_portal::serve(asset, &FrameAncestors::default()))
         }
-        Operation::RecoverEndpoint => match &server.resends {
-            Some(resends) => {
-                handlers::recover_endpoint(app, request, |records, attempts| async move {
-                    resends.resend(records, attempts).await
-                })
-                .await
-            }
-            None => Ok(gateway::not_served()),
-        },
-        Operation::SendTestDelivery => match &server.delivery {
-            Some(pipeline) => {
-                handlers::send_test_delivery(app, request, |endpoint, keys, event_type| {
-                    pipeline.send_test(endpoint, keys, event_type)
-                })
-                .await
-            }
+        Operation::ResendDelivery | Operation::RecoverEndpoint | Operation::SendTestDelivery => {
             // Without delivery there is nothing to send with; the route is not served.
-            None => Ok(gateway::not_served()),
-        },
+            let Some(pipeline) = &server.delivery else {
+                return Ok(gateway::not_served());
+            };
+            let resends = Resends::from(pipeline.as_ref());
+            let resend = |records, attempts| resends.resend(records, attempts);
+            match operation {
+                Operation::ResendDelivery => handlers::resend_delivery(app, request, resend).await,
+                Operation::RecoverEndpoint => {
+                    handlers::recover_endpoint(app, request, resend).await
+                }
+                _ => {
+                    handlers::send_test_delivery(app, request, |endpoint, keys, event_type| {
+                        pipeline.send_test(endpoint, keys, event_type)
+                    })
+                    .await
+                }
+            }
+        }
     }
 }

@@ -170,7 +170,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         target: &Target,
         plan: Plan<'_>,
         sent: impl FnOnce(&Sent),
-    ) -> Result<Option<(Sent, Delivery)>, PipelineError> {
+    ) -> Result<Option<Delivery>, PipelineError> {
         let now = self.clock.now();
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
@@ -240,7 +240,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         self.log_delivery(&before.after(&attempt, next_retry_at))
             .await;
         queued?;
-        Ok(Some((answer, delivery)))
+        Ok(Some(delivery))
     }
 
     /// The organization's external id when the target is an AWS queue or bus: read once, then

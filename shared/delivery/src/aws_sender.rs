@@ -155,25 +155,23 @@ impl AwsSender {
                 let error = format!("no answer from AWS within {} s", timeout.as_secs());
                 Err(Failure::new(FailureCategory::Timeout, error))
             });
-        match outcome {
-            // No body: a queue or bus has no answer to give, and a blocking event must not
-            // take its receipt for one.
-            Ok(()) => Sent {
-                outcome: AttemptOutcome::Delivered { status: 200 },
-                duration: started.elapsed(),
-                retry_after: None,
-                error: None,
-                body: Vec::new(),
-                body_truncated: false,
-            },
-            Err(failure) => Sent {
-                outcome: AttemptOutcome::Failed {
-                    status: failure.status,
-                    category: failure.category,
-                },
-                duration: started.elapsed(),
-                ..Sent::failed(failure.category, failure.error)
-            },
+        let (outcome, error) = match outcome {
+            Ok(()) => (AttemptOutcome::Delivered { status: 200 }, None),
+            Err(Failure {
+                category,
+                status,
+                error,
+            }) => (AttemptOutcome::Failed { status, category }, Some(error)),
+        };
+        // No body: a queue or bus has no answer to give, and a blocking event must not take its
+        // receipt for one.
+        Sent {
+            outcome,
+            duration: started.elapsed(),
+            retry_after: None,
+            error,
+            body: Vec::new(),
+            body_truncated: false,
         }
     }
 

@@ -68,11 +68,6 @@ impl<G: Eq + Hash + Clone, J> FairQueue<G, J> {
         }
     }
 
-    #[cfg(test)]
-    fn in_flight(&self) -> usize {
-        self.in_flight.values().sum()
-    }
-
     /// Jobs not handed out yet.
     pub fn waiting(&self) -> usize {
         self.waiting.values().map(VecDeque::len).sum()
@@ -85,6 +80,12 @@ mod tests {
     use std::collections::BinaryHeap;
 
     use super::*;
+
+    impl<G, J> FairQueue<G, J> {
+        fn in_flight(&self) -> usize {
+            self.in_flight.values().sum()
+        }
+    }
 
     #[test]
     fn the_group_with_fewest_in_flight_goes_first_and_each_group_in_order() {

@@ -107,10 +107,8 @@ where
             schedule: self.schedule_for(job),
             waited_for_turn,
         };
-        Ok(match self.attempt(job, &target, plan, |_| ()).await? {
-            Some((_, delivery)) => delivery,
-            None => Delivery::Duplicate,
-        })
+        let made = self.attempt(job, &target, plan, |_| ()).await?;
+        Ok(made.unwrap_or(Delivery::Duplicate))
     }
 
     /// How long the job waits for its endpoint's turn, if the endpoint is paced (its own rate

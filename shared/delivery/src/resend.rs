@@ -63,16 +63,16 @@ impl<Q: JobQueue> Resends<Q> {
         let jobs = records
             .into_iter()
             .map(|record| {
-                job_from(record).map(|mut job| {
-                    job.one_attempt = attempts == ResentAttempts::One;
-                    job.resent = true;
-                    Delayed {
-                        job,
-                        delay: OPEN_FIRST,
-                    }
+                let job = DeliveryJob {
+                    one_attempt: attempts == ResentAttempts::One,
+                    ..job_from(record)?
+                };
+                Ok(Delayed {
+                    job,
+                    delay: OPEN_FIRST,
                 })
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, ResendError>>()?;
         if !jobs.is_empty() {
             self.queue.enqueue(jobs).await?;
         }

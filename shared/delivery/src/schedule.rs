@@ -60,12 +60,6 @@ impl RetrySchedule {
         &NONE
     }
 
-    /// The number of attempts in all, the first included.
-    #[cfg(test)]
-    fn attempts(&self) -> u32 {
-        u32::try_from(self.0.len()).map_or(u32::MAX, |n| n.saturating_add(1))
-    }
-
     /// The latest an attempt may be made, counted from the first attempt.
     pub fn span(&self) -> Duration {
         self.0.iter().sum()
@@ -145,6 +139,13 @@ impl FromStr for RetrySchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl RetrySchedule {
+        /// The number of attempts in all, the first included.
+        fn attempts(&self) -> u32 {
+            u32::try_from(self.0.len()).map_or(u32::MAX, |n| n.saturating_add(1))
+        }
+    }
 
     const HOUR: Duration = Duration::from_secs(3600);
 

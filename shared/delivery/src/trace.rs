@@ -11,10 +11,6 @@ use webhook_domain::EventId;
 #[derive(Clone, Copy, PartialEq, Eq, SerializeDisplay, DeserializeFromStr)]
 pub struct TraceId(u128);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected 32 lowercase hex digits, not all zero")]
-pub struct InvalidTraceId;
-
 impl TraceId {
     /// The trace of a `traceparent` header (`00-<trace id>-<parent id>-<flags>`), or `None` when
     /// it is malformed: W3C has the receiver of a bad one start a new trace instead.
@@ -44,12 +40,12 @@ impl TraceId {
 }
 
 impl std::str::FromStr for TraceId {
-    type Err = InvalidTraceId;
+    type Err = &'static str;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match u128::from_str_radix(text, 16) {
             Ok(id) if hex(text, 32) && id != 0 => Ok(Self(id)),
-            _ => Err(InvalidTraceId),
+            _ => Err("expected 32 lowercase hex digits, not all zero"),
         }
     }
 }

@@ -31,14 +31,6 @@ pub enum NoticeBoard {
     Recorded(Arc<Mutex<Vec<EndpointNotice>>>),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum NoticeError {
-    #[error("EventBridge refused the notice: {0}")]
-    Refused(String),
-    #[error("EventBridge could not be reached: {0}")]
-    Unreachable(String),
-}
-
 impl NoticeBoard {
     /// `NOTICE_BUS` (a bus name or ARN) and the AWS SDK's own environment.
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Self, String> {
@@ -69,11 +61,12 @@ impl NoticeBoard {
         }
     }
 
-    async fn try_post(&self, notice: &EndpointNotice) -> Result<(), NoticeError> {
+    async fn try_post(&self, notice: &EndpointNotice) -> Result<(), String> {
+        let refused = |why: &str| format!("EventBridge refused the notice: {why}");
         match self {
             Self::EventBridge { client, bus } => {
-                let detail = serde_json::to_string(notice)
-                    .map_err(|error| NoticeError::Refused(error.to_string()))?;
+                let detail =
+                    serde_json::to_string(notice).map_err(|error| refused(&error.to_string()))?;
                 let entry = PutEventsRequestEntry::builder()
                     .event_bus_name(bus)
                     .source(SOURCE)
@@ -86,13 +79,16 @@ impl NoticeBoard {
                     .entries(entry)
                     .send()
                     .await
-                    .map_err(|error| NoticeError::Unreachable(webhook_aws::describe(&error)))?;
+                    .map_err(|error| {
+                        let error = webhook_aws::describe(&error);
+                        format!("EventBridge could not be reached: {error}")
+                    })?;
                 match output
                     .entries()
                     .first()
                     .and_then(|entry| entry.error_code())
                 {
-                    Some(code) => Err(NoticeError::Refused(code.to_owned())),
+                    Some(code) => Err(refused(code)),
                     None => Ok(()),
                 }
             }
@@ -110,7 +106,7 @@ impl NoticeBoard {
             Self::Recorded(notices) => {
                 notices
                     .lock()
-                    .map_err(|_| NoticeError::Refused("poisoned".into()))?
+                    .map_err(|_| refused("poisoned"))?
                     .push(notice.clone());
                 Ok(())
             }
