@@ -45,7 +45,8 @@ impl PlatformEvent {
             .unwrap_or_else(|| TraceId::of_event(self.id))
     }
 
-    /// What the log keeps of the event once, for every destination's record.
+    /// What the log keeps of the event once, for every destination's record. Built as any
+    /// first job's would be: the destination is not part of it.
     pub fn logged(&self) -> LoggedEvent {
         DeliveryJob::first(self, Destination::Legacy).logged_event(self.occurred_at)
     }

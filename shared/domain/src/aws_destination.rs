@@ -152,7 +152,7 @@ fn is_bus_name(name: &str) -> bool {
 #[serde(transparent)]
 pub struct RoleArn(String);
 
-crate::stored::checked_text!(RoleArn);
+crate::stored::read_back_unchecked!(RoleArn);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleError {
@@ -226,7 +226,7 @@ impl fmt::Display for RoleArn {
 #[serde(transparent)]
 pub struct ExternalId(String);
 
-crate::stored::checked_text!(ExternalId);
+crate::stored::read_back_unchecked!(ExternalId);
 
 impl ExternalId {
     pub fn generate() -> Self {

@@ -168,7 +168,7 @@ impl EndpointUrl {
     }
 }
 
-crate::stored::checked_text!(EndpointUrl);
+crate::stored::read_back_unchecked!(EndpointUrl);
 
 /// A DNS host name as the URL parser gives it (lowercase ASCII, punycode): dot-separated labels
 /// of 1–63 letters, digits and hyphens, none starting or ending with a hyphen, 253 in all.

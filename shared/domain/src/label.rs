@@ -74,7 +74,7 @@ impl Label {
     }
 }
 
-crate::stored::checked_text!(Label);
+crate::stored::read_back_unchecked!(Label);
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 /// through it. A stored value was checked when written: a rule tightened later must not make
 /// stored endpoints unreadable, so reading storage back does not check again. Requests go
 /// through the type's `parse` and are never deserialized into it.
-macro_rules! checked_text {
+macro_rules! read_back_unchecked {
     ($type:ident) => {
         impl $type {
             /// A value read back from storage, where it was checked when written.
@@ -25,4 +25,4 @@ macro_rules! checked_text {
     };
 }
 
-pub(crate) use checked_text;
+pub(crate) use read_back_unchecked;

@@ -198,13 +198,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_endpoint_projection_names_every_attribute_it_projects() {
-        let projected: Vec<&str> = ENDPOINT_PROJECTION.split(", ").collect();
-        let names = projection_names(ENDPOINT_PROJECTION);
-        assert_eq!(projected.len(), names.len());
-        assert!(
-            projected.iter().all(|p| names.contains_key(*p)),
-            "{projected:?}"
-        );
+    fn every_projection_is_plain_attributes_and_names_each_placeholder() {
+        // `projection_names` reads placeholders off the text: it knows no paths or indexes.
+        let listed = super::super::log::LISTED_PROJECTION;
+        for projection in [
+            ENDPOINT_PROJECTION,
+            GRACE_PROJECTION,
+            KEYS_PROJECTION,
+            listed,
+        ] {
+            let terms: Vec<&str> = projection.split(',').map(str::trim).collect();
+            let names = projection_names(projection);
+            for term in &terms {
+                let attribute = term.strip_prefix('#').unwrap_or(term);
+                assert!(
+                    !attribute.is_empty()
+                        && attribute
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{term:?} in {projection:?}"
+                );
+                if term.starts_with('#') {
+                    assert_eq!(names.get(*term).map(String::as_str), Some(attribute));
+                }
+            }
+            let placeholders = terms.iter().filter(|term| term.starts_with('#'));
+            assert_eq!(names.len(), placeholders.count(), "{projection:?}");
+        }
     }
 }

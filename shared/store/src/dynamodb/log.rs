@@ -383,7 +383,7 @@ pub(super) fn delivery_item(record: &DeliveryRecord, expires_at: Timestamp) -> R
 }
 
 /// What a page of the log reads of each record: every field of `DeliveryRecord::listed`.
-const LISTED_PROJECTION: &str = "#org_id, #event_id, #endpoint_id, #endpoint_label, #url, \
+pub(super) const LISTED_PROJECTION: &str = "#org_id, #event_id, #endpoint_id, #endpoint_label, #url, \
      #event_type, #agent_id, #call_id, #occurred_at, #status, #attempt_count, #http_status, \
      #failure_category, #last_attempt_at, #next_retry_at, #test, #claim";
 
