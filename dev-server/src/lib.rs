@@ -29,7 +29,7 @@ use webhook_delivery::resend::Resends;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
-    Caller, Clock, DelayError, FailingPolicy, LogRetention, OrgId, PerMinute, Role, SessionLength,
+    Clock, DelayError, FailingPolicy, LogRetention, OrgId, PerMinute, SessionLength,
     parse_delay_within, settings,
 };
 use webhook_notices::NoticeBoard;
@@ -157,7 +157,13 @@ where
     let address = listener.local_addr()?;
     println!("listening on http://{address}");
     if made_up_key {
-        let link = portal_link(&app, address).await?;
+        let (org, length) = (OrgId::new(1), SessionLength::LONGEST);
+        let origin = format!("http://{address}");
+        let now = app.clock.now();
+        let link = app
+            .store
+            .admin_portal_link(org, length, &origin, now)
+            .await?;
         println!("portal for org 1 (a day): {link}");
     }
     let server = Server::new(app, keys).with_delivery(pipeline);
@@ -200,24 +206,6 @@ async fn stop_signal() {
         () = interrupt => {}
         () = terminate => {}
     }
-}
-
-/// A day's sign-in link to the portal for the made-up admin key's organization.
-async fn portal_link<S: webhook_store::ApiKeyStore>(
-    app: &App<S>,
-    address: SocketAddr,
-) -> Result<String, lambda_http::Error> {
-    let admin = Caller {
-        org: OrgId::new(1),
-        role: Role::Admin,
-        session: false,
-    };
-    let length = SessionLength::LONGEST;
-    let (token, _) = app
-        .store
-        .open_portal_session(admin, length, app.clock.now())
-        .await?;
-    Ok(token.portal_link(&format!("http://{address}")))
 }
 
 /// The settings the functions read, and the delivery timings `template.yaml`'s function timeouts

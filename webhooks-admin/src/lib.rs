@@ -7,8 +7,7 @@
 use std::io::Write;
 
 use webhook_domain::{
-    ApiKeyRecord, ApiKeySecret, Caller, Clock, KeyId, Label, OrgId, Role, SessionLength,
-    SystemClock,
+    ApiKeyRecord, ApiKeySecret, Clock, KeyId, Label, OrgId, Role, SessionLength, SystemClock,
 };
 use webhook_store::dynamodb::{local_client, table};
 use webhook_store::{ApiKeyStore, DynamoStore};
@@ -132,7 +131,9 @@ pub async fn run(
             api_url,
         } => {
             let now = SystemClock.now();
-            let link = portal_link(&store, org, expires_in, &api_url, now).await?;
+            let link = store
+                .admin_portal_link(org, expires_in, &api_url, now)
+                .await?;
             writeln!(out, "{link}")?;
             writeln!(
                 notes,
@@ -153,23 +154,6 @@ pub async fn run(
             Ok(())
         }
     }
-}
-
-/// Opens a portal session for the organization's admins and answers its sign-in link.
-pub async fn portal_link<S: ApiKeyStore>(
-    store: &S,
-    org: OrgId,
-    length: SessionLength,
-    api_url: &str,
-    now: webhook_domain::Timestamp,
-) -> Result<String, Error> {
-    let admin = Caller {
-        org,
-        role: Role::Admin,
-        session: false,
-    };
-    let (token, _) = store.open_portal_session(admin, length, now).await?;
-    Ok(token.portal_link(api_url))
 }
 
 /// The key commands on any store.

@@ -11,7 +11,7 @@ use webhook_domain::{
     ApiKeyRecord, ApiKeySecret, Attempt, AttemptClaim, Caller, DeliveryPage, DeliveryRecord,
     DeliveryRef, DeliveryStats, Destination, Endpoint, EndpointChanges, EndpointHealth, EndpointId,
     ExternalId, IdempotencyKey, IdempotencyRecord, KeyId, LegacyWebhook, LogQuery, LoggedEvent,
-    OrgId, Pace, PerMinute, QuotaCount, Rotation, SessionLength, SigningKeys, SigningSecret,
+    OrgId, Pace, PerMinute, QuotaCount, Role, Rotation, SessionLength, SigningKeys, SigningSecret,
     Timestamp,
 };
 
@@ -365,6 +365,26 @@ pub trait ApiKeyStore: Send + Sync + 'static {
             self.put_api_key(&ApiKeyRecord::session(&token, by, end, now))
                 .await?;
             Ok((token, end))
+        }
+    }
+
+    /// A sign-in link at `origin` for a portal session of `org`'s admins, as an operator hands
+    /// one out (webhooks-admin, dev-server's first start).
+    fn admin_portal_link(
+        &self,
+        org: OrgId,
+        length: SessionLength,
+        origin: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<String>> + Send {
+        async move {
+            let admin = Caller {
+                org,
+                role: Role::Admin,
+                session: false,
+            };
+            let (token, _) = self.open_portal_session(admin, length, now).await?;
+            Ok(token.portal_link(origin))
         }
     }
 
