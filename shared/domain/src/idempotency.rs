@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::{EndpointId, SecretHint, SigningKeys, SigningSecret, Timestamp};
 
 /// How long a key is remembered.
@@ -30,11 +32,9 @@ impl IdempotencyKey {
             .then(|| Self(raw.to_owned()))
             .ok_or(InvalidIdempotencyKey)
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+crate::stored::read_back_unchecked!(IdempotencyKey);
 
 /// Keys are the client's own words; logs show their length only.
 impl fmt::Debug for IdempotencyKey {
@@ -44,11 +44,14 @@ impl fmt::Debug for IdempotencyKey {
 }
 
 /// What the first call answered, as far as storage keeps it: never a secret, only its hint,
-/// so the secret is read back from where it lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// so the secret is read back from where it lives. Stored as its variant's name in `replay`
+/// beside the variant's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "replay", rename_all = "snake_case")]
 pub enum Replay {
     /// The endpoint as stored now, with the secret this hint names.
     Endpoint {
+        #[serde(rename = "endpoint_id")]
         id: EndpointId,
         secret_hint: SecretHint,
     },
@@ -62,12 +65,16 @@ pub enum Replay {
 
 /// One remembered request: which key, what was asked (a digest of the operation, its target and
 /// its body), what was answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
+    /// Where the record is kept, not written in it; a reader hands it back.
+    #[serde(skip_serializing)]
     pub key: IdempotencyKey,
     pub fingerprint: String,
     pub status: u16,
+    #[serde(flatten)]
     pub replay: Replay,
+    #[serde(rename = "valid_until")]
     pub expires_at: Timestamp,
 }
 

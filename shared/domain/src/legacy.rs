@@ -1,14 +1,18 @@
 //! The legacy single-URL webhook: one URL per organization for every event type, signed with an
 //! organization-level secret that, unlike endpoint secrets, can be read back.
 
+use serde::Deserialize;
+
 use crate::{EndpointUrl, OrgId, Rotation, SigningKeys, SigningSecret, Timestamp};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read back in its stored shape, with its keys alongside its other fields.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LegacyWebhook {
     pub org_id: OrgId,
     pub url: EndpointUrl,
     /// The organization secret (shown by the legacy GET), and the previous one during a
     /// rotation's grace period.
+    #[serde(flatten)]
     pub keys: SigningKeys,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -11,8 +11,9 @@ use crate::Timestamp;
 
 /// An endpoint's signing key in the Standard Webhooks format: `whsec_` + base64 of 24 random
 /// bytes. It has no `Display` and a redacted `Debug`, so it cannot slip into logs or errors;
-/// reading it takes an explicit `expose()`.
-#[derive(Clone, PartialEq, Eq)]
+/// reading it takes an explicit `expose()`. Read back from storage as its plain text.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct SigningSecret(String);
 
 #[derive(Debug, thiserror::Error)]
@@ -78,17 +79,22 @@ impl SecretHint {
 
 /// The secrets deliveries to one destination are signed with: the current one and, for a grace
 /// period after a rotation, the previous one, so a receiver can switch over without refusing a
-/// delivery. Never more than two.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// delivery. Never more than two. Stored flat as `secret`, `previous_secret` and
+/// `previous_expires_at`; a previous secret missing either half reads as none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct SigningKeys {
+    #[serde(rename = "secret")]
     pub current: SigningSecret,
+    #[serde(flatten)]
     pub previous: Option<PreviousSecret>,
 }
 
 /// A rotated-out secret, still signing until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PreviousSecret {
+    #[serde(rename = "previous_secret")]
     pub secret: SigningSecret,
+    #[serde(rename = "previous_expires_at")]
     pub expires_at: Timestamp,
 }
 

@@ -19,8 +19,8 @@ use super::conditions::{
 use super::errors::{cancellation_reasons, classify, conditional, item_when_refused};
 use super::idempotency::remembering_put;
 use super::items::{
-    ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, StoredKeys, endpoint_item_with_secret, events_key,
-    from_item, number, projection_names, rotation_update, stats_item, string, to_value,
+    ENDPOINT_PROJECTION, KEYS_PROJECTION, Stamp, endpoint_item_with_secret, events_key, from_item,
+    number, projection_names, rotation_update, stats_item, string, to_value,
 };
 use super::keys::{ENDPOINT_SK_PREFIX, EVENTS_KEY, Keys, LEGACY_SK};
 use super::{DynamoStore, Item, TransactionAction, query_all};
@@ -345,8 +345,7 @@ impl DynamoStore {
 
 /// The endpoint and its keys from the items that hold them.
 fn signing_target_of(endpoint: Item, keys: Item) -> Result<Option<(Endpoint, SigningKeys)>> {
-    let keys: StoredKeys = from_item(keys)?;
-    Ok(Some((from_item(endpoint)?, keys.into())))
+    Ok(Some((from_item(endpoint)?, from_item(keys)?)))
 }
 
 /// Whether a transaction's item `index` was the one whose condition failed.

@@ -1,10 +1,7 @@
 //! Idempotency records: `ORG#<org>` / `REQUEST#<key>`, one per key, removed by TTL a day on.
 
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem};
-use serde::{Deserialize, Serialize};
-use webhook_domain::{
-    EndpointId, IdempotencyKey, IdempotencyRecord, OrgId, Replay, SecretHint, Timestamp,
-};
+use webhook_domain::{IdempotencyKey, IdempotencyRecord, OrgId, Timestamp};
 
 use super::conditions::KEY_FREE;
 use super::errors::{classify, conditional};
@@ -13,58 +10,19 @@ use super::keys::{EXPIRES_AT, Keys};
 use super::{DynamoStore, Item, TransactionAction};
 use crate::{IdempotencyStore, Result, StoreError};
 
-/// A record as stored; its key is in `sk`.
-#[derive(Serialize, Deserialize)]
-struct RequestItem {
-    fingerprint: String,
-    status: u16,
-    #[serde(flatten, with = "StoredReplay")]
-    replay: Replay,
-    /// The record's end, to the millisecond; `expires_at` is the same in TTL's epoch seconds.
-    valid_until: Timestamp,
-}
-
-/// `Replay` as stored.
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "Replay", tag = "replay", rename_all = "snake_case")]
-enum StoredReplay {
-    Endpoint {
-        #[serde(rename = "endpoint_id")]
-        id: EndpointId,
-        secret_hint: SecretHint,
-    },
-    LegacyWebhook {
-        secret_hint: SecretHint,
-    },
-    Answer {
-        body: String,
-    },
-    InProgress {
-        until: Timestamp,
-    },
-}
-
+/// A record as stored: its key is in `sk`, and `expires_at` is its `valid_until` (to the
+/// millisecond) in TTL's epoch seconds.
 pub(super) fn request_item(org: OrgId, record: &IdempotencyRecord) -> Result<Item> {
-    let mut item = to_item(&RequestItem {
-        fingerprint: record.fingerprint.clone(),
-        status: record.status,
-        replay: record.replay.clone(),
-        valid_until: record.expires_at,
-    })?;
+    let mut item = to_item(record)?;
     item.extend(Keys::request(org, record.key.as_str()).into_map());
     item.insert(EXPIRES_AT.into(), epoch_seconds(record.expires_at));
     Ok(item)
 }
 
-fn record_from_item(key: &IdempotencyKey, item: Item) -> Result<IdempotencyRecord> {
-    let stored: RequestItem = from_item(item)?;
-    Ok(IdempotencyRecord {
-        key: key.clone(),
-        fingerprint: stored.fingerprint,
-        status: stored.status,
-        replay: stored.replay,
-        expires_at: stored.valid_until,
-    })
+/// The record from its item, given back the key it is kept under.
+fn record_from_item(key: &IdempotencyKey, mut item: Item) -> Result<IdempotencyRecord> {
+    item.insert("key".into(), string(key.as_str()));
+    from_item(item)
 }
 
 /// The put that remembers `record` unless a live record holds its key, for a transaction of

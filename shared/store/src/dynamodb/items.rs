@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use webhook_domain::{
-    DeliveryStats, Endpoint, EventSubscription, Hour, HourCount, PreviousSecret, RecentAttempts,
-    Rotation, SigningKeys, SigningSecret, Timestamp,
+    DeliveryStats, Endpoint, EventSubscription, Hour, HourCount, RecentAttempts, Rotation,
+    SigningSecret, Timestamp,
 };
 
 use super::Item;
@@ -27,14 +27,6 @@ pub(super) fn projection_names(projection: &str) -> HashMap<String, String> {
         .collect()
 }
 
-/// The signing secrets as an endpoint's secret item and the legacy item hold them.
-#[derive(serde::Deserialize)]
-pub(super) struct StoredKeys {
-    secret: String,
-    previous_secret: Option<String>,
-    previous_expires_at: Option<Timestamp>,
-}
-
 /// When a rotated-out secret stops signing, read without reading any secret.
 #[derive(serde::Deserialize)]
 pub(super) struct StoredGrace {
@@ -43,22 +35,8 @@ pub(super) struct StoredGrace {
 
 pub(super) const GRACE_PROJECTION: &str = "previous_expires_at";
 
-/// What a reader of secrets projects: the attributes of [`StoredKeys`].
+/// What a reader of secrets projects: the attributes of a stored `SigningKeys`.
 pub(super) const KEYS_PROJECTION: &str = "secret, previous_secret, previous_expires_at";
-
-impl From<StoredKeys> for SigningKeys {
-    fn from(stored: StoredKeys) -> Self {
-        Self {
-            current: SigningSecret::from_stored(stored.secret),
-            previous: stored.previous_secret.zip(stored.previous_expires_at).map(
-                |(secret, expires_at)| PreviousSecret {
-                    secret: SigningSecret::from_stored(secret),
-                    expires_at,
-                },
-            ),
-        }
-    }
-}
 
 /// Whether a rotated item also takes the rotation's time as its `updated_at`: the legacy item
 /// does; an endpoint's secret item has no such attribute (its endpoint item is stamped apart).
@@ -69,7 +47,7 @@ pub(super) enum Stamp {
     Nothing,
 }
 
-/// An update expression that rotates the secrets of an item holding [`StoredKeys`], mirroring
+/// An update expression that rotates the secrets of an item holding `SigningKeys`, mirroring
 /// `SigningKeys::rotated`: the current secret becomes the previous one (every operand reads the
 /// item as it was), or with no grace period there is none.
 pub(super) fn rotation_update(

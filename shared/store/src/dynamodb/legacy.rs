@@ -1,37 +1,21 @@
 //! The legacy webhook item: `ORG#<org>` / `LEGACY`, holding the URL and the readable org secret.
 
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
-use serde::Deserialize;
-use webhook_domain::{EndpointUrl, LegacyWebhook, OrgId, Timestamp};
+use webhook_domain::{LegacyWebhook, OrgId};
 
 use super::conditions::LEGACY_ROTATES_FROM;
 use super::endpoints::failed_at;
 use super::errors::{cancellation_reasons, classify, conditional, item_when_refused};
 use super::idempotency::remembering_put;
-use super::items::{Stamp, StoredKeys, from_item, rotation_update, string};
+use super::items::{Stamp, from_item, number, rotation_update, string};
 use super::keys::Keys;
 use super::{DynamoStore, Item, TransactionAction};
 use crate::{LegacyWebhookStore, Result, RotationAsked, StoreError};
 
-/// The legacy item as stored; the organization is its partition.
-#[derive(Deserialize)]
-struct LegacyItem {
-    url: EndpointUrl,
-    #[serde(flatten)]
-    keys: StoredKeys,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-}
-
-fn legacy_from_item(org: OrgId, item: Item) -> Result<LegacyWebhook> {
-    let stored: LegacyItem = from_item(item)?;
-    Ok(LegacyWebhook {
-        org_id: org,
-        url: stored.url,
-        keys: stored.keys.into(),
-        created_at: stored.created_at,
-        updated_at: stored.updated_at,
-    })
+/// The organization is the item's partition, not one of its attributes: given back for reading.
+fn legacy_from_item(org: OrgId, mut item: Item) -> Result<LegacyWebhook> {
+    item.insert("org_id".into(), number(org));
+    from_item(item)
 }
 
 impl LegacyWebhookStore for DynamoStore {
