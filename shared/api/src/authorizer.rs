@@ -56,15 +56,12 @@ pub struct AuthorizerResponse {
 /// portal session; `{}` for anything else. API Gateway caches an answer for `ReauthorizeEvery`,
 /// so the handlers check a session's end themselves. The key id (public: it names the key in
 /// listings) is what an idempotency record is bound to.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, Serialize, PartialEq, Eq)]
 pub struct AuthorizerContext {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub org_id: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_until: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
 }
 

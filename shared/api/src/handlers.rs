@@ -29,7 +29,7 @@ use crate::{ApiError, App, CursorKey, request_body, request_query, routes};
 pub async fn list_endpoints<S: EndpointStore>(app: &App<S>, request: Request) -> Answer {
     respond(app.clock.as_ref(), &request, async |caller| {
         let endpoints = app.store.list(caller.org).await?;
-        let views: Vec<EndpointView> = endpoints.iter().map(EndpointView::from).collect();
+        let views: Vec<EndpointView> = endpoints.iter().map(EndpointView).collect();
         Ok(json(StatusCode::OK, &views))
     })
     .await
@@ -74,7 +74,7 @@ pub async fn update_endpoint<S: EndpointStore>(app: &App<S>, request: Request) -
             .store
             .update(caller.org, id, &changes, app.clock.now())
             .await?;
-        Ok(json(StatusCode::OK, &EndpointView::from(&endpoint)))
+        Ok(json(StatusCode::OK, &EndpointView(&endpoint)))
     })
     .await
 }
@@ -144,7 +144,7 @@ pub async fn list_deliveries<S: DeliveryLogStore>(app: &App<S>, request: Request
         Ok(json(
             StatusCode::OK,
             &DeliveryListView {
-                results: page.records.iter().map(DeliveryView::from).collect(),
+                results: page.records.iter().map(DeliveryView).collect(),
                 has_more: page.has_more,
                 next_cursor,
                 limit: query.limit,
@@ -367,25 +367,18 @@ where
         let record = logged_delivery(app, caller.org, &request, destination, now).await?;
         let (endpoint, attempts) = match destination {
             Destination::Endpoint(id) => match app.store.endpoint_health(caller.org, id).await? {
-                None => {
-                    return Err(ApiError::Conflict(
-                        "The endpoint was deleted: there is nothing to resend to.",
-                    ));
-                }
+                None => Err("The endpoint was deleted: there is nothing to resend to."),
                 Some(health) if health.endpoint.status == EndpointStatus::Disabled => {
-                    return Err(ApiError::Conflict(
-                        "The endpoint is disabled: enable it, then resend.",
-                    ));
+                    Err("The endpoint is disabled: enable it, then resend.")
                 }
-                Some(health) => (Some(health.endpoint.clone()), health.resent_attempts()),
+                Some(health) => Ok((Some(health.endpoint.clone()), health.resent_attempts())),
             },
             Destination::Legacy if app.store.legacy_webhook(caller.org).await?.is_none() => {
-                return Err(ApiError::Conflict(
-                    "The legacy webhook URL was removed: there is nothing to resend to.",
-                ));
+                Err("The legacy webhook URL was removed: there is nothing to resend to.")
             }
-            Destination::Legacy => (None, ResentAttempts::Scheduled),
-        };
+            Destination::Legacy => Ok((None, ResentAttempts::Scheduled)),
+        }
+        .map_err(ApiError::Conflict)?;
         if let Some(refusal) = record.resend_refusal(endpoint.as_ref()) {
             return Err(ApiError::Conflict(refusal.detail()));
         }

@@ -101,10 +101,9 @@ fn paired_role(
 
 /// An IAM role's ARN, or `null` for none.
 fn role_arn(value: &Value) -> Result<Option<RoleArn>, String> {
-    if value.is_null() {
-        return Ok(None);
-    }
-    parsed(value, RoleArn::parse).map(Some)
+    (!value.is_null())
+        .then(|| parsed(value, RoleArn::parse))
+        .transpose()
 }
 
 /// Deliveries a second, or `null` for no limit.

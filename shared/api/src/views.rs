@@ -2,54 +2,46 @@
 
 use serde::Serialize;
 use webhook_domain::{
-    AgentId, ApiKeySecret, CustomHeaders, DeliveryRecord, DeliveryStatus, Destination, Endpoint,
-    EndpointHealth, EndpointId, EndpointStatus, EventId, EventName, EventSubscription, EventType,
-    ExternalId, FailureCategory, LegacyWebhook, RateLimit, RoleArn, SecretHint, SigningSecret,
-    TestDelivery, Timestamp,
+    AgentId, ApiKeySecret, AttemptSummary, CustomHeaders, DeliveryRecord, DeliveryStatus,
+    Destination, Endpoint, EndpointHealth, EndpointId, EndpointStatus, EndpointUrl, EventId,
+    EventName, EventSubscription, EventType, ExternalId, FailureCategory, Label, LegacyWebhook,
+    RateLimit, RoleArn, SecretHint, SigningSecret, TestDelivery, Timestamp,
 };
 
+/// An endpoint as users see it.
 #[derive(Serialize)]
-pub(crate) struct EndpointView<'a> {
+pub(crate) struct EndpointView<'a>(#[serde(with = "ShownEndpoint")] pub &'a Endpoint);
+
+/// The fields of an endpoint users see, in their order: `Endpoint`'s own serde form is how it
+/// is stored.
+#[derive(Serialize)]
+#[serde(remote = "Endpoint")]
+struct ShownEndpoint {
     id: EndpointId,
-    label: &'a str,
-    url: &'a str,
+    label: Label,
+    url: EndpointUrl,
     /// Only for an SQS queue or EventBridge bus url, as `headers`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    role_arn: Option<&'a RoleArn>,
-    events: &'a EventSubscription,
+    role_arn: Option<RoleArn>,
+    events: EventSubscription,
     status: EndpointStatus,
     agent_id: Option<AgentId>,
     /// This service keeps no agent directory, so it cannot name the agent.
-    agent_name: Option<&'a str>,
+    #[serde(getter = "no_agent_name")]
+    agent_name: Option<&'static str>,
     /// Only when set: an endpoint without them is exactly the product page's object.
     #[serde(skip_serializing_if = "CustomHeaders::is_empty")]
-    headers: &'a CustomHeaders,
+    headers: CustomHeaders,
     /// Only when set, as `headers`.
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit: Option<RateLimit>,
-    secret_hint: &'a SecretHint,
+    secret_hint: SecretHint,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
 
-impl<'a> From<&'a Endpoint> for EndpointView<'a> {
-    fn from(endpoint: &'a Endpoint) -> Self {
-        Self {
-            id: endpoint.id,
-            label: endpoint.label.as_str(),
-            url: endpoint.url.as_str(),
-            role_arn: endpoint.role_arn.as_ref(),
-            events: &endpoint.events,
-            status: endpoint.status,
-            agent_id: endpoint.agent_id,
-            agent_name: None,
-            headers: &endpoint.headers,
-            rate_limit: endpoint.rate_limit,
-            secret_hint: &endpoint.secret_hint,
-            created_at: endpoint.created_at,
-            updated_at: endpoint.updated_at,
-        }
-    }
+fn no_agent_name(_: &Endpoint) -> Option<&'static str> {
+    None
 }
 
 /// What a customer's role must trust: `principal` (the platform's account) with `external_id`.
@@ -103,7 +95,7 @@ pub(crate) struct CreatedEndpointView<'a> {
 impl<'a> CreatedEndpointView<'a> {
     pub(crate) fn new(endpoint: &'a Endpoint, secret: &'a SigningSecret) -> Self {
         Self {
-            endpoint: endpoint.into(),
+            endpoint: EndpointView(endpoint),
             secret: secret.expose(),
         }
     }
@@ -195,18 +187,25 @@ impl<'a> LegacyWebhookView<'a> {
 
 /// One delivery log record as listed: body-free, secret-free.
 #[derive(Serialize)]
-pub(crate) struct DeliveryView<'a> {
+pub(crate) struct DeliveryView<'a>(#[serde(with = "ShownDelivery")] pub &'a DeliveryRecord);
+
+#[derive(Serialize)]
+#[serde(remote = "DeliveryRecord")]
+struct ShownDelivery {
     event_id: EventId,
     /// Empty for the legacy URL, which is no endpoint.
+    #[serde(getter = "endpoint_id")]
     endpoint_id: String,
-    endpoint_label: &'a str,
+    endpoint_label: String,
     /// Query values redacted, also in records kept from before they were.
+    #[serde(getter = "redacted_url")]
     url: String,
-    event_type: &'a EventName,
+    event_type: EventName,
     /// When the event happened: the log's order, and what `since` compares.
     occurred_at: Timestamp,
     agent_id: Option<AgentId>,
     call_id: Option<i64>,
+    #[serde(getter = "source")]
     source: &'static str,
     status: DeliveryStatus,
     attempt_count: u32,
@@ -218,33 +217,19 @@ pub(crate) struct DeliveryView<'a> {
     test: bool,
 }
 
-impl<'a> From<&'a DeliveryRecord> for DeliveryView<'a> {
-    fn from(record: &'a DeliveryRecord) -> Self {
-        Self {
-            event_id: record.event_id,
-            endpoint_id: record
-                .destination
-                .endpoint()
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            endpoint_label: &record.endpoint_label,
-            url: webhook_domain::endpoint_url::redacted(&record.url),
-            event_type: &record.event_type,
-            occurred_at: record.occurred_at,
-            agent_id: record.agent_id,
-            call_id: record.call_id,
-            source: match record.destination {
-                Destination::Endpoint(_) => "endpoint",
-                Destination::Legacy => Destination::LEGACY,
-            },
-            status: record.status,
-            attempt_count: record.attempt_count,
-            http_status: record.http_status,
-            failure_category: record.failure_category,
-            last_attempt_at: record.last_attempt_at,
-            next_retry_at: record.next_retry_at,
-            test: record.test,
-        }
+fn endpoint_id(record: &DeliveryRecord) -> String {
+    let endpoint = record.destination.endpoint();
+    endpoint.map(|id| id.to_string()).unwrap_or_default()
+}
+
+fn redacted_url(record: &DeliveryRecord) -> String {
+    webhook_domain::endpoint_url::redacted(&record.url)
+}
+
+fn source(record: &DeliveryRecord) -> &'static str {
+    match record.destination {
+        Destination::Endpoint(_) => "endpoint",
+        Destination::Legacy => Destination::LEGACY,
     }
 }
 
@@ -255,11 +240,16 @@ pub(crate) struct DeliveryDetailView<'a> {
     #[serde(flatten)]
     delivery: DeliveryView<'a>,
     payload: Option<serde_json::Value>,
-    attempts: Vec<AttemptView>,
+    attempts: Vec<AttemptView<'a>>,
 }
 
 #[derive(Serialize)]
-struct AttemptView {
+struct AttemptView<'a>(#[serde(with = "ShownAttempt")] &'a AttemptSummary);
+
+/// Every field, `null` included: `AttemptSummary`'s own serde form is how it is stored.
+#[derive(Serialize)]
+#[serde(remote = "AttemptSummary")]
+struct ShownAttempt {
     at: Timestamp,
     http_status: Option<u16>,
     failure_category: Option<FailureCategory>,
@@ -274,18 +264,9 @@ impl<'a> From<&'a DeliveryRecord> for DeliveryDetailView<'a> {
             .and_then(|body| body.bytes().ok())
             .and_then(|bytes| serde_json::from_slice(&bytes).ok());
         Self {
-            delivery: DeliveryView::from(record),
+            delivery: DeliveryView(record),
             payload,
-            attempts: record
-                .attempts
-                .iter()
-                .map(|attempt| AttemptView {
-                    at: attempt.at,
-                    http_status: attempt.http_status,
-                    failure_category: attempt.failure_category,
-                    duration_ms: attempt.duration_ms,
-                })
-                .collect(),
+            attempts: record.attempts.iter().map(AttemptView).collect(),
         }
     }
 }
