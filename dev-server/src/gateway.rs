@@ -14,11 +14,13 @@ use serde_json::{Map, Value, json};
 
 use webhook_api::authorizer::AuthorizerContext;
 
-/// The payload 2.0 event API Gateway would send for this request.
+/// The payload 2.0 event API Gateway would send for this request to the route named `route`
+/// (`METHOD /path`), with its path `parameter`.
 pub(crate) fn lambda_request(
     parts: &Parts,
     body: Bytes,
-    route: &crate::Served,
+    route: &str,
+    parameter: Option<&(&'static str, String)>,
     authorized: &AuthorizerContext,
     peer: SocketAddr,
 ) -> Result<lambda_http::Request, serde_json::Error> {
@@ -57,7 +59,7 @@ pub(crate) fn lambda_request(
             "userAgent": header(USER_AGENT),
         },
         "requestId": uuid::Uuid::new_v4().to_string(),
-        "routeKey": route.key(),
+        "routeKey": route,
         "stage": "$default",
         "timeEpoch": now,
         // As API Gateway passes on the bundled authorizer's simple response: `{}` for a key it
@@ -70,7 +72,7 @@ pub(crate) fn lambda_request(
     };
     let mut event = json!({
         "version": "2.0",
-        "routeKey": route.key(),
+        "routeKey": route,
         "rawPath": parts.uri.path(),
         "rawQueryString": parts.uri.query().unwrap_or_default(),
         "headers": headers,
@@ -80,7 +82,7 @@ pub(crate) fn lambda_request(
     if !body.is_empty() {
         event["body"] = Value::String(body);
     }
-    if let Some((name, value)) = route.parameter() {
+    if let Some((name, value)) = parameter {
         event["pathParameters"] = json!({ *name: value });
     }
     lambda_http::request::from_str(&event.to_string())

@@ -25,7 +25,7 @@ use webhook_api::authorizer;
 use webhook_api::{App, CursorKey, Settings, handlers};
 use webhook_delivery::local::{self, LocalQueue};
 use webhook_delivery::pipeline::Pipeline;
-use webhook_delivery::resend::Resends;
+use webhook_delivery::resend;
 use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_domain::{
@@ -411,23 +411,6 @@ enum Served {
     Publish,
 }
 
-impl Served {
-    /// `METHOD /path`, as API Gateway names the route.
-    fn key(&self) -> String {
-        match self {
-            Self::Api(matched) => matched.route.key(),
-            Self::Publish => format!("POST {}", dev_events::PATH),
-        }
-    }
-
-    fn parameter(&self) -> Option<&(&'static str, String)> {
-        match self {
-            Self::Api(matched) => matched.parameter.as_ref(),
-            Self::Publish => None,
-        }
-    }
-}
-
 /// A matched request: authorized by the bundled authorizer's code, shaped into the event API
 /// Gateway would send, and handed to its handler.
 async fn answer<S: webhook_store::Store>(
@@ -449,7 +432,12 @@ async fn answer<S: webhook_store::Store>(
             return gateway::internal_error();
         }
     };
-    match gateway::lambda_request(parts, body, route, &authorized, peer) {
+    // API Gateway's name for the route, `METHOD /path`, and its path parameter.
+    let (key, parameter) = match route {
+        Served::Api(matched) => (matched.route.key(), matched.parameter.as_ref()),
+        Served::Publish => (format!("POST {}", dev_events::PATH), None),
+    };
+    match gateway::lambda_request(parts, body, &key, parameter, &authorized, peer) {
         Ok(event) => gateway::into_http(match route {
             Served::Api(matched) => dispatch(server, matched.route.operation, event).await,
             Served::Publish => match &server.delivery {
@@ -495,8 +483,7 @@ async fn dispatch<S: webhook_store::Store>(
             let Some(pipeline) = &server.delivery else {
                 return Ok(gateway::not_served());
             };
-            let resends = Resends::from(pipeline.as_ref());
-            let resend = |records, attempts| resends.resend(records, attempts);
+            let resend = |records, attempts| resend::resend(&pipeline.queue, records, attempts);
             match operation {
                 Operation::ResendDelivery => handlers::resend_delivery(app, request, resend).await,
                 Operation::RecoverEndpoint => {

@@ -464,6 +464,9 @@ def test_every_function_runs_as_lambda_runs_it_and_its_policy_allows_what_it_doe
     assert dispatched["attempts"][0]["failure_category"] in ("dns", "connection"), dispatched
     not_blocking = dict(blocking, type="call.graded")
     assert "not a blocking event type" in stack["function"]("DispatchBlockingFunction").invoke(not_blocking)["error"]
+    unreadable = {k: v for k, v in blocking.items() if k != "type"}
+    refused = stack["function"]("DispatchBlockingFunction").invoke(unreadable)["error"]
+    assert refused.startswith("malformed event: ") and refused.count("malformed event") == 1, refused
 
     # A malformed event goes to the dead-letter queue and fails nothing else.
     malformed = stack["function"]("FanOutFunction").invoke(sqs_event(["{not json"]))

@@ -2,7 +2,8 @@
 //! deliveries since a time, a bounded batch per call.
 
 use webhook_api::{App, CursorKey, handlers};
-use webhook_delivery::resend::Resends;
+use webhook_delivery::resend::resend;
+use webhook_delivery::sqs::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -10,10 +11,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = App::from_env()
         .await?
         .with_cursor_key(CursorKey::from_env()?);
-    let resends = Resends::from_env().await?;
+    let queue = SqsQueue::delivery_from_env().await?;
     app.serve(|app, request| {
-        handlers::recover_endpoint(app, request, async |records, attempts| {
-            resends.resend(records, attempts).await
+        handlers::recover_endpoint(app, request, |records, attempts| {
+            resend(&queue, records, attempts)
         })
     })
     .await

@@ -2,16 +2,17 @@
 //! delivery, queued on the delivery queue for `deliver`.
 
 use webhook_api::{App, handlers};
-use webhook_delivery::resend::Resends;
+use webhook_delivery::resend::resend;
+use webhook_delivery::sqs::SqsQueue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     webhook_aws::init_logging();
     let app = App::from_env().await?;
-    let resends = Resends::from_env().await?;
+    let queue = SqsQueue::delivery_from_env().await?;
     app.serve(|app, request| {
-        handlers::resend_delivery(app, request, async |records, attempts| {
-            resends.resend(records, attempts).await
+        handlers::resend_delivery(app, request, |records, attempts| {
+            resend(&queue, records, attempts)
         })
     })
     .await

@@ -27,10 +27,6 @@ pub struct PlatformEvent {
     pub traceparent: Option<String>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("malformed event: {0}")]
-pub struct MalformedEvent(String);
-
 impl PlatformEvent {
     /// The publisher's trace, if its `traceparent` is well formed.
     fn published_trace(&self) -> Option<TraceId> {
@@ -51,8 +47,9 @@ impl PlatformEvent {
         DeliveryJob::first(self, Destination::Legacy).logged_event(self.occurred_at)
     }
 
-    pub fn parse(message: &str) -> Result<Self, MalformedEvent> {
-        serde_json::from_str(message).map_err(|e| MalformedEvent(e.to_string()))
+    /// The event `message` holds, or why it holds none (`malformed event: ...`).
+    pub fn parse(message: &str) -> Result<Self, String> {
+        serde_json::from_str(message).map_err(|e| format!("malformed event: {e}"))
     }
 }
 

@@ -65,8 +65,7 @@ impl<S: webhook_store::Store> Worker<S> {
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
         self.each_message(event, |body| async move {
-            let event =
-                PlatformEvent::parse(&body).map_err(|e| Failure::Malformed(e.to_string()))?;
+            let event = PlatformEvent::parse(&body).map_err(Failure::Malformed)?;
             let queued = self.pipeline.fan_out(&event).await?;
             tracing::info!(event_id = %event.id, org_id = %event.org_id, queued, "fanned out");
             Ok(())
@@ -187,11 +186,11 @@ impl<S: webhook_store::Store> BlockingDispatch<S> {
             .saturating_sub(DEADLINE_MARGIN);
         let budget = dispatch::BUDGET.min(left);
         let parsed = serde_json::to_string(&event.payload)
-            .map_err(|e| e.to_string())
-            .and_then(|body| PlatformEvent::parse(&body).map_err(|e| e.to_string()));
+            .map_err(|e| format!("malformed event: {e}"))
+            .and_then(|body| PlatformEvent::parse(&body));
         let event = match parsed {
             Ok(event) => event,
-            Err(reason) => return Ok(Dispatched::refused(format!("malformed event: {reason}"))),
+            Err(reason) => return Ok(Dispatched::refused(reason)),
         };
         match self.pipeline.dispatch_within(&event, budget).await {
             Ok(dispatched) => {

@@ -19,10 +19,6 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 pub const USER_AGENT: &str = concat!("ThunderPhone-Webhooks/", env!("CARGO_PKG_VERSION"));
 
-#[derive(Debug, thiserror::Error)]
-#[error("could not build the HTTP client: {0}")]
-pub struct SenderError(#[from] reqwest::Error);
-
 #[derive(Clone)]
 pub struct Sender {
     client: reqwest::Client,
@@ -71,7 +67,7 @@ impl Resolve for GuardedResolver {
 
 impl Sender {
     /// `allow_private`: deliver to loopback and private addresses too. Only for a local server.
-    pub fn new(allow_private: bool) -> Result<Self, SenderError> {
+    pub fn new(allow_private: bool) -> Result<Self, String> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve the name itself, past the address check.
@@ -80,7 +76,8 @@ impl Sender {
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
+            .build()
+            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
         Ok(Self {
             client,
             allow_private,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use webhook_aws::LazyClient;
+use webhook_domain::settings;
 
 use crate::queue::{Delayed, JobQueue, QueueError};
 
@@ -67,6 +68,13 @@ impl SqsQueue {
             client: client.into(),
             url: url.into(),
         }
+    }
+
+    /// The delivery queue: `DELIVERY_QUEUE_URL` and the AWS SDK's own environment.
+    pub async fn delivery_from_env() -> Result<Self, lambda_runtime::Error> {
+        let config = webhook_aws::load_sdk_config().await?;
+        let url = settings::DELIVERY_QUEUE_URL.read::<String>()?;
+        Ok(Self::new(LazyClient::new(&config, Client::new), url))
     }
 
     async fn send(&self, entries: Vec<SendMessageBatchRequestEntry>) -> Result<(), QueueError> {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhook_aws::LazyClient;
 use webhook_domain::settings;
 use webhook_domain::{
     AttemptOutcome, Endpoint, EventName, FailureCategory, SigningKeys, SystemClock, TestDelivery,
@@ -31,13 +30,9 @@ impl Pipeline<DynamoStore, SqsQueue> {
     /// from `DELIVERY_QUEUE_URL`, the log retention from `DELIVERY_LOG_RETENTION`. A test counts
     /// in no stats, so it reports no metric and posts no notice.
     pub async fn for_tests_from_env(store: DynamoStore) -> Result<Self, lambda_runtime::Error> {
-        let config = webhook_aws::load_sdk_config().await?;
         Ok(Self {
             store,
-            queue: SqsQueue::new(
-                LazyClient::new(&config, aws_sdk_sqs::Client::new),
-                settings::DELIVERY_QUEUE_URL.read::<String>()?,
-            ),
+            queue: SqsQueue::delivery_from_env().await?,
             sender: Sender::new(false)?,
             clock: Arc::new(SystemClock),
             schedule: RetrySchedule::default(),
