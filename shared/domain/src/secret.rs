@@ -11,9 +11,8 @@ use crate::Timestamp;
 
 /// An endpoint's signing key in the Standard Webhooks format: `whsec_` + base64 of 24 random
 /// bytes. It has no `Display` and a redacted `Debug`, so it cannot slip into logs or errors;
-/// reading it takes an explicit `expose()`. Read back from storage as its plain text.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+/// reading it takes an explicit `expose()`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SigningSecret(String);
 
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +78,40 @@ impl SecretHint {
 
 /// The secrets deliveries to one destination are signed with: the current one and, for a grace
 /// period after a rotation, the previous one, so a receiver can switch over without refusing a
-/// delivery. Never more than two. Stored flat as `secret`, `previous_secret` and
-/// `previous_expires_at`; a previous secret missing either half reads as none.
+/// delivery. Never more than two.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "StoredKeys")]
 pub struct SigningKeys {
-    #[serde(rename = "secret")]
     pub current: SigningSecret,
-    #[serde(flatten)]
     pub previous: Option<PreviousSecret>,
 }
 
+/// Keys as they are stored, flat; a previous secret missing either half is none. A half that
+/// is there but unreadable fails the read rather than quietly dropping the previous secret.
+#[derive(Deserialize)]
+struct StoredKeys {
+    secret: String,
+    previous_secret: Option<String>,
+    previous_expires_at: Option<Timestamp>,
+}
+
+impl From<StoredKeys> for SigningKeys {
+    fn from(stored: StoredKeys) -> Self {
+        let previous = stored.previous_secret.zip(stored.previous_expires_at);
+        Self {
+            current: SigningSecret::from_stored(stored.secret),
+            previous: previous.map(|(secret, expires_at)| PreviousSecret {
+                secret: SigningSecret::from_stored(secret),
+                expires_at,
+            }),
+        }
+    }
+}
+
 /// A rotated-out secret, still signing until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviousSecret {
-    #[serde(rename = "previous_secret")]
     pub secret: SigningSecret,
-    #[serde(rename = "previous_expires_at")]
     pub expires_at: Timestamp,
 }
 
@@ -177,6 +194,27 @@ impl RotationGrace {
 mod tests {
     use super::*;
     use crate::fixtures::at;
+
+    #[test]
+    fn stored_keys_read_a_previous_secret_only_whole_and_refuse_a_damaged_one() {
+        let read = |item: serde_json::Value| serde_json::from_value::<SigningKeys>(item);
+        let current = "whsec_Y3VycmVudC1zZWNyZXQtMjQtYnl0ZXMh";
+        let (previous, until) = ("whsec_cHJldmlvdXMtc2VjcmV0LTI0LWJ5dGVzIQ==", at(9));
+        let whole = read(serde_json::json!({
+            "secret": current, "previous_secret": previous, "previous_expires_at": until,
+        }))
+        .unwrap();
+        assert_eq!(whole.current.expose(), current);
+        let kept = whole.previous.unwrap();
+        assert_eq!((kept.secret.expose(), kept.expires_at), (previous, until));
+
+        let half = read(serde_json::json!({"secret": current, "previous_secret": previous}));
+        assert_eq!(half.unwrap().previous, None);
+        let damaged = serde_json::json!({
+            "secret": current, "previous_secret": previous, "previous_expires_at": "soon",
+        });
+        assert!(read(damaged).is_err());
+    }
 
     #[test]
     fn generates_standard_webhooks_secrets() {
