@@ -3,7 +3,7 @@
 use crate::payload;
 use crate::trace::TraceId;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use webhook_domain::{
     AgentId, AttemptSummary, DeliveryRef, Destination, EventId, EventName, LoggedEvent, OrgId,
     SentBody, Timestamp,
@@ -41,10 +41,15 @@ impl PlatformEvent {
             .unwrap_or_else(|| TraceId::of_event(self.id))
     }
 
-    /// What the log keeps of the event once, for every destination's record. Built as any
-    /// first job's would be: the destination is not part of it.
+    /// What the log keeps of the event once, for every destination's record.
     pub fn logged(&self) -> LoggedEvent {
-        DeliveryJob::first(self, Destination::Legacy).logged_event(self.occurred_at)
+        kept_body(
+            self.org_id,
+            self.id,
+            &self.event_type,
+            &self.data,
+            self.occurred_at,
+        )
     }
 
     /// The event `message` holds, or why it holds none (`malformed event: ...`).
@@ -151,12 +156,13 @@ impl DeliveryJob {
 
     /// What the log keeps of the job's event once, for every destination's record.
     pub fn logged_event(&self, occurred_at: Timestamp) -> LoggedEvent {
-        LoggedEvent {
-            org_id: self.org_id,
-            event_id: self.event_id,
+        kept_body(
+            self.org_id,
+            self.event_id,
+            &self.event_type,
+            &self.data,
             occurred_at,
-            body: SentBody::keep(&payload::body(self.event_type.as_str(), &self.data)),
-        }
+        )
     }
 
     /// The trace every attempt of this job continues: the publisher's, else the event's own.
@@ -194,6 +200,23 @@ impl DeliveryJob {
     /// endpoint, so receivers can drop duplicates.
     pub fn message_id(&self) -> String {
         format!("msg_{}", self.event_id.simple())
+    }
+}
+
+/// The event's body as the log keeps it once; read from the event or any job of it, without
+/// copying its data.
+fn kept_body(
+    org_id: OrgId,
+    event_id: EventId,
+    event_type: &EventName,
+    data: &Map<String, Value>,
+    occurred_at: Timestamp,
+) -> LoggedEvent {
+    LoggedEvent {
+        org_id,
+        event_id,
+        occurred_at,
+        body: SentBody::keep(&payload::body(event_type.as_str(), data)),
     }
 }
 

@@ -125,7 +125,10 @@ impl EndpointUrl {
 
     /// The queue or bus, when the url is an ARN.
     pub fn aws(&self) -> Option<AwsDestination<'_>> {
-        AwsDestination::parse(&self.0).ok()
+        // Most urls are https: no parse for them, on every attempt.
+        AwsDestination::is_arn(&self.0)
+            .then(|| AwsDestination::parse(&self.0).ok())
+            .flatten()
     }
 
     /// The path and query a request to this URL names (`/hook?a=1`), as the receiver sees them;
