@@ -85,18 +85,10 @@ pub fn event_name(value: &Value) -> Result<EventName, String> {
     parsed(value, EventName::parse)
 }
 
-pub(crate) fn body_bytes(body: &Body) -> &[u8] {
-    match body {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => b"",
-    }
-}
-
 /// The body as a JSON object: none at all is `{}`; too large, not JSON or not an object is
 /// refused.
 pub fn json_object(body: &Body) -> Result<Map<String, Value>, ApiError> {
-    let bytes = body_bytes(body);
+    let bytes: &[u8] = body.as_ref();
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,

@@ -371,7 +371,10 @@ where
                 Some(health) if health.endpoint.status == EndpointStatus::Disabled => {
                     Err("The endpoint is disabled: enable it, then resend.")
                 }
-                Some(health) => Ok((Some(health.endpoint.clone()), health.resent_attempts())),
+                Some(health) => {
+                    let attempts = health.resent_attempts();
+                    Ok((Some(health.endpoint), attempts))
+                }
             },
             Destination::Legacy if app.store.legacy_webhook(caller.org).await?.is_none() => {
                 Err("The legacy webhook URL was removed: there is nothing to resend to.")

@@ -11,7 +11,6 @@ use webhook_domain::{
 use webhook_store::{EndpointStore, IdempotencyStore, LegacyWebhookStore, StoreError};
 
 use crate::error::IN_PROGRESS;
-use crate::fields::body_bytes;
 use crate::identity;
 use crate::response::{json, json_text, legacy_answer, uncacheable};
 use crate::views::CreatedEndpointView;
@@ -150,7 +149,7 @@ fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
 /// and the body as JSON (so spacing and key order do not count; no body is `{}`). An answer an
 /// authorizer cached before it named keys stands for its key by the header's digest.
 fn fingerprint(request: &Request) -> String {
-    let body = body_bytes(request.body());
+    let body: &[u8] = request.body().as_ref();
     let canonical = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".to_vec()
     } else {

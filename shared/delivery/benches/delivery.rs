@@ -94,7 +94,7 @@ fn benches(c: &mut Criterion) {
         occurred_at: SystemClock.now(),
         traceparent: None,
     };
-    let job = DeliveryJob::first(&event, endpoints[0].id.into());
+    let job = DeliveryJob::first(event.clone(), endpoints[0].id.into());
     // A new event each time: the attempt claim sends a repeated job's attempt only once.
     let fresh_job = || DeliveryJob {
         event_id: webhook_domain::EventId::generate(),

@@ -259,7 +259,7 @@ where
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
             event_kept_until,
-            ..DeliveryJob::first(event, to)
+            ..DeliveryJob::first(event.clone(), to)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.
         let target = match timeout_at(deadline.into(), self.reach(&job)).await {

@@ -130,14 +130,16 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl DeliveryJob {
-    pub fn first(event: &PlatformEvent, destination: Destination) -> Self {
+    /// The event's first job to `destination`; fan-out clones the event for each.
+    pub fn first(event: PlatformEvent, destination: Destination) -> Self {
         Self {
+            trace_id: event.published_trace(),
             event_id: event.id,
             org_id: event.org_id,
             destination,
             agent_id: event.agent_id,
-            event_type: event.event_type.clone(),
-            data: event.data.clone(),
+            event_type: event.event_type,
+            data: event.data,
             occurred_at: Some(event.occurred_at),
             attempts: 0,
             chain_starts_after: 0,
@@ -148,7 +150,6 @@ impl DeliveryJob {
             resent: false,
             waits_for_a_place: 0,
             holds_a_turn: false,
-            trace_id: event.published_trace(),
             history: Vec::new(),
             event_kept_until: None,
         }
@@ -253,7 +254,7 @@ mod tests {
         .unwrap();
         let job = DeliveryJob {
             history: vec![attempt.clone()],
-            ..DeliveryJob::first(&event, Destination::Legacy)
+            ..DeliveryJob::first(event, Destination::Legacy)
         };
         let queued = serde_json::to_value(&job).unwrap();
         assert_eq!(
@@ -274,7 +275,7 @@ mod tests {
         .unwrap();
         assert_eq!(event.event_type.as_str(), "voicemail.left");
         assert_eq!(event.event_type.known(), None);
-        let job = serde_json::to_value(DeliveryJob::first(&event, Destination::Legacy)).unwrap();
+        let job = serde_json::to_value(DeliveryJob::first(event, Destination::Legacy)).unwrap();
         assert_eq!(job["type"], "voicemail.left");
         assert!(job.get("test").is_none(), "only test retries say so");
     }
@@ -288,7 +289,7 @@ mod tests {
             )
             .unwrap();
             event.data = data.as_object().unwrap().clone();
-            DeliveryJob::first(&event, Destination::Legacy)
+            DeliveryJob::first(event, Destination::Legacy)
         };
         assert_eq!(
             job(serde_json::json!({"call_id": 4711})).call_id(),

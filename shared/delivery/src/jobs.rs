@@ -29,7 +29,7 @@ where
             // The legacy URL, when set, gets every event type.
             .chain(targets.legacy_url_set.then_some(Destination::Legacy))
             .map(|destination| Delayed {
-                job: DeliveryJob::first(event, destination),
+                job: DeliveryJob::first(event.clone(), destination),
                 delay: Duration::ZERO,
             })
             .collect();

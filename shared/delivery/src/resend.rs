@@ -66,6 +66,6 @@ fn job_from(record: DeliveryRecord, attempts: ResentAttempts) -> Option<Delivery
         resent: true,
         history: record.attempts,
         one_attempt: attempts == ResentAttempts::One,
-        ..DeliveryJob::first(&event, record.destination)
+        ..DeliveryJob::first(event, record.destination)
     })
 }

@@ -27,6 +27,12 @@ pub struct Sender {
     pub aws: Arc<AwsSender>,
 }
 
+/// Cold start could not make the HTTP client; its Debug form, which `main` prints, keeps
+/// reqwest's cause.
+#[derive(Debug, thiserror::Error)]
+#[error("could not build the HTTP client")]
+pub struct ClientError(#[from] reqwest::Error);
+
 /// Why a name gave no address to connect to.
 #[derive(Debug, thiserror::Error)]
 enum ResolveError {
@@ -67,7 +73,7 @@ impl Resolve for GuardedResolver {
 
 impl Sender {
     /// `allow_private`: deliver to loopback and private addresses too. Only for a local server.
-    pub fn new(allow_private: bool) -> Result<Self, String> {
+    pub fn new(allow_private: bool) -> Result<Self, ClientError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve the name itself, past the address check.
@@ -76,8 +82,7 @@ impl Sender {
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| format!("could not build the HTTP client: {e}"))?;
+            .build()?;
         Ok(Self {
             client,
             allow_private,

@@ -67,7 +67,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
             test: true,
-            ..DeliveryJob::first(&event, endpoint.id.into())
+            ..DeliveryJob::first(event, endpoint.id.into())
         };
         let target = Target::endpoint(endpoint, keys, &job.event_type);
         let plan = Plan {

@@ -254,10 +254,15 @@ impl EventSubscription {
 }
 
 impl From<Vec<EventType>> for EventSubscription {
-    fn from(mut types: Vec<EventType>) -> Self {
-        let mut seen = std::collections::HashSet::new();
-        types.retain(|t| seen.insert(*t));
-        Self(types)
+    fn from(types: Vec<EventType>) -> Self {
+        // A catalogue-sized list, read with every endpoint: a scan costs less than hashing.
+        let mut kept = Vec::with_capacity(types.len());
+        for t in types {
+            if !kept.contains(&t) {
+                kept.push(t);
+            }
+        }
+        Self(kept)
     }
 }
 

@@ -52,13 +52,49 @@ struct Org {
     /// Each paced endpoint's last turn taken.
     turns: HashMap<EndpointId, Timestamp>,
     external_id: Option<ExternalId>,
-    /// The delivery log in key order, each record with its expiry.
-    deliveries: BTreeMap<LogKey, (DeliveryRecord, Timestamp)>,
-    /// The same records in expiry order, so expired ones are dropped from the front.
-    expiries: BTreeSet<(Timestamp, LogKey)>,
-    /// What the log keeps of each event once, with its expiry.
-    events: HashMap<EventId, (LoggedEvent, Timestamp)>,
-    event_expiries: BTreeSet<(Timestamp, EventId)>,
+    /// The delivery log in key order.
+    deliveries: Expiring<LogKey, DeliveryRecord>,
+    /// What the log keeps of each event once.
+    events: Expiring<EventId, LoggedEvent>,
+}
+
+/// Items each with its expiry, dropped as DynamoDB's TTL drops them.
+#[derive(Debug)]
+struct Expiring<K, V> {
+    items: BTreeMap<K, (V, Timestamp)>,
+    /// The same keys in expiry order, so expired ones are dropped from the front.
+    order: BTreeSet<(Timestamp, K)>,
+}
+
+impl<K, V> Default for Expiring<K, V> {
+    fn default() -> Self {
+        Self {
+            items: BTreeMap::new(),
+            order: BTreeSet::new(),
+        }
+    }
+}
+
+impl<K: Ord + Clone, V> Expiring<K, V> {
+    /// Keeps `value` until `expires_at`, in place of the one stored under `key`.
+    fn keep(&mut self, key: K, value: V, expires_at: Timestamp) {
+        if let Some((_, previous)) = self.items.insert(key.clone(), (value, expires_at)) {
+            self.order.remove(&(previous, key.clone()));
+        }
+        self.order.insert((expires_at, key));
+    }
+
+    fn drop_expired(&mut self, now: Timestamp) {
+        while self
+            .order
+            .first()
+            .is_some_and(|(at, _)| is_expired(*at, now))
+        {
+            if let Some((_, key)) = self.order.pop_first() {
+                self.items.remove(&key);
+            }
+        }
+    }
 }
 
 impl Org {
@@ -95,41 +131,25 @@ impl Org {
 
     /// What DynamoDB's TTL does in the background, done here as records come in.
     fn drop_expired(&mut self, now: Timestamp) {
-        for key in take_expired(&mut self.expiries, now) {
-            self.deliveries.remove(&key);
-        }
-        for id in take_expired(&mut self.event_expiries, now) {
-            self.events.remove(&id);
-        }
+        self.deliveries.drop_expired(now);
+        self.events.drop_expired(now);
     }
 
     /// Keeps the record until `expires_at`, in place of the one stored under its key.
     fn keep(&mut self, record: DeliveryRecord, expires_at: Timestamp) {
-        let key = record.log_key();
-        if let Some((_, previous)) = self.deliveries.insert(key.clone(), (record, expires_at)) {
-            self.expiries.remove(&(previous, key.clone()));
-        }
-        self.expiries.insert((expires_at, key));
+        self.deliveries.keep(record.log_key(), record, expires_at);
     }
 
     /// The record as shown, with its event's body if it keeps none of its own.
     fn shown(&self, record: &DeliveryRecord, now: Timestamp) -> DeliveryRecord {
         let event = self
             .events
+            .items
             .get(&record.event_id)
             .filter(|(_, expires_at)| !is_expired(*expires_at, now))
             .map(|(event, _)| event);
         record.clone().with_event_body(event)
     }
-}
-
-/// Takes the keys expired by `now` off the front of an expiry order.
-fn take_expired<K: Ord>(expiries: &mut BTreeSet<(Timestamp, K)>, now: Timestamp) -> Vec<K> {
-    let mut expired = Vec::new();
-    while expiries.first().is_some_and(|(at, _)| is_expired(*at, now)) {
-        expired.extend(expiries.pop_first().map(|(_, key)| key));
-    }
-    expired
 }
 
 impl MemoryStore {
@@ -618,11 +638,7 @@ impl DeliveryLogStore for MemoryStore {
     async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(event.org_id).or_default();
-        let kept = (event.clone(), expires_at);
-        if let Some((_, previous)) = org.events.insert(event.event_id, kept) {
-            org.event_expiries.remove(&(previous, event.event_id));
-        }
-        org.event_expiries.insert((expires_at, event.event_id));
+        org.events.keep(event.event_id, event.clone(), expires_at);
         Ok(())
     }
 
@@ -636,7 +652,7 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(now);
-        if let Some((stored, _)) = org.deliveries.get_mut(&record.log_key()) {
+        if let Some((stored, _)) = org.deliveries.items.get_mut(&record.log_key()) {
             let claimed = stored.may_claim(&claim, now);
             if claimed {
                 stored.claim = Some(claim);
@@ -655,7 +671,7 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         let org = orgs.entry(record.org_id).or_default();
         org.drop_expired(record.last_attempt_at);
-        let stored = org.deliveries.get(&record.log_key());
+        let stored = org.deliveries.items.get(&record.log_key());
         if stored.is_none_or(|(stored, _)| record.supersedes(stored)) {
             org.keep(record.clone(), expires_at);
         }
@@ -666,7 +682,7 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         if let Some((stored, _)) = orgs
             .get_mut(&record.org_id)
-            .and_then(|org| org.deliveries.get_mut(&record.log_key()))
+            .and_then(|org| org.deliveries.items.get_mut(&record.log_key()))
         {
             stored.end(attempts);
         }
@@ -682,6 +698,7 @@ impl DeliveryLogStore for MemoryStore {
         let orgs = self.orgs()?;
         Ok(orgs.get(&org).and_then(|org| {
             org.deliveries
+                .items
                 .values()
                 .find(|(record, expires_at)| {
                     record.event_id == event.event_id
@@ -702,7 +719,7 @@ impl DeliveryLogStore for MemoryStore {
         let mut orgs = self.orgs()?;
         Ok(orgs
             .get_mut(&record.org_id)
-            .and_then(|org| org.deliveries.get_mut(&record.log_key()))
+            .and_then(|org| org.deliveries.items.get_mut(&record.log_key()))
             .is_some_and(|(stored, _)| stored.reopen(attempts, now)))
     }
 
@@ -713,6 +730,7 @@ impl DeliveryLogStore for MemoryStore {
         };
         let mut matching = org
             .deliveries
+            .items
             .iter()
             .rev()
             .filter(|(key, _)| query.after.as_ref().is_none_or(|after| *key < after))
@@ -721,9 +739,12 @@ impl DeliveryLogStore for MemoryStore {
                     && !is_expired(*expires_at, query.now)
                     && query.filter.matches(record)
             })
-            .map(|(_, (record, _))| match query.bodies {
-                true => org.shown(record, query.now),
-                false => record.clone().listed(),
+            .map(|(_, (record, _))| {
+                if query.bodies {
+                    org.shown(record, query.now)
+                } else {
+                    record.clone().listed()
+                }
             });
         let records: Vec<DeliveryRecord> = matching.by_ref().take(query.limit).collect();
         let has_more = matching.next().is_some();
@@ -761,7 +782,7 @@ mod tests {
         let orgs = store.orgs().unwrap();
         let org = &orgs[&OrgId::new(1)];
         // At the last write (99 s), the records expiring at or before 99 s (the first 90) are gone.
-        assert_eq!(org.deliveries.len(), 10);
-        assert_eq!(org.expiries.len(), 10);
+        assert_eq!(org.deliveries.items.len(), 10);
+        assert_eq!(org.deliveries.order.len(), 10);
     }
 }

@@ -133,7 +133,7 @@ impl Harness {
     }
 
     fn job(&self, endpoint: &Endpoint, event_type: EventType) -> DeliveryJob {
-        DeliveryJob::first(&self.event(event_type, None), endpoint.id.into())
+        DeliveryJob::first(self.event(event_type, None), endpoint.id.into())
     }
 
     /// The one job the last step queued, and its delay.

@@ -27,6 +27,14 @@ pub(super) fn projection_names(projection: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// The names a read narrowed to `projection` sends: none without placeholders, as DynamoDB
+/// refuses an empty map.
+pub(super) fn projection_placeholders(projection: Option<&str>) -> Option<HashMap<String, String>> {
+    projection
+        .map(projection_names)
+        .filter(|names| !names.is_empty())
+}
+
 /// When a rotated-out secret stops signing, read without reading any secret.
 #[derive(serde::Deserialize)]
 pub(super) struct StoredGrace {

@@ -466,9 +466,10 @@ impl DynamoStore {
         }
         // When the source holds only matches, the first `wanted` items are the answer;
         // otherwise read up to the budget.
-        let enough = match source.covers(filter) {
-            true => i32::try_from(wanted).unwrap_or(i32::MAX),
-            false => i32::MAX,
+        let enough = if source.covers(filter) {
+            i32::try_from(wanted).unwrap_or(i32::MAX)
+        } else {
+            i32::MAX
         };
         let query = query
             .key_condition_expression(key_condition)
@@ -525,9 +526,10 @@ impl DynamoStore {
                 Found::Record(_) => None,
             })
             .collect();
+        // A page without bodies reads what it lists, and the keys and expiry to match it up.
         let projection = format!("pk, sk, {EXPIRES_AT}, {LISTED_PROJECTION}");
-        // No request when the page holds only whole records: there are no keys to read.
         let projection = (!query.bodies).then_some(projection.as_str());
+        // No request when the page holds only whole records: there are no keys to read.
         let mut read: HashMap<String, super::Item> = self
             .read_items(keys, projection)
             .await?

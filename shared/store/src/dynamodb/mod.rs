@@ -40,7 +40,7 @@ use webhook_domain::settings;
 
 use crate::{Result, StoreError};
 use errors::classify;
-use items::projection_names;
+use items::projection_placeholders;
 pub use local::{local_client, local_config};
 pub use stats::StreakCursor;
 #[cfg(feature = "testing")]
@@ -154,7 +154,7 @@ impl DynamoStore {
 
     /// One item, read consistently, narrowed to `projection` when given.
     async fn read_item(&self, keys: keys::Keys, projection: Option<&str>) -> Result<Option<Item>> {
-        let names = projection.map(projection_names).filter(|n| !n.is_empty());
+        let names = projection_placeholders(projection);
         let output = self
             .client
             .get_item()
@@ -177,7 +177,7 @@ impl DynamoStore {
         keys: Vec<keys::Keys>,
         projection: Option<&str>,
     ) -> Result<Vec<Item>> {
-        let names = projection.map(projection_names).filter(|n| !n.is_empty());
+        let names = projection_placeholders(projection);
         let mut items = Vec::new();
         for chunk in keys.chunks(100) {
             let keys = chunk.iter().map(|key| key.clone().into_map()).collect();
@@ -214,7 +214,7 @@ impl DynamoStore {
     ) -> Result<Vec<Option<Item>>> {
         let mut transaction = self.client.transact_get_items();
         for (keys, projection) in reads {
-            let names = projection.map(projection_names).filter(|n| !n.is_empty());
+            let names = projection_placeholders(projection);
             let get = Get::builder()
                 .table_name(&self.table)
                 .set_key(Some(keys.into_map()))
