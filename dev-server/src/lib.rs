@@ -211,7 +211,7 @@ async fn stop_signal() {
 /// The settings the functions read, and the delivery timings `template.yaml`'s function timeouts
 /// and queue visibility must agree with (in seconds).
 fn settings_table() -> serde_json::Value {
-    use webhook_delivery::attempt::{CLAIM_MARGIN, timeout_for};
+    use webhook_delivery::attempt::{CLAIM_LEASE, timeout_for};
     let longest_attempt = timeout_for(&webhook_domain::EventName::WEBHOOK_TEST);
     serde_json::json!({
         "settings": settings::ALL.map(|setting| serde_json::json!({
@@ -222,7 +222,7 @@ fn settings_table() -> serde_json::Value {
         })),
         "timings": {
             "longest_attempt": longest_attempt.as_secs(),
-            "claim": (longest_attempt + CLAIM_MARGIN).as_secs(),
+            "claim": CLAIM_LEASE.as_secs(),
             "blocking_budget": webhook_delivery::dispatch::BUDGET.as_secs(),
         },
         "limits": {"max_endpoints_per_org": settings::ENDPOINT_LIMIT_MAX},

@@ -31,11 +31,13 @@ pub fn timeout_for(event_type: &EventName) -> Duration {
     }
 }
 
-/// How long a claim outlives its attempt's timeout: the worker's own overhead. The delivery
-/// function's timeout (45 s) lies between the longest attempt and the longest claim, and the
-/// delivery queue's visibility timeout beyond both, so a redelivered job finds the claim of a
-/// dead run lapsed (`tests/template/test_settings_match_template.py` holds the template to it).
-pub const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+/// How long a claim holds its attempt, whatever the attempt's own timeout: the longest attempt
+/// and the worker's overhead. The delivery function's timeout (45 s) lies between the longest
+/// attempt and the claim, so no claim lapses while the run that took it is alive, and the
+/// delivery queue's visibility timeout lies beyond both, so a redelivered job finds the claim
+/// of a dead run lapsed (`tests/template/test_settings_match_template.py` holds the template
+/// to it).
+pub const CLAIM_LEASE: Duration = Duration::from_secs(60);
 
 /// How a path makes its attempt.
 pub(crate) struct Plan<'a> {
@@ -174,10 +176,10 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let now = self.clock.now();
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
-        self.keep_event(job, occurred_at).await?;
+        self.keep_event(job, occurred_at).await;
         let external_id = self.external_id(job, target).await?;
         let before = target.record(job, occurred_at, now);
-        if plan.claim && !self.claim(&before, plan.timeout, now).await? {
+        if plan.claim && !self.claim(&before, now).await? {
             tracing::info!(event_id = %job.event_id, destination = %job.destination, attempt = job.attempts + 1, "attempt already made or being made: duplicate job dropped");
             return Ok(None);
         }
@@ -211,36 +213,38 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let next = self
             .next_step(job, target, &answer, &attempt, plan.schedule)
             .await;
-        let mut delivery = match next {
-            Ok(delivery) => delivery,
-            // A claimed attempt is made again once its claim lapses, and logged then; one that
-            // nothing will redo (blocking dispatch, a test) is logged now, as it went.
-            Err(error) if !plan.claim => {
-                self.log_delivery(&before.after(&attempt, None)).await;
-                return Err(error);
-            }
-            Err(error) => return Err(error),
-        };
-        let mut queued = Ok(());
-        let next_retry_at = match delivery {
-            Delivery::Retrying(delay) => {
+        let next = match next {
+            Ok(Delivery::Retrying(delay)) => {
                 job.history = with_attempt(std::mem::take(&mut job.history), &attempt);
-                queued = self.requeue(job.clone(), delay, now).await;
-                if queued.is_err() {
-                    delivery = Delivery::GaveUp(GiveUp::NotQueued);
-                }
                 // From now, when the retry is queued, not from when the attempt began.
-                queued
-                    .is_ok()
-                    .then(|| self.clock.now().checked_add(delay))
-                    .flatten()
+                self.requeue(job.clone(), delay, now)
+                    .await
+                    .map(|()| {
+                        (
+                            Delivery::Retrying(delay),
+                            self.clock.now().checked_add(delay),
+                        )
+                    })
+                    .map_err(PipelineError::from)
             }
-            _ => None,
+            next => next.map(|delivery| (delivery, None)),
         };
-        self.log_delivery(&before.after(&attempt, next_retry_at))
-            .await;
-        queued?;
-        Ok(Some(delivery))
+        match next {
+            Ok((delivery, next_retry_at)) => {
+                self.log_delivery(&before.after(&attempt, next_retry_at))
+                    .await;
+                Ok(Some(delivery))
+            }
+            // What follows the attempt could not be counted or queued: a claimed attempt is
+            // made again once its claim lapses (its job comes back from the queue), and logged
+            // then; one that nothing will redo (blocking dispatch, a test) is logged now.
+            Err(error) => {
+                if !plan.claim {
+                    self.log_delivery(&before.after(&attempt, None)).await;
+                }
+                Err(error)
+            }
+        }
     }
 
     /// The organization's external id when the target is an AWS queue or bus: read once, then
@@ -321,15 +325,10 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
     /// Claims the attempt `before` is the record before: `false` if another run made it or is
     /// making it. The claim outlives the attempt's timeout, so a running attempt is never
     /// taken over; a crashed one is, once its claim lapses.
-    async fn claim(
-        &self,
-        before: &DeliveryRecord,
-        timeout: Duration,
-        now: Timestamp,
-    ) -> Result<bool, PipelineError> {
+    async fn claim(&self, before: &DeliveryRecord, now: Timestamp) -> Result<bool, PipelineError> {
         let claim = AttemptClaim {
             attempt: before.attempt_count + 1,
-            until: now.checked_add(timeout + CLAIM_MARGIN).unwrap_or(now),
+            until: now.checked_add(CLAIM_LEASE).unwrap_or(now),
         };
         let expires_at = self.log_retention.expires_at(now);
         Ok(self

@@ -288,11 +288,21 @@ where
         };
         // Reported as soon as it is sent; the stats and log writes come after, never delaying
         // the answer. The dispatch may have answered already: then nobody listens.
-        let report = |sent: &Sent| {
-            let _ = done.send((rank, Finished::of(destination, sent)));
-        };
-        if let Err(error) = self.attempt(&mut job, &target, plan, report).await {
-            tracing::error!(%error, event_id = %event.id, "could not record a blocking attempt");
+        let mut report = Some((done, destination));
+        let made = self
+            .attempt(&mut job, &target, plan, |sent| {
+                if let Some((done, destination)) = report.take() {
+                    let _ = done.send((rank, Finished::of(destination, sent)));
+                }
+            })
+            .await;
+        if let Err(error) = made {
+            tracing::error!(%error, event_id = %event.id, "could not make or record a blocking attempt");
+        }
+        // Stopped before it was sent: reported unsent, so that the answer does not wait for it
+        // until the budget runs out.
+        if let Some((done, destination)) = report {
+            let _ = done.send((rank, Finished::unsent(destination, started)));
         }
     }
 }

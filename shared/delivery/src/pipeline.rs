@@ -56,8 +56,6 @@ pub enum GiveUp {
     Gone,
     /// The endpoint is failing: one attempt per event, no retries.
     FailingEndpoint,
-    /// The next attempt was due but could not be queued.
-    NotQueued,
 }
 
 /// Everything delivery needs, built once per process.
@@ -87,21 +85,22 @@ impl<S: Store, Q> Pipeline<S, Q> {
     /// Keeps what the log needs of the job's event for at least as long as the record this
     /// attempt writes, unless that is done already (`DeliveryJob::event_kept_until`): fan-out
     /// does it once per event; a test, a resend, a job queued before this layout, or one that
-    /// outlived the event's expiry keeps it here, before the record's first write.
-    pub(crate) async fn keep_event(
-        &self,
-        job: &mut DeliveryJob,
-        occurred_at: Timestamp,
-    ) -> Result<(), StoreError> {
+    /// outlived the event's expiry keeps it here, before the record's first write. The log is
+    /// for people, not for delivery: if the write fails, the record keeps the body itself.
+    pub(crate) async fn keep_event(&self, job: &mut DeliveryJob, occurred_at: Timestamp) {
         let record_expires_at = self.log_retention.expires_at(self.clock.now());
         if job
             .event_kept_until
             .is_none_or(|until| until <= record_expires_at)
         {
-            let until = self.keep(&job.logged_event(occurred_at)).await?;
-            job.event_kept_until = Some(until);
+            job.event_kept_until = match self.keep(&job.logged_event(occurred_at)).await {
+                Ok(until) => Some(until),
+                Err(error) => {
+                    tracing::warn!(%error, event_id = %job.event_id, "could not keep the event for the log: its record keeps the body");
+                    None
+                }
+            };
         }
-        Ok(())
     }
 
     /// Keeps `event` for as long as any record of it from now on: the log's retention after

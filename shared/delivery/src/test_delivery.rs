@@ -86,7 +86,8 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         if let Err(error) = made {
             tracing::error!(%error, event_id = %job.event_id, "could not record the test delivery or queue its retry");
         }
-        // Only a claim could stop an attempt before it is sent, and a test claims none.
+        // Stopped before it was sent (an AWS destination's external id could not be read,
+        // logged above): answered as a failure the caller may try again.
         let (outcome, error) = first.unwrap_or((
             AttemptOutcome::Failed {
                 status: None,

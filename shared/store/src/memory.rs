@@ -26,6 +26,9 @@ pub struct MemoryStore {
     /// What every organization's data answers instead (`MemoryStore::broken`).
     #[cfg(feature = "testing")]
     broken: Option<fn() -> StoreError>,
+    /// Whether keeping an event for the log fails (`MemoryStore::refusing_events`).
+    #[cfg(feature = "testing")]
+    refuses_events: bool,
 }
 
 impl Default for MemoryStore {
@@ -36,6 +39,8 @@ impl Default for MemoryStore {
             streak_page_size: 100,
             #[cfg(feature = "testing")]
             broken: None,
+            #[cfg(feature = "testing")]
+            refuses_events: false,
         }
     }
 }
@@ -187,6 +192,16 @@ impl MemoryStore {
     pub fn broken(error: fn() -> StoreError) -> Self {
         Self {
             broken: Some(error),
+            ..Self::default()
+        }
+    }
+
+    /// A store that cannot keep an event for the log (as when its writes are throttled), and
+    /// does everything else: for tests that delivery does not depend on the log.
+    #[cfg(feature = "testing")]
+    pub fn refusing_events() -> Self {
+        Self {
+            refuses_events: true,
             ..Self::default()
         }
     }
@@ -636,6 +651,12 @@ impl IdempotencyStore for MemoryStore {
 
 impl DeliveryLogStore for MemoryStore {
     async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
+        #[cfg(feature = "testing")]
+        if self.refuses_events {
+            return Err(StoreError::Unavailable(
+                "the log's writes are throttled".into(),
+            ));
+        }
         let mut orgs = self.orgs()?;
         let org = orgs.entry(event.org_id).or_default();
         org.events.keep(event.event_id, event.clone(), expires_at);

@@ -222,6 +222,21 @@ async fn only_blocking_types_are_dispatched() {
 /// send, every log write) is finished before the invocation returns, still within the budget:
 /// the receiver that hangs is cut at the budget less the write reserve, and its record is
 /// written in the reserve.
+/// A ringing call is not held up by the log: with its event not kept, the answer still
+/// comes, and the record keeps the body itself.
+#[tokio::test]
+async fn an_event_the_log_cannot_keep_is_still_answered() {
+    let h = harness_over(MemoryStore::refusing_events(), true);
+    let receiver = receive(vec![Reply::json(&json!({"say": "hello"}))]).await;
+    h.blocking_endpoint(&receiver, None).await;
+    let event = h.event(EventType::TelephonyIncoming, None);
+    let dispatched = h.dispatch(&event, BUDGET).await;
+    assert_eq!(dispatched.answer, answer(json!({"say": "hello"})));
+    let record = h.logged(1).await.remove(0);
+    let sent = receiver.last().unwrap().body_text();
+    assert_eq!(record.body.unwrap().bytes().unwrap(), sent.as_bytes());
+}
+
 #[tokio::test]
 async fn a_lambdas_answer_comes_within_the_budget_with_every_attempt_logged() {
     let h = harness(true);

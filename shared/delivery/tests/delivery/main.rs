@@ -35,6 +35,8 @@ const ORG: OrgId = OrgId::new(9);
 struct RecordingQueue {
     jobs: Arc<Mutex<Vec<Delayed>>>,
     calls: Arc<Mutex<usize>>,
+    /// Refuses every job while set, as SQS may.
+    refusing: Arc<Mutex<bool>>,
 }
 
 impl RecordingQueue {
@@ -50,6 +52,9 @@ impl JobQueue for RecordingQueue {
 
     async fn enqueue(&self, jobs: Vec<Delayed>) -> Result<(), QueueError> {
         *self.calls.lock().unwrap() += 1;
+        if *self.refusing.lock().unwrap() {
+            return Err(QueueError("the queue refused the batch".into()));
+        }
         self.jobs.lock().unwrap().extend(jobs);
         Ok(())
     }
@@ -64,7 +69,10 @@ struct Harness {
 }
 
 fn harness(allow_private: bool) -> Harness {
-    let store = MemoryStore::new();
+    harness_over(MemoryStore::new(), allow_private)
+}
+
+fn harness_over(store: MemoryStore, allow_private: bool) -> Harness {
     let queue = RecordingQueue::default();
     // Real time to start from: receivers check that signatures are recent.
     let clock = Arc::new(ManualClock::starting_at(SystemClock.now()));
@@ -562,6 +570,61 @@ async fn an_attempt_whose_worker_died_is_made_once_its_claim_lapses() {
 
     assert_eq!(h.deliver(job).await, Delivery::Delivered);
     assert_eq!(receiver.count(), 1);
+}
+
+/// A claim holds for the whole run that took it, however short its attempt's timeout: a
+/// blocking type's 2 s attempt is not made again while its run may still be counting it.
+#[tokio::test]
+async fn a_short_attempts_claim_holds_as_long_as_any() {
+    let h = harness(true);
+    let hanging = receive(vec![Reply::Hang]).await;
+    let (endpoint, _) = h.endpoint(&hanging.url(), |_| {}).await;
+    let job = h.job(&endpoint, EventType::TelephonyIncoming);
+    let cut_off = tokio::time::timeout(Duration::from_millis(200), h.deliver(job.clone()));
+    assert!(cut_off.await.is_err(), "the run is still in its attempt");
+    h.clock.advance(Duration::from_secs(45));
+    assert_eq!(h.deliver(job).await, Delivery::Duplicate);
+    assert_eq!(hanging.count(), 1);
+}
+
+/// A retry the queue refused does not end its delivery: the job fails, to come back, and its
+/// redelivery makes the attempt again and queues the retry.
+#[tokio::test]
+async fn a_retry_the_queue_refused_is_made_again_by_the_redelivery() {
+    let h = harness(true);
+    let (receiver, endpoint, _) = h.receiving(Reply::statuses([500, 500])).await;
+    let job = h.job(&endpoint, EventType::CallGraded);
+    *h.queue.refusing.lock().unwrap() = true;
+    assert!(h.pipeline.deliver(job.clone()).await.is_err());
+    assert_eq!(receiver.count(), 1);
+    assert!(h.log().await.is_empty(), "nothing is logged as ended");
+
+    *h.queue.refusing.lock().unwrap() = false;
+    h.clock.advance(webhook_delivery::attempt::CLAIM_LEASE);
+    assert!(matches!(h.deliver(job).await, Delivery::Retrying(_)));
+    assert_eq!(receiver.count(), 2, "the attempt is made again");
+    let record = h.only_record().await;
+    assert_eq!(
+        (record.status, record.attempt_count),
+        (DeliveryStatus::Retrying, 1)
+    );
+    assert_eq!(h.queue.take().len(), 1, "and its retry queued");
+}
+
+/// The log is for people: an event it cannot keep is still delivered, its record keeping the
+/// body itself.
+#[tokio::test]
+async fn an_event_the_log_cannot_keep_is_delivered_with_its_body_in_its_record() {
+    let h = harness_over(MemoryStore::refusing_events(), true);
+    let (receiver, endpoint, _) = h.receiving(vec![]).await;
+    assert_eq!(
+        h.deliver(h.job(&endpoint, EventType::CallGraded)).await,
+        Delivery::Delivered
+    );
+    assert_eq!(receiver.count(), 1);
+    let record = h.only_record().await;
+    let sent = receiver.last().unwrap().body_text();
+    assert_eq!(record.body.unwrap().bytes().unwrap(), sent.as_bytes());
 }
 
 #[tokio::test]

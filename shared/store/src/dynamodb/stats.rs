@@ -236,11 +236,21 @@ impl DeliveryStatsStore for DynamoStore {
         let AttemptWrite::Applied(before) = write else {
             return Ok(Recorded::EndpointGone);
         };
-        self.drop_stale_buckets(endpoint, &before, attempt.at)
-            .await?;
+        // The attempt is counted: what follows is housekeeping that a later attempt does as
+        // well (its read finds the stale buckets; a failing endpoint's next success revives
+        // it), so a failure is logged, not the attempt made and counted again.
+        if let Err(error) = self.drop_stale_buckets(endpoint, &before, attempt.at).await {
+            tracing::warn!(%error, endpoint_id = %endpoint.id, "could not drop stale stats buckets");
+        }
         let streak_was_marked = before.contains_key("marked_failing_at");
         let revived = may_revive(attempt.outcome, endpoint.status, streak_was_marked)
-            && self.revive(endpoint, attempt.at).await?;
+            && self
+                .revive(endpoint, attempt.at)
+                .await
+                .unwrap_or_else(|error| {
+                    tracing::error!(%error, endpoint_id = %endpoint.id, "could not revive an endpoint after a success: its next success will");
+                    false
+                });
         Ok(if revived {
             Recorded::Revived {
                 failing_since: before_failing_since(&before),
