@@ -26,7 +26,7 @@ endpoint_props={
  "agent_name":{"type":["string","null"],"description":"Always null: this service keeps no agent directory."},
  "headers":{"type":"object","additionalProperties":{"type":"string"},"description":"Custom headers sent with every delivery; absent when none are set."},
  "rate_limit":{"type":"integer","minimum":1,"maximum":100,"description":"Deliveries a second the endpoint is sent at most; absent when none is set."},
- "secret_hint":{"type":"string","description":"The secret's first characters, to tell secrets apart."},
+ "secret_hint":{"type":"string","description":"`whsec_…` and the secret's last six characters, to tell secrets apart."},
  "created_at":ts,"updated_at":ts}
 write_props={
  "label":{"type":"string","minLength":1,"maxLength":120,"description":"Trimmed; not blank, at most 120 characters, no control or invisible-only text."},
@@ -118,7 +118,7 @@ def ok(desc, schema, headers=None):
     return r
 replayed={"Idempotent-Replayed":{"description":"`true` when the answer replays an earlier request with the same Idempotency-Key.","schema":{"type":"string","enum":["true"]}}}
 def errors(*codes):
-    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"No such endpoint in the caller's organization.","409":"The Idempotency-Key was used for another request, or that request is still running.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization spent its minute's test deliveries (the test route) or resent deliveries (resend and recover); `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
+    words={"400":"The input is invalid: `detail` says why, `errors` per field.","401":"No valid API key.","403":"The key's role is not owner or admin.","404":"Not found in the caller's organization: no such endpoint or delivery, or (on /v1/webhook) no webhook URL is set.","409":"A conflict, named in `detail`: the Idempotency-Key was used for another request, that request is still running, or its result no longer exists; another rotation came first; the delivery cannot be resent as things stand.","413":"The body is larger than 64 KiB.","503":"Storage is briefly unavailable; retry.","429":"The organization spent its minute's test deliveries (the test route) or resent deliveries (resend and recover); `Retry-After` says when to try again.","500":"Internal error; nothing about it is disclosed."}
     r={c:err(words[c]) for c in codes}
     r["default"]=err("Any other error, with a `detail`.")
     return r
@@ -222,7 +222,7 @@ doc={"openapi":"3.1.0",
   "parameters":{
    "EndpointId":{"name":"endpoint_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The endpoint's id, hyphenated; any other spelling is a 404."},
    "EventId":{"name":"event_id","in":"path","required":True,"schema":{"type":"string","format":"uuid"},"description":"The event's id (the message's `webhook-id` without `msg_`), hyphenated."},
-   "IdempotencyKey":{"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7e]+$"},"description":"The same key and request within 24 hours answers the first call's answer again; another request is a 409."}},
+   "IdempotencyKey":{"name":"Idempotency-Key","in":"header","required":False,"schema":{"type":"string","minLength":1,"maxLength":255,"pattern":"^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},"description":"Printable ASCII; spaces inside it are part of it (HTTP drops them at either end). The same key and request within 24 hours answers the first call's answer again; another request is a 409."}},
   "schemas":schemas}}
 import pathlib
 import sys

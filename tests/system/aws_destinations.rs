@@ -14,6 +14,7 @@ use webhook_delivery::aws_sender::{AwsSender, EVENT_SOURCE};
 use webhook_delivery::event::DeliveryJob;
 use webhook_delivery::pipeline::{Delivery, Pipeline};
 use webhook_delivery::queue::NoQueue;
+use webhook_delivery::schedule::RetrySchedule;
 use webhook_delivery::sender::Sender;
 use webhook_delivery::testing::{Receiver, Reply};
 use webhook_domain::{
@@ -128,10 +129,14 @@ async fn moto_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// A pipeline that retries nothing: a failed attempt ends there, its record saying why.
 fn pipeline<S: Store>(store: S, aws: AwsSender) -> Pipeline<S, NoQueue> {
     let mut sender = Sender::new(true).unwrap();
     sender.aws = Arc::new(aws);
-    webhook_delivery::testing::pipeline(store, NoQueue, sender)
+    Pipeline {
+        schedule: RetrySchedule::none().clone(),
+        ..webhook_delivery::testing::pipeline(store, NoQueue, sender)
+    }
 }
 
 /// A role the customer made in its account (moto's IAM, which `tests/moto_trust.py` has refuse
@@ -364,7 +369,7 @@ async fn delivered_to_a_queue_and_a_bus(store: impl Store) {
     );
     let (gone, _) = aws_endpoint(&store, &gone, &role).await;
     let failed = job(gone);
-    // With no queue for the retry, it ends here; the record says why it failed.
+    // With no retries, it ends here; the record says why it failed.
     pipeline.deliver(failed.clone()).await.ok();
     let record = logged(&store, &failed).await;
     assert_eq!(record.failure_category, Some(FailureCategory::AwsAccess));

@@ -186,4 +186,17 @@ pub async fn a_retried_rotation_or_test_happens_once(backend: Backend) {
         .send("GET", "/v1/webhook", Some(ORG_A_ADMIN), None)
         .await;
     assert_eq!(read.body["secret"], legacy.body["secret"], "rotated once");
+
+    // Once the endpoint is deleted, a repeat of its rotation has nothing to replay: a 409, as
+    // for a create. A rotation not asked before is a 404.
+    assert_eq!(api.delete(ORG_A_ADMIN, &id).await.status, 204);
+    let gone = keyed(&api, &rotate, ORG_A_ADMIN, "rotate-1", None).await;
+    assert_eq!(gone.status, 409, "{:?}", gone.body);
+    assert!(
+        gone.detail().contains("no longer exists"),
+        "{:?}",
+        gone.body
+    );
+    let unknown = keyed(&api, &rotate, ORG_A_ADMIN, "rotate-2", None).await;
+    assert_eq!(unknown.status, 404);
 }

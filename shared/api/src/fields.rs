@@ -41,7 +41,11 @@ impl Fields {
         self.optional(name, parse)
     }
 
+    /// The field parsed, if given and not refused already.
     pub fn optional<T>(&mut self, name: &str, parse: Parse<T>) -> Option<T> {
+        if self.errors.contains_key(name) {
+            return None;
+        }
         let value = self.object.get(name)?;
         match parse(value) {
             Ok(parsed) => Some(parsed),

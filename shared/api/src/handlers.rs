@@ -16,7 +16,7 @@ use webhook_store::{
     LegacyWebhookStore, QuotaStore, RotationAsked, StoreError,
 };
 
-use crate::idempotent::{Idempotent, IdempotentRouteStore, written};
+use crate::idempotent::{Idempotent, IdempotentRouteStore, repeated_or, written};
 use crate::identity::{admin, request_id};
 use crate::response::{error_response, json, json_text, legacy_answer, no_content, uncacheable};
 use crate::views::{
@@ -238,7 +238,12 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
         match endpoint {
             Some(id) => {
                 let remember = remember(Replay::Endpoint { id, secret_hint });
-                let from = app.store.get(org, id).await?;
+                let from = match app.store.get(org, id).await {
+                    Err(StoreError::NotFound) => {
+                        return repeated_or(ApiError::NotFound, i, app, org, now).await;
+                    }
+                    from => from?,
+                };
                 let rotated = app
                     .store
                     .rotate_secret(RotationAsked {
@@ -254,7 +259,9 @@ pub async fn rotate_secret<S: IdempotentRouteStore>(app: &App<S>, request: Reque
             }
             None => {
                 let remember = remember(Replay::LegacyWebhook { secret_hint });
-                let from = stored_legacy(app, org).await?;
+                let Some(from) = app.store.legacy_webhook(org).await? else {
+                    return repeated_or(ApiError::NoLegacyWebhook, i, app, org, now).await;
+                };
                 let rotated = match app
                     .store
                     .rotate_legacy_secret(RotationAsked {
@@ -394,9 +401,10 @@ where
         // another resend opened first is the same attempt, which the claim sends once.
         let reference = record.reference();
         let made = record.attempt_count;
-        resend(vec![record], attempts)
-            .await
-            .map_err(ApiError::internal)?;
+        if let Err(error) = resend(vec![record], attempts).await {
+            give_back(app, caller.org, Quota::Resends, 1, now).await;
+            return Err(ApiError::internal(error));
+        }
         let opened = app.store.reopen_delivery(&reference, made, now).await?;
         Ok(queued(u32::from(opened)))
     })
@@ -496,6 +504,8 @@ where
                 .iter()
                 .map(|record| (record.reference(), record.attempt_count))
                 .collect();
+            // A queue that fails part-way may have sent some of the batch, whose jobs go out:
+            // the quota stays spent.
             if !batch.is_empty() {
                 resend(batch, attempts)
                     .await
@@ -554,6 +564,19 @@ async fn take<S: QuotaStore>(
             retry_after: minute.seconds_left(now),
         }),
         taken => Ok(taken),
+    }
+}
+
+/// Gives back `n` of the quota taken at `now` for work that then failed, so that the caller's
+/// minute is not spent on nothing. A failure to is logged: the count lapses with its minute.
+async fn give_back<S: QuotaStore>(app: &App<S>, org: OrgId, quota: Quota, n: u32, now: Timestamp) {
+    let count = QuotaCount {
+        org,
+        quota,
+        minute: Minute::of(now),
+    };
+    if let Err(error) = app.store.give_back(count, n).await {
+        tracing::warn!(%error, "could not give back the quota taken for work that failed");
     }
 }
 

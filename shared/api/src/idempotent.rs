@@ -134,6 +134,24 @@ where
     }
 }
 
+/// The answer to a request whose target is not there: a repeat's, from the record of its key
+/// (a 409 when the first call's result is gone with its target), else `missing`.
+pub(crate) async fn repeated_or<S: IdempotentRouteStore>(
+    missing: ApiError,
+    idempotent: Option<&Idempotent>,
+    app: &App<S>,
+    org: OrgId,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError> {
+    let Some(i) = idempotent else {
+        return Err(missing);
+    };
+    match app.store.idempotency_record(org, &i.key, now).await? {
+        Some(first) => i.answer_from(app, org, &first).await,
+        None => Err(missing),
+    }
+}
+
 /// The caller's key, if it sent one: a malformed one is a 400.
 fn key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
     request

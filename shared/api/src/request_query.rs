@@ -1,6 +1,8 @@
 //! Turning query strings into domain values, naming every parameter that is wrong.
 
 use lambda_http::aws_lambda_events::query_map::QueryMap;
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 use webhook_domain::{AgentId, DeliveryFilter, DeliveryStatus, Destination, EndpointId};
 
@@ -29,7 +31,7 @@ pub(crate) struct DeliveryQuery {
 }
 
 pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, ApiError> {
-    let mut fields = Fields::new(single_values(query)?, DELIVERY_PARAMETERS, "parameter");
+    let mut fields = query_fields(query, DELIVERY_PARAMETERS);
     let filter = DeliveryFilter {
         endpoint_id: fields.optional("endpoint_id", endpoint_id),
         agent_id: fields.optional("agent_id", agent_id),
@@ -50,7 +52,7 @@ pub(crate) fn delivery_query(query: Option<&QueryMap>) -> Result<DeliveryQuery, 
 
 /// `?endpoint_id=<endpoint id>|legacy`: which destination of an event (`None`: the legacy URL).
 pub(crate) fn destination_query(query: Option<&QueryMap>) -> Result<Destination, ApiError> {
-    let mut fields = Fields::new(single_values(query)?, &["endpoint_id"], "parameter");
+    let mut fields = query_fields(query, &["endpoint_id"]);
     let destination = fields.required("endpoint_id", destination);
     fields.finish_with(|| destination)
 }
@@ -67,18 +69,22 @@ fn invalid(name: &str, message: &str) -> ApiError {
     ApiError::Invalid([(name.to_owned(), vec![message.to_owned()])].into())
 }
 
-/// Each parameter once: a repeated one is ambiguous, so it is refused rather than guessed at.
-fn single_values(query: Option<&QueryMap>) -> Result<Map<String, Value>, ApiError> {
+/// The query's parameters, each once: a repeated one is ambiguous, so it is refused rather
+/// than guessed at, named with whatever else is wrong.
+fn query_fields(query: Option<&QueryMap>, allowed: &[&str]) -> Fields {
     let mut values = Map::new();
+    let mut repeated = BTreeSet::new();
     for (name, value) in query.into_iter().flat_map(QueryMap::iter) {
-        if values
-            .insert(name.to_owned(), Value::String(value.to_owned()))
-            .is_some()
-        {
-            return Err(invalid(name, "Give this parameter at most once."));
+        let known = allowed.contains(&name);
+        if values.insert(name.to_owned(), value.into()).is_some() && known {
+            repeated.insert(name);
         }
     }
-    Ok(values)
+    let mut fields = Fields::new(values, allowed, "parameter");
+    for name in repeated {
+        fields.fail(name, "Give this parameter at most once.".into());
+    }
+    fields
 }
 
 fn endpoint_id(value: &Value) -> Result<EndpointId, String> {
@@ -181,9 +187,10 @@ mod tests {
         );
         assert_eq!(errors("limit=0")["limit"].len(), 1);
         assert_eq!(errors("limit=ten")["limit"].len(), 1);
-        assert_eq!(
-            errors("status=failed&status=delivered")["status"],
-            ["Give this parameter at most once."]
-        );
+        let repeated = errors("status=failed&status=delivered&limit=0&page=2&page=3");
+        assert_eq!(repeated["status"], ["Give this parameter at most once."]);
+        assert_eq!(repeated["limit"].len(), 1, "named with the rest");
+        assert_eq!(repeated["page"].len(), 1);
+        assert!(repeated["page"][0].starts_with("Unknown parameter"));
     }
 }

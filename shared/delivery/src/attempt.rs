@@ -45,6 +45,10 @@ pub(crate) struct Plan<'a> {
     pub timeout: Duration,
     /// Whether the attempt is claimed on its record first: a queued job may arrive twice.
     pub claim: bool,
+    /// Whether the attempt keeps its event for the log first (`Pipeline::keep_event`).
+    /// Blocking dispatch kept it once for all its destinations and has no time for another
+    /// write: where that failed, the records keep the body.
+    pub keep_event: bool,
     /// What follows a failure.
     pub schedule: &'a RetrySchedule,
     /// Its endpoint's pace held it back first: a healthy answer then says the pace may grow.
@@ -176,7 +180,9 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let now = self.clock.now();
         let first_attempt_at = *job.first_attempt_at.get_or_insert(now);
         let occurred_at = *job.occurred_at.get_or_insert(first_attempt_at);
-        self.keep_event(job, occurred_at).await;
+        if plan.keep_event {
+            self.keep_event(job, occurred_at).await;
+        }
         let external_id = self.external_id(job, target).await?;
         let before = target.record(job, occurred_at, now);
         if plan.claim && !self.claim(&before, now).await? {

@@ -191,7 +191,7 @@ where
             .collect();
 
         // Kept once for every record, before the attempts (one write, within the budget); if
-        // that fails, each attempt keeps it before its record, as a job without it does.
+        // that fails, each record keeps the body itself.
         let kept_until = match destinations.is_empty() {
             true => None,
             false => match timeout_at(deadline.into(), self.keep(&event.logged())).await {
@@ -283,6 +283,7 @@ where
         let plan = Plan {
             timeout,
             claim: false,
+            keep_event: false,
             schedule: RetrySchedule::none(),
             waited_for_turn: false,
         };

@@ -104,6 +104,7 @@ where
         let plan = Plan {
             timeout: timeout_for(&job.event_type),
             claim: true,
+            keep_event: true,
             schedule: self.schedule_for(job),
             waited_for_turn,
         };

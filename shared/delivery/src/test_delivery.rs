@@ -73,6 +73,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
         let plan = Plan {
             timeout: timeout_for(&job.event_type).min(MAX_TEST_WAIT),
             claim: false,
+            keep_event: true,
             schedule: self.schedule_for(&job),
             waited_for_turn: false,
         };
@@ -84,7 +85,7 @@ impl<S: Store, Q: JobQueue> Pipeline<S, Q> {
             .await;
         // The caller has its answer either way: without the retry, the test simply ends failed.
         if let Err(error) = made {
-            tracing::error!(%error, event_id = %job.event_id, "could not record the test delivery or queue its retry");
+            tracing::error!(%error, event_id = %job.event_id, "the test delivery could not be made, recorded or retried");
         }
         // Stopped before it was sent (an AWS destination's external id could not be read,
         // logged above): answered as a failure the caller may try again.

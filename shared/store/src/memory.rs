@@ -117,16 +117,15 @@ impl Org {
         self.idempotency.extend(record);
     }
 
-    /// The checks of a rotation's one write, in DynamoDB's order, given whether what is stored
-    /// may be rotated from `asked.from` (`None`: nothing is); if they pass, its idempotency
-    /// record is kept.
+    /// The checks of a rotation's one write, in the order the DynamoDB store reads them, given
+    /// whether what is stored may be rotated from `asked.from` (`None`: nothing is); if they
+    /// pass, its idempotency record is kept. A held key comes first: a repeat finds the secret
+    /// rotated by its own first call.
     fn may_rotate<T>(&mut self, rotates: Option<bool>, asked: RotationAsked<'_, T>) -> Result<()> {
         match rotates {
+            _ if self.key_taken(asked.remember, asked.rotation.at) => Err(StoreError::KeyTaken),
             None => Err(StoreError::NotFound),
             Some(false) => Err(StoreError::Superseded),
-            Some(true) if self.key_taken(asked.remember, asked.rotation.at) => {
-                Err(StoreError::KeyTaken)
-            }
             Some(true) => {
                 self.remember(asked.remember);
                 Ok(())

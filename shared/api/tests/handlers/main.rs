@@ -791,4 +791,44 @@ async fn recover_spends_the_resend_quota_per_delivery_and_keeps_the_failing_rule
         "the cursor goes on where the quota stopped"
     );
     assert_eq!(body_json(&rest)["has_more"], false);
+
+    // A resend whose queue fails spends nothing: the minute's three go to the next ones.
+    clock.advance(std::time::Duration::from_secs(60));
+    let fresh: Vec<DeliveryRecord> = (10..13).map(|n| failed_record(SAMPLE_ORG, n)).collect();
+    for record in &fresh {
+        keep(&app, record).await;
+    }
+    let resend_of = |record: &DeliveryRecord| {
+        let mut event = sample_event("resend-delivery");
+        let path = format!(
+            "/v1/developer/webhook-deliveries/{}/resend",
+            record.event_id
+        );
+        event["rawPath"] = path.clone().into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["pathParameters"] = serde_json::json!({"event_id": record.event_id.to_string()});
+        event["body"] = serde_json::json!({"endpoint_id": SAMPLE_ID})
+            .to_string()
+            .into();
+        request(&event)
+    };
+    let failed = handlers::resend_delivery(&app, resend_of(&fresh[0]), |_, _| async {
+        Err("the queue is down")
+    })
+    .await
+    .unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    for record in &fresh {
+        let resent = handlers::resend_delivery(&app, resend_of(record), |_, _| async {
+            Ok::<(), String>(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            resent.status(),
+            StatusCode::ACCEPTED,
+            "{:?}",
+            body_json(&resent)
+        );
+    }
 }

@@ -218,10 +218,6 @@ async fn only_blocking_types_are_dispatched() {
     assert_eq!(paused.count(), 0);
 }
 
-/// As the Lambda runs it: the answer is known early, and the rest (the hanging destination's
-/// send, every log write) is finished before the invocation returns, still within the budget:
-/// the receiver that hangs is cut at the budget less the write reserve, and its record is
-/// written in the reserve.
 /// A ringing call is not held up by the log: with its event not kept, the answer still
 /// comes, and the record keeps the body itself.
 #[tokio::test]
@@ -237,6 +233,10 @@ async fn an_event_the_log_cannot_keep_is_still_answered() {
     assert_eq!(record.body.unwrap().bytes().unwrap(), sent.as_bytes());
 }
 
+/// As the Lambda runs it: the answer is known early, and the rest (the hanging destination's
+/// send, every log write) is finished before the invocation returns, still within the budget:
+/// the receiver that hangs is cut at the budget less the write reserve, and its record is
+/// written in the reserve.
 #[tokio::test]
 async fn a_lambdas_answer_comes_within_the_budget_with_every_attempt_logged() {
     let h = harness(true);

@@ -132,7 +132,7 @@ impl EndpointStore for DynamoStore {
         match self.write_together(items).await {
             Ok(_) => Ok(()),
             Err(error) => match cancellation_reasons(&error).as_deref() {
-                Some(reasons) if failed_at(reasons, 3) => Err(StoreError::KeyTaken),
+                Some(reasons) if key_refused(reasons, 3) => Err(StoreError::KeyTaken),
                 Some(["ConditionalCheckFailed", ..]) => {
                     Err(StoreError::LimitReached { limit: max_per_org })
                 }
@@ -322,6 +322,7 @@ impl DynamoStore {
             return Ok(Some(rotated));
         };
         match cancellation_reasons(&refused).as_deref() {
+            Some(reasons) if key_refused(reasons, rotating) => Err(StoreError::KeyTaken),
             Some(reasons) if failed_at(reasons, 0) => match item_when_refused(&refused, 0) {
                 None => Err(StoreError::NotFound),
                 // The endpoint item holds no secret: it is in an item of its own.
@@ -337,7 +338,6 @@ impl DynamoStore {
             Some(reasons) if (0..rotating).any(|i| failed_at(reasons, i)) => {
                 Err(StoreError::NotFound)
             }
-            Some(reasons) if failed_at(reasons, rotating) => Err(StoreError::KeyTaken),
             _ => Err(classify(refused)),
         }
     }
@@ -351,6 +351,13 @@ fn signing_target_of(endpoint: Item, keys: Item) -> Result<Option<(Endpoint, Sig
 /// Whether a transaction's item `index` was the one whose condition failed.
 pub(super) fn failed_at(reasons: &[&str], index: usize) -> bool {
     reasons.get(index) == Some(&"ConditionalCheckFailed")
+}
+
+/// Whether a transaction's idempotency record, at `index`, was refused: its key is held, or a
+/// request with the same key was writing it at that moment. Read before the other items'
+/// reasons: a repeat finds them changed by its own first call.
+pub(super) fn key_refused(reasons: &[&str], index: usize) -> bool {
+    failed_at(reasons, index) || reasons.get(index) == Some(&"TransactionConflict")
 }
 
 /// An UpdateItem request for a set of changes.

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use webhook_domain::{LegacyWebhook, OrgId};
 
 use super::conditions::LEGACY_ROTATES_FROM;
-use super::endpoints::failed_at;
+use super::endpoints::{failed_at, key_refused};
 use super::errors::{cancellation_reasons, classify, conditional, item_when_refused};
 use super::idempotency::remembering_put;
 use super::items::{Stamp, from_item, number, rotation_update, string};
@@ -76,11 +76,11 @@ impl LegacyWebhookStore for DynamoStore {
                 return Ok(rotated());
             };
             return match cancellation_reasons(&error).as_deref() {
+                Some(reasons) if key_refused(reasons, 1) => Err(StoreError::KeyTaken),
                 Some(reasons) if failed_at(reasons, 0) => {
                     Err(refused(item_when_refused(&error, 0)))
                 }
                 Some(["TransactionConflict", ..]) => Err(StoreError::Superseded),
-                Some(reasons) if failed_at(reasons, 1) => Err(StoreError::KeyTaken),
                 _ => Err(classify(error)),
             };
         }

@@ -367,6 +367,34 @@ pub async fn rotating_the_legacy_secret_follows_the_domain<S: LegacyWebhookStore
     // Setting the URL again keeps both secrets.
     let kept = store.set_legacy_webhook(&new(5_000)).await.unwrap();
     assert_eq!(kept.keys, expected.keys);
+
+    // A rotation that remembers its key: a repeat, even one that read the webhook before the
+    // first call rotated it, is answered by its key.
+    let keyed = Rotation::new(RotationGrace::DEFAULT, at(6_000)).unwrap();
+    let remembered = IdempotencyRecord::new(
+        IdempotencyKey::parse("rotate-legacy").unwrap(),
+        "rotate".into(),
+        200,
+        Replay::LegacyWebhook {
+            secret_hint: keyed.new.hint(),
+        },
+        at(6_000),
+    );
+    let rotate_keyed = |from, rotation| {
+        store.rotate_legacy_secret(RotationAsked {
+            remember: Some(&remembered),
+            ..RotationAsked::new(from, rotation)
+        })
+    };
+    let rotated = rotate_keyed(&kept, &keyed).await.unwrap();
+    let repeat = Rotation::new(RotationGrace::DEFAULT, at(6_001)).unwrap();
+    for from in [&kept, &rotated] {
+        assert!(matches!(
+            rotate_keyed(from, &repeat).await,
+            Err(StoreError::KeyTaken)
+        ));
+    }
+    assert_eq!(stored().await, Some(rotated));
 }
 
 /// `IdempotencyRecord::may_be_taken`: a live record holds its key against reservations and
@@ -514,6 +542,17 @@ pub async fn idempotency_keys_follow_the_domain<S: EndpointStore + IdempotencySt
             .rotate_secret(RotationAsked {
                 remember: Some(&remembered),
                 ..RotationAsked::new(&rotated, &second_rotation)
+            })
+            .await,
+        Err(webhook_store::StoreError::KeyTaken)
+    ));
+    // A repeat sent alongside the first reads the endpoint before it is rotated: its key, not
+    // the rotation it lost to, answers it.
+    assert!(matches!(
+        store
+            .rotate_secret(RotationAsked {
+                remember: Some(&remembered),
+                ..RotationAsked::new(&first, &second_rotation)
             })
             .await,
         Err(webhook_store::StoreError::KeyTaken)
