@@ -495,6 +495,27 @@ def test_rotate_secret(portal, portal_link, driver, api, receiver, endpoints):
     assert new_secret not in driver.page_source
 
 
+def test_a_secret_made_after_moving_on_is_shown_where_you_are(portal, portal_link, driver, api, receiver, endpoints):
+    endpoint = endpoints.create(unique("Moved on"), receiver.url)
+    portal.open(portal_link)
+    portal.open_endpoint(endpoint)
+    # The rotation's answer comes late, after the person has gone back to the list.
+    driver.execute_script(
+        """const real = window.fetch;
+        window.fetch = (url, init) => real(url, init).then((answer) =>
+          String(url).endsWith('/rotate-secret') ? new Promise((done) => setTimeout(() => done(answer), 1500)) : answer);"""
+    )
+    portal.click("Rotate secret", portal.section("Signing secret"))
+    portal.link("Endpoints").click()
+    portal.wait_heading("Endpoints")
+    shown = portal.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "main input.secret"), message="the new secret")
+    secret = shown[0].get_attribute("value")
+    assert secret.startswith("whsec_") and secret != endpoint["secret"]
+    portal.wait_text("it will not be shown again")
+    assert api.endpoint(endpoint["id"])["secret_hint"][-6:] == secret[-6:], "the secret shown is the one that signs"
+    portal.screenshots("secret-after-moving-on")
+
+
 def test_delete_endpoint_by_keyboard(portal, portal_link, driver, api, receiver, endpoints):
     endpoint = endpoints.create(unique("Delete me"), receiver.url)
     portal.open(portal_link)

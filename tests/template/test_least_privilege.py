@@ -202,7 +202,8 @@ ALLOWED = {
     | grants(SEND, ["DeliveryQueue", "DeadLetterQueue"])
     | grants(sorted(TAKE), "DeliveryQueue")
     | grants(ASSUME, CUSTOMER_ROLES),
-    "DispatchBlockingFunction": grants([QUERY, GET], TABLE, partitions("ORG#*", "AWSID#*"))
+    "DispatchBlockingFunction": grants(QUERY, TABLE, partitions("ORG#*"))
+    | grants(GET, TABLE, partitions("ORG#*", "AWSID#*"))
     | grants(UPDATE, TABLE, partitions("ENDPOINT#*", "ORG#*", "AWSID#*"))
     | grants(PUT, TABLE, partitions("LOG#*"))
     | grants(PUT_EVENTS, "notice-bus")

@@ -276,6 +276,14 @@
     return panel;
   }
 
+  // A secret is shown once: made after the person moved to another page, it is shown at the top
+  // of that page rather than dropped (a rotation's would otherwise be lost while already signing).
+  function secretOnThisPage(title, secret) {
+    const panel = secretPanel(title, secret);
+    main().prepend(panel);
+    panel.focusHeading();
+  }
+
   function badge(status) {
     const names = { active: 'active', disabled: 'disabled', failing: 'failing', delivered: 'delivered', failed: 'failed', retrying: 'retrying' };
     return h('span', { class: 'badge badge-' + (names[status] || 'other') }, String(status));
@@ -504,7 +512,7 @@
     const form = endpointForm({ label: '', url: '', events: [] }, types, 'Create endpoint', async (values) => {
       // role_arn goes with an ARN url; an https endpoint is created as before (undefined is left out of the JSON).
       const created = await api('POST', '/webhook-endpoints', { body: isArn(values.url) ? values : { ...values, role_arn: undefined } });
-      if (!live(gen)) return;
+      if (!live(gen)) return secretOnThisPage('Endpoint created: ' + created.label, created.secret);
       const panel = secretPanel('Endpoint created', created.secret);
       panel.append(h('p', { class: 'actions' },
         h('a', { class: 'button', href: '#/endpoints/' + encodeURIComponent(created.id) }, 'Open the endpoint'),
@@ -634,7 +642,7 @@
       }
       try {
         const r = await api('POST', endpointPath(ep.id) + '/rotate-secret', { body: { expire_previous_after_hours: hours } });
-        if (!live(gen)) return;
+        if (!live(gen)) return secretOnThisPage('New signing secret for ' + r.label, r.secret);
         const { secret, ...rest } = r;
         show(rest);
         const panel = secretPanel('New signing secret', secret);

@@ -165,6 +165,13 @@ impl<S: DeliveryStatsStore> ScheduledSweep<S> {
                 .is_ok_and(|left| left > STOP_MARGIN)
         };
         let clock = self.clock.as_ref();
-        Ok(sweep(&self.store, clock, self.policy, &self.notices, time_left).await?)
+        let report = sweep(&self.store, clock, self.policy, &self.notices, time_left).await?;
+        // The next run tries failed marks again; this one fails so that the function's Errors
+        // alarm hears of them (its summary line says how many).
+        if report.errors > 0 {
+            let failed = format!("{} of {} marks failed", report.errors, report.candidates);
+            return Err(failed.into());
+        }
+        Ok(report)
     }
 }

@@ -72,10 +72,11 @@ impl ApiKeyStore for DynamoStore {
 
     async fn revoke_api_key(&self, id: &KeyId, now: Timestamp) -> Result<ApiKeyRecord> {
         let record = self.api_key(id).await?.ok_or(StoreError::NotFound)?;
-        let items = vec![
-            self.revoking(Keys::api_key(id), now)?,
-            self.revoking(Keys::org_api_key(record.org_id, id), now)?,
-        ];
+        let mut items = vec![self.revoking(Keys::api_key(id), now)?];
+        // A portal session has no copy in its organization's partition.
+        if !record.session {
+            items.push(self.revoking(Keys::org_api_key(record.org_id, id), now)?);
+        }
         self.write_together(items).await.map_err(classify)?;
         self.api_key(id).await?.ok_or(StoreError::NotFound)
     }

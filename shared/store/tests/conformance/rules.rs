@@ -647,6 +647,13 @@ pub async fn portal_sessions_are_read_as_keys_and_never_listed<S: webhook_store:
     );
     assert_eq!(read.caller(at(5_000)), None, "ended");
     assert_eq!(store.api_keys(OrgId::new(8)).await.unwrap(), vec![]);
+    // An operator may end a session early, as a key is revoked.
+    let revoked = store
+        .revoke_api_key(&token.digest().id(), at(2_000))
+        .await
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(at(2_000)));
+    assert_eq!(revoked.caller(at(2_000)), None);
 }
 
 /// `ApiKeyRecord::caller`: an issued key names its organization and role until it is revoked;
