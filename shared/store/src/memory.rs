@@ -26,9 +26,17 @@ pub struct MemoryStore {
     /// What every organization's data answers instead (`MemoryStore::broken`).
     #[cfg(feature = "testing")]
     broken: Option<fn() -> StoreError>,
-    /// Whether keeping an event for the log fails (`MemoryStore::refusing_events`).
+    /// The one write that fails (`MemoryStore::refusing`).
     #[cfg(feature = "testing")]
-    refuses_events: bool,
+    refuses: Option<Refused>,
+}
+
+/// A write a test has the memory store refuse, as a throttled table or a missing grant would,
+/// while everything else works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    KeepingEvents,
+    MarkingFailing,
 }
 
 impl Default for MemoryStore {
@@ -40,7 +48,7 @@ impl Default for MemoryStore {
             #[cfg(feature = "testing")]
             broken: None,
             #[cfg(feature = "testing")]
-            refuses_events: false,
+            refuses: None,
         }
     }
 }
@@ -195,14 +203,26 @@ impl MemoryStore {
         }
     }
 
-    /// A store that cannot keep an event for the log (as when its writes are throttled), and
-    /// does everything else: for tests that delivery does not depend on the log.
+    /// A store that fails `write` and does everything else: for tests of what its callers
+    /// make of one refused write.
     #[cfg(feature = "testing")]
-    pub fn refusing_events() -> Self {
+    pub fn refusing(write: Refused) -> Self {
         Self {
-            refuses_events: true,
+            refuses: Some(write),
             ..Self::default()
         }
+    }
+
+    /// `write`'s refusal, if this store was made `refusing` it.
+    fn refuse(&self, write: Refused) -> Result<()> {
+        #[cfg(feature = "testing")]
+        if self.refuses == Some(write) {
+            return Err(StoreError::Unavailable(
+                format!("refused: {write:?}").into(),
+            ));
+        }
+        let _ = write;
+        Ok(())
     }
 
     /// The stored secret of an endpoint, for tests that check what create wrote.
@@ -542,6 +562,7 @@ impl DeliveryStatsStore for MemoryStore {
     }
 
     async fn mark_failing(&self, candidate: &StreakCandidate, now: Timestamp) -> Result<bool> {
+        self.refuse(Refused::MarkingFailing)?;
         let mut orgs = self.orgs()?;
         let Some(org) = orgs.get_mut(&candidate.org_id) else {
             return Ok(false);
@@ -650,12 +671,7 @@ impl IdempotencyStore for MemoryStore {
 
 impl DeliveryLogStore for MemoryStore {
     async fn keep_event(&self, event: &LoggedEvent, expires_at: Timestamp) -> Result<()> {
-        #[cfg(feature = "testing")]
-        if self.refuses_events {
-            return Err(StoreError::Unavailable(
-                "the log's writes are throttled".into(),
-            ));
-        }
+        self.refuse(Refused::KeepingEvents)?;
         let mut orgs = self.orgs()?;
         let org = orgs.entry(event.org_id).or_default();
         org.events.keep(event.event_id, event.clone(), expires_at);

@@ -222,7 +222,10 @@ async fn only_blocking_types_are_dispatched() {
 /// comes, and the record keeps the body itself.
 #[tokio::test]
 async fn an_event_the_log_cannot_keep_is_still_answered() {
-    let h = harness_over(MemoryStore::refusing_events(), true);
+    let h = harness_over(
+        MemoryStore::refusing(webhook_store::memory::Refused::KeepingEvents),
+        true,
+    );
     let receiver = receive(vec![Reply::json(&json!({"say": "hello"}))]).await;
     h.blocking_endpoint(&receiver, None).await;
     let event = h.event(EventType::TelephonyIncoming, None);
