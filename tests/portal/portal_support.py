@@ -111,7 +111,12 @@ class Api:
         raise AssertionError("the delivery log did not end within 50 pages")
 
     def delivery(self, event_id, endpoint_id):
-        return self.ok("GET", f"/v1/developer/webhook-deliveries/{event_id}", query={"endpoint_id": endpoint_id})
+        """The delivery's record, or None while there is none to show: a receiver has its request
+        a moment before the attempt is written to the log."""
+        path = f"/v1/developer/webhook-deliveries/{event_id}"
+        status, answer = self.call("GET", path, query={"endpoint_id": endpoint_id})
+        assert status in (200, 404), f"GET {path} answered {status}: {answer}"
+        return answer if status == 200 else None
 
 
 # ---- the receiver -------------------------------------------------------------------------
