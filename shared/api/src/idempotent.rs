@@ -121,14 +121,10 @@ where
 {
     match (result, idempotent) {
         (Ok(written), _) => Ok(done(written)),
+        // Taken a moment ago and expired since, the key answers that the caller may retry.
         (Err(StoreError::KeyTaken), Some(idempotent)) => {
-            let first = app
-                .store
-                .idempotency_record(org, &idempotent.key, now)
-                .await?
-                // Taken a moment ago, expired since: the caller can simply retry.
-                .ok_or(ApiError::Conflict(IN_PROGRESS))?;
-            idempotent.answer_from(app, org, &first).await
+            let expired = ApiError::Conflict(IN_PROGRESS);
+            repeated_or(expired, Some(idempotent), app, org, now).await
         }
         (Err(error), _) => Err(error.into()),
     }

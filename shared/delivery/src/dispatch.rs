@@ -210,7 +210,7 @@ where
             let done = done.clone();
             pending.spawn(async move {
                 pipeline
-                    .dispatch_one(&event, destination, kept_until, deadline, rank, done)
+                    .dispatch_one(event, destination, kept_until, deadline, rank, done)
                     .await;
             });
         }
@@ -246,7 +246,7 @@ where
     /// answer).
     async fn dispatch_one(
         self: Arc<Self>,
-        event: &PlatformEvent,
+        event: PlatformEvent,
         to: Destination,
         event_kept_until: Option<webhook_domain::Timestamp>,
         deadline: Instant,
@@ -259,17 +259,17 @@ where
         let mut job = DeliveryJob {
             first_attempt_at: Some(now),
             event_kept_until,
-            ..DeliveryJob::first(event.clone(), to)
+            ..DeliveryJob::first(event, to)
         };
         // Read again with its signing keys: it may have been paused or deleted meanwhile.
         let target = match timeout_at(deadline.into(), self.reach(&job)).await {
             Ok(Ok(Reach::Send(target))) => Some(target),
             Ok(Ok(Reach::Gone(reason))) => {
-                tracing::info!(event_id = %event.id, destination, ?reason, "a blocking event's destination is gone");
+                tracing::info!(event_id = %job.event_id, destination, ?reason, "a blocking event's destination is gone");
                 None
             }
             Ok(Err(error)) => {
-                tracing::error!(%error, event_id = %event.id, destination, "could not read a blocking event's destination");
+                tracing::error!(%error, event_id = %job.event_id, destination, "could not read a blocking event's destination");
                 None
             }
             // Read too late to send at all: nothing was attempted, nothing is counted.
@@ -298,7 +298,7 @@ where
             })
             .await;
         if let Err(error) = made {
-            tracing::error!(%error, event_id = %event.id, "could not make or record a blocking attempt");
+            tracing::error!(%error, event_id = %job.event_id, "could not make or record a blocking attempt");
         }
         // Stopped before it was sent: reported unsent, so that the answer does not wait for it
         // until the budget runs out.
